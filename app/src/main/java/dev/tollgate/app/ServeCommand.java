@@ -1,0 +1,123 @@
+package dev.tollgate.app;
+
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.Gateway;
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.config.ConfigLoader;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.sandbox.SandboxConfig;
+import dev.tollgate.sandbox.SandboxServer;
+import dev.tollgate.store.Ledger;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code tollgate serve}: the gateway on embedded storage. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Run the gateway. With no provider configured it serves the built-in sandbox provider.")
+final class ServeCommand implements Callable<Integer> {
+
+    /** Models the sandbox serves when no provider is configured (kept only if the catalog prices them). */
+    private static final List<String> SANDBOX_OPENAI_MODELS = List.of("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini",
+            "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-5-nano", "o4-mini", "text-embedding-3-small", "text-embedding-3-large");
+    private static final List<String> SANDBOX_ANTHROPIC_MODELS = List.of("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1");
+
+    @Option(names = "--config", description = "YAML configuration file (default: ./tollgate.yaml when it exists).")
+    Path configFile;
+
+    @Option(names = "--port", defaultValue = "4000", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--data", defaultValue = "data", description = "Data directory for the ledger (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Override
+    public Integer call() throws Exception {
+        Path file = configFile != null ? configFile : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
+        GatewayConfig config;
+        try {
+            config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
+        } catch (ConfigLoader.ConfigException e) {
+            System.err.println("tollgate: configuration error in " + file + ": " + e.getMessage());
+            return 2;
+        }
+        int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+        PriceCatalog catalog = PricesCommand.catalog(dataDir);
+
+        if (config.providers().isEmpty()) {
+            SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
+            config = withSandbox(config, "http://127.0.0.1:" + sandbox.port(), catalog);
+            System.out.println("No provider configured: serving the built-in sandbox provider (simulated answers, real token"
+                    + " counts, catalog prices) at http://127.0.0.1:" + sandbox.port());
+        }
+        if (config.admin().token() == null) {
+            String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+            config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
+                    config.keys(), config.prices());
+            System.out.println("No admin.token configured: this run's admin token is " + token);
+        }
+
+        Ledger ledger;
+        try {
+            ledger = DuckDbLedger.open(dataDir);
+        } catch (IllegalStateException e) {
+            System.err.println("tollgate: " + e.getMessage());
+            vertx.close();
+            return 1;
+        }
+        GatewayServices services;
+        try {
+            services = GatewayServices.of(config, catalog, ledger);
+        } catch (ConfigLoader.ConfigException e) {
+            System.err.println("tollgate: configuration error: " + e.getMessage());
+            ledger.close();
+            vertx.close();
+            return 2;
+        }
+        Gateway gateway = Gateway.start(vertx, services, port, loops).await();
+        System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (ledger: "
+                + dataDir.toAbsolutePath().resolve("ledger.duckdb") + ")");
+        System.out.println("Models: " + String.join(", ", services.router().names()));
+        System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
+                : config.keys().size() + " virtual key(s) configured.");
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gateway.close();
+            ledger.close();
+            vertx.close().await();
+            stopped.countDown();
+        }, "tollgate-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** The configuration with the in-process sandbox as both an OpenAI-format and an Anthropic-format provider. */
+    static GatewayConfig withSandbox(GatewayConfig config, String sandboxUrl, PriceCatalog catalog) {
+        Map<String, GatewayConfig.Provider> providers = new LinkedHashMap<>();
+        providers.put("sandbox", new GatewayConfig.Provider("sandbox", "openai", sandboxUrl + "/v1", null, null, null));
+        providers.put("sandbox-anthropic", new GatewayConfig.Provider("sandbox-anthropic", "anthropic", sandboxUrl, null, null, null));
+        List<GatewayConfig.Model> models = new ArrayList<>(config.models());
+        if (models.isEmpty()) {
+            SANDBOX_OPENAI_MODELS.stream().filter(m -> catalog.resolve(m).isPresent())
+                    .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox", m, null)));
+            SANDBOX_ANTHROPIC_MODELS.stream().filter(m -> catalog.resolve(m).isPresent())
+                    .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
+        }
+        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices());
+    }
+}

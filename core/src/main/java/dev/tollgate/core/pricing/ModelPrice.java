@@ -1,0 +1,72 @@
+package dev.tollgate.core.pricing;
+
+import dev.tollgate.core.usage.Usage;
+
+import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One model's prices as they stood from {@code effectiveFrom} (00:00 UTC) until the next entry for the same model.
+ *
+ * @param model          the name the provider bills under ("gpt-4o", "claude-sonnet-4-5")
+ * @param provider       who sells it ("openai", "anthropic", "google", "self-hosted", …)
+ * @param mode           "chat", "completion", "embedding" or "responses"
+ * @param effectiveFrom  the first UTC day these prices applied
+ * @param source         where the prices come from (a price page URL, "config", "litellm")
+ * @param rates          base rates per million tokens
+ * @param tiers          long-context tiers, by ascending threshold
+ * @param batchDiscount  the fraction taken off by the provider's batch API (0.5 = half price), or zero
+ */
+public record ModelPrice(String model, String provider, String mode, LocalDate effectiveFrom, String source,
+                         Rates rates, List<PriceTier> tiers, BigDecimal batchDiscount) {
+
+    private static final int PER_MILLION = 6;
+
+    public ModelPrice {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(effectiveFrom, "effectiveFrom");
+        Objects.requireNonNull(rates, "rates");
+        provider = provider == null ? "unknown" : provider;
+        mode = mode == null ? "chat" : mode;
+        source = source == null ? "" : source;
+        tiers = tiers == null ? List.of() : tiers.stream().sorted(Comparator.comparingLong(PriceTier::aboveInputTokens)).toList();
+        batchDiscount = batchDiscount == null ? BigDecimal.ZERO : batchDiscount;
+    }
+
+    /** A stable name for this price entry, written to the ledger with every priced call. */
+    public String version() {
+        return model + "@" + effectiveFrom;
+    }
+
+    /** The rates that apply to a request with this many prompt tokens (long-context tiers included). */
+    public Rates ratesFor(long promptTokens) {
+        Rates applied = rates;
+        for (PriceTier tier : tiers) {
+            if (promptTokens > tier.aboveInputTokens()) applied = tier.rates();
+        }
+        return applied;
+    }
+
+    public Cost cost(Usage usage) {
+        return cost(usage, false);
+    }
+
+    /** The exact cost of a call: each kind of token at its own rate; batch calls get the batch discount. */
+    public Cost cost(Usage usage, boolean batch) {
+        Rates r = ratesFor(usage.inputTokens());
+        if (batch && batchDiscount.signum() > 0) r = r.times(BigDecimal.ONE.subtract(batchDiscount));
+        BigDecimal cacheWrite = perMillion(usage.cacheWrite5mTokens(), r.cacheWrite5m())
+                .add(perMillion(usage.cacheWrite1hTokens(), r.cacheWrite1h()));
+        return new Cost(perMillion(usage.uncachedInputTokens(), r.input()),
+                perMillion(usage.cachedInputTokens(), r.cachedInput()), cacheWrite,
+                perMillion(usage.outputTokens(), r.output()));
+    }
+
+    private static BigDecimal perMillion(long tokens, BigDecimal ratePerMillion) {
+        if (tokens == 0) return BigDecimal.ZERO;
+        return ratePerMillion.multiply(BigDecimal.valueOf(tokens)).movePointLeft(PER_MILLION);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.tollgate.core.usage;
+
+/**
+ * Tokens one call used, in one provider-neutral shape.
+ *
+ * <p>{@code inputTokens} counts <em>all</em> input tokens; {@code cachedInputTokens} (cache reads) and the two
+ * cache-write counts are subsets of it. {@code outputTokens} counts all output tokens and already includes
+ * {@code reasoningTokens}, which is kept for reporting only: reasoning is billed as output, never twice.
+ * The factories translate each provider's own convention (see shared/reference/provider-usage.md).
+ */
+public record Usage(long inputTokens, long cachedInputTokens, long cacheWrite5mTokens, long cacheWrite1hTokens,
+                    long outputTokens, long reasoningTokens) {
+
+    public static final Usage ZERO = new Usage(0, 0, 0, 0, 0, 0);
+
+    public Usage {
+        if (inputTokens < 0 || cachedInputTokens < 0 || cacheWrite5mTokens < 0 || cacheWrite1hTokens < 0
+                || outputTokens < 0 || reasoningTokens < 0) {
+            throw new IllegalArgumentException("token counts cannot be negative");
+        }
+    }
+
+    /** OpenAI Chat Completions / Responses: prompt tokens include the cached ones, completion includes reasoning. */
+    public static Usage openAi(long promptTokens, long cachedTokens, long completionTokens, long reasoningTokens) {
+        return new Usage(promptTokens, Math.min(cachedTokens, promptTokens), 0, 0, completionTokens,
+                Math.min(reasoningTokens, completionTokens));
+    }
+
+    /**
+     * Anthropic Messages: {@code input_tokens} counts only what follows the last cache breakpoint; cache reads and
+     * writes come on top of it.
+     */
+    public static Usage anthropic(long inputTokens, long cacheReadTokens, long cacheWrite5mTokens,
+                                  long cacheWrite1hTokens, long outputTokens) {
+        return new Usage(inputTokens + cacheReadTokens + cacheWrite5mTokens + cacheWrite1hTokens, cacheReadTokens,
+                cacheWrite5mTokens, cacheWrite1hTokens, outputTokens, 0);
+    }
+
+    /** Input tokens that were neither read from nor written to a prompt cache. */
+    public long uncachedInputTokens() {
+        return inputTokens - cachedInputTokens - cacheWriteTokens();
+    }
+
+    public long cacheWriteTokens() {
+        return cacheWrite5mTokens + cacheWrite1hTokens;
+    }
+
+    public long totalTokens() {
+        return inputTokens + outputTokens;
+    }
+
+    /** Anthropic's own {@code input_tokens}: the input after the last cache breakpoint. */
+    public long anthropicInputTokens() {
+        return uncachedInputTokens();
+    }
+}

@@ -1,0 +1,120 @@
+package dev.tollgate.gateway;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.auth.Principal;
+import dev.tollgate.gateway.route.Route;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * One request on its way through the gateway: what the client sent, what the stages decided, and what came back.
+ * Confined to the event loop that received the request, so it needs no locking.
+ */
+public final class Exchange {
+
+    private final String requestId;
+    private final Api api;
+    private final Instant arrivedAt;
+    private final long arrivedNanos;
+    private final MultiMap requestHeaders;
+    private final Buffer rawBody;
+    private final ObjectNode body;
+    private final String requestedModel;
+    private final boolean stream;
+    private final boolean streamUsageRequested;
+
+    private ClientConnection connection = ClientConnection.NONE;
+    private Principal principal = Principal.ANONYMOUS;
+    private Map<String, String> tags = Map.of();
+    private Route route;
+    private boolean bodyChanged;
+
+    private Usage usage;
+    private boolean estimated;
+    private String servedModel;
+    private BigDecimal cost;
+    private String priceVersion;
+    private int status;
+    private String error;
+    private long firstByteNanos = -1;
+
+    public Exchange(String requestId, Api api, Instant arrivedAt, long arrivedNanos, MultiMap requestHeaders,
+                    Buffer rawBody, ObjectNode body) {
+        this.requestId = requestId;
+        this.api = api;
+        this.arrivedAt = arrivedAt;
+        this.arrivedNanos = arrivedNanos;
+        this.requestHeaders = requestHeaders;
+        this.rawBody = rawBody;
+        this.body = body;
+        this.requestedModel = body.path("model").isTextual() ? body.get("model").asText() : null;
+        this.stream = body.path("stream").asBoolean(false);
+        this.streamUsageRequested = body.path("stream_options").path("include_usage").asBoolean(false);
+    }
+
+    public String requestId() { return requestId; }
+    public Api api() { return api; }
+    public WireFormat format() { return api.format(); }
+    public Instant arrivedAt() { return arrivedAt; }
+    public long arrivedNanos() { return arrivedNanos; }
+    public MultiMap requestHeaders() { return requestHeaders; }
+    public String requestedModel() { return requestedModel; }
+    public boolean stream() { return stream; }
+
+    /** Whether an OpenAI client asked for the usage chunk at the end of its stream. */
+    public boolean streamUsageRequested() { return streamUsageRequested; }
+
+    /** The client's JSON body. Stages that change it must call {@link #markBodyChanged()}. */
+    public ObjectNode body() { return body; }
+
+    /** The body to send on: the client's own bytes when nothing changed them, else the re-serialized JSON. */
+    public Buffer outgoingBody() {
+        return bodyChanged ? Json.buffer(body) : rawBody;
+    }
+
+    public void markBodyChanged() { bodyChanged = true; }
+
+    public ClientConnection connection() { return connection; }
+    public void connection(ClientConnection connection) { this.connection = connection; }
+
+    public Principal principal() { return principal; }
+    public Map<String, String> tags() { return tags; }
+    public void authenticate(Principal principal, Map<String, String> tags) {
+        this.principal = principal;
+        this.tags = tags;
+    }
+
+    public Route route() { return route; }
+    public void route(Route route) { this.route = route; }
+
+    public Usage usage() { return usage; }
+    public boolean estimated() { return estimated; }
+    public String servedModel() { return servedModel; }
+    public void usage(Usage usage, String servedModel, boolean estimated) {
+        this.usage = usage;
+        this.servedModel = servedModel;
+        this.estimated = estimated;
+    }
+
+    public BigDecimal cost() { return cost; }
+    public String priceVersion() { return priceVersion; }
+    public void priced(BigDecimal cost, String priceVersion) {
+        this.cost = cost;
+        this.priceVersion = priceVersion;
+    }
+
+    public int status() { return status; }
+    public void status(int status) { this.status = status; }
+    public String error() { return error; }
+    public void error(String error) { this.error = error; }
+
+    public long firstByteNanos() { return firstByteNanos; }
+    public void firstByte(long nanos) {
+        if (firstByteNanos < 0) firstByteNanos = nanos;
+    }
+}

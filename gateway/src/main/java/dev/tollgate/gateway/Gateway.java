@@ -1,0 +1,58 @@
+package dev.tollgate.gateway;
+
+import dev.tollgate.gateway.http.GatewayVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+
+/**
+ * A running gateway: one {@link GatewayVerticle} per event loop, all serving one port.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private final Vertx vertx;
+    private final String deploymentId;
+    private final int port;
+
+    private Gateway(Vertx vertx, String deploymentId, int port) {
+        this.vertx = vertx;
+        this.deploymentId = deploymentId;
+        this.port = port;
+    }
+
+    /**
+     * Starts serving on {@code port} (0 picks a free one) with {@code instances} event loops; the Vert.x instance
+     * should have at least that many event-loop threads.
+     */
+    public static Future<Gateway> start(Vertx vertx, GatewayServices services, int port, int instances) {
+        int actualPort = port == 0 ? freePort() : port;
+        return vertx.deployVerticle(() -> new GatewayVerticle(services, actualPort), new DeploymentOptions().setInstances(instances))
+                .map(id -> new Gateway(vertx, id, actualPort));
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Stops accepting requests; the ledger is closed by whoever opened it. */
+    @Override
+    public void close() {
+        vertx.undeploy(deploymentId).await();
+    }
+}

@@ -1,0 +1,158 @@
+package dev.tollgate.gateway.admin;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.WireFormat;
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.SpendQuery;
+import dev.tollgate.store.SpendRow;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * The admin API (bearer {@code admin.token}): spend breakdowns and the latest ledger rows. Ledger queries run on a
+ * worker thread, never on the event loop.
+ */
+public final class AdminApi {
+
+    private static final Set<String> RESERVED = Set.of("group_by", "from", "to");
+    private static final int MAX_LIMIT = 1000;
+
+    private final Vertx vertx;
+    private final GatewayServices services;
+
+    public AdminApi(Vertx vertx, GatewayServices services) {
+        this.vertx = vertx;
+        this.services = services;
+    }
+
+    public void handle(HttpServerRequest request) {
+        if (!authorized(request)) {
+            respondError(request, new GatewayError(401, "invalid_request_error", "invalid_admin_token",
+                    "the admin API needs 'Authorization: Bearer <admin.token>'", null, null));
+            return;
+        }
+        try {
+            switch (request.path()) {
+                case "/admin/spend" -> query(request, () -> spend(request));
+                case "/admin/requests" -> query(request, () -> requests(request));
+                default -> respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
+            }
+        } catch (IllegalArgumentException e) {
+            respondError(request, GatewayError.badRequest(e.getMessage(), null));
+        }
+    }
+
+    private boolean authorized(HttpServerRequest request) {
+        String token = services.config().admin().token();
+        String auth = request.getHeader("authorization");
+        if (token == null || auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) return false;
+        return MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), auth.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void query(HttpServerRequest request, Callable<ObjectNode> work) {
+        vertx.executeBlocking(() -> {
+            services.ledger().flush();
+            return work.call();
+        }, false).onComplete(result -> {
+            if (result.succeeded()) {
+                request.response().putHeader("content-type", "application/json").end(Json.buffer(result.result()));
+            } else if (result.cause() instanceof IllegalArgumentException e) {
+                respondError(request, GatewayError.badRequest(e.getMessage(), null));
+            } else {
+                respondError(request, new GatewayError(500, "api_error", "ledger_error",
+                        "the ledger query failed: " + result.cause().getMessage(), null, null));
+            }
+        });
+    }
+
+    private ObjectNode spend(HttpServerRequest request) {
+        List<String> groupBy = request.getParam("group_by") == null ? List.of()
+                : Arrays.stream(request.getParam("group_by").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        Instant from = instant(request.getParam("from"), "from");
+        Instant to = instant(request.getParam("to"), "to");
+        Map<String, String> filters = new LinkedHashMap<>();
+        request.params().forEach((name, value) -> {
+            if (!RESERVED.contains(name)) filters.put(name, value);
+        });
+        List<SpendRow> rows = services.ledger().spend(new SpendQuery(groupBy, from, to, filters));
+        ObjectNode body = Json.object();
+        body.put("from", from == null ? null : from.toString());
+        body.put("to", to == null ? null : to.toString());
+        ArrayNode groups = body.putArray("group_by");
+        groupBy.forEach(groups::add);
+        ArrayNode out = body.putArray("rows");
+        SpendRow total = new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, java.math.BigDecimal.ZERO);
+        for (SpendRow row : rows) {
+            ObjectNode r = out.addObject();
+            row.group().forEach(r::put);
+            totals(r, row);
+            total = add(total, row);
+        }
+        totals(body.putObject("total"), total);
+        return body;
+    }
+
+    private static void totals(ObjectNode node, SpendRow row) {
+        node.put("requests", row.requests());
+        node.put("input_tokens", row.inputTokens());
+        node.put("cached_input_tokens", row.cachedInputTokens());
+        node.put("cache_write_tokens", row.cacheWriteTokens());
+        node.put("output_tokens", row.outputTokens());
+        node.put("reasoning_tokens", row.reasoningTokens());
+        node.put("cost_usd", row.costUsd());
+    }
+
+    private static SpendRow add(SpendRow a, SpendRow b) {
+        return new SpendRow(Map.of(), a.requests() + b.requests(), a.inputTokens() + b.inputTokens(),
+                a.cachedInputTokens() + b.cachedInputTokens(), a.cacheWriteTokens() + b.cacheWriteTokens(),
+                a.outputTokens() + b.outputTokens(), a.reasoningTokens() + b.reasoningTokens(), a.costUsd().add(b.costUsd()));
+    }
+
+    private ObjectNode requests(HttpServerRequest request) {
+        int limit = 50;
+        if (request.getParam("limit") != null) {
+            try {
+                limit = Integer.parseInt(request.getParam("limit"));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("limit must be a whole number");
+            }
+        }
+        if (limit < 1 || limit > MAX_LIMIT) throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT);
+        ObjectNode body = Json.object();
+        ArrayNode out = body.putArray("requests");
+        for (LedgerEntry e : services.ledger().recent(limit)) out.add(LedgerJson.of(e));
+        return body;
+    }
+
+    /** An ISO instant ("2026-11-01T00:00:00Z") or a UTC day ("2026-11-01"). */
+    static Instant instant(String value, String name) {
+        if (value == null || value.isBlank()) return null;
+        try {
+            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(name + " must be a date (2026-11-01) or an instant (2026-11-01T00:00:00Z), not '" + value + "'");
+        }
+    }
+
+    private static void respondError(HttpServerRequest request, GatewayError error) {
+        request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
+                .end(error.render(WireFormat.OPENAI, null));
+    }
+}

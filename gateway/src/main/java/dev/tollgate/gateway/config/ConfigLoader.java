@@ -1,0 +1,185 @@
+package dev.tollgate.gateway.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.auth.KeyStore;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the gateway's YAML configuration. {@code ${VAR}} and {@code ${VAR:-default}} in any string are replaced
+ * from the environment; a variable that is not set and has no default is an error naming it, so a missing secret
+ * is caught at start-up rather than at the first request.
+ */
+public final class ConfigLoader {
+
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
+    private static final Set<String> PROVIDER_TYPES = Set.of("openai", "anthropic", "azure");
+
+    private final Function<String, String> env;
+
+    public ConfigLoader(Function<String, String> env) {
+        this.env = env;
+    }
+
+    public static GatewayConfig load(Path file) throws IOException {
+        return new ConfigLoader(System::getenv).parse(Files.readString(file));
+    }
+
+    public GatewayConfig parse(String yaml) throws IOException {
+        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+        if (root == null || root.isMissingNode() || root.isNull()) root = new ObjectMapper().createObjectNode();
+        if (!root.isObject()) throw new ConfigException("the configuration must be a YAML mapping");
+        root = substitute(root, "");
+        return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
+                providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
+                prices(root.path("prices")));
+    }
+
+    private JsonNode substitute(JsonNode node, String path) {
+        if (node.isTextual()) {
+            Matcher m = VARIABLE.matcher(node.asText());
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                String value = env.apply(m.group(1));
+                if (value == null) value = m.group(3);
+                if (value == null) {
+                    throw new ConfigException("environment variable " + m.group(1) + " is not set (used at " + path
+                            + "); set it, or write ${" + m.group(1) + ":-default}");
+                }
+                m.appendReplacement(out, Matcher.quoteReplacement(value));
+            }
+            m.appendTail(out);
+            return TextNode.valueOf(out.toString());
+        }
+        if (node.isObject()) {
+            ObjectNode copy = ((ObjectNode) node).objectNode();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                var e = it.next();
+                copy.set(e.getKey(), substitute(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey()));
+            }
+            return copy;
+        }
+        if (node.isArray()) {
+            var copy = new ObjectMapper().createArrayNode();
+            for (int i = 0; i < node.size(); i++) copy.add(substitute(node.get(i), path + "[" + i + "]"));
+            return copy;
+        }
+        return node;
+    }
+
+    private static GatewayConfig.Server server(JsonNode n) {
+        GatewayConfig.Server d = GatewayConfig.Server.DEFAULTS;
+        return new GatewayConfig.Server(
+                n.path("max_body_bytes").asLong(d.maxBodyBytes()),
+                n.has("upstream_timeout_ms") ? Duration.ofMillis(n.get("upstream_timeout_ms").asLong()) : d.upstreamTimeout(),
+                n.has("connect_timeout_ms") ? Duration.ofMillis(n.get("connect_timeout_ms").asLong()) : d.connectTimeout(),
+                n.path("event_loops").asInt(d.eventLoops()),
+                n.path("default_max_tokens").asInt(d.defaultMaxTokens()));
+    }
+
+    private static Map<String, GatewayConfig.Provider> providers(JsonNode n) {
+        Map<String, GatewayConfig.Provider> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String name = e.getKey();
+            JsonNode p = e.getValue();
+            String type = text(p, "type");
+            if (type == null || !PROVIDER_TYPES.contains(type)) {
+                throw new ConfigException("providers." + name + ".type must be one of " + PROVIDER_TYPES + ", not " + type);
+            }
+            String baseUrl = text(p, "base_url");
+            if (baseUrl == null) baseUrl = defaultBaseUrl(type, name);
+            Map<String, String> headers = new LinkedHashMap<>();
+            p.path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
+            out.put(name, new GatewayConfig.Provider(name, type, stripSlash(baseUrl), text(p, "api_key"),
+                    text(p, "api_version"), headers));
+        }
+        return out;
+    }
+
+    private static String defaultBaseUrl(String type, String name) {
+        return switch (type) {
+            case "openai" -> "https://api.openai.com/v1";
+            case "anthropic" -> "https://api.anthropic.com";
+            default -> throw new ConfigException("providers." + name + ".base_url is required for type " + type);
+        };
+    }
+
+    private static List<GatewayConfig.Model> models(JsonNode n) {
+        List<GatewayConfig.Model> out = new ArrayList<>();
+        for (JsonNode m : n) {
+            String name = text(m, "name");
+            String provider = text(m, "provider");
+            if (name == null || provider == null) throw new ConfigException("every entry of models needs a name and a provider: " + m);
+            String model = text(m, "model");
+            out.add(new GatewayConfig.Model(name, provider, model == null ? name : model, text(m, "price_as")));
+        }
+        return out;
+    }
+
+    private static List<GatewayConfig.Key> keys(JsonNode n) {
+        List<GatewayConfig.Key> out = new ArrayList<>();
+        for (JsonNode k : n) {
+            String key = text(k, "key");
+            String hash = text(k, "key_sha256");
+            if (key == null && hash == null) throw new ConfigException("every entry of keys needs a key (or key_sha256): " + text(k, "name"));
+            Map<String, String> tags = new LinkedHashMap<>();
+            k.path("tags").fields().forEachRemaining(t -> tags.put(t.getKey(), t.getValue().asText()));
+            String name = text(k, "name");
+            out.add(new GatewayConfig.Key(hash != null ? hash.toLowerCase() : KeyStore.hash(key),
+                    name == null ? "key-" + out.size() : name, tags));
+        }
+        return out;
+    }
+
+    private static List<ModelPrice> prices(JsonNode n) {
+        List<ModelPrice> out = new ArrayList<>();
+        for (JsonNode p : n) {
+            try {
+                List<ModelPrice> parsed = PriceCatalog.parseModel(p);
+                out.addAll(parsed.stream().map(mp -> mp.source().isEmpty() ? withSource(mp) : mp).toList());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("prices: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static ModelPrice withSource(ModelPrice p) {
+        return new ModelPrice(p.model(), p.provider(), p.mode(), p.effectiveFrom(), "config", p.rates(), p.tiers(), p.batchDiscount());
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private static String stripSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    /** A configuration mistake, worded for the person who made it. */
+    public static final class ConfigException extends RuntimeException {
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.tollgate.gateway.config;
+
+import dev.tollgate.core.pricing.ModelPrice;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The gateway's configuration, as read from one YAML file (see {@link ConfigLoader} and the README's
+ * configuration reference). Immutable.
+ */
+public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
+                            List<Key> keys, List<ModelPrice> prices) {
+
+    public GatewayConfig {
+        server = server == null ? Server.DEFAULTS : server;
+        admin = admin == null ? new Admin(null) : admin;
+        providers = providers == null ? Map.of() : Map.copyOf(providers);
+        models = models == null ? List.of() : List.copyOf(models);
+        keys = keys == null ? List.of() : List.copyOf(keys);
+        prices = prices == null ? List.of() : List.copyOf(prices);
+    }
+
+    /**
+     * @param maxBodyBytes      requests larger than this are refused with 413
+     * @param upstreamTimeout   how long an upstream may stay silent (no byte) before the call fails with 504
+     * @param connectTimeout    how long to wait for a connection to a provider
+     * @param eventLoops        event-loop threads; 0 = one per core
+     * @param defaultMaxTokens  max_tokens sent to providers that require it (Anthropic) when the client set none
+     */
+    public record Server(long maxBodyBytes, Duration upstreamTimeout, Duration connectTimeout, int eventLoops,
+                         int defaultMaxTokens) {
+        public static final Server DEFAULTS = new Server(10 * 1024 * 1024, Duration.ofMinutes(10),
+                Duration.ofSeconds(10), 0, 4096);
+    }
+
+    /** @param token the bearer token of the admin API; null when none was configured */
+    public record Admin(String token) {
+    }
+
+    /**
+     * An upstream.
+     *
+     * @param type       "openai" (OpenAI and every OpenAI-compatible server), "anthropic" or "azure"
+     * @param baseUrl    OpenAI style includes the version ("https://api.openai.com/v1"); Anthropic's does not
+     *                   ("https://api.anthropic.com"); Azure's is the resource ("https://NAME.openai.azure.com")
+     * @param apiKey     the provider's secret, usually "${ENV_VAR}"
+     * @param apiVersion Azure's api-version query parameter
+     * @param headers    extra headers sent with every upstream request
+     */
+    public record Provider(String name, String type, String baseUrl, String apiKey, String apiVersion,
+                           Map<String, String> headers) {
+        public Provider {
+            headers = headers == null ? Map.of() : Map.copyOf(headers);
+        }
+    }
+
+    /**
+     * A model clients may ask for.
+     *
+     * @param name     what clients send as "model"
+     * @param provider which provider serves it
+     * @param model    what the provider is asked for, and what the call is priced as
+     * @param priceAs  the catalog model to price it as when the provider's name is not in the catalog (Azure
+     *                 deployment names, self-hosted models); defaults to {@code model}
+     */
+    public record Model(String name, String provider, String model, String priceAs) {
+        public String pricedAs() {
+            return priceAs == null ? model : priceAs;
+        }
+    }
+
+    /**
+     * A virtual key. Only the SHA-256 of the key is kept in memory.
+     *
+     * @param keyHash lowercase hex SHA-256 of the key
+     * @param name    how the key appears in the ledger and reports
+     * @param tags    attribution tags applied to every request made with the key
+     */
+    public record Key(String keyHash, String name, Map<String, String> tags) {
+        public Key {
+            tags = tags == null ? Map.of() : Map.copyOf(tags);
+        }
+    }
+}

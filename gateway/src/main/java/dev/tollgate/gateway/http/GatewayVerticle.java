@@ -1,0 +1,179 @@
+package dev.tollgate.gateway.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.WireFormat;
+import dev.tollgate.gateway.admin.AdminApi;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.provider.Upstream;
+import dev.tollgate.gateway.stage.AuthenticationStage;
+import dev.tollgate.gateway.stage.MeteringStage;
+import dev.tollgate.gateway.stage.ProviderStage;
+import dev.tollgate.gateway.stage.RoutingStage;
+import dev.tollgate.gateway.stage.Stage;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One event loop's share of the gateway: an HTTP server on the shared port, its own provider connection pools,
+ * and the request path as a chain of stages.
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+    private static final Map<String, Api> API_PATHS = Map.of(
+            "/v1/chat/completions", Api.OPENAI_CHAT,
+            "/v1/completions", Api.OPENAI_COMPLETIONS,
+            "/v1/embeddings", Api.OPENAI_EMBEDDINGS,
+            "/v1/responses", Api.OPENAI_RESPONSES,
+            "/v1/messages", Api.ANTHROPIC_MESSAGES);
+
+    private final GatewayServices services;
+    private final int port;
+    private final Map<String, Upstream> upstreams = new HashMap<>();
+    private Stage.Chain requestPath;
+    private ModelsEndpoint models;
+    private AdminApi admin;
+    private HttpServer server;
+
+    public GatewayVerticle(GatewayServices services, int port) {
+        this.services = services;
+        this.port = port;
+    }
+
+    @Override
+    public Future<?> start() {
+        GatewayConfig config = services.config();
+        config.providers().values().forEach(p -> upstreams.put(p.name(), new Upstream(vertx, p, config.server())));
+        requestPath = Stage.chain(List.of(
+                        new AuthenticationStage(services.keys()),
+                        new RoutingStage(services.router()),
+                        new MeteringStage(services.catalog(), services.ledger())),
+                new ProviderStage(upstreams, config.server().defaultMaxTokens()));
+        models = new ModelsEndpoint(services);
+        admin = new AdminApi(vertx, services);
+        server = vertx.createHttpServer(new HttpServerOptions()
+                .setTcpNoDelay(true)
+                .setMaxInitialLineLength(8192)
+                .setCompressionSupported(false));
+        return server.requestHandler(this::handle).listen(port);
+    }
+
+    @Override
+    public Future<?> stop() {
+        upstreams.values().forEach(Upstream::close);
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    private void handle(HttpServerRequest request) {
+        String path = request.path();
+        Api api = API_PATHS.get(path);
+        if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health")) {
+            api = API_PATHS.get("/v1" + path);
+        }
+        if (api != null && request.method() == HttpMethod.POST) {
+            readBody(request, api);
+        } else if (path.equals("/health")) {
+            request.response().putHeader("content-type", "application/json").end("{\"status\":\"ok\"}");
+        } else if (path.equals("/v1/models") || path.equals("/models")) {
+            models.handle(request);
+        } else if (path.startsWith("/admin/")) {
+            admin.handle(request);
+        } else {
+            WireFormat format = request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
+            GatewayError error = api != null
+                    ? new GatewayError(405, "invalid_request_error", "method_not_allowed", "use POST for " + path, null, null)
+                    : GatewayError.notFound("no route " + request.method() + " " + path + " on this gateway", "unknown_url");
+            request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
+                    .end(error.render(format, null));
+        }
+    }
+
+    /** Reads the body up to the configured limit; a larger one is refused with 413 as soon as it is seen. */
+    private void readBody(HttpServerRequest request, Api api) {
+        long limit = services.config().server().maxBodyBytes();
+        String declared = request.getHeader("content-length");
+        if (declared != null && parseLength(declared) > limit) {
+            tooLarge(request, api, limit);
+            return;
+        }
+        Buffer body = Buffer.buffer(declared != null ? (int) Math.max(0, parseLength(declared)) : 1024);
+        boolean[] refused = {false};
+        request.handler(chunk -> {
+            if (refused[0]) return;
+            body.appendBuffer(chunk);
+            if (body.length() > limit) {
+                refused[0] = true;
+                tooLarge(request, api, limit);
+            }
+        });
+        request.endHandler(v -> {
+            if (!refused[0]) dispatch(request, api, body);
+        });
+    }
+
+    private static long parseLength(String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static void tooLarge(HttpServerRequest request, Api api, long limit) {
+        request.response().setStatusCode(413).putHeader("content-type", "application/json").putHeader("connection", "close")
+                .end(GatewayError.tooLarge(limit).render(api.format(), null));
+    }
+
+    private void dispatch(HttpServerRequest request, Api api, Buffer body) {
+        String requestId = RequestIds.next();
+        JsonNode parsed;
+        try {
+            parsed = Json.parse(body);
+        } catch (JsonProcessingException e) {
+            reject(request, api, requestId, GatewayError.badRequest("malformed JSON in request body: " + e.getOriginalMessage(), null));
+            return;
+        } catch (IOException e) {
+            reject(request, api, requestId, GatewayError.badRequest("could not read the request body: " + e.getMessage(), null));
+            return;
+        }
+        if (parsed == null || !parsed.isObject()) {
+            reject(request, api, requestId, GatewayError.badRequest("the request body must be a JSON object", null));
+            return;
+        }
+        Exchange exchange = new Exchange(requestId, api, Instant.now(), System.nanoTime(), request.headers(), body, (ObjectNode) parsed);
+        HttpReply reply = new HttpReply(request.response(), exchange);
+        exchange.connection(reply);
+        try {
+            requestPath.proceed(exchange, reply);
+        } catch (RuntimeException e) {
+            log.error("request {} failed inside the gateway", requestId, e);
+            reply.fail(new GatewayError(500, "api_error", "internal_error",
+                    "the gateway failed to handle this request (request id " + requestId + ")", null, null));
+        }
+    }
+
+    private static void reject(HttpServerRequest request, Api api, String requestId, GatewayError error) {
+        request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
+                .putHeader(HttpReply.REQUEST_ID_HEADER, requestId).end(error.render(api.format(), requestId));
+    }
+}

@@ -1,0 +1,98 @@
+package dev.tollgate.gateway.http;
+
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.ClientConnection;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.WireFormat;
+import dev.tollgate.gateway.sse.SseEvent;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+
+/** The outermost sink: writes the reply to the client's HTTP response. */
+final class HttpReply implements ReplySink, ClientConnection {
+
+    static final String REQUEST_ID_HEADER = "x-tollgate-request-id";
+
+    private final HttpServerResponse response;
+    private final Exchange exchange;
+    private boolean started;
+    private boolean streaming;
+    private Buffer body;
+
+    HttpReply(HttpServerResponse response, Exchange exchange) {
+        this.response = response;
+        this.exchange = exchange;
+    }
+
+    @Override
+    public void usage(Usage usage, String servedModel, boolean estimated) {
+    }
+
+    @Override
+    public void start(int status, MultiMap headers) {
+        if (gone()) return;
+        started = true;
+        response.setStatusCode(status);
+        response.headers().addAll(headers);
+        response.headers().set(REQUEST_ID_HEADER, exchange.requestId());
+        String contentType = headers.get("content-type");
+        streaming = contentType != null && contentType.startsWith("text/event-stream");
+        if (streaming) response.setChunked(true);
+    }
+
+    @Override
+    public void data(Buffer chunk) {
+        if (gone()) return;
+        if (streaming) response.write(chunk);
+        else body = body == null ? chunk : body.copy().appendBuffer(chunk);
+    }
+
+    @Override
+    public void end() {
+        if (gone()) return;
+        if (streaming || body == null) response.end();
+        else response.end(body);
+    }
+
+    @Override
+    public void fail(GatewayError error) {
+        if (gone()) return;
+        if (!started) {
+            started = true;
+            response.setStatusCode(error.status());
+            error.headers().forEach(response.headers()::set);
+            response.headers().set("content-type", "application/json").set(REQUEST_ID_HEADER, exchange.requestId());
+            response.end(error.render(exchange.format(), exchange.requestId()));
+            return;
+        }
+        if (streaming) {
+            String json = error.render(exchange.format(), exchange.requestId()).toString();
+            response.write(exchange.format() == WireFormat.ANTHROPIC ? SseEvent.event("error", json) : SseEvent.data(json));
+        }
+        response.end();
+    }
+
+    private boolean gone() {
+        return response.ended() || response.closed();
+    }
+
+    @Override
+    public void onClose(Runnable action) {
+        response.closeHandler(v -> {
+            if (!response.ended()) action.run();
+        });
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+        return response.writeQueueFull();
+    }
+
+    @Override
+    public void onDrain(Runnable action) {
+        response.drainHandler(v -> action.run());
+    }
+}

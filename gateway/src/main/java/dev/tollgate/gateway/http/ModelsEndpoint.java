@@ -1,0 +1,78 @@
+package dev.tollgate.gateway.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.core.pricing.Rates;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.WireFormat;
+import dev.tollgate.gateway.route.Route;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code GET /v1/models}: the models this gateway serves, in OpenAI's list format, or Anthropic's when the client
+ * sends {@code anthropic-version}. Each entry carries its current price in a {@code tollgate} extension field.
+ */
+final class ModelsEndpoint {
+
+    private final GatewayServices services;
+
+    ModelsEndpoint(GatewayServices services) {
+        this.services = services;
+    }
+
+    void handle(HttpServerRequest request) {
+        WireFormat format = request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
+        if (!services.keys().open()) {
+            String key = dev.tollgate.gateway.auth.KeyStore.presentedKey(request.headers());
+            if (key == null || services.keys().find(key).isEmpty()) {
+                request.response().setStatusCode(401).putHeader("content-type", "application/json")
+                        .end(GatewayError.unauthorized("a valid API key is required to list models").render(format, null));
+                return;
+            }
+        }
+        List<Route> routes = services.router().all();
+        ObjectNode body = Json.object();
+        ArrayNode data = body.putArray("data");
+        for (Route route : routes) {
+            ObjectNode entry = data.addObject();
+            if (format == WireFormat.ANTHROPIC) {
+                entry.put("type", "model").put("id", route.name()).put("display_name", route.name())
+                        .put("created_at", "1970-01-01T00:00:00Z");
+            } else {
+                entry.put("id", route.name()).put("object", "model").put("created", 0).put("owned_by", route.provider().name());
+            }
+            entry.set("tollgate", extension(route));
+        }
+        if (format == WireFormat.ANTHROPIC) {
+            body.put("has_more", false);
+            body.put("first_id", routes.isEmpty() ? null : routes.get(0).name());
+            body.put("last_id", routes.isEmpty() ? null : routes.get(routes.size() - 1).name());
+        } else {
+            body.put("object", "list");
+        }
+        request.response().putHeader("content-type", "application/json").end(Json.buffer(body));
+    }
+
+    private ObjectNode extension(Route route) {
+        ObjectNode ext = Json.object();
+        ext.put("provider", route.provider().name()).put("upstream_model", route.model());
+        Optional<ModelPrice> price = services.catalog().get().priceAt(route.pricedAs(), Instant.now());
+        if (price.isPresent()) {
+            Rates r = price.get().rates();
+            ObjectNode p = ext.putObject("price");
+            p.put("currency", "USD").put("unit", "per_million_tokens");
+            p.put("input", r.input()).put("output", r.output()).put("cached_input", r.cachedInput());
+            p.put("effective", price.get().effectiveFrom().toString()).put("version", price.get().version());
+        } else {
+            ext.putNull("price");
+        }
+        return ext;
+    }
+}

@@ -1,0 +1,115 @@
+package dev.tollgate.gateway.provider;
+
+import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.WireFormat;
+import dev.tollgate.gateway.config.GatewayConfig;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * One provider as seen from one event loop: its dialect, where its endpoints are, how it authenticates, and a pool
+ * of keep-alive connections owned by that event loop (no cross-thread hand-off on the request path).
+ */
+public final class Upstream {
+
+    private static final int MAX_CONNECTIONS = 512;
+
+    private final GatewayConfig.Provider config;
+    private final WireFormat dialect;
+    private final boolean azure;
+    private final String host;
+    private final int port;
+    private final boolean ssl;
+    private final String basePath;
+    private final HttpClient client;
+    private final Duration idleTimeout;
+
+    public Upstream(Vertx vertx, GatewayConfig.Provider config, GatewayConfig.Server server) {
+        this.config = config;
+        this.dialect = config.type().equals("anthropic") ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
+        this.azure = config.type().equals("azure");
+        URI uri = URI.create(config.baseUrl());
+        this.ssl = "https".equalsIgnoreCase(uri.getScheme());
+        this.host = uri.getHost();
+        this.port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        if (dialect == WireFormat.ANTHROPIC && path.endsWith("/v1")) path = path.substring(0, path.length() - 3);
+        this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        this.idleTimeout = server.upstreamTimeout();
+        HttpClientOptions options = new HttpClientOptions()
+                .setKeepAlive(true)
+                .setTcpNoDelay(true)
+                .setConnectTimeout((int) server.connectTimeout().toMillis())
+                .setSsl(ssl)
+                .setTrustAll(false)
+                .setVerifyHost(ssl)
+                .setDecompressionSupported(false);
+        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public WireFormat dialect() {
+        return dialect;
+    }
+
+    public HttpClient client() {
+        return client;
+    }
+
+    /** The request options for calling {@code api} on this provider for {@code model}. */
+    public RequestOptions request(Api api, String model, MultiMap clientHeaders) {
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setHost(host)
+                .setPort(port)
+                .setSsl(ssl)
+                .setURI(path(api, model))
+                .setIdleTimeout(idleTimeout.toMillis());
+        MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
+        headers.set("content-type", "application/json");
+        headers.set("accept", "application/json, text/event-stream");
+        headers.set("host", port == 80 || port == 443 ? host : host + ":" + port);
+        String key = config.apiKey();
+        if (dialect == WireFormat.ANTHROPIC) {
+            if (key != null && !key.isEmpty()) headers.set("x-api-key", key);
+            String version = clientHeaders.get("anthropic-version");
+            headers.set("anthropic-version", version != null ? version : "2023-06-01");
+            String beta = clientHeaders.get("anthropic-beta");
+            if (beta != null) headers.set("anthropic-beta", beta);
+        } else if (azure) {
+            if (key != null && !key.isEmpty()) headers.set("api-key", key);
+        } else if (key != null && !key.isEmpty()) {
+            headers.set("authorization", "Bearer " + key);
+        }
+        config.headers().forEach(headers::set);
+        options.setHeaders(headers);
+        return options;
+    }
+
+    private String path(Api api, String model) {
+        if (dialect == WireFormat.ANTHROPIC) return basePath + "/v1" + api.path();
+        if (azure) {
+            String version = config.apiVersion() == null ? "2024-10-21" : config.apiVersion();
+            return basePath + "/openai/deployments/" + URLEncoder.encode(model, StandardCharsets.UTF_8) + api.path()
+                    + "?api-version=" + URLEncoder.encode(version, StandardCharsets.UTF_8);
+        }
+        return basePath + api.path();
+    }
+
+    public void close() {
+        client.close();
+    }
+}

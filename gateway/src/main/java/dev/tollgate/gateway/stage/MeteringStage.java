@@ -1,0 +1,127 @@
+package dev.tollgate.gateway.stage;
+
+import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.store.Ledger;
+import dev.tollgate.store.LedgerEntry;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.math.BigDecimal;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Prices what a call used, by the price in force when the request arrived, tells the client
+ * ({@code x-tollgate-cost-usd} header, or a trailing SSE comment on streams) and appends one ledger row
+ * however the call ended.
+ */
+public final class MeteringStage implements Stage {
+
+    public static final String COST_HEADER = "x-tollgate-cost-usd";
+    private static final Logger log = LoggerFactory.getLogger(MeteringStage.class);
+
+    private final Supplier<PriceCatalog> catalog;
+    private final Ledger ledger;
+    private final Set<String> warnedUnpriced = ConcurrentHashMap.newKeySet();
+
+    public MeteringStage(Supplier<PriceCatalog> catalog, Ledger ledger) {
+        this.catalog = catalog;
+        this.ledger = ledger;
+    }
+
+    @Override
+    public void handle(Exchange exchange, ReplySink sink, Chain next) {
+        next.proceed(exchange, new MeteringSink(exchange, sink));
+    }
+
+    /** Prices usage for an exchange; the served model is the fallback when the route's model has no price. */
+    void price(Exchange exchange, Usage usage, String servedModel) {
+        PriceCatalog prices = catalog.get();
+        String pricedAs = exchange.route().pricedAs();
+        Optional<ModelPrice> price = prices.priceAt(pricedAs, exchange.arrivedAt());
+        if (price.isEmpty() && servedModel != null) price = prices.priceAt(servedModel, exchange.arrivedAt());
+        if (price.isEmpty()) {
+            if (warnedUnpriced.add(pricedAs)) {
+                log.warn("no price for model '{}': its calls are metered at $0 until a price is added (prices: in the config)", pricedAs);
+            }
+            exchange.priced(BigDecimal.ZERO, null);
+            return;
+        }
+        exchange.priced(price.get().cost(usage).total(), price.get().version());
+    }
+
+    static String format(BigDecimal cost) {
+        return cost.signum() == 0 ? "0" : cost.stripTrailingZeros().toPlainString();
+    }
+
+    private final class MeteringSink extends ReplySink.Forwarding {
+        private final Exchange exchange;
+        private boolean started;
+        private boolean recorded;
+
+        MeteringSink(Exchange exchange, ReplySink next) {
+            super(next);
+            this.exchange = exchange;
+        }
+
+        @Override
+        public void usage(Usage usage, String servedModel, boolean estimated) {
+            exchange.usage(usage, servedModel, estimated);
+            price(exchange, usage, servedModel);
+            next.usage(usage, servedModel, estimated);
+            if (started && exchange.stream()) {
+                next.data(Buffer.buffer(": " + COST_HEADER + "=" + format(exchange.cost())
+                        + (estimated ? " estimated" : "") + "\n\n"));
+            }
+        }
+
+        @Override
+        public void start(int status, MultiMap headers) {
+            started = true;
+            exchange.status(status);
+            if (exchange.cost() != null) headers.set(COST_HEADER, format(exchange.cost()));
+            next.start(status, headers);
+        }
+
+        @Override
+        public void data(Buffer chunk) {
+            exchange.firstByte(System.nanoTime());
+            next.data(chunk);
+        }
+
+        @Override
+        public void end() {
+            next.end();
+            record();
+        }
+
+        @Override
+        public void fail(GatewayError error) {
+            if (!started) exchange.status(error.status());
+            exchange.error(error.message());
+            next.fail(error);
+            record();
+        }
+
+        private void record() {
+            if (recorded) return;
+            recorded = true;
+            long now = System.nanoTime();
+            long ttft = exchange.firstByteNanos() < 0 ? -1 : (exchange.firstByteNanos() - exchange.arrivedNanos()) / 1000;
+            ledger.append(new LedgerEntry(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(),
+                    exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
+                    exchange.route().name(), exchange.requestedModel(), exchange.servedModel(), exchange.usage(),
+                    exchange.cost(), exchange.priceVersion(), exchange.status(), exchange.error(),
+                    (now - exchange.arrivedNanos()) / 1000, ttft, exchange.stream(), exchange.estimated()));
+        }
+    }
+}

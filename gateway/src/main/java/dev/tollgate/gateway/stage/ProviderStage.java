@@ -1,0 +1,195 @@
+package dev.tollgate.gateway.stage;
+
+import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.WireFormat;
+import dev.tollgate.gateway.provider.Upstream;
+import dev.tollgate.gateway.sse.SseParser;
+import dev.tollgate.gateway.translate.AnthropicPassthrough;
+import dev.tollgate.gateway.translate.ChatOverAnthropic;
+import dev.tollgate.gateway.translate.MessagesOverOpenAi;
+import dev.tollgate.gateway.translate.OpenAiPassthrough;
+import dev.tollgate.gateway.translate.Translation;
+import dev.tollgate.gateway.translate.Translation.StreamRelay;
+import dev.tollgate.gateway.translate.Translation.UntranslatableException;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.StreamResetException;
+
+import java.net.ConnectException;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The end of the request path: sends the request to the provider in the provider's dialect and relays the answer
+ * back through the sink, streamed event by event. Provider failures become 502 (504 for silence past the
+ * configured timeout) carrying the provider's own message.
+ */
+public final class ProviderStage implements Stage.Chain {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProviderStage.class);
+
+    private static final String[] RELAYED_HEADERS = {"retry-after", "x-ratelimit-", "anthropic-ratelimit-", "openai-processing-ms"};
+
+    private final Map<String, Upstream> upstreams;
+    private final Translation chatOverAnthropic;
+
+    public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens) {
+        this.upstreams = upstreams;
+        this.chatOverAnthropic = new ChatOverAnthropic(defaultMaxTokens);
+    }
+
+    @Override
+    public void proceed(Exchange exchange, ReplySink sink) {
+        Upstream upstream = upstreams.get(exchange.route().provider().name());
+        Translation translation = translation(exchange.api(), upstream.dialect());
+        if (translation == null) {
+            sink.fail(GatewayError.badRequest(exchange.api().ledgerName() + " is not available for model '"
+                    + exchange.route().name() + "': its provider speaks " + upstream.dialect().name().toLowerCase(), "model"));
+            return;
+        }
+        Buffer body;
+        try {
+            body = translation.requestBody(exchange);
+        } catch (UntranslatableException e) {
+            sink.fail(GatewayError.badRequest(e.getMessage(), e.param()));
+            return;
+        }
+        upstream.client().request(upstream.request(exchange.api(), exchange.route().model(), exchange.requestHeaders()))
+                .onComplete(connected -> {
+                    if (connected.failed()) {
+                        sink.fail(failure(upstream, connected.cause()));
+                        return;
+                    }
+                    HttpClientRequest request = connected.result();
+                    exchange.connection().onClose(() -> request.reset());
+                    request.send(body).onComplete(answered -> {
+                        if (answered.failed()) sink.fail(failure(upstream, answered.cause()));
+                        else respond(exchange, upstream, translation, answered.result(), sink);
+                    });
+                });
+    }
+
+    private Translation translation(Api api, WireFormat dialect) {
+        if (dialect == WireFormat.OPENAI) {
+            return api == Api.ANTHROPIC_MESSAGES ? MessagesOverOpenAi.INSTANCE : OpenAiPassthrough.INSTANCE;
+        }
+        return switch (api) {
+            case ANTHROPIC_MESSAGES -> AnthropicPassthrough.INSTANCE;
+            case OPENAI_CHAT -> chatOverAnthropic;
+            default -> null;
+        };
+    }
+
+    private void respond(Exchange exchange, Upstream upstream, Translation translation, HttpClientResponse response, ReplySink sink) {
+        int status = response.statusCode();
+        if (status < 200 || status >= 300) {
+            response.body().onComplete(body -> sink.fail(upstreamError(upstream, status,
+                    body.succeeded() ? body.result() : Buffer.buffer(), response.headers())));
+            return;
+        }
+        String contentType = response.getHeader("content-type");
+        if (contentType == null || !contentType.startsWith("text/event-stream")) {
+            response.body().onComplete(body -> {
+                if (body.failed()) {
+                    sink.fail(failure(upstream, body.cause()));
+                    return;
+                }
+                try {
+                    translation.complete(exchange, body.result(), sink);
+                } catch (RuntimeException e) {
+                    log.warn("request {}: unreadable answer from provider '{}'", exchange.requestId(), upstream.name(), e);
+                    sink.fail(GatewayError.upstream(502, "provider '" + upstream.name() + "' sent an answer the gateway could not read"));
+                }
+            });
+            return;
+        }
+        relay(exchange, translation.stream(exchange), response, sink);
+    }
+
+    private static void relay(Exchange exchange, StreamRelay relay, HttpClientResponse response, ReplySink sink) {
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap()
+                .add("content-type", "text/event-stream; charset=utf-8")
+                .add("cache-control", "no-cache");
+        copyRelayed(response.headers(), headers);
+        sink.start(200, headers);
+        SseParser parser = new SseParser(event -> relay.event(event, sink));
+        response.handler(chunk -> {
+            try {
+                parser.feed(chunk);
+            } catch (RuntimeException e) {
+                relay.finish(sink, e);
+                response.request().reset();
+                return;
+            }
+            if (exchange.connection().writeQueueFull()) {
+                response.pause();
+                exchange.connection().onDrain(response::resume);
+            }
+        });
+        response.exceptionHandler(error -> relay.finish(sink, error));
+        response.endHandler(done -> {
+            parser.finish();
+            relay.finish(sink, null);
+        });
+    }
+
+    private static void copyRelayed(MultiMap from, MultiMap to) {
+        from.forEach((name, value) -> {
+            String lower = name.toLowerCase();
+            for (String relayed : RELAYED_HEADERS) {
+                if (lower.startsWith(relayed)) {
+                    to.add(lower, value);
+                    return;
+                }
+            }
+        });
+    }
+
+    private static GatewayError upstreamError(Upstream upstream, int status, Buffer body, MultiMap upstreamHeaders) {
+        String message = "provider '" + upstream.name() + "' answered HTTP " + status + ": " + messageOf(body);
+        MultiMap relayed = MultiMap.caseInsensitiveMultiMap();
+        copyRelayed(upstreamHeaders, relayed);
+        Map<String, String> headers = new java.util.HashMap<>();
+        relayed.forEach(headers::put);
+        GatewayError error = switch (status) {
+            case 400, 404, 409, 413, 422 -> new GatewayError(status, "invalid_request_error", "upstream_rejected", message, null, null);
+            case 429 -> new GatewayError(429, "rate_limit_exceeded", "upstream_rate_limited", message, null, null);
+            case 408 -> GatewayError.upstream(504, message);
+            default -> GatewayError.upstream(502, message);
+        };
+        return error.withHeaders(headers);
+    }
+
+    /** The provider's own error message, whichever format it came in. */
+    private static String messageOf(Buffer body) {
+        var json = Json.tree(body.toString());
+        String message = json.path("error").path("message").asText(null);
+        if (message == null && json.path("error").isTextual()) message = json.get("error").asText();
+        if (message == null) message = json.path("message").asText(null);
+        if (message == null) {
+            String text = body.toString().strip();
+            message = text.isEmpty() ? "(no body)" : text.length() > 300 ? text.substring(0, 300) + "…" : text;
+        }
+        return message;
+    }
+
+    private static GatewayError failure(Upstream upstream, Throwable cause) {
+        if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
+            return GatewayError.upstream(504, "provider '" + upstream.name() + "' did not answer in time: " + cause.getMessage());
+        }
+        if (cause instanceof ConnectException) {
+            return GatewayError.upstream(502, "could not reach provider '" + upstream.name() + "': " + cause.getMessage());
+        }
+        if (cause instanceof StreamResetException) {
+            return GatewayError.upstream(502, "the request to provider '" + upstream.name() + "' was cancelled");
+        }
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return GatewayError.upstream(502, "provider '" + upstream.name() + "' failed: " + message);
+    }
+}

@@ -1,0 +1,109 @@
+package dev.tollgate.gateway.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.sse.SseEvent;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * An Anthropic-format client to an Anthropic provider: bytes pass through; usage is read from the reply, or for
+ * streams from {@code message_start} (input side) and the last {@code message_delta} (cumulative output).
+ */
+public final class AnthropicPassthrough implements Translation {
+
+    public static final AnthropicPassthrough INSTANCE = new AnthropicPassthrough();
+
+    @Override
+    public Buffer requestBody(Exchange exchange) {
+        String model = exchange.route().model();
+        if (!model.equals(exchange.requestedModel())) {
+            exchange.body().put("model", model);
+            exchange.markBodyChanged();
+        }
+        return exchange.outgoingBody();
+    }
+
+    @Override
+    public void complete(Exchange exchange, Buffer body, ReplySink sink) {
+        JsonNode json = Json.tree(body);
+        JsonNode usage = json.get("usage");
+        if (usage != null && usage.isObject()) {
+            sink.usage(UsageFields.fromAnthropic(usage), json.path("model").asText(null), false);
+        }
+        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.data(body);
+        sink.end();
+    }
+
+    @Override
+    public StreamRelay stream(Exchange exchange) {
+        return new Relay(exchange);
+    }
+
+    private static final class Relay implements StreamRelay {
+        private final StreamAccounting accounting;
+        private JsonNode inputUsage;
+        private long outputTokens;
+        private String model;
+        private boolean usageReported;
+
+        Relay(Exchange exchange) {
+            this.accounting = new StreamAccounting(exchange);
+        }
+
+        @Override
+        public void event(SseEvent event, ReplySink sink) {
+            String type = event.event();
+            String data = event.data();
+            if (data != null && type != null) {
+                switch (type) {
+                    case "message_start" -> {
+                        JsonNode message = Json.tree(data).path("message");
+                        inputUsage = message.path("usage");
+                        outputTokens = inputUsage.path("output_tokens").asLong();
+                        model = message.path("model").asText(null);
+                    }
+                    case "message_delta" -> {
+                        JsonNode usage = Json.tree(data).path("usage");
+                        if (usage.has("output_tokens")) outputTokens = usage.get("output_tokens").asLong();
+                        if (usage.hasNonNull("input_tokens") && inputUsage != null) inputUsage = mergeInput(inputUsage, usage);
+                    }
+                    case "message_stop" -> {
+                        if (inputUsage != null) {
+                            Usage in = UsageFields.fromAnthropic(inputUsage);
+                            sink.usage(new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(),
+                                    in.cacheWrite1hTokens(), outputTokens, 0), model, false);
+                            usageReported = true;
+                        }
+                    }
+                    case "content_block_delta" -> accounting.remember(data);
+                    default -> { }
+                }
+            }
+            sink.data(event.raw());
+        }
+
+        /** Newer API versions repeat the input-side counts in {@code message_delta}; the later figures win. */
+        private static JsonNode mergeInput(JsonNode start, JsonNode delta) {
+            var merged = start.deepCopy();
+            delta.fields().forEachRemaining(f -> {
+                if (!f.getValue().isNull()) ((com.fasterxml.jackson.databind.node.ObjectNode) merged).set(f.getKey(), f.getValue());
+            });
+            return merged;
+        }
+
+        @Override
+        public void finish(ReplySink sink, Throwable cause) {
+            accounting.finish(sink, cause, usageReported, usageReported, Relay::generatedText);
+        }
+
+        private static void generatedText(String data, StringBuilder out) {
+            JsonNode delta = Json.tree(data).path("delta");
+            out.append(delta.path("text").asText("")).append(delta.path("partial_json").asText(""));
+        }
+    }
+}

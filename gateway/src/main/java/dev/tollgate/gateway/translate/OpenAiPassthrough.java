@@ -1,0 +1,176 @@
+package dev.tollgate.gateway.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.sse.SseEvent;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * An OpenAI-format client to an OpenAI-format provider: the body goes on as the client sent it (only the model
+ * name is swapped when the route renames it) and the reply comes back byte for byte. For streams the gateway
+ * asks for usage ({@code stream_options.include_usage}) and hides that extra chunk from clients that did not.
+ */
+public final class OpenAiPassthrough implements Translation {
+
+    public static final OpenAiPassthrough INSTANCE = new OpenAiPassthrough();
+
+    @Override
+    public Buffer requestBody(Exchange exchange) {
+        ObjectNode body = exchange.body();
+        String model = exchange.route().model();
+        if (!model.equals(exchange.requestedModel())) {
+            body.put("model", model);
+            exchange.markBodyChanged();
+        }
+        if (exchange.stream() && asksUsageInStream(exchange.api()) && !exchange.streamUsageRequested()) {
+            body.withObject("stream_options").put("include_usage", true);
+            exchange.markBodyChanged();
+        }
+        return exchange.outgoingBody();
+    }
+
+    private static boolean asksUsageInStream(Api api) {
+        return api == Api.OPENAI_CHAT || api == Api.OPENAI_COMPLETIONS;
+    }
+
+    @Override
+    public void complete(Exchange exchange, Buffer body, ReplySink sink) {
+        JsonNode json = Json.tree(body);
+        JsonNode usage = json.get("usage");
+        String served = json.path("model").asText(null);
+        if (usage != null && usage.isObject()) {
+            sink.usage(UsageFields.fromOpenAi(usage), served, false);
+        } else {
+            TokenCounter counter = TokenCounter.forModel(exchange.route().model());
+            long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
+            long output = counter.count(outputText(exchange.api(), json));
+            sink.usage(Usage.openAi(prompt, 0, output, 0), served, true);
+        }
+        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.data(body);
+        sink.end();
+    }
+
+    private static String outputText(Api api, JsonNode json) {
+        StringBuilder out = new StringBuilder();
+        for (JsonNode choice : json.path("choices")) {
+            out.append(choice.path("message").path("content").asText("")).append(choice.path("text").asText(""));
+        }
+        if (api == Api.OPENAI_RESPONSES) {
+            for (JsonNode item : json.path("output")) {
+                for (JsonNode part : item.path("content")) out.append(part.path("text").asText(""));
+                out.append(item.path("arguments").asText(""));
+            }
+        }
+        return out.toString();
+    }
+
+    @Override
+    public StreamRelay stream(Exchange exchange) {
+        return exchange.api() == Api.OPENAI_RESPONSES ? new ResponsesRelay(exchange) : new ChunkRelay(exchange);
+    }
+
+    /** Chat Completions and Completions streams: {@code data:} chunks ending in {@code [DONE]}. */
+    private static final class ChunkRelay implements StreamRelay {
+        private final StreamAccounting accounting;
+        private final boolean clientWantsUsage;
+        private boolean usageReported;
+        private boolean done;
+
+        ChunkRelay(Exchange exchange) {
+            this.accounting = new StreamAccounting(exchange);
+            this.clientWantsUsage = exchange.streamUsageRequested();
+        }
+
+        @Override
+        public void event(SseEvent event, ReplySink sink) {
+            String data = event.data();
+            if (data == null) {
+                sink.data(event.raw());
+                return;
+            }
+            if (data.equals("[DONE]")) {
+                done = true;
+                sink.data(event.raw());
+                return;
+            }
+            if (UsageFields.hasUsageObject(data)) {
+                JsonNode chunk = Json.parseOrNull(data);
+                if (chunk != null) {
+                    sink.usage(UsageFields.fromOpenAi(chunk.get("usage")), chunk.path("model").asText(null), false);
+                    usageReported = true;
+                    boolean usageOnly = chunk.path("choices").isEmpty();
+                    if (usageOnly && !clientWantsUsage) return;
+                }
+            }
+            accounting.remember(data);
+            sink.data(event.raw());
+        }
+
+        @Override
+        public void finish(ReplySink sink, Throwable cause) {
+            accounting.finish(sink, cause, usageReported, done || usageReported, ChunkRelay::generatedText);
+        }
+
+        private static void generatedText(String data, StringBuilder out) {
+            JsonNode chunk = Json.parseOrNull(data);
+            if (chunk == null) return;
+            for (JsonNode choice : chunk.path("choices")) {
+                JsonNode delta = choice.path("delta");
+                out.append(delta.path("content").asText("")).append(choice.path("text").asText(""));
+                for (JsonNode call : delta.path("tool_calls")) out.append(call.path("function").path("arguments").asText(""));
+            }
+        }
+    }
+
+    /** Responses API streams: typed events; usage arrives in the final {@code response.completed}. */
+    private static final class ResponsesRelay implements StreamRelay {
+        private final StreamAccounting accounting;
+        private boolean usageReported;
+        private boolean done;
+
+        ResponsesRelay(Exchange exchange) {
+            this.accounting = new StreamAccounting(exchange);
+        }
+
+        @Override
+        public void event(SseEvent event, ReplySink sink) {
+            String data = event.data();
+            if (data != null) {
+                String type = event.event() != null ? event.event() : "";
+                if (type.equals("response.completed") || type.equals("response.incomplete") || type.equals("response.failed")
+                        || (type.isEmpty() && data.contains("\"response.completed\""))) {
+                    JsonNode json = Json.parseOrNull(data);
+                    JsonNode response = json == null ? null : json.path("response");
+                    if (response != null && response.path("usage").isObject()) {
+                        sink.usage(UsageFields.fromOpenAi(response.get("usage")), response.path("model").asText(null), false);
+                        usageReported = true;
+                    }
+                    done = true;
+                } else {
+                    accounting.remember(data);
+                }
+            }
+            sink.data(event.raw());
+        }
+
+        @Override
+        public void finish(ReplySink sink, Throwable cause) {
+            accounting.finish(sink, cause, usageReported, done, ResponsesRelay::generatedText);
+        }
+
+        private static void generatedText(String data, StringBuilder out) {
+            JsonNode json = Json.parseOrNull(data);
+            if (json == null) return;
+            String type = json.path("type").asText("");
+            if (type.endsWith(".delta")) out.append(json.path("delta").asText(""));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.tollgate.gateway.translate;
+
+import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.ReplySink;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The part every stream relay shares: it remembers what was generated (cheaply, as the raw event data, parsed only
+ * if needed) and, when a stream ends without the provider's usage, counts the tokens locally and reports them as
+ * estimated before ending or failing the reply.
+ */
+final class StreamAccounting {
+
+    private final Exchange exchange;
+    private final List<String> eventData = new ArrayList<>();
+    private boolean finished;
+
+    StreamAccounting(Exchange exchange) {
+        this.exchange = exchange;
+    }
+
+    void remember(String data) {
+        eventData.add(data);
+    }
+
+    /**
+     * Ends the reply once. {@code usageReported}: the provider's usage already went to the sink. {@code completed}:
+     * the provider signalled a proper end of the answer.
+     */
+    void finish(ReplySink sink, Throwable cause, boolean usageReported, boolean completed,
+                java.util.function.BiConsumer<String, StringBuilder> textOf) {
+        if (finished) return;
+        finished = true;
+        if (!usageReported) {
+            StringBuilder generated = new StringBuilder();
+            for (String data : eventData) textOf.accept(data, generated);
+            TokenCounter counter = TokenCounter.forModel(exchange.route().model());
+            long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
+            sink.usage(Usage.openAi(prompt, 0, counter.count(generated.toString()), 0), exchange.route().model(), true);
+        }
+        if (cause == null && completed) {
+            sink.end();
+        } else {
+            String why = cause == null ? "the provider closed the stream before it was complete"
+                    : "the provider's stream broke off: " + describe(cause);
+            sink.fail(GatewayError.upstream(502, why));
+        }
+    }
+
+    static String describe(Throwable cause) {
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+
+    /** Appends each text value the consumer is given, for use with {@link #finish}. */
+    static Consumer<String> into(StringBuilder out) {
+        return out::append;
+    }
+}

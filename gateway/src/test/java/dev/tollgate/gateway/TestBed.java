@@ -1,0 +1,109 @@
+package dev.tollgate.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.config.ConfigLoader;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.sandbox.SandboxConfig;
+import dev.tollgate.sandbox.SandboxServer;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A sandbox provider and a gateway in front of it, on free ports, with a DuckDB ledger in a temporary directory.
+ * The config names the sandbox twice (OpenAI and Anthropic dialects) plus providers whose extra headers ask the
+ * sandbox for faults.
+ */
+public final class TestBed implements AutoCloseable {
+
+    public static final String KEY = "tg-test-key";
+    public static final String OTHER_KEY = "tg-other-key";
+    public static final String ADMIN = "admin-secret";
+
+    public final Vertx vertx;
+    public final SandboxServer sandbox;
+    public final DuckDbLedger ledger;
+    public final Gateway gateway;
+    public final HttpClient http = HttpClient.newHttpClient();
+
+    public TestBed(Path dataDir) throws Exception {
+        this(dataDir, "");
+    }
+
+    public TestBed(Path dataDir, String extraServerYaml) throws Exception {
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
+        String s = "http://127.0.0.1:" + sandbox.port();
+        String yaml = """
+                server:
+                  max_body_bytes: 65536
+                  upstream_timeout_ms: 1500
+                %s
+                admin:
+                  token: %s
+                providers:
+                  sandbox: {type: openai, base_url: "%s/v1", api_key: "sk-upstream"}
+                  sandbox-anthropic: {type: anthropic, base_url: "%s", api_key: "sk-ant-upstream"}
+                  broken: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "500"}}
+                  silent: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "timeout"}}
+                  cutting: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "cut"}}
+                  cutting-anthropic: {type: anthropic, base_url: "%s", headers: {x-sandbox-fault: "cut"}}
+                  limited: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "429"}}
+                  nowhere: {type: openai, base_url: "http://127.0.0.1:1/v1"}
+                models:
+                  - {name: gpt-4o-mini, provider: sandbox, model: gpt-4o-mini}
+                  - {name: fast, provider: sandbox, model: gpt-4o-mini}
+                  - {name: text-embedding-3-small, provider: sandbox}
+                  - {name: claude-haiku-4-5, provider: sandbox-anthropic, model: claude-haiku-4-5}
+                  - {name: broken-model, provider: broken, model: gpt-4o-mini}
+                  - {name: silent-model, provider: silent, model: gpt-4o-mini}
+                  - {name: cutting-model, provider: cutting, model: gpt-4o-mini}
+                  - {name: cutting-claude, provider: cutting-anthropic, model: claude-haiku-4-5}
+                  - {name: limited-model, provider: limited, model: gpt-4o-mini}
+                  - {name: nowhere-model, provider: nowhere, model: gpt-4o-mini}
+                keys:
+                  - {key: %s, name: search-prod, tags: {team: search, project: web, env: prod}}
+                  - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}
+                """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, KEY, OTHER_KEY);
+        GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
+        ledger = DuckDbLedger.open(dataDir);
+        gateway = Gateway.start(vertx, GatewayServices.of(config, PriceCatalog.bundled(), ledger), 0, 2).await();
+    }
+
+    public String url() {
+        return gateway.baseUrl();
+    }
+
+    /** GET on the admin API, parsed. */
+    public JsonNode admin(String pathAndQuery) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url() + pathAndQuery))
+                .header("authorization", "Bearer " + ADMIN).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) throw new AssertionError("admin " + pathAndQuery + " → " + response.statusCode() + " " + response.body());
+        return Json.parse(response.body());
+    }
+
+    /** A raw POST, for the error cases no SDK would send. */
+    public HttpResponse<String> post(String path, String body, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url() + path))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) request.header(headers[i], headers[i + 1]);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+        ledger.close();
+        vertx.close().await();
+    }
+}

@@ -1,0 +1,147 @@
+package dev.tollgate.gateway.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.TestBed;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every failure is an error in the client's own wire format with the right status, and nothing spent is lost. */
+class ErrorsTest {
+
+    @TempDir
+    static Path data;
+    static TestBed bed;
+
+    @BeforeAll
+    static void start() throws Exception {
+        bed = new TestBed(data);
+    }
+
+    @AfterAll
+    static void stop() {
+        bed.close();
+    }
+
+    static final String[] AUTH = {"authorization", "Bearer " + TestBed.KEY};
+
+    static JsonNode openAiError(HttpResponse<String> response, int status) throws Exception {
+        assertThat(response.statusCode()).isEqualTo(status);
+        JsonNode error = Json.parse(response.body()).path("error");
+        assertThat(error.path("message").asText()).isNotBlank();
+        assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ");
+        return error;
+    }
+
+    static JsonNode anthropicError(HttpResponse<String> response, int status) throws Exception {
+        assertThat(response.statusCode()).isEqualTo(status);
+        JsonNode body = Json.parse(response.body());
+        assertThat(body.path("type").asText()).isEqualTo("error");
+        assertThat(body.path("error").path("message").asText()).isNotBlank();
+        return body.path("error");
+    }
+
+    @Test
+    void malformedJson() throws Exception {
+        JsonNode error = openAiError(bed.post("/v1/chat/completions", "{\"model\": \"gpt-4o-mini\", ", AUTH), 400);
+        assertThat(error.path("type").asText()).isEqualTo("invalid_request_error");
+        JsonNode anthropic = anthropicError(bed.post("/v1/messages", "not json", "x-api-key", TestBed.KEY), 400);
+        assertThat(anthropic.path("type").asText()).isEqualTo("invalid_request_error");
+    }
+
+    @Test
+    void missingModel() throws Exception {
+        JsonNode error = openAiError(bed.post("/v1/chat/completions", "{\"messages\":[]}", AUTH), 400);
+        assertThat(error.path("param").asText()).isEqualTo("model");
+    }
+
+    @Test
+    void unknownModelListsTheModels() throws Exception {
+        JsonNode error = openAiError(bed.post("/v1/chat/completions", "{\"model\":\"gpt-9\",\"messages\":[]}", AUTH), 404);
+        assertThat(error.path("message").asText()).contains("gpt-9").contains("gpt-4o-mini").contains("claude-haiku-4-5");
+        JsonNode anthropic = anthropicError(bed.post("/v1/messages", "{\"model\":\"gpt-9\",\"max_tokens\":5,\"messages\":[]}",
+                "x-api-key", TestBed.KEY), 404);
+        assertThat(anthropic.path("type").asText()).isEqualTo("not_found_error");
+    }
+
+    @Test
+    void missingAndUnknownKeys() throws Exception {
+        String body = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        openAiError(bed.post("/v1/chat/completions", body), 401);
+        openAiError(bed.post("/v1/chat/completions", body, "authorization", "Bearer tg-wrong"), 401);
+        JsonNode anthropic = anthropicError(bed.post("/v1/messages", body, "x-api-key", "wrong"), 401);
+        assertThat(anthropic.path("type").asText()).isEqualTo("authentication_error");
+    }
+
+    @Test
+    void bodyOverTheLimit() throws Exception {
+        String big = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(70_000) + "\"}]}";
+        openAiError(bed.post("/v1/chat/completions", big, AUTH), 413);
+        anthropicError(bed.post("/v1/messages", big, "x-api-key", TestBed.KEY), 413);
+    }
+
+    @Test
+    void badTagsHeader() throws Exception {
+        String body = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        openAiError(bed.post("/v1/chat/completions", body, "authorization", "Bearer " + TestBed.KEY, "x-tollgate-tags", "novalue"), 400);
+    }
+
+    @Test
+    void upstreamFailuresCarryTheProvidersMessage() throws Exception {
+        String body = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        JsonNode broken = openAiError(bed.post("/v1/chat/completions", body.formatted("broken-model"), AUTH), 502);
+        assertThat(broken.path("message").asText()).contains("broken").contains("500");
+        JsonNode silent = openAiError(bed.post("/v1/chat/completions", body.formatted("silent-model"), AUTH), 504);
+        assertThat(silent.path("message").asText()).contains("silent");
+        HttpResponse<String> limited = bed.post("/v1/chat/completions", body.formatted("limited-model"), AUTH);
+        openAiError(limited, 429);
+        assertThat(limited.headers().firstValue("retry-after")).isPresent();
+        JsonNode nowhere = openAiError(bed.post("/v1/chat/completions", body.formatted("nowhere-model"), AUTH), 502);
+        assertThat(nowhere.path("message").asText()).contains("nowhere");
+    }
+
+    @Test
+    void brokenStreamIsCountedLocallyAndMarkedEstimated() throws Exception {
+        HttpResponse<String> response = bed.post("/v1/chat/completions",
+                "{\"model\":\"cutting-model\",\"stream\":true,\"max_tokens\":40,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", AUTH);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("\"error\"").doesNotContain("[DONE]");
+        JsonNode row = rowFor(response);
+        assertThat(row.path("estimated").asBoolean()).isTrue();
+        assertThat(row.path("output_tokens").asLong()).isBetween(1L, 39L);
+        assertThat(row.path("input_tokens").asLong()).isPositive();
+        assertThat(row.path("cost_usd").decimalValue().signum()).isPositive();
+
+        HttpResponse<String> anthropic = bed.post("/v1/messages",
+                "{\"model\":\"cutting-claude\",\"stream\":true,\"max_tokens\":40,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "x-api-key", TestBed.KEY);
+        assertThat(anthropic.body()).contains("event: error").doesNotContain("message_stop");
+        assertThat(rowFor(anthropic).path("estimated").asBoolean()).isTrue();
+    }
+
+    @Test
+    void requestTagsAreMergedUnderTheKeysTags() throws Exception {
+        HttpResponse<String> response = bed.post("/v1/chat/completions",
+                "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "authorization", "Bearer " + TestBed.KEY, "x-tollgate-tags", "feature=search-box,team=hijack");
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode tags = rowFor(response).path("tags");
+        assertThat(tags.path("feature").asText()).isEqualTo("search-box");
+        assertThat(tags.path("team").asText()).isEqualTo("search");
+    }
+
+    private static JsonNode rowFor(HttpResponse<String> response) throws Exception {
+        String id = response.headers().firstValue("x-tollgate-request-id").orElseThrow();
+        for (JsonNode r : bed.admin("/admin/requests?limit=200").path("requests")) {
+            if (r.path("request_id").asText().equals(id)) return r;
+        }
+        throw new AssertionError("no ledger row for " + id);
+    }
+}

@@ -1,0 +1,93 @@
+package dev.tollgate.gateway.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Json;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TranslationTest {
+
+    @Test
+    void chatRequestBecomesAnthropicMessages() throws Exception {
+        JsonNode chat = Json.parse("""
+                {"model":"claude","temperature":1.5,"stop":"END","max_completion_tokens":99,"user":"u1",
+                 "messages":[{"role":"system","content":"Be brief"},{"role":"developer","content":"Use USD"},
+                   {"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]},
+                   {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\\"x\\":1}"}}]},
+                   {"role":"tool","tool_call_id":"c1","content":"42"},{"role":"tool","tool_call_id":"c2","content":"43"}],
+                 "tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"required",
+                 "parallel_tool_calls":false,"seed":7}""");
+        ObjectNode out = ChatOverAnthropic.toMessages(chat, "claude-haiku-4-5", 4096);
+        assertThat(out.path("system").asText()).isEqualTo("Be brief\n\nUse USD");
+        assertThat(out.path("max_tokens").asInt()).isEqualTo(99);
+        assertThat(out.path("temperature").decimalValue()).isEqualByComparingTo("1");
+        assertThat(out.path("stop_sequences").get(0).asText()).isEqualTo("END");
+        assertThat(out.path("metadata").path("user_id").asText()).isEqualTo("u1");
+        assertThat(out.has("seed")).isFalse();
+        JsonNode messages = out.path("messages");
+        assertThat(messages).hasSize(3);
+        assertThat(messages.get(0).path("content").get(1).path("source").path("media_type").asText()).isEqualTo("image/png");
+        assertThat(messages.get(1).path("content").get(0).path("input").path("x").asInt()).isEqualTo(1);
+        assertThat(messages.get(2).path("content")).hasSize(2);
+        assertThat(messages.get(2).path("content").get(1).path("tool_use_id").asText()).isEqualTo("c2");
+        assertThat(out.path("tools").get(0).path("input_schema").path("type").asText()).isEqualTo("object");
+        assertThat(out.path("tool_choice").path("type").asText()).isEqualTo("any");
+        assertThat(out.path("tool_choice").path("disable_parallel_tool_use").asBoolean()).isTrue();
+    }
+
+    @Test
+    void untranslatableChatFieldsAreNamed() throws Exception {
+        JsonNode n2 = Json.parse("{\"n\":2,\"messages\":[]}");
+        assertThatThrownBy(() -> ChatOverAnthropic.toMessages(n2, "m", 10))
+                .isInstanceOfSatisfying(Translation.UntranslatableException.class, e -> assertThat(e.param()).isEqualTo("n"));
+        JsonNode json = Json.parse("{\"response_format\":{\"type\":\"json_object\"},\"messages\":[]}");
+        assertThatThrownBy(() -> ChatOverAnthropic.toMessages(json, "m", 10)).hasMessageContaining("response_format");
+    }
+
+    @Test
+    void anthropicRequestBecomesChat() throws Exception {
+        JsonNode messages = Json.parse("""
+                {"model":"gpt","max_tokens":50,"system":[{"type":"text","text":"sys"}],"stop_sequences":["X"],"top_k":5,
+                 "messages":[{"role":"user","content":"hi"},
+                   {"role":"assistant","content":[{"type":"text","text":"calling"},{"type":"tool_use","id":"t1","name":"f","input":{"a":2}}]},
+                   {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"done"}]},{"type":"text","text":"thanks"}]}],
+                 "tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"f"},"stream":true}""");
+        ObjectNode out = MessagesOverOpenAi.toChat(messages, "gpt-4o-mini");
+        JsonNode m = out.path("messages");
+        assertThat(m.get(0).path("role").asText()).isEqualTo("system");
+        assertThat(m.get(2).path("tool_calls").get(0).path("function").path("arguments").asText()).isEqualTo("{\"a\":2}");
+        assertThat(m.get(3).path("role").asText()).isEqualTo("tool");
+        assertThat(m.get(3).path("content").asText()).isEqualTo("done");
+        assertThat(m.get(4).path("content").asText()).isEqualTo("thanks");
+        assertThat(out.path("max_tokens").asInt()).isEqualTo(50);
+        assertThat(out.path("stop").get(0).asText()).isEqualTo("X");
+        assertThat(out.has("top_k")).isFalse();
+        assertThat(out.path("stream_options").path("include_usage").asBoolean()).isTrue();
+        assertThat(out.path("tool_choice").path("function").path("name").asText()).isEqualTo("f");
+        assertThat(MessagesOverOpenAi.toChat(messages, "o4-mini").has("max_completion_tokens")).isTrue();
+    }
+
+    @Test
+    void usageConventionsAreKeptApart() throws Exception {
+        Usage openai = UsageFields.fromOpenAi(Json.parse("""
+                {"prompt_tokens":1000,"completion_tokens":300,"prompt_tokens_details":{"cached_tokens":400},
+                 "completion_tokens_details":{"reasoning_tokens":200}}"""));
+        assertThat(openai.inputTokens()).isEqualTo(1000);
+        assertThat(openai.uncachedInputTokens()).isEqualTo(600);
+        assertThat(openai.outputTokens()).isEqualTo(300);
+        Usage anthropic = UsageFields.fromAnthropic(Json.parse("""
+                {"input_tokens":50,"cache_read_input_tokens":1000,"cache_creation_input_tokens":300,
+                 "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},"output_tokens":70}"""));
+        assertThat(anthropic.inputTokens()).isEqualTo(1350);
+        assertThat(anthropic.cachedInputTokens()).isEqualTo(1000);
+        assertThat(anthropic.cacheWrite5mTokens()).isEqualTo(100);
+        assertThat(anthropic.cacheWrite1hTokens()).isEqualTo(200);
+        assertThat(UsageFields.toAnthropic(anthropic).path("input_tokens").asLong()).isEqualTo(50);
+        assertThat(UsageFields.hasUsageObject("{\"usage\": null}")).isFalse();
+        assertThat(UsageFields.hasUsageObject("{\"choices\":[],\"usage\" : {\"prompt_tokens\":1}}")).isTrue();
+    }
+}

@@ -1,0 +1,125 @@
+package dev.tollgate.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class FaultsAndPacingTest extends SandboxTestSupport {
+
+    private static final String CHAT = json("model", "gpt-4o", "messages",
+            List.of(Map.of("role", "user", "content", "Hi")));
+    private static final String MESSAGES = json("model", "claude-haiku-4-5", "max_tokens", 100, "messages",
+            List.of(Map.of("role", "user", "content", "Hi")));
+
+    @Test
+    void rateLimitCarriesRetryAfterInBothDialects() throws Exception {
+        HttpResponse<String> openAi = post("/v1/chat/completions", CHAT, "x-sandbox-fault", "429");
+        assertThat(openAi.statusCode()).isEqualTo(429);
+        assertThat(openAi.headers().firstValue("retry-after")).contains("1");
+        assertThat(openAi.headers().firstValue("x-ratelimit-remaining-requests")).contains("0");
+        assertThat(parse(openAi.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
+
+        HttpResponse<String> anthropic = post("/v1/messages", MESSAGES, "x-sandbox-fault", "429");
+        assertThat(anthropic.statusCode()).isEqualTo(429);
+        assertThat(anthropic.headers().firstValue("retry-after")).contains("1");
+        assertThat(parse(anthropic.body()).at("/error/type").asText()).isEqualTo("rate_limit_error");
+    }
+
+    @Test
+    void serverErrorsInBothDialects() throws Exception {
+        HttpResponse<String> openAi = post("/v1/chat/completions", CHAT, "x-sandbox-fault", "500");
+        assertThat(openAi.statusCode()).isEqualTo(500);
+        JsonNode error = parse(openAi.body()).get("error");
+        assertThat(error.get("type").asText()).isEqualTo("server_error");
+        assertThat(error.has("message") && error.has("param") && error.has("code")).isTrue();
+
+        HttpResponse<String> overloaded = post("/v1/messages", MESSAGES, "x-sandbox-fault", "529");
+        assertThat(overloaded.statusCode()).isEqualTo(529);
+        assertThat(parse(overloaded.body()).at("/error/type").asText()).isEqualTo("overloaded_error");
+        HttpResponse<String> apiError = post("/v1/messages", MESSAGES, "x-sandbox-fault", "500");
+        assertThat(parse(apiError.body()).at("/error/type").asText()).isEqualTo("api_error");
+    }
+
+    @Test
+    void cutClosesANonStreamWithoutAResponse() {
+        assertThatThrownBy(() -> post("/v1/chat/completions", CHAT, "x-sandbox-fault", "cut"))
+                .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void cutStreamStopsAfterAboutHalfTheTokens() throws Exception {
+        String body = json("model", "gpt-4o", "stream", true, "stream_options", Map.of("include_usage", true),
+                "messages", List.of(Map.of("role", "user", "content", "Hi")));
+        HttpResponse<Stream<String>> response = client.send(
+                request(sandbox, "/v1/chat/completions", body, "x-sandbox-fault", "cut", "x-sandbox-output-tokens", "20")
+                        .build(), HttpResponse.BodyHandlers.ofLines());
+        List<String> data = new ArrayList<>();
+        Iterator<String> lines = response.body().iterator();
+        assertThatThrownBy(() -> {
+            while (lines.hasNext()) {
+                String line = lines.next();
+                if (line.startsWith("data: ")) data.add(line.substring(6));
+            }
+        }).hasRootCauseInstanceOf(IOException.class);
+        assertThat(data).hasSize(1 + 10);  // the role chunk, then half of the 20 content chunks
+        assertThat(data).noneMatch(d -> d.equals("[DONE]") || d.contains("\"usage\":{"));
+    }
+
+    @Test
+    void timeoutNeverAnswers() {
+        assertThatThrownBy(() -> client.send(request(sandbox, "/v1/messages", MESSAGES, "x-sandbox-fault", "timeout")
+                .timeout(Duration.ofMillis(300)).build(), HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(HttpTimeoutException.class);
+    }
+
+    @Test
+    void faultRatesApplyWithoutHeaders() throws Exception {
+        SandboxServer failing = start(SandboxConfig.builder().faultRate5xx(1.0).build());
+        try {
+            HttpResponse<String> response = client.send(request(failing, "/v1/chat/completions", CHAT).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(500);
+        } finally {
+            failing.close().await();
+        }
+    }
+
+    @Test
+    void latencyHeaderDelaysTheAnswer() throws Exception {
+        long start = System.nanoTime();
+        post("/v1/chat/completions", CHAT, "x-sandbox-latency-ms", "150");
+        assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(150);
+    }
+
+    @Test
+    void streamIsPacedByTimeToFirstTokenAndTokensPerSecond() throws Exception {
+        SandboxServer paced = start(SandboxConfig.builder()
+                .timeToFirstToken(Duration.ofMillis(100)).tokensPerSecond(100).build());
+        try {
+            long start = System.nanoTime();
+            HttpResponse<String> response = client.send(request(paced, "/v1/messages",
+                    json("model", "claude-haiku-4-5", "max_tokens", 100, "stream", true, "messages",
+                            List.of(Map.of("role", "user", "content", "Hi"))), "x-sandbox-output-tokens", "21").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+            // 100 ms to the first token, then 20 more at 100 per second: at least 300 ms in all
+            assertThat(elapsedMs).isBetween(300L, 2_000L);
+            List<Event> events = events(response.body());
+            assertThat(events.get(events.size() - 1).type()).isEqualTo("message_stop");
+        } finally {
+            paced.close().await();
+        }
+    }
+}

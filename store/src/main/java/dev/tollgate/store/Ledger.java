@@ -1,0 +1,26 @@
+package dev.tollgate.store;
+
+import java.util.List;
+
+/**
+ * The record of every metered request. {@link #append} never blocks the request path: rows are queued and
+ * written in batches by the implementation's own writer.
+ */
+public interface Ledger extends AutoCloseable {
+
+    /** Queues a row for writing. Returns at once. */
+    void append(LedgerEntry entry);
+
+    /** Blocks until every row appended before this call is durable. */
+    void flush();
+
+    /** Totals per group over a time range. Rows appended but not yet flushed may be missing. */
+    List<SpendRow> spend(SpendQuery query);
+
+    /** The latest rows, newest first. */
+    List<LedgerEntry> recent(int limit);
+
+    /** Flushes everything queued and releases the store. */
+    @Override
+    void close();
+}

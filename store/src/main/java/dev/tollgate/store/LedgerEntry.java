@@ -1,0 +1,42 @@
+package dev.tollgate.store;
+
+import dev.tollgate.core.usage.Usage;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * One metered request, as the ledger keeps it.
+ *
+ * @param time           when the request arrived
+ * @param requestId      the id sent back to the client in {@code x-tollgate-request-id}
+ * @param keyName        the virtual key's name (never the key itself)
+ * @param tags           attribution: team, project, env, customer, feature, cost_center and any others
+ * @param api            the wire format the client spoke: "openai.chat", "openai.completions",
+ *                       "openai.embeddings", "openai.responses", "anthropic.messages"
+ * @param provider       the configured provider that served it
+ * @param deployment     the configured model name the client asked for (the route)
+ * @param requestedModel the model named in the client's request
+ * @param servedModel    the model the provider reported (what was priced)
+ * @param usage          tokens by kind
+ * @param costUsd        exact cost in US dollars
+ * @param priceVersion   the catalog entry that priced it ("gpt-4o@2024-08-06"), or null when unpriced
+ * @param status         the HTTP status the client got
+ * @param error          a short error message, or null
+ * @param latencyMicros  arrival to last byte
+ * @param ttftMicros     arrival to first byte of the body (streams: first event), or -1
+ * @param stream         whether the client asked for a stream
+ * @param estimated      whether usage was counted locally because the provider did not report it
+ */
+public record LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                          String provider, String deployment, String requestedModel, String servedModel,
+                          Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
+                          long latencyMicros, long ttftMicros, boolean stream, boolean estimated) {
+
+    public LedgerEntry {
+        tags = tags == null ? Map.of() : Map.copyOf(tags);
+        usage = usage == null ? Usage.ZERO : usage;
+        costUsd = costUsd == null ? BigDecimal.ZERO : costUsd;
+    }
+}
