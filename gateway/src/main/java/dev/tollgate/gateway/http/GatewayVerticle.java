@@ -24,6 +24,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,8 +141,11 @@ public final class GatewayVerticle extends VerticleBase {
     }
 
     private static void tooLarge(HttpServerRequest request, Api api, long limit) {
-        request.response().setStatusCode(413).putHeader("content-type", "application/json").putHeader("connection", "close")
-                .end(GatewayError.tooLarge(limit).render(api.format(), null));
+        var response = request.response().setStatusCode(413).putHeader("content-type", "application/json")
+                .putHeader(HttpReply.REQUEST_ID_HEADER, RequestIds.next());
+        // The rest of the body is not read, so an HTTP/1 connection cannot be reused (HTTP/2 streams can).
+        if (request.version() != HttpVersion.HTTP_2) response.putHeader("connection", "close");
+        response.end(GatewayError.tooLarge(limit).render(api.format(), null));
     }
 
     private void dispatch(HttpServerRequest request, Api api, Buffer body) {

@@ -60,7 +60,7 @@ public final class ProviderStage implements Stage.Chain {
             sink.fail(GatewayError.badRequest(e.getMessage(), e.param()));
             return;
         }
-        upstream.client().request(upstream.request(exchange.api(), exchange.route().model(), exchange.requestHeaders()))
+        upstream.client().request(upstream.request(translation.upstreamApi(exchange.api()), exchange.route().model(), exchange.requestHeaders()))
                 .onComplete(connected -> {
                     if (connected.failed()) {
                         sink.fail(failure(upstream, connected.cause()));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
@@ -28,6 +29,11 @@ public final class ChatOverAnthropic implements Translation {
 
     public ChatOverAnthropic(int defaultMaxTokens) {
         this.defaultMaxTokens = defaultMaxTokens;
+    }
+
+    @Override
+    public Api upstreamApi(Api clientApi) {
+        return Api.ANTHROPIC_MESSAGES;
     }
 
     @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
@@ -24,6 +25,11 @@ import java.util.Map;
 public final class MessagesOverOpenAi implements Translation {
 
     public static final MessagesOverOpenAi INSTANCE = new MessagesOverOpenAi();
+
+    @Override
+    public Api upstreamApi(Api clientApi) {
+        return Api.OPENAI_CHAT;
+    }
 
     @Override
     public Buffer requestBody(Exchange exchange) {

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.translate;
 
+import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
@@ -11,6 +12,11 @@ import io.vertx.core.buffer.Buffer;
  * cross-format pairs translate. Implementations are stateless; per-stream state lives in a {@link StreamRelay}.
  */
 public interface Translation {
+
+    /** The provider route this translation calls for a client calling {@code clientApi}. */
+    default Api upstreamApi(Api clientApi) {
+        return clientApi;
+    }
 
     /** The body to send upstream. Throws {@link UntranslatableException} for what the provider cannot carry. */
     Buffer requestBody(Exchange exchange);

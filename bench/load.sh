@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Load benchmark: the same chat completion sent straight to the sandbox provider, through nginx (1 worker,
+# keepalive upstream), through Tollgate (metering and DuckDB ledger on) and through Portkey's gateway, side by
+# side in one run. Rounds interleave the targets so machine noise hits all of them alike; medians are reported.
+#
+#   bench/load.sh                          # defaults below
+#   ROUNDS=5 DURATION=20 CONNS="1 16 64" bench/load.sh
+#
+# Needs wrk, nginx and node (apt-get install wrk nginx-light nodejs npm); installs Portkey into bench/node_modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-15}
+CONNS=${CONNS:-1 16 64}
+TARGETS=${TARGETS:-direct nginx tollgate portkey}
+OUT=${OUT:-bench/results/load-$(date -u +%Y%m%dT%H%M%SZ)}
+SANDBOX_PORT=9101 TOLLGATE_PORT=9102 NGINX_PORT=9103 PORTKEY_PORT=9104
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+for tool in wrk nginx node; do command -v $tool >/dev/null || { echo "load.sh: needs $tool" >&2; exit 1; }; done
+[ -d bench/node_modules/@portkey-ai/gateway ] || (cd bench && npm install --no-audit --no-fund --silent)
+./tollgate --version >/dev/null   # builds the jar if needed
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 1 150); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; exit 1; }
+
+# The upstream: answers at once, 16 output tokens, real prompt token counts.
+./tollgate sandbox --port $SANDBOX_PORT --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+
+cat >"$OUT/tollgate.yaml" <<YAML
+admin: {token: bench-admin}
+providers:
+  sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
+models:
+  - {name: gpt-4o-mini, provider: sandbox}
+keys:
+  - {key: tg-bench, name: bench, tags: {team: bench}}
+YAML
+./tollgate serve --config "$OUT/tollgate.yaml" --port $TOLLGATE_PORT --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
+TOLLGATE_PID=$!
+
+mkdir -p "$OUT/nginx"
+cat >"$OUT/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $OUT/nginx/body; proxy_temp_path $OUT/nginx/proxy;
+  fastcgi_temp_path $OUT/nginx/fcgi; uwsgi_temp_path $OUT/nginx/uwsgi; scgi_temp_path $OUT/nginx/scgi;
+  upstream sandbox { server 127.0.0.1:$SANDBOX_PORT; keepalive 128; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://sandbox; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+nginx -c "$OUT/nginx.conf" & pids+=($!)
+
+node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
+
+for p in $SANDBOX_PORT $TOLLGATE_PORT $NGINX_PORT $PORTKEY_PORT; do wait_port $p; done
+
+run_wrk() { # target conns seconds
+  local url headers=()
+  case $1 in
+    direct)   url=http://127.0.0.1:$SANDBOX_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
+    nginx)    url=http://127.0.0.1:$NGINX_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
+    tollgate) url=http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
+    portkey)  url=http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions
+              headers=(-H "authorization: Bearer sk-sandbox" -H "x-portkey-provider: openai"
+                       -H "x-portkey-custom-host: http://127.0.0.1:$SANDBOX_PORT/v1") ;;
+  esac
+  local threads=$(( $2 < 2 ? 1 : 2 ))
+  wrk -t$threads -c$2 -d${3}s --timeout 10s -s bench/chat.lua "${headers[@]}" "$url" | grep '^RESULT' || echo "RESULT requests=0 duration_us=1 p50_us=0 p99_us=0 errors=-1"
+}
+
+echo "warming up ${WARMUP}s each…" >&2
+for t in $TARGETS; do run_wrk $t 16 $WARMUP >/dev/null; done
+
+echo "target conns round rps p50_us p99_us errors" >"$OUT/raw.txt"
+for r in $(seq 1 $ROUNDS); do
+  for c in $CONNS; do
+    for t in $TARGETS; do
+      line=$(run_wrk $t $c $DURATION)
+      read -r req dur p50 p99 err < <(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line")
+      rps=$(awk -v r=$req -v d=$dur 'BEGIN{printf "%.0f", r/(d/1e6)}')
+      echo "$t $c $r $rps $p50 $p99 $err" | tee -a "$OUT/raw.txt" >&2
+    done
+  done
+done
+
+# Metering was really on: the ledger holds the gateway's calls, priced.
+curl -s -H "authorization: Bearer bench-admin" "http://127.0.0.1:$TOLLGATE_PORT/admin/spend?group_by=team,model" >"$OUT/spend.json"
+echo "RSS of the gateway after the run: $(( $(ps -o rss= -p $TOLLGATE_PID) / 1024 )) MiB" >"$OUT/memory.txt"
+
+awk -f bench/summarize.awk "$OUT/raw.txt" | tee "$OUT/summary.md"
+echo "ledger: $(cat "$OUT/spend.json")"
+cat "$OUT/memory.txt"
+echo "results in $OUT"

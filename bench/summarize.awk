@@ -1,0 +1,31 @@
+# Medians per target and connection count from load.sh's raw.txt, then the ratios the floors are stated in.
+function median(list,   n, a, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+NR > 1 {
+  key = $1 " " $2
+  if (!(key in rps)) { order[++n] = key }
+  rps[key] = rps[key] " " $4; p50[key] = p50[key] " " $5; p99[key] = p99[key] " " $6; err[key] += $7
+  conns[$2] = 1
+}
+END {
+  print "| target | conns | req/s (median) | p50 µs | p99 µs | errors |"
+  print "|---|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= n; i++) {
+    k = order[i]; split(k, f, " ")
+    R[k] = median(rps[k]); P50[k] = median(p50[k]); P99[k] = median(p99[k])
+    printf "| %s | %s | %.0f | %.0f | %.0f | %d |\n", f[1], f[2], R[k], P50[k], P99[k], err[k]
+  }
+  print ""
+  for (c in conns) {
+    if (("tollgate " c) in R && ("nginx " c) in R && R["nginx " c] > 0)
+      printf "- %s conns: Tollgate/nginx throughput %.2f", c, R["tollgate " c] / R["nginx " c]
+    if (("tollgate " c) in R && ("portkey " c) in R && R["portkey " c] > 0)
+      printf ", Tollgate/Portkey %.1f×", R["tollgate " c] / R["portkey " c]
+    if (("tollgate " c) in R && ("direct " c) in R)
+      printf ", added latency vs direct p50 %+.0f µs, p99 %+.0f µs", P50["tollgate " c] - P50["direct " c], P99["tollgate " c] - P99["direct " c]
+    print ""
+  }
+}
