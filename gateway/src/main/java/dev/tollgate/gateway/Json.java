@@ -1,6 +1,8 @@
 package dev.tollgate.gateway;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +13,7 @@ import io.vertx.core.buffer.Buffer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Set;
 
 /** The gateway's one JSON mapper. Numbers with a fraction are read as BigDecimal so nothing passes through a double. */
 public final class Json {
@@ -62,6 +65,27 @@ public final class Json {
         } catch (IOException e) {
             return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         }
+    }
+
+    /**
+     * The named top-level fields of a JSON object, read without building the rest: a provider's answer is mostly
+     * generated text the gateway only relays, and skipping it is several times cheaper than a full tree. A missing
+     * field is absent from the result; a body that is not a JSON object gives an empty one.
+     */
+    public static ObjectNode fields(Buffer body, Set<String> names) {
+        ObjectNode out = object();
+        try (JsonParser parser = MAPPER.createParser(body.getBytes())) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) return out;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                parser.nextToken();
+                if (names.contains(name)) out.set(name, parser.readValueAsTree());
+                else parser.skipChildren();
+            }
+        } catch (IOException e) {
+            // what was read before the malformed part is still useful
+        }
+        return out;
     }
 
     public static Buffer buffer(JsonNode node) {

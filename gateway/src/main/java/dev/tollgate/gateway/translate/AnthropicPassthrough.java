@@ -9,6 +9,8 @@ import dev.tollgate.gateway.sse.SseEvent;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
+import java.util.Set;
+
 /**
  * An Anthropic-format client to an Anthropic provider: bytes pass through; usage is read from the reply, or for
  * streams from {@code message_start} (input side) and the last {@code message_delta} (cumulative output).
@@ -27,9 +29,11 @@ public final class AnthropicPassthrough implements Translation {
         return exchange.outgoingBody();
     }
 
+    private static final Set<String> USAGE_AND_MODEL = Set.of("usage", "model");
+
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
-        JsonNode json = Json.tree(body);
+        JsonNode json = Json.fields(body, USAGE_AND_MODEL);
         JsonNode usage = json.get("usage");
         if (usage != null && usage.isObject()) {
             sink.usage(UsageFields.fromAnthropic(usage), json.path("model").asText(null), false);

@@ -12,6 +12,8 @@ import dev.tollgate.gateway.sse.SseEvent;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
+import java.util.Set;
+
 /**
  * An OpenAI-format client to an OpenAI-format provider: the body goes on as the client sent it (only the model
  * name is swapped when the route renames it) and the reply comes back byte for byte. For streams the gateway
@@ -20,6 +22,7 @@ import io.vertx.core.buffer.Buffer;
 public final class OpenAiPassthrough implements Translation {
 
     public static final OpenAiPassthrough INSTANCE = new OpenAiPassthrough();
+    private static final Set<String> USAGE_AND_MODEL = Set.of("usage", "model");
 
     @Override
     public Buffer requestBody(Exchange exchange) {
@@ -42,15 +45,15 @@ public final class OpenAiPassthrough implements Translation {
 
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
-        JsonNode json = Json.tree(body);
-        JsonNode usage = json.get("usage");
-        String served = json.path("model").asText(null);
+        JsonNode head = Json.fields(body, USAGE_AND_MODEL);
+        JsonNode usage = head.get("usage");
+        String served = head.path("model").asText(null);
         if (usage != null && usage.isObject()) {
             sink.usage(UsageFields.fromOpenAi(usage), served, false);
         } else {
             TokenCounter counter = TokenCounter.forModel(exchange.route().model());
             long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
-            long output = counter.count(outputText(exchange.api(), json));
+            long output = counter.count(outputText(exchange.api(), Json.tree(body)));
             sink.usage(Usage.openAi(prompt, 0, output, 0), served, true);
         }
         sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
