@@ -1,5 +1,6 @@
 package dev.tollgate.core.pricing;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -33,7 +34,13 @@ import java.util.regex.Pattern;
 public final class PriceCatalog {
 
     private static final String BUNDLED = "/dev/tollgate/core/pricing/prices.yaml";
-    private static final Pattern SNAPSHOT_SUFFIX = Pattern.compile("-(\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{4})$");
+    /**
+     * A snapshot suffix: "-2024-08-06", "-20250929", Vertex's "@20250929", or four digits that read as a date: MMDD
+     * (OpenAI's "-0613", "-1106") or YYMM from 2023 on (Mistral's "-2411", "-2512"). Other four-digit endings are
+     * part of a model's name (Groq's "llama3-70b-8192", "-4096"), so they are not stripped.
+     */
+    private static final Pattern SNAPSHOT_SUFFIX = Pattern.compile(
+            "(?:-(?:\\d{4}-\\d{2}-\\d{2}|\\d{8}|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])|2[3-9](?:0[1-9]|1[0-2]))|@\\d{8})$");
 
     /** model → its prices, newest first. */
     private final Map<String, List<ModelPrice>> byModel;
@@ -60,7 +67,7 @@ public final class PriceCatalog {
 
     /** Reads the catalog format of {@code prices.yaml} (see its header for the fields). */
     public static PriceCatalog fromYaml(InputStream in) throws IOException {
-        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(in);
+        JsonNode root = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(in);
         List<ModelPrice> prices = new ArrayList<>();
         Map<String, String> aliases = new HashMap<>();
         for (JsonNode m : root.path("models")) {
