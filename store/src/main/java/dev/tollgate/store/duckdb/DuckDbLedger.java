@@ -1,0 +1,246 @@
+package dev.tollgate.store.duckdb;
+
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.store.Ledger;
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.SpendQuery;
+import dev.tollgate.store.SpendRow;
+import org.duckdb.DuckDBConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The ledger as an embedded DuckDB database, {@code ledger.duckdb} in the data directory, one row per request in
+ * table {@code requests} (see {@link LedgerSchema}).
+ *
+ * <p><b>Writes.</b> {@link #append} is safe to call from event loops: it only offers the row to a bounded queue
+ * ({@value #DEFAULT_QUEUE_CAPACITY} rows by default, roughly 1 KiB each) that a single writer thread drains in
+ * batches ({@link LedgerWriter}). It never blocks. If the queue is full, because the disk has stalled for seconds,
+ * the row is dropped rather than stalling the gateway: {@link #droppedRows()} counts such rows and the writer logs
+ * them at WARN at most once a second. Rows whose batch could not be written even on a retry are logged at ERROR and
+ * counted by {@link #failedRows()}. {@link #flush()} waits for everything appended before it; {@link #close()}
+ * writes everything queued, so a clean shutdown loses nothing. Appends after close are counted as dropped.
+ *
+ * <p><b>Reads.</b> {@link #spend} and {@link #recent} each run on a fresh duplicate of the database connection, so
+ * they run concurrently with the writer and with each other, and see committed rows only. In
+ * {@link SpendRow#group()}, a row lacking a grouped tag has the value {@code null} (the map allows nulls). Costs are
+ * exact {@link BigDecimal}s with trailing zeros stripped; times keep microsecond precision (finer is truncated).
+ */
+public final class DuckDbLedger implements Ledger {
+
+    private static final Logger log = LoggerFactory.getLogger(DuckDbLedger.class);
+
+    /** The file inside the data directory. */
+    public static final String FILE_NAME = "ledger.duckdb";
+    public static final int DEFAULT_QUEUE_CAPACITY = 262_144;
+
+    private static final String ENTRY_COLUMNS = """
+            epoch_us(time), request_id, key_name, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)), api, provider, deployment, requested_model, served_model,
+            input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
+            reasoning_tokens, cost_usd, price_version, status, error, latency_us, ttft_us, stream, estimated""";
+
+    private final Path file;
+    private final DuckDBConnection root;
+    private final DuckDBConnection writeConn;
+    private final LedgerWriter writer;
+    /** Reads hold it shared; close holds it exclusively, so connections never close under a running query. */
+    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private DuckDbLedger(Path file, DuckDBConnection root, DuckDBConnection writeConn, int queueCapacity)
+            throws SQLException {
+        this.file = file;
+        this.root = root;
+        this.writeConn = writeConn;
+        this.writer = new LedgerWriter(writeConn, queueCapacity);
+    }
+
+    /** Opens (creating if needed) {@code dataDir/ledger.duckdb}, migrates its schema and starts the writer. */
+    public static DuckDbLedger open(Path dataDir) {
+        return open(dataDir, DEFAULT_QUEUE_CAPACITY);
+    }
+
+    /** As {@link #open(Path)}, with the number of rows the write queue holds before it drops. */
+    public static DuckDbLedger open(Path dataDir, int queueCapacity) {
+        if (queueCapacity < 1) throw new IllegalArgumentException("queueCapacity must be positive");
+        Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory " + dataDir, e);
+        }
+        DuckDBConnection root = null;
+        DuckDBConnection writeConn = null;
+        try {
+            root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file);
+            int version = LedgerSchema.migrate(root);
+            writeConn = (DuckDBConnection) root.duplicate();
+            DuckDbLedger ledger = new DuckDbLedger(file, root, writeConn, queueCapacity);
+            ledger.writer.start();
+            log.info("ledger opened at {} (schema version {})", file, version);
+            return ledger;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(writeConn);
+            closeQuietly(root);
+            throw new IllegalStateException("cannot open the ledger at " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The database file. */
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void append(LedgerEntry entry) {
+        if (entry == null) throw new NullPointerException("entry");
+        writer.append(entry);
+    }
+
+    @Override
+    public void flush() {
+        writer.flush();
+    }
+
+    /** Rows never written because the queue was full or the ledger was closed. */
+    public long droppedRows() {
+        return writer.droppedRows();
+    }
+
+    /** Rows never written because their batch failed twice (logged at ERROR). */
+    public long failedRows() {
+        return writer.failedRows();
+    }
+
+    @Override
+    public List<SpendRow> spend(SpendQuery query) {
+        SpendSql spend = SpendSql.of(query);
+        return read(conn -> {
+            List<SpendRow> rows = new ArrayList<>();
+            try (PreparedStatement p = conn.prepareStatement(spend.sql())) {
+                bind(p, spend.parameters());
+                try (ResultSet rs = p.executeQuery()) {
+                    int dims = spend.groupBy().size();
+                    while (rs.next()) {
+                        long requests = rs.getLong(dims + 1);
+                        if (requests == 0) continue; // the single all-rows group of an ungrouped query over nothing
+                        Map<String, String> group = new LinkedHashMap<>();
+                        for (int i = 0; i < dims; i++) group.put(spend.groupBy().get(i), rs.getString(i + 1));
+                        rows.add(new SpendRow(Collections.unmodifiableMap(group), requests, rs.getLong(dims + 2),
+                                rs.getLong(dims + 3), rs.getLong(dims + 4), rs.getLong(dims + 5),
+                                rs.getLong(dims + 6), money(rs.getBigDecimal(dims + 7))));
+                    }
+                }
+            }
+            return rows;
+        });
+    }
+
+    @Override
+    public List<LedgerEntry> recent(int limit) {
+        if (limit < 0) throw new IllegalArgumentException("limit must not be negative");
+        return read(conn -> {
+            List<LedgerEntry> entries = new ArrayList<>(Math.min(limit, 1024));
+            try (PreparedStatement p = conn.prepareStatement(
+                    "SELECT " + ENTRY_COLUMNS + " FROM requests ORDER BY time DESC, rowid DESC LIMIT ?")) {
+                p.setInt(1, limit);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) entries.add(entry(rs));
+                }
+            }
+            return entries;
+        });
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) return;
+            closed = true;
+            closeQuietly(writeConn);
+            closeQuietly(root);
+            if (writer.droppedRows() > 0 || writer.failedRows() > 0) {
+                log.warn("ledger closed; {} rows were dropped and {} failed to write since it opened",
+                        writer.droppedRows(), writer.failedRows());
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    private interface Read<T> {
+        T run(DuckDBConnection conn) throws SQLException;
+    }
+
+    private <T> T read(Read<T> work) {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) throw new IllegalStateException("the ledger is closed");
+            try (DuckDBConnection conn = (DuckDBConnection) root.duplicate()) {
+                return work.run(conn);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("ledger query failed: " + e.getMessage(), e);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private static void bind(PreparedStatement p, List<Object> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) {
+            Object v = params.get(i);
+            if (v instanceof Long l) p.setLong(i + 1, l); else p.setString(i + 1, (String) v);
+        }
+    }
+
+    private static LedgerEntry entry(ResultSet rs) throws SQLException {
+        long micros = rs.getLong(1);
+        @SuppressWarnings("unchecked")
+        Map<String, String> tags = (Map<String, String>) rs.getObject(4);
+        Usage usage = new Usage(rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getLong(13), rs.getLong(14),
+                rs.getLong(15));
+        long ttft = rs.getLong(21);
+        if (rs.wasNull()) ttft = -1;
+        return new LedgerEntry(
+                Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L),
+                rs.getString(2), rs.getString(3), tags, rs.getString(5), rs.getString(6), rs.getString(7),
+                rs.getString(8), rs.getString(9), usage, money(rs.getBigDecimal(16)), rs.getString(17),
+                rs.getInt(18), rs.getString(19), rs.getLong(20), ttft, rs.getBoolean(22), rs.getBoolean(23));
+    }
+
+    /** The stored DECIMAL without its padding zeros, never in exponent form (so 1.000000000000 → 1, not 1E+0). */
+    private static BigDecimal money(BigDecimal stored) {
+        if (stored == null) return BigDecimal.ZERO;
+        BigDecimal v = stored.stripTrailingZeros();
+        return v.scale() < 0 ? v.setScale(0) : v;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("closing a ledger connection failed", e);
+        }
+    }
+}

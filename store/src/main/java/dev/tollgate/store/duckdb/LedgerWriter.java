@@ -1,0 +1,299 @@
+package dev.tollgate.store.duckdb;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.store.LedgerEntry;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The single thread that owns the write connection. Producers put rows on a bounded queue and return at once; the
+ * thread drains it and writes batches through DuckDB's Appender, one transaction per batch, at most
+ * {@link #MAX_BATCH} rows or {@link #MAX_DELAY_NANOS} after the batch's first row, whichever comes first.
+ *
+ * <p>{@link #flush()} and {@link #close()} send a marker through the same queue, so they wait for exactly the rows
+ * queued before them. A full queue drops the row (never blocks the caller) and counts it; the thread reports drops
+ * at WARN at most once a second. A batch that fails to write is retried once on a fresh appender, then logged at
+ * ERROR and counted as failed; the thread keeps running. Because each attempt is its own transaction and a failed
+ * one is rolled back, a retry never writes a row twice.
+ */
+final class LedgerWriter {
+
+    private static final Logger log = LoggerFactory.getLogger(LedgerWriter.class);
+
+    static final int MAX_BATCH = 2048;
+    static final long MAX_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long DROP_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** A flush or stop request; counted down once every row queued before it is committed. */
+    private record Marker(CountDownLatch done, boolean stop) {
+        Marker(boolean stop) {
+            this(new CountDownLatch(1), stop);
+        }
+    }
+
+    private final DuckDBConnection conn;
+    private final BlockingQueue<Object> queue;
+    private final Thread thread;
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set when closing begins or the thread ends: from then on appends are counted as dropped. */
+    private volatile boolean stopped;
+
+    private final List<Object> drained = new ArrayList<>(MAX_BATCH);
+    private DuckDBAppender appender;
+    private long reportedDrops;
+    private long lastDropReport = System.nanoTime() - DROP_REPORT_NANOS;
+
+    /** Takes ownership of {@code conn}'s transactions: it must not be used by anyone else. */
+    LedgerWriter(DuckDBConnection conn, int capacity) throws SQLException {
+        this.conn = conn;
+        conn.setAutoCommit(false);
+        this.queue = new LinkedBlockingQueue<>(capacity);
+        this.thread = Thread.ofPlatform().name("tollgate-ledger-writer").daemon(true).unstarted(this::run);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Queues a row without ever blocking; counts it as dropped when the queue is full or the writer stopped. */
+    void append(LedgerEntry entry) {
+        if (stopped || !queue.offer(entry)) dropped.incrementAndGet();
+    }
+
+    /** Blocks until every row queued before the call is committed (or the writer has stopped). */
+    void flush() {
+        if (stopped) return;
+        await(send(new Marker(false)));
+    }
+
+    /** Writes everything queued, then stops the thread. Idempotent. */
+    void close() {
+        if (!closed.compareAndSet(false, true)) return;
+        stopped = true;
+        if (!thread.isAlive()) return;
+        await(send(new Marker(true)));
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    long droppedRows() {
+        return dropped.get();
+    }
+
+    long failedRows() {
+        return failed.get();
+    }
+
+    private Marker send(Marker marker) {
+        try {
+            queue.put(marker); // markers may wait for room; flush and close are allowed to block
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the ledger writer", e);
+        }
+        return marker;
+    }
+
+    private void await(Marker marker) {
+        try {
+            while (!marker.done().await(1, TimeUnit.SECONDS)) {
+                if (!thread.isAlive()) throw new IllegalStateException("the ledger writer thread has stopped");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the ledger writer", e);
+        }
+    }
+
+    private void run() {
+        List<LedgerEntry> batch = new ArrayList<>(MAX_BATCH);
+        long deadline = 0;
+        try {
+            while (true) {
+                long wait = batch.isEmpty() ? MAX_DELAY_NANOS : Math.max(0, deadline - System.nanoTime());
+                Object first = queue.poll(wait, TimeUnit.NANOSECONDS);
+                if (first != null) {
+                    drained.add(first);
+                    queue.drainTo(drained, MAX_BATCH - 1);
+                }
+                for (int i = 0; i < drained.size(); i++) {
+                    if (drained.get(i) instanceof LedgerEntry e) {
+                        if (batch.isEmpty()) deadline = System.nanoTime() + MAX_DELAY_NANOS;
+                        batch.add(e);
+                        if (batch.size() >= MAX_BATCH) write(batch);
+                    } else if (drained.get(i) instanceof Marker m) {
+                        write(batch);
+                        m.done().countDown();
+                        if (m.stop()) {
+                            drained.subList(0, i + 1).clear(); // what follows is released in finally
+                            return;
+                        }
+                    }
+                }
+                drained.clear();
+                if (!batch.isEmpty() && System.nanoTime() - deadline >= 0) write(batch);
+                reportDrops(false);
+            }
+        } catch (InterruptedException e) {
+            log.warn("ledger writer interrupted; {} queued rows were not written", queue.size() + batch.size());
+        } catch (Throwable t) {
+            failed.addAndGet(batch.size());
+            log.error("ledger writer died; {} queued rows were not written", queue.size() + batch.size(), t);
+        } finally {
+            stopped = true;
+            reportDrops(true);
+            closeAppender();
+            releaseMarkers();
+        }
+    }
+
+    /** Writes and clears the batch: one try, one retry on a fresh appender, then give up loudly. */
+    private void write(List<LedgerEntry> batch) {
+        if (batch.isEmpty()) return;
+        try {
+            appendAll(batch);
+        } catch (Exception first) {
+            log.warn("ledger write of {} rows failed, retrying once: {}", batch.size(), first.toString());
+            try {
+                appendAll(batch);
+            } catch (Exception second) {
+                failed.addAndGet(batch.size());
+                log.error("ledger write failed twice; {} rows were lost ({} in all)", batch.size(), failed.get(),
+                        second);
+            }
+        }
+        batch.clear();
+    }
+
+    private void appendAll(List<LedgerEntry> batch) throws SQLException {
+        try {
+            if (appender == null) appender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "requests");
+            for (LedgerEntry e : batch) appendRow(appender, e);
+            appender.flush();
+            conn.commit();
+        } catch (SQLException | RuntimeException e) {
+            closeAppender();
+            try {
+                conn.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
+        }
+    }
+
+    /** One row in {@code requests} column order (see {@link LedgerSchema}). */
+    private static void appendRow(DuckDBAppender a, LedgerEntry e) throws SQLException {
+        Usage u = e.usage();
+        a.beginRow();
+        a.appendEpochMicros(epochMicros(e.time()));
+        string(a, e.requestId());
+        string(a, e.keyName());
+        a.append(tagsJson(e.tags()));
+        string(a, e.api());
+        string(a, e.provider());
+        string(a, e.deployment());
+        string(a, e.requestedModel());
+        string(a, e.servedModel());
+        a.append(u.inputTokens());
+        a.append(u.cachedInputTokens());
+        a.append(u.cacheWrite5mTokens());
+        a.append(u.cacheWrite1hTokens());
+        a.append(u.outputTokens());
+        a.append(u.reasoningTokens());
+        a.append(cost(e.costUsd()));
+        string(a, e.priceVersion());
+        a.append(e.status());
+        string(a, e.error());
+        a.append(e.latencyMicros());
+        if (e.ttftMicros() < 0) a.appendNull(); else a.append(e.ttftMicros());
+        a.append(e.stream());
+        a.append(e.estimated());
+        a.endRow();
+    }
+
+    /** The tags as a JSON object; {@code {}} when there are none. */
+    static String tagsJson(Map<String, String> tags) {
+        if (tags.isEmpty()) return "{}";
+        try {
+            return JSON.writeValueAsString(tags);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("tags cannot be written as JSON", e);
+        }
+    }
+
+    private static void string(DuckDBAppender a, String s) throws SQLException {
+        if (s == null) a.appendNull(); else a.append(s);
+    }
+
+    /** The stored scale; finer fractions of a cent than 1e-12 dollars are rounded half-even. */
+    static BigDecimal cost(BigDecimal usd) {
+        return usd.setScale(12, RoundingMode.HALF_EVEN);
+    }
+
+    /** Microseconds since the epoch, floored; a null time means "now". */
+    static long epochMicros(Instant t) {
+        if (t == null) t = Instant.now();
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+
+    private void reportDrops(boolean force) {
+        long total = dropped.get();
+        long now = System.nanoTime();
+        if (total == reportedDrops || (!force && now - lastDropReport < DROP_REPORT_NANOS)) return;
+        log.warn("ledger queue full: dropped {} rows ({} in all since start)", total - reportedDrops, total);
+        reportedDrops = total;
+        lastDropReport = now;
+    }
+
+    private void closeAppender() {
+        if (appender == null) return;
+        try {
+            appender.close();
+        } catch (Exception e) {
+            log.debug("closing the ledger appender failed", e);
+        }
+        appender = null;
+    }
+
+    /**
+     * After the thread ends nobody may wait forever on a marker that will never be processed, and rows that raced
+     * {@link #close()} into the queue behind the stop marker are counted as dropped.
+     */
+    private void releaseMarkers() {
+        queue.drainTo(drained);
+        int lost = 0;
+        for (Object item : drained) {
+            if (item instanceof Marker m) m.done().countDown(); else lost++;
+        }
+        drained.clear();
+        if (lost > 0) {
+            dropped.addAndGet(lost);
+            log.warn("ledger writer stopped with {} rows still queued; they were not written", lost);
+        }
+    }
+}
