@@ -5,6 +5,7 @@
 #
 #   bench/load.sh                          # defaults below
 #   ROUNDS=5 DURATION=20 CONNS="1 16 64" bench/load.sh
+#   TARGETS="nginx tollgate" TOLLGATE_EVENT_LOOPS=1 bench/load.sh
 #
 # Needs wrk, nginx and node (apt-get install wrk nginx-light nodejs npm); installs Portkey into bench/node_modules.
 set -euo pipefail
@@ -33,6 +34,7 @@ wait_port() { for _ in $(seq 1 150); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/nul
 ./tollgate sandbox --port $SANDBOX_PORT --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
 
 cat >"$OUT/tollgate.yaml" <<YAML
+server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
 admin: {token: bench-admin}
 providers:
   sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}

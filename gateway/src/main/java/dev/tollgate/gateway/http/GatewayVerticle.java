@@ -72,7 +72,10 @@ public final class GatewayVerticle extends VerticleBase {
                 new ProviderStage(upstreams, config.server().defaultMaxTokens()));
         models = new ModelsEndpoint(services);
         admin = new AdminApi(vertx, services);
+        // Strict thread mode: every response is written from this verticle's event loop (admin queries hop back
+        // to it), so Vert.x can skip the locking it otherwise does around HTTP/1 writes.
         server = vertx.createHttpServer(new HttpServerOptions()
+                .setStrictThreadMode(true)
                 .setTcpNoDelay(true)
                 .setMaxInitialLineLength(8192)
                 .setCompressionSupported(false));
