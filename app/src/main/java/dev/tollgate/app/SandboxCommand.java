@@ -45,7 +45,7 @@ final class SandboxCommand implements Callable<Integer> {
                 .faultRate5xx(fault5xx).faultRate429(fault429).faultRateTimeout(faultTimeout).faultRateCut(faultCut)
                 .build();
         int loops = eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
         SandboxServer server = SandboxServer.start(vertx, config, port).await();
         System.out.println("Tollgate sandbox provider listening on http://127.0.0.1:" + server.port()
                 + " (OpenAI base URL http://127.0.0.1:" + server.port() + "/v1, Anthropic base URL http://127.0.0.1:" + server.port() + ")");

@@ -55,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
         PriceCatalog catalog = PricesCommand.catalog(dataDir);
 
         if (config.providers().isEmpty()) {
@@ -89,7 +89,7 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         Gateway gateway = Gateway.start(vertx, services, port, loops).await();
-        System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (ledger: "
+        System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + ", ledger: "
                 + dataDir.toAbsolutePath().resolve("ledger.duckdb") + ")");
         System.out.println("Models: " + String.join(", ", services.router().names()));
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."

@@ -14,6 +14,7 @@ import java.math.RoundingMode;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -129,6 +130,17 @@ final class LedgerWriter {
         }
     }
 
+    /**
+     * Tag sets repeat (they come from a few keys and a few callers' headers), so their JSON is kept instead of
+     * written again for every row. Only the writer thread uses it; it is least recently used entries go beyond 4096.
+     */
+    private final Map<Map<String, String>, String> tagsJsonCache = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Map<String, String>, String> eldest) {
+            return size() > 4096;
+        }
+    };
+
     private void run() {
         List<LedgerEntry> batch = new ArrayList<>(MAX_BATCH);
         long deadline = 0;
@@ -192,7 +204,7 @@ final class LedgerWriter {
     private void appendAll(List<LedgerEntry> batch) throws SQLException {
         try {
             if (appender == null) appender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "requests");
-            for (LedgerEntry e : batch) appendRow(appender, e);
+            for (LedgerEntry e : batch) appendRow(appender, e, tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson));
             appender.flush();
             conn.commit();
         } catch (SQLException | RuntimeException e) {
@@ -207,13 +219,13 @@ final class LedgerWriter {
     }
 
     /** One row in {@code requests} column order (see {@link LedgerSchema}). */
-    private static void appendRow(DuckDBAppender a, LedgerEntry e) throws SQLException {
+    private static void appendRow(DuckDBAppender a, LedgerEntry e, String tagsJson) throws SQLException {
         Usage u = e.usage();
         a.beginRow();
         a.appendEpochMicros(epochMicros(e.time()));
         string(a, e.requestId());
         string(a, e.keyName());
-        a.append(tagsJson(e.tags()));
+        a.append(tagsJson);
         string(a, e.api());
         string(a, e.provider());
         string(a, e.deployment());
