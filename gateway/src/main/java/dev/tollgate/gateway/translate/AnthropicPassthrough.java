@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
@@ -35,8 +36,18 @@ public final class AnthropicPassthrough implements Translation {
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
         JsonNode json = Json.fields(body, USAGE_AND_MODEL);
         JsonNode usage = json.get("usage");
+        String served = json.path("model").asText(null);
         if (usage != null && usage.isObject()) {
-            sink.usage(UsageFields.fromAnthropic(usage), json.path("model").asText(null), false);
+            sink.usage(UsageFields.fromAnthropic(usage), served, false);
+        } else {
+            // an Anthropic-compatible server that reports no usage: count both sides locally, marked estimated
+            TokenCounter counter = TokenCounter.forModel(exchange.route().model());
+            StringBuilder text = new StringBuilder();
+            for (JsonNode block : Json.tree(body).path("content")) {
+                text.append(block.path("text").asText("")).append(block.has("input") ? block.get("input").toString() : "");
+            }
+            long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
+            sink.usage(Usage.anthropic(prompt, 0, 0, 0, counter.count(text.toString())), served, true);
         }
         sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
         sink.data(body);
