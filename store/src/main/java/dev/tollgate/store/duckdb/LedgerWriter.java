@@ -183,19 +183,25 @@ final class LedgerWriter {
         }
     }
 
-    /** Writes and clears the batch: one try, one retry on a fresh appender, then give up loudly. */
+    /**
+     * Writes and clears the batch in one transaction. If that fails, the batch is written again row by row, so a row
+     * the database refuses costs only itself, never the rows batched with it; those refused twice are counted and
+     * logged.
+     */
     private void write(List<LedgerEntry> batch) {
         if (batch.isEmpty()) return;
         try {
             appendAll(batch);
         } catch (Exception first) {
-            log.warn("ledger write of {} rows failed, retrying once: {}", batch.size(), first.toString());
-            try {
-                appendAll(batch);
-            } catch (Exception second) {
-                failed.addAndGet(batch.size());
-                log.error("ledger write failed twice; {} rows were lost ({} in all)", batch.size(), failed.get(),
-                        second);
+            log.warn("ledger write of {} rows failed, writing them one by one: {}", batch.size(), first.toString());
+            for (LedgerEntry row : batch) {
+                try {
+                    appendAll(List.of(row));
+                } catch (Exception second) {
+                    failed.incrementAndGet();
+                    log.error("ledger row {} could not be written ({} rows lost in all)", row.requestId(), failed.get(),
+                            second);
+                }
             }
         }
         batch.clear();
