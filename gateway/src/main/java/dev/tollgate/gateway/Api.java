@@ -6,7 +6,8 @@ public enum Api {
     OPENAI_COMPLETIONS("openai.completions", WireFormat.OPENAI, "/completions"),
     OPENAI_EMBEDDINGS("openai.embeddings", WireFormat.OPENAI, "/embeddings"),
     OPENAI_RESPONSES("openai.responses", WireFormat.OPENAI, "/responses"),
-    ANTHROPIC_MESSAGES("anthropic.messages", WireFormat.ANTHROPIC, "/messages");
+    ANTHROPIC_MESSAGES("anthropic.messages", WireFormat.ANTHROPIC, "/messages"),
+    ANTHROPIC_COUNT_TOKENS("anthropic.count_tokens", WireFormat.ANTHROPIC, "/messages/count_tokens");
 
     private final String ledgerName;
     private final WireFormat format;

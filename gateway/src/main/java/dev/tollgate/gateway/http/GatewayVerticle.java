@@ -13,6 +13,7 @@ import dev.tollgate.gateway.admin.AdminApi;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
+import dev.tollgate.gateway.stage.CountTokensStage;
 import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.gateway.stage.ProviderStage;
 import dev.tollgate.gateway.stage.RoutingStage;
@@ -46,12 +47,14 @@ public final class GatewayVerticle extends VerticleBase {
             "/v1/completions", Api.OPENAI_COMPLETIONS,
             "/v1/embeddings", Api.OPENAI_EMBEDDINGS,
             "/v1/responses", Api.OPENAI_RESPONSES,
-            "/v1/messages", Api.ANTHROPIC_MESSAGES);
+            "/v1/messages", Api.ANTHROPIC_MESSAGES,
+            "/v1/messages/count_tokens", Api.ANTHROPIC_COUNT_TOKENS);
 
     private final GatewayServices services;
     private final int port;
     private final Map<String, Upstream> upstreams = new HashMap<>();
     private Stage.Chain requestPath;
+    private Stage.Chain countTokensPath;
     private ModelsEndpoint models;
     private AdminApi admin;
     private HttpServer server;
@@ -65,11 +68,13 @@ public final class GatewayVerticle extends VerticleBase {
     public Future<?> start() {
         GatewayConfig config = services.config();
         config.providers().values().forEach(p -> upstreams.put(p.name(), new Upstream(vertx, p, config.server())));
-        requestPath = Stage.chain(List.of(
-                        new AuthenticationStage(services.keys()),
-                        new RoutingStage(services.router()),
-                        new MeteringStage(services.catalog(), services.ledger())),
-                new ProviderStage(upstreams, config.server().defaultMaxTokens()));
+        Stage authentication = new AuthenticationStage(services.keys());
+        Stage routing = new RoutingStage(services.router());
+        ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens());
+        requestPath = Stage.chain(List.of(authentication, routing, new MeteringStage(services.catalog(), services.ledger())),
+                provider);
+        // counting tokens is free at every provider: the same path without metering
+        countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);
         admin = new AdminApi(vertx, services);
         // Strict thread mode: every response is written from this verticle's event loop (admin queries hop back
@@ -171,7 +176,7 @@ public final class GatewayVerticle extends VerticleBase {
         HttpReply reply = new HttpReply(request.response(), exchange);
         exchange.connection(reply);
         try {
-            requestPath.proceed(exchange, reply);
+            (api == Api.ANTHROPIC_COUNT_TOKENS ? countTokensPath : requestPath).proceed(exchange, reply);
         } catch (RuntimeException e) {
             log.error("request {} failed inside the gateway", requestId, e);
             reply.fail(new GatewayError(500, "api_error", "internal_error",

@@ -10,6 +10,7 @@ import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.sse.SseParser;
 import dev.tollgate.gateway.translate.AnthropicPassthrough;
 import dev.tollgate.gateway.translate.ChatOverAnthropic;
+import dev.tollgate.gateway.translate.CountTokens;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.OpenAiPassthrough;
 import dev.tollgate.gateway.translate.Translation;
@@ -81,6 +82,7 @@ public final class ProviderStage implements Stage.Chain {
         }
         return switch (api) {
             case ANTHROPIC_MESSAGES -> AnthropicPassthrough.INSTANCE;
+            case ANTHROPIC_COUNT_TOKENS -> CountTokens.INSTANCE;
             case OPENAI_CHAT -> chatOverAnthropic;
             default -> null;
         };

@@ -13,7 +13,7 @@ public final class PromptTokens {
     public static long count(Api api, JsonNode body, TokenCounter counter) {
         return switch (api) {
             case OPENAI_CHAT -> counter.countChat(body.get("messages")) + tools(body, counter);
-            case ANTHROPIC_MESSAGES -> counter.countContent(body.get("system")) + counter.countChat(body.get("messages"))
+            case ANTHROPIC_MESSAGES, ANTHROPIC_COUNT_TOKENS -> counter.countContent(body.get("system")) + counter.countChat(body.get("messages"))
                     + tools(body, counter);
             case OPENAI_COMPLETIONS -> counter.countContent(body.get("prompt"));
             case OPENAI_EMBEDDINGS -> counter.countContent(body.get("input"));
