@@ -24,27 +24,8 @@ for tool in wrk nginx node; do command -v $tool >/dev/null || { echo "load.sh: n
 [ -d bench/node_modules/@portkey-ai/gateway ] || (cd bench && npm install --no-audit --no-fund --silent)
 ./tollgate --version >/dev/null   # builds the jar if needed
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-wait_port() { for _ in $(seq 1 150); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; exit 1; }
-
-# The upstream: answers at once, 16 output tokens, real prompt token counts.
-./tollgate sandbox --port $SANDBOX_PORT --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
-
-cat >"$OUT/tollgate.yaml" <<YAML
-server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
-admin: {token: bench-admin}
-providers:
-  sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
-models:
-  - {name: gpt-4o-mini, provider: sandbox}
-keys:
-  - {key: tg-bench, name: bench, tags: {team: bench}}
-YAML
-./tollgate serve --config "$OUT/tollgate.yaml" --port $TOLLGATE_PORT --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
-TOLLGATE_PID=$!
+source bench/lib.sh
+start_sandbox_and_gateway
 
 mkdir -p "$OUT/nginx"
 cat >"$OUT/nginx.conf" <<NGINX
@@ -68,7 +49,7 @@ nginx -c "$OUT/nginx.conf" & pids+=($!)
 
 node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
 
-for p in $SANDBOX_PORT $TOLLGATE_PORT $NGINX_PORT $PORTKEY_PORT; do wait_port $p; done
+for p in $NGINX_PORT $PORTKEY_PORT; do wait_port $p; done
 
 run_wrk() { # target conns seconds
   local url headers=()

@@ -12,27 +12,11 @@ CONNS=${CONNS:-32}
 OUT=${OUT:-bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ)}
 SANDBOX_PORT=9111 TOLLGATE_PORT=9112
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
-./tollgate --version >/dev/null
-JCMD=$(dirname "$(readlink -f "$(command -v java)")")/jcmd
-for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do [ -x "$d/bin/jcmd" ] && JCMD=$d/bin/jcmd && break; done
+JCMD="$(./tollgate --java-home)/bin/jcmd"   # also builds the jar if needed
 
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
-wait_port() { for _ in $(seq 1 150); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done; exit 1; }
-
-./tollgate sandbox --port $SANDBOX_PORT --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
-cat >"$OUT/tollgate.yaml" <<YAML
-admin: {token: bench-admin}
-providers:
-  sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
-models:
-  - {name: gpt-4o-mini, provider: sandbox}
-keys:
-  - {key: tg-bench, name: bench, tags: {team: bench}}
-YAML
-./tollgate serve --config "$OUT/tollgate.yaml" --port $TOLLGATE_PORT --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
-GW=$!
-wait_port $SANDBOX_PORT; wait_port $TOLLGATE_PORT
+source bench/lib.sh
+start_sandbox_and_gateway
+GW=$TOLLGATE_PID
 
 wrk -t2 -c$CONNS -d$((MINUTES * 60))s --timeout 10s -s bench/chat.lua -H "authorization: Bearer tg-bench" \
     http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >"$OUT/wrk.txt" & WRK=$!

@@ -1,0 +1,30 @@
+# Shared by load.sh and soak.sh (sourced): background processes that die with the script, and the sandbox provider
+# with a Tollgate gateway in front of it. Expects OUT, SANDBOX_PORT and TOLLGATE_PORT to be set.
+
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_all EXIT
+
+wait_port() {
+  for _ in $(seq 1 150); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done
+  echo "port $1 never opened" >&2; exit 1
+}
+
+# The upstream answers at once with 16 output tokens and real prompt token counts; the gateway meters every call
+# into its DuckDB ledger under $OUT/data. Sets TOLLGATE_PID.
+start_sandbox_and_gateway() {
+  ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+  cat >"$OUT/tollgate.yaml" <<YAML
+server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
+admin: {token: bench-admin}
+providers:
+  sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
+models:
+  - {name: gpt-4o-mini, provider: sandbox}
+keys:
+  - {key: tg-bench, name: bench, tags: {team: bench}}
+YAML
+  ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
+  TOLLGATE_PID=$!
+  wait_port "$SANDBOX_PORT"; wait_port "$TOLLGATE_PORT"
+}
