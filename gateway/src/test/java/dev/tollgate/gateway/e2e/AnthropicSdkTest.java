@@ -1,7 +1,5 @@
 package dev.tollgate.gateway.e2e;
 
-import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.HttpResponseFor;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.NotFoundException;
@@ -11,20 +9,14 @@ import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import dev.tollgate.gateway.TestBed;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,30 +27,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The official Anthropic Java SDK against the gateway (passthrough to an Anthropic provider, and translated to an
  * OpenAI-format one), and the OpenAI SDK reaching an Anthropic model.
  */
-class AnthropicSdkTest {
+class AnthropicSdkTest extends EndToEnd {
 
     /** Claude Haiku 4.5's published list price, USD per million tokens. */
     static final BigDecimal HAIKU_INPUT = new BigDecimal("1");
     static final BigDecimal HAIKU_OUTPUT = new BigDecimal("5");
     static final BigDecimal MILLION = new BigDecimal(1_000_000);
-
-    @TempDir
-    static Path data;
-    static TestBed bed;
-    static AnthropicClient anthropic;
-    static OpenAIClient openai;
-
-    @BeforeAll
-    static void start() throws Exception {
-        bed = new TestBed(data);
-        anthropic = AnthropicOkHttpClient.builder().baseUrl(bed.url()).apiKey(TestBed.KEY).maxRetries(0).build();
-        openai = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
-    }
 
     static BigDecimal haikuCost(long input, long output) {
         return BigDecimal.valueOf(input).multiply(HAIKU_INPUT).add(BigDecimal.valueOf(output).multiply(HAIKU_OUTPUT)).divide(MILLION);

@@ -1,19 +1,11 @@
 package dev.tollgate.gateway.e2e;
 
-import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.HttpResponseFor;
 import com.anthropic.models.messages.Message;
 import com.anthropic.models.messages.MessageCountTokensParams;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.MessageTokensCount;
-import dev.tollgate.gateway.TestBed;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,23 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Anthropic's count_tokens through the gateway, checked against the input tokens the provider then reports for the
  * same request: answered by an Anthropic provider itself, counted locally (and marked) for an OpenAI-format one.
  */
-class CountTokensTest {
-
-    @TempDir
-    static Path data;
-    static TestBed bed;
-    static AnthropicClient anthropic;
-
-    @BeforeAll
-    static void start() throws Exception {
-        bed = new TestBed(data);
-        anthropic = AnthropicOkHttpClient.builder().baseUrl(bed.url()).apiKey(TestBed.KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
-    }
+class CountTokensTest extends EndToEnd {
 
     @Test
     void anAnthropicProviderCountsForItself() throws Exception {

@@ -3,32 +3,14 @@ package dev.tollgate.gateway.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.TestBed;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Every failure is an error in the client's own wire format with the right status, and nothing spent is lost. */
-class ErrorsTest {
-
-    @TempDir
-    static Path data;
-    static TestBed bed;
-
-    @BeforeAll
-    static void start() throws Exception {
-        bed = new TestBed(data);
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
-    }
+class ErrorsTest extends EndToEnd {
 
     static final String[] AUTH = {"authorization", "Bearer " + TestBed.KEY};
 

@@ -15,13 +15,9 @@ import com.openai.models.completions.CompletionUsage;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.tollgate.gateway.TestBed;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -30,29 +26,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The official OpenAI Java SDK against the gateway in front of the sandbox: answers, usage, exact cost, ledger. */
-class OpenAiSdkTest {
+class OpenAiSdkTest extends EndToEnd {
 
     /** gpt-4o-mini's published list price, USD per million tokens (openai.com/api/pricing). */
     static final BigDecimal INPUT = new BigDecimal("0.15");
     static final BigDecimal CACHED = new BigDecimal("0.075");
     static final BigDecimal OUTPUT = new BigDecimal("0.60");
     static final BigDecimal MILLION = new BigDecimal(1_000_000);
-
-    @TempDir
-    static Path data;
-    static TestBed bed;
-    static OpenAIClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        bed = new TestBed(data);
-        client = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
-    }
 
     static BigDecimal expectedCost(CompletionUsage usage) {
         long cached = usage.promptTokensDetails().flatMap(d -> d.cachedTokens()).orElse(0L);
@@ -64,7 +44,7 @@ class OpenAiSdkTest {
 
     @Test
     void chatCompletionIsPricedFromReportedUsage() {
-        HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse().create(
+        HttpResponseFor<ChatCompletion> raw = openai.chat().completions().withRawResponse().create(
                 ChatCompletionCreateParams.builder().model("gpt-4o-mini").addUserMessage("What does a token cost?").maxCompletionTokens(20).build());
         ChatCompletion completion = raw.parse();
         CompletionUsage usage = completion.usage().orElseThrow();
@@ -79,7 +59,7 @@ class OpenAiSdkTest {
 
     @Test
     void aliasedModelIsSentUnderTheProvidersName() {
-        ChatCompletion completion = client.chat().completions().create(
+        ChatCompletion completion = openai.chat().completions().create(
                 ChatCompletionCreateParams.builder().model("fast").addUserMessage("hi").build());
         assertThat(completion.model()).startsWith("gpt-4o-mini");
     }
@@ -87,7 +67,7 @@ class OpenAiSdkTest {
     @Test
     void streamRelaysEveryChunkAndHidesTheUsageChunkUnlessAsked() {
         List<ChatCompletionChunk> chunks = new ArrayList<>();
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(
+        try (StreamResponse<ChatCompletionChunk> stream = openai.chat().completions().createStreaming(
                 ChatCompletionCreateParams.builder().model("gpt-4o-mini").addUserMessage("Stream me a few words").maxCompletionTokens(12).build())) {
             stream.stream().forEach(chunks::add);
         }
@@ -98,7 +78,7 @@ class OpenAiSdkTest {
         assertThat(text.toString()).isNotBlank();
 
         List<ChatCompletionChunk> withUsage = new ArrayList<>();
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(
+        try (StreamResponse<ChatCompletionChunk> stream = openai.chat().completions().createStreaming(
                 ChatCompletionCreateParams.builder().model("gpt-4o-mini").addUserMessage("Stream me a few words").maxCompletionTokens(12)
                         .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
             stream.stream().forEach(withUsage::add);
@@ -110,7 +90,7 @@ class OpenAiSdkTest {
 
     @Test
     void embeddingsArePricedAtTheEmbeddingRate() throws Exception {
-        CreateEmbeddingResponse response = client.embeddings().create(EmbeddingCreateParams.builder()
+        CreateEmbeddingResponse response = openai.embeddings().create(EmbeddingCreateParams.builder()
                 .model("text-embedding-3-small").input("the cost of a token").build());
         assertThat(response.data()).hasSize(1);
         long tokens = response.usage().promptTokens();
@@ -126,7 +106,7 @@ class OpenAiSdkTest {
 
     @Test
     void unknownModelAndBadKeyAreOpenAiErrors() {
-        assertThatThrownBy(() -> client.chat().completions().create(
+        assertThatThrownBy(() -> openai.chat().completions().create(
                 ChatCompletionCreateParams.builder().model("gpt-99").addUserMessage("hi").build()))
                 .isInstanceOf(NotFoundException.class)
                 .hasMessageContaining("gpt-99").hasMessageContaining("gpt-4o-mini");

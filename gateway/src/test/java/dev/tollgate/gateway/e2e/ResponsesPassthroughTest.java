@@ -1,8 +1,6 @@
 package dev.tollgate.gateway.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.responses.Response;
@@ -11,42 +9,22 @@ import com.openai.models.responses.ResponseStreamEvent;
 import com.openai.models.responses.ResponseUsage;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.TestBed;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The OpenAI SDK's Responses client through the gateway to an OpenAI-format provider: relayed, metered, priced. */
-class ResponsesPassthroughTest {
+class ResponsesPassthroughTest extends EndToEnd {
 
     /** gpt-4o-mini, USD per million tokens. */
     static final BigDecimal INPUT = new BigDecimal("0.15");
     static final BigDecimal CACHED = new BigDecimal("0.075");
     static final BigDecimal OUTPUT = new BigDecimal("0.60");
-
-    @TempDir
-    static Path data;
-    static TestBed bed;
-    static OpenAIClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        bed = new TestBed(data);
-        client = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
-    }
 
     static BigDecimal cost(long input, long cached, long output) {
         return BigDecimal.valueOf(input - cached).multiply(INPUT).add(BigDecimal.valueOf(cached).multiply(CACHED))
@@ -55,7 +33,7 @@ class ResponsesPassthroughTest {
 
     @Test
     void aResponseIsRelayedAndPricedFromItsUsage() {
-        HttpResponseFor<Response> raw = client.responses().withRawResponse().create(ResponseCreateParams.builder()
+        HttpResponseFor<Response> raw = openai.responses().withRawResponse().create(ResponseCreateParams.builder()
                 .model("gpt-4o-mini").instructions("Be brief.").input("What is a token?").maxOutputTokens(20).build());
         Response response = raw.parse();
         StringBuilder text = new StringBuilder();
@@ -71,7 +49,7 @@ class ResponsesPassthroughTest {
     @Test
     void aStreamIsRelayedEventByEventAndMeteredFromItsLastEvent() throws Exception {
         List<ResponseStreamEvent> events = new ArrayList<>();
-        try (StreamResponse<ResponseStreamEvent> stream = client.responses().createStreaming(ResponseCreateParams.builder()
+        try (StreamResponse<ResponseStreamEvent> stream = openai.responses().createStreaming(ResponseCreateParams.builder()
                 .model("gpt-4o-mini").input("Stream a few words").maxOutputTokens(9).build())) {
             stream.stream().forEach(events::add);
         }

@@ -1,23 +1,17 @@
 package dev.tollgate.gateway.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.models.Model;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.TestBed;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,29 +19,13 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The routes besides chat and messages: legacy completions, the model list, health, and a stream's cost comment. */
-class RoutesTest {
+class RoutesTest extends EndToEnd {
 
     static final BigDecimal MILLION = new BigDecimal(1_000_000);
 
-    @TempDir
-    static Path data;
-    static TestBed bed;
-    static OpenAIClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        bed = new TestBed(data);
-        client = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
-    }
-
     @Test
     void legacyCompletionsAreRelayedAndPriced() throws Exception {
-        var raw = client.completions().withRawResponse().create(CompletionCreateParams.builder()
+        var raw = openai.completions().withRawResponse().create(CompletionCreateParams.builder()
                 .model("gpt-4o-mini").prompt("Once upon a time").maxTokens(6).build());
         Completion completion = raw.parse();
         assertThat(completion.choices().get(0).text()).isNotBlank();
@@ -64,7 +42,7 @@ class RoutesTest {
 
     @Test
     void modelListCarriesTheConfiguredModelsWithPrices() throws Exception {
-        List<Model> models = client.models().list().data();
+        List<Model> models = openai.models().list().data();
         assertThat(models).extracting(Model::id).contains("gpt-4o-mini", "fast", "claude-haiku-4-5", "text-embedding-3-small");
 
         HttpResponse<String> openAi = get("/v1/models", "authorization", "Bearer " + TestBed.KEY);
