@@ -35,7 +35,9 @@ public final class ProviderStage implements Stage.Chain {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProviderStage.class);
 
-    private static final String[] RELAYED_HEADERS = {"retry-after", "x-ratelimit-", "anthropic-ratelimit-", "openai-processing-ms"};
+    /** Provider headers a client may act on: back-off hints, rate-limit state, and the provider's own request id. */
+    private static final String[] RELAYED_HEADERS = {"retry-after", "x-ratelimit-", "anthropic-ratelimit-",
+            "openai-processing-ms", "x-request-id", "request-id"};
 
     private final Map<String, Upstream> upstreams;
     private final Translation chatOverAnthropic;
@@ -103,7 +105,7 @@ public final class ProviderStage implements Stage.Chain {
                     return;
                 }
                 try {
-                    translation.complete(exchange, body.result(), sink);
+                    translation.complete(exchange, body.result(), withRelayedHeaders(response.headers(), sink));
                 } catch (RuntimeException e) {
                     log.warn("request {}: unreadable answer from provider '{}'", exchange.requestId(), upstream.name(), e);
                     sink.fail(GatewayError.upstream(502, "provider '" + upstream.name() + "' sent an answer the gateway could not read"));
@@ -139,6 +141,17 @@ public final class ProviderStage implements Stage.Chain {
             parser.finish();
             relay.finish(sink, null);
         });
+    }
+
+    /** The provider's rate-limit and request-id headers on a complete answer, as on a stream. */
+    private static ReplySink withRelayedHeaders(MultiMap upstreamHeaders, ReplySink sink) {
+        return new ReplySink.Forwarding(sink) {
+            @Override
+            public void start(int status, MultiMap headers) {
+                copyRelayed(upstreamHeaders, headers);
+                next.start(status, headers);
+            }
+        };
     }
 
     private static void copyRelayed(MultiMap from, MultiMap to) {

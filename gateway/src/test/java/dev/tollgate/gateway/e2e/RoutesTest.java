@@ -62,6 +62,19 @@ class RoutesTest extends EndToEnd {
     }
 
     @Test
+    void theProvidersRequestIdComesBackOnCompleteAnswersAndStreams() throws Exception {
+        String body = "{\"model\":\"%s\",\"max_tokens\":3,\"stream\":%s,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        for (boolean stream : new boolean[] {false, true}) {
+            HttpResponse<String> openAi = bed.post("/v1/chat/completions", body.formatted("gpt-4o-mini", stream),
+                    "authorization", "Bearer " + TestBed.KEY);
+            assertThat(openAi.headers().firstValue("x-request-id")).as("stream=" + stream).isPresent();
+            HttpResponse<String> claude = bed.post("/v1/messages", body.formatted("claude-haiku-4-5", stream),
+                    "x-api-key", TestBed.KEY);
+            assertThat(claude.headers().firstValue("request-id")).as("stream=" + stream).isPresent();
+        }
+    }
+
+    @Test
     void healthAnswersWithoutAKey() throws Exception {
         HttpResponse<String> health = get("/health");
         assertThat(health.statusCode()).isEqualTo(200);
