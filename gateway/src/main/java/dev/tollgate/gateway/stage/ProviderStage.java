@@ -12,6 +12,7 @@ import dev.tollgate.gateway.translate.AnthropicPassthrough;
 import dev.tollgate.gateway.translate.ChatOverAnthropic;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.OpenAiPassthrough;
+import dev.tollgate.gateway.translate.ResponsesOverAnthropic;
 import dev.tollgate.gateway.translate.Translation;
 import dev.tollgate.gateway.translate.Translation.StreamRelay;
 import dev.tollgate.gateway.translate.Translation.UntranslatableException;
@@ -38,10 +39,12 @@ public final class ProviderStage implements Stage.Chain {
 
     private final Map<String, Upstream> upstreams;
     private final Translation chatOverAnthropic;
+    private final Translation responsesOverAnthropic;
 
     public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens) {
         this.upstreams = upstreams;
         this.chatOverAnthropic = new ChatOverAnthropic(defaultMaxTokens);
+        this.responsesOverAnthropic = new ResponsesOverAnthropic(defaultMaxTokens);
     }
 
     @Override
@@ -82,6 +85,7 @@ public final class ProviderStage implements Stage.Chain {
         return switch (api) {
             case ANTHROPIC_MESSAGES -> AnthropicPassthrough.INSTANCE;
             case OPENAI_CHAT -> chatOverAnthropic;
+            case OPENAI_RESPONSES -> responsesOverAnthropic;
             default -> null;
         };
     }
