@@ -13,6 +13,7 @@ import dev.tollgate.gateway.translate.ChatOverAnthropic;
 import dev.tollgate.gateway.translate.CountTokens;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.OpenAiPassthrough;
+import dev.tollgate.gateway.translate.ResponsesOverAnthropic;
 import dev.tollgate.gateway.translate.Translation;
 import dev.tollgate.gateway.translate.Translation.StreamRelay;
 import dev.tollgate.gateway.translate.Translation.UntranslatableException;
@@ -41,10 +42,12 @@ public final class ProviderStage implements Stage.Chain {
 
     private final Map<String, Upstream> upstreams;
     private final Translation chatOverAnthropic;
+    private final Translation responsesOverAnthropic;
 
     public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens) {
         this.upstreams = upstreams;
         this.chatOverAnthropic = new ChatOverAnthropic(defaultMaxTokens);
+        this.responsesOverAnthropic = new ResponsesOverAnthropic(defaultMaxTokens);
     }
 
     @Override
@@ -86,6 +89,7 @@ public final class ProviderStage implements Stage.Chain {
             case ANTHROPIC_MESSAGES -> AnthropicPassthrough.INSTANCE;
             case ANTHROPIC_COUNT_TOKENS -> CountTokens.INSTANCE;
             case OPENAI_CHAT -> chatOverAnthropic;
+            case OPENAI_RESPONSES -> responsesOverAnthropic;
             default -> null;
         };
     }

@@ -94,7 +94,7 @@ public final class ChatOverAnthropic implements Translation {
     }
 
     /** Anthropic wants alternating roles: consecutive messages of one role (tool results, say) become one. */
-    private static void append(ArrayNode messages, String role, ArrayNode blocks) {
+    static void append(ArrayNode messages, String role, ArrayNode blocks) {
         if (blocks.isEmpty()) return;
         JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
         if (last != null && last.path("role").asText().equals(role)) {

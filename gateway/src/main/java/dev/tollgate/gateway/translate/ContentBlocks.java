@@ -36,20 +36,21 @@ final class ContentBlocks {
             String type = part.path("type").asText();
             switch (type) {
                 case "text" -> blocks.addObject().put("type", "text").put("text", part.path("text").asText());
-                case "image_url" -> blocks.add(image(part.path("image_url").path("url").asText()));
+                case "image_url" -> blocks.add(image(part.path("image_url").path("url").asText(), "messages"));
                 default -> throw new UntranslatableException("messages", "content part type '" + type + "' cannot be sent to an Anthropic model");
             }
         }
         return blocks;
     }
 
-    private static ObjectNode image(String url) {
+    /** An image URL (http or base64 data) as an Anthropic image block; {@code param} names the field on refusal. */
+    static ObjectNode image(String url, String param) {
         ObjectNode block = Json.object().put("type", "image");
         ObjectNode source = block.putObject("source");
         if (url.startsWith("data:")) {
             int semi = url.indexOf(';');
             int comma = url.indexOf(',');
-            if (semi < 0 || comma < 0) throw new UntranslatableException("messages", "image data URL is not base64");
+            if (semi < 0 || comma < 0) throw new UntranslatableException(param, "image data URL is not base64");
             source.put("type", "base64").put("media_type", url.substring(5, semi)).put("data", url.substring(comma + 1));
         } else {
             source.put("type", "url").put("url", url);

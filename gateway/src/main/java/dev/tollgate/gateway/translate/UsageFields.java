@@ -47,6 +47,17 @@ public final class UsageFields {
         return n;
     }
 
+    /** The Responses API's usage; {@code input_tokens} counts all input, cache reads and writes included. */
+    public static ObjectNode toOpenAiResponses(Usage u) {
+        ObjectNode n = Json.object();
+        n.put("input_tokens", u.inputTokens());
+        n.putObject("input_tokens_details").put("cached_tokens", u.cachedInputTokens());
+        n.put("output_tokens", u.outputTokens());
+        n.putObject("output_tokens_details").put("reasoning_tokens", u.reasoningTokens());
+        n.put("total_tokens", u.totalTokens());
+        return n;
+    }
+
     public static ObjectNode toAnthropic(Usage u) {
         ObjectNode n = Json.object();
         n.put("input_tokens", u.anthropicInputTokens());

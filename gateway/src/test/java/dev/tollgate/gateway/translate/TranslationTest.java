@@ -72,6 +72,61 @@ class TranslationTest {
     }
 
     @Test
+    void responsesRequestBecomesAnthropicMessages() throws Exception {
+        JsonNode responses = Json.parse("""
+                {"model":"claude","instructions":"Be brief","max_output_tokens":77,"temperature":1.7,"store":true,
+                 "input":[{"role":"developer","content":"Use USD"},
+                   {"type":"message","role":"user","content":[{"type":"input_text","text":"look"},{"type":"input_image","image_url":"https://x/y.png"}]},
+                   {"type":"reasoning","id":"rs_1","summary":[]},
+                   {"type":"function_call","call_id":"c1","name":"f","arguments":"{\\"x\\":1}"},
+                   {"type":"function_call","call_id":"c2","name":"f","arguments":"{}"},
+                   {"type":"function_call_output","call_id":"c1","output":"42"},{"type":"function_call_output","call_id":"c2","output":"43"},
+                   {"role":"assistant","content":[{"type":"output_text","text":"both done"}]}],
+                 "tools":[{"type":"function","name":"f","description":"does f","parameters":{"type":"object"},"strict":true}],
+                 "tool_choice":{"type":"function","name":"f"},"parallel_tool_calls":false}""");
+        ObjectNode out = ResponsesOverAnthropic.toMessages(responses, "claude-haiku-4-5", 4096);
+        assertThat(out.path("system").asText()).isEqualTo("Be brief\n\nUse USD");
+        assertThat(out.path("max_tokens").asInt()).isEqualTo(77);
+        assertThat(out.path("temperature").decimalValue()).isEqualByComparingTo("1");
+        assertThat(out.has("store")).isFalse();
+        JsonNode messages = out.path("messages");
+        assertThat(messages).hasSize(4);
+        assertThat(messages.get(0).path("content").get(1).path("source").path("url").asText()).isEqualTo("https://x/y.png");
+        assertThat(messages.get(1).path("role").asText()).isEqualTo("assistant");
+        assertThat(messages.get(1).path("content")).hasSize(2);
+        assertThat(messages.get(1).path("content").get(0).path("input").path("x").asInt()).isEqualTo(1);
+        assertThat(messages.get(2).path("content").get(1).path("tool_use_id").asText()).isEqualTo("c2");
+        assertThat(messages.get(2).path("content").get(1).path("content").asText()).isEqualTo("43");
+        assertThat(messages.get(3).path("content").get(0).path("text").asText()).isEqualTo("both done");
+        JsonNode tool = out.path("tools").get(0);
+        assertThat(tool.path("name").asText()).isEqualTo("f");
+        assertThat(tool.path("description").asText()).isEqualTo("does f");
+        assertThat(tool.path("input_schema").path("type").asText()).isEqualTo("object");
+        assertThat(out.path("tool_choice").path("type").asText()).isEqualTo("tool");
+        assertThat(out.path("tool_choice").path("disable_parallel_tool_use").asBoolean()).isTrue();
+
+        ObjectNode plain = ResponsesOverAnthropic.toMessages(Json.parse("{\"input\":\"hi\",\"stream\":true}"), "m", 4096);
+        assertThat(plain.path("messages").get(0).path("content").get(0).path("text").asText()).isEqualTo("hi");
+        assertThat(plain.path("max_tokens").asInt()).isEqualTo(4096);
+        assertThat(plain.path("stream").asBoolean()).isTrue();
+    }
+
+    @Test
+    void untranslatableResponsesFieldsAreNamed() throws Exception {
+        for (String[] c : new String[][]{
+                {"{\"input\":\"x\",\"previous_response_id\":\"resp_1\"}", "previous_response_id"},
+                {"{\"input\":\"x\",\"background\":true}", "background"},
+                {"{\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_schema\"}}}", "text.format"},
+                {"{\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\"},{\"type\":\"file_search\"}]}", "tools[1].type"},
+                {"{\"input\":[{\"type\":\"item_reference\",\"id\":\"msg_1\"}]}", "input"},
+                {"{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_file\",\"file_id\":\"f\"}]}]}", "input"}}) {
+            JsonNode body = Json.parse(c[0]);
+            assertThatThrownBy(() -> ResponsesOverAnthropic.toMessages(body, "m", 10))
+                    .isInstanceOfSatisfying(Translation.UntranslatableException.class, e -> assertThat(e.param()).isEqualTo(c[1]));
+        }
+    }
+
+    @Test
     void usageConventionsAreKeptApart() throws Exception {
         Usage openai = UsageFields.fromOpenAi(Json.parse("""
                 {"prompt_tokens":1000,"completion_tokens":300,"prompt_tokens_details":{"cached_tokens":400},
