@@ -1,8 +1,6 @@
 package dev.tollgate.gateway.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
@@ -17,14 +15,10 @@ import com.openai.models.responses.ResponseStreamEvent;
 import com.openai.models.responses.ResponseUsage;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.TestBed;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,28 +26,12 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The official OpenAI Java SDK's Responses client reaching an Anthropic model through the gateway. */
-class ResponsesOverAnthropicTest {
+class ResponsesOverAnthropicTest extends EndToEnd {
 
     /** Claude Haiku 4.5's published list price, USD per million tokens. */
     static final BigDecimal HAIKU_INPUT = new BigDecimal("1");
     static final BigDecimal HAIKU_OUTPUT = new BigDecimal("5");
     static final BigDecimal MILLION = new BigDecimal(1_000_000);
-
-    @TempDir
-    static Path data;
-    static TestBed bed;
-    static OpenAIClient openai;
-
-    @BeforeAll
-    static void start() throws Exception {
-        bed = new TestBed(data);
-        openai = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
-    }
 
     static BigDecimal haikuCost(long input, long output) {
         return BigDecimal.valueOf(input).multiply(HAIKU_INPUT).add(BigDecimal.valueOf(output).multiply(HAIKU_OUTPUT)).divide(MILLION);
