@@ -1,13 +1,13 @@
 package dev.tollgate.gateway.stage;
 
 import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.translate.CountTokens;
 import dev.tollgate.gateway.translate.Translation.UntranslatableException;
-import dev.tollgate.gateway.GatewayError;
 import io.vertx.core.MultiMap;
 
 import java.util.Map;
