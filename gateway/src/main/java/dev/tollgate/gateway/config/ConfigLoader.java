@@ -109,8 +109,12 @@ public final class ConfigLoader {
             if (baseUrl == null) baseUrl = defaultBaseUrl(type, name);
             Map<String, String> headers = new LinkedHashMap<>();
             p.path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
+            String responses = p.path("responses").asText("native");
+            if (!responses.equals("native") && !responses.equals("chat")) {
+                throw new ConfigException("providers." + name + ".responses must be 'native' or 'chat', not " + responses);
+            }
             out.put(name, new GatewayConfig.Provider(name, type, stripSlash(baseUrl), text(p, "api_key"),
-                    text(p, "api_version"), headers));
+                    text(p, "api_version"), headers, responses.equals("chat")));
         }
         return out;
     }

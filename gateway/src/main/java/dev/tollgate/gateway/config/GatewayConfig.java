@@ -48,11 +48,17 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      * @param apiKey     the provider's secret, usually "${ENV_VAR}"
      * @param apiVersion Azure's api-version query parameter
      * @param headers    extra headers sent with every upstream request
+     * @param responsesOverChat {@code responses: chat}: the provider has no Responses API, so {@code /v1/responses}
+     *                   calls are translated to Chat Completions
      */
     public record Provider(String name, String type, String baseUrl, String apiKey, String apiVersion,
-                           Map<String, String> headers) {
+                           Map<String, String> headers, boolean responsesOverChat) {
         public Provider {
             headers = headers == null ? Map.of() : Map.copyOf(headers);
+        }
+
+        public Provider(String name, String type, String baseUrl, String apiKey, String apiVersion, Map<String, String> headers) {
+            this(name, type, baseUrl, apiKey, apiVersion, headers, false);
         }
     }
 

@@ -61,6 +61,11 @@ public final class Upstream {
         return config.name();
     }
 
+    /** Whether Responses API calls must be translated to Chat Completions for this provider. */
+    public boolean responsesOverChat() {
+        return config.responsesOverChat();
+    }
+
     public WireFormat dialect() {
         return dialect;
     }

@@ -14,6 +14,7 @@ import dev.tollgate.gateway.translate.CountTokens;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.OpenAiPassthrough;
 import dev.tollgate.gateway.translate.ResponsesOverAnthropic;
+import dev.tollgate.gateway.translate.ResponsesOverChat;
 import dev.tollgate.gateway.translate.Translation;
 import dev.tollgate.gateway.translate.Translation.StreamRelay;
 import dev.tollgate.gateway.translate.Translation.UntranslatableException;
@@ -43,17 +44,19 @@ public final class ProviderStage implements Stage.Chain {
     private final Map<String, Upstream> upstreams;
     private final Translation chatOverAnthropic;
     private final Translation responsesOverAnthropic;
+    private final Translation responsesOverChat;
 
     public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens) {
         this.upstreams = upstreams;
         this.chatOverAnthropic = new ChatOverAnthropic(defaultMaxTokens);
         this.responsesOverAnthropic = new ResponsesOverAnthropic(defaultMaxTokens);
+        this.responsesOverChat = new ResponsesOverChat(defaultMaxTokens);
     }
 
     @Override
     public void proceed(Exchange exchange, ReplySink sink) {
         Upstream upstream = upstreams.get(exchange.route().provider().name());
-        Translation translation = translation(exchange.api(), upstream.dialect());
+        Translation translation = translation(exchange.api(), upstream);
         if (translation == null) {
             sink.fail(GatewayError.badRequest(exchange.api().ledgerName() + " is not available for model '"
                     + exchange.route().name() + "': its provider speaks " + upstream.dialect().name().toLowerCase(), "model"));
@@ -81,9 +84,11 @@ public final class ProviderStage implements Stage.Chain {
                 });
     }
 
-    private Translation translation(Api api, WireFormat dialect) {
-        if (dialect == WireFormat.OPENAI) {
-            return api == Api.ANTHROPIC_MESSAGES ? MessagesOverOpenAi.INSTANCE : OpenAiPassthrough.INSTANCE;
+    private Translation translation(Api api, Upstream upstream) {
+        if (upstream.dialect() == WireFormat.OPENAI) {
+            if (api == Api.ANTHROPIC_MESSAGES) return MessagesOverOpenAi.INSTANCE;
+            if (api == Api.OPENAI_RESPONSES && upstream.responsesOverChat()) return responsesOverChat;
+            return OpenAiPassthrough.INSTANCE;
         }
         return switch (api) {
             case ANTHROPIC_MESSAGES -> AnthropicPassthrough.INSTANCE;

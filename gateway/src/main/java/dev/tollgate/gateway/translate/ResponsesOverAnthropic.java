@@ -37,7 +37,12 @@ public final class ResponsesOverAnthropic implements Translation {
 
     @Override
     public Buffer requestBody(Exchange exchange) {
-        return Json.buffer(toMessages(exchange.body(), exchange.route().model(), defaultMaxTokens));
+        return Json.buffer(messagesRequest(exchange));
+    }
+
+    /** The client's Responses request as an Anthropic Messages request. */
+    ObjectNode messagesRequest(Exchange exchange) {
+        return toMessages(exchange.body(), exchange.route().model(), defaultMaxTokens);
     }
 
     static ObjectNode toMessages(JsonNode in, String model, int defaultMaxTokens) {

@@ -50,4 +50,15 @@ class ConfigLoaderTest {
         ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get);
         assertThatThrownBy(() -> loader.parse("providers:\n  x: {type: bedrock, base_url: http://x}\n")).hasMessageContaining("bedrock");
     }
+
+    @Test
+    void aChatOnlyProviderIsMarkedAndAnUnknownModeIsRefused() throws Exception {
+        ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get);
+        GatewayConfig config = loader.parse("providers:\n  vllm: {type: openai, base_url: http://h/v1, responses: chat}\n"
+                + "  openai: {type: openai}\n");
+        assertThat(config.providers().get("vllm").responsesOverChat()).isTrue();
+        assertThat(config.providers().get("openai").responsesOverChat()).isFalse();
+        assertThatThrownBy(() -> loader.parse("providers:\n  x: {type: openai, base_url: http://x, responses: maybe}\n"))
+                .hasMessageContaining("providers.x.responses");
+    }
 }
