@@ -112,26 +112,39 @@ public final class ChatOverAnthropic implements Translation {
             for (JsonNode t : tools) {
                 refuse(!t.path("type").asText("function").equals("function"), "tools[" + i + "].type",
                         "tool type '" + t.path("type").asText() + "' cannot be sent to an Anthropic model");
-                JsonNode fn = t.path("function");
-                ObjectNode tool = converted.addObject().put("name", fn.path("name").asText());
-                if (fn.hasNonNull("description")) tool.put("description", fn.get("description").asText());
-                tool.set("input_schema", fn.path("parameters").isObject() ? fn.get("parameters")
-                        : Json.object().put("type", "object").set("properties", Json.object()));
+                addTool(converted, t.path("function"));
                 i++;
             }
         }
         JsonNode choice = in.get("tool_choice");
+        toolChoice(in, out, choice != null && choice.isObject() ? choice.path("function").path("name").asText() : null);
+    }
+
+    /** An OpenAI function definition ({@code name, description, parameters}) as an Anthropic tool. */
+    static void addTool(ArrayNode tools, JsonNode function) {
+        ObjectNode tool = tools.addObject().put("name", function.path("name").asText());
+        if (function.hasNonNull("description")) tool.put("description", function.get("description").asText());
+        tool.set("input_schema", function.path("parameters").isObject() ? function.get("parameters")
+                : Json.object().put("type", "object").set("properties", Json.object()));
+    }
+
+    /**
+     * OpenAI's {@code tool_choice} ("none", "auto", "required", or the {@code named} function) and
+     * {@code parallel_tool_calls: false} as Anthropic's {@code tool_choice}; shared by Chat and Responses clients.
+     */
+    static void toolChoice(JsonNode in, ObjectNode out, String named) {
+        JsonNode choice = in.get("tool_choice");
         ObjectNode toolChoice = null;
-        if (choice != null && choice.isTextual()) {
+        if (named != null) {
+            toolChoice = Json.object().put("type", "tool").put("name", named);
+        } else if (choice != null && choice.isTextual()) {
             toolChoice = Json.object().put("type", switch (choice.asText()) {
                 case "none" -> "none";
                 case "required" -> "any";
                 default -> "auto";
             });
-        } else if (choice != null && choice.isObject()) {
-            toolChoice = Json.object().put("type", "tool").put("name", choice.path("function").path("name").asText());
         }
-        if (in.has("parallel_tool_calls") && !in.get("parallel_tool_calls").asBoolean(true) && out.has("tools")) {
+        if (!in.path("parallel_tool_calls").asBoolean(true) && out.has("tools")) {
             if (toolChoice == null) toolChoice = Json.object().put("type", "auto");
             toolChoice.put("disable_parallel_tool_use", true);
         }

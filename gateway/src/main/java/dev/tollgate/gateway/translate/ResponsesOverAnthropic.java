@@ -139,31 +139,18 @@ public final class ResponsesOverAnthropic implements Translation {
                 String type = t.path("type").asText();
                 refuse(!type.equals("function"), "tools[" + i + "].type",
                         "tool type '" + type + "' is only supported for OpenAI providers; Anthropic models take function tools");
-                ObjectNode tool = converted.addObject().put("name", t.path("name").asText());
-                if (t.hasNonNull("description")) tool.put("description", t.get("description").asText());
-                tool.set("input_schema", t.path("parameters").isObject() ? t.get("parameters")
-                        : Json.object().put("type", "object").set("properties", Json.object()));
+                ChatOverAnthropic.addTool(converted, t);
                 i++;
             }
         }
         JsonNode choice = in.get("tool_choice");
-        ObjectNode toolChoice = null;
-        if (choice != null && choice.isTextual()) {
-            toolChoice = Json.object().put("type", switch (choice.asText()) {
-                case "none" -> "none";
-                case "required" -> "any";
-                default -> "auto";
-            });
-        } else if (choice != null && choice.isObject()) {
+        String named = null;
+        if (choice != null && choice.isObject()) {
             refuse(!choice.path("type").asText().equals("function"), "tool_choice",
                     "tool_choice type '" + choice.path("type").asText() + "' is only supported for OpenAI providers");
-            toolChoice = Json.object().put("type", "tool").put("name", choice.path("name").asText());
+            named = choice.path("name").asText();
         }
-        if (!in.path("parallel_tool_calls").asBoolean(true) && out.has("tools")) {
-            if (toolChoice == null) toolChoice = Json.object().put("type", "auto");
-            toolChoice.put("disable_parallel_tool_use", true);
-        }
-        if (toolChoice != null && (out.has("tools") || "none".equals(toolChoice.path("type").asText()))) out.set("tool_choice", toolChoice);
+        ChatOverAnthropic.toolChoice(in, out, named);
     }
 
     private static void refuse(boolean condition, String param, String message) {
