@@ -42,6 +42,7 @@ public final class Exchange {
     private int status;
     private String error;
     private long firstByteNanos = -1;
+    private boolean clientGone;
 
     public Exchange(String requestId, Api api, Instant arrivedAt, long arrivedNanos, MultiMap requestHeaders,
                     Buffer rawBody, ObjectNode body) {
@@ -112,6 +113,10 @@ public final class Exchange {
     public void status(int status) { this.status = status; }
     public String error() { return error; }
     public void error(String error) { this.error = error; }
+
+    /** Whether the client hung up before its reply was complete. */
+    public boolean clientGone() { return clientGone; }
+    public void clientGone(boolean gone) { this.clientGone = gone; }
 
     public long firstByteNanos() { return firstByteNanos; }
     public void firstByte(long nanos) {

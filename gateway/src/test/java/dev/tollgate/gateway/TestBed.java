@@ -58,6 +58,7 @@ public final class TestBed implements AutoCloseable {
                   cutting: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "cut"}}
                   cutting-anthropic: {type: anthropic, base_url: "%s", headers: {x-sandbox-fault: "cut"}}
                   limited: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "429"}}
+                  slow: {type: openai, base_url: "%s/v1", headers: {x-sandbox-latency-ms: "400"}}
                   nowhere: {type: openai, base_url: "http://127.0.0.1:1/v1"}
                   chat-only: {type: openai, base_url: "%s/v1", responses: chat}
                 models:
@@ -70,12 +71,13 @@ public final class TestBed implements AutoCloseable {
                   - {name: cutting-model, provider: cutting, model: gpt-4o-mini}
                   - {name: cutting-claude, provider: cutting-anthropic, model: claude-haiku-4-5}
                   - {name: limited-model, provider: limited, model: gpt-4o-mini}
+                  - {name: slow-model, provider: slow, model: gpt-4o-mini}
                   - {name: nowhere-model, provider: nowhere, model: gpt-4o-mini}
                   - {name: chat-only-model, provider: chat-only, model: gpt-4o-mini}
                 keys:
                   - {key: %s, name: search-prod, tags: {team: search, project: web, env: prod}}
                   - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}
-                """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
+                """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(config, PriceCatalog.bundled(), ledger), 0, 2).await();

@@ -27,6 +27,8 @@ import java.util.function.Supplier;
 public final class MeteringStage implements Stage {
 
     public static final String COST_HEADER = "x-tollgate-cost-usd";
+    /** The ledger's status for a client that hung up before its reply was complete (nginx's convention). */
+    public static final int CLIENT_CLOSED = 499;
     private static final Logger log = LoggerFactory.getLogger(MeteringStage.class);
 
     private final Supplier<PriceCatalog> catalog;
@@ -120,7 +122,8 @@ public final class MeteringStage implements Stage {
             ledger.append(new LedgerEntry(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(),
                     exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
                     exchange.route().name(), exchange.requestedModel(), exchange.servedModel(), exchange.usage(),
-                    exchange.cost(), exchange.priceVersion(), exchange.status(), exchange.error(),
+                    exchange.cost(), exchange.priceVersion(), exchange.clientGone() ? CLIENT_CLOSED : exchange.status(),
+                    exchange.clientGone() ? "the client closed the connection before the reply was complete" : exchange.error(),
                     (now - exchange.arrivedNanos()) / 1000, ttft, exchange.stream(), exchange.estimated()));
         }
     }

@@ -76,7 +76,13 @@ public final class ProviderStage implements Stage.Chain {
                         return;
                     }
                     HttpClientRequest request = connected.result();
-                    exchange.connection().onClose(() -> request.reset());
+                    exchange.connection().onClose(() -> {
+                        exchange.clientGone(true);
+                        // A stream is cancelled: the provider stops generating, and the tokens relayed so far are
+                        // counted. A complete answer is billed whether anyone reads it or not, so it is left to
+                        // arrive and the ledger gets its real usage.
+                        if (exchange.stream()) request.reset();
+                    });
                     request.send(body).onComplete(answered -> {
                         if (answered.failed()) sink.fail(failure(upstream, answered.cause()));
                         else respond(exchange, upstream, translation, answered.result(), sink);

@@ -119,6 +119,57 @@ class ErrorsTest extends EndToEnd {
         assertThat(tags.path("team").asText()).isEqualTo("search");
     }
 
+    @Test
+    void aClientThatHangsUpStillHasItsCallMeteredInFull() throws Exception {
+        String body = "{\"model\":\"%s\",\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"how long is a piece of string\"}]}";
+        JsonNode answered = rowFor(bed.post("/v1/chat/completions", body.formatted("gpt-4o-mini"), AUTH));
+
+        hangUpAfterSending(body.formatted("slow-model"), "feature=hang-up-complete");
+        JsonNode row = rowTagged("feature", "hang-up-complete");
+        // the provider answered after the client left: the ledger has the answer's real usage, not an estimate
+        assertThat(row.path("status").asInt()).isEqualTo(499);
+        assertThat(row.path("estimated").asBoolean()).isFalse();
+        assertThat(row.path("output_tokens").asLong()).isEqualTo(7);
+        assertThat(row.path("input_tokens").asLong()).isEqualTo(answered.path("input_tokens").asLong());
+        assertThat(row.path("cost_usd").decimalValue()).isEqualByComparingTo(answered.path("cost_usd").decimalValue());
+    }
+
+    @Test
+    void aClientThatHangsUpOnAStreamCancelsItAndThePromptIsCounted() throws Exception {
+        hangUpAfterSending("{\"model\":\"slow-model\",\"stream\":true,\"max_tokens\":7,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"how long is a piece of string\"}]}", "feature=hang-up-stream");
+        JsonNode row = rowTagged("feature", "hang-up-stream");
+        assertThat(row.path("status").asInt()).isEqualTo(499);
+        assertThat(row.path("estimated").asBoolean()).isTrue();
+        assertThat(row.path("input_tokens").asLong()).isPositive();
+        assertThat(row.path("output_tokens").asLong()).isZero();
+    }
+
+    /** Sends a request on a raw connection and closes it before the slow provider answers. */
+    private static void hangUpAfterSending(String body, String tags) throws Exception {
+        java.net.URI uri = java.net.URI.create(bed.url());
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+            byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String head = "POST /v1/chat/completions HTTP/1.1\r\nhost: " + uri.getHost() + "\r\ncontent-type: application/json\r\n"
+                    + "authorization: Bearer " + TestBed.KEY + "\r\nx-tollgate-tags: " + tags + "\r\ncontent-length: " + bytes.length + "\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+            Thread.sleep(100);
+        }
+    }
+
+    /** Waits for the ledger row carrying a tag: a hung-up request is recorded when its upstream call ends. */
+    private static JsonNode rowTagged(String tag, String value) throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            for (JsonNode r : bed.admin("/admin/requests?limit=200").path("requests")) {
+                if (r.path("tags").path(tag).asText().equals(value)) return r;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no ledger row tagged " + tag + "=" + value);
+    }
+
     private static JsonNode rowFor(HttpResponse<String> response) throws Exception {
         String id = response.headers().firstValue("x-tollgate-request-id").orElseThrow();
         for (JsonNode r : bed.admin("/admin/requests?limit=200").path("requests")) {
