@@ -15,9 +15,9 @@ const ROUTES = {
   explorer: (v, params) => views.explorer(v, params, navigate),
   requests: v => views.requests(v),
   request: (v, params, rest) => views.request(v, rest),
-  budgets: v => views.listView(v, 'Budgets', '/admin/budgets', 'budgets', ['name', 'scope', 'period', 'limit_usd', 'spent_usd', 'remaining_usd', 'state', 'resets']),
-  alerts: v => views.listView(v, 'Alerts', '/admin/alerts', 'alerts', ['time', 'severity', 'kind', 'budget', 'message']),
-  audit: v => views.listView(v, 'Prompt audit findings', '/admin/audit', 'findings', ['finding', 'title', 'feature', 'recommendation', 'monthly_saving_usd']),
+  budgets: v => views.budgets(v),
+  alerts: v => views.alerts(v),
+  audit: v => views.audit(v),
 };
 
 function navigate(hash) {

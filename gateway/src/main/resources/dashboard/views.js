@@ -81,9 +81,9 @@ export async function overview(view) {
         .then(body => box.append(topTable(dim, body, cal)))
         .catch(e => box.append(failure(e, title)));
     }),
-    endpointPanel(extras, 'Budgets', '/admin/budgets', 'budgets', ['name', 'scope', 'period', 'limit_usd', 'spent_usd', 'remaining_usd', 'state', 'resets']),
-    endpointPanel(extras, 'Alerts', '/admin/alerts', 'alerts', ['time', 'severity', 'kind', 'budget', 'message']),
-    endpointPanel(extras, 'Prompt audit findings', '/admin/audit', 'findings', ['finding', 'title', 'feature', 'recommendation', 'monthly_saving_usd']),
+    endpointPanel(extras, 'Budgets', '/admin/budgets', body => budgetTable(items(body, 'budgets'))),
+    endpointPanel(extras, 'Alerts', '/admin/alerts', body => genericTable(items(body, 'alerts').slice(0, 8), ALERT_COLUMNS, 'alerts'), { limit: 8 }),
+    endpointPanel(extras, 'Prompt audit findings', '/admin/audit', body => findings(body, 5)),
   ];
   return Promise.allSettled(work);
 }
@@ -108,11 +108,54 @@ function topTable(dim, body, cal) {
 }
 
 /** A panel fed by an endpoint that other parts of the gateway provide; a short note when the gateway lacks it. */
-function endpointPanel(parent, title, path, field, preferred) {
+function endpointPanel(parent, title, path, render, params = {}) {
   const box = panel(title);
   parent.append(box);
-  return api.get(path).then(body => box.append(genericTable(items(body, field), preferred, field)))
+  return api.get(path, params).then(body => box.append(render(body)))
     .catch(e => box.append(failure(e, title)));
+}
+
+const ALERT_COLUMNS = ['time', 'kind', 'subject', 'message'];
+const FINDING_COLUMNS = ['type', 'group', 'model', 'recommendation', 'requests', 'token_reduction_pct', 'monthly_saving_usd'];
+
+/** Budgets with how much of each is used and what state that puts it in. */
+function budgetTable(budgets) {
+  if (!budgets.length) return note('No budgets are set.');
+  if (!budgets.every(b => b.limit_usd !== undefined && b.spent_usd !== undefined)) {
+    return genericTable(budgets, ['name', 'scope', 'period', 'limit_usd', 'spent_usd', 'remaining_usd', 'resets_at'], 'budgets');
+  }
+  return h('table', { class: 'grid', 'data-testid': 'budgets' },
+    h('thead', {}, h('tr', {}, ['budget', 'scope', 'period', 'spent', 'limit', 'used', 'state', 'resets'].map(c =>
+      h('th', { class: ['spent', 'limit'].includes(c) ? 'num' : '' }, c)))),
+    h('tbody', {}, budgets.map(b => {
+      const spent = money.parse(b.spent_usd), limit = money.parse(b.limit_usd);
+      const used = limit > 0n ? money.toNumber(spent) / money.toNumber(limit) : 0;
+      const state = budgetState(b, spent, limit, used);
+      return h('tr', { class: 'budget-' + state.level },
+        h('td', {}, label(b.name)), h('td', {}, label(b.scope)), h('td', {}, label(b.period)),
+        h('td', { class: 'num' }, usd(spent)), h('td', { class: 'num' }, usd(limit)), h('td', { class: 'wide' }, share(used)),
+        h('td', { class: 'state' }, state.text), h('td', {}, b.resets_at ? utc(b.resets_at) : 'never'));
+    })));
+}
+
+function budgetState(b, spent, limit, used) {
+  const remaining = b.remaining_usd !== undefined ? money.parse(b.remaining_usd) : limit - spent;
+  if (remaining <= 0n) return { level: 'exhausted', text: 'exhausted' + (b.action ? ' (' + b.action + ')' : '') };
+  const crossed = (b.thresholds || []).filter(t => used * 100 >= t);
+  if (crossed.length) return { level: 'warning', text: 'past ' + Math.max(...crossed) + '%' };
+  return { level: 'ok', text: 'ok' };
+}
+
+/** The prompt audit's findings, each with its recommendation and monthly saving, biggest saving first. */
+function findings(body, limit) {
+  const list = items(body, 'findings');
+  const parts = [];
+  if (body.prompt_log_enabled === false) parts.push(note('Prompt logging is off, so there is nothing to audit yet.'));
+  if (body.monthly_saving_usd !== undefined && list.length) {
+    parts.push(h('p', {}, 'Estimated saving if all are applied: ', usd(body.monthly_saving_usd, { 'data-testid': 'audit-saving' }), ' a month'));
+  }
+  parts.push(genericTable(limit ? list.slice(0, limit) : list, FINDING_COLUMNS, 'findings'));
+  return h('div', {}, parts);
 }
 
 function items(body, field) {
@@ -122,9 +165,29 @@ function items(body, field) {
   return first || [];
 }
 
-export async function listView(view, title, path, field, preferred) {
-  view.append(h('h1', {}, title));
-  return endpointPanel(view, title, path, field, preferred);
+export async function budgets(view) {
+  view.append(h('h1', {}, 'Budgets'));
+  return endpointPanel(view, 'Budgets', '/admin/budgets', body => budgetTable(items(body, 'budgets')));
+}
+
+export async function alerts(view) {
+  view.append(h('h1', {}, 'Alerts'));
+  return endpointPanel(view, 'Alerts', '/admin/alerts', body => genericTable(items(body, 'alerts'), ALERT_COLUMNS, 'alerts'), { limit: 200 });
+}
+
+export async function audit(view) {
+  view.append(h('h1', {}, 'Prompt audit'));
+  const box = h('div');
+  view.append(box);
+  return endpointPanel(box, 'Findings', '/admin/audit', body => {
+    if (Array.isArray(body.token_shares) && body.token_shares.length) {
+      view.append(panel('Where input tokens go', genericTable(body.token_shares, ['group', 'requests', 'system_pct', 'history_pct', 'user_pct'], 'token-shares')));
+    }
+    if (Array.isArray(body.templates) && body.templates.length) {
+      view.append(panel('Recurring prompt templates', genericTable(body.templates.slice(0, 50), ['kind', 'template', 'requests', 'input_tokens', 'output_tokens', 'cost_usd'], 'templates')));
+    }
+    return findings(body);
+  });
 }
 
 // ---- breakdown explorer ----
@@ -223,6 +286,7 @@ function filterChips(state, navigate) {
 function breakdownTable(state, body, navigate) {
   const dims = state.group_by;
   const total = money.parse(body.total.cost_usd);
+  const saved = body.total.saved_usd !== undefined;
   if (!body.rows.length) return note('No spend in this period.');
   const drill = (row) => {
     const value = row[dims[0]];
@@ -233,16 +297,18 @@ function breakdownTable(state, body, navigate) {
   };
   return h('table', { class: 'grid', 'data-testid': 'explorer-table' },
     h('thead', {}, h('tr', {}, dims.map(d => h('th', {}, d)),
-      ['requests', 'input tokens', 'output tokens', 'cost', 'share'].map(c => h('th', { class: 'num' }, c)))),
+      ['requests', 'input tokens', 'output tokens', 'cost', ...(saved ? ['saved'] : []), 'share'].map(c => h('th', { class: 'num' }, c)))),
     h('tbody', {}, body.rows.map(r => h('tr', {},
       dims.map((d, i) => h('td', { 'data-dim': d }, i === 0 ? drill(r) : label(r[d]))),
       h('td', { class: 'num' }, count(r.requests)), h('td', { class: 'num' }, count(r.input_tokens)),
       h('td', { class: 'num' }, count(r.output_tokens)), h('td', { class: 'num cost' }, usd(r.cost_usd)),
+      saved && h('td', { class: 'num' }, usd(r.saved_usd)),
       h('td', { class: 'num' }, share(total > 0n ? money.toNumber(money.parse(r.cost_usd)) / money.toNumber(total) : 0))))),
     h('tfoot', {}, h('tr', {}, h('td', { colspan: dims.length }, 'Total'),
       h('td', { class: 'num' }, count(body.total.requests)), h('td', { class: 'num' }, count(body.total.input_tokens)),
       h('td', { class: 'num' }, count(body.total.output_tokens)),
-      h('td', { class: 'num' }, usd(body.total.cost_usd, { 'data-testid': 'explorer-total' })), h('td', {}))));
+      h('td', { class: 'num' }, usd(body.total.cost_usd, { 'data-testid': 'explorer-total' })),
+      saved && h('td', { class: 'num' }, usd(body.total.saved_usd)), h('td', {}))));
 }
 
 /** The top groups by cost get a line each, the rest one "other" line. */
@@ -296,6 +362,17 @@ export async function requests(view) {
   }
 }
 
+const SHOWN = new Set(['time', 'request_id', 'key', 'tags', 'api', 'provider', 'deployment', 'requested_model', 'served_model',
+  'input_tokens', 'cached_input_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'output_tokens', 'reasoning_tokens',
+  'cost_usd', 'price_version', 'status', 'error', 'latency_ms', 'ttft_ms', 'stream', 'estimated']);
+
+function moreFields(r) {
+  const extra = Object.entries(r).filter(([k]) => !SHOWN.has(k));
+  if (!extra.length) return null;
+  return panel('More', h('dl', { class: 'facts' }, extra.flatMap(([k, v]) => [h('dt', {}, k.replace(/_/g, ' ')),
+    h('dd', { 'data-field': k }, v === null ? '—' : k.endsWith('_usd') ? usd(v) : typeof v === 'object' ? JSON.stringify(v) : String(v))])));
+}
+
 export async function request(view, id) {
   view.append(h('p', {}, h('a', { href: '#requests' }, '← all requests')), h('h1', {}, 'Request ', h('code', {}, id)));
   try {
@@ -314,6 +391,7 @@ export async function request(view, id) {
         panel('Tokens', h('dl', { class: 'facts' }, row('input', count(r.input_tokens)), row('cached input', count(r.cached_input_tokens)),
           row('cache write 5m', count(r.cache_write_5m_tokens)), row('cache write 1h', count(r.cache_write_1h_tokens)),
           row('output', count(r.output_tokens)), row('reasoning', count(r.reasoning_tokens))))),
+      moreFields(r),
       panel('Tags', Object.keys(r.tags).length
         ? h('dl', { class: 'facts', 'data-testid': 'request-tags' }, Object.entries(r.tags).flatMap(([k, v]) => row(k, v)))
         : note('No tags.')));

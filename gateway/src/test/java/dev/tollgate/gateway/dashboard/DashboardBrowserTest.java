@@ -60,7 +60,8 @@ class DashboardBrowserTest {
 
     @BeforeAll
     static void start() throws Exception {
-        bed = new TestBed(data);
+        // no fault tests here: a generous upstream timeout (the last one given wins), so a busy machine cannot fail the traffic
+        bed = new TestBed(data, "  upstream_timeout_ms: 30000");
         today = LocalDate.now(ZoneOffset.UTC);
         for (int i = 0; i < 3; i++) chat(TestBed.KEY, "search", "gpt-4o-mini", "feature=chat");
         for (int i = 0; i < 2; i++) claude("search", "feature=summarize");
@@ -185,6 +186,55 @@ class DashboardBrowserTest {
         assertThat(field("customer")).isEqualTo(XSS);
         assertThat(browser.findElements(By.cssSelector("#view img"))).isEmpty();
         assertThat(browser.executeScript("return window.__xss === undefined")).isEqualTo(true);
+    }
+
+    /**
+     * Budgets, alerts and prompt audit come from other parts of the gateway; their answers are played here in the
+     * shapes those endpoints send (money as decimal strings or numbers), in place of the endpoints this build lacks.
+     */
+    @Test
+    void budgetsAlertsAndAuditFindingsAreShownFromTheirEndpoints() {
+        open("requests");
+        browser.executeScript("""
+                const answers = {
+                  '/admin/budgets': {budgets: [
+                    {name: 'team-search', scope: 'team:search', period: 'month', limit_usd: '50', action: 'block',
+                     thresholds: [60, 80, 95], time_zone: 'UTC', spent_usd: '42.5', reserved_usd: '0.1', remaining_usd: '7.4',
+                     period_start: '2026-11-01T00:00:00Z', resets_at: '2026-12-01T00:00:00Z'},
+                    {name: 'ads-daily', scope: 'team:ads', period: 'day', limit_usd: '10', action: 'block',
+                     thresholds: [80], time_zone: 'UTC', spent_usd: '10', reserved_usd: '0', remaining_usd: '0',
+                     period_start: '2026-11-26T00:00:00Z', resets_at: '2026-11-27T00:00:00Z'},
+                    {name: 'lab', scope: 'key:lab', period: 'lifetime', limit_usd: '100', action: 'notify',
+                     thresholds: [50], time_zone: 'UTC', spent_usd: '0.000123', reserved_usd: '0', remaining_usd: '99.999877',
+                     period_start: null, resets_at: null}]},
+                  '/admin/alerts': {alerts: [{time: '2026-11-26T01:02:03Z', kind: 'budget_threshold', subject: 'team-search',
+                     message: '<b>80%</b> of budget team-search used', details: {threshold: '80'}}]},
+                  '/admin/audit': {prompt_log_enabled: true, monthly_saving_usd: 1240.5, findings: [{type: 'long_history',
+                     group: 'feature=support', model: 'gpt-4o', recommendation: 'keep the last 3 exchanges of history',
+                     requests: 120, token_reduction_pct: 41, observed_saving_usd: 12.3, monthly_saving_usd: 1240.5, evidence: {}}],
+                     token_shares: [], templates: []}};
+                const real = window.fetch;
+                window.fetch = (url, options) => {
+                  const answer = answers[new URL(url, location.origin).pathname];
+                  return answer ? Promise.resolve(new Response(JSON.stringify(answer), {status: 200})) : real(url, options);
+                };
+                location.hash = '#budgets';""");
+        waitReady("budgets");
+        List<List<String>> budgets = byTestId("budgets").findElements(By.cssSelector("tbody tr")).stream()
+                .map(r -> r.findElements(By.tagName("td")).stream().map(WebElement::getText).toList()).toList();
+        assertThat(budgets.get(0)).containsExactly("team-search", "team:search", "month", "$42.50", "$50.00", "85.0%", "past 80%", "2026-12-01 00:00:00Z");
+        assertThat(budgets.get(1)).containsExactly("ads-daily", "team:ads", "day", "$10.00", "$10.00", "100.0%", "exhausted (block)", "2026-11-27 00:00:00Z");
+        assertThat(budgets.get(2)).containsExactly("lab", "key:lab", "lifetime", "$0.000123", "$100.00", "0.0%", "ok", "never");
+
+        browser.executeScript("location.hash = '#alerts'");
+        waitReady("alerts");
+        assertThat(byTestId("alerts").getText()).contains("budget_threshold", "team-search", "<b>80%</b> of budget team-search used", "threshold=80");
+        assertThat(byTestId("alerts").findElements(By.tagName("b"))).isEmpty();
+
+        browser.executeScript("location.hash = '#audit'");
+        waitReady("audit");
+        assertMoney(byTestId("audit-saving"), new BigDecimal("1240.5"));
+        assertThat(byTestId("findings").getText()).contains("long_history", "feature=support", "keep the last 3 exchanges of history", "$1,240.50");
     }
 
     @Test
