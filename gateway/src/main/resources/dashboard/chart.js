@@ -24,7 +24,7 @@ function base(container, series, height) {
     scales: { x: { time: true } },
     legend: { live: true },
     axes: [{}, { size: 70, values: (u, ticks) => ticks.map(dollars) }],
-    series: [{ label: 'UTC' }, ...series],
+    series: [{ label: 'UTC', value: (u, ts) => (ts === null || ts === undefined ? '—' : new Date(ts * 1000).toISOString().slice(0, 16).replace('T', ' ')) }, ...series],
   };
 }
 

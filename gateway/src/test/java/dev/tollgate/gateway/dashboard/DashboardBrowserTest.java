@@ -128,7 +128,9 @@ class DashboardBrowserTest {
         JsonNode total = bed.admin("/admin/spend?from=" + today.withDayOfMonth(1)).path("total");
         if (total.has("saved_usd")) assertMoney(byTestId("savings"), total.path("saved_usd").decimalValue());
         else assertThat(byTestId("savings").getText()).isEqualTo("not available");
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1180)); // the whole overview
         Chromium.screenshot(browser, "dashboard-overview.png");
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
     }
 
     @Test
