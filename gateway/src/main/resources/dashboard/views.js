@@ -229,7 +229,9 @@ function explorerState(params) {
 export async function explorer(view, params, navigate) {
   const state = explorerState(params);
   const cal = calendar();
-  const [from, to] = state.period === 'custom' ? [state.from, state.to] : PERIODS[state.period](cal);
+  // a custom period missing an end falls back to this month's
+  const [from, to] = state.period === 'custom'
+    ? [state.from || cal.monthStart, state.to || cal.tomorrow] : PERIODS[state.period](cal);
   view.append(h('h1', {}, 'Breakdown explorer'), controls(state, navigate), filterChips(state, navigate));
 
   const chartBox = h('div', { class: 'chart', 'data-testid': 'explorer-chart' });

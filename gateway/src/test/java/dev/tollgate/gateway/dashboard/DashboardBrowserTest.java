@@ -151,6 +151,45 @@ class DashboardBrowserTest {
         assertTable(totals(s -> inMonth.test(s) && s.team().equals("search"), Sent::model));
         assertMoney(byTestId("explorer-total"), sum(s -> inMonth.test(s) && s.team().equals("search")));
         Chromium.screenshot(browser, "dashboard-explorer.png");
+
+        // the form: team search by feature, then the filter removed
+        WebElement groupBy = browser.findElement(By.id("group-by"));
+        groupBy.clear();
+        groupBy.sendKeys("feature");
+        table = byTestId("explorer-table");
+        browser.findElement(By.cssSelector("#explorer-form button[type=submit]")).click();
+        wait.until(ExpectedConditions.stalenessOf(table));
+        waitReady("explorer");
+        assertTable(totals(s -> inMonth.test(s) && s.team().equals("search"), Sent::feature));
+        table = byTestId("explorer-table");
+        byTestId("filters").findElement(By.tagName("button")).click();
+        wait.until(ExpectedConditions.stalenessOf(table));
+        waitReady("explorer");
+        assertTable(totals(inMonth, Sent::feature));
+    }
+
+    /** The page's money arithmetic, run in the browser, against BigDecimal. */
+    @Test
+    void moneyInThePageIsExactDecimalRoundedHalfUp() {
+        open("overview");
+        List<String> amounts = List.of("0", "0.000001", "0.0000005", "0.0000004999", "0.9999995", "0.999999499999", "1",
+                "1.005", "1.004999999999", "-2.345", "1234567.895", "0.1", "1E-7", "2.5e3", "0.000000000001");
+        @SuppressWarnings("unchecked")
+        List<List<String>> shownInPage = (List<List<String>>) browser.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                import('/dashboard/money.js').then(m => done(arguments[0].map(a => [m.exact(m.parse(a)), m.format(m.parse(a))])));""",
+                amounts);
+        for (int i = 0; i < amounts.size(); i++) {
+            BigDecimal a = new BigDecimal(amounts.get(i));
+            assertThat(new BigDecimal(shownInPage.get(i).get(0))).as(amounts.get(i)).isEqualByComparingTo(a);
+            assertThat(shownInPage.get(i).get(1)).as(amounts.get(i)).isEqualTo(shown(a));
+        }
+        // 0.1 + 0.2 is 0.3 here, not 0.30000000000000004; and the projection rounds at the ledger's twelfth decimal
+        assertThat(browser.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                import('/dashboard/money.js').then(m => done([m.exact(m.add(m.parse('0.1'), m.parse('0.2'))),
+                  m.exact(m.scale(m.parse('10'), 30, 7))]));""")).isEqualTo(List.of("0.3",
+                new BigDecimal("10").multiply(BigDecimal.valueOf(30)).divide(BigDecimal.valueOf(7), 12, RoundingMode.HALF_UP).toPlainString()));
     }
 
     @Test
