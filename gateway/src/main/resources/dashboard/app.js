@@ -8,6 +8,7 @@ const view = document.getElementById('view');
 const login = document.getElementById('login');
 const nav = document.getElementById('nav');
 const signOut = document.getElementById('sign-out');
+const refresh = document.getElementById('refresh');
 const loginError = document.getElementById('login-error');
 
 const ROUTES = {
@@ -34,6 +35,7 @@ async function render() {
   login.hidden = true;
   nav.hidden = false;
   signOut.hidden = false;
+  refresh.hidden = false;
   // "#explorer?group_by=team" or "#request/req_…"
   const hash = location.hash.slice(1) || 'overview';
   const [path, query = ''] = hash.split(/\?(.*)/s);
@@ -60,6 +62,7 @@ function showLogin(message) {
   view.removeAttribute('data-ready');
   nav.hidden = true;
   signOut.hidden = true;
+  refresh.hidden = true;
   login.hidden = false;
   loginError.textContent = message || '';
   document.getElementById('token').focus();
@@ -79,6 +82,8 @@ document.getElementById('login-form').addEventListener('submit', async event => 
     showLogin(e.status === 401 ? 'The gateway refused this token.' : 'Could not reach the admin API: ' + e.message);
   }
 });
+
+refresh.addEventListener('click', () => render());
 
 signOut.addEventListener('click', () => {
   api.token.clear();

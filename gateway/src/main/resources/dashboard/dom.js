@@ -11,6 +11,7 @@ export function h(tag, attrs = {}, ...children) {
     if (name === 'dataset') Object.assign(el.dataset, value);
     else if (name === 'on') for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
     else if (name === 'class') el.className = value;
+    else if (name === 'style') el.style.cssText = value; // through the CSSOM, which the page's CSP allows
     else el.setAttribute(name, value === true ? '' : String(value));
   }
   append(el, children);

@@ -31,7 +31,7 @@ public final class DashboardAssets {
     static final List<String> FILES = List.of("index.html", "app.css", "app.js", "api.js", "dom.js", "money.js",
             "views.js", "chart.js");
     private static final String UPLOT_JAR = "META-INF/resources/webjars/uplot/";
-    private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
     private static final String REVALIDATE = "no-cache";
     private static final String IMMUTABLE = "public, max-age=31536000, immutable";

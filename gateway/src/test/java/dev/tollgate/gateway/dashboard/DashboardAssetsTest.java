@@ -47,7 +47,8 @@ class DashboardAssetsTest {
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(header(page, "content-type")).isEqualTo("text/html; charset=utf-8");
         assertThat(header(page, "cache-control")).isEqualTo("no-cache");
-        assertThat(header(page, "content-security-policy")).contains("script-src 'self'").contains("frame-ancestors 'none'");
+        assertThat(header(page, "content-security-policy")).contains("script-src 'self'").contains("frame-ancestors 'none'")
+                .doesNotContain("unsafe-inline").doesNotContain("unsafe-eval");
         assertThat(header(page, "x-content-type-options")).isEqualTo("nosniff");
         String html = new String(page.body(), StandardCharsets.UTF_8);
         assertThat(html).contains("<script src=\"" + UPLOT + "uPlot.iife.min.js\"").doesNotContain("@UPLOT_VERSION@");

@@ -128,6 +128,8 @@ class DashboardBrowserTest {
         JsonNode total = bed.admin("/admin/spend?from=" + today.withDayOfMonth(1)).path("total");
         if (total.has("saved_usd")) assertMoney(byTestId("savings"), total.path("saved_usd").decimalValue());
         else assertThat(byTestId("savings").getText()).isEqualTo("not available");
+        // the strict Content-Security-Policy (no inline script or style) holds: the page needs nothing it forbids
+        assertThat(browser.manage().logs().get("browser").getAll()).noneMatch(e -> e.getMessage().contains("Content Security Policy"));
         browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1180)); // the whole overview
         Chromium.screenshot(browser, "dashboard-overview.png");
         browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
@@ -198,6 +200,16 @@ class DashboardBrowserTest {
         Sent newest = sent.stream().filter(s -> s.requestId().startsWith("req_")).reduce((a, b) -> b).orElseThrow();
         List<WebElement> rows = byTestId("request-log").findElements(By.cssSelector("tbody tr"));
         assertThat(rows).hasSize(sent.size() + 1); // and last month's row
+
+        // a request that arrives while the page is open shows after Refresh
+        chat(TestBed.OTHER_KEY, "ads", "fast", "feature=bidding");
+        newest = sent.getLast();
+        WebElement log = byTestId("request-log");
+        browser.findElement(By.id("refresh")).click();
+        wait.until(ExpectedConditions.stalenessOf(log));
+        waitReady("requests");
+        rows = byTestId("request-log").findElements(By.cssSelector("tbody tr"));
+        assertThat(rows).hasSize(sent.size() + 1);
         WebElement first = rows.get(0);
         assertThat(first.findElement(By.className("request-id")).getText()).isEqualTo(newest.requestId());
         assertMoney(first.findElement(By.className("usd")), newest.cost());
