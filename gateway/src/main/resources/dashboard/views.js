@@ -298,9 +298,11 @@ function breakdownTable(state, body, navigate) {
       class: 'drill', title: 'narrow to ' + dims[0] + ' = ' + value }, value);
   };
   return h('table', { class: 'grid', 'data-testid': 'explorer-table' },
+    body.rows.length > MAX_ROWS && h('caption', { class: 'note' }, 'The ' + MAX_ROWS + ' biggest of ' + count(body.rows.length)
+      + ' groups; the total counts them all. Narrow with a filter to see the rest.'),
     h('thead', {}, h('tr', {}, dims.map(d => h('th', {}, d)),
       ['requests', 'input tokens', 'output tokens', 'cost', ...(saved ? ['saved'] : []), 'share'].map(c => h('th', { class: 'num' }, c)))),
-    h('tbody', {}, body.rows.map(r => h('tr', {},
+    h('tbody', {}, body.rows.slice(0, MAX_ROWS).map(r => h('tr', {},
       dims.map((d, i) => h('td', { 'data-dim': d }, i === 0 ? drill(r) : label(r[d]))),
       h('td', { class: 'num' }, count(r.requests)), h('td', { class: 'num' }, count(r.input_tokens)),
       h('td', { class: 'num' }, count(r.output_tokens)), h('td', { class: 'num cost' }, usd(r.cost_usd)),
@@ -312,6 +314,8 @@ function breakdownTable(state, body, navigate) {
       h('td', { class: 'num' }, usd(body.total.cost_usd, { 'data-testid': 'explorer-total' })),
       saved && h('td', { class: 'num' }, usd(body.total.saved_usd)), h('td', {}))));
 }
+
+const MAX_ROWS = 500;
 
 /** The top groups by cost get a line each, the rest one "other" line. */
 function drawSeries(box, state, body, from, to) {
