@@ -1,6 +1,7 @@
 package dev.tollgate.store;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The record of every metered request. {@link #append} never blocks the request path: rows are queued and
@@ -19,6 +20,9 @@ public interface Ledger extends AutoCloseable {
 
     /** The latest rows, newest first. */
     List<LedgerEntry> recent(int limit);
+
+    /** The row of one request, by the id the client got in {@code x-tollgate-request-id}. */
+    Optional<LedgerEntry> find(String requestId);
 
     /** Flushes everything queued and releases the store. */
     @Override

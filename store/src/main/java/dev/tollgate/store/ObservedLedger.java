@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -62,6 +63,11 @@ public final class ObservedLedger implements Ledger {
     @Override
     public List<LedgerEntry> recent(int limit) {
         return ledger.recent(limit);
+    }
+
+    @Override
+    public Optional<LedgerEntry> find(String requestId) {
+        return ledger.find(requestId);
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,6 +21,7 @@ class ObservedLedgerTest {
         @Override public void flush() { }
         @Override public List<SpendRow> spend(SpendQuery query) { return List.of(); }
         @Override public List<LedgerEntry> recent(int limit) { return rows.reversed(); }
+        @Override public Optional<LedgerEntry> find(String id) { return rows.stream().filter(r -> r.requestId().equals(id)).findFirst(); }
         @Override public void close() { }
     }
 

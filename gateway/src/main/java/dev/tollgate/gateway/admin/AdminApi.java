@@ -52,6 +52,7 @@ public final class AdminApi {
             switch (request.path()) {
                 case "/admin/spend" -> query(request, () -> spend(request));
                 case "/admin/requests" -> query(request, () -> requests(request));
+                case String p when p.startsWith(RequestLookup.PREFIX) -> query(request, () -> RequestLookup.find(services.ledger(), p));
                 default -> respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
             }
         } catch (IllegalArgumentException e) {
@@ -75,6 +76,8 @@ public final class AdminApi {
                 request.response().putHeader("content-type", "application/json").end(Json.buffer(result.result()));
             } else if (result.cause() instanceof IllegalArgumentException e) {
                 respondError(request, GatewayError.badRequest(e.getMessage(), null));
+            } else if (result.cause() instanceof java.util.NoSuchElementException e) {
+                respondError(request, GatewayError.notFound(e.getMessage(), "not_found"));
             } else {
                 respondError(request, new GatewayError(500, "api_error", "ledger_error",
                         "the ledger query failed: " + result.cause().getMessage(), null, null));

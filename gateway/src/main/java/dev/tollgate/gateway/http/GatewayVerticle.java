@@ -11,6 +11,7 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.admin.AdminApi;
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.dashboard.DashboardAssets;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
@@ -57,6 +58,7 @@ public final class GatewayVerticle extends VerticleBase {
     private Stage.Chain countTokensPath;
     private ModelsEndpoint models;
     private AdminApi admin;
+    private DashboardAssets dashboard;
     private HttpServer server;
 
     public GatewayVerticle(GatewayServices services, int port) {
@@ -77,6 +79,7 @@ public final class GatewayVerticle extends VerticleBase {
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);
         admin = new AdminApi(vertx, services);
+        dashboard = new DashboardAssets();
         // Strict thread mode: every response is written from this verticle's event loop (admin queries hop back
         // to it), so Vert.x can skip the locking it otherwise does around HTTP/1 writes.
         server = vertx.createHttpServer(new HttpServerOptions()
@@ -107,6 +110,8 @@ public final class GatewayVerticle extends VerticleBase {
             models.handle(request);
         } else if (path.startsWith("/admin/")) {
             admin.handle(request);
+        } else if (DashboardAssets.owns(path)) {
+            dashboard.handle(request);
         } else {
             WireFormat format = request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
             GatewayError error = api != null

@@ -24,6 +24,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -167,6 +168,20 @@ public final class DuckDbLedger implements Ledger {
                 }
             }
             return entries;
+        });
+    }
+
+    @Override
+    public Optional<LedgerEntry> find(String requestId) {
+        if (requestId == null) return Optional.empty();
+        return read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement(
+                    "SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? ORDER BY time DESC LIMIT 1")) {
+                p.setString(1, requestId);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(entry(rs)) : Optional.empty();
+                }
+            }
         });
     }
 
