@@ -178,6 +178,30 @@ class BundledPrices2026Test {
     }
 
     @Test
+    void mistralMediumLatestFollowsThePointerWhileSnapshotsKeepTheirPrice() {
+        Usage usage = Usage.openAi(1_000_000, 0, 1_000_000, 0);
+        // the -latest pointer: Medium 3 at $0.40 / $2, then Medium 3.5 at $1.50 / $7.50 from 2026-05-22
+        assertThat(cost("mistral-medium-latest", "2026-05-21", usage)).isEqualByComparingTo("2.4");
+        assertThat(cost("mistral-medium-latest", "2026-05-22", usage)).isEqualByComparingTo("9");
+        // an explicit Medium 3.1 snapshot is still Medium 3.1
+        assertThat(BUNDLED.resolve("mistral-medium-2508")).contains("mistral-medium");
+        assertThat(cost("mistral-medium-2508", "2026-11-26", usage)).isEqualByComparingTo("2.4");
+        assertThat(BUNDLED.resolve("mistral-medium-3-5-26-04")).contains("mistral-medium-3-5");
+    }
+
+    @Test
+    void grok47DoublesEveryRatePast200kPromptTokens() {
+        // 250,000 prompt tokens of which 50,000 cached, 2,000 output: $4 / $1 cached / $12
+        Usage usage = Usage.openAi(250_000, 50_000, 2_000, 0);
+        assertThat(cost("grok-4.7", "2026-11-26", usage))
+                .isEqualByComparingTo(sum(perMillion(200_000, "4"), perMillion(50_000, "1"), perMillion(2_000, "12")));
+        // 150,000 prompt tokens stay at $2 / $0.50 / $6
+        Usage shorter = Usage.openAi(150_000, 50_000, 2_000, 0);
+        assertThat(cost("grok-4.7", "2026-11-26", shorter))
+                .isEqualByComparingTo(sum(perMillion(100_000, "2"), perMillion(50_000, "0.50"), perMillion(2_000, "6")));
+    }
+
+    @Test
     void newModelIdsResolveAsProvidersSpellThem() {
         assertThat(BUNDLED.resolve("claude-sonnet-5-20260630")).contains("claude-sonnet-5");
         assertThat(BUNDLED.resolve("anthropic/claude-haiku-5-5")).contains("claude-haiku-5-5");
