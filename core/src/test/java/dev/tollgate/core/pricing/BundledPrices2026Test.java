@@ -190,7 +190,12 @@ class BundledPrices2026Test {
     }
 
     @Test
-    void grok47DoublesEveryRatePast200kPromptTokens() {
+    void grok47DoublesEveryRateFrom200kPromptTokens() {
+        // xAI: 200k prompt tokens and above bill at the doubled rates, so exactly 200,000 is already long
+        assertThat(cost("grok-4.7", "2026-11-26", Usage.openAi(200_000, 0, 0, 0)))
+                .isEqualByComparingTo(perMillion(200_000, "4"));
+        assertThat(cost("grok-4.7", "2026-11-26", Usage.openAi(199_999, 0, 0, 0)))
+                .isEqualByComparingTo(perMillion(199_999, "2"));
         // 250,000 prompt tokens of which 50,000 cached, 2,000 output: $4 / $1 cached / $12
         Usage usage = Usage.openAi(250_000, 50_000, 2_000, 0);
         assertThat(cost("grok-4.7", "2026-11-26", usage))
