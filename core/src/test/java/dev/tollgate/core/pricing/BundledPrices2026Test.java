@@ -218,6 +218,8 @@ class BundledPrices2026Test {
         assertThat(BUNDLED.resolve("gpt-5.4-2026-03-05")).contains("gpt-5.4");
         assertThat(BUNDLED.resolve("openai/gpt-6.2-sol")).contains("gpt-6.2-sol");
         assertThat(BUNDLED.resolve("gpt-6.1-terra")).contains("gpt-6.1-terra");
+        assertThat(BUNDLED.resolve("gpt-5.6")).contains("gpt-5.6-sol");
+        assertThat(BUNDLED.resolve("gpt-5.6-sol-2026-07-09")).contains("gpt-5.6-sol");
         assertThat(BUNDLED.resolve("models/gemini-3.5-flash")).contains("gemini-3.5-flash");
         assertThat(BUNDLED.resolve("google/gemini-4-argon")).contains("gemini-4-argon");
         // a longer name is its own model, never a shorter one's snapshot
