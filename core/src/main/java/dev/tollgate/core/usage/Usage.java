@@ -22,7 +22,17 @@ public record Usage(long inputTokens, long cachedInputTokens, long cacheWrite5mT
 
     /** OpenAI Chat Completions / Responses: prompt tokens include the cached ones, completion includes reasoning. */
     public static Usage openAi(long promptTokens, long cachedTokens, long completionTokens, long reasoningTokens) {
-        return new Usage(promptTokens, Math.min(cachedTokens, promptTokens), 0, 0, completionTokens,
+        return openAi(promptTokens, cachedTokens, 0, completionTokens, reasoningTokens);
+    }
+
+    /**
+     * OpenAI with explicit prompt caching (GPT-5.6 and later): cache reads and cache writes are both subsets of the
+     * prompt tokens. Writes are kept as the standard (5-minute bucket) write.
+     */
+    public static Usage openAi(long promptTokens, long cachedTokens, long cacheWriteTokens, long completionTokens,
+                               long reasoningTokens) {
+        long cached = Math.min(cachedTokens, promptTokens);
+        return new Usage(promptTokens, cached, Math.min(cacheWriteTokens, promptTokens - cached), 0, completionTokens,
                 Math.min(reasoningTokens, completionTokens));
     }
 

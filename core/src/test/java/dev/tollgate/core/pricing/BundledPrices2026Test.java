@@ -151,6 +151,18 @@ class BundledPrices2026Test {
     }
 
     @Test
+    void gpt56AndLaterBillCacheWritesAtAQuarterAboveInput() {
+        // GPT-6.2 Astra: $8 input, $0.40 cache reads, writes 1.25 x $8 = $10, $40 output.
+        // 50,000 prompt tokens: 20,000 read from the cache, 25,000 written to it, 5,000 neither; 2,000 output
+        Usage usage = Usage.openAi(50_000, 20_000, 25_000, 2_000, 0);
+        assertThat(cost("gpt-6.2-astra", "2026-11-26", usage)).isEqualByComparingTo(sum(perMillion(5_000, "8"),
+                perMillion(20_000, "0.40"), perMillion(25_000, "10"), perMillion(2_000, "40")));
+        // before GPT-5.6 writes were free: gpt-5.5 bills a reported write at its input rate, $5
+        assertThat(cost("gpt-5.5", "2026-11-26", Usage.openAi(10_000, 0, 10_000, 0, 0)))
+                .isEqualByComparingTo(perMillion(10_000, "5"));
+    }
+
+    @Test
     void gpt62AstraCachedInput() {
         // 50,000 prompt tokens of which 40,000 cached, 2,000 output at $8 / $0.40 / $40
         Usage usage = Usage.openAi(50_000, 40_000, 2_000, 0);

@@ -13,15 +13,20 @@ public final class UsageFields {
 
     /**
      * OpenAI's usage: Chat Completions' {@code prompt_tokens/completion_tokens} or the Responses API's
-     * {@code input_tokens/output_tokens}, with cached and reasoning tokens as subsets.
+     * {@code input_tokens/output_tokens}, with cached, cache-write (GPT-5.6 and later) and reasoning tokens as
+     * subsets.
      */
     public static Usage fromOpenAi(JsonNode u) {
         if (u.has("input_tokens") && !u.has("prompt_tokens")) {
-            return Usage.openAi(u.path("input_tokens").asLong(), u.path("input_tokens_details").path("cached_tokens").asLong(),
-                    u.path("output_tokens").asLong(), u.path("output_tokens_details").path("reasoning_tokens").asLong());
+            JsonNode input = u.path("input_tokens_details");
+            return Usage.openAi(u.path("input_tokens").asLong(), input.path("cached_tokens").asLong(),
+                    input.path("cache_write_tokens").asLong(), u.path("output_tokens").asLong(),
+                    u.path("output_tokens_details").path("reasoning_tokens").asLong());
         }
-        return Usage.openAi(u.path("prompt_tokens").asLong(), u.path("prompt_tokens_details").path("cached_tokens").asLong(),
-                u.path("completion_tokens").asLong(), u.path("completion_tokens_details").path("reasoning_tokens").asLong());
+        JsonNode prompt = u.path("prompt_tokens_details");
+        return Usage.openAi(u.path("prompt_tokens").asLong(), prompt.path("cached_tokens").asLong(),
+                prompt.path("cache_write_tokens").asLong(), u.path("completion_tokens").asLong(),
+                u.path("completion_tokens_details").path("reasoning_tokens").asLong());
     }
 
     /**
@@ -42,7 +47,7 @@ public final class UsageFields {
         n.put("prompt_tokens", u.inputTokens());
         n.put("completion_tokens", u.outputTokens());
         n.put("total_tokens", u.totalTokens());
-        n.putObject("prompt_tokens_details").put("cached_tokens", u.cachedInputTokens());
+        cacheDetails(n.putObject("prompt_tokens_details"), u);
         n.putObject("completion_tokens_details").put("reasoning_tokens", u.reasoningTokens());
         return n;
     }
@@ -51,11 +56,17 @@ public final class UsageFields {
     public static ObjectNode toOpenAiResponses(Usage u) {
         ObjectNode n = Json.object();
         n.put("input_tokens", u.inputTokens());
-        n.putObject("input_tokens_details").put("cached_tokens", u.cachedInputTokens());
+        cacheDetails(n.putObject("input_tokens_details"), u);
         n.put("output_tokens", u.outputTokens());
         n.putObject("output_tokens_details").put("reasoning_tokens", u.reasoningTokens());
         n.put("total_tokens", u.totalTokens());
         return n;
+    }
+
+    /** Cache reads, and cache writes where there were any (an Anthropic answer's, told to an OpenAI client). */
+    private static void cacheDetails(ObjectNode details, Usage u) {
+        details.put("cached_tokens", u.cachedInputTokens());
+        if (u.cacheWriteTokens() > 0) details.put("cache_write_tokens", u.cacheWriteTokens());
     }
 
     public static ObjectNode toAnthropic(Usage u) {

@@ -134,6 +134,18 @@ class TranslationTest {
         assertThat(openai.inputTokens()).isEqualTo(1000);
         assertThat(openai.uncachedInputTokens()).isEqualTo(600);
         assertThat(openai.outputTokens()).isEqualTo(300);
+        // GPT-5.6 and later report cache writes as another subset of the prompt, in both OpenAI APIs
+        Usage writes = UsageFields.fromOpenAi(Json.parse("""
+                {"prompt_tokens":1000,"completion_tokens":10,"prompt_tokens_details":{"cached_tokens":400,"cache_write_tokens":500}}"""));
+        assertThat(writes.inputTokens()).isEqualTo(1000);
+        assertThat(writes.cacheWrite5mTokens()).isEqualTo(500);
+        assertThat(writes.uncachedInputTokens()).isEqualTo(100);
+        Usage responses = UsageFields.fromOpenAi(Json.parse("""
+                {"input_tokens":3300,"input_tokens_details":{"cached_tokens":0,"cache_write_tokens":3207},"output_tokens":9}"""));
+        assertThat(responses.cacheWriteTokens()).isEqualTo(3207);
+        assertThat(responses.uncachedInputTokens()).isEqualTo(93);
+        assertThat(UsageFields.toOpenAiChat(writes).path("prompt_tokens_details").path("cache_write_tokens").asLong()).isEqualTo(500);
+        assertThat(UsageFields.toOpenAiChat(openai).path("prompt_tokens_details").has("cache_write_tokens")).isFalse();
         Usage anthropic = UsageFields.fromAnthropic(Json.parse("""
                 {"input_tokens":50,"cache_read_input_tokens":1000,"cache_creation_input_tokens":300,
                  "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},"output_tokens":70}"""));
