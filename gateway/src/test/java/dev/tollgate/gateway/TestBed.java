@@ -46,7 +46,7 @@ public final class TestBed implements AutoCloseable {
         String yaml = """
                 server:
                   max_body_bytes: 65536
-                  upstream_timeout_ms: 1500
+                  upstream_timeout_ms: 3000
                 %s
                 admin:
                   token: %s

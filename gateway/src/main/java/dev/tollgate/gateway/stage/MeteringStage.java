@@ -102,16 +102,18 @@ public final class MeteringStage implements Stage {
 
         @Override
         public void end() {
-            next.end();
+            // the row is queued before the last byte goes out, so a client that reads its answer and then asks the
+            // admin API for its spend always finds it
             record();
+            next.end();
         }
 
         @Override
         public void fail(GatewayError error) {
             if (!started) exchange.status(error.status());
             exchange.error(error.message());
-            next.fail(error);
             record();
+            next.fail(error);
         }
 
         private void record() {
