@@ -11,6 +11,7 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.admin.AdminApi;
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.observe.MetricsEndpoint;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
@@ -57,6 +58,7 @@ public final class GatewayVerticle extends VerticleBase {
     private Stage.Chain countTokensPath;
     private ModelsEndpoint models;
     private AdminApi admin;
+    private MetricsEndpoint metrics;
     private HttpServer server;
 
     public GatewayVerticle(GatewayServices services, int port) {
@@ -77,6 +79,7 @@ public final class GatewayVerticle extends VerticleBase {
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);
         admin = new AdminApi(vertx, services);
+        metrics = new MetricsEndpoint(vertx, services.observability(), config.admin().token());
         // Strict thread mode: every response is written from this verticle's event loop (admin queries hop back
         // to it), so Vert.x can skip the locking it otherwise does around HTTP/1 writes.
         server = vertx.createHttpServer(new HttpServerOptions()
@@ -96,13 +99,15 @@ public final class GatewayVerticle extends VerticleBase {
     private void handle(HttpServerRequest request) {
         String path = request.path();
         Api api = API_PATHS.get(path);
-        if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health")) {
+        if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health") && !path.equals("/metrics")) {
             api = API_PATHS.get("/v1" + path);
         }
         if (api != null && request.method() == HttpMethod.POST) {
             readBody(request, api);
         } else if (path.equals("/health")) {
             request.response().putHeader("content-type", "application/json").end("{\"status\":\"ok\"}");
+        } else if (path.equals("/metrics") && request.method() == HttpMethod.GET) {
+            metrics.handle(request);
         } else if (path.equals("/v1/models") || path.equals("/models")) {
             models.handle(request);
         } else if (path.startsWith("/admin/")) {
