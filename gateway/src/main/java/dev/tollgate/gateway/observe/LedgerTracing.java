@@ -21,6 +21,7 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One OpenTelemetry span per ledger row, with the GenAI semantic conventions: it starts when the request arrived and
@@ -43,6 +44,7 @@ public final class LedgerTracing implements AutoCloseable {
     private final SdkTracerProvider provider;
     private final Tracer tracer;
     private final Map<String, String> providerTypes;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private LedgerTracing(SdkTracerProvider provider, Map<String, String> providerTypes) {
         this.provider = provider;
@@ -113,6 +115,6 @@ public final class LedgerTracing implements AutoCloseable {
     /** Exports what is pending and stops the exporters. */
     @Override
     public void close() {
-        provider.shutdown().join(10, TimeUnit.SECONDS);
+        if (closed.compareAndSet(false, true)) provider.shutdown().join(10, TimeUnit.SECONDS);
     }
 }
