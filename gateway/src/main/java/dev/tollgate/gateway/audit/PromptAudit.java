@@ -370,7 +370,7 @@ public final class PromptAudit {
     }
 
     /** "1,240.50": dollars with cents and thousands separators; under a dollar, to a hundredth of a cent. */
-    static String dollars(BigDecimal amount) {
+    public static String dollars(BigDecimal amount) {
         if (amount.compareTo(BigDecimal.ONE) < 0) return amount.setScale(4, RoundingMode.HALF_UP).toPlainString();
         return String.format(java.util.Locale.ROOT, "%,.2f", amount.setScale(2, RoundingMode.HALF_UP));
     }
