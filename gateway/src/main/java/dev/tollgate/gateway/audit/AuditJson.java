@@ -22,7 +22,7 @@ public final class AuditJson {
         window.put("month_factor", report.monthFactor());
         BigDecimal total = BigDecimal.ZERO;
         for (PromptAudit.Finding f : report.findings()) total = total.add(f.monthlySavingUsd());
-        root.put("monthly_saving_usd", total.stripTrailingZeros());
+        root.put("monthly_saving_usd", PromptAudit.plain(total));
         ArrayNode findings = root.putArray("findings");
         for (PromptAudit.Finding f : report.findings()) {
             ObjectNode n = findings.addObject();
@@ -57,7 +57,7 @@ public final class AuditJson {
             n.put("requests", t.requests());
             n.put("input_tokens", t.inputTokens());
             n.put("output_tokens", t.outputTokens());
-            n.put("cost_usd", t.costUsd().stripTrailingZeros());
+            n.put("cost_usd", PromptAudit.plain(t.costUsd()));
         }
         return root;
     }

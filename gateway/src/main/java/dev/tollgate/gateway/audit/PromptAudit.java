@@ -93,7 +93,7 @@ public final class PromptAudit {
         Instant from = rows.stream().map(r -> r.prompt().time()).min(Comparator.naturalOrder()).orElseThrow();
         Instant to = rows.stream().map(r -> r.prompt().time()).max(Comparator.naturalOrder()).orElseThrow();
         long window = Math.max(MIN_WINDOW_SECONDS, Duration.between(from, to).getSeconds());
-        BigDecimal monthFactor = MONTH_SECONDS.divide(BigDecimal.valueOf(window), 12, RoundingMode.HALF_EVEN).stripTrailingZeros();
+        BigDecimal monthFactor = plain(MONTH_SECONDS.divide(BigDecimal.valueOf(window), 12, RoundingMode.HALF_EVEN));
         List<Finding> findings = new ArrayList<>();
         findings.addAll(growingHistory(rows, monthFactor));
         findings.addAll(bigSystemPrompts(rows, monthFactor));
@@ -189,7 +189,7 @@ public final class PromptAudit {
             out.add(new Finding("growing_history", e.getKey(), null,
                     "keep the last " + KEEP_EXCHANGES + " exchanges of history (summarize or drop older turns): −"
                             + pct + "% input tokens on " + e.getKey() + ", ≈ $" + dollars(monthly) + "/month",
-                    trimmed, pct, saving.stripTrailingZeros(), monthly,
+                    trimmed, pct, plain(saving), monthly,
                     evidence("growing_conversations", growing, "longest_conversation_turns", longest,
                             "history_tokens_removable", removable, "input_tokens", input)));
         }
@@ -270,7 +270,7 @@ public final class PromptAudit {
                     "a " + avgSystem + "-token system prompt carries " + avgUser + "-token questions: halve it (keep only"
                             + " the instructions these requests need, or split it by intent): −" + pct + "% input tokens, ≈ $"
                             + dollars(monthly) + "/month",
-                    requests, pct, saving.stripTrailingZeros(), monthly,
+                    requests, pct, plain(saving), monthly,
                     evidence("system_prompt_template", template.length() > 200 ? template.substring(0, 200) + "…" : template,
                             "avg_system_tokens", avgSystem, "avg_question_tokens", avgUser, "input_tokens", input)));
         }
@@ -310,7 +310,7 @@ public final class PromptAudit {
                     "set max_tokens to " + p90 + " on " + e.getKey().get(0) + " with " + e.getKey().get(1) + " (90% of its answers fit; "
                             + loose + " of " + g.size() + " requests set none or over " + (2 * p90) + "): −" + pct
                             + "% output tokens, ≈ $" + dollars(monthly) + "/month",
-                    affected, pct, saving.stripTrailingZeros(), monthly,
+                    affected, pct, plain(saving), monthly,
                     evidence("p90_output_tokens", p90, "loosely_capped_requests", loose, "output_tokens_removable", removable,
                             "output_tokens", totalOutput)));
         }
@@ -362,7 +362,13 @@ public final class PromptAudit {
     }
 
     private static BigDecimal monthly(BigDecimal observed, BigDecimal monthFactor) {
-        return observed.multiply(monthFactor).setScale(6, RoundingMode.HALF_EVEN).stripTrailingZeros();
+        return plain(observed.multiply(monthFactor).setScale(6, RoundingMode.HALF_EVEN));
+    }
+
+    /** Without padding zeros and never in exponent form (30, not 3E+1). */
+    static BigDecimal plain(BigDecimal v) {
+        BigDecimal stripped = v.stripTrailingZeros();
+        return stripped.scale() < 0 ? stripped.setScale(0) : stripped;
     }
 
     private static double percent(double part, double whole) {

@@ -74,7 +74,7 @@ public final class GatewayMetrics {
         // The gateway's own response cache (issue 4) adds a cache field to LedgerEntry; its hits are counted here,
         // as tollgate_cache_hits_total with the same labels, once that field exists.
         s.latency.record(e.latencyMicros(), TimeUnit.MICROSECONDS);
-        if (e.stream() && e.ttftMicros() >= 0) s.ttft.record(e.ttftMicros(), TimeUnit.MICROSECONDS);
+        if (e.stream() && e.ttftMicros() >= 0) s.ttft().record(e.ttftMicros(), TimeUnit.MICROSECONDS);
     }
 
     static String statusClass(int status) {
@@ -103,7 +103,7 @@ public final class GatewayMetrics {
         final Counter promptCacheHits;
         final Counter estimated;
         final Timer latency;
-        final Timer ttft;
+        private volatile Timer ttft;
 
         Series(MeterRegistry registry, Tags tags) {
             this.registry = registry;
@@ -127,9 +127,18 @@ public final class GatewayMetrics {
             latency = Timer.builder("tollgate.request.duration")
                     .description("Time from a request's arrival to the last byte of its answer")
                     .serviceLevelObjectives(LATENCY_BUCKETS).tags(tags).register(registry);
-            ttft = Timer.builder("tollgate.time.to.first.token")
-                    .description("Streams: time from a request's arrival to its first event")
-                    .serviceLevelObjectives(TTFT_BUCKETS).tags(tags).register(registry);
+        }
+
+        /** Registered with the first stream, so label sets that never stream show no empty histogram. */
+        Timer ttft() {
+            Timer t = ttft;
+            if (t == null) {
+                t = Timer.builder("tollgate.time.to.first.token")
+                        .description("Streams: time from a request's arrival to its first event")
+                        .serviceLevelObjectives(TTFT_BUCKETS).tags(tags).register(registry);
+                ttft = t; // a race registers the same meter twice; Micrometer returns the existing one
+            }
+            return t;
         }
 
         Counter requests(String statusClass) {

@@ -50,5 +50,7 @@ class GatewayMetricsTest {
         // 120 ms: inside the 0.25 s bucket, outside the 0.1 s one
         assertThat(m.sum("tollgate_request_duration_seconds_bucket", "team", "search", "le", "0.1")).isEqualTo(0);
         assertThat(m.sum("tollgate_request_duration_seconds_bucket", "team", "search", "le", "0.25")).isEqualTo(2);
+        // no stream yet: no empty time-to-first-token histogram
+        assertThat(m.samples()).noneMatch(s -> s.name().startsWith("tollgate_time_to_first_token"));
     }
 }
