@@ -19,27 +19,48 @@ public final class Redactor {
     public static final String CARD = "[CARD]";
     public static final String PHONE = "[PHONE]";
 
-    private record Rule(Pattern pattern, String replacement, Predicate<String> applies) {
-        Rule(String regex, String replacement) {
-            this(Pattern.compile(regex), replacement, s -> true);
+    /**
+     * One kind of datum: a cheap test that the text may hold it (a literal, a character), the pattern, its marker, and
+     * a check of each match (Luhn, digit count). The cheap test spares most texts most patterns.
+     */
+    private record Rule(Predicate<String> mayContain, Pattern pattern, String replacement, Predicate<String> applies) {
+        Rule(Predicate<String> mayContain, String regex, String replacement) {
+            this(mayContain, Pattern.compile(regex), replacement, s -> true);
         }
     }
 
+    private static Predicate<String> has(String... literals) {
+        return text -> {
+            for (String l : literals) if (text.contains(l)) return true;
+            return false;
+        };
+    }
+
     private static final List<Rule> RULES = List.of(
-            new Rule("-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----", SECRET),
-            new Rule("(?i)\\b(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}", "$1 " + SECRET),
+            new Rule(has("PRIVATE KEY-----"), "-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----", SECRET),
+            new Rule(has("earer", "EARER", "asic", "ASIC"), "(?i)\\b(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}", "$1 " + SECRET),
             // OpenAI (sk-, sk-proj-), Anthropic (sk-ant-), AWS access key ids, GitHub, Slack, Google API keys, JWTs
-            new Rule("\\bsk-[A-Za-z0-9_-]{16,}", SECRET),
-            new Rule("\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b", SECRET),
-            new Rule("\\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})", SECRET),
-            new Rule("\\bxox[abprs]-[A-Za-z0-9-]{10,}", SECRET),
-            new Rule("\\bAIza[0-9A-Za-z_-]{35}", SECRET),
-            new Rule("\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}", SECRET),
-            new Rule("(?i)\\b(api[_-]?key|secret|client[_-]?secret|password|passwd|pwd|access[_-]?token|auth[_-]?token|token)"
+            new Rule(has("sk-"), "\\bsk-[A-Za-z0-9_-]{16,}", SECRET),
+            new Rule(has("AKIA", "ASIA"), "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b", SECRET),
+            new Rule(has("gh", "github_pat_"), "\\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})", SECRET),
+            new Rule(has("xox"), "\\bxox[abprs]-[A-Za-z0-9-]{10,}", SECRET),
+            new Rule(has("AIza"), "\\bAIza[0-9A-Za-z_-]{35}", SECRET),
+            new Rule(has("eyJ"), "\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}", SECRET),
+            new Rule(has("=", ":"), "(?i)\\b(api[_-]?key|secret|client[_-]?secret|password|passwd|pwd|access[_-]?token|auth[_-]?token|token)"
                     + "(\"?\\s*[:=]\\s*\"?)[^\\s\"',;]{4,}", "$1$2" + SECRET),
-            new Rule("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", EMAIL),
-            new Rule(Pattern.compile("(?<![\\w-])\\d(?:[ -]?\\d){12,18}(?![\\w-])"), CARD, Redactor::isCardNumber),
-            new Rule(Pattern.compile("(?<![\\w+])\\+?\\(?\\d[\\d ().-]{6,}\\d(?!\\w)"), PHONE, Redactor::isPhoneNumber));
+            // the look-behind starts a match only at the beginning of a word, so a long word is not rescanned from each letter
+            new Rule(has("@"), "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", EMAIL),
+            new Rule(Redactor::hasLongNumber, Pattern.compile("(?<![\\w-])\\d(?:[ -]?\\d){12,18}(?![\\w-])"), CARD, Redactor::isCardNumber),
+            new Rule(Redactor::hasLongNumber, Pattern.compile("(?<![\\w+])\\+?\\(?\\d[\\d ().-]{6,}\\d(?!\\w)"), PHONE, Redactor::isPhoneNumber));
+
+    /** Whether the text has 8 digits or more: no phone or card number without. */
+    private static boolean hasLongNumber(String text) {
+        int digits = 0;
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isDigit(text.charAt(i)) && ++digits >= 8) return true;
+        }
+        return false;
+    }
 
     private Redactor() {
     }
@@ -48,7 +69,9 @@ public final class Redactor {
     public static String redact(String text) {
         if (text == null || text.isEmpty()) return text;
         String out = text;
-        for (Rule rule : RULES) out = apply(rule, out);
+        for (Rule rule : RULES) {
+            if (rule.mayContain().test(out)) out = apply(rule, out);
+        }
         return out;
     }
 
