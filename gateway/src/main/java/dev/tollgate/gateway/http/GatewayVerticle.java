@@ -13,6 +13,7 @@ import dev.tollgate.gateway.admin.AdminApi;
 import dev.tollgate.gateway.audit.PromptLogStage;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.MetricsEndpoint;
+import dev.tollgate.gateway.observe.TraceContextStage;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
@@ -74,7 +75,8 @@ public final class GatewayVerticle extends VerticleBase {
         Stage authentication = new AuthenticationStage(services.keys());
         Stage routing = new RoutingStage(services.router());
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens());
-        requestPath = Stage.chain(List.of(authentication, routing, PromptLogStage.of(services.observability().prompts()),
+        requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
+                PromptLogStage.of(services.observability().prompts()),
                 new MeteringStage(services.catalog(), services.ledger())), provider);
         // counting tokens is free at every provider: the same path without metering
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));

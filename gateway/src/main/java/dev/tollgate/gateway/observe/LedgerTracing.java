@@ -8,7 +8,6 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Context;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporterBuilder;
 import io.opentelemetry.sdk.resources.Resource;
@@ -27,7 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * One OpenTelemetry span per ledger row, with the GenAI semantic conventions: it starts when the request arrived and
  * ends when its last byte left, named {@code "{operation} {model}"} (for example {@code "chat gpt-4o-mini"}).
  * Spans are built from the ledger stream rather than inside the request path, so tracing can never slow a request;
- * export runs on the SDK's batch thread.
+ * export runs on the SDK's batch thread. A client's W3C {@code traceparent} (noted by {@link TraceContextStage}) makes
+ * the span a child in the client's trace.
  */
 public final class LedgerTracing implements AutoCloseable {
 
@@ -45,6 +45,7 @@ public final class LedgerTracing implements AutoCloseable {
     private final Tracer tracer;
     private final Map<String, String> providerTypes;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final TraceParents parents = new TraceParents();
 
     private LedgerTracing(SdkTracerProvider provider, Map<String, String> providerTypes) {
         this.provider = provider;
@@ -75,13 +76,18 @@ public final class LedgerTracing implements AutoCloseable {
         return new LedgerTracing(builder.build(), providerTypes);
     }
 
+    /** Where the request path leaves the clients' trace contexts for the spans. */
+    TraceParents parents() {
+        return parents;
+    }
+
     /** Emits the span of one ledger row. */
     public void record(LedgerEntry e) {
         String operation = GenAi.operation(e.api());
         String requestModel = e.requestedModel() != null ? e.requestedModel() : e.deployment();
         Instant start = e.time();
         Span span = tracer.spanBuilder(operation + " " + requestModel)
-                .setParent(Context.root())
+                .setParent(parents.take(e.requestId()))
                 .setSpanKind(SpanKind.CLIENT)
                 .setStartTimestamp(start)
                 .setAttribute(GenAi.OPERATION_NAME, operation)

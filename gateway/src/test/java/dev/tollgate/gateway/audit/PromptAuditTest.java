@@ -65,6 +65,8 @@ class PromptAuditTest {
 
     @BeforeAll
     static void sendTraffic() throws Exception {
+        // the in-process sandbox counts tokens: load the encoding before the gateway's 1.5 s upstream timeout runs
+        dev.tollgate.core.tokens.TokenCounter.forModel("gpt-4o-mini").count("warm up");
         bed = new TestBed(data, "prompt_log: {enabled: true, group_tag: feature}", null);
         client = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
         // feature=support: one conversation of six turns, each resending the whole history
