@@ -18,7 +18,8 @@ import java.time.format.DateTimeParseException;
  */
 public final class AuditEndpoint {
 
-    public static final int DEFAULT_LIMIT = 100_000;
+    /** The newest prompts of the period that are audited: enough for stable figures, bounded in memory. */
+    public static final int DEFAULT_LIMIT = 20_000;
 
     private AuditEndpoint() {
     }

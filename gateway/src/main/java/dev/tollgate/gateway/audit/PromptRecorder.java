@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,7 @@ public final class PromptRecorder implements AutoCloseable {
         this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE_CAPACITY),
                 r -> Thread.ofPlatform().name("tollgate-prompt-redactor").daemon(true).unstarted(r),
                 (r, executor) -> dropped.incrementAndGet());
+        worker.prestartAllCoreThreads(); // flush() queues its marker directly, so the thread must already run
     }
 
     public ObserveConfig.PromptLog config() {
@@ -84,10 +86,16 @@ public final class PromptRecorder implements AutoCloseable {
                 counter.count(system), history, user, sampleRate);
     }
 
-    /** Waits until every prompt captured so far is in the store. */
+    /** Waits until every prompt captured so far is in the store (off the event loop: it may wait for room). */
     public void flush() {
+        FutureTask<Void> marker = new FutureTask<>(() -> null);
         try {
-            worker.submit(() -> { }).get(30, TimeUnit.SECONDS);
+            if (!worker.isShutdown()) {
+                worker.getQueue().put(marker);
+                marker.get(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception e) {
             log.warn("waiting for the prompt recorder failed: {}", e.toString());
         }

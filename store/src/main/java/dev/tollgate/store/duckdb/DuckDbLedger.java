@@ -105,10 +105,11 @@ public final class DuckDbLedger implements Ledger {
     }
 
     private DuckDbPromptLog prompts;
+    private boolean promptsClosed;
 
     /** The prompt log in the same file (issue 5, prompt audit), opened on first use and closed with the ledger. */
     public synchronized DuckDbPromptLog prompts() {
-        if (closed) throw new IllegalStateException("the ledger is closed");
+        if (promptsClosed) throw new IllegalStateException("the ledger is closed");
         if (prompts == null) {
             try {
                 prompts = new DuckDbPromptLog((DuckDBConnection) root.duplicate(), this);
@@ -188,6 +189,7 @@ public final class DuckDbLedger implements Ledger {
     @Override
     public void close() {
         synchronized (this) {
+            promptsClosed = true;
             if (prompts != null) prompts.close();
         }
         writer.close();
