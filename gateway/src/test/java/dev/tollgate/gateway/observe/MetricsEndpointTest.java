@@ -90,6 +90,8 @@ class MetricsEndpointTest {
         assertThat(m.sum("tollgate_request_duration_seconds_bucket", with(searchMini, "le", "+Inf"))).isEqualTo(4);
         assertThat(m.sum("tollgate_request_duration_seconds_bucket", with(searchMini, "le", "300.0"))).isEqualTo(4);
         assertThat(m.sum("tollgate_time_to_first_token_seconds_count", searchMini)).isEqualTo(1);
+        assertThat(m.sum("jvm_memory_used_bytes", "area", "heap")).isPositive();
+        assertThat(m.sum("process_uptime_seconds")).isPositive();
         assertThat(m.samples()).filteredOn(s -> s.name().equals("tollgate_request_duration_seconds_bucket"))
                 .extracting(s -> s.labels().get("le")).contains("0.05", "0.25", "1.0", "10.0", "+Inf");
     }
