@@ -34,7 +34,8 @@ import java.util.Optional;
  *       than the 90th percentile in requests whose {@code max_tokens} is unset or over twice that percentile; the
  *       saving is the output beyond it, at the output rate, once {@code max_tokens} is set to the percentile.</li>
  * </ul>
- * Savings are the observed ones scaled up by each prompt's sample rate and extrapolated to 30 days from the span
+ * Removed prompt tokens within what the provider read from its prompt cache (a prompt's prefix) are priced at the
+ * cached rate. Savings are the observed ones scaled up by each prompt's sample rate and extrapolated to 30 days from the span
  * the prompts cover (at least one day, so a burst is not multiplied into a fortune).
  */
 public final class PromptAudit {
@@ -181,7 +182,8 @@ public final class PromptAudit {
                 if (rates.isEmpty()) continue;
                 trimmed++;
                 removable += tokens;
-                saving = saving.add(weighted(r, perToken(rates.get().input()).multiply(BigDecimal.valueOf(tokens))));
+                // the old history follows the system prompt: the part of it the provider read from its cache costs the cached rate
+                saving = saving.add(weighted(r, inputSaving(rates.get(), r, r.prompt().systemTokens(), BigDecimal.valueOf(tokens))));
             }
             if (removable == 0 || growing == 0) continue;
             double pct = percent(removable, input);
@@ -258,7 +260,7 @@ public final class PromptAudit {
                 user += r.prompt().userTokens();
                 input += r.usage().inputTokens();
                 BigDecimal half = BigDecimal.valueOf(r.prompt().systemTokens()).divide(BigDecimal.TWO);
-                saving = saving.add(weighted(r, perToken(rates.get().input()).multiply(half)));
+                saving = saving.add(weighted(r, inputSaving(rates.get(), r, 0, half)));
             }
             if (requests == 0) continue;
             long avgSystem = Math.round((double) system / requests);
@@ -349,6 +351,16 @@ public final class PromptAudit {
 
     private TokenCounter counter(String model) {
         return counters.computeIfAbsent(model == null ? "" : model, TokenCounter::forModel);
+    }
+
+    /**
+     * What removing {@code removed} prompt tokens that start {@code offset} tokens into the prompt saves. Providers cache
+     * a prompt's prefix, so of the removed tokens those within the request's cached input cost the cached rate.
+     */
+    static BigDecimal inputSaving(Rates rates, AuditedPrompt r, long offset, BigDecimal removed) {
+        BigDecimal cachedLeft = BigDecimal.valueOf(Math.max(0, r.usage().cachedInputTokens() - offset));
+        BigDecimal cached = removed.min(cachedLeft);
+        return perToken(rates.cachedInput()).multiply(cached).add(perToken(rates.input()).multiply(removed.subtract(cached)));
     }
 
     private static BigDecimal perToken(BigDecimal perMillion) {

@@ -47,6 +47,20 @@ class PromptAuditExtrapolationTest {
     }
 
     @Test
+    void tokensTheProviderReadFromItsPromptCacheAreSavedAtTheCachedRate() {
+        // a 2,000-token system prompt on a 3-token question; the provider read 1,536 prompt tokens from its cache
+        PromptRecord p = new PromptRecord(T0, "r1", "k", Map.of("feature", "faq"), "openai.chat", "gpt-4o-mini", "policy",
+                List.of(new PromptRecord.Message("user", "Can I?")), -1, 2000, 0, 3, 1.0);
+        AuditedPrompt row = new AuditedPrompt(p, "gpt-4o-mini", new Usage(2010, 1536, 0, 0, 5, 0), BigDecimal.ZERO, 200);
+        PromptAudit.Finding f = new PromptAudit(PriceCatalog.bundled(), "feature").run(List.of(row)).findings().stream()
+                .filter(x -> x.type().equals("big_system_prompt")).findFirst().orElseThrow();
+        // halving removes the first 1,000 tokens, all within the cached 1,536: gpt-4o-mini's cached input is $0.075 per million
+        BigDecimal observed = new BigDecimal("1000").multiply(new BigDecimal("0.075")).movePointLeft(6);
+        assertThat(f.observedSavingUsd()).isEqualByComparingTo(observed);
+        assertThat(f.monthlySavingUsd()).isEqualByComparingTo(observed.multiply(BigDecimal.valueOf(30)));
+    }
+
+    @Test
     void nothingLoggedIsAnEmptyReport() {
         PromptAudit.Report report = new PromptAudit(PriceCatalog.bundled(), "feature").run(List.of());
         assertThat(report.requests()).isZero();
