@@ -32,6 +32,8 @@ public final class PromptRecorder implements AutoCloseable {
     private final PromptLog store;
     private final ThreadPoolExecutor worker;
     private final AtomicLong dropped = new AtomicLong();
+    /** Only the worker thread touches it. */
+    private final TextCache cache = new TextCache(4096);
 
     public PromptRecorder(ObserveConfig.PromptLog config, PromptLog store) {
         this.config = config;
@@ -59,7 +61,7 @@ public final class PromptRecorder implements AutoCloseable {
     public void capture(Instant time, String requestId, String keyName, Map<String, String> tags, String api, String model,
                         PromptParts parts) {
         try {
-            worker.execute(() -> store.append(record(time, requestId, keyName, tags, api, model, parts, config.sampleRate())));
+            worker.execute(() -> store.append(record(time, requestId, keyName, tags, api, model, parts, config.sampleRate(), cache)));
         } catch (RejectedExecutionException e) {
             dropped.incrementAndGet();
         }
@@ -68,22 +70,59 @@ public final class PromptRecorder implements AutoCloseable {
     /** Redacts the parts and splits the prompt's tokens into system, history and the last user message. */
     static PromptRecord record(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
                                String model, PromptParts parts, double sampleRate) {
+        return record(time, requestId, keyName, tags, api, model, parts, sampleRate, new TextCache(16));
+    }
+
+    private static PromptRecord record(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                                       String model, PromptParts parts, double sampleRate, TextCache cache) {
         TokenCounter counter = TokenCounter.forModel(model);
-        String system = Redactor.redact(parts.system());
+        TextCache.Redacted system = parts.system() == null ? null : cache.get(model, parts.system(), counter);
         List<PromptRecord.Message> messages = new ArrayList<>(parts.messages().size());
         int lastUser = -1;
+        long[] tokens = new long[parts.messages().size()];
         for (int i = 0; i < parts.messages().size(); i++) {
             PromptRecord.Message m = parts.messages().get(i);
-            messages.add(new PromptRecord.Message(m.role(), Redactor.redact(m.content())));
+            TextCache.Redacted e = cache.get(model, m.content(), counter);
+            messages.add(new PromptRecord.Message(m.role(), e.redacted()));
+            tokens[i] = e.tokens();
             if (m.role().equals("user")) lastUser = i;
         }
         long history = 0, user = 0;
-        for (int i = 0; i < messages.size(); i++) {
-            int tokens = counter.count(messages.get(i).content());
-            if (i == lastUser) user = tokens; else history += tokens;
+        for (int i = 0; i < tokens.length; i++) {
+            if (i == lastUser) user = tokens[i]; else history += tokens[i];
         }
-        return new PromptRecord(time, requestId, keyName, tags, api, model, system, messages, parts.maxTokens(),
-                counter.count(system), history, user, sampleRate);
+        return new PromptRecord(time, requestId, keyName, tags, api, model, system == null ? null : system.redacted(),
+                messages, parts.maxTokens(), system == null ? 0 : system.tokens(), history, user, sampleRate);
+    }
+
+    /**
+     * Redacted texts and their token counts, most recently used kept. A conversation resends its whole history every
+     * turn, and many requests share a system prompt, so most texts were seen a moment ago. Used by one thread.
+     */
+    static final class TextCache {
+        record Redacted(String redacted, int tokens) {
+        }
+
+        private record Key(String model, String text) {
+        }
+
+        private final Map<Key, Redacted> entries;
+
+        TextCache(int capacity) {
+            entries = new java.util.LinkedHashMap<>(Math.min(capacity, 1024), 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Key, Redacted> eldest) {
+                    return size() > capacity;
+                }
+            };
+        }
+
+        Redacted get(String model, String text, TokenCounter counter) {
+            return entries.computeIfAbsent(new Key(model, text), k -> {
+                String redacted = Redactor.redact(text);
+                return new Redacted(redacted, counter.count(redacted));
+            });
+        }
     }
 
     /** Waits until every prompt captured so far is in the store (off the event loop: it may wait for room). */
