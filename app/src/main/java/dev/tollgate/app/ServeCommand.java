@@ -94,6 +94,7 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("Models: " + String.join(", ", services.router().names()));
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
                 : config.keys().size() + " virtual key(s) configured.");
+        System.out.println(observabilityLine(config, gateway.port()));
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -105,6 +106,17 @@ final class ServeCommand implements Callable<Integer> {
         }, "tollgate-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** Where metrics and traces go and whether prompts are logged, in one line. */
+    static String observabilityLine(GatewayConfig config, int port) {
+        var o = config.observe();
+        String metrics = o.metrics().enabled() ? "metrics at http://127.0.0.1:" + port + "/metrics" : "metrics off";
+        String traces = o.telemetry().otlpEndpoint() != null ? "traces to " + o.telemetry().otlpEndpoint() + " (OTLP/HTTP)" : "no trace export";
+        String prompts = o.promptLog().enabled()
+                ? "prompt log on for " + Math.round(o.promptLog().sampleRate() * 100) + "% of requests" + (o.promptLog().tags().isEmpty() ? "" : " tagged " + o.promptLog().tags())
+                : "prompt log off";
+        return "Observability: " + metrics + ", " + traces + ", " + prompts + ".";
     }
 
     /** The configuration with the in-process sandbox as both an OpenAI-format and an Anthropic-format provider. */
