@@ -4,6 +4,9 @@ import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.stage.Stage;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -12,6 +15,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * it does on the event loop is a walk over the already-parsed body.
  */
 public final class PromptLogStage implements Stage {
+
+    private static final Logger log = LoggerFactory.getLogger(PromptLogStage.class);
 
     private final PromptRecorder recorder;
 
@@ -27,10 +32,15 @@ public final class PromptLogStage implements Stage {
     @Override
     public void handle(Exchange exchange, ReplySink sink, Chain next) {
         if (recorder.config().covers(exchange.tags()) && sampled()) {
-            PromptParts parts = PromptParts.of(exchange.api(), exchange.body());
-            if (parts != null) {
-                recorder.capture(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(), exchange.tags(),
-                        exchange.api().ledgerName(), exchange.requestedModel(), parts);
+            try {
+                PromptParts parts = PromptParts.of(exchange.api(), exchange.body());
+                if (parts != null) {
+                    recorder.capture(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(), exchange.tags(),
+                            exchange.api().ledgerName(), exchange.requestedModel(), parts);
+                }
+            } catch (RuntimeException e) {
+                // a body the audit cannot read is still a request to serve: the prompt log is never in its way
+                log.debug("prompt of request {} not logged", exchange.requestId(), e);
             }
         }
         next.proceed(exchange, sink);
