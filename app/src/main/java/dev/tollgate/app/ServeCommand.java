@@ -67,7 +67,7 @@ final class ServeCommand implements Callable<Integer> {
         if (config.admin().token() == null) {
             String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
             config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
-                    config.keys(), config.prices());
+                    config.keys(), config.prices(), config.observe());
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
@@ -94,16 +94,29 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("Models: " + String.join(", ", services.router().names()));
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
                 : config.keys().size() + " virtual key(s) configured.");
+        System.out.println(observabilityLine(config, gateway.port()));
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
+            services.observability().close();
             ledger.close();
             vertx.close().await();
             stopped.countDown();
         }, "tollgate-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** Where metrics and traces go and whether prompts are logged, in one line. */
+    static String observabilityLine(GatewayConfig config, int port) {
+        var o = config.observe();
+        String metrics = o.metrics().enabled() ? "metrics at http://127.0.0.1:" + port + "/metrics" : "metrics off";
+        String traces = o.telemetry().otlpEndpoint() != null ? "traces to " + o.telemetry().otlpEndpoint() + " (OTLP/HTTP)" : "no trace export";
+        String prompts = o.promptLog().enabled()
+                ? "prompt log on for " + Math.round(o.promptLog().sampleRate() * 100) + "% of requests" + (o.promptLog().tags().isEmpty() ? "" : " tagged " + o.promptLog().tags())
+                : "prompt log off";
+        return "Observability: " + metrics + ", " + traces + ", " + prompts + ".";
     }
 
     /** The configuration with the in-process sandbox as both an OpenAI-format and an Anthropic-format provider. */
@@ -118,6 +131,6 @@ final class ServeCommand implements Callable<Integer> {
             SANDBOX_ANTHROPIC_MODELS.stream().filter(m -> catalog.resolve(m).isPresent())
                     .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
         }
-        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices());
+        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(), config.observe());
     }
 }

@@ -3,22 +3,31 @@ package dev.tollgate.gateway;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.observe.Observability;
 import dev.tollgate.gateway.route.Router;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.ObservedLedger;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.util.function.Supplier;
 
 /**
  * What every event loop of the gateway shares: thread-safe, built once at start-up. {@code ledger} is the ledger
- * stream: subscribe to it to see every metered row as it is appended.
+ * stream: subscribe to it to see every metered row as it is appended. {@code observability} (metrics, traces,
+ * prompt log) is closed by whoever started the gateway, after the gateway stops.
  */
 public record GatewayServices(GatewayConfig config, KeyStore keys, Router router, Supplier<PriceCatalog> catalog,
-                              ObservedLedger ledger) {
+                              ObservedLedger ledger, Observability observability) {
 
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger) {
+        return of(config, catalog, ledger, null);
+    }
+
+    /** As {@link #of(GatewayConfig, PriceCatalog, Ledger)}, with a span exporter that receives every span too. */
+    public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter) {
         PriceCatalog withConfig = catalog.with(config.prices());
+        ObservedLedger observed = ObservedLedger.of(ledger);
         return new GatewayServices(config, new KeyStore(config.keys()), new Router(config), () -> withConfig,
-                ObservedLedger.of(ledger));
+                observed, Observability.create(config, observed, spanExporter));
     }
 }

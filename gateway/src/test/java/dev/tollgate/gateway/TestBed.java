@@ -9,6 +9,7 @@ import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.io.IOException;
 import java.net.URI;
@@ -33,6 +34,7 @@ public final class TestBed implements AutoCloseable {
     public final SandboxServer sandbox;
     public final DuckDbLedger ledger;
     public final Gateway gateway;
+    public final GatewayServices services;
     public final HttpClient http = HttpClient.newHttpClient();
 
     public TestBed(Path dataDir) throws Exception {
@@ -40,6 +42,11 @@ public final class TestBed implements AutoCloseable {
     }
 
     public TestBed(Path dataDir, String extraServerYaml) throws Exception {
+        this(dataDir, extraServerYaml, null);
+    }
+
+    /** {@code extraYaml} is added at the top level of the config; {@code spanExporter} receives every span. */
+    public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter) throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
@@ -80,7 +87,8 @@ public final class TestBed implements AutoCloseable {
                 """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
-        gateway = Gateway.start(vertx, GatewayServices.of(config, PriceCatalog.bundled(), ledger), 0, 2).await();
+        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, spanExporter);
+        gateway = Gateway.start(vertx, services, 0, 2).await();
     }
 
     public String url() {
@@ -107,6 +115,7 @@ public final class TestBed implements AutoCloseable {
     @Override
     public void close() {
         gateway.close();
+        services.observability().close();
         ledger.close();
         vertx.close().await();
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.audit.AuditEndpoint;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.SpendQuery;
@@ -52,6 +53,7 @@ public final class AdminApi {
             switch (request.path()) {
                 case "/admin/spend" -> query(request, () -> spend(request));
                 case "/admin/requests" -> query(request, () -> requests(request));
+                case "/admin/audit" -> query(request, () -> AuditEndpoint.report(services, request));
                 case String p when p.startsWith(RequestLookup.PREFIX) -> query(request, () -> RequestLookup.find(services.ledger(), p));
                 default -> respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
             }

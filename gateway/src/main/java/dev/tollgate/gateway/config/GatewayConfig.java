@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.config;
 
 import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.gateway.observe.ObserveConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.Map;
  * configuration reference). Immutable.
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
-                            List<Key> keys, List<ModelPrice> prices) {
+                            List<Key> keys, List<ModelPrice> prices, ObserveConfig observe) {
 
     public GatewayConfig {
         server = server == null ? Server.DEFAULTS : server;
@@ -20,6 +21,7 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
         models = models == null ? List.of() : List.copyOf(models);
         keys = keys == null ? List.of() : List.copyOf(keys);
         prices = prices == null ? List.of() : List.copyOf(prices);
+        observe = observe == null ? ObserveConfig.DEFAULTS : observe;
     }
 
     /**

@@ -10,8 +10,11 @@ import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.admin.AdminApi;
+import dev.tollgate.gateway.audit.PromptLogStage;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.dashboard.DashboardAssets;
+import dev.tollgate.gateway.observe.MetricsEndpoint;
+import dev.tollgate.gateway.observe.TraceContextStage;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
@@ -59,6 +62,7 @@ public final class GatewayVerticle extends VerticleBase {
     private ModelsEndpoint models;
     private AdminApi admin;
     private DashboardAssets dashboard;
+    private MetricsEndpoint metrics;
     private HttpServer server;
 
     public GatewayVerticle(GatewayServices services, int port) {
@@ -73,13 +77,15 @@ public final class GatewayVerticle extends VerticleBase {
         Stage authentication = new AuthenticationStage(services.keys());
         Stage routing = new RoutingStage(services.router());
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens());
-        requestPath = Stage.chain(List.of(authentication, routing, new MeteringStage(services.catalog(), services.ledger())),
-                provider);
+        requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
+                PromptLogStage.of(services.observability().prompts()),
+                new MeteringStage(services.catalog(), services.ledger())), provider);
         // counting tokens is free at every provider: the same path without metering
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);
         admin = new AdminApi(vertx, services);
         dashboard = new DashboardAssets();
+        metrics = new MetricsEndpoint(vertx, services.observability(), config.admin().token());
         // Strict thread mode: every response is written from this verticle's event loop (admin queries hop back
         // to it), so Vert.x can skip the locking it otherwise does around HTTP/1 writes.
         server = vertx.createHttpServer(new HttpServerOptions()
@@ -99,13 +105,15 @@ public final class GatewayVerticle extends VerticleBase {
     private void handle(HttpServerRequest request) {
         String path = request.path();
         Api api = API_PATHS.get(path);
-        if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health")) {
+        if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health") && !path.equals("/metrics")) {
             api = API_PATHS.get("/v1" + path);
         }
         if (api != null && request.method() == HttpMethod.POST) {
             readBody(request, api);
         } else if (path.equals("/health")) {
             request.response().putHeader("content-type", "application/json").end("{\"status\":\"ok\"}");
+        } else if (path.equals("/metrics") && request.method() == HttpMethod.GET) {
+            metrics.handle(request);
         } else if (path.equals("/v1/models") || path.equals("/models")) {
             models.handle(request);
         } else if (path.startsWith("/admin/")) {

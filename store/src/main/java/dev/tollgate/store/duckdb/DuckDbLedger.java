@@ -105,6 +105,22 @@ public final class DuckDbLedger implements Ledger {
         }
     }
 
+    private DuckDbPromptLog prompts;
+    private boolean promptsClosed;
+
+    /** The prompt log in the same file (issue 5, prompt audit), opened on first use and closed with the ledger. */
+    public synchronized DuckDbPromptLog prompts() {
+        if (promptsClosed) throw new IllegalStateException("the ledger is closed");
+        if (prompts == null) {
+            try {
+                prompts = new DuckDbPromptLog((DuckDBConnection) root.duplicate(), this);
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot open the prompt log: " + e.getMessage(), e);
+            }
+        }
+        return prompts;
+    }
+
     /** The database file. */
     public Path file() {
         return file;
@@ -187,6 +203,10 @@ public final class DuckDbLedger implements Ledger {
 
     @Override
     public void close() {
+        synchronized (this) {
+            promptsClosed = true;
+            if (prompts != null) prompts.close();
+        }
         writer.close();
         lifecycle.writeLock().lock();
         try {
@@ -203,11 +223,11 @@ public final class DuckDbLedger implements Ledger {
         }
     }
 
-    private interface Read<T> {
+    interface Read<T> {
         T run(DuckDBConnection conn) throws SQLException;
     }
 
-    private <T> T read(Read<T> work) {
+    <T> T read(Read<T> work) {
         lifecycle.readLock().lock();
         try {
             if (closed) throw new IllegalStateException("the ledger is closed");

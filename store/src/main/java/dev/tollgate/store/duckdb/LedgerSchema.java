@@ -58,6 +58,23 @@ final class LedgerSchema {
                         ttft_us               BIGINT,
                         stream                BOOLEAN NOT NULL,
                         estimated             BOOLEAN NOT NULL
+                    )""")),
+            // issue 5, prompt audit: the opt-in prompt log (redacted), joined to requests by request_id
+            new Migration(5, "prompts table", List.of("""
+                    CREATE TABLE prompts (
+                        time           TIMESTAMP NOT NULL,
+                        request_id     VARCHAR NOT NULL,
+                        key_name       VARCHAR,
+                        tags           VARCHAR NOT NULL,
+                        api            VARCHAR,
+                        model          VARCHAR,
+                        system_prompt  VARCHAR,
+                        messages       VARCHAR NOT NULL,
+                        max_tokens     BIGINT,
+                        system_tokens  BIGINT NOT NULL,
+                        history_tokens BIGINT NOT NULL,
+                        user_tokens    BIGINT NOT NULL,
+                        sample_rate    DOUBLE NOT NULL
                     )""")));
 
     /** The version this build writes; a database with a higher one is refused. */

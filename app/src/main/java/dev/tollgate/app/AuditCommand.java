@@ -1,0 +1,130 @@
+package dev.tollgate.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.audit.AuditEndpoint;
+import dev.tollgate.gateway.audit.AuditJson;
+import dev.tollgate.gateway.audit.PromptAudit;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tollgate audit}: the prompt audit. Asks the running gateway's admin API; when no gateway answers, opens the
+ * ledger file itself (DuckDB lets only one process open it).
+ */
+@Command(name = "audit", mixinStandardHelpOptions = true,
+        description = "Prompt audit of the logged prompts (prompt_log: enabled): findings with monthly savings, where prompt tokens go, recurring templates.")
+final class AuditCommand implements Callable<Integer> {
+
+    enum Format { text, json }
+
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:4000", description = "The running gateway (default: ${DEFAULT-VALUE}).")
+    String url;
+
+    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin.token (default: $TOLLGATE_ADMIN_TOKEN).")
+    String adminToken;
+
+    @Option(names = "--data", defaultValue = "data", description = "Data directory, read when no gateway runs (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--since", defaultValue = "30d", description = "How far back: 30d, 12h, 90m (default: ${DEFAULT-VALUE}).")
+    String since;
+
+    @Option(names = "--group-tag", defaultValue = "feature", description = "Tag findings are grouped by, when reading the file (default: ${DEFAULT-VALUE}).")
+    String groupTag;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Override
+    public Integer call() throws Exception {
+        Duration window;
+        try {
+            window = AuditEndpoint.since(since);
+        } catch (IllegalArgumentException e) {
+            System.err.println("tollgate audit: " + e.getMessage());
+            return 2;
+        }
+        JsonNode report;
+        try {
+            HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build().send(
+                    HttpRequest.newBuilder(URI.create(url + "/admin/audit?since=" + URLEncoder.encode(since, StandardCharsets.UTF_8)))
+                            .header("authorization", "Bearer " + (adminToken == null ? "" : adminToken))
+                            .timeout(Duration.ofMinutes(2)).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 401) {
+                System.err.println("tollgate audit: the gateway at " + url + " wants its admin token: --admin-token or TOLLGATE_ADMIN_TOKEN");
+                return 1;
+            }
+            if (response.statusCode() != 200) {
+                System.err.println("tollgate audit: the gateway answered " + response.statusCode() + ": " + response.body());
+                return 1;
+            }
+            report = Json.parse(response.body());
+        } catch (ConnectException | HttpConnectTimeoutException e) {
+            if (!Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
+                System.err.println("tollgate audit: no gateway at " + url + " and no ledger at " + dataDir.resolve(DuckDbLedger.FILE_NAME));
+                return 1;
+            }
+            report = fromFile(dataDir, window, groupTag);
+        }
+        if (format == Format.json) System.out.println(report.toPrettyString());
+        else print(report, System.out);
+        return 0;
+    }
+
+    /** The audit straight from the ledger file (no gateway holds it). */
+    static ObjectNode fromFile(Path dataDir, Duration window, String groupTag) throws Exception {
+        PriceCatalog catalog = PricesCommand.catalog(dataDir);
+        try (DuckDbLedger ledger = DuckDbLedger.open(dataDir)) {
+            var rows = ledger.prompts().audited(Instant.now().minus(window), null, AuditEndpoint.DEFAULT_LIMIT);
+            return AuditJson.of(new PromptAudit(catalog, groupTag).run(rows));
+        }
+    }
+
+    static void print(JsonNode r, PrintStream out) {
+        JsonNode w = r.path("window");
+        if (w.path("requests").asLong() == 0) {
+            out.println("No logged prompts in this period. Prompt logging is opt-in: set prompt_log: {enabled: true} in the config.");
+            return;
+        }
+        out.printf(Locale.ROOT, "Prompt audit of %d logged requests, %s to %s (monthly figures: observed × %s)%n%n",
+                w.path("requests").asLong(), w.path("from").asText(), w.path("to").asText(), w.path("month_factor").asText());
+        out.printf(Locale.ROOT, "Findings (≈ $%s/month in all)%n", PromptAudit.dollars(r.path("monthly_saving_usd").decimalValue()));
+        int i = 1;
+        for (JsonNode f : r.path("findings")) {
+            out.printf(Locale.ROOT, "  %d. %-18s %s%n", i++, f.path("type").asText(), f.path("recommendation").asText());
+        }
+        if (i == 1) out.println("  none");
+        out.printf(Locale.ROOT, "%nWhere prompt tokens go%n  %-28s %9s %9s %9s %9s%n", "group", "requests", "system", "history", "user");
+        for (JsonNode s : r.path("token_shares")) {
+            out.printf(Locale.ROOT, "  %-28s %9d %8.1f%% %8.1f%% %8.1f%%%n", s.path("group").asText(), s.path("requests").asLong(),
+                    s.path("system_pct").asDouble(), s.path("history_pct").asDouble(), s.path("user_pct").asDouble());
+        }
+        out.printf(Locale.ROOT, "%nRecurring templates%n  %-6s %9s %10s %10s %12s  %s%n", "kind", "requests", "input", "output", "cost $", "template");
+        for (JsonNode t : r.path("templates")) {
+            String template = t.path("template").asText();
+            if (template.length() > 70) template = template.substring(0, 69) + "…";
+            out.printf(Locale.ROOT, "  %-6s %9d %10d %10d %12s  %s%n", t.path("kind").asText(), t.path("requests").asLong(),
+                    t.path("input_tokens").asLong(), t.path("output_tokens").asLong(), t.path("cost_usd").decimalValue().toPlainString(), template);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.tollgate.gateway.audit;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.store.PromptLog;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+
+/**
+ * {@code GET /admin/audit?since=30d} (or {@code from}/{@code to}, and {@code limit}): the prompt audit over the logged
+ * prompts. Runs on a worker thread (the admin API's), never on an event loop.
+ */
+public final class AuditEndpoint {
+
+    /** The newest prompts of the period that are audited: enough for stable figures, bounded in memory. */
+    public static final int DEFAULT_LIMIT = 20_000;
+
+    private AuditEndpoint() {
+    }
+
+    /** The report for the request's parameters; IllegalArgumentException for a bad parameter. */
+    public static ObjectNode report(GatewayServices services, HttpServerRequest request) {
+        Instant to = instant(request.getParam("to"), "to");
+        Instant from = request.getParam("from") != null ? instant(request.getParam("from"), "from")
+                : (to == null ? Instant.now() : to).minus(since(request.getParam("since")));
+        int limit = DEFAULT_LIMIT;
+        if (request.getParam("limit") != null) {
+            try {
+                limit = Integer.parseInt(request.getParam("limit"));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("limit must be a whole number");
+            }
+            if (limit < 1) throw new IllegalArgumentException("limit must be positive");
+        }
+        PromptRecorder recorder = services.observability().prompts();
+        if (recorder != null) recorder.flush();
+        PromptLog log = recorder != null ? recorder.store()
+                : services.ledger().unwrap() instanceof DuckDbLedger duck ? duck.prompts() : null;
+        if (log == null) throw new IllegalArgumentException("the prompt audit needs the embedded DuckDB ledger");
+        PromptAudit audit = new PromptAudit(services.catalog().get(), services.config().observe().promptLog().groupTag());
+        ObjectNode body = AuditJson.of(audit.run(log.audited(from, to, limit)));
+        body.put("prompt_log_enabled", recorder != null);
+        return body;
+    }
+
+    /** "30d", "12h", "90m": how far back from now (default 30 days). */
+    public static Duration since(String value) {
+        if (value == null || value.isBlank()) return Duration.ofDays(30);
+        String v = value.trim();
+        try {
+            long n = Long.parseLong(v.substring(0, v.length() - 1));
+            return switch (v.charAt(v.length() - 1)) {
+                case 'd' -> Duration.ofDays(n);
+                case 'h' -> Duration.ofHours(n);
+                case 'm' -> Duration.ofMinutes(n);
+                default -> throw new NumberFormatException();
+            };
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("since must be a number of days, hours or minutes (30d, 12h, 90m), not '" + value + "'");
+        }
+    }
+
+    private static Instant instant(String value, String name) {
+        if (value == null || value.isBlank()) return null;
+        try {
+            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(name + " must be a date (2026-11-01) or an instant (2026-11-01T00:00:00Z), not '" + value + "'");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.tollgate.gateway.audit;
+
+import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.gateway.observe.ObserveConfig;
+import dev.tollgate.store.PromptLog;
+import dev.tollgate.store.PromptRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Records prompts for the audit. The event loop only hands over the extracted parts; redaction, token counting and
+ * storage run on this recorder's own thread behind a bounded queue. When that queue is full the prompt is dropped and
+ * counted: a prompt log is a sample and must never slow the request path.
+ */
+public final class PromptRecorder implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PromptRecorder.class);
+    static final int QUEUE_CAPACITY = 8192;
+
+    private final ObserveConfig.PromptLog config;
+    private final PromptLog store;
+    private final ThreadPoolExecutor worker;
+    private final AtomicLong dropped = new AtomicLong();
+    /** Only the worker thread touches it. */
+    private final TextCache cache = new TextCache(4096);
+
+    public PromptRecorder(ObserveConfig.PromptLog config, PromptLog store) {
+        this.config = config;
+        this.store = store;
+        this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE_CAPACITY),
+                r -> Thread.ofPlatform().name("tollgate-prompt-redactor").daemon(true).unstarted(r),
+                (r, executor) -> dropped.incrementAndGet());
+        worker.prestartAllCoreThreads(); // flush() queues its marker directly, so the thread must already run
+    }
+
+    public ObserveConfig.PromptLog config() {
+        return config;
+    }
+
+    public PromptLog store() {
+        return store;
+    }
+
+    /** Prompts not recorded because the recorder was behind. */
+    public long droppedPrompts() {
+        return dropped.get() + store.droppedPrompts();
+    }
+
+    /** Hands a request's prompt over for recording; returns at once. */
+    public void capture(Instant time, String requestId, String keyName, Map<String, String> tags, String api, String model,
+                        PromptParts parts) {
+        try {
+            worker.execute(() -> store.append(record(time, requestId, keyName, tags, api, model, parts, config.sampleRate(), cache)));
+        } catch (RejectedExecutionException e) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    /** Redacts the parts and splits the prompt's tokens into system, history and the last user message. */
+    static PromptRecord record(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                               String model, PromptParts parts, double sampleRate) {
+        return record(time, requestId, keyName, tags, api, model, parts, sampleRate, new TextCache(16));
+    }
+
+    private static PromptRecord record(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                                       String model, PromptParts parts, double sampleRate, TextCache cache) {
+        TokenCounter counter = TokenCounter.forModel(model);
+        TextCache.Redacted system = parts.system() == null ? null : cache.get(model, parts.system(), counter);
+        List<PromptRecord.Message> messages = new ArrayList<>(parts.messages().size());
+        int lastUser = -1;
+        long[] tokens = new long[parts.messages().size()];
+        for (int i = 0; i < parts.messages().size(); i++) {
+            PromptRecord.Message m = parts.messages().get(i);
+            TextCache.Redacted e = cache.get(model, m.content(), counter);
+            messages.add(new PromptRecord.Message(m.role(), e.redacted()));
+            tokens[i] = e.tokens();
+            if (m.role().equals("user")) lastUser = i;
+        }
+        long history = 0, user = 0;
+        for (int i = 0; i < tokens.length; i++) {
+            if (i == lastUser) user = tokens[i]; else history += tokens[i];
+        }
+        return new PromptRecord(time, requestId, keyName, tags, api, model, system == null ? null : system.redacted(),
+                messages, parts.maxTokens(), system == null ? 0 : system.tokens(), history, user, sampleRate);
+    }
+
+    /**
+     * Redacted texts and their token counts, most recently used kept. A conversation resends its whole history every
+     * turn, and many requests share a system prompt, so most texts were seen a moment ago. Used by one thread.
+     */
+    static final class TextCache {
+        record Redacted(String redacted, int tokens) {
+        }
+
+        private record Key(String model, String text) {
+        }
+
+        private final Map<Key, Redacted> entries;
+
+        TextCache(int capacity) {
+            entries = new java.util.LinkedHashMap<>(Math.min(capacity, 1024), 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Key, Redacted> eldest) {
+                    return size() > capacity;
+                }
+            };
+        }
+
+        Redacted get(String model, String text, TokenCounter counter) {
+            return entries.computeIfAbsent(new Key(model, text), k -> {
+                String redacted = Redactor.redact(text);
+                return new Redacted(redacted, counter.count(redacted));
+            });
+        }
+    }
+
+    /** Waits until every prompt captured so far is in the store (off the event loop: it may wait for room). */
+    public void flush() {
+        FutureTask<Void> marker = new FutureTask<>(() -> null);
+        try {
+            if (!worker.isShutdown()) {
+                worker.getQueue().put(marker);
+                marker.get(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("waiting for the prompt recorder failed: {}", e.toString());
+        }
+        store.flush();
+    }
+
+    @Override
+    public void close() {
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(10, TimeUnit.SECONDS)) log.warn("prompt recorder did not finish in 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.tollgate.gateway.observe;
+
+import dev.tollgate.gateway.audit.PromptRecorder;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.store.ObservedLedger;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What watches the gateway: Prometheus metrics and OpenTelemetry spans, both fed by the ledger stream, and the
+ * opt-in prompt log of the prompt audit. Built once at start-up and shared by every event loop.
+ *
+ * @param metrics null when {@code metrics.enabled: false}
+ * @param tracing null when no OTLP endpoint is configured
+ * @param prompts null unless {@code prompt_log.enabled: true} (and the ledger is the embedded DuckDB one)
+ */
+public record Observability(ObserveConfig config, GatewayMetrics metrics, LedgerTracing tracing, PromptRecorder prompts)
+        implements AutoCloseable {
+
+    /** Builds what the configuration asks for and subscribes it to the ledger stream. */
+    public static Observability create(GatewayConfig config, ObservedLedger ledger, SpanExporter extraSpanExporter) {
+        ObserveConfig observe = config.observe();
+        GatewayMetrics metrics = observe.metrics().enabled() ? new GatewayMetrics(observe.metrics()) : null;
+        Map<String, String> providerTypes = new LinkedHashMap<>();
+        config.providers().forEach((name, p) -> providerTypes.put(name, p.type()));
+        LedgerTracing tracing = LedgerTracing.create(observe.telemetry(), providerTypes, extraSpanExporter);
+        if (metrics != null) ledger.subscribe(metrics::record);
+        if (tracing != null) ledger.subscribe(tracing::record);
+        PromptRecorder prompts = null;
+        if (observe.promptLog().enabled()) {
+            if (ledger.unwrap() instanceof DuckDbLedger duck) {
+                prompts = new PromptRecorder(observe.promptLog(), duck.prompts());
+            } else {
+                LoggerFactory.getLogger(Observability.class).warn("prompt_log is enabled but the ledger is not the embedded"
+                        + " DuckDB one; prompts are not recorded");
+            }
+        }
+        return new Observability(observe, metrics, tracing, prompts);
+    }
+
+    /** Sends the spans still pending and records the prompts still queued (before the ledger closes). */
+    @Override
+    public void close() {
+        if (tracing != null) tracing.close();
+        if (prompts != null) prompts.close();
+    }
+}

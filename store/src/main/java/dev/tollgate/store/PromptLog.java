@@ -1,0 +1,26 @@
+package dev.tollgate.store;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The opt-in prompt log: redacted prompts of sampled requests, kept beside the ledger for the prompt audit.
+ * {@link #append} never blocks; rows are written in batches by the implementation's own thread.
+ */
+public interface PromptLog {
+
+    /** Queues a prompt for writing; returns at once (drops and counts it when the queue is full). */
+    void append(PromptRecord prompt);
+
+    /** Blocks until every prompt appended before the call is written. */
+    void flush();
+
+    /**
+     * Logged prompts of successful requests in {@code [from, to)} (either may be null) joined with their ledger
+     * rows, oldest first, at most {@code limit}.
+     */
+    List<AuditedPrompt> audited(Instant from, Instant to, int limit);
+
+    /** Prompts never written because the queue was full. */
+    long droppedPrompts();
+}
