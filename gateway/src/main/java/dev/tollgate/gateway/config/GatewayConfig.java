@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.config;
 
 import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.gateway.cache.CacheConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -11,9 +12,15 @@ import java.util.Map;
  * configuration reference). Immutable.
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
-                            List<Key> keys, List<ModelPrice> prices) {
+                            List<Key> keys, List<ModelPrice> prices, CacheConfig cache) {
+
+    public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
+                         List<Key> keys, List<ModelPrice> prices) {
+        this(server, admin, providers, models, keys, prices, CacheConfig.DEFAULTS);
+    }
 
     public GatewayConfig {
+        cache = cache == null ? CacheConfig.DEFAULTS : cache;
         server = server == null ? Server.DEFAULTS : server;
         admin = admin == null ? new Admin(null) : admin;
         providers = providers == null ? Map.of() : Map.copyOf(providers);
