@@ -27,18 +27,39 @@ import java.util.regex.Pattern;
  * @param idempotencyWindow    how long an {@code Idempotency-Key} is remembered (0 turns the feature off)
  * @param idempotencyMaxBytes  bound on the answers kept for idempotency keys
  * @param policies             per-scope overrides, first match wins
+ * @param nearDuplicate        the opt-in near-duplicate cache
  */
 public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String sharedNamespace, boolean coalesce,
                           boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
-                          long idempotencyMaxBytes, List<Policy> policies) {
+                          long idempotencyMaxBytes, List<Policy> policies, NearDuplicate nearDuplicate) {
 
     public static final CacheConfig DEFAULTS = new CacheConfig(false, 256L << 20, Duration.ofHours(1), null, true,
-            false, true, Duration.ofSeconds(60), 64L << 20, List.of());
+            false, true, Duration.ofSeconds(60), 64L << 20, List.of(), NearDuplicate.OFF);
+
+    public CacheConfig(boolean enabled, long maxBytes, Duration ttl, String sharedNamespace, boolean coalesce,
+                       boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
+                       long idempotencyMaxBytes, List<Policy> policies) {
+        this(enabled, maxBytes, ttl, sharedNamespace, coalesce, retryAfterLeaderError, cacheUnseededSampling,
+                idempotencyWindow, idempotencyMaxBytes, policies, NearDuplicate.OFF);
+    }
+
+    /**
+     * Questions that differ only in wording share an answer: the last user message is embedded by
+     * {@code embeddingsModel} (a model of this gateway, called through it, so metered and attributed to the caller),
+     * and a stored answer to a question of the same context whose embedding has at least {@code threshold} cosine
+     * similarity is served. Off by default.
+     *
+     * @param maxQuestions questions indexed per context (same deployment, parameters and earlier messages)
+     */
+    public record NearDuplicate(boolean enabled, String embeddingsModel, double threshold, int maxQuestions) {
+        public static final NearDuplicate OFF = new NearDuplicate(false, "text-embedding-3-small", 0.80, 10_000);
+    }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
 
     public CacheConfig {
         policies = policies == null ? List.of() : List.copyOf(policies);
+        nearDuplicate = nearDuplicate == null ? NearDuplicate.OFF : nearDuplicate;
     }
 
     /**
@@ -48,9 +69,15 @@ public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String s
      * @param enabled         null keeps the section's setting
      * @param ttl             null keeps the section's TTL
      * @param sharedNamespace null keeps the section's namespace rule
+     * @param similarityThreshold null keeps the near-duplicate threshold of the section
      */
     public record Policy(String model, String key, String tagName, String tagValue, Boolean enabled, Duration ttl,
-                         String sharedNamespace) {
+                         String sharedNamespace, Double similarityThreshold) {
+
+        public Policy(String model, String key, String tagName, String tagValue, Boolean enabled, Duration ttl,
+                      String sharedNamespace) {
+            this(model, key, tagName, tagValue, enabled, ttl, sharedNamespace, null);
+        }
     }
 
     /** Parses the section; a missing section is {@link #DEFAULTS}. */
@@ -71,7 +98,17 @@ public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String s
                 n.path("coalesce").asBoolean(d.coalesce()), onError.equals("retry"),
                 n.path("cache_unseeded_sampling").asBoolean(d.cacheUnseededSampling()),
                 duration(n.get("idempotency_window"), d.idempotencyWindow(), "cache.idempotency_window"),
-                n.path("idempotency_max_bytes").asLong(d.idempotencyMaxBytes()), policies);
+                n.path("idempotency_max_bytes").asLong(d.idempotencyMaxBytes()), policies,
+                nearDuplicate(n.path("near_duplicate")));
+    }
+
+    private static NearDuplicate nearDuplicate(JsonNode n) {
+        NearDuplicate d = NearDuplicate.OFF;
+        if (n.isMissingNode() || n.isNull()) return d;
+        double threshold = n.path("threshold").asDouble(d.threshold());
+        if (!(threshold > 0 && threshold <= 1)) throw new ConfigException("cache.near_duplicate.threshold must be within (0, 1]");
+        return new NearDuplicate(n.path("enabled").asBoolean(false), n.path("embeddings_model").asText(d.embeddingsModel()),
+                threshold, n.path("max_questions").asInt(d.maxQuestions()));
     }
 
     private static Policy policy(JsonNode p, int index) {
@@ -88,8 +125,12 @@ public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String s
         if (model == null && key == null && tagName == null) {
             throw new ConfigException(where + " needs a scope: model, key or tag");
         }
+        Double similarity = p.has("similarity_threshold") ? p.get("similarity_threshold").asDouble() : null;
+        if (similarity != null && !(similarity > 0 && similarity <= 1)) {
+            throw new ConfigException(where + ".similarity_threshold must be within (0, 1]");
+        }
         return new Policy(model, key, tagName, tagValue, p.has("enabled") ? p.get("enabled").asBoolean() : null,
-                p.has("ttl") ? duration(p.get("ttl"), null, where + ".ttl") : null, text(p, "shared_namespace"));
+                p.has("ttl") ? duration(p.get("ttl"), null, where + ".ttl") : null, text(p, "shared_namespace"), similarity);
     }
 
     /** "90s", "10m", "1h", "7d", "500ms", or a number of seconds. */

@@ -18,14 +18,15 @@ import java.time.Duration;
  * @param ttl       how long a stored answer is served again
  * @param namespace whose entries it reads and writes: the virtual key's name, or a shared namespace
  * @param reason    why it bypasses the cache, or null when it does not
+ * @param similarity the near-duplicate threshold, or 0 when near duplicates are not looked for
  */
 public record CacheDecision(boolean lookup, boolean store, boolean coalesce, Duration ttl, String namespace,
-                            String reason) {
+                            String reason, double similarity) {
 
     public static final String TTL_HEADER = "x-tollgate-cache-ttl";
 
     /** The cache is off for this request by configuration: the gateway says nothing about it. */
-    public static final CacheDecision OFF = new CacheDecision(false, false, false, Duration.ZERO, null, "disabled");
+    public static final CacheDecision OFF = new CacheDecision(false, false, false, Duration.ZERO, null, "disabled", 0);
 
     public boolean bypass() {
         return !lookup && !coalesce;
@@ -41,7 +42,7 @@ public record CacheDecision(boolean lookup, boolean store, boolean coalesce, Dur
         String namespace = shared != null ? "shared:" + shared : "key:" + exchange.principal().keyName();
 
         String unrepeatable = unrepeatable(config, exchange.api(), exchange.body());
-        if (unrepeatable != null) return new CacheDecision(false, false, false, ttl, namespace, unrepeatable);
+        if (unrepeatable != null) return new CacheDecision(false, false, false, ttl, namespace, unrepeatable, 0);
 
         MultiMap headers = exchange.requestHeaders();
         String cacheControl = headers.get("cache-control");
@@ -57,9 +58,12 @@ public record CacheDecision(boolean lookup, boolean store, boolean coalesce, Dur
         }
         boolean store = !noStore && !ttl.isZero();
         if (noStore || noCache) {
-            return new CacheDecision(false, store, false, ttl, namespace, noStore ? "no-store" : "no-cache");
+            return new CacheDecision(false, store, false, ttl, namespace, noStore ? "no-store" : "no-cache", 0);
         }
-        return new CacheDecision(true, store, config.coalesce(), ttl, namespace, null);
+        double similarity = !config.nearDuplicate().enabled() ? 0
+                : policy != null && policy.similarityThreshold() != null ? policy.similarityThreshold()
+                : config.nearDuplicate().threshold();
+        return new CacheDecision(true, store, config.coalesce(), ttl, namespace, null, similarity);
     }
 
     /** The first policy whose every named scope matches. */

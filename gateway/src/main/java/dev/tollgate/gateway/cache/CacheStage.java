@@ -18,6 +18,9 @@ import io.vertx.core.Vertx;
  *     request's answer, even while that one is still running; the same key with a different request is a 409.</li>
  * <li>Exact cache: a stored answer for the request's canonical key ({@link CacheKey}) in its namespace is played
  *     again ({@code x-tollgate-cache: hit}).</li>
+ * <li>Near duplicates (opt-in): the question is embedded through the gateway and a stored answer to a question of
+ *     the same context at least as similar as the scope's threshold is played again ({@code hit}, with
+ *     {@code x-tollgate-cache-similarity}).</li>
  * <li>Coalescing: an identical request already running is joined and its answer streamed to this client as it
  *     arrives ({@code coalesced}).</li>
  * <li>Otherwise the request goes on ({@code miss}, or {@code bypass} when the cache may not serve it), and its
@@ -26,14 +29,27 @@ import io.vertx.core.Vertx;
  */
 public final class CacheStage implements Stage {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CacheStage.class);
+
     public static final String IDEMPOTENCY_HEADER = "idempotency-key";
 
     private final CacheStore store;
     private final Ledger ledger;
+    private final Embedder embedder;
 
     public CacheStage(CacheStore store, Ledger ledger) {
+        this(store, ledger, null);
+    }
+
+    /** @param embedder how questions are embedded for the near-duplicate cache; null when it is off */
+    public CacheStage(CacheStore store, Ledger ledger, Embedder embedder) {
         this.store = store;
         this.ledger = ledger;
+        this.embedder = embedder;
+    }
+
+    /** A question to index once its answer is stored. */
+    private record Remember(String context, float[] vector) {
     }
 
     @Override
@@ -83,7 +99,35 @@ public final class CacheStage implements Stage {
                 if (idemKey != null) store.idempotentDone(idemKey, answered(mine, hit));
                 return;
             }
+            Question question = decision.similarity() > 0 && embedder != null ? Question.of(exchange.api(), exchange.body()) : null;
+            if (question != null) {
+                String questionContext = decision.namespace() + ":" + CacheKey.hash(exchange.api(), exchange.route(), question.context());
+                String idem = idemKey;
+                embedder.embed(exchange, question.text()).onComplete(embedded -> {
+                    if (embedded.failed()) {
+                        log.warn("request {}: near-duplicate lookup skipped: {}", exchange.requestId(), embedded.cause().getMessage());
+                        afterLookup(exchange, sink, next, decision, key, mine, idem, context, retry, null);
+                        return;
+                    }
+                    float[] vector = embedded.result();
+                    QuestionIndex.Match match = store.nearest(questionContext, vector);
+                    CachedReply near = match != null && match.similarity() >= decision.similarity() ? store.lookup(match.key()) : null;
+                    if (near != null) {
+                        new Replay(exchange, sink, "hit", ledger, context, null).near(match.similarity()).play(near);
+                        if (idem != null) store.idempotentDone(idem, answered(mine, near));
+                        return;
+                    }
+                    afterLookup(exchange, sink, next, decision, key, mine, idem, context, retry, new Remember(questionContext, vector));
+                });
+                return;
+            }
         }
+        afterLookup(exchange, sink, next, decision, key, mine, idemKey, context, retry, null);
+    }
+
+    /** No stored answer: join an identical call in flight, or make the call. */
+    private void afterLookup(Exchange exchange, ReplySink sink, Chain next, CacheDecision decision, String key, Flight mine,
+                             String idemKey, Context context, Replay.Retry retry, Remember remember) {
         if (decision.coalesce()) {
             Flight running = store.joinOrLead(key, mine);
             if (running != null) {
@@ -92,17 +136,20 @@ public final class CacheStage implements Stage {
                 return;
             }
         }
-        lead(exchange, sink, next, decision, key, mine, idemKey, context);
+        lead(exchange, sink, next, decision, key, mine, idemKey, context, remember);
     }
 
     private void lead(Exchange exchange, ReplySink sink, Chain next, CacheDecision decision, String key, Flight flight,
-                      String idemKey, Context context) {
+                      String idemKey, Context context, Remember remember) {
         String outcome = decision == CacheDecision.OFF ? null : decision.bypass() ? "bypass" : "miss";
         boolean coalescing = decision.coalesce();
         RecordingSink recording = new RecordingSink(sink, exchange, flight, outcome, landed -> {
             boolean ok = landed.succeeded() && exchange.status() >= 200 && exchange.status() < 300;
             // stored before the flight leaves the table, so an identical request always finds one or the other
-            if (ok && decision.store()) store.store(key, landed.reply(key), decision.ttl());
+            if (ok && decision.store()) {
+                store.store(key, landed.reply(key), decision.ttl());
+                if (remember != null) store.remember(remember.context(), remember.vector(), key);
+            }
             if (coalescing) store.landed(key, landed);
             if (idemKey != null) store.idempotentDone(idemKey, landed);
         });

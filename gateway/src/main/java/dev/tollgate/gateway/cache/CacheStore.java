@@ -18,6 +18,8 @@ public final class CacheStore {
     private final Cache<String, Entry> answers;
     private final ConcurrentMap<String, Flight> inFlight = new ConcurrentHashMap<>();
     private final Cache<String, Flight> idempotency;
+    /** Near-duplicate questions per context; a context unused for long is dropped first. */
+    private final Cache<String, QuestionIndex> questions;
 
     /** A stored answer and how long it lives. */
     record Entry(CachedReply reply, Duration ttl) {
@@ -37,6 +39,18 @@ public final class CacheStore {
                 // the window runs from the first request; re-weighing a finished flight does not extend it
                 .expireAfter(Expiry.<String, Flight>creating((key, f) -> window))
                 .build();
+        this.questions = Caffeine.newBuilder().maximumSize(10_000).expireAfterAccess(config.ttl()).build();
+    }
+
+    /** The most similar question asked before in this context, or null. */
+    QuestionIndex.Match nearest(String context, float[] vector) {
+        QuestionIndex index = questions.getIfPresent(context);
+        return index == null ? null : index.nearest(vector);
+    }
+
+    /** Indexes a question whose answer is stored under {@code key}. */
+    void remember(String context, float[] vector, String key) {
+        questions.get(context, c -> new QuestionIndex(vector.length, config.nearDuplicate().maxQuestions())).add(vector, key);
     }
 
     public CacheConfig config() {

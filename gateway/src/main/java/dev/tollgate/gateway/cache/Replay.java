@@ -25,6 +25,7 @@ final class Replay implements Flight.Waiter {
     static final String CACHE_HEADER = "x-tollgate-cache";
     static final String COST_HEADER = "x-tollgate-cost-usd";
     static final String SAVED_HEADER = "x-tollgate-saved-usd";
+    static final String SIMILARITY_HEADER = "x-tollgate-cache-similarity";
 
     /** What a waiter does when the call it waited for failed before anything was sent: try itself, once. */
     interface Retry {
@@ -43,6 +44,8 @@ final class Replay implements Flight.Waiter {
     private BigDecimal saved = BigDecimal.ZERO;
     private boolean started;
     private boolean done;
+    /** For an answer to a near-duplicate question: how similar the questions were; else negative. */
+    private double similarity = -1;
 
     /**
      * @param outcome "hit", "coalesced" or "idempotent": the response header and the ledger's cache column
@@ -55,6 +58,12 @@ final class Replay implements Flight.Waiter {
         this.ledger = ledger;
         this.context = context;
         this.retry = retry;
+    }
+
+    /** Marks the replay as the answer to a near-duplicate question (ledger: {@code near_hit}). */
+    Replay near(double similarity) {
+        this.similarity = similarity;
+        return this;
     }
 
     /** A stored answer, played at once on the calling event loop. */
@@ -88,6 +97,7 @@ final class Replay implements Flight.Waiter {
                 headers.set(CACHE_HEADER, outcome);
                 headers.set(COST_HEADER, "0");
                 if (saved.signum() > 0) headers.set(SAVED_HEADER, format(saved));
+                if (similarity >= 0) headers.set(SIMILARITY_HEADER, String.format(java.util.Locale.ROOT, "%.3f", similarity));
                 sink.start(s.status(), headers);
             }
             case ReplyEvent.Data d -> {
@@ -123,7 +133,7 @@ final class Replay implements Flight.Waiter {
                 exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
                 exchange.route().name(), exchange.requestedModel(), servedModel, Usage.ZERO, BigDecimal.ZERO,
                 priceVersion, exchange.status(), error, (now - exchange.arrivedNanos()) / 1000, ttft,
-                exchange.stream(), false, outcome, error == null ? saved : BigDecimal.ZERO));
+                exchange.stream(), false, similarity >= 0 ? "near_hit" : outcome, error == null ? saved : BigDecimal.ZERO));
     }
 
     static String format(BigDecimal usd) {

@@ -11,6 +11,7 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.admin.AdminApi;
 import dev.tollgate.gateway.cache.CacheStage;
+import dev.tollgate.gateway.cache.Embedder;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
@@ -72,7 +73,8 @@ public final class GatewayVerticle extends VerticleBase {
         Stage authentication = new AuthenticationStage(services.keys());
         Stage routing = new RoutingStage(services.router());
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens());
-        requestPath = Stage.chain(List.of(authentication, routing, new CacheStage(services.cache(), services.ledger()),
+        requestPath = Stage.chain(List.of(authentication, routing, new CacheStage(services.cache(), services.ledger(),
+                        config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),
                 new MeteringStage(services.catalog(), services.ledger())), provider);
         // counting tokens is free at every provider: the same path without metering
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));

@@ -61,8 +61,9 @@ class CacheStoreTest {
                 on_leader_error: retry
                 cache_unseeded_sampling: false
                 idempotency_window: 90s
+                near_duplicate: {enabled: true, embeddings_model: embed-small, threshold: 0.85}
                 policies:
-                  - {model: gpt-4o, ttl: 10m}
+                  - {model: gpt-4o, ttl: 10m, similarity_threshold: 0.9}
                   - {key: ads-dev, enabled: false}
                   - {tag: team=search, shared_namespace: search}
                 """);
@@ -76,10 +77,12 @@ class CacheStoreTest {
         assertThat(c.cacheUnseededSampling()).isFalse();
         assertThat(c.idempotencyWindow()).isEqualTo(Duration.ofSeconds(90));
         assertThat(c.policies()).containsExactly(
-                new CacheConfig.Policy("gpt-4o", null, null, null, null, Duration.ofMinutes(10), null),
+                new CacheConfig.Policy("gpt-4o", null, null, null, null, Duration.ofMinutes(10), null, 0.9),
                 new CacheConfig.Policy(null, "ads-dev", null, null, false, null, null),
                 new CacheConfig.Policy(null, null, "team", "search", null, null, "search"));
+        assertThat(c.nearDuplicate()).isEqualTo(new CacheConfig.NearDuplicate(true, "embed-small", 0.85, 10_000));
         assertThat(CacheConfig.parse(null)).isEqualTo(CacheConfig.DEFAULTS);
+        assertThat(CacheConfig.DEFAULTS.nearDuplicate().enabled()).isFalse();
         assertThat(CacheConfig.DEFAULTS.enabled()).isFalse();
         assertThat(CacheConfig.DEFAULTS.idempotencyWindow()).isEqualTo(Duration.ofSeconds(60));
 
