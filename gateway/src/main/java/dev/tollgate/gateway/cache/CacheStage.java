@@ -96,7 +96,7 @@ public final class CacheStage implements Stage {
             CachedReply hit = store.lookup(key);
             if (hit != null) {
                 new Replay(exchange, sink, "hit", ledger, context, null).play(hit);
-                if (idemKey != null) store.idempotentDone(idemKey, answered(mine, hit));
+                if (idemKey != null) store.idempotentDone(idemKey, answered(mine, hit), true);
                 return;
             }
             Question question = decision.similarity() > 0 && embedder != null ? Question.of(exchange.api(), exchange.body()) : null;
@@ -114,7 +114,7 @@ public final class CacheStage implements Stage {
                     CachedReply near = match != null && match.similarity() >= decision.similarity() ? store.lookup(match.key()) : null;
                     if (near != null) {
                         new Replay(exchange, sink, "hit", ledger, context, null).near(match.similarity()).play(near);
-                        if (idem != null) store.idempotentDone(idem, answered(mine, near));
+                        if (idem != null) store.idempotentDone(idem, answered(mine, near), true);
                         return;
                     }
                     afterLookup(exchange, sink, next, decision, key, mine, idem, context, retry, new Remember(questionContext, vector));
@@ -132,7 +132,7 @@ public final class CacheStage implements Stage {
             Flight running = store.joinOrLead(key, mine);
             if (running != null) {
                 join(running, new Replay(exchange, sink, "coalesced", ledger, context, retry), exchange);
-                if (idemKey != null) store.idempotentDone(idemKey, mine); // mine never flies: forget it
+                if (idemKey != null) store.idempotentDone(idemKey, mine, false); // mine never flies: forget it
                 return;
             }
         }
@@ -143,15 +143,15 @@ public final class CacheStage implements Stage {
                       String idemKey, Context context, Remember remember) {
         String outcome = decision == CacheDecision.OFF ? null : decision.bypass() ? "bypass" : "miss";
         boolean coalescing = decision.coalesce();
-        RecordingSink recording = new RecordingSink(sink, exchange, flight, outcome, landed -> {
-            boolean ok = landed.succeeded() && exchange.status() >= 200 && exchange.status() < 300;
+        RecordingSink recording = new RecordingSink(sink, exchange, flight, outcome, (landed, completed) -> {
+            boolean ok = completed && exchange.status() >= 200 && exchange.status() < 300;
             // stored before the flight leaves the table, so an identical request always finds one or the other
             if (ok && decision.store()) {
                 store.store(key, landed.reply(key), decision.ttl());
                 if (remember != null) store.remember(remember.context(), remember.vector(), key);
             }
             if (coalescing) store.landed(key, landed);
-            if (idemKey != null) store.idempotentDone(idemKey, landed);
+            if (idemKey != null) store.idempotentDone(idemKey, landed, ok);
         });
         exchange.connection(flight.connectionFor(exchange.connection(), context));
         next.proceed(exchange, recording);

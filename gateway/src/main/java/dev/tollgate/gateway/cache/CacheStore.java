@@ -81,9 +81,12 @@ public final class CacheStore {
         return idempotency.asMap().putIfAbsent(key, mine);
     }
 
-    /** A finished flight is weighed again with its whole reply; a failed one is forgotten so a retry can succeed. */
-    void idempotentDone(String key, Flight flight) {
-        if (flight.succeeded()) idempotency.asMap().replace(key, flight, flight);
+    /**
+     * A successful flight is weighed again with its whole reply; a failed one (or an error status) is forgotten so
+     * that a retry can succeed.
+     */
+    void idempotentDone(String key, Flight flight, boolean ok) {
+        if (ok) idempotency.asMap().replace(key, flight, flight);
         else idempotency.asMap().remove(key, flight);
     }
 
@@ -98,8 +101,13 @@ public final class CacheStore {
         return answers.estimatedSize();
     }
 
-    /** Calls currently shared by more than one client or awaited by the cache. */
+    /** Calls in flight that identical requests may join. */
     public int inFlight() {
         return inFlight.size();
+    }
+
+    /** Clients waiting for a call in flight instead of making their own. */
+    public int waiting() {
+        return inFlight.values().stream().mapToInt(Flight::waiting).sum();
     }
 }

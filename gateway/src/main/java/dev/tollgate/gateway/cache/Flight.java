@@ -28,7 +28,6 @@ final class Flight {
     private final List<Waiter> waiters = new ArrayList<>();
     private long weight = CachedReply.ENTRY_OVERHEAD;
     private boolean finished;
-    private boolean succeeded;
     private boolean leaderGone;
     private Context leaderContext;
     private Runnable cancel;
@@ -49,10 +48,7 @@ final class Flight {
         if (finished) return;
         events.add(event);
         weight += event.weight();
-        if (event instanceof ReplyEvent.End || event instanceof ReplyEvent.Fail) {
-            finished = true;
-            succeeded = event instanceof ReplyEvent.End;
-        }
+        if (event instanceof ReplyEvent.End || event instanceof ReplyEvent.Fail) finished = true;
         List<ReplyEvent> one = List.of(event);
         for (Waiter w : waiters) w.deliver(one);
         if (finished) waiters.clear();
@@ -78,12 +74,8 @@ final class Flight {
         on.runOnContext(v -> cancelNow.run());
     }
 
-    synchronized boolean succeeded() {
-        return finished && succeeded;
-    }
-
-    synchronized boolean finished() {
-        return finished;
+    synchronized int waiting() {
+        return waiters.size();
     }
 
     synchronized long weight() {

@@ -18,9 +18,12 @@ final class RecordingSink extends ReplySink.Forwarding {
 
     private static final byte[] COST_COMMENT = (": " + Replay.COST_HEADER + "=").getBytes(StandardCharsets.US_ASCII);
 
-    /** What happens once the flight is over, successful or not. */
+    /**
+     * What happens once the flight is over: after {@link ReplyEvent.End} is published when it completed, but before
+     * {@link ReplyEvent.Fail} is, so that a waiter retrying after the failure never finds the failed flight again.
+     */
     interface Landing {
-        void landed(Flight flight);
+        void landed(Flight flight, boolean completed);
     }
 
     private final Exchange exchange;
@@ -61,14 +64,14 @@ final class RecordingSink extends ReplySink.Forwarding {
         next.end();
         // a complete answer with an error status is played to waiters as it is; the landing never stores it
         flight.publish(new ReplyEvent.End());
-        landing.landed(flight);
+        landing.landed(flight, true);
     }
 
     @Override
     public void fail(GatewayError error) {
         next.fail(error);
+        landing.landed(flight, false);
         flight.publish(new ReplyEvent.Fail(error));
-        landing.landed(flight);
     }
 
     private static boolean startsWith(Buffer chunk, byte[] prefix) {

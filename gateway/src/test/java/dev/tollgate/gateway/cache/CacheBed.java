@@ -34,7 +34,9 @@ final class CacheBed implements AutoCloseable {
     static final String OTHER_KEY = "tg-ads";
     static final String ADMIN = "admin-secret";
     /** How long the slow provider takes to answer: long enough for concurrent clients to arrive meanwhile. */
-    static final int SLOW_MS = 600;
+    static final int SLOW_MS = 800;
+    /** How long the flaky upstream takes to answer or fail. */
+    static final int FLAKY_MS = 800;
 
     final Vertx vertx;
     final SandboxServer sandbox;
@@ -50,7 +52,7 @@ final class CacheBed implements AutoCloseable {
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         flaky = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
             int call = flakyCalls.incrementAndGet();
-            vertx.setTimer(300, id -> {
+            vertx.setTimer(FLAKY_MS, id -> {
                 if (call <= flakyFailures) {
                     request.response().setStatusCode(500).putHeader("content-type", "application/json")
                             .end("{\"error\":{\"message\":\"flaky upstream failed call " + call + "\",\"type\":\"server_error\"}}");

@@ -150,11 +150,11 @@ class ResponseCacheTest {
         assertThat(fresh.headers().firstValue("x-tollgate-cost-usd").orElseThrow()).isNotEqualTo("0");
         assertThat(bed.upstreamCalls() - before).isEqualTo(3);
 
-        // a one-second TTL: served again at once, gone after it
+        // a two-second TTL: served again at once, gone after it
         String shortLived = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"short ttl\"}]}";
-        assertThat(bed.post("/v1/chat/completions", shortLived, "x-tollgate-cache-ttl", "1").headers().firstValue("x-tollgate-cache")).hasValue("miss");
+        assertThat(bed.post("/v1/chat/completions", shortLived, "x-tollgate-cache-ttl", "2").headers().firstValue("x-tollgate-cache")).hasValue("miss");
         assertThat(bed.post("/v1/chat/completions", shortLived).headers().firstValue("x-tollgate-cache")).hasValue("hit");
-        Thread.sleep(1300);
+        Thread.sleep(2300);
         assertThat(bed.post("/v1/chat/completions", shortLived).headers().firstValue("x-tollgate-cache")).hasValue("miss");
 
         HttpResponse<String> bad = bed.post("/v1/chat/completions", shortLived, "x-tollgate-cache-ttl", "soon");
