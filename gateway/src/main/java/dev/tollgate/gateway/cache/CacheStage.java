@@ -132,7 +132,7 @@ public final class CacheStage implements Stage {
             Flight running = store.joinOrLead(key, mine);
             if (running != null) {
                 join(running, new Replay(exchange, sink, "coalesced", ledger, context, retry), exchange);
-                if (idemKey != null) store.idempotentDone(idemKey, mine, false); // mine never flies: forget it
+                if (idemKey != null) running.join(mirror(mine, idemKey)); // a retry with the key gets the same answer
                 return;
             }
         }
@@ -171,6 +171,20 @@ public final class CacheStage implements Stage {
     private static void join(Flight flight, Replay replay, Exchange exchange) {
         exchange.connection().onClose(() -> flight.leave(replay));
         flight.join(replay);
+    }
+
+    /**
+     * Copies another flight's events into {@code mine}, the flight registered for an idempotency key, so that a retry
+     * that joined {@code mine} gets the answer this request gets.
+     */
+    private Flight.Waiter mirror(Flight mine, String idemKey) {
+        return events -> {
+            for (ReplyEvent e : events) {
+                if (e instanceof ReplyEvent.Fail) store.idempotentDone(idemKey, mine, false); // forgotten before told
+                mine.publish(e);
+                if (e instanceof ReplyEvent.End) store.idempotentDone(idemKey, mine, true);
+            }
+        };
     }
 
     /** A flight that is already over: the stored answer, so a retry with the same key is served it too. */

@@ -106,6 +106,24 @@ class CoalescingTest {
     }
 
     @Test
+    void aWaiterWithAnIdempotencyKeyLeavesItsAnswerForItsRetry() throws Exception {
+        try (CacheBed bed = new CacheBed(data, "cache: {enabled: true}", 0)) {
+            String body = "{\"model\":\"slow-model\",\"messages\":[{\"role\":\"user\",\"content\":\"join then retry\"}]}";
+            long before = bed.upstreamCalls();
+            // the first asks for its answer not to be stored, so only the idempotency window can answer the retry
+            CompletableFuture<HttpResponse<String>> first = bed.postAsync("/v1/chat/completions", body, "x-tollgate-cache-ttl", "0");
+            while (bed.upstreamCalls() == before) Thread.sleep(5);
+            HttpResponse<String> waiter = bed.post("/v1/chat/completions", body, "idempotency-key", "job-7");
+            assertThat(waiter.headers().firstValue("x-tollgate-cache")).hasValue("coalesced");
+            HttpResponse<String> retry = bed.post("/v1/chat/completions", body, "idempotency-key", "job-7");
+            assertThat(retry.headers().firstValue("x-tollgate-cache")).hasValue("idempotent");
+            assertThat(retry.body()).isEqualTo(waiter.body()).isEqualTo(first.join().body());
+            assertThat(bed.post("/v1/chat/completions", body).headers().firstValue("x-tollgate-cache")).hasValue("miss");
+            assertThat(bed.upstreamCalls() - before).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aFailedFirstCallGivesWaitersTheErrorAndCachesNothing() throws Exception {
         try (CacheBed bed = new CacheBed(data, "cache: {enabled: true, on_leader_error: fail}", 1)) {
             String body = "{\"model\":\"flaky-model\",\"messages\":[{\"role\":\"user\",\"content\":\"will fail once\"}]}";
