@@ -108,8 +108,8 @@ final class Replay implements Flight.Waiter {
                     sink.data(Buffer.buffer(": " + COST_HEADER + "=0 " + outcome + " saved=" + format(saved) + "\n\n"));
             case ReplyEvent.End e -> {
                 done = true;
+                record(null); // queued before the last byte, so a client that then asks for its spend finds it
                 sink.end();
-                record(null);
             }
             case ReplyEvent.Fail f -> {
                 done = true;
@@ -119,8 +119,8 @@ final class Replay implements Flight.Waiter {
                 }
                 GatewayError error = f.error();
                 if (!started) exchange.status(error.status());
-                sink.fail(error);
                 record(error.message());
+                sink.fail(error);
             }
         }
     }
