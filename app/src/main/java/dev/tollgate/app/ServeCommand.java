@@ -67,7 +67,7 @@ final class ServeCommand implements Callable<Integer> {
         if (config.admin().token() == null) {
             String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
             config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
-                    config.keys(), config.prices(), config.observe());
+                    config.keys(), config.prices(), config.observe(), config.cache());
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
@@ -131,6 +131,7 @@ final class ServeCommand implements Callable<Integer> {
             SANDBOX_ANTHROPIC_MODELS.stream().filter(m -> catalog.resolve(m).isPresent())
                     .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
         }
-        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(), config.observe());
+        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(),
+                config.observe(), config.cache());
     }
 }

@@ -2,6 +2,7 @@ package dev.tollgate.gateway;
 
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
+import dev.tollgate.gateway.cache.CacheStore;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
 import dev.tollgate.gateway.route.Router;
@@ -14,10 +15,11 @@ import java.util.function.Supplier;
 /**
  * What every event loop of the gateway shares: thread-safe, built once at start-up. {@code ledger} is the ledger
  * stream: subscribe to it to see every metered row as it is appended. {@code observability} (metrics, traces,
- * prompt log) is closed by whoever started the gateway, after the gateway stops.
+ * prompt log) is closed by whoever started the gateway, after the gateway stops. {@code cache} holds the stored
+ * answers, the calls in flight and the idempotency window.
  */
 public record GatewayServices(GatewayConfig config, KeyStore keys, Router router, Supplier<PriceCatalog> catalog,
-                              ObservedLedger ledger, Observability observability) {
+                              ObservedLedger ledger, Observability observability, CacheStore cache) {
 
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger) {
         return of(config, catalog, ledger, null);
@@ -28,6 +30,6 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         PriceCatalog withConfig = catalog.with(config.prices());
         ObservedLedger observed = ObservedLedger.of(ledger);
         return new GatewayServices(config, new KeyStore(config.keys()), new Router(config), () -> withConfig,
-                observed, Observability.create(config, observed, spanExporter));
+                observed, Observability.create(config, observed, spanExporter), new CacheStore(config.cache()));
     }
 }

@@ -13,8 +13,13 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * OpenAI's embeddings: a unit vector per input, drawn from a hash of the input, so equal inputs embed equally.
- * 1536 dimensions (3072 for text-embedding-3-large) unless {@code dimensions} asks for fewer.
+ * OpenAI's embeddings: a unit vector per input, so equal inputs embed equally, and texts that share words and
+ * spellings point in similar directions. It is a lexical stand-in for a real model, not a semantic one: each
+ * lowercased word and each character trigram of a word (with its boundaries) adds ±1 to a dimension chosen by a
+ * hash of it (feature hashing), and the sum is normalized. "How do I reset my password?" and "how can I reset my
+ * password" come out close; so, unlike with a real model, do "reset my password" and "reset my router". Input
+ * with no letters or digits falls back to a vector drawn from a hash of the text. 1536 dimensions (3072 for
+ * text-embedding-3-large) unless {@code dimensions} asks for fewer.
  */
 final class EmbeddingsRoute {
 
@@ -85,7 +90,29 @@ final class EmbeddingsRoute {
         return tokens;
     }
 
-    private float[] vector(String text, int dimensions) {
+    float[] vector(String text, int dimensions) {
+        float[] vector = new float[dimensions];
+        double norm = 0;
+        for (String word : text.toLowerCase(java.util.Locale.ROOT).split("[^\\p{L}\\p{N}]+")) {
+            if (word.isEmpty()) continue;
+            add(vector, word, dimensions);
+            String bounded = "<" + word + ">";
+            for (int i = 0; i + 3 <= bounded.length(); i++) add(vector, bounded.substring(i, i + 3), dimensions);
+        }
+        for (float v : vector) norm += v * v;
+        if (norm == 0) return randomVector(text, dimensions);
+        float scale = (float) (1 / Math.sqrt(norm));
+        for (int i = 0; i < dimensions; i++) vector[i] *= scale;
+        return vector;
+    }
+
+    /** One feature: +1 or -1, by a hash of it, on the dimension another hash of it picks. */
+    private void add(float[] vector, String feature, int dimensions) {
+        long h = PromptCache.extend(seed, feature);
+        vector[(int) Math.floorMod(h >>> 1, (long) dimensions)] += (h & 1) == 0 ? 1 : -1;
+    }
+
+    private float[] randomVector(String text, int dimensions) {
         SplittableRandom random = new SplittableRandom(PromptCache.extend(seed, text));
         float[] vector = new float[dimensions];
         double norm = 0;

@@ -66,6 +66,7 @@ public final class SandboxServer {
     private final Map<String, Route> posts = new HashMap<>();
     private final Map<String, Route> gets = new HashMap<>();
     private HttpServer server;
+    private final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
 
     private record Route(Dialect dialect, Consumer<Call> handler) {
     }
@@ -105,12 +106,18 @@ public final class SandboxServer {
         return config;
     }
 
+    /** Requests received since start, answered or not: how tests see how often a gateway called its provider. */
+    public long requestsReceived() {
+        return received.get();
+    }
+
     /** Stops listening and closes open connections, hanging ones ({@code timeout} faults) included. */
     public Future<Void> close() {
         return server.close();
     }
 
     private void handle(HttpServerRequest request) {
+        received.incrementAndGet();
         String path = request.path();
         boolean post = request.method() == HttpMethod.POST;
         Route route = (post ? posts : gets).get(path);

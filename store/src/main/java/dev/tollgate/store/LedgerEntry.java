@@ -28,15 +28,29 @@ import java.util.Map;
  * @param ttftMicros     arrival to first byte of the body (streams: first event), or -1
  * @param stream         whether the client asked for a stream
  * @param estimated      whether usage was counted locally because the provider did not report it
+ * @param cache          null for a call that went to the provider; "hit", "coalesced" or "idempotent" for an answer
+ *                       the gateway served again (cost 0, no tokens billed)
+ * @param savedUsd       what serving it again avoided: the cost of the original call (0 for provider calls)
  */
 public record LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
                           String provider, String deployment, String requestedModel, String servedModel,
                           Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
-                          long latencyMicros, long ttftMicros, boolean stream, boolean estimated) {
+                          long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
+                          BigDecimal savedUsd) {
 
     public LedgerEntry {
         tags = tags == null ? Map.of() : Map.copyOf(tags);
         usage = usage == null ? Usage.ZERO : usage;
         costUsd = costUsd == null ? BigDecimal.ZERO : costUsd;
+        savedUsd = savedUsd == null ? BigDecimal.ZERO : savedUsd;
+    }
+
+    /** A provider call: not served from the cache, nothing saved. */
+    public LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                       String provider, String deployment, String requestedModel, String servedModel,
+                       Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
+                       long latencyMicros, long ttftMicros, boolean stream, boolean estimated) {
+        this(time, requestId, keyName, tags, api, provider, deployment, requestedModel, servedModel, usage, costUsd,
+                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, null, BigDecimal.ZERO);
     }
 }

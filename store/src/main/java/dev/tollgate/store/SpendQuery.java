@@ -15,7 +15,7 @@ public record SpendQuery(List<String> groupBy, Instant from, Instant to, Map<Str
 
     /** Dimensions that are columns of the ledger rather than tags. */
     public static final Set<String> COLUMNS = Set.of("key", "model", "requested_model", "provider", "deployment",
-            "api", "status", "price_version", "day", "hour");
+            "api", "status", "price_version", "day", "hour", "cache");
 
     public SpendQuery {
         groupBy = groupBy == null ? List.of() : List.copyOf(groupBy);

@@ -103,7 +103,7 @@ public final class AdminApi {
         ArrayNode groups = body.putArray("group_by");
         groupBy.forEach(groups::add);
         ArrayNode out = body.putArray("rows");
-        SpendRow total = new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, java.math.BigDecimal.ZERO);
+        SpendRow total = new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, java.math.BigDecimal.ZERO, java.math.BigDecimal.ZERO);
         for (SpendRow row : rows) {
             ObjectNode r = out.addObject();
             row.group().forEach(r::put);
@@ -122,12 +122,14 @@ public final class AdminApi {
         node.put("output_tokens", row.outputTokens());
         node.put("reasoning_tokens", row.reasoningTokens());
         node.put("cost_usd", row.costUsd());
+        node.put("saved_usd", row.savedUsd());
     }
 
     private static SpendRow add(SpendRow a, SpendRow b) {
         return new SpendRow(Map.of(), a.requests() + b.requests(), a.inputTokens() + b.inputTokens(),
                 a.cachedInputTokens() + b.cachedInputTokens(), a.cacheWriteTokens() + b.cacheWriteTokens(),
-                a.outputTokens() + b.outputTokens(), a.reasoningTokens() + b.reasoningTokens(), a.costUsd().add(b.costUsd()));
+                a.outputTokens() + b.outputTokens(), a.reasoningTokens() + b.reasoningTokens(), a.costUsd().add(b.costUsd()),
+                a.savedUsd().add(b.savedUsd()));
     }
 
     private ObjectNode requests(HttpServerRequest request) {

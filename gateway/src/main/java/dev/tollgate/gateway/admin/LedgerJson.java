@@ -38,6 +38,8 @@ public final class LedgerJson {
         r.put("ttft_ms", e.ttftMicros() < 0 ? null : e.ttftMicros() / 1000.0);
         r.put("stream", e.stream());
         r.put("estimated", e.estimated());
+        r.put("cache", e.cache());
+        r.put("saved_usd", e.savedUsd());
         return r;
     }
 }

@@ -9,6 +9,7 @@ import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.observe.ObserveConfig;
+import dev.tollgate.gateway.cache.CacheConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ public final class ConfigLoader {
         root = substitute(root, "");
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
-                prices(root.path("prices")), ObserveConfig.parse(root));
+                prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")));
     }
 
     private JsonNode substitute(JsonNode node, String path) {

@@ -2,6 +2,7 @@ package dev.tollgate.gateway.config;
 
 import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.gateway.observe.ObserveConfig;
+import dev.tollgate.gateway.cache.CacheConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.Map;
  * configuration reference). Immutable.
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
-                            List<Key> keys, List<ModelPrice> prices, ObserveConfig observe) {
+                            List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache) {
 
     public GatewayConfig {
         server = server == null ? Server.DEFAULTS : server;
@@ -22,6 +23,7 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
         keys = keys == null ? List.of() : List.copyOf(keys);
         prices = prices == null ? List.of() : List.copyOf(prices);
         observe = observe == null ? ObserveConfig.DEFAULTS : observe;
+        cache = cache == null ? CacheConfig.DEFAULTS : cache;
     }
 
     /**

@@ -11,6 +11,8 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.admin.AdminApi;
 import dev.tollgate.gateway.audit.PromptLogStage;
+import dev.tollgate.gateway.cache.CacheStage;
+import dev.tollgate.gateway.cache.Embedder;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.dashboard.DashboardAssets;
 import dev.tollgate.gateway.observe.MetricsEndpoint;
@@ -78,6 +80,8 @@ public final class GatewayVerticle extends VerticleBase {
         Stage routing = new RoutingStage(services.router());
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens());
         requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
+                new CacheStage(services.cache(), services.ledger(),
+                        config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),
                 PromptLogStage.of(services.observability().prompts()),
                 new MeteringStage(services.catalog(), services.ledger())), provider);
         // counting tokens is free at every provider: the same path without metering

@@ -80,8 +80,10 @@ public final class GatewayMetrics {
         s.cost.add(e.costUsd());
         if (u.cachedInputTokens() > 0) s.promptCacheHits.increment();
         if (e.estimated()) s.estimated.increment();
-        // The gateway's own response cache (issue 4) adds a cache field to LedgerEntry; its hits are counted here,
-        // as tollgate_cache_hits_total with the same labels, once that field exists.
+        if (e.cache() != null) {
+            s.cacheServed(e.cache()).increment();
+            s.saved.add(e.savedUsd());
+        }
         s.latency.record(e.latencyMicros(), TimeUnit.MICROSECONDS);
         if (e.stream() && e.ttftMicros() >= 0) s.ttft().record(e.ttftMicros(), TimeUnit.MICROSECONDS);
     }
@@ -110,6 +112,8 @@ public final class GatewayMetrics {
         final Counter reasoningTokens;
         final ExactSum cost = new ExactSum();
         final Counter promptCacheHits;
+        final Map<String, Counter> cacheServed = new ConcurrentHashMap<>();
+        final ExactSum saved = new ExactSum();
         final Counter estimated;
         final Timer latency;
         private volatile Timer ttft;
@@ -126,6 +130,9 @@ public final class GatewayMetrics {
                     .tags(tags).register(registry);
             FunctionCounter.builder("tollgate.cost.usd", cost, ExactSum::doubleValue)
                     .description("Cost of the requests in US dollars (summed exactly; the ledger is the exact record)")
+                    .tags(tags).register(registry);
+            FunctionCounter.builder("tollgate.saved.usd", saved, ExactSum::doubleValue)
+                    .description("What answers served again by the gateway (cache, coalescing, idempotency) would have cost")
                     .tags(tags).register(registry);
             promptCacheHits = Counter.builder("tollgate.prompt.cache.hits")
                     .description("Requests that read part of their prompt from the provider's prompt cache")
@@ -148,6 +155,13 @@ public final class GatewayMetrics {
                 ttft = t; // a race registers the same meter twice; Micrometer returns the existing one
             }
             return t;
+        }
+
+        /** Requests the gateway answered without a provider call, by how: hit, near_hit, coalesced, idempotent. */
+        Counter cacheServed(String how) {
+            return cacheServed.computeIfAbsent(how, h -> Counter.builder("tollgate.cache.served")
+                    .description("Requests answered again by the gateway without a provider call, by how")
+                    .tags(tags).tag("cache", h).register(registry));
         }
 
         Counter requests(String statusClass) {

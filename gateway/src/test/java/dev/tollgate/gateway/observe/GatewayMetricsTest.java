@@ -53,4 +53,22 @@ class GatewayMetricsTest {
         // no stream yet: no empty time-to-first-token histogram
         assertThat(m.samples()).noneMatch(s -> s.name().startsWith("tollgate_time_to_first_token"));
     }
+
+    @Test
+    void answersServedAgainByTheGatewayAreCountedWithWhatTheySaved() {
+        GatewayMetrics metrics = new GatewayMetrics(ObserveConfig.Metrics.DEFAULTS);
+        LedgerEntry call = entry("search", new Usage(100, 0, 0, 0, 10, 0), "0.00004", 200);
+        metrics.record(call);
+        for (String how : new String[] {"hit", "hit", "coalesced"}) {
+            metrics.record(new LedgerEntry(call.time(), "req_2", "k", call.tags(), call.api(), call.provider(), call.deployment(),
+                    call.requestedModel(), call.servedModel(), Usage.ZERO, BigDecimal.ZERO, null, 200, null, 50, -1, false, false,
+                    how, new BigDecimal("0.00004")));
+        }
+        PrometheusText m = new PrometheusText(metrics.scrape());
+        assertThat(m.sum("tollgate_cache_served_total", "team", "search", "cache", "hit")).isEqualTo(2);
+        assertThat(m.sum("tollgate_cache_served_total", "team", "search", "cache", "coalesced")).isEqualTo(1);
+        assertThat(m.sum("tollgate_saved_usd_total", "team", "search")).isEqualTo(0.00012);
+        assertThat(m.sum("tollgate_cost_usd_total", "team", "search")).isEqualTo(0.00004);
+        assertThat(m.sum("tollgate_requests_total", "team", "search")).isEqualTo(4);
+    }
 }

@@ -59,6 +59,12 @@ final class LedgerSchema {
                         stream                BOOLEAN NOT NULL,
                         estimated             BOOLEAN NOT NULL
                     )""")),
+            // Answers served again by the response cache, coalescing or an idempotency window: cache is NULL for a
+            // provider call, else hit/coalesced/idempotent. DuckDB cannot add a NOT NULL column, so saved_usd has a
+            // default (older rows read 0) and the writer never writes NULL.
+            new Migration(2, "cache outcome and saved cost", List.of(
+                    "ALTER TABLE requests ADD COLUMN cache VARCHAR",
+                    "ALTER TABLE requests ADD COLUMN saved_usd DECIMAL(38,12) DEFAULT 0")),
             // issue 5, prompt audit: the opt-in prompt log (redacted), joined to requests by request_id
             new Migration(5, "prompts table", List.of("""
                     CREATE TABLE prompts (

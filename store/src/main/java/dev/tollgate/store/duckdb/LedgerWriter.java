@@ -251,6 +251,8 @@ final class LedgerWriter {
         if (e.ttftMicros() < 0) a.appendNull(); else a.append(e.ttftMicros());
         a.append(e.stream());
         a.append(e.estimated());
+        string(a, e.cache());
+        a.append(cost(e.savedUsd()));
         a.endRow();
     }
 

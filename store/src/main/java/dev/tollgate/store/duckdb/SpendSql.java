@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * {@link SpendQuery}'s group-by names (filter names are not checked there).
  *
  * <p>Dimension mapping: {@code key} → {@code key_name}, {@code model} → {@code served_model}, {@code status} as
- * text, {@code day} → {@code yyyy-MM-dd} and {@code hour} → {@code yyyy-MM-ddTHH:00Z} (UTC), the other columns by
+ * text, {@code cache} (hit, coalesced, idempotent, or none for a provider call), {@code day} → {@code yyyy-MM-dd} and {@code hour} → {@code yyyy-MM-ddTHH:00Z} (UTC), the other columns by
  * name, and any other name → that tag's value, NULL when the row lacks the tag.
  *
  * @param sql        the statement
@@ -55,7 +55,8 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy) {
                 CAST(coalesce(sum(cache_write_5m_tokens + cache_write_1h_tokens), 0) AS BIGINT),
                 CAST(coalesce(sum(output_tokens), 0) AS BIGINT),
                 CAST(coalesce(sum(reasoning_tokens), 0) AS BIGINT),
-                coalesce(sum(cost_usd), 0) AS cost
+                coalesce(sum(cost_usd), 0) AS cost,
+                coalesce(sum(saved_usd), 0) AS saved
                 FROM requests WHERE true""");
         if (query.from() != null) {
             sql.append(" AND time >= make_timestamp(?::BIGINT)");
@@ -84,7 +85,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy) {
         if (dimension == null || !DIMENSION.matcher(dimension).matches()) {
             throw new IllegalArgumentException("bad dimension: " + dimension);
         }
-        String column = COLUMN_SQL.get(dimension);
+        String column = dimension.equals("cache") ? "coalesce(cache, 'none')" : COLUMN_SQL.get(dimension);
         if (column != null) return column;
         params.add("$.\"" + dimension + "\""); // a quoted JSON path; the pattern admits no quote or backslash
         return "json_extract_string(tags, ?)";

@@ -1,0 +1,73 @@
+package dev.tollgate.gateway.cache;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.route.Route;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CacheKeyTest {
+
+    static final Route ROUTE = new Route("fast", new GatewayConfig.Provider("openai", "openai", "https://x/v1", "sk", null, null),
+            "gpt-4o-mini", "gpt-4o-mini");
+
+    static ObjectNode body(String json) throws Exception {
+        return (ObjectNode) Json.parse(Buffer.buffer(json));
+    }
+
+    static String hash(String json) throws Exception {
+        return CacheKey.hash(Api.OPENAI_CHAT, ROUTE, body(json));
+    }
+
+    @Test
+    void theHashIsSha256OfTheDeploymentAndTheCanonicalBody() throws Exception {
+        String text = "openai.chat\nfast\nopenai\ngpt-4o-mini\n"
+                + "{\"max_tokens\":5,\"messages\":[{\"content\":\"hi\",\"role\":\"user\"}],\"model\":\"fast\"}";
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        assertThat(hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}")).isEqualTo(expected);
+    }
+
+    @Test
+    void orderWhitespaceNumberFormDefaultsAndIgnoredFieldsDoNotMatter() throws Exception {
+        String base = hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}");
+        assertThat(hash("""
+                {
+                  "max_tokens": 5.00, "stream": false, "n": 1, "temperature": 1.0, "top_p": 1,
+                  "user": "u-123", "metadata": {"trace": "abc"}, "stream_options": {"include_usage": false},
+                  "messages": [ { "content": "hi", "role": "user" } ],
+                  "model": "fast"
+                }""")).isEqualTo(base);
+    }
+
+    @Test
+    void whatShapesTheAnswerChangesTheHash() throws Exception {
+        String base = hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertThat(hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi!\"}]}")).isNotEqualTo(base);
+        assertThat(hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":0}")).isNotEqualTo(base);
+        assertThat(hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}")).isNotEqualTo(base);
+        assertThat(hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true,"
+                + "\"stream_options\":{\"include_usage\":true}}"))
+                .isNotEqualTo(hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}"));
+        // a text "1" is not the number 1
+        assertThat(hash("{\"model\":\"fast\",\"messages\":[],\"n\":\"1\"}")).isNotEqualTo(hash("{\"model\":\"fast\",\"messages\":[]}"));
+        // same body, another deployment or API
+        ObjectNode b = body("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        Route otherModel = new Route("fast", ROUTE.provider(), "gpt-4o", "gpt-4o");
+        assertThat(CacheKey.hash(Api.OPENAI_CHAT, otherModel, b)).isNotEqualTo(base);
+        assertThat(CacheKey.hash(Api.OPENAI_RESPONSES, ROUTE, b)).isNotEqualTo(base);
+    }
+
+    @Test
+    void stringsAreEscapedSoNoTwoBodiesShareATextForm() throws Exception {
+        assertThat(hash("{\"model\":\"fast\",\"a\":\"x\\\",\\\"b\\\":\\\"y\"}"))
+                .isNotEqualTo(hash("{\"model\":\"fast\",\"a\":\"x\",\"b\":\"y\"}"));
+    }
+}
