@@ -67,7 +67,7 @@ final class ServeCommand implements Callable<Integer> {
         if (config.admin().token() == null) {
             String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
             config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
-                    config.keys(), config.prices());
+                    config.keys(), config.prices(), config.controls());
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
@@ -118,6 +118,6 @@ final class ServeCommand implements Callable<Integer> {
             SANDBOX_ANTHROPIC_MODELS.stream().filter(m -> catalog.resolve(m).isPresent())
                     .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
         }
-        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices());
+        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(), config.controls());
     }
 }

@@ -50,7 +50,7 @@ public final class ConfigLoader {
         root = substitute(root, "");
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
-                prices(root.path("prices")));
+                prices(root.path("prices")), SpendControls.parse(root.path("spend_controls")));
     }
 
     private JsonNode substitute(JsonNode node, String path) {

@@ -11,7 +11,12 @@ import java.util.Map;
  * configuration reference). Immutable.
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
-                            List<Key> keys, List<ModelPrice> prices) {
+                            List<Key> keys, List<ModelPrice> prices, SpendControls controls) {
+
+    public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models, List<Key> keys,
+                         List<ModelPrice> prices) {
+        this(server, admin, providers, models, keys, prices, null);
+    }
 
     public GatewayConfig {
         server = server == null ? Server.DEFAULTS : server;
@@ -20,6 +25,7 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
         models = models == null ? List.of() : List.copyOf(models);
         keys = keys == null ? List.of() : List.copyOf(keys);
         prices = prices == null ? List.of() : List.copyOf(prices);
+        controls = controls == null ? SpendControls.NONE : controls;
     }
 
     /**

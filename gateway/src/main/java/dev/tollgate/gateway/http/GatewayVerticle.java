@@ -13,6 +13,7 @@ import dev.tollgate.gateway.admin.AdminApi;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
+import dev.tollgate.gateway.stage.BudgetStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
 import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.gateway.stage.ProviderStage;
@@ -71,8 +72,9 @@ public final class GatewayVerticle extends VerticleBase {
         Stage authentication = new AuthenticationStage(services.keys());
         Stage routing = new RoutingStage(services.router());
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens());
-        requestPath = Stage.chain(List.of(authentication, routing, new MeteringStage(services.catalog(), services.ledger())),
-                provider);
+        requestPath = Stage.chain(List.of(authentication, routing,
+                new BudgetStage(services.budgets(), services.router(), services.catalog()),
+                new MeteringStage(services.catalog(), services.ledger())), provider);
         // counting tokens is free at every provider: the same path without metering
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);

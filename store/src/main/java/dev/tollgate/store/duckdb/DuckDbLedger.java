@@ -120,6 +120,11 @@ public final class DuckDbLedger implements Ledger {
         writer.flush();
     }
 
+    /** Budgets and alerts kept in the same database file (tables {@code budgets} and {@code alerts}). */
+    public dev.tollgate.store.BudgetStore budgetStore() {
+        return new DuckDbBudgetStore(this);
+    }
+
     /** Rows never written because the queue was full or the ledger was closed. */
     public long droppedRows() {
         return writer.droppedRows();
@@ -188,11 +193,11 @@ public final class DuckDbLedger implements Ledger {
         }
     }
 
-    private interface Read<T> {
+    interface Read<T> {
         T run(DuckDBConnection conn) throws SQLException;
     }
 
-    private <T> T read(Read<T> work) {
+    <T> T read(Read<T> work) {
         lifecycle.readLock().lock();
         try {
             if (closed) throw new IllegalStateException("the ledger is closed");

@@ -58,6 +58,26 @@ final class LedgerSchema {
                         ttft_us               BIGINT,
                         stream                BOOLEAN NOT NULL,
                         estimated             BOOLEAN NOT NULL
+                    )""")),
+            new Migration(4, "budgets and alerts tables", List.of("""
+                    CREATE TABLE budgets (
+                        name         VARCHAR PRIMARY KEY,
+                        scope        VARCHAR NOT NULL,
+                        period       VARCHAR NOT NULL,
+                        limit_usd    DECIMAL(38,12) NOT NULL,
+                        action       VARCHAR NOT NULL,
+                        downgrade_to VARCHAR,
+                        thresholds   VARCHAR NOT NULL,
+                        time_zone    VARCHAR NOT NULL,
+                        deleted      BOOLEAN NOT NULL,
+                        updated_at   TIMESTAMP NOT NULL
+                    )""", """
+                    CREATE TABLE alerts (
+                        time    TIMESTAMP NOT NULL,
+                        kind    VARCHAR NOT NULL,
+                        subject VARCHAR NOT NULL,
+                        message VARCHAR NOT NULL,
+                        details VARCHAR NOT NULL
                     )""")));
 
     /** The version this build writes; a database with a higher one is refused. */
