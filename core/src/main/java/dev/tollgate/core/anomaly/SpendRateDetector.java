@@ -6,18 +6,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * Spend-rate anomalies per scope: the spend of the trailing hour against that scope's own usual spend for the same
  * hour of the week, learnt from past weeks.
  *
- * <p>The baseline of hour-of-week h is the median of the hourly spend at h and its two neighbours (h±1, which absorbs
- * daylight-saving shifts and jitter) in each of the past {@value #WEEKS} weeks; its spread is the MAD. The trailing
- * hour is an anomaly when it is above both {@code factor × median} and {@code median + 3σ} (σ from the MAD), and at
+ * <p>The baseline is the median of the spend in the same hour-long window (same weekday, same time of day) in each of
+ * the past {@value #WEEKS} weeks, read pro rata from hourly buckets; its spread is the MAD. The trailing hour is an
+ * anomaly when it is above both {@code factor × median} and {@code median + 3σ} (σ from the MAD), and at
  * least {@code minSpend}, so a noisy scope or a tiny one does not page anyone. A scope needs
- * {@value #MIN_HISTORY_DAYS} days of history before it is judged; one alert per scope per {@code cooldown}.
+ * {@value #MIN_HISTORY_DAYS} days (two comparable weeks) of history before it is judged; one alert per scope per {@code cooldown}.
  *
  * <p>Spend here is a rate statistic (double), not money that is stored or billed. Thread-safe.
  */
 public final class SpendRateDetector {
 
     static final int WEEKS = 4;
-    static final int MIN_HISTORY_DAYS = 7;
+    static final int MIN_HISTORY_DAYS = 14;
+    private static final long WEEK = 168 * 3_600_000L;
     private static final long HOUR = 3_600_000L;
     private static final long FIVE_MINUTES = 300_000L;
     private static final int HOURS_KEPT = (WEEKS + 1) * 168;
@@ -91,6 +92,14 @@ public final class SpendRateDetector {
             latestSlot = slot;
         }
 
+        /** Spend in {@code [end - 1h, end)} from the hourly buckets, pro rata within the two hours it spans. */
+        private double hourSpendEndingAt(long end) {
+            long hour = Math.floorDiv(end, HOUR);
+            double intoHour = (double) (end - hour * HOUR) / HOUR;
+            return intoHour * hourly[(int) Math.floorMod(hour, HOURS_KEPT)]
+                    + (1 - intoHour) * hourly[(int) Math.floorMod(hour - 1, HOURS_KEPT)];
+        }
+
         synchronized Finding judge(String scope, long at, Settings settings) {
             long minute = Math.floorDiv(at, 60_000L);
             if (minute == lastJudgedMinute) return null; // at most once a minute per scope
@@ -101,17 +110,14 @@ public final class SpendRateDetector {
             double lastHour = 0;
             for (double v : fiveMinutes) lastHour += v;
             if (lastHour < settings.minSpend()) return null;
-            long hour = Math.floorDiv(at, HOUR);
-            double[] samples = new double[WEEKS * 3];
+            double[] samples = new double[WEEKS];
             int n = 0;
             for (int w = 1; w <= WEEKS; w++) {
-                for (int d = -1; d <= 1; d++) {
-                    long h = hour - w * 168L + d;
-                    if (h * HOUR < Math.floorDiv(firstMillis, HOUR) * HOUR || h <= latestHour - HOURS_KEPT) continue;
-                    samples[n++] = hourly[(int) Math.floorMod(h, HOURS_KEPT)];
-                }
+                long end = at - w * WEEK;
+                if (end - HOUR < firstMillis || Math.floorDiv(end - HOUR, HOUR) <= latestHour - HOURS_KEPT) continue;
+                samples[n++] = hourSpendEndingAt(end);
             }
-            if (n < 3) return null;
+            if (n < 2) return null;
             double median = Robust.median(samples, n);
             double mad = Robust.mad(samples, n, median);
             double threshold = Math.max(settings.factor() * median, median + 3 * Robust.MAD_TO_SIGMA * mad);
