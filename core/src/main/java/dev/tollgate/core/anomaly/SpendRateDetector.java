@@ -112,8 +112,10 @@ public final class SpendRateDetector {
             if (lastHour < settings.minSpend()) return null;
             double[] samples = new double[WEEKS];
             int n = 0;
+            // the trailing twelve five-minute slots end where the current slot ends; past weeks are read over the same span
+            long windowEnd = (Math.floorDiv(at, FIVE_MINUTES) + 1) * FIVE_MINUTES;
             for (int w = 1; w <= WEEKS; w++) {
-                long end = at - w * WEEK;
+                long end = windowEnd - w * WEEK;
                 if (end - HOUR < firstMillis || Math.floorDiv(end - HOUR, HOUR) <= latestHour - HOURS_KEPT) continue;
                 samples[n++] = hourSpendEndingAt(end);
             }
