@@ -98,6 +98,7 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
+            services.budgets().close();
             ledger.close();
             vertx.close().await();
             stopped.countDown();

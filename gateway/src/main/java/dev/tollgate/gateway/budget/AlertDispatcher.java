@@ -19,6 +19,7 @@ import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -54,14 +55,20 @@ public final class AlertDispatcher implements AutoCloseable {
     /** Logs the alert and queues it for the store and the channels. Returns at once. */
     public void fire(Alert alert) {
         log.warn("ALERT {} {}: {}", alert.kind(), alert.subject(), alert.message());
-        executor.execute(() -> {
-            try {
-                store.record(alert);
-            } catch (RuntimeException e) {
-                log.warn("could not record alert '{}' in the store: {}", alert.message(), e.getMessage());
-            }
-            for (SpendControls.Channel channel : settings.channels()) deliver(channel, alert, 1);
-        });
+        try {
+            executor.execute(() -> deliverAll(alert));
+        } catch (RejectedExecutionException e) {
+            log.warn("alert '{}' not sent: the gateway is shutting down", alert.message());
+        }
+    }
+
+    private void deliverAll(Alert alert) {
+        try {
+            store.record(alert);
+        } catch (RuntimeException e) {
+            log.warn("could not record alert '{}' in the store: {}", alert.message(), e.getMessage());
+        }
+        for (SpendControls.Channel channel : settings.channels()) deliver(channel, alert, 1);
     }
 
     private void deliver(SpendControls.Channel channel, Alert alert, int attempt) {
@@ -80,7 +87,11 @@ public final class AlertDispatcher implements AutoCloseable {
             }
             long delay = settings.firstBackoff().toMillis() << Math.min(attempt - 1, 16);
             log.info("alert delivery to {} failed ({}); attempt {} in {} ms", channel.url(), why, attempt + 1, delay);
-            executor.schedule(() -> deliver(channel, alert, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            try {
+                executor.schedule(() -> deliver(channel, alert, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                log.warn("alert '{}' not retried to {}: the gateway is shutting down", alert.message(), channel.url());
+            }
         });
     }
 
@@ -111,8 +122,14 @@ public final class AlertDispatcher implements AutoCloseable {
         }
     }
 
+    /** Stops taking alerts; waits up to two seconds for queued ones to be recorded and sent (retries are dropped). */
     @Override
     public void close() {
         executor.shutdown();
+        try {
+            executor.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
