@@ -64,7 +64,6 @@ public final class SpendRateDetector {
         private final double[] fiveMinutes = new double[SLOTS];
         private long latestSlot;
         private long lastAlert = Long.MIN_VALUE;
-        private long lastJudgedMinute = Long.MIN_VALUE;
 
         ScopeState(long firstMillis) {
             this.firstMillis = firstMillis;
@@ -101,9 +100,6 @@ public final class SpendRateDetector {
         }
 
         synchronized Finding judge(String scope, long at, Settings settings) {
-            long minute = Math.floorDiv(at, 60_000L);
-            if (minute == lastJudgedMinute) return null; // at most once a minute per scope
-            lastJudgedMinute = minute;
             if (at - firstMillis < MIN_HISTORY_DAYS * 24 * HOUR) return null;
             if (lastAlert != Long.MIN_VALUE && at - lastAlert < settings.cooldownMillis()) return null;
             advanceSlots(at);
