@@ -52,19 +52,21 @@ final class BudgetBed implements AutoCloseable {
                   sandbox-anthropic: {type: anthropic, base_url: "%s"}
                   openai: {type: openai, base_url: "%s/v1"}
                   broken: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "500"}}
+                  cutting: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "cut"}}
                 models:
                   - {name: gpt-4o-mini, provider: sandbox}
                   - {name: gpt-4o, provider: sandbox}
                   - {name: claude-haiku-4-5, provider: sandbox-anthropic}
                   - {name: prod-gpt-4o-mini, provider: openai, model: gpt-4o-mini}
                   - {name: broken-model, provider: broken, model: gpt-4o-mini}
+                  - {name: cutting-model, provider: cutting, model: gpt-4o-mini}
                 keys:
                   - {key: %s, name: team-key, tags: {team: search}}
                   - {key: %s, name: learner}
                   - {key: %s, name: loop}
                 spend_controls:
                 %s
-                """.formatted(ADMIN, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
+                """.formatted(ADMIN, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
         services = GatewayServices.of(config, PriceCatalog.bundled(), ledger);

@@ -295,6 +295,25 @@ class BudgetsTest {
         assertThat(budget.path("reserved_usd").asText()).isEqualTo("0");
     }
 
+    @Test
+    void streamsSettleToTheirMeteredCostEvenWhenCut() throws Exception {
+        createBudget("{\"name\":\"streamer\",\"scope\":\"customer:streamer\",\"period\":\"daily\",\"limit_usd\":\"1\"}");
+        String stream = "{\"model\":\"%s\",\"stream\":true,\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"Stream to the budget\"}]}";
+        HttpResponse<String> whole = bed.post("/v1/chat/completions", stream.formatted("gpt-4o-mini"), customer("streamer"));
+        assertThat(whole.statusCode()).isEqualTo(200);
+        assertThat(whole.body()).contains("data: [DONE]");
+        // a stream the provider cuts off: metering counts what was sent (estimated) and the budget settles to that
+        HttpResponse<String> cut = bed.post("/v1/chat/completions", stream.formatted("cutting-model"), customer("streamer"));
+        assertThat(cut.statusCode()).isEqualTo(200);
+        JsonNode budget = Json.parse(bed.admin("GET", "/admin/budgets/streamer", null).body());
+        assertThat(budget.path("reserved_usd").asText()).isEqualTo("0");
+        BigDecimal ledger = spent("customer=streamer");
+        assertThat(ledger.signum()).isPositive();
+        assertThat(new BigDecimal(budget.path("spent_usd").asText())).isEqualByComparingTo(ledger);
+        JsonNode rows = bed.adminJson("/admin/spend?group_by=deployment&customer=streamer").path("rows");
+        assertThat(rows).hasSize(2);
+    }
+
     static List<JsonNode> alertsFor(String budget) throws Exception {
         List<JsonNode> out = new ArrayList<>();
         for (JsonNode a : bed.adminJson("/admin/alerts?limit=1000").path("alerts")) {
