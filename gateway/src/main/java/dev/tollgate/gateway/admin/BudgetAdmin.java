@@ -13,13 +13,13 @@ import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.budget.AlertDispatcher;
 import dev.tollgate.gateway.budget.BudgetBook;
 import dev.tollgate.gateway.budget.BudgetService;
+import dev.tollgate.gateway.budget.BudgetWords;
 import dev.tollgate.gateway.config.ConfigLoader.ConfigException;
 import dev.tollgate.gateway.config.SpendControls;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 
-import java.math.BigDecimal;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -110,7 +110,7 @@ final class BudgetAdmin {
     static ObjectNode definition(Budget b) {
         ObjectNode n = Json.object();
         n.put("name", b.name()).put("scope", b.scope().toString()).put("period", b.period().label())
-                .put("limit_usd", money(b.limitUsd())).put("action", b.action().label());
+                .put("limit_usd", BudgetWords.exact(b.limitUsd())).put("action", b.action().label());
         if (b.downgradeTo() != null) n.put("downgrade_to", b.downgradeTo());
         ArrayNode t = n.putArray("thresholds");
         b.thresholds().forEach(t::add);
@@ -122,14 +122,10 @@ final class BudgetAdmin {
         ObjectNode n = definition(e.budget());
         Period.Window w = e.window(Instant.now());
         BudgetAccount.State s = e.account().state();
-        n.put("spent_usd", money(s.spent())).put("reserved_usd", money(s.reserved())).put("remaining_usd", money(e.remaining()));
+        n.put("spent_usd", BudgetWords.exact(s.spent())).put("reserved_usd", BudgetWords.exact(s.reserved())).put("remaining_usd", BudgetWords.exact(e.remaining()));
         n.put("period_start", e.budget().period() == Period.LIFETIME ? null : w.start().toString());
         n.put("resets_at", w.end() == Instant.MAX ? null : w.end().toString());
         return n;
-    }
-
-    private static String money(BigDecimal v) {
-        return v.signum() == 0 ? "0" : v.stripTrailingZeros().toPlainString();
     }
 
     private interface BodyWork {

@@ -15,7 +15,6 @@ import dev.tollgate.store.SpendRow;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -163,40 +162,22 @@ public final class BudgetService implements AutoCloseable {
         for (int percent : crossed) {
             boolean full = percent == 100;
             String message = full
-                    ? "budget '" + b.name() + "' (" + b.scope() + ") is exhausted: " + usd(spent) + " of " + usd(b.limitUsd())
-                      + " spent " + periodPhrase(b) + "; " + actionPhrase(b) + "; resets " + resetPhrase(b, window)
-                    : "budget '" + b.name() + "' (" + b.scope() + ") reached " + percent + "%: " + usd(spent) + " of "
-                      + usd(b.limitUsd()) + " spent " + periodPhrase(b) + "; resets " + resetPhrase(b, window);
+                    ? "budget '" + b.name() + "' (" + b.scope() + ") is exhausted: " + BudgetWords.usd(spent) + " of " + BudgetWords.usd(b.limitUsd())
+                      + " spent " + BudgetWords.period(b) + "; " + actionPhrase(b) + "; resets " + BudgetWords.reset(b, window)
+                    : "budget '" + b.name() + "' (" + b.scope() + ") reached " + percent + "%: " + BudgetWords.usd(spent) + " of "
+                      + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b) + "; resets " + BudgetWords.reset(b, window);
             Map<String, String> details = new LinkedHashMap<>();
             details.put("budget", b.name());
             details.put("scope", b.scope().toString());
             details.put("threshold_percent", String.valueOf(percent));
-            details.put("spent_usd", spent.stripTrailingZeros().toPlainString());
-            details.put("limit_usd", b.limitUsd().stripTrailingZeros().toPlainString());
+            details.put("spent_usd", BudgetWords.exact(spent));
+            details.put("limit_usd", BudgetWords.exact(b.limitUsd()));
             details.put("period", b.period().label());
             details.put("period_start", window.start().toString());
             if (window.end() != Instant.MAX) details.put("resets_at", window.end().toString());
             details.put("action", b.action().label());
             alerts.fire(new Alert(clock.instant(), full ? "budget_exceeded" : "budget_threshold", b.name(), message, details));
         }
-    }
-
-    static String usd(BigDecimal amount) {
-        return "$" + amount.setScale(Math.max(2, Math.min(6, amount.stripTrailingZeros().scale())), java.math.RoundingMode.HALF_UP).toPlainString();
-    }
-
-    static String periodPhrase(Budget b) {
-        return switch (b.period()) {
-            case DAILY -> "today";
-            case WEEKLY -> "this week";
-            case MONTHLY -> "this month";
-            case LIFETIME -> "in all";
-        };
-    }
-
-    static String resetPhrase(Budget b, Period.Window window) {
-        if (window.end() == Instant.MAX) return "never (lifetime budget)";
-        return DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(window.end().atZone(b.zone())) + " (" + b.zone().getId() + ")";
     }
 
     private static String actionPhrase(Budget b) {

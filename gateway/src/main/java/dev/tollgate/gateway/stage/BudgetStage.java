@@ -15,6 +15,7 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.budget.BudgetBook;
 import dev.tollgate.gateway.budget.BudgetService;
+import dev.tollgate.gateway.budget.BudgetWords;
 import dev.tollgate.gateway.budget.RateLimiter;
 import dev.tollgate.gateway.config.SpendControls;
 import dev.tollgate.gateway.route.Route;
@@ -189,13 +190,13 @@ public final class BudgetStage implements Stage {
         Budget b = entry.budget();
         var state = entry.account().state();
         Period.Window window = entry.window(now);
-        String message = "budget '" + b.name() + "' (" + b.scope() + ") cannot afford this request: " + usd(state.spent())
-                + " of " + usd(b.limitUsd()) + " spent " + phrase(b)
-                + (state.reserved().signum() > 0 ? " (" + usd(state.reserved()) + " more held by requests in flight)" : "")
-                + " and this request may cost up to " + usd(worst) + "; resets " + reset(b, window);
+        String message = "budget '" + b.name() + "' (" + b.scope() + ") cannot afford this request: " + BudgetWords.usd(state.spent())
+                + " of " + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b)
+                + (state.reserved().signum() > 0 ? " (" + BudgetWords.usd(state.reserved()) + " more held by requests in flight)" : "")
+                + " and this request may cost up to " + BudgetWords.usd(worst) + "; resets " + BudgetWords.reset(b, window);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put(BUDGET_HEADER, b.name());
-        headers.put(REMAINING_HEADER, money(entry.remaining()));
+        headers.put(REMAINING_HEADER, BudgetWords.exact(entry.remaining()));
         if (window.end() != Instant.MAX) {
             headers.put("x-tollgate-budget-reset", window.end().toString());
             headers.put("retry-after", String.valueOf(Math.max(1, window.end().getEpochSecond() - now.getEpochSecond())));
@@ -241,28 +242,6 @@ public final class BudgetStage implements Stage {
         return ms / 60_000 + "m" + (ms % 60_000) / 1000 + "s";
     }
 
-    private static String usd(BigDecimal v) {
-        return "$" + v.setScale(Math.max(2, Math.min(6, v.stripTrailingZeros().scale())), java.math.RoundingMode.HALF_UP).toPlainString();
-    }
-
-    static String money(BigDecimal v) {
-        return v.signum() == 0 ? "0" : v.stripTrailingZeros().toPlainString();
-    }
-
-    private static String phrase(Budget b) {
-        return switch (b.period()) {
-            case DAILY -> "today";
-            case WEEKLY -> "this week";
-            case MONTHLY -> "this month";
-            case LIFETIME -> "in all";
-        };
-    }
-
-    private static String reset(Budget b, Period.Window w) {
-        if (w.end() == Instant.MAX) return "never (lifetime budget)";
-        return java.time.format.DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(w.end().atZone(b.zone())) + " (" + b.zone().getId() + ")";
-    }
-
     /** Settles the reservations when metering has priced the call, or releases them if it never was. */
     private final class BudgetSink extends ReplySink.Forwarding {
         private final Exchange exchange;
@@ -295,7 +274,7 @@ public final class BudgetStage implements Stage {
                 if (tightest == null || e.remaining().compareTo(tightest.remaining()) < 0) tightest = e;
             }
             if (tightest != null) {
-                headers.set(REMAINING_HEADER, money(tightest.remaining()));
+                headers.set(REMAINING_HEADER, BudgetWords.exact(tightest.remaining()));
                 headers.set(BUDGET_HEADER, tightest.budget().name());
             }
             if (reserved.downgradedFrom != null) headers.set(DOWNGRADED_HEADER, reserved.downgradedFrom);
