@@ -7,7 +7,6 @@ import dev.tollgate.core.budget.Period;
 import dev.tollgate.core.budget.WorstCase;
 import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.core.pricing.PriceCatalog;
-import dev.tollgate.core.ratelimit.TokenBucket;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Exchange;
@@ -16,6 +15,7 @@ import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.budget.BudgetBook;
 import dev.tollgate.gateway.budget.BudgetService;
 import dev.tollgate.gateway.budget.BudgetWords;
+import dev.tollgate.gateway.budget.RateLimitHeaders;
 import dev.tollgate.gateway.budget.RateLimiter;
 import dev.tollgate.gateway.config.SpendControls;
 import dev.tollgate.gateway.route.Route;
@@ -208,38 +208,11 @@ public final class BudgetStage implements Stage {
         long seconds = Math.max(1, (d.retryAfterNanos() + 999_999_999L) / 1_000_000_000L);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("retry-after", String.valueOf(seconds));
-        rateHeaders(buckets, service.rateLimiter().now(), headers::put);
+        RateLimitHeaders.put(buckets, service.rateLimiter().now(), headers::put);
         RateLimiter.Buckets by = buckets.stream().filter(b -> b.scope().equals(d.refusedBy())).findFirst().orElseThrow();
         String what = d.refusedTokens() ? by.tokens().perMinute() + " tokens per minute" : by.requests().perMinute() + " requests per minute";
         return new GatewayError(429, d.refusedTokens() ? "tokens" : "requests", "rate_limit_exceeded",
                 "rate limit of " + what + " reached for " + d.refusedBy() + "; retry in " + seconds + " s", null, headers);
-    }
-
-    /** OpenAI's x-ratelimit-* headers for the tightest bucket of each kind. */
-    static void rateHeaders(List<RateLimiter.Buckets> buckets, long now, java.util.function.BiConsumer<String, String> put) {
-        TokenBucket requests = null, tokens = null;
-        for (RateLimiter.Buckets b : buckets) {
-            if (b.requests() != null && (requests == null || b.requests().remaining(now) < requests.remaining(now))) requests = b.requests();
-            if (b.tokens() != null && (tokens == null || b.tokens().remaining(now) < tokens.remaining(now))) tokens = b.tokens();
-        }
-        if (requests != null) {
-            put.accept("x-ratelimit-limit-requests", String.valueOf(requests.perMinute()));
-            put.accept("x-ratelimit-remaining-requests", String.valueOf(requests.remaining(now)));
-            put.accept("x-ratelimit-reset-requests", duration(requests.nanosUntilFull(now)));
-        }
-        if (tokens != null) {
-            put.accept("x-ratelimit-limit-tokens", String.valueOf(tokens.perMinute()));
-            put.accept("x-ratelimit-remaining-tokens", String.valueOf(tokens.remaining(now)));
-            put.accept("x-ratelimit-reset-tokens", duration(tokens.nanosUntilFull(now)));
-        }
-    }
-
-    /** A duration as OpenAI writes it in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s". */
-    static String duration(long nanos) {
-        long ms = Math.max(0, (nanos + 999_999) / 1_000_000);
-        if (ms < 1000) return ms + "ms";
-        if (ms < 60_000) return BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString() + "s";
-        return ms / 60_000 + "m" + (ms % 60_000) / 1000 + "s";
     }
 
     /** Settles the reservations when metering has priced the call, or releases them if it never was. */
@@ -278,7 +251,7 @@ public final class BudgetStage implements Stage {
                 headers.set(BUDGET_HEADER, tightest.budget().name());
             }
             if (reserved.downgradedFrom != null) headers.set(DOWNGRADED_HEADER, reserved.downgradedFrom);
-            if (!buckets.isEmpty()) rateHeaders(buckets, service.rateLimiter().now(), headers::set);
+            if (!buckets.isEmpty()) RateLimitHeaders.put(buckets, service.rateLimiter().now(), headers::set);
             next.start(status, headers);
         }
 

@@ -27,7 +27,9 @@ import java.util.stream.Collectors;
 /**
  * Budgets and alerts in the ledger's DuckDB file (schema version 4). A deleted budget stays as a row marked
  * {@code deleted}, so a budget that came from the config does not come back at the next start. Times are UTC
- * {@code TIMESTAMP}s, as in {@code requests}.
+ * {@code TIMESTAMP}s, as in {@code requests}. Every call runs on its own duplicate of the ledger's connection under
+ * the ledger's read lock ({@link DuckDbLedger#read}, which guards against closing, not against writing), beside the
+ * ledger's writer: they touch different tables.
  */
 final class DuckDbBudgetStore implements BudgetStore {
 
