@@ -39,6 +39,15 @@ public final class SpendRateDetector {
         this.settings = settings;
     }
 
+    /** How many scopes are tracked (each costs about 7 KiB). */
+    public int size() {
+        return scopes.size();
+    }
+
+    public boolean tracks(String scope) {
+        return scopes.containsKey(scope);
+    }
+
     /** Adds spend to a scope's history (history loaded at start-up, or a live ledger row). */
     public void record(String scope, long atMillis, double usd) {
         scopes.computeIfAbsent(scope, s -> new ScopeState(atMillis)).add(atMillis, usd);

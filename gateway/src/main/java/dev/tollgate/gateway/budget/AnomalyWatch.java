@@ -29,10 +29,13 @@ public final class AnomalyWatch {
     private static final Logger log = LoggerFactory.getLogger(AnomalyWatch.class);
     /** Tag dimensions whose history is loaded at start-up (live rows add any tag). */
     static final List<String> DIMENSIONS = List.of("key", "team", "project", "env", "customer", "feature", "cost_center");
+    /** Scopes watched at most (about 7 KiB each): a tag with millions of values must not exhaust the heap. */
+    static final int MAX_SCOPES = 20_000;
 
     private final SpendRateDetector detector;
     private final AlertDispatcher alerts;
     private final SpendControls.Anomaly settings;
+    private volatile boolean full;
 
     AnomalyWatch(SpendControls.Anomaly settings, AlertDispatcher alerts) {
         this.settings = settings;
@@ -64,7 +67,7 @@ public final class AnomalyWatch {
     }
 
     private void history(String scope, String hour, BigDecimal usd) {
-        if (hour == null) return;
+        if (hour == null || !room(scope)) return;
         detector.record(scope, Instant.parse(hour.replace("Z", ":00Z")).toEpochMilli(), usd.doubleValue());
     }
 
@@ -73,9 +76,22 @@ public final class AnomalyWatch {
         if (entry.costUsd().signum() == 0) return;
         long at = entry.time().toEpochMilli();
         double usd = entry.costUsd().doubleValue();
-        judge(detector.observe("org", at, usd));
-        judge(detector.observe("key:" + entry.keyName(), at, usd));
-        for (Map.Entry<String, String> tag : entry.tags().entrySet()) judge(detector.observe(tag.getKey() + ":" + tag.getValue(), at, usd));
+        observe("org", at, usd);
+        observe("key:" + entry.keyName(), at, usd);
+        for (Map.Entry<String, String> tag : entry.tags().entrySet()) observe(tag.getKey() + ":" + tag.getValue(), at, usd);
+    }
+
+    private void observe(String scope, long at, double usd) {
+        if (room(scope)) judge(detector.observe(scope, at, usd));
+    }
+
+    private boolean room(String scope) {
+        if (detector.size() < MAX_SCOPES || detector.tracks(scope)) return true;
+        if (!full) {
+            full = true;
+            log.warn("anomaly detection watches {} scopes already; new tag values are not watched", MAX_SCOPES);
+        }
+        return false;
     }
 
     private void judge(SpendRateDetector.Finding f) {

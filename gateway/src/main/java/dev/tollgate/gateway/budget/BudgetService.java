@@ -4,6 +4,7 @@ import dev.tollgate.core.alert.Alert;
 import dev.tollgate.core.budget.Budget;
 import dev.tollgate.core.budget.Period;
 import dev.tollgate.core.budget.Scope;
+import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.config.SpendControls;
 import dev.tollgate.store.BudgetStore;
@@ -40,9 +41,11 @@ public final class BudgetService implements AutoCloseable {
     private AnomalyWatch anomalies;
     private final Clock clock;
     private final Map<String, SpendControls.SandboxKey> sandboxKeys = new LinkedHashMap<>();
+    private final List<String> models;
 
-    private BudgetService(SpendControls controls, Ledger ledger, BudgetStore store, Clock clock) {
+    private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
         this.controls = controls;
+        this.models = models;
         this.ledger = ledger;
         this.store = store;
         this.clock = clock;
@@ -57,7 +60,8 @@ public final class BudgetService implements AutoCloseable {
      * period from the ledger. Blocks: call before serving.
      */
     public static BudgetService start(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
-        BudgetService service = new BudgetService(config.controls(), ledger, store, clock);
+        BudgetService service = new BudgetService(config.controls(),
+                config.models().stream().map(GatewayConfig.Model::name).toList(), ledger, store, clock);
         service.anomalies = AnomalyWatch.start(config.controls().anomaly(), service.alerts, ledger, clock);
         Map<String, Budget> budgets = new LinkedHashMap<>();
         for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
@@ -69,6 +73,7 @@ public final class BudgetService implements AutoCloseable {
             budgets.put(SANDBOX_BUDGET_PREFIX + k.key(), new Budget(SANDBOX_BUDGET_PREFIX + k.key(), new Scope("key", k.key()),
                     Period.LIFETIME, k.capUsd(), Budget.Action.BLOCK, null, null, config.controls().timeZone()));
         }
+        for (Budget b : budgets.values()) service.checkModel(b, true);
         if (!budgets.isEmpty()) {
             List<Alert> fired = store.alertsSince(clock.instant().minus(java.time.Duration.ofDays(32)));
             for (Budget b : budgets.values()) service.install(b, fired);
@@ -113,9 +118,19 @@ public final class BudgetService implements AutoCloseable {
         if (budget.name().startsWith(SANDBOX_BUDGET_PREFIX)) {
             throw new IllegalArgumentException("budget names starting with '" + SANDBOX_BUDGET_PREFIX + "' are the sandbox keys' caps (spend_controls.sandbox_keys)");
         }
+        checkModel(budget, false);
         store.save(budget);
         ledger.flush();
         return install(budget, store.alertsSince(budget.period().window(clock.instant(), budget.zone()).start()));
+    }
+
+    /** A budget that downgrades must name a model this gateway serves. */
+    private void checkModel(Budget b, boolean atStart) {
+        if (b.action() != Budget.Action.DOWNGRADE || models.contains(b.downgradeTo())) return;
+        String message = "budget '" + b.name() + "': downgrade_to '" + b.downgradeTo() + "' is not a configured model ("
+                + String.join(", ", models) + ")";
+        if (atStart) throw new ConfigLoader.ConfigException(message);
+        throw new IllegalArgumentException(message);
     }
 
     /** Deletes a budget, for good (a config budget stays deleted across restarts). Blocks (store). */

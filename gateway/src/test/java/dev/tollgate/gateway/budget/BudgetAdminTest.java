@@ -2,14 +2,21 @@ package dev.tollgate.gateway.budget;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.config.ConfigLoader;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.store.ObservedLedger;
+import dev.tollgate.store.duckdb.DuckDbLedger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The admin API's budget routes, and what survives a restart: run-time budgets, spend in the period, fired alerts. */
 class BudgetAdminTest {
@@ -46,6 +53,10 @@ class BudgetAdminTest {
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(bad.body()).contains("scope");
             assertThat(bed.admin("POST", "/admin/budgets", "{\"name\":\"y\",\"scope\":\"org\",\"limit_usd\":\"ten\"}").statusCode()).isEqualTo(400);
+            HttpResponse<String> nowhere = bed.admin("POST", "/admin/budgets",
+                    "{\"name\":\"z\",\"scope\":\"org\",\"limit_usd\":\"1\",\"action\":\"downgrade\",\"downgrade_to\":\"gpt-9\"}");
+            assertThat(nowhere.statusCode()).isEqualTo(400);
+            assertThat(nowhere.body()).contains("downgrade_to 'gpt-9' is not a configured model");
 
             HttpResponse<String> call = bed.post("/v1/chat/completions", CHAT, TEAM);
             assertThat(call.statusCode()).isEqualTo(200);
@@ -75,6 +86,20 @@ class BudgetAdminTest {
             assertThat(list).extracting(n -> n.path("name").asText()).containsExactly("search-monthly");
             assertThat(list.get(0).path("limit_usd").asText()).isEqualTo("30");
             assertThat(new BigDecimal(list.get(0).path("spent_usd").asText())).isEqualByComparingTo(spent);
+        }
+    }
+
+    @Test
+    void aConfigBudgetThatDowngradesToAnUnknownModelStopsStartUp() throws Exception {
+        GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse("""
+                models: [{name: gpt-4o, provider: p}]
+                providers: {p: {type: openai}}
+                spend_controls:
+                  budgets: [{name: cheap, scope: org, limit_usd: "1", action: downgrade, downgrade_to: gpt-9}]
+                """);
+        try (DuckDbLedger ledger = DuckDbLedger.open(data)) {
+            assertThatThrownBy(() -> BudgetService.start(config, ObservedLedger.of(ledger), ledger.budgetStore(), Clock.systemUTC()))
+                    .hasMessageContaining("budget 'cheap': downgrade_to 'gpt-9' is not a configured model (gpt-4o)");
         }
     }
 
