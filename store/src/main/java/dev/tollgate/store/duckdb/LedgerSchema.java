@@ -8,7 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The ledger's schema as an ordered list of migrations, recorded in {@code schema_version} so that a database
@@ -86,8 +88,16 @@ final class LedgerSchema {
     private LedgerSchema() {
     }
 
-    /** Applies every migration newer than the database's version; returns the version it ends at. */
+    /** Applies every migration the database lacks; returns the version it ends at. */
     static int migrate(Connection conn) throws SQLException {
+        return migrate(conn, MIGRATIONS);
+    }
+
+    /**
+     * Applies each of {@code migrations} not yet recorded, in order. Versions are numbered per feature and may be
+     * merged out of order (4 before 2), so a database that already has 4 still gets 2 when a build brings it.
+     */
+    static int migrate(Connection conn, List<Migration> migrations) throws SQLException {
         try (Statement s = conn.createStatement()) {
             s.execute("""
                     CREATE TABLE IF NOT EXISTS schema_version (
@@ -97,15 +107,20 @@ final class LedgerSchema {
                     )""");
         }
         int current = currentVersion(conn);
-        if (current > LATEST) {
+        int latest = migrations.getLast().version();
+        if (current > latest) {
             throw new IllegalStateException("the ledger's schema version " + current
-                    + " is newer than this build understands (" + LATEST + "); use a newer Tollgate");
+                    + " is newer than this build understands (" + latest + "); use a newer Tollgate");
         }
-        for (Migration m : MIGRATIONS) {
-            if (m.version() <= current) continue;
+        Set<Integer> applied = new HashSet<>();
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT version FROM schema_version")) {
+            while (rs.next()) applied.add(rs.getInt(1));
+        }
+        for (Migration m : migrations) {
+            if (applied.contains(m.version())) continue;
             apply(conn, m);
             log.info("ledger schema migrated to version {} ({})", m.version(), m.description());
-            current = m.version();
+            current = Math.max(current, m.version());
         }
         return current;
     }

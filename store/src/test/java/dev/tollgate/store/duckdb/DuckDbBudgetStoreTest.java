@@ -81,4 +81,24 @@ class DuckDbBudgetStoreTest {
             assertThat(ledger.budgetStore().budgets()).hasSize(1);
         }
     }
+
+    @Test
+    void aMigrationMergedAfterAHigherOneIsStillApplied() throws Exception {
+        // this build's migrations (1 and 4) applied; a later build brings 2, numbered lower than 4
+        DuckDbLedger.open(dir).close();
+        List<LedgerSchema.Migration> later = new java.util.ArrayList<>(LedgerSchema.MIGRATIONS);
+        later.add(1, new LedgerSchema.Migration(2, "a table from another feature", List.of("CREATE TABLE other (x INTEGER)")));
+        try (var conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME))) {
+            assertThat(LedgerSchema.migrate(conn, later)).isEqualTo(LedgerSchema.LATEST);
+            assertThat(LedgerSchema.migrate(conn, later)).isEqualTo(LedgerSchema.LATEST); // and nothing twice
+            try (Statement s = conn.createStatement(); var rs = s.executeQuery("SELECT count(*) FROM other")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isZero();
+            }
+            try (Statement s = conn.createStatement(); var rs = s.executeQuery("SELECT count(*) FROM schema_version")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(LedgerSchema.MIGRATIONS.size() + 1);
+            }
+        }
+    }
 }
