@@ -24,6 +24,19 @@ models:
 keys:
   - {key: tg-bench, name: bench, tags: {team: bench}}
 YAML
+  # BUDGETS=5: five budgets and a rate limit apply to every request (limits far above what a run spends)
+  if [ "${BUDGETS:-0}" = 5 ]; then cat >>"$OUT/tollgate.yaml" <<YAML
+spend_controls:
+  budgets:
+    - {name: org-month, scope: org, period: monthly, limit_usd: "1000000"}
+    - {name: org-day, scope: org, period: daily, limit_usd: "1000000"}
+    - {name: key-week, scope: "key:bench", period: weekly, limit_usd: "1000000"}
+    - {name: team-month, scope: "team:bench", period: monthly, limit_usd: "1000000", action: notify}
+    - {name: team-life, scope: "team:bench", period: lifetime, limit_usd: "1000000"}
+  rate_limits:
+    - {scope: "key:*", requests_per_minute: 100000000, tokens_per_minute: 100000000000}
+YAML
+  fi
   ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
   TOLLGATE_PID=$!
   wait_port "$SANDBOX_PORT"; wait_port "$TOLLGATE_PORT"

@@ -67,7 +67,7 @@ final class ServeCommand implements Callable<Integer> {
         if (config.admin().token() == null) {
             String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
             config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
-                    config.keys(), config.prices(), config.observe(), config.cache());
+                    config.keys(), config.prices(), config.observe(), config.cache(), config.controls());
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
@@ -99,6 +99,7 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
+            services.budgets().close();
             services.observability().close();
             ledger.close();
             vertx.close().await();
@@ -132,6 +133,6 @@ final class ServeCommand implements Callable<Integer> {
                     .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
         }
         return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(),
-                config.observe(), config.cache());
+                config.observe(), config.cache(), config.controls());
     }
 }

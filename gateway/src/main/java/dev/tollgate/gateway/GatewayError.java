@@ -61,6 +61,7 @@ public record GatewayError(int status, String type, String code, String message,
     }
 
     private String anthropicType() {
+        if ("budget_exceeded".equals(type)) return type; // a spending limit, not the provider's rate limit
         return switch (status) {
             case 400, 422 -> "invalid_request_error";
             case 401 -> "authentication_error";

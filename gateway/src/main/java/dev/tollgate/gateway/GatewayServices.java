@@ -6,7 +6,11 @@ import dev.tollgate.gateway.cache.CacheStore;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
 import dev.tollgate.gateway.route.Router;
+import dev.tollgate.gateway.budget.BudgetService;
+import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.Ledger;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import java.time.Clock;
 import dev.tollgate.store.ObservedLedger;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
@@ -19,8 +23,9 @@ import java.util.function.Supplier;
  * answers, the calls in flight and the idempotency window.
  */
 public record GatewayServices(GatewayConfig config, KeyStore keys, Router router, Supplier<PriceCatalog> catalog,
-                              ObservedLedger ledger, Observability observability, CacheStore cache) {
+                              ObservedLedger ledger, Observability observability, CacheStore cache, BudgetService budgets) {
 
+    /** Builds the services; loads budgets' spend from the ledger, so it blocks: call it before serving. */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger) {
         return of(config, catalog, ledger, null);
     }
@@ -29,7 +34,9 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter) {
         PriceCatalog withConfig = catalog.with(config.prices());
         ObservedLedger observed = ObservedLedger.of(ledger);
+        BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
         return new GatewayServices(config, new KeyStore(config.keys()), new Router(config), () -> withConfig,
-                observed, Observability.create(config, observed, spanExporter), new CacheStore(config.cache()));
+                observed, Observability.create(config, observed, spanExporter), new CacheStore(config.cache()),
+                BudgetService.start(config, observed, store, Clock.systemUTC()));
     }
 }

@@ -38,9 +38,12 @@ public final class AdminApi {
     private final Vertx vertx;
     private final GatewayServices services;
 
+    private final BudgetAdmin budgetAdmin;
+
     public AdminApi(Vertx vertx, GatewayServices services) {
         this.vertx = vertx;
         this.services = services;
+        this.budgetAdmin = new BudgetAdmin(vertx, services.budgets());
     }
 
     public void handle(HttpServerRequest request) {
@@ -54,6 +57,8 @@ public final class AdminApi {
                 case "/admin/spend" -> query(request, () -> spend(request));
                 case "/admin/requests" -> query(request, () -> requests(request));
                 case "/admin/audit" -> query(request, () -> AuditEndpoint.report(services, request));
+                case "/admin/alerts" -> budgetAdmin.alerts(request);
+                case String p when p.equals("/admin/budgets") || p.startsWith("/admin/budgets/") -> budgetAdmin.budgets(request);
                 case String p when p.startsWith(RequestLookup.PREFIX) -> query(request, () -> RequestLookup.find(services.ledger(), p));
                 default -> respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
             }
@@ -133,6 +138,15 @@ public final class AdminApi {
     }
 
     private ObjectNode requests(HttpServerRequest request) {
+        int limit = limit(request);
+        ObjectNode body = Json.object();
+        ArrayNode out = body.putArray("requests");
+        for (LedgerEntry e : services.ledger().recent(limit)) out.add(LedgerJson.of(e));
+        return body;
+    }
+
+    /** The {@code limit} query parameter: 1 to {@value #MAX_LIMIT}, default 50. */
+    static int limit(HttpServerRequest request) {
         int limit = 50;
         if (request.getParam("limit") != null) {
             try {
@@ -142,10 +156,7 @@ public final class AdminApi {
             }
         }
         if (limit < 1 || limit > MAX_LIMIT) throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT);
-        ObjectNode body = Json.object();
-        ArrayNode out = body.putArray("requests");
-        for (LedgerEntry e : services.ledger().recent(limit)) out.add(LedgerJson.of(e));
-        return body;
+        return limit;
     }
 
     /** An ISO instant ("2026-11-01T00:00:00Z") or a UTC day ("2026-11-01"). */

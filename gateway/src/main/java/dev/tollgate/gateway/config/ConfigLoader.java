@@ -52,7 +52,8 @@ public final class ConfigLoader {
         root = substitute(root, "");
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
-                prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")));
+                prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")),
+                SpendControls.parse(root.path("spend_controls")));
     }
 
     private JsonNode substitute(JsonNode node, String path) {

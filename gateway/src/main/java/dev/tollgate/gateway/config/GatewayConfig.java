@@ -13,7 +13,8 @@ import java.util.Map;
  * configuration reference). Immutable.
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
-                            List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache) {
+                            List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
+                            SpendControls controls) {
 
     public GatewayConfig {
         server = server == null ? Server.DEFAULTS : server;
@@ -24,6 +25,7 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
         prices = prices == null ? List.of() : List.copyOf(prices);
         observe = observe == null ? ObserveConfig.DEFAULTS : observe;
         cache = cache == null ? CacheConfig.DEFAULTS : cache;
+        controls = controls == null ? SpendControls.NONE : controls;
     }
 
     /**

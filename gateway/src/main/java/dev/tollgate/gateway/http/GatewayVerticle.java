@@ -19,6 +19,7 @@ import dev.tollgate.gateway.observe.MetricsEndpoint;
 import dev.tollgate.gateway.observe.TraceContextStage;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.stage.AuthenticationStage;
+import dev.tollgate.gateway.stage.BudgetStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
 import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.gateway.stage.ProviderStage;
@@ -82,6 +83,7 @@ public final class GatewayVerticle extends VerticleBase {
         requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
                 new CacheStage(services.cache(), services.ledger(),
                         config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),
+                new BudgetStage(services.budgets(), services.router(), services.catalog()),
                 PromptLogStage.of(services.observability().prompts()),
                 new MeteringStage(services.catalog(), services.ledger())), provider);
         // counting tokens is free at every provider: the same path without metering

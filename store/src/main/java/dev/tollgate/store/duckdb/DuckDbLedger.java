@@ -137,6 +137,11 @@ public final class DuckDbLedger implements Ledger {
         writer.flush();
     }
 
+    /** Budgets and alerts kept in the same database file (tables {@code budgets} and {@code alerts}). */
+    public dev.tollgate.store.BudgetStore budgetStore() {
+        return new DuckDbBudgetStore(this);
+    }
+
     /** Rows never written because the queue was full or the ledger was closed. */
     public long droppedRows() {
         return writer.droppedRows();

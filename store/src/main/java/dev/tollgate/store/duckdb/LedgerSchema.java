@@ -8,7 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The ledger's schema as an ordered list of migrations, recorded in {@code schema_version} so that a database
@@ -65,6 +67,26 @@ final class LedgerSchema {
             new Migration(2, "cache outcome and saved cost", List.of(
                     "ALTER TABLE requests ADD COLUMN cache VARCHAR",
                     "ALTER TABLE requests ADD COLUMN saved_usd DECIMAL(38,12) DEFAULT 0")),
+            new Migration(4, "budgets and alerts tables", List.of("""
+                    CREATE TABLE budgets (
+                        name         VARCHAR PRIMARY KEY,
+                        scope        VARCHAR NOT NULL,
+                        period       VARCHAR NOT NULL,
+                        limit_usd    DECIMAL(38,12) NOT NULL,
+                        action       VARCHAR NOT NULL,
+                        downgrade_to VARCHAR,
+                        thresholds   VARCHAR NOT NULL,
+                        time_zone    VARCHAR NOT NULL,
+                        deleted      BOOLEAN NOT NULL,
+                        updated_at   TIMESTAMP NOT NULL
+                    )""", """
+                    CREATE TABLE alerts (
+                        time    TIMESTAMP NOT NULL,
+                        kind    VARCHAR NOT NULL,
+                        subject VARCHAR NOT NULL,
+                        message VARCHAR NOT NULL,
+                        details VARCHAR NOT NULL
+                    )""")),
             // issue 5, prompt audit: the opt-in prompt log (redacted), joined to requests by request_id
             new Migration(5, "prompts table", List.of("""
                     CREATE TABLE prompts (
@@ -89,8 +111,16 @@ final class LedgerSchema {
     private LedgerSchema() {
     }
 
-    /** Applies every migration newer than the database's version; returns the version it ends at. */
+    /** Applies every migration the database lacks; returns the version it ends at. */
     static int migrate(Connection conn) throws SQLException {
+        return migrate(conn, MIGRATIONS);
+    }
+
+    /**
+     * Applies each of {@code migrations} not yet recorded, in order. Versions are numbered per feature and may be
+     * merged out of order (4 before 2), so a database that already has 4 still gets 2 when a build brings it.
+     */
+    static int migrate(Connection conn, List<Migration> migrations) throws SQLException {
         try (Statement s = conn.createStatement()) {
             s.execute("""
                     CREATE TABLE IF NOT EXISTS schema_version (
@@ -100,15 +130,20 @@ final class LedgerSchema {
                     )""");
         }
         int current = currentVersion(conn);
-        if (current > LATEST) {
+        int latest = migrations.getLast().version();
+        if (current > latest) {
             throw new IllegalStateException("the ledger's schema version " + current
-                    + " is newer than this build understands (" + LATEST + "); use a newer Tollgate");
+                    + " is newer than this build understands (" + latest + "); use a newer Tollgate");
         }
-        for (Migration m : MIGRATIONS) {
-            if (m.version() <= current) continue;
+        Set<Integer> applied = new HashSet<>();
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT version FROM schema_version")) {
+            while (rs.next()) applied.add(rs.getInt(1));
+        }
+        for (Migration m : migrations) {
+            if (applied.contains(m.version())) continue;
             apply(conn, m);
             log.info("ledger schema migrated to version {} ({})", m.version(), m.description());
-            current = m.version();
+            current = Math.max(current, m.version());
         }
         return current;
     }

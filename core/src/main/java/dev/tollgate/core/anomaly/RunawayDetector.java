@@ -1,0 +1,106 @@
+package dev.tollgate.core.anomaly;
+
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runaway keys: the retry loop left running over the weekend. Two signs, per key:
+ * <ul>
+ *   <li>the same request body (by hash) {@code samePrompt} times within {@code windowMillis};</li>
+ *   <li>requests in the current minute above {@code rateMultiple ×} the key's own usual rate (the median of its
+ *       per-minute counts over the previous hour, at least 1) and at least {@code minPerMinute}; a key needs an hour
+ *       of history before its rate is judged.</li>
+ * </ul>
+ * One finding per key and kind per {@code cooldownMillis}. Thread-safe; each call costs a hash-map lookup and, at
+ * most once a minute per key, a sort of 60 counts.
+ */
+public final class RunawayDetector {
+
+    private static final int HISTORY_MINUTES = 60;
+    private static final int PROMPTS_TRACKED = 256;
+
+    public record Settings(int samePrompt, long windowMillis, double rateMultiple, int minPerMinute, long cooldownMillis) {
+    }
+
+    public enum Kind { REPEATED_PROMPT, REQUEST_RATE }
+
+    /** @param count the repeats in the window, or the requests in the current minute; @param baseline usual per minute */
+    public record Finding(Kind kind, String key, long atMillis, long count, double baseline) {
+    }
+
+    private final Settings settings;
+    private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
+
+    public RunawayDetector(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Records one request by {@code key} with a body hashing to {@code promptHash}; a finding when it tips one over. */
+    public Finding observe(String key, long promptHash, long atMillis) {
+        return keys.computeIfAbsent(key, k -> new KeyState(atMillis)).observe(key, promptHash, atMillis, settings);
+    }
+
+    private static final class KeyState {
+        private final Map<Long, ArrayDeque<Long>> prompts = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, ArrayDeque<Long>> eldest) {
+                return size() > PROMPTS_TRACKED;
+            }
+        };
+        private final long[] perMinute = new long[HISTORY_MINUTES + 2];
+        private long currentMinute;
+        private final long firstMinute;
+        private long baselineMinute = Long.MIN_VALUE;
+        private double baseline;
+        private long lastRepeatAlert = Long.MIN_VALUE;
+        private long lastRateAlert = Long.MIN_VALUE;
+
+        KeyState(long at) {
+            this.currentMinute = Math.floorDiv(at, 60_000L);
+            this.firstMinute = currentMinute;
+        }
+
+        synchronized Finding observe(String key, long hash, long at, Settings s) {
+            Finding found = null;
+            ArrayDeque<Long> times = prompts.computeIfAbsent(hash, h -> new ArrayDeque<>());
+            times.addLast(at);
+            while (!times.isEmpty() && at - times.peekFirst() > s.windowMillis()) times.pollFirst();
+            while (times.size() > s.samePrompt()) times.pollFirst();
+            if (times.size() >= s.samePrompt() && cooled(lastRepeatAlert, at, s)) {
+                lastRepeatAlert = at;
+                found = new Finding(Kind.REPEATED_PROMPT, key, at, times.size(), 0);
+            }
+            long minute = Math.floorDiv(at, 60_000L);
+            if (minute > currentMinute) {
+                for (long m = currentMinute + 1; m <= Math.min(minute, currentMinute + perMinute.length); m++) {
+                    perMinute[(int) Math.floorMod(m, perMinute.length)] = 0;
+                }
+                currentMinute = minute;
+            }
+            if (minute < currentMinute - HISTORY_MINUTES) return found; // too old to matter
+            long count = ++perMinute[(int) Math.floorMod(minute, perMinute.length)];
+            if (found == null && minute == currentMinute && count >= s.minPerMinute() && count > s.rateMultiple()
+                    && minute - firstMinute > HISTORY_MINUTES && cooled(lastRateAlert, at, s)) {
+                if (baselineMinute != minute) {
+                    double[] history = new double[HISTORY_MINUTES];
+                    for (int i = 0; i < HISTORY_MINUTES; i++) {
+                        history[i] = perMinute[(int) Math.floorMod(minute - 1 - i, perMinute.length)];
+                    }
+                    baseline = Math.max(1, Robust.median(history, HISTORY_MINUTES));
+                    baselineMinute = minute;
+                }
+                if (count > s.rateMultiple() * baseline) {
+                    lastRateAlert = at;
+                    found = new Finding(Kind.REQUEST_RATE, key, at, count, baseline);
+                }
+            }
+            return found;
+        }
+
+        private static boolean cooled(long last, long at, Settings s) {
+            return last == Long.MIN_VALUE || at - last >= s.cooldownMillis();
+        }
+    }
+}

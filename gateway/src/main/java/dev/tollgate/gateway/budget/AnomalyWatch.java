@@ -1,0 +1,116 @@
+package dev.tollgate.gateway.budget;
+
+import dev.tollgate.core.alert.Alert;
+import dev.tollgate.core.anomaly.SpendRateDetector;
+import dev.tollgate.gateway.config.SpendControls;
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.ObservedLedger;
+import dev.tollgate.store.SpendQuery;
+import dev.tollgate.store.SpendRow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Spend-rate anomaly detection on the ledger stream: every row adds to the spend of the organisation, its key and each
+ * of its tag values, and each such scope is judged against its own history (see {@link SpendRateDetector}). History
+ * comes from the ledger at start-up, so baselines survive a restart.
+ */
+public final class AnomalyWatch {
+
+    private static final Logger log = LoggerFactory.getLogger(AnomalyWatch.class);
+    /** Tag dimensions whose history is loaded at start-up (live rows add any tag). */
+    static final List<String> DIMENSIONS = List.of("key", "team", "project", "env", "customer", "feature", "cost_center");
+    /** Scopes watched at most (about 7 KiB each): a tag with millions of values must not exhaust the heap. */
+    static final int MAX_SCOPES = 20_000;
+
+    private final SpendRateDetector detector;
+    private final AlertDispatcher alerts;
+    private final SpendControls.Anomaly settings;
+    private volatile boolean full;
+
+    AnomalyWatch(SpendControls.Anomaly settings, AlertDispatcher alerts) {
+        this.settings = settings;
+        this.alerts = alerts;
+        this.detector = new SpendRateDetector(new SpendRateDetector.Settings(settings.factor(),
+                settings.minSpendUsd().doubleValue(), Duration.ofHours(6).toMillis()));
+    }
+
+    /** Loads five weeks of hourly spend per scope from the ledger and subscribes to new rows. Blocks (ledger reads). */
+    static AnomalyWatch start(SpendControls.Anomaly settings, AlertDispatcher alerts, ObservedLedger ledger, Clock clock) {
+        AnomalyWatch watch = new AnomalyWatch(settings, alerts);
+        if (!settings.enabled()) return watch;
+        Instant from = clock.instant().minus(Duration.ofDays(35));
+        try {
+            for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour"), from, null, Map.of()))) {
+                watch.history("org", row.group().get("hour"), row.costUsd());
+            }
+            for (String dim : DIMENSIONS) {
+                for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour", dim), from, null, Map.of()))) {
+                    String value = row.group().get(dim);
+                    if (value != null) watch.history(dim + ":" + value, row.group().get("hour"), row.costUsd());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("spend history for anomaly detection could not be loaded ({}); baselines start empty", e.getMessage());
+        }
+        ledger.subscribe(watch::onRow);
+        return watch;
+    }
+
+    private void history(String scope, String hour, BigDecimal usd) {
+        if (hour == null || !room(scope)) return;
+        detector.record(scope, Instant.parse(hour.replace("Z", ":00Z")).toEpochMilli(), usd.doubleValue());
+    }
+
+    /** One ledger row, on the event loop that appended it: a few map updates per scope. */
+    void onRow(LedgerEntry entry) {
+        if (entry.costUsd().signum() == 0) return;
+        long at = entry.time().toEpochMilli();
+        double usd = entry.costUsd().doubleValue();
+        observe("org", at, usd);
+        observe("key:" + entry.keyName(), at, usd);
+        for (Map.Entry<String, String> tag : entry.tags().entrySet()) observe(tag.getKey() + ":" + tag.getValue(), at, usd);
+    }
+
+    private void observe(String scope, long at, double usd) {
+        if (room(scope)) judge(detector.observe(scope, at, usd));
+    }
+
+    private boolean room(String scope) {
+        if (detector.size() < MAX_SCOPES || detector.tracks(scope)) return true;
+        if (!full) {
+            full = true;
+            log.warn("anomaly detection watches {} scopes already; new tag values are not watched", MAX_SCOPES);
+        }
+        return false;
+    }
+
+    private void judge(SpendRateDetector.Finding f) {
+        if (f == null) return;
+        BigDecimal lastHour = BigDecimal.valueOf(f.lastHour()).setScale(2, RoundingMode.HALF_UP);
+        BigDecimal usual = BigDecimal.valueOf(f.baselineMedian()).setScale(2, RoundingMode.HALF_UP);
+        String times = f.baselineMedian() > 0 ? String.format("%.1f× ", f.lastHour() / f.baselineMedian()) : "far above ";
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("scope", f.scope());
+        details.put("last_hour_usd", lastHour.toPlainString());
+        details.put("baseline_median_usd", usd(f.baselineMedian()));
+        details.put("baseline_mad_usd", usd(f.baselineMad()));
+        details.put("factor", String.valueOf(settings.factor()));
+        alerts.fire(new Alert(Instant.ofEpochMilli(f.atMillis()), "spend_anomaly", f.scope(), "spend of " + f.scope()
+                + " is running at $" + lastHour.toPlainString() + " in the last hour, " + times + "its usual $"
+                + usual.toPlainString() + " for this hour of the week", details));
+    }
+
+    private static String usd(double v) {
+        return BigDecimal.valueOf(v).setScale(4, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+    }
+}

@@ -1,0 +1,210 @@
+package dev.tollgate.gateway.budget;
+
+import dev.tollgate.core.alert.Alert;
+import dev.tollgate.core.budget.Budget;
+import dev.tollgate.core.budget.Period;
+import dev.tollgate.core.budget.Scope;
+import dev.tollgate.gateway.config.ConfigLoader;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.config.SpendControls;
+import dev.tollgate.store.BudgetStore;
+import dev.tollgate.store.Ledger;
+import dev.tollgate.store.ObservedLedger;
+import dev.tollgate.store.SpendQuery;
+import dev.tollgate.store.SpendRow;
+
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Budgets, rate limits, sandbox keys and alerts as the gateway runs them. The request path only touches the
+ * in-memory {@link BudgetBook} and {@link RateLimiter}; the blocking methods here ({@link #install}, {@link #delete})
+ * read the ledger and the store and run at start-up or on a worker thread of the admin API.
+ */
+public final class BudgetService implements AutoCloseable {
+
+    public static final String SANDBOX_BUDGET_PREFIX = "sandbox:";
+
+    private final SpendControls controls;
+    private final Ledger ledger;
+    private final BudgetStore store;
+    private final BudgetBook book = new BudgetBook();
+    private final RateLimiter rateLimiter;
+    private final AlertDispatcher alerts;
+    private final RunawayWatch runaway;
+    private AnomalyWatch anomalies;
+    private final Clock clock;
+    private final Map<String, SpendControls.SandboxKey> sandboxKeys = new LinkedHashMap<>();
+    private final List<String> models;
+
+    private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
+        this.controls = controls;
+        this.models = models;
+        this.ledger = ledger;
+        this.store = store;
+        this.clock = clock;
+        this.rateLimiter = new RateLimiter(controls.rateLimits(), System::nanoTime);
+        this.alerts = new AlertDispatcher(controls.alerts(), store);
+        this.runaway = new RunawayWatch(controls.runaway(), alerts, clock);
+        controls.sandboxKeys().forEach(k -> sandboxKeys.put(k.key(), k));
+    }
+
+    /**
+     * Loads the config's budgets, with the store's run-time changes applied, and each one's spend in its current
+     * period from the ledger. Blocks: call before serving.
+     */
+    public static BudgetService start(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
+        BudgetService service = new BudgetService(config.controls(),
+                config.models().stream().map(GatewayConfig.Model::name).toList(), ledger, store, clock);
+        service.anomalies = AnomalyWatch.start(config.controls().anomaly(), service.alerts, ledger, clock);
+        Map<String, Budget> budgets = new LinkedHashMap<>();
+        for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
+        List<Budget> changed = store.budgets();
+        Set<String> deleted = store.deleted();
+        deleted.forEach(budgets::remove);
+        for (Budget b : changed) budgets.put(b.name(), b);
+        for (SpendControls.SandboxKey k : config.controls().sandboxKeys()) {
+            budgets.put(SANDBOX_BUDGET_PREFIX + k.key(), new Budget(SANDBOX_BUDGET_PREFIX + k.key(), new Scope("key", k.key()),
+                    Period.LIFETIME, k.capUsd(), Budget.Action.BLOCK, null, null, config.controls().timeZone()));
+        }
+        for (Budget b : budgets.values()) service.checkModel(b, true);
+        if (!budgets.isEmpty()) {
+            List<Alert> fired = store.alertsSince(clock.instant().minus(java.time.Duration.ofDays(32)));
+            for (Budget b : budgets.values()) service.install(b, fired);
+        }
+        return service;
+    }
+
+    public SpendControls controls() {
+        return controls;
+    }
+
+    public BudgetBook book() {
+        return book;
+    }
+
+    public RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
+
+    public AlertDispatcher alerts() {
+        return alerts;
+    }
+
+    public RunawayWatch runaway() {
+        return runaway;
+    }
+
+    public BudgetStore store() {
+        return store;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public Optional<SpendControls.SandboxKey> sandboxKey(String keyName) {
+        return sandboxKeys.isEmpty() ? Optional.empty() : Optional.ofNullable(sandboxKeys.get(keyName));
+    }
+
+    /** Creates or changes a budget at run time and keeps it in the store. Blocks (ledger and store). */
+    public BudgetBook.Entry save(Budget budget) {
+        if (budget.name().startsWith(SANDBOX_BUDGET_PREFIX)) {
+            throw new IllegalArgumentException("budget names starting with '" + SANDBOX_BUDGET_PREFIX + "' are the sandbox keys' caps (spend_controls.sandbox_keys)");
+        }
+        checkModel(budget, false);
+        store.save(budget);
+        ledger.flush();
+        return install(budget, store.alertsSince(budget.period().window(clock.instant(), budget.zone()).start()));
+    }
+
+    /** A budget that downgrades must name a model this gateway serves. */
+    private void checkModel(Budget b, boolean atStart) {
+        if (b.action() != Budget.Action.DOWNGRADE || models.contains(b.downgradeTo())) return;
+        String message = "budget '" + b.name() + "': downgrade_to '" + b.downgradeTo() + "' is not a configured model ("
+                + String.join(", ", models) + ")";
+        if (atStart) throw new ConfigLoader.ConfigException(message);
+        throw new IllegalArgumentException(message);
+    }
+
+    /** Deletes a budget, for good (a config budget stays deleted across restarts). Blocks (store). */
+    public boolean delete(String name) {
+        if (name.startsWith(SANDBOX_BUDGET_PREFIX)) {
+            throw new IllegalArgumentException("a sandbox key's cap is deleted by removing the key from spend_controls.sandbox_keys");
+        }
+        if (book.find(name).isEmpty()) return false;
+        store.delete(name);
+        return book.remove(name);
+    }
+
+    private BudgetBook.Entry install(Budget budget, List<Alert> fired) {
+        Instant now = clock.instant();
+        Optional<BudgetBook.Entry> existing = book.find(budget.name());
+        if (existing.isPresent() && BudgetBook.sameAccount(existing.get().budget(), budget)) {
+            return book.put(budget, BigDecimal.ZERO, 0, now);
+        }
+        Period.Window window = budget.period().window(now, budget.zone());
+        List<SpendRow> rows = ledger.spend(new SpendQuery(List.of(), window.start(), null, budget.scope().ledgerFilter()));
+        BigDecimal spent = rows.stream().map(SpendRow::costUsd).reduce(BigDecimal.ZERO, BigDecimal::add);
+        return book.put(budget, spent, alertedMask(budget, window, fired), now);
+    }
+
+    /** Thresholds already alerted in this period (from the store), so a restart does not alert them again. */
+    static int alertedMask(Budget budget, Period.Window window, List<Alert> fired) {
+        int mask = 0;
+        for (Alert a : fired) {
+            if (!a.subject().equals(budget.name()) || !window.start().toString().equals(a.details().get("period_start"))) continue;
+            String threshold = a.details().get("threshold_percent");
+            int i = threshold == null ? -1 : budget.thresholds().indexOf(Integer.valueOf(threshold));
+            if (i >= 0) mask |= 1 << i;
+        }
+        return mask;
+    }
+
+    /** Alerts each threshold this budget's spend has reached and that was not yet alerted this period. Never blocks. */
+    public void checkThresholds(BudgetBook.Entry entry, boolean exhausted) {
+        Budget b = entry.budget();
+        List<Integer> crossed = entry.account().claimThresholds(b.thresholds(), b.limitUsd(), exhausted);
+        if (crossed.isEmpty()) return;
+        Period.Window window = entry.window(clock.instant());
+        BigDecimal spent = entry.account().state().spent();
+        for (int percent : crossed) {
+            boolean full = percent == 100;
+            String message = full
+                    ? "budget '" + b.name() + "' (" + b.scope() + ") is exhausted: " + BudgetWords.usd(spent) + " of " + BudgetWords.usd(b.limitUsd())
+                      + " spent " + BudgetWords.period(b) + "; " + actionPhrase(b) + "; resets " + BudgetWords.reset(b, window)
+                    : "budget '" + b.name() + "' (" + b.scope() + ") reached " + percent + "%: " + BudgetWords.usd(spent) + " of "
+                      + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b) + "; resets " + BudgetWords.reset(b, window);
+            Map<String, String> details = new LinkedHashMap<>();
+            details.put("budget", b.name());
+            details.put("scope", b.scope().toString());
+            details.put("threshold_percent", String.valueOf(percent));
+            details.put("spent_usd", BudgetWords.exact(spent));
+            details.put("limit_usd", BudgetWords.exact(b.limitUsd()));
+            details.put("period", b.period().label());
+            details.put("period_start", window.start().toString());
+            if (window.end() != Instant.MAX) details.put("resets_at", window.end().toString());
+            details.put("action", b.action().label());
+            alerts.fire(new Alert(clock.instant(), full ? "budget_exceeded" : "budget_threshold", b.name(), message, details));
+        }
+    }
+
+    private static String actionPhrase(Budget b) {
+        return switch (b.action()) {
+            case BLOCK -> "further requests are refused";
+            case NOTIFY -> "requests continue (notify only)";
+            case DOWNGRADE -> "requests are served by " + b.downgradeTo();
+        };
+    }
+
+    @Override
+    public void close() {
+        alerts.close();
+    }
+}

@@ -1,0 +1,278 @@
+package dev.tollgate.gateway.stage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.core.budget.Budget;
+import dev.tollgate.core.budget.BudgetAccount.Reservation;
+import dev.tollgate.core.budget.Period;
+import dev.tollgate.core.budget.WorstCase;
+import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.budget.BudgetBook;
+import dev.tollgate.gateway.budget.BudgetService;
+import dev.tollgate.gateway.budget.BudgetWords;
+import dev.tollgate.gateway.budget.RateLimitHeaders;
+import dev.tollgate.gateway.budget.RateLimiter;
+import dev.tollgate.gateway.config.SpendControls;
+import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.route.Router;
+import dev.tollgate.gateway.translate.PromptTokens;
+import io.vertx.core.MultiMap;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Budgets and rate limits, before anything is spent. For a request some budget or rate limit applies to, it counts
+ * the prompt, takes one request and the worst-case tokens from the rate limits, and reserves the worst-case cost
+ * (prompt at the input rate, output cap at the output rate) on every applicable budget, all or nothing. A budget
+ * that cannot afford it blocks (429 {@code budget_exceeded}), lets it through and alerts (notify), or sends it to a
+ * cheaper model (downgrade). When metering has priced the answer, the reservation is settled to the real cost and the
+ * token take corrected; a call that fails before any usage releases both. Sandbox keys may use only their allowed
+ * providers and models. Never blocks: all state is in memory, alerts go to a background thread.
+ */
+public final class BudgetStage implements Stage {
+
+    public static final String REMAINING_HEADER = "x-tollgate-budget-remaining-usd";
+    public static final String BUDGET_HEADER = "x-tollgate-budget";
+    public static final String DOWNGRADED_HEADER = "x-tollgate-downgraded-from";
+
+    private final BudgetService service;
+    private final Router router;
+    private final Supplier<PriceCatalog> catalog;
+    private final int defaultMaxOutput;
+
+    public BudgetStage(BudgetService service, Router router, Supplier<PriceCatalog> catalog) {
+        this.service = service;
+        this.router = router;
+        this.catalog = catalog;
+        this.defaultMaxOutput = service.controls().defaultMaxOutputTokens();
+    }
+
+    @Override
+    public void handle(Exchange exchange, ReplySink sink, Chain next) {
+        String key = exchange.principal().keyName();
+        Map<String, String> tags = exchange.tags();
+        Optional<SpendControls.SandboxKey> sandbox = service.sandboxKey(key);
+        if (sandbox.isPresent() && !allowed(sandbox.get(), exchange.route())) {
+            sink.fail(GatewayError.forbidden("key '" + key + "' is a sandbox key: it may use only " + allowList(sandbox.get())
+                    + ", not model '" + exchange.route().name() + "' (provider " + exchange.route().provider().name() + ")"));
+            return;
+        }
+        if (service.runaway().enabled()) {
+            if (service.runaway().throttled(key)) {
+                long seconds = Math.max(1, (service.runaway().throttledUntil(key) - service.clock().millis() + 999) / 1000);
+                sink.fail(new GatewayError(429, "runaway_throttled", "runaway_throttled", "key '" + key
+                        + "' is throttled after a runaway-loop alert; retry in " + seconds + " s", null,
+                        Map.of("retry-after", String.valueOf(seconds))));
+                return;
+            }
+            service.runaway().observe(key, exchange.outgoingBody());
+        }
+        List<RateLimiter.Buckets> buckets = service.rateLimiter().applicable(key, tags);
+        List<BudgetBook.Entry> budgets = service.book().applicable(key, tags, exchange.arrivedAt());
+        if (buckets.isEmpty() && budgets.isEmpty()) {
+            next.proceed(exchange, sink);
+            return;
+        }
+        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
+        long maxOutput = maxOutputTokens(exchange);
+        long tokens = prompt + maxOutput;
+        RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
+        if (!decision.allowed()) {
+            sink.fail(rateLimited(decision, buckets));
+            return;
+        }
+        Reserved reserved = reserve(exchange, budgets, prompt, maxOutput);
+        if (reserved.blockedBy != null) {
+            service.rateLimiter().correct(decision.held(), tokens, 0);
+            sink.fail(budgetExceeded(reserved.blockedBy, reserved.worstCase, exchange.arrivedAt()));
+            return;
+        }
+        next.proceed(exchange, new BudgetSink(sink, exchange, budgets, reserved, decision.held(), tokens));
+    }
+
+    /** What {@link #reserve} held, or the budget that refused. */
+    private record Reserved(List<Reservation> held, List<BudgetBook.Entry> over, BudgetBook.Entry blockedBy,
+                            BigDecimal worstCase, String downgradedFrom) {
+    }
+
+    /** Reserves the worst case on every budget, all or nothing; downgrades at most once. */
+    private Reserved reserve(Exchange exchange, List<BudgetBook.Entry> budgets, long prompt, long maxOutput) {
+        String downgradedFrom = null;
+        for (int attempt = 0; ; attempt++) {
+            BigDecimal worst = worstCase(exchange, prompt, maxOutput);
+            List<Reservation> held = new ArrayList<>(budgets.size());
+            List<BudgetBook.Entry> over = null;
+            BudgetBook.Entry blocked = null;
+            for (BudgetBook.Entry e : budgets) {
+                Reservation r = e.account().tryReserve(worst, e.budget().limitUsd());
+                if (r != null) {
+                    held.add(r);
+                } else if (e.budget().action() == Budget.Action.BLOCK) {
+                    blocked = e;
+                    break;
+                } else {
+                    if (over == null) over = new ArrayList<>(2);
+                    over.add(e);
+                }
+            }
+            if (blocked != null) {
+                held.forEach(r -> r.account().release(r));
+                service.checkThresholds(blocked, true);
+                return new Reserved(List.of(), List.of(), blocked, worst, downgradedFrom);
+            }
+            if (over != null && attempt == 0) {
+                Optional<Route> cheaper = downgrade(over);
+                if (cheaper.isPresent() && !cheaper.get().name().equals(exchange.route().name())) {
+                    held.forEach(r -> r.account().release(r));
+                    downgradedFrom = exchange.route().name();
+                    exchange.route(cheaper.get());
+                    continue;
+                }
+            }
+            if (over != null) {
+                for (BudgetBook.Entry e : over) {
+                    held.add(e.account().forceReserve(worst));
+                    service.checkThresholds(e, true);
+                }
+            }
+            return new Reserved(held, over == null ? List.of() : over, null, worst, downgradedFrom);
+        }
+    }
+
+    private Optional<Route> downgrade(List<BudgetBook.Entry> over) {
+        for (BudgetBook.Entry e : over) {
+            if (e.budget().action() == Budget.Action.DOWNGRADE) return router.route(e.budget().downgradeTo());
+        }
+        return Optional.empty();
+    }
+
+    private BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput) {
+        Optional<ModelPrice> price = catalog.get().priceAt(exchange.route().pricedAs(), exchange.arrivedAt());
+        return price.map(p -> WorstCase.cost(p, prompt, maxOutput)).orElse(BigDecimal.ZERO);
+    }
+
+    /** The output cap the client set, in its API's own field, or the configured default. */
+    private long maxOutputTokens(Exchange exchange) {
+        JsonNode body = exchange.body();
+        String field = switch (exchange.api()) {
+            case OPENAI_EMBEDDINGS, ANTHROPIC_COUNT_TOKENS -> null;
+            case OPENAI_RESPONSES -> "max_output_tokens";
+            case OPENAI_CHAT -> body.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+            case OPENAI_COMPLETIONS, ANTHROPIC_MESSAGES -> "max_tokens";
+        };
+        if (field == null) return 0;
+        JsonNode value = body.get(field);
+        return value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : defaultMaxOutput;
+    }
+
+    private static boolean allowed(SpendControls.SandboxKey key, Route route) {
+        if (key.allow().isEmpty()) return route.provider().name().startsWith("sandbox");
+        return key.allow().contains(route.provider().name()) || key.allow().contains(route.name());
+    }
+
+    private static String allowList(SpendControls.SandboxKey key) {
+        return key.allow().isEmpty() ? "the sandbox provider" : String.join(", ", key.allow());
+    }
+
+    private GatewayError budgetExceeded(BudgetBook.Entry entry, BigDecimal worst, Instant now) {
+        Budget b = entry.budget();
+        var state = entry.account().state();
+        Period.Window window = entry.window(now);
+        String message = "budget '" + b.name() + "' (" + b.scope() + ") cannot afford this request: " + BudgetWords.usd(state.spent())
+                + " of " + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b)
+                + (state.reserved().signum() > 0 ? " (" + BudgetWords.usd(state.reserved()) + " more held by requests in flight)" : "")
+                + " and this request may cost up to " + BudgetWords.usd(worst) + "; resets " + BudgetWords.reset(b, window);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(BUDGET_HEADER, b.name());
+        headers.put(REMAINING_HEADER, BudgetWords.exact(entry.remaining()));
+        if (window.end() != Instant.MAX) {
+            headers.put("x-tollgate-budget-reset", window.end().toString());
+            headers.put("retry-after", String.valueOf(Math.max(1, window.end().getEpochSecond() - now.getEpochSecond())));
+        }
+        return new GatewayError(429, "budget_exceeded", "budget_exceeded", message, null, headers);
+    }
+
+    private GatewayError rateLimited(RateLimiter.Decision d, List<RateLimiter.Buckets> buckets) {
+        long seconds = Math.max(1, (d.retryAfterNanos() + 999_999_999L) / 1_000_000_000L);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("retry-after", String.valueOf(seconds));
+        RateLimitHeaders.put(buckets, service.rateLimiter().now(), headers::put);
+        RateLimiter.Buckets by = buckets.stream().filter(b -> b.scope().equals(d.refusedBy())).findFirst().orElseThrow();
+        String what = d.refusedTokens() ? by.tokens().perMinute() + " tokens per minute" : by.requests().perMinute() + " requests per minute";
+        return new GatewayError(429, d.refusedTokens() ? "tokens" : "requests", "rate_limit_exceeded",
+                "rate limit of " + what + " reached for " + d.refusedBy() + "; retry in " + seconds + " s", null, headers);
+    }
+
+    /** Settles the reservations when metering has priced the call, or releases them if it never was. */
+    private final class BudgetSink extends ReplySink.Forwarding {
+        private final Exchange exchange;
+        private final List<BudgetBook.Entry> budgets;
+        private final Reserved reserved;
+        private final List<RateLimiter.Buckets> buckets;
+        private final long reservedTokens;
+        private boolean settled;
+
+        BudgetSink(ReplySink next, Exchange exchange, List<BudgetBook.Entry> budgets, Reserved reserved,
+                   List<RateLimiter.Buckets> buckets, long reservedTokens) {
+            super(next);
+            this.exchange = exchange;
+            this.budgets = budgets;
+            this.reserved = reserved;
+            this.buckets = buckets;
+            this.reservedTokens = reservedTokens;
+        }
+
+        @Override
+        public void usage(Usage usage, String servedModel, boolean estimated) {
+            settle(exchange.cost() == null ? BigDecimal.ZERO : exchange.cost(), usage.totalTokens());
+            next.usage(usage, servedModel, estimated);
+        }
+
+        @Override
+        public void start(int status, MultiMap headers) {
+            BudgetBook.Entry tightest = null;
+            for (BudgetBook.Entry e : budgets) {
+                if (tightest == null || e.remaining().compareTo(tightest.remaining()) < 0) tightest = e;
+            }
+            if (tightest != null) {
+                headers.set(REMAINING_HEADER, BudgetWords.exact(tightest.remaining()));
+                headers.set(BUDGET_HEADER, tightest.budget().name());
+            }
+            if (reserved.downgradedFrom != null) headers.set(DOWNGRADED_HEADER, reserved.downgradedFrom);
+            if (!buckets.isEmpty()) RateLimitHeaders.put(buckets, service.rateLimiter().now(), headers::set);
+            next.start(status, headers);
+        }
+
+        @Override
+        public void end() {
+            settle(BigDecimal.ZERO, 0);
+            next.end();
+        }
+
+        @Override
+        public void fail(GatewayError error) {
+            settle(BigDecimal.ZERO, 0);
+            next.fail(error);
+        }
+
+        private void settle(BigDecimal cost, long tokensUsed) {
+            if (settled) return;
+            settled = true;
+            for (Reservation r : reserved.held) r.account().settle(r, cost);
+            service.rateLimiter().correct(buckets, reservedTokens, tokensUsed);
+            if (cost.signum() > 0) for (BudgetBook.Entry e : budgets) service.checkThresholds(e, false);
+        }
+    }
+}

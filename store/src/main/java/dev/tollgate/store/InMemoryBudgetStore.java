@@ -1,0 +1,59 @@
+package dev.tollgate.store;
+
+import dev.tollgate.core.alert.Alert;
+import dev.tollgate.core.budget.Budget;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** A {@link BudgetStore} that forgets everything when the process ends. */
+final class InMemoryBudgetStore implements BudgetStore {
+
+    private final Map<String, Budget> budgets = new LinkedHashMap<>();
+    private final Set<String> deleted = ConcurrentHashMap.newKeySet();
+    private final List<Alert> alerts = new ArrayList<>();
+
+    @Override
+    public synchronized List<Budget> budgets() {
+        return List.copyOf(budgets.values());
+    }
+
+    @Override
+    public Set<String> deleted() {
+        return Set.copyOf(deleted);
+    }
+
+    @Override
+    public synchronized void save(Budget budget) {
+        budgets.put(budget.name(), budget);
+        deleted.remove(budget.name());
+    }
+
+    @Override
+    public synchronized void delete(String name) {
+        budgets.remove(name);
+        deleted.add(name);
+    }
+
+    @Override
+    public synchronized void record(Alert alert) {
+        alerts.add(alert);
+    }
+
+    @Override
+    public synchronized List<Alert> alerts(int limit) {
+        List<Alert> out = new ArrayList<>();
+        for (int i = alerts.size() - 1; i >= 0 && out.size() < limit; i--) out.add(alerts.get(i));
+        return out;
+    }
+
+    @Override
+    public synchronized List<Alert> alertsSince(Instant since) {
+        return alerts.stream().filter(a -> !a.time().isBefore(since)).toList();
+    }
+}
