@@ -2,18 +2,19 @@ package dev.tollgate.gateway;
 
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
+import dev.tollgate.gateway.budget.BudgetMetrics;
+import dev.tollgate.gateway.budget.BudgetService;
 import dev.tollgate.gateway.cache.CacheStore;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
 import dev.tollgate.gateway.route.Router;
-import dev.tollgate.gateway.budget.BudgetService;
 import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.Ledger;
-import dev.tollgate.store.duckdb.DuckDbLedger;
-import java.time.Clock;
 import dev.tollgate.store.ObservedLedger;
+import dev.tollgate.store.duckdb.DuckDbLedger;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
+import java.time.Clock;
 import java.util.function.Supplier;
 
 /**
@@ -35,8 +36,13 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         PriceCatalog withConfig = catalog.with(config.prices());
         ObservedLedger observed = ObservedLedger.of(ledger);
         BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
+        Observability observability = Observability.create(config, observed, spanExporter);
+        BudgetService budgets = BudgetService.start(config, observed, store, Clock.systemUTC());
+        if (observability.metrics() != null) {
+            BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
+            observability.metrics().beforeScrape(gauges::refresh);
+        }
         return new GatewayServices(config, new KeyStore(config.keys()), new Router(config), () -> withConfig,
-                observed, Observability.create(config, observed, spanExporter), new CacheStore(config.cache()),
-                BudgetService.start(config, observed, store, Clock.systemUTC()));
+                observed, observability, new CacheStore(config.cache()), budgets);
     }
 }

@@ -16,8 +16,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,6 +46,7 @@ public final class GatewayMetrics {
     private final BoundedLabel providers;
     private final BoundedLabel teams;
     private final Map<SeriesKey, Series> series = new ConcurrentHashMap<>();
+    private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
 
     public GatewayMetrics(ObserveConfig.Metrics config) {
         this.teamTag = config.teamTag();
@@ -63,7 +66,13 @@ public final class GatewayMetrics {
 
     /** The current values in Prometheus' text exposition format (version 0.0.4). */
     public String scrape() {
+        beforeScrape.forEach(Runnable::run);
         return registry.scrape();
+    }
+
+    /** Runs {@code action} before every scrape: for meters whose set changes at run time (budgets). */
+    public void beforeScrape(Runnable action) {
+        beforeScrape.add(action);
     }
 
     /** Counts one ledger row. */

@@ -163,6 +163,22 @@ class BudgetsTest {
     }
 
     @Test
+    void everyBudgetIsAGaugeOnTheMetricsPage() throws Exception {
+        BigDecimal each = probeMini();
+        createBudget("{\"name\":\"gauged\",\"scope\":\"customer:gauged\",\"period\":\"monthly\",\"limit_usd\":\"1.5\"}");
+        for (int i = 0; i < 2; i++) {
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("gauged")).statusCode()).isEqualTo(200);
+        }
+        HttpResponse<String> page = bed.http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(bed.gateway.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        var metrics = new dev.tollgate.gateway.observe.PrometheusText(page.body());
+        assertThat(metrics.sum("tollgate_budget_limit_usd", "budget", "gauged")).isEqualTo(1.5);
+        assertThat(metrics.sum("tollgate_budget_spent_usd", "budget", "gauged", "scope", "customer:gauged", "period", "monthly"))
+                .isCloseTo(each.multiply(BigDecimal.TWO).doubleValue(), org.assertj.core.data.Offset.offset(1e-15));
+        assertThat(metrics.sum("tollgate_budget_reserved_usd", "budget", "gauged")).isZero();
+    }
+
+    @Test
     void thresholdsAlertOncePerPeriodAndHeadersTellWhatIsLeft() throws Exception {
         BigDecimal each = probeMini();
         BigDecimal limit = each.multiply(new BigDecimal("2.5"));

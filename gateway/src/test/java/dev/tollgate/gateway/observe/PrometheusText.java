@@ -7,7 +7,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Reads samples out of Prometheus' text exposition format, for assertions. */
-final class PrometheusText {
+public final class PrometheusText {
 
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)$");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
@@ -17,7 +17,7 @@ final class PrometheusText {
 
     private final List<Sample> samples;
 
-    PrometheusText(String text) {
+    public PrometheusText(String text) {
         samples = text.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).map(PrometheusText::parse).toList();
     }
 
@@ -37,7 +37,7 @@ final class PrometheusText {
     }
 
     /** The sum of the samples named {@code name} whose labels include all of {@code labels} (k, v, k, v…). */
-    double sum(String name, String... labels) {
+    public double sum(String name, String... labels) {
         double total = 0;
         for (Sample s : samples) {
             if (s.name().equals(name) && matches(s.labels(), labels)) total += s.value();
