@@ -2,6 +2,7 @@ package dev.tollgate.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.tollgate.core.tokens.TokenCounter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -92,6 +93,7 @@ public final class SandboxServer {
         Objects.requireNonNull(vertx, "vertx");
         Objects.requireNonNull(config, "config");
         SandboxServer sandbox = new SandboxServer(vertx, config);
+        TokenCounter.warmUp(); // it counts every prompt; the first one should not wait for the encodings to load
         sandbox.server = vertx.createHttpServer(new HttpServerOptions().setPort(port).setTcpNoDelay(true))
                 .requestHandler(sandbox::handle);
         return sandbox.server.listen().map(s -> sandbox);

@@ -49,6 +49,15 @@ public final class TokenCounter {
         return new TokenCounter(REGISTRY.getEncoding(EncodingType.O200K_BASE), false);
     }
 
+    /**
+     * Loads the encodings now. They are read lazily, and the first load takes a few hundred milliseconds, which
+     * servers pay at start-up rather than on their first request.
+     */
+    public static void warmUp() {
+        forModel("gpt-4o").count("warm");
+        forModel("gpt-4").count("warm");
+    }
+
     /** True when the count is the provider's own tokenizer, false when it is an approximation. */
     public boolean exact() {
         return exact;
