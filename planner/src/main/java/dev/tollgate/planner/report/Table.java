@@ -1,0 +1,53 @@
+package dev.tollgate.planner.report;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One result table as plain text cells, so the CLI can print it aligned, as CSV or as JSON without knowing what it
+ * holds. Notes are sentences printed under the table (assumptions, warnings).
+ */
+public record Table(String title, List<String> columns, List<List<String>> rows, List<String> notes) {
+
+    public Table {
+        columns = List.copyOf(columns);
+        rows = rows.stream().map(List::copyOf).toList();
+        notes = List.copyOf(notes);
+    }
+
+    public static Builder builder(String title, String... columns) {
+        return new Builder(title, List.of(columns));
+    }
+
+    /** Collects rows and notes; each row must have one cell per column. */
+    public static final class Builder {
+        private final String title;
+        private final List<String> columns;
+        private final List<List<String>> rows = new ArrayList<>();
+        private final List<String> notes = new ArrayList<>();
+
+        private Builder(String title, List<String> columns) {
+            this.title = title;
+            this.columns = columns;
+        }
+
+        public Builder row(Object... cells) {
+            if (cells.length != columns.size()) {
+                throw new IllegalArgumentException("row has " + cells.length + " cells, table '" + title + "' has " + columns.size() + " columns");
+            }
+            List<String> row = new ArrayList<>(cells.length);
+            for (Object c : cells) row.add(c == null ? "" : c.toString());
+            rows.add(row);
+            return this;
+        }
+
+        public Builder note(String note) {
+            notes.add(note);
+            return this;
+        }
+
+        public Table build() {
+            return new Table(title, columns, rows, notes);
+        }
+    }
+}
