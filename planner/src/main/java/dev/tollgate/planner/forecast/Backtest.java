@@ -79,7 +79,7 @@ public final class Backtest {
             LocalDate to = all.getLast().day();
             double forecast = f.expectedTotal(from, to);
             double actual = all.subList(trainDays, all.size()).stream().mapToDouble(d -> d.usd().doubleValue()).sum();
-            double half = f.intervalHalfWidth(30);
+            double half = f.intervalHalfWidth(from, to, 1);
             runs.add(new Run(forecast, actual, Math.abs(actual - forecast) <= half));
         }
         return new Result(runs);

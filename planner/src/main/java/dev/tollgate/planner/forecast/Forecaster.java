@@ -31,8 +31,11 @@ public final class Forecaster {
     private final boolean weekly;
     private final double sigma;
     private final int days;
+    /** (X'X)^-1 of the fit, for the uncertainty of the fitted trend and pattern. */
+    private final double[][] inverse;
 
-    private Forecaster(LocalDate origin, double[] coef, boolean weekly, double sigma, int days) {
+    private Forecaster(LocalDate origin, double[] coef, boolean weekly, double sigma, int days, double[][] inverse) {
+        this.inverse = inverse;
         this.origin = origin;
         this.coef = coef;
         this.weekly = weekly;
@@ -64,7 +67,13 @@ public final class Forecaster {
             ssr += r * r;
         }
         double sigma = n > p ? Math.sqrt(ssr / (n - p)) : 0;
-        return new Forecaster(origin, coef, weekly, sigma, n);
+        double[][] inverse = new double[p][];
+        for (int i = 0; i < p; i++) {
+            double[] unit = new double[p];
+            unit[i] = 1;
+            inverse[i] = Linear.solve(ata, unit);
+        }
+        return new Forecaster(origin, coef, weekly, sigma, n, inverse);
     }
 
     private static double[] features(LocalDate origin, LocalDate day, int p) {
@@ -118,9 +127,24 @@ public final class Forecaster {
         return s;
     }
 
-    /** Half-width of the 95% interval of a total over {@code days} future days. */
-    public double intervalHalfWidth(double days) {
-        return Z95 * sigma * Math.sqrt(Math.max(0, days));
+    /**
+     * Half-width of the 95% interval of the total of the days {@code from..to}, of which {@code weight} of the first
+     * is still to come: the days' own noise ({@code σ²} per day) plus the uncertainty of the fitted line and pattern
+     * extrapolated over them ({@code σ²·sᵀ(XᵀX)⁻¹s}, s the summed features).
+     */
+    public double intervalHalfWidth(LocalDate from, LocalDate to, double firstDayWeight) {
+        int p = coef.length;
+        double[] s = new double[p];
+        double days = 0;
+        for (LocalDate d = from; !d.isAfter(to); d = d.plusDays(1)) {
+            double w = d.equals(from) ? firstDayWeight : 1;
+            double[] x = features(origin, d, p);
+            for (int i = 0; i < p; i++) s[i] += w * x[i];
+            days += w;
+        }
+        double param = 0;
+        for (int i = 0; i < p; i++) for (int j = 0; j < p; j++) param += s[i] * inverse[i][j] * s[j];
+        return Z95 * sigma * Math.sqrt(Math.max(0, days + param));
     }
 
     static BigDecimal money(double v) {

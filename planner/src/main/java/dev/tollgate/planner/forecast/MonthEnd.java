@@ -27,8 +27,7 @@ public record MonthEnd(String scope, YearMonth month, BigDecimal spentToDate, Bi
         double restOfToday = Math.max(0, f.expected(today) * (1 - dayElapsed));
         LocalDate last = month.atEndOfMonth();
         double rest = restOfToday + f.expectedTotal(today.plusDays(1), last);
-        double futureDays = (1 - dayElapsed) + (last.toEpochDay() - today.toEpochDay());
-        double half = f.intervalHalfWidth(futureDays);
+        double half = f.intervalHalfWidth(today, last, 1 - dayElapsed);
         BigDecimal expected = spent.add(Forecaster.money(rest));
         BigDecimal low = spent.add(Forecaster.money(rest - half));
         BigDecimal high = spent.add(Forecaster.money(rest + half));
