@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code tollgate} command line. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0",
         description = "AI cost control plane: a metered OpenAI- and Anthropic-compatible gateway.",
-        subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class,
+        subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class, dev.tollgate.app.plan.PlanCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -148,6 +148,6 @@ public final class Forecaster {
     }
 
     static BigDecimal money(double v) {
-        return new BigDecimal(Math.max(0, v), MC).setScale(2, RoundingMode.HALF_EVEN);
+        return new BigDecimal(Math.max(0, v), MC).setScale(6, RoundingMode.HALF_EVEN);
     }
 }

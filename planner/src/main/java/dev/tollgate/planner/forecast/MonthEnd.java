@@ -36,11 +36,13 @@ public record MonthEnd(String scope, YearMonth month, BigDecimal spentToDate, Bi
             if (spent.compareTo(budget) >= 0) {
                 exhausted = today;
             } else {
+                // a millionth of a cent of slack: sums of doubles must not miss a budget they reach exactly
+                double limit = budget.doubleValue() - 1e-8;
                 double cumulative = spent.doubleValue() + restOfToday;
-                if (cumulative >= budget.doubleValue()) exhausted = today;
+                if (cumulative >= limit) exhausted = today;
                 for (LocalDate d = today.plusDays(1); exhausted == null && !d.isAfter(last); d = d.plusDays(1)) {
                     cumulative += f.expected(d);
-                    if (cumulative >= budget.doubleValue()) exhausted = d;
+                    if (cumulative >= limit) exhausted = d;
                 }
             }
         }

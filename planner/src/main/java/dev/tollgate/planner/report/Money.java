@@ -18,7 +18,7 @@ public final class Money {
     /** Small amounts (per call, per million tokens) with six significant digits: "$0.000412". */
     public static String usdFine(BigDecimal amount) {
         if (amount.signum() == 0) return "$0";
-        if (amount.abs().compareTo(BigDecimal.valueOf(100)) >= 0) return usd(amount);
+        if (amount.abs().compareTo(BigDecimal.ONE) >= 0) return usd(amount);
         return "$" + amount.round(new MathContext(4, RoundingMode.HALF_EVEN)).stripTrailingZeros().toPlainString();
     }
 

@@ -40,6 +40,8 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
 
     private final Map<String, Map<String, String>> parsedTags = new HashMap<>();
     private final Map<String, PriceSlot> prices = new HashMap<>();
+    /** Model name as the ledger spells it → the catalog's name (resolving parses the name; once per name). */
+    private final Map<String, String> resolved = new HashMap<>();
     private final long[] routeMatches;
     /** Cache entries in insertion (= time) order, and the time each was stored. */
     private final ArrayDeque<CacheEntry> cacheOrder = new ArrayDeque<>();
@@ -151,7 +153,7 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
                 }
             }
             // 5. self-hosting
-            if (selfHostModel != null && selfHostModel.equals(catalog.resolve(model).orElse(model))) {
+            if (selfHostModel != null && selfHostModel.equals(resolve(model))) {
                 cost = step(4, cost, policy.selfHost().setup().costOf(usage.inputTokens(), usage.outputTokens()));
                 selfHosted++;
             }
@@ -176,10 +178,15 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
 
     private boolean matches(Route r, LedgerScan.Row row) {
         if (r.fromModel() != null && !r.fromModel().equals(row.servedModel())
-                && !catalog.resolve(r.fromModel()).equals(catalog.resolve(String.valueOf(row.servedModel())))) {
+                && !resolve(r.fromModel()).equals(resolve(row.servedModel()))) {
             return false;
         }
         return r.tagKey() == null || r.tagValue().equals(tags(row.tags()).get(r.tagKey()));
+    }
+
+    private String resolve(String model) {
+        String name = model == null ? "" : model;
+        return resolved.computeIfAbsent(name, m -> catalog.resolve(m).orElse(m));
     }
 
     private Map<String, String> tags(String json) {

@@ -45,8 +45,8 @@ class ForecasterTest {
         MonthEnd m = MonthEnd.of("team:search", h, LocalDate.of(2026, 11, 10), new BigDecimal("5"), 0.5, new BigDecimal("150"));
         // spent: 9 days * 10 + 5 = 95; rest: half of today 5 + 20 days (11th..30th) * 10 = 205; month-end 300
         assertThat(m.spentToDate()).isEqualByComparingTo("95");
-        assertThat(m.expected()).isEqualByComparingTo("300.00");
-        assertThat(m.low()).isEqualByComparingTo("300.00");  // no noise, no interval
+        assertThat(m.expected()).isEqualByComparingTo("300");
+        assertThat(m.low()).isEqualByComparingTo("300");  // no noise, no interval
         // 95 + 5 (rest of the 10th) = 100; +10 a day reaches 150 on the 15th
         assertThat(m.exhaustedOn()).isEqualTo(LocalDate.of(2026, 11, 15));
         MonthEnd generous = MonthEnd.of("all", h, LocalDate.of(2026, 11, 10), new BigDecimal("5"), 0.5, new BigDecimal("1000"));

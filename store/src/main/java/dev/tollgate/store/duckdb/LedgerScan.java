@@ -84,24 +84,110 @@ public final class LedgerScan implements AutoCloseable {
         }
     }
 
-    /** Streams the rows with {@code from <= time < to} in time order to {@code sink}. */
+    /**
+     * Streams the rows with {@code from <= time < to} in time order to {@code sink}.
+     *
+     * <p>Reading strings through JDBC costs far more than reading numbers, and the text columns hold few distinct
+     * values (keys, tags, models), so the scan reads a 63-bit hash of each and maps it back through a dictionary
+     * of the distinct values read first: every row's strings are the same shared instances.
+     */
     public void scan(Instant from, Instant to, Consumer<Row> sink) {
+        Dictionary dict = dictionary(from, to);
         String sql = """
-                SELECT epoch_us(time), key_name, tags, requested_model, served_model, input_tokens, cached_input_tokens,
+                SELECT epoch_us(time), %s, %s, %s, %s, input_tokens, cached_input_tokens,
                        cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, status
-                FROM requests WHERE """ + range(from, to) + " ORDER BY time";
+                FROM requests WHERE """.formatted(id("key_name"), id("tags"), id("requested_model"), id("served_model"))
+                + range(from, to) + " ORDER BY time";
         try (PreparedStatement p = conn.prepareStatement(sql)) {
             bindRange(p, from, to, 1);
-            p.setFetchSize(8192);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    sink.accept(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                    sink.accept(new Row(rs.getLong(1), dict.get(rs.getLong(2)), dict.get(rs.getLong(3)),
+                            dict.get(rs.getLong(4)), dict.get(rs.getLong(5)),
                             rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10), rs.getLong(11),
                             rs.getBigDecimal(12), rs.getInt(13)));
                 }
             }
         } catch (SQLException e) {
             throw failed(e);
+        }
+    }
+
+    private static String id(String column) {
+        return "CAST(hash(" + column + ") >> 1 AS BIGINT)";
+    }
+
+    /** Every distinct key, tags, and model text in the range, by its hash. */
+    private Dictionary dictionary(Instant from, Instant to) {
+        Dictionary dict = new Dictionary();
+        StringBuilder sql = new StringBuilder();
+        for (String column : new String[] {"key_name", "tags", "requested_model", "served_model"}) {
+            if (!sql.isEmpty()) sql.append(" UNION ");
+            sql.append("SELECT DISTINCT ").append(id(column)).append(", ").append(column)
+                    .append(" FROM requests WHERE ").append(range(from, to));
+        }
+        try (PreparedStatement p = conn.prepareStatement(sql.toString())) {
+            int i = 1;
+            for (int k = 0; k < 4; k++) {
+                if (from != null) p.setLong(i++, LedgerWriter.epochMicros(from));
+                if (to != null) p.setLong(i++, LedgerWriter.epochMicros(to));
+            }
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) dict.put(rs.getLong(1), rs.getString(2));
+            }
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+        return dict;
+    }
+
+    /** Hash → text, open addressing on primitive longs (a lookup per column per row must not allocate). */
+    static final class Dictionary {
+        private long[] keys = new long[64];
+        private String[] values = new String[64];
+        private boolean[] used = new boolean[64];
+        private int size;
+
+        void put(long key, String value) {
+            if ((size + 1) * 2 > keys.length) grow();
+            int i = slot(key, keys.length);
+            while (used[i]) {
+                if (keys[i] == key) {
+                    if (!java.util.Objects.equals(values[i], value)) {
+                        throw new IllegalStateException("two ledger values share a hash: '" + values[i] + "' and '" + value + "'");
+                    }
+                    return;
+                }
+                i = (i + 1) & (keys.length - 1);
+            }
+            used[i] = true;
+            keys[i] = key;
+            values[i] = value;
+            size++;
+        }
+
+        String get(long key) {
+            int i = slot(key, keys.length);
+            while (used[i]) {
+                if (keys[i] == key) return values[i];
+                i = (i + 1) & (keys.length - 1);
+            }
+            return null;
+        }
+
+        private static int slot(long key, int capacity) {
+            return (int) (key ^ (key >>> 32)) * 0x9E3779B9 >>> 1 & (capacity - 1);
+        }
+
+        private void grow() {
+            long[] k = keys;
+            String[] v = values;
+            boolean[] u = used;
+            keys = new long[k.length * 2];
+            values = new String[k.length * 2];
+            used = new boolean[k.length * 2];
+            size = 0;
+            for (int i = 0; i < k.length; i++) if (u[i]) put(k[i], v[i]);
         }
     }
 

@@ -1,0 +1,125 @@
+package dev.tollgate.app.plan;
+
+import dev.tollgate.planner.capacity.CapacityPlan;
+import dev.tollgate.planner.capacity.CapacityPlanner;
+import dev.tollgate.planner.capacity.SpotRisk;
+import dev.tollgate.planner.capacity.UsageHour;
+import dev.tollgate.planner.capacity.WorkloadType;
+import dev.tollgate.planner.gpu.Gpu;
+import dev.tollgate.planner.report.Money;
+import dev.tollgate.planner.report.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code tollgate plan capacity}: reserved, on-demand and spot from an hourly GPU usage history. */
+@Command(name = "capacity", mixinStandardHelpOptions = true,
+        description = "From hourly GPU usage, the reserved commitment that saves most (with the savings curve), the share left on demand, and which workload types to move to spot.")
+public final class PlanCapacity implements Callable<Integer> {
+
+    @Option(names = "--usage", required = true, description = "CSV: hour,gpus[,workload] (workload: training, batch or realtime; default realtime).")
+    Path usageFile;
+    @Option(names = "--gpu", defaultValue = "h100", description = "Whose built-in prices to use (default: ${DEFAULT-VALUE}).")
+    String gpuName;
+    @Option(names = "--on-demand", description = "On-demand price per GPU-hour.")
+    BigDecimal onDemand;
+    @Option(names = "--reserved", description = "Reserved price per GPU-hour (paid for every hour).")
+    BigDecimal reserved;
+    @Option(names = "--spot", description = "Spot price per GPU-hour.")
+    BigDecimal spot;
+    @Option(names = "--interruptions-per-hour", defaultValue = "0.05", description = "Spot preemptions per GPU-hour (default: ${DEFAULT-VALUE}).")
+    double interruptions;
+    @Option(names = "--restart-minutes", defaultValue = "15", description = "Time to replace a preempted GPU (default: ${DEFAULT-VALUE}).")
+    double restartMinutes;
+    @Option(names = "--checkpoint-minutes", defaultValue = "60", description = "Training checkpoint interval (default: ${DEFAULT-VALUE}).")
+    double checkpointMinutes;
+    @Option(names = "--batch-item-minutes", defaultValue = "6", description = "Length of a batch-inference work item (default: ${DEFAULT-VALUE}).")
+    double batchItemMinutes;
+    @Option(names = "--realtime-headroom", defaultValue = "0.25", description = "Spare spot capacity real-time serving would need (default: ${DEFAULT-VALUE}).")
+    double headroom;
+    @Mixin
+    OutputOptions out;
+
+    @Override
+    public Integer call() throws Exception {
+        Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "'"));
+        BigDecimal od = onDemand != null ? onDemand : gpu.onDemandHourly();
+        BigDecimal res = reserved != null ? reserved : gpu.reservedHourly();
+        BigDecimal sp = spot != null ? spot : gpu.spotHourly();
+        SpotRisk risk = new SpotRisk(interruptions, restartMinutes / 60, checkpointMinutes / 60, batchItemMinutes / 60, headroom);
+        List<UsageHour> usage = read(usageFile);
+        CapacityPlan plan = new CapacityPlanner(od, res, sp, risk).plan(usage);
+
+        List<Table> tables = new ArrayList<>();
+        Table.Builder types = Table.builder("Workload types (on demand " + Money.usdFine(od) + ", reserved " + Money.usdFine(res) + ", spot " + Money.usdFine(sp) + " per GPU-hour)",
+                "workload", "GPU-hours", "spot overhead", "spot per useful GPU-hour", "buy as");
+        for (var e : plan.gpuHoursByType().entrySet()) {
+            WorkloadType t = e.getKey();
+            types.row(t.name().toLowerCase(), e.getValue().stripTrailingZeros().toPlainString(),
+                    Money.percent(risk.overhead(t)) + (risk.onDemandFallback(t) > 0 ? " + fallback" : ""),
+                    Money.usdFine(plan.spotCostPerUsefulHour().get(t)), plan.onSpot().contains(t) ? "spot" : "reserved + on demand");
+        }
+        types.note("Spot overhead: preemptions x (work lost since the last checkpoint or item start + restart); real-time serving keeps spare replicas and falls back to on demand while a replacement starts.");
+        tables.add(types.build());
+
+        tables.add(Table.builder("Recommended purchase", "item", "value")
+                .row("reserved commitment", plan.reservedGpus() + " GPUs")
+                .row("left on demand", Money.percent(plan.onDemandShare()) + " of the non-spot GPU-hours")
+                .row("moved to spot", plan.onSpot().isEmpty() ? "nothing" : String.join(", ", plan.onSpot().stream().map(t -> t.name().toLowerCase()).toList()))
+                .row("all on demand", Money.usd(plan.allOnDemand()))
+                .row("with this plan", Money.usd(plan.planned()))
+                .row("saving", Money.usd(plan.saving()) + " (" + Money.percent(Money.ratio(plan.saving(), plan.allOnDemand())) + ")")
+                .note("Costs over the history's " + hours(usage) + " hours.")
+                .build());
+
+        Table.Builder curve = Table.builder("Savings curve of the reserved commitment (reserved + on-demand pool)", "reserved GPUs", "pool cost", "saving vs on demand");
+        List<CapacityPlan.Level> levels = plan.curve();
+        int step = Math.max(1, levels.size() / 15);
+        for (int i = 0; i < levels.size(); i++) {
+            CapacityPlan.Level l = levels.get(i);
+            if (i % step == 0 || l.reservedGpus() == plan.reservedGpus() || i == levels.size() - 1) {
+                curve.row(l.reservedGpus() + (l.reservedGpus() == plan.reservedGpus() ? " (best)" : ""), Money.usd(l.poolCost()), Money.usd(l.saving()));
+            }
+        }
+        tables.add(curve.build());
+        out.print(tables);
+
+        PlanCharts.Lines lines = new PlanCharts.Lines();
+        for (CapacityPlan.Level l : levels) lines.add("saving vs all on demand", l.reservedGpus(), l.saving().doubleValue());
+        out.chart("capacity-savings", "Savings by reserved commitment", "reserved GPUs", "USD saved over the history", lines.series());
+        return 0;
+    }
+
+    private static long hours(List<UsageHour> usage) {
+        Instant first = usage.stream().map(UsageHour::hour).min(Instant::compareTo).orElseThrow();
+        Instant last = usage.stream().map(UsageHour::hour).max(Instant::compareTo).orElseThrow();
+        return ChronoUnit.HOURS.between(first, last) + 1;
+    }
+
+    static List<UsageHour> read(Path file) throws Exception {
+        List<UsageHour> out = new ArrayList<>();
+        try (BufferedReader r = Files.newBufferedReader(file)) {
+            int n = 0;
+            for (String line; (line = r.readLine()) != null; ) {
+                n++;
+                line = line.strip();
+                if (line.isEmpty() || line.startsWith("#") || line.toLowerCase().startsWith("hour")) continue;
+                String[] f = line.split(",");
+                if (f.length < 2) throw new IllegalArgumentException(file + " line " + n + ": expected hour,gpus[,workload]");
+                Instant hour = Inputs.instant(f[0]).truncatedTo(ChronoUnit.HOURS);
+                out.add(new UsageHour(hour, new BigDecimal(f[1].strip()), f.length > 2 ? WorkloadType.parse(f[2]) : WorkloadType.REALTIME));
+            }
+        }
+        return out;
+    }
+}

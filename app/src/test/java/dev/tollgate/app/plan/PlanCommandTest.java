@@ -1,0 +1,117 @@
+package dev.tollgate.app.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The plan commands run in-process through picocli, as a user runs them. */
+class PlanCommandTest {
+
+    record Run(int exit, String out) {
+        JsonNode json() throws Exception {
+            return new ObjectMapper().readTree(out);
+        }
+
+        JsonNode table(String titleStart) throws Exception {
+            for (JsonNode t : json().path("tables")) if (t.path("title").asText().startsWith(titleStart)) return t;
+            throw new AssertionError("no table '" + titleStart + "' in " + out);
+        }
+    }
+
+    static Run run(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
+            System.setOut(capture);
+            int exit = new CommandLine(new PlanCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+            return new Run(exit, buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    @Test
+    void aScenarioFileThroughTheShortcut(@TempDir Path dir) throws Exception {
+        Run r = run("../examples/support-chatbot.yaml", "--format", "json", "--priced-on", "2026-11-01", "--data", dir.toString());
+        assertThat(r.exit()).isZero();
+        JsonNode summary = r.table("Support chatbot: model usage per month");
+        assertThat(summary.path("rows")).hasSize(4);
+        assertThat(summary.path("rows").get(0).path("model").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(r.table("Total cost of ownership").path("rows").toString()).contains("cost per resolved conversation");
+        assertThat(r.table("Sensitivity").path("rows")).hasSize(8);
+    }
+
+    @Test
+    void buildVsBuyWithChartsAndCsv(@TempDir Path dir) throws Exception {
+        Run r = run("gpu", "--requests-per-day", "100000", "--format", "csv", "--chart", dir.toString(), "--data", dir.toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("# Build vs buy").contains("gpt-4o-mini").contains("# Deployment for 100,000 requests a day");
+        assertThat(dir.resolve("build-vs-buy.png")).isNotEmptyFile();
+        assertThat(Files.readString(dir.resolve("build-vs-buy.svg"))).contains("<svg");
+    }
+
+    @Test
+    void capacityFromAUsageFile(@TempDir Path dir) throws Exception {
+        Path usage = dir.resolve("usage.csv");
+        // the hand-computed case of CapacityPlannerTest: 1, 2, 3, 4 GPUs; reserving 2 saves $8 of $40
+        Files.writeString(usage, "hour,gpus,workload\n2026-11-01T00:00:00Z,1,realtime\n2026-11-01T01:00:00Z,2,realtime\n"
+                + "2026-11-01T02:00:00Z,3,realtime\n2026-11-01T03:00:00Z,4,realtime\n");
+        Run r = run("capacity", "--usage", usage.toString(), "--on-demand", "4", "--reserved", "2.5", "--spot", "2.2", "--format", "json");
+        assertThat(r.exit()).isZero();
+        JsonNode purchase = r.table("Recommended purchase").path("rows");
+        assertThat(purchase.get(0).path("value").asText()).isEqualTo("2 GPUs");
+        assertThat(purchase.toString()).contains("$8.00 (20.0%)");
+    }
+
+    @Test
+    void forecastAndWhatIfReadTheLedger(@TempDir Path dir) throws Exception {
+        Instant start = Instant.parse("2026-10-01T12:00:00Z");
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            for (int day = 0; day < 40; day++) {
+                // one gpt-4o call a day for team search: 1000 in, 500 out = $0.0075
+                ledger.append(new LedgerEntry(start.plusSeconds(86_400L * day), "r" + day, "app", Map.of("team", "search"),
+                        "openai.chat", "openai", "gpt-4o", "gpt-4o", "gpt-4o", new Usage(1000, 0, 0, 0, 500, 0),
+                        new BigDecimal("0.0075"), "gpt-4o@2024-10-01", 200, null, 1000, 500, false, false));
+            }
+        }
+        // as of Nov 10, 00:00: $0.0075 a day, 9 days spent in November; 21 more days to come
+        Run f = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                "--budget", "search=0.15", "--format", "json");
+        assertThat(f.exit()).isZero();
+        JsonNode row = f.table("Month-end forecast").path("rows").get(0);
+        assertThat(row.path("team").asText()).isEqualTo("search");
+        assertThat(row.path("spent so far").asText()).isEqualTo("$0.07");       // 9 * 0.0075 = 0.0675
+        assertThat(row.path("month-end forecast").asText()).isEqualTo("$0.22"); // 30 * 0.0075 = 0.225
+        assertThat(row.path("runs out").asText()).isEqualTo("2026-11-20");     // the 20th day reaches 0.15
+
+        Run w = run("whatif", "--data", dir.toString(), "--route", "gpt-4o->gpt-4o-mini", "--format", "json");
+        assertThat(w.exit()).isZero();
+        JsonNode summary = w.table("What-if replay of 40 ledger rows").path("rows");
+        assertThat(summary.get(0).path("cost").asText()).isEqualTo("$0.30");   // 40 * 0.0075
+        // gpt-4o-mini: 1000 * 0.15 + 500 * 0.6 = 450 per million, 40 calls = $0.018
+        assertThat(summary.get(summary.size() - 1).path("cost").asText()).isEqualTo("$0.02");
+    }
+
+    @Test
+    void backTestReportsItsError() throws Exception {
+        Run r = run("forecast", "--backtest", "--format", "json");
+        assertThat(r.exit()).isZero();
+        assertThat(r.table("Back-test").path("rows")).hasSize(6);
+    }
+}
