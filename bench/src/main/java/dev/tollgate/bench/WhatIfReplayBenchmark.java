@@ -30,7 +30,10 @@ import java.util.concurrent.TimeUnit;
  * order from the DuckDB file and replay it under a policy with every part that works per row (a routed share, a
  * response cache with a TTL, an output cap), as {@code tollgate plan whatif} does.
  *
- * <pre>bench/jmh.sh WhatIfReplay -f 1 -wi 0 -i 3 -p rows=10000000</pre>
+ * <pre>
+ * java -cp … dev.tollgate.bench.LedgerGenerator /tmp/gen10m 10000000 30 2026-11-26T00:00:00Z
+ * bench/jmh.sh WhatIfReplay -f 1 -wi 1 -i 3 -p ledgerDir=/tmp/gen10m
+ * </pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -39,6 +42,9 @@ public class WhatIfReplayBenchmark {
 
     @Param("10000000")
     long rows;
+    /** A ledger generated beforehand with {@link LedgerGenerator} and {@code rows} rows; empty: generate one (minutes). */
+    @Param("")
+    String ledgerDir;
 
     Path dir;
     PriceCatalog catalog;
@@ -46,8 +52,12 @@ public class WhatIfReplayBenchmark {
 
     @Setup
     public void generate() throws Exception {
-        dir = Files.createTempDirectory("whatif-bench");
-        LedgerGenerator.generate(dir, rows, 30, Instant.parse("2026-11-26T00:00:00Z"));
+        if (ledgerDir.isEmpty()) {
+            dir = Files.createTempDirectory("whatif-bench");
+            LedgerGenerator.generate(dir, rows, 30, Instant.parse("2026-11-26T00:00:00Z"));
+        } else {
+            dir = Path.of(ledgerDir);
+        }
         catalog = PriceCatalog.bundled();
         policy = new ReplayPolicy(List.of(Route.parse("gpt-4o,share=0.5->gpt-4o-mini"),
                 Route.parse("claude-sonnet-4-5,team=support->claude-haiku-4-5")), Duration.ofMinutes(10), 0, 400, null);
@@ -66,6 +76,7 @@ public class WhatIfReplayBenchmark {
 
     @TearDown
     public void delete() throws Exception {
+        if (!ledgerDir.isEmpty()) return;
         try (var files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

@@ -45,7 +45,7 @@ public final class PlanCapacity implements Callable<Integer> {
     double checkpointMinutes;
     @Option(names = "--batch-item-minutes", defaultValue = "6", description = "Length of a batch-inference work item (default: ${DEFAULT-VALUE}).")
     double batchItemMinutes;
-    @Option(names = "--realtime-headroom", defaultValue = "0.25", description = "Spare spot capacity real-time serving would need (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--realtime-headroom", defaultValue = "0.5", description = "Spare spot capacity real-time serving would need (default: ${DEFAULT-VALUE}).")
     double headroom;
     @Mixin
     OutputOptions out;

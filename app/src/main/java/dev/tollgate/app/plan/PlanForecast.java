@@ -58,7 +58,7 @@ public final class PlanForecast implements Callable<Integer> {
         for (String scope : budgets.keySet()) byScope.computeIfAbsent(scope, k -> new TreeMap<>());
         double dayElapsed = (now.getEpochSecond() - today.atStartOfDay(ZoneOffset.UTC).toEpochSecond()) / 86400.0;
 
-        Table.Builder t = Table.builder("Month-end forecast for " + today.getMonth() + " " + today.getYear() + " (as of " + now + ")",
+        Table.Builder t = Table.builder("Month-end forecast for " + java.time.YearMonth.from(today) + " (as of " + now + ")",
                 by == null ? "scope" : by, "spent so far", "month-end forecast", "95% interval", "trend per day", "budget", "runs out");
         PlanCharts.Lines lines = new PlanCharts.Lines();
         for (var e : byScope.entrySet()) {

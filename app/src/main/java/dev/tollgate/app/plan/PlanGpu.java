@@ -17,6 +17,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import dev.tollgate.planner.scenario.ModelCost;
+import dev.tollgate.planner.scenario.Scenario;
+import dev.tollgate.planner.scenario.ScenarioCalculator;
+import dev.tollgate.planner.scenario.ScenarioReader;
+import dev.tollgate.planner.scenario.WorkloadCost;
+
+import java.io.InputStream;
 import java.io.Reader;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -56,7 +63,7 @@ public final class PlanGpu implements Callable<Integer> {
     int vocab;
     @Option(names = "--precision", defaultValue = "bf16", description = "bf16, fp8 or int4 weights (default: ${DEFAULT-VALUE}).")
     String precisionName;
-    @Option(names = "--gpus", description = "GPUs per replica (default: the fewest that hold the model).")
+    @Option(names = "--gpus", description = "GPUs per replica (default: the fewest of 1, 2, 4, 8 with room for a batch of 64).")
     Integer gpus;
     @Option(names = "--input", defaultValue = "1000", description = "Prompt tokens per request (default: ${DEFAULT-VALUE}).")
     long input;
@@ -70,6 +77,8 @@ public final class PlanGpu implements Callable<Integer> {
     BigDecimal fixedMonthly;
     @Option(names = "--requests-per-day", description = "Size a deployment for this volume.")
     Long requestsPerDay;
+    @Option(names = "--scenario", description = "Take volume, tokens per call and the API models to compare from a scenario file.")
+    Path scenarioFile;
     @Option(names = "--compare", split = ",", defaultValue = "gpt-4.1-nano,gpt-4o-mini,claude-haiku-4-5,gpt-4.1-mini,gpt-4o",
             description = "API models to compare with (default: ${DEFAULT-VALUE}).")
     List<String> compare;
@@ -80,6 +89,9 @@ public final class PlanGpu implements Callable<Integer> {
     @Mixin
     OutputOptions out;
 
+    /** With --scenario: each API model's real cost per call (prompt caching included). */
+    private final java.util.Map<String, BigDecimal> scenarioPerCall = new java.util.HashMap<>();
+
     @Override
     public Integer call() throws Exception {
         Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "' (h100, h200, a100, l40s)"));
@@ -88,13 +100,15 @@ public final class PlanGpu implements Callable<Integer> {
                 ? new ModelShape("custom", params, need(layers, "--layers"), need(hidden, "--hidden"), need(kvHeads, "--kv-heads"), headDim, vocab)
                 : ModelShape.named(modelName).orElseThrow(() -> new IllegalArgumentException("unknown model shape '" + modelName + "'; give a custom one with --params, --layers, --hidden, --kv-heads"));
         Precision precision = Precision.valueOf(precisionName.toUpperCase(Locale.ROOT));
+        String sizedFor = null;
+        if (scenarioFile != null) sizedFor = fromScenario();
         Efficiency efficiency = Efficiency.H100_CALIBRATED;
         if (calibration != null) {
             try (Reader r = Files.newBufferedReader(calibration)) {
                 efficiency = Calibration.fit(gpu, shape, precision, Calibration.read(r));
             }
         }
-        int replicaGpus = gpus != null ? gpus : ThroughputModel.minimumGpus(gpu, shape, precision, input + output);
+        int replicaGpus = gpus != null ? gpus : ThroughputModel.replicaGpus(gpu, shape, precision, efficiency, input + output, 64);
         ThroughputModel replica = new ThroughputModel(gpu, replicaGpus, shape, precision, efficiency);
         double context = input + output / 2.0;
         int maxBatch = replica.maxBatch(input + output);
@@ -129,6 +143,7 @@ public final class PlanGpu implements Callable<Integer> {
             perf.row(row.toArray());
         }
         perf.note("Cost per million tokens counts input and output together; 'busy' is the share of paid hours serving traffic.");
+        if (sizedFor != null) perf.note("Volume and mean tokens per call from the scenario '" + sizedFor + "'; API prices per call include its prompt caching.");
         tables.add(perf.build());
 
         if (requestsPerDay != null) {
@@ -155,7 +170,7 @@ public final class PlanGpu implements Callable<Integer> {
         List<BigDecimal[]> apis = new ArrayList<>();
         for (String m : compare) {
             ModelPrice p = catalog.priceAt(m, Instant.now()).orElseThrow(() -> new IllegalArgumentException("no price for '" + m + "'"));
-            BigDecimal api = p.cost(new Usage(input, 0, 0, 0, output, 0)).total();
+            BigDecimal api = scenarioPerCall.containsKey(m) ? scenarioPerCall.get(m) : p.cost(new Usage(input, 0, 0, 0, output, 0)).total();
             BigDecimal cross = setup.crossoverRequestsPerMonth(api);
             apis.add(new BigDecimal[] {api});
             if (cross == null) {
@@ -181,6 +196,32 @@ public final class PlanGpu implements Callable<Integer> {
         }
         out.chart("build-vs-buy", "Monthly cost: self-hosted " + shape.name() + " vs APIs", "requests per day", "USD per month", lines.series());
         return 0;
+    }
+
+    /** Calls per day and mean tokens per call of every workload together; the scenario's models become the comparison. */
+    private String fromScenario() throws Exception {
+        Scenario scenario;
+        try (InputStream in = Files.newInputStream(scenarioFile)) {
+            scenario = ScenarioReader.read(in);
+        }
+        ScenarioCalculator calc = new ScenarioCalculator(PricesCommand.catalog(dataDir), Instant.now());
+        ModelCost any = calc.cost(scenario, scenario.models().getFirst());
+        BigDecimal callsPerDay = BigDecimal.ZERO;
+        BigDecimal in = BigDecimal.ZERO;
+        BigDecimal outTokens = BigDecimal.ZERO;
+        for (int i = 0; i < scenario.workloads().size(); i++) {
+            var w = scenario.workloads().get(i);
+            WorkloadCost c = any.workloads().get(i);
+            callsPerDay = callsPerDay.add(w.conversationsPerDay().multiply(BigDecimal.valueOf(w.turns())));
+            in = in.add(w.conversationsPerDay().multiply(BigDecimal.valueOf(c.inputTokensPerConversation())));
+            outTokens = outTokens.add(w.conversationsPerDay().multiply(BigDecimal.valueOf(c.outputTokensPerConversation())));
+        }
+        requestsPerDay = callsPerDay.setScale(0, RoundingMode.HALF_EVEN).longValueExact();
+        input = in.divide(callsPerDay, 0, RoundingMode.HALF_EVEN).longValueExact();
+        output = outTokens.divide(callsPerDay, 0, RoundingMode.HALF_EVEN).longValueExact();
+        compare = scenario.models();
+        for (String m : scenario.models()) scenarioPerCall.put(m, calc.cost(scenario, m).perCall());
+        return scenario.name();
     }
 
     private static int need(Integer v, String flag) {

@@ -30,6 +30,18 @@ public record ThroughputModel(Gpu gpu, int gpus, ModelShape model, Precision pre
         return Math.max(1, n);
     }
 
+    /**
+     * A sensible replica size: the fewest GPUs among 1, 2, 4, 8 (tensor parallel sizes) whose memory leaves room
+     * for a batch of {@code targetBatch} at {@code context}; 8 when none does, or the minimum that holds the model.
+     */
+    public static int replicaGpus(Gpu gpu, ModelShape model, Precision precision, Efficiency e, long context, int targetBatch) {
+        int min = minimumGpus(gpu, model, precision, context);
+        for (int n : new int[] {1, 2, 4, 8}) {
+            if (n >= min && new ThroughputModel(gpu, n, model, precision, e).maxBatch(context) >= targetBatch) return n;
+        }
+        return Math.max(8, min);
+    }
+
     public double weightBytes() {
         return model.parameters() * precision.bytesPerParameter;
     }

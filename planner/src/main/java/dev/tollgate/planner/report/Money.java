@@ -12,6 +12,7 @@ public final class Money {
 
     /** Dollars with cents and thousands separators: "$12,345.67". */
     public static String usd(BigDecimal amount) {
+        if (amount.signum() < 0) return "-" + usd(amount.negate());
         return String.format("$%,.2f", amount.setScale(2, RoundingMode.HALF_EVEN));
     }
 

@@ -26,8 +26,8 @@ class CapacityPlannerTest {
         // serving 1, 2, 3, 4 GPUs in four hours, reserved GPUs paid every hour:
         // c=0: 10 GPU-h * 4 = 40   c=1: 4*2.5 + 6*4 = 34   c=2: 20 + 3*4 = 32   c=3: 30 + 1*4 = 34   c=4: 40
         CapacityPlan plan = planner.plan(hours(WorkloadType.REALTIME, 1, 2, 3, 4));
-        // real-time on spot: 2.2 * 1.25 (headroom) + 4 * 0.05 * 0.25 (on-demand fallback) = 2.80 > 2.5 reserved
-        assertThat(plan.spotCostPerUsefulHour().get(WorkloadType.REALTIME)).isEqualByComparingTo("2.8");
+        // real-time on spot: 2.2 * 1.5 (headroom) + 4 * 0.05 * 0.25 (on-demand fallback) = 3.35 > 2.5 reserved
+        assertThat(plan.spotCostPerUsefulHour().get(WorkloadType.REALTIME)).isEqualByComparingTo("3.35");
         assertThat(plan.onSpot()).isEmpty();
         assertThat(plan.curve()).extracting(CapacityPlan.Level::poolCost).usingElementComparator(BigDecimal::compareTo)
                 .containsExactly(new BigDecimal("40"), new BigDecimal("34"), new BigDecimal("32"), new BigDecimal("34"), new BigDecimal("40"));
