@@ -59,7 +59,7 @@ public final class PlanForecast implements Callable<Integer> {
         double dayElapsed = (now.getEpochSecond() - today.atStartOfDay(ZoneOffset.UTC).toEpochSecond()) / 86400.0;
 
         Table.Builder t = Table.builder("Month-end forecast for " + java.time.YearMonth.from(today) + " (as of " + now + ")",
-                by == null ? "scope" : by, "spent so far", "month-end forecast", "95% interval", "trend per day", "budget", "runs out");
+                by == null ? "scope" : by, "spent so far", "month-end forecast", "95% interval", "trend $/day/day", "budget", "runs out");
         PlanCharts.Lines lines = new PlanCharts.Lines();
         for (var e : byScope.entrySet()) {
             TreeMap<LocalDate, BigDecimal> days = e.getValue();

@@ -15,7 +15,7 @@ public final class PlanOutput {
 
     public enum Format { TABLE, JSON, CSV }
 
-    private static final Pattern NUMERIC = Pattern.compile("^[-+]?\\$?[-+]?[0-9.,]+(%|x| GPUs?)?$");
+    private static final Pattern NUMERIC = Pattern.compile("^[-+]?\\$?[-+]?[0-9.,]+(%|x| GPUs?)?( \\([-+]?\\$?[0-9.,]+(%|x)\\))?$");
 
     private PlanOutput() {
     }

@@ -102,15 +102,16 @@ public final class ScenarioCalculator {
 
     /**
      * The change in the monthly bill per model when each driver moves on its own: volume, message, output, system
-     * prompt, context and history sizes by +10%, turns by one more, the cache hit rate by 10 points. Sorted by the
-     * largest absolute change on the first model.
+     * prompt, context and history sizes by +10%, turns of multi-turn workloads by one more, the cache hit rate by
+     * 10 points. Drivers that change nothing are left out; sorted by the largest absolute change on the first model.
      */
     public List<Sensitivity> sensitivity(Scenario scenario) {
         Map<String, BigDecimal> base = new LinkedHashMap<>();
         for (String m : scenario.models()) base.put(m, cost(scenario, m).monthly());
         List<Sensitivity> rows = new ArrayList<>();
         rows.add(driver(scenario, base, "volume", "+10%", w -> w.withConversationsPerDay(w.conversationsPerDay().multiply(TEN_PERCENT))));
-        rows.add(driver(scenario, base, "turns per conversation", "+1 turn", w -> w.withTurns(w.turns() + 1)));
+        // single-call workloads have no turns to add
+        rows.add(driver(scenario, base, "turns per conversation", "+1 turn", w -> w.turns() > 1 ? w.withTurns(w.turns() + 1) : w));
         rows.add(driver(scenario, base, "user message tokens", "+10%", w -> w.withInputTokens(tenPercentMore(w.inputTokens()))));
         rows.add(driver(scenario, base, "output tokens", "+10%", w -> w.withOutputTokens(tenPercentMore(w.outputTokens()))));
         rows.add(driver(scenario, base, "system prompt tokens", "+10%", w -> w.withSystemPromptTokens(tenPercentMore(w.systemPromptTokens()))));
@@ -118,6 +119,7 @@ public final class ScenarioCalculator {
         rows.add(driver(scenario, base, "history growth per turn", "+10%", w -> w.withHistoryPerTurn(tenPercentMore(w.historyPerTurn()))));
         rows.add(driver(scenario, base, "cache hit rate", "+10 points",
                 w -> w.withCacheHitRate(w.cacheHitRate().add(new BigDecimal("0.1")).min(BigDecimal.ONE))));
+        rows.removeIf(r -> r.monthlyChange().values().stream().allMatch(d -> d.signum() == 0));
         String first = scenario.models().getFirst();
         rows.sort(Comparator.comparing((Sensitivity s) -> s.monthlyChange().get(first).abs()).reversed());
         return rows;

@@ -30,7 +30,7 @@ public final class PipelinedReplay {
         Thread reader = Thread.ofPlatform().name("ledger-reader").start(() -> {
             List<LedgerScan.Row>[] batch = new List[] {new ArrayList<>(BATCH)};
             try {
-                scan.scan(from, to, row -> {
+                scan.scan(from, to, engine.needsTimeOrder(), row -> {
                     batch[0].add(row);
                     if (batch[0].size() == BATCH) {
                         put(queue, batch[0]);

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Replays ledger rows, in time order, under a {@link ReplayPolicy}, like a cache simulator replays a trace: each
+ * Replays ledger rows (in time order when the policy has a cache) under a {@link ReplayPolicy}, like a cache simulator replays a trace: each
  * row's cost before is what the ledger recorded; after is the cost once each part of the policy has applied, priced
  * by the catalog entry in force on the row's day. Feed rows with {@link #accept}, then read {@link #result}.
  *
@@ -86,6 +86,11 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
         long requests;
         BigDecimal before = BigDecimal.ZERO;
         BigDecimal after = BigDecimal.ZERO;
+    }
+
+    /** Whether rows must arrive in time order: only a cache simulation depends on it. */
+    public boolean needsTimeOrder() {
+        return ttlMicros > 0;
     }
 
     @Override

@@ -59,6 +59,8 @@ public final class LedgerScan implements AutoCloseable {
         if (!Files.exists(file)) throw new IllegalStateException("no ledger at " + file + " (is --data right?)");
         Properties p = new Properties();
         p.setProperty("duckdb.read_only", "true");
+        // rows reach the caller while DuckDB still produces them, instead of after the whole result is built
+        p.setProperty("jdbc_stream_results", "true");
         try {
             return new LedgerScan(DriverManager.getConnection("jdbc:duckdb:" + file, p));
         } catch (SQLException e) {
@@ -92,12 +94,17 @@ public final class LedgerScan implements AutoCloseable {
      * of the distinct values read first: every row's strings are the same shared instances.
      */
     public void scan(Instant from, Instant to, Consumer<Row> sink) {
+        scan(from, to, true, sink);
+    }
+
+    /** As {@link #scan(Instant, Instant, Consumer)}; unordered when the caller does not need time order (no sort). */
+    public void scan(Instant from, Instant to, boolean timeOrder, Consumer<Row> sink) {
         Dictionary dict = dictionary(from, to);
         String sql = """
                 SELECT epoch_us(time), %s, %s, %s, %s, input_tokens, cached_input_tokens,
                        cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, status
                 FROM requests WHERE """.formatted(id("key_name"), id("tags"), id("requested_model"), id("served_model"))
-                + range(from, to) + " ORDER BY time";
+                + range(from, to) + (timeOrder ? " ORDER BY time" : "");
         try (PreparedStatement p = conn.prepareStatement(sql)) {
             bindRange(p, from, to, 1);
             try (ResultSet rs = p.executeQuery()) {
