@@ -5,7 +5,12 @@ import dev.tollgate.planner.capacity.CapacityPlanner;
 import dev.tollgate.planner.capacity.SpotRisk;
 import dev.tollgate.planner.capacity.UsageHour;
 import dev.tollgate.planner.capacity.WorkloadType;
+import dev.tollgate.planner.gpu.Efficiency;
 import dev.tollgate.planner.gpu.Gpu;
+import dev.tollgate.planner.gpu.ModelShape;
+import dev.tollgate.planner.gpu.Precision;
+import dev.tollgate.planner.gpu.ThroughputModel;
+import dev.tollgate.store.duckdb.LedgerScan;
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;
 import picocli.CommandLine.Command;
@@ -24,11 +29,27 @@ import java.util.concurrent.Callable;
 
 /** {@code tollgate plan capacity}: reserved, on-demand and spot from an hourly GPU usage history. */
 @Command(name = "capacity", mixinStandardHelpOptions = true,
-        description = "From hourly GPU usage, the reserved commitment that saves most (with the savings curve), the share left on demand, and which workload types to move to spot.")
+        description = "From hourly GPU usage (a CSV, or the ledger of a self-hosted provider), the reserved commitment that saves most (with the savings curve), the share left on demand, and which workload types to move to spot.")
 public final class PlanCapacity implements Callable<Integer> {
 
-    @Option(names = "--usage", required = true, description = "CSV: hour,gpus[,workload] (workload: training, batch or realtime; default realtime).")
+    @Option(names = "--usage", description = "CSV: hour,gpus[,workload] (workload: training, batch or realtime; default realtime).")
     Path usageFile;
+    @Option(names = "--ledger-provider", description = "Instead of --usage: the self-hosted provider (as named in the gateway config) whose ledger traffic to size; GPUs per hour come from the throughput model.")
+    String ledgerProvider;
+    @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+    @Option(names = "--from", description = "With --ledger-provider: history from (2026-10-01 or an ISO instant).")
+    String from;
+    @Option(names = "--to", description = "With --ledger-provider: history to (exclusive).")
+    String to;
+    @Option(names = "--shape", defaultValue = "llama-3-8b", description = "With --ledger-provider: the model it serves (default: ${DEFAULT-VALUE}).")
+    String shapeName;
+    @Option(names = "--precision", defaultValue = "bf16", description = "With --ledger-provider: bf16, fp8 or int4 (default: ${DEFAULT-VALUE}).")
+    String precisionName;
+    @Option(names = "--batch", defaultValue = "64", description = "With --ledger-provider: decode batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--utilization", defaultValue = "0.6", description = "With --ledger-provider: how busy the fleet runs at most; GPUs per hour = busy time / this (default: ${DEFAULT-VALUE}).")
+    double utilization;
     @Option(names = "--gpu", defaultValue = "h100", description = "Whose built-in prices to use (default: ${DEFAULT-VALUE}).")
     String gpuName;
     @Option(names = "--on-demand", description = "On-demand price per GPU-hour.")
@@ -57,7 +78,15 @@ public final class PlanCapacity implements Callable<Integer> {
         BigDecimal res = reserved != null ? reserved : gpu.reservedHourly();
         BigDecimal sp = spot != null ? spot : gpu.spotHourly();
         SpotRisk risk = new SpotRisk(interruptions, restartMinutes / 60, checkpointMinutes / 60, batchItemMinutes / 60, headroom);
-        List<UsageHour> usage = read(usageFile);
+        if ((usageFile == null) == (ledgerProvider == null)) {
+            System.err.println("plan capacity: give either --usage FILE or --ledger-provider NAME");
+            return 2;
+        }
+        List<UsageHour> usage = usageFile != null ? read(usageFile) : fromLedger(gpu);
+        if (usage.isEmpty()) {
+            System.err.println("plan capacity: no usage in " + (usageFile != null ? usageFile : "the ledger for provider '" + ledgerProvider + "'"));
+            return 1;
+        }
         CapacityPlan plan = new CapacityPlanner(od, res, sp, risk).plan(usage);
 
         List<Table> tables = new ArrayList<>();
@@ -98,6 +127,26 @@ public final class PlanCapacity implements Callable<Integer> {
         for (CapacityPlan.Level l : levels) lines.add("saving vs all on demand", l.reservedGpus(), l.saving().doubleValue());
         out.chart("capacity-savings", "Savings by reserved commitment", "reserved GPUs", "USD saved over the history", lines.series());
         return 0;
+    }
+
+    /**
+     * GPUs a self-hosted provider needed each hour: the replica time its traffic kept busy (throughput model), over
+     * the target utilization, in whole replicas.
+     */
+    private List<UsageHour> fromLedger(Gpu gpu) {
+        ModelShape shape = ModelShape.named(shapeName).orElseThrow(() -> new IllegalArgumentException("unknown model shape '" + shapeName + "'"));
+        Precision precision = Precision.valueOf(precisionName.toUpperCase(java.util.Locale.ROOT));
+        int gpus = ThroughputModel.replicaGpus(gpu, shape, precision, Efficiency.H100_CALIBRATED, 4096, batch);
+        ThroughputModel replica = new ThroughputModel(gpu, gpus, shape, precision, Efficiency.H100_CALIBRATED);
+        List<UsageHour> out = new ArrayList<>();
+        try (LedgerScan scan = LedgerScan.open(dataDir)) {
+            for (LedgerScan.HourTokens h : scan.hourlyTokens(Inputs.instant(from), Inputs.instant(to), ledgerProvider)) {
+                double busyReplicaHours = replica.busySeconds(h.requests(), h.inputTokens(), h.outputTokens(), batch) / 3600;
+                long replicas = (long) Math.ceil(busyReplicaHours / utilization - 1e-9);
+                out.add(new UsageHour(h.hour(), BigDecimal.valueOf(replicas * gpus), WorkloadType.REALTIME));
+            }
+        }
+        return out;
     }
 
     private static long hours(List<UsageHour> usage) {

@@ -109,6 +109,31 @@ class PlanCommandTest {
     }
 
     @Test
+    void capacityFromASelfHostedProvidersLedger(@TempDir Path dir) throws Exception {
+        Instant start = Instant.parse("2026-11-01T00:00:00Z");
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            for (int hour = 0; hour < 8; hour++) {
+                // every other hour busy: 1580 requests of 1000 in / 300 out on provider 'local'; else 10
+                int requests = hour % 2 == 0 ? 1580 : 10;
+                for (int i = 0; i < requests; i++) {
+                    ledger.append(new LedgerEntry(start.plusSeconds(3600L * hour + i), "r", "app", Map.of(), "openai.chat", "local",
+                            "llama", "llama", "llama", new Usage(1000, 0, 0, 0, 300, 0), BigDecimal.ZERO, null, 200, null, 1000, 500, false, false));
+                }
+            }
+        }
+        Run r = run("capacity", "--ledger-provider", "local", "--data", dir.toString(), "--gpu", "h100", "--batch", "1", "--format", "json");
+        assertThat(r.exit()).isZero();
+        // one request on one H100 (llama-3-8b, batch 1): prefill 1000 tokens 25.4 ms + 300 decode steps of 6.73 ms = 2.05 s;
+        // 1580 of them keep it busy 0.90 h, at 60% utilization 1.50 -> 2 GPUs; quiet hours need 1.
+        // On demand $2.99, reserved $2.10 over 8 hours: reserve 0: 12 GPU-h * 2.99 = 35.88; 1: 16.80 + 4 * 2.99 = 28.76;
+        // 2: 33.60 -> reserve 1 and buy 4 of the 12 GPU-hours on demand
+        JsonNode purchase = r.table("Recommended purchase").path("rows");
+        assertThat(purchase.get(0).path("value").asText()).isEqualTo("1 GPUs");
+        assertThat(purchase.get(1).path("value").asText()).startsWith("33.3%");
+        assertThat(purchase.get(4).path("value").asText()).isEqualTo("$28.76");
+    }
+
+    @Test
     void backTestReportsItsError() throws Exception {
         Run r = run("forecast", "--backtest", "--format", "json");
         assertThat(r.exit()).isZero();

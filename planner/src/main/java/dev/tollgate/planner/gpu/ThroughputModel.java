@@ -82,6 +82,16 @@ public record ThroughputModel(Gpu gpu, int gpus, ModelShape model, Precision pre
     }
 
     /**
+     * Replica-seconds a batch of traffic keeps a replica busy: {@code requests} requests with these token totals,
+     * decoded at {@code batch} (each request's context taken as the mean prompt plus half the mean answer).
+     */
+    public double busySeconds(long requests, long inputTokens, long outputTokens, int batch) {
+        if (requests == 0) return 0;
+        double context = (double) inputTokens / requests + outputTokens / 2.0 / requests;
+        return prefillSeconds(inputTokens) + outputTokens * decodeStepSeconds(batch, context) / batch;
+    }
+
+    /**
      * Replica-seconds one request of {@code input} prompt and {@code output} generated tokens occupies when it
      * decodes in a batch of {@code batch}: its prefill, plus its share of the decode steps (context averaged over
      * the generation).

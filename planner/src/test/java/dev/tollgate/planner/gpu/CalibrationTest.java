@@ -53,5 +53,8 @@ class CalibrationTest {
         // Llama-3-70B in bf16 (141 GB) needs two H100s
         assertThat(ThroughputModel.minimumGpus(H100, ModelShape.named("llama-3-70b").orElseThrow(), Precision.BF16, 4096)).isEqualTo(2);
         assertThat(ThroughputModel.minimumGpus(H100, ModelShape.named("llama-3-70b").orElseThrow(), Precision.FP8, 4096)).isEqualTo(1);
+        // ten requests of 1000 in and 300 out: ten prefills of 1000 tokens, 3000 tokens decoded at batch 64, context 1150
+        assertThat(model.busySeconds(10, 10_000, 3_000, 64)).isCloseTo(
+                10 * model.prefillSeconds(1000) + 3000 * model.decodeStepSeconds(64, 1150) / 64, within(1e-12));
     }
 }

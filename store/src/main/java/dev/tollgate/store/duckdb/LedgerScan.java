@@ -40,6 +40,10 @@ public final class LedgerScan implements AutoCloseable {
     public record DaySpend(LocalDate day, String scope, BigDecimal costUsd, long requests) {
     }
 
+    /** Traffic of one clock hour: requests and tokens. */
+    public record HourTokens(Instant hour, long requests, long inputTokens, long outputTokens) {
+    }
+
     /** The file is held by another process (a running gateway). */
     public static final class LedgerBusyException extends RuntimeException {
         public LedgerBusyException(String message) {
@@ -220,6 +224,24 @@ public final class LedgerScan implements AutoCloseable {
                     out.add(new DaySpend(rs.getObject(1, LocalDate.class), rs.getString(2),
                             rs.getBigDecimal(3).stripTrailingZeros(), rs.getLong(4)));
                 }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failed(e);
+        }
+    }
+
+    /** Requests and tokens per clock hour served by {@code provider} (as configured in the gateway), in time order. */
+    public List<HourTokens> hourlyTokens(Instant from, Instant to, String provider) {
+        String sql = "SELECT epoch_us(date_trunc('hour', time)), count(*), CAST(sum(input_tokens) AS BIGINT), "
+                + "CAST(sum(output_tokens) AS BIGINT) FROM requests WHERE provider = ? AND " + range(from, to)
+                + " GROUP BY 1 ORDER BY 1";
+        try (PreparedStatement p = conn.prepareStatement(sql)) {
+            p.setString(1, provider);
+            bindRange(p, from, to, 2);
+            List<HourTokens> out = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) out.add(new HourTokens(micros(rs.getLong(1)), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
             }
             return out;
         } catch (SQLException e) {

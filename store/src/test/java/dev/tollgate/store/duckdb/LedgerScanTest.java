@@ -54,6 +54,11 @@ class LedgerScanTest {
                     new LedgerScan.DaySpend(LocalDate.of(2026, 11, 2), "search", new BigDecimal("0.5"), 1));
             assertThat(scan.dailySpend(null, null, null)).extracting(LedgerScan.DaySpend::costUsd)
                     .containsExactly(new BigDecimal("1.375"), new BigDecimal("0.5"));
+            // three rows in the 23:00 hour, one at 01:00; each 100 in, 20 out
+            assertThat(scan.hourlyTokens(null, null, "openai")).containsExactly(
+                    new LedgerScan.HourTokens(T0, 3, 300, 60),
+                    new LedgerScan.HourTokens(T0.plusSeconds(7200), 1, 100, 20));
+            assertThat(scan.hourlyTokens(null, null, "local")).isEmpty();
         }
     }
 
