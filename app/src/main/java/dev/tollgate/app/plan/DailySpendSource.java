@@ -37,7 +37,7 @@ final class DailySpendSource {
             return new Result(scan.dailySpend(from, to, scopeTag), "ledger file " + dataDir.resolve("ledger.duckdb"));
         } catch (LedgerScan.LedgerBusyException busy) {
             if (adminToken == null || adminToken.isBlank()) {
-                throw new IllegalStateException(busy.getMessage() + " (no admin token: pass --admin-token or set TOLLGATE_ADMIN_TOKEN)");
+                throw new IllegalStateException(busy.getMessage() + ", or give its admin token (--admin-token or TOLLGATE_ADMIN_TOKEN) to ask it");
             }
             return new Result(fromGateway(gateway, adminToken, from, to, scopeTag), "gateway " + gateway + " (admin API)");
         }

@@ -25,12 +25,11 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /** {@code tollgate plan capacity}: reserved, on-demand and spot from an hourly GPU usage history. */
 @Command(name = "capacity", mixinStandardHelpOptions = true,
         description = "From hourly GPU usage (a CSV, or the ledger of a self-hosted provider), the reserved commitment that saves most (with the savings curve), the share left on demand, and which workload types to move to spot.")
-public final class PlanCapacity implements Callable<Integer> {
+public final class PlanCapacity extends PlanStep {
 
     @Option(names = "--usage", description = "CSV: hour,gpus[,workload] (workload: training, batch or realtime; default realtime).")
     Path usageFile;
@@ -72,7 +71,12 @@ public final class PlanCapacity implements Callable<Integer> {
     OutputOptions out;
 
     @Override
-    public Integer call() throws Exception {
+    String name() {
+        return "capacity";
+    }
+
+    @Override
+    int run() throws Exception {
         Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "'"));
         BigDecimal od = onDemand != null ? onDemand : gpu.onDemandHourly();
         BigDecimal res = reserved != null ? reserved : gpu.reservedHourly();

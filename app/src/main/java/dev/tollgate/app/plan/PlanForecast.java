@@ -20,12 +20,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 
 /** {@code tollgate plan forecast}: month-end spend per scope and the day each budget runs out. */
 @Command(name = "forecast", mixinStandardHelpOptions = true,
         description = "Month-end spend per scope from the ledger (trend + weekly pattern, 95% interval), and the day each budget runs out at the current pace.")
-public final class PlanForecast implements Callable<Integer> {
+public final class PlanForecast extends PlanStep {
 
     @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
     Path dataDir;
@@ -47,7 +46,12 @@ public final class PlanForecast implements Callable<Integer> {
     OutputOptions out;
 
     @Override
-    public Integer call() throws Exception {
+    String name() {
+        return "forecast";
+    }
+
+    @Override
+    int run() throws Exception {
         if (backtest) return backtest();
         Instant now = asOf == null ? Instant.now() : Inputs.instant(asOf);
         LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);

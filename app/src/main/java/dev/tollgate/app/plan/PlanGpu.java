@@ -34,12 +34,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 
 /** {@code tollgate plan gpu}: self-hosting a model on GPUs against paying an API. */
 @Command(name = "gpu", mixinStandardHelpOptions = true,
         description = "Build vs buy: throughput and cost per million tokens of a self-hosted model, GPUs needed, and the volume from which self-hosting beats each API model.")
-public final class PlanGpu implements Callable<Integer> {
+public final class PlanGpu extends PlanStep {
 
     @Option(names = "--gpu", defaultValue = "h100", description = "h100, h200, a100 or l40s (default: ${DEFAULT-VALUE}).")
     String gpuName;
@@ -93,7 +92,12 @@ public final class PlanGpu implements Callable<Integer> {
     private final java.util.Map<String, BigDecimal> scenarioPerCall = new java.util.HashMap<>();
 
     @Override
-    public Integer call() throws Exception {
+    String name() {
+        return "gpu";
+    }
+
+    @Override
+    int run() throws Exception {
         Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "' (h100, h200, a100, l40s)"));
         Gpu.Pricing option = Gpu.Pricing.valueOf(pricing.toUpperCase(Locale.ROOT).replace('-', '_'));
         ModelShape shape = params != null

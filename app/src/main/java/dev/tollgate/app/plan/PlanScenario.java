@@ -25,13 +25,12 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /** {@code tollgate plan scenario FILE}: what a use case costs, per model, with its TCO. */
 @Command(name = "scenario", mixinStandardHelpOptions = true,
         description = "Price a scenario file: monthly cost per model, cost per call and conversation, input vs output, sensitivity, total cost of ownership.")
-public final class PlanScenario implements Callable<Integer> {
+public final class PlanScenario extends PlanStep {
 
     @Parameters(paramLabel = "FILE", description = "The scenario (YAML); see examples/.")
     Path file;
@@ -43,7 +42,12 @@ public final class PlanScenario implements Callable<Integer> {
     OutputOptions output;
 
     @Override
-    public Integer call() throws Exception {
+    String name() {
+        return "scenario";
+    }
+
+    @Override
+    int run() throws Exception {
         Scenario scenario;
         try (InputStream in = Files.newInputStream(file)) {
             scenario = ScenarioReader.read(in);

@@ -31,12 +31,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code tollgate plan whatif}: replay the ledger under a changed policy. */
 @Command(name = "whatif", mixinStandardHelpOptions = true,
         description = "Replay a period of the ledger under a changed policy (routing, response cache, history trimming, output cap, self-hosting) and compare the cost before and after.")
-public final class PlanWhatIf implements Callable<Integer> {
+public final class PlanWhatIf extends PlanStep {
 
     /** Below this many rows no progress bar is drawn. */
     static final long PROGRESS_FROM = 200_000;
@@ -73,7 +72,12 @@ public final class PlanWhatIf implements Callable<Integer> {
     OutputOptions out;
 
     @Override
-    public Integer call() throws Exception {
+    String name() {
+        return "whatif";
+    }
+
+    @Override
+    int run() throws Exception {
         PriceCatalog catalog = PricesCommand.catalog(dataDir);
         ReplayPolicy policy = new ReplayPolicy(routes.stream().map(Route::parse).toList(),
                 cacheTtl == null ? null : Inputs.duration(cacheTtl), maxInput, maxOutput, selfHosting());

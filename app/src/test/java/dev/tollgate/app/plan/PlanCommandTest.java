@@ -9,7 +9,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import com.sun.net.httpserver.HttpServer;
+
 import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicReference;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The plan commands run in-process through picocli, as a user runs them. */
 class PlanCommandTest {
 
-    record Run(int exit, String out) {
+    record Run(int exit, String out, String err) {
         JsonNode json() throws Exception {
             return new ObjectMapper().readTree(out);
         }
@@ -35,14 +39,18 @@ class PlanCommandTest {
     }
 
     static Run run(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
-            System.setOut(capture);
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setOut(o);
+            System.setErr(e);
             int exit = new CommandLine(new PlanCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
-            return new Run(exit, buffer.toString(StandardCharsets.UTF_8));
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
-            System.setOut(saved);
+            System.setOut(savedOut);
+            System.setErr(savedErr);
         }
     }
 
@@ -131,6 +139,53 @@ class PlanCommandTest {
         assertThat(purchase.get(0).path("value").asText()).isEqualTo("1 GPUs");
         assertThat(purchase.get(1).path("value").asText()).startsWith("33.3%");
         assertThat(purchase.get(4).path("value").asText()).isEqualTo("$28.76");
+    }
+
+    @Test
+    void whileAGatewayHoldsTheLedgerForecastAsksItsAdminApi(@TempDir Path dir) throws Exception {
+        AtomicReference<String> asked = new AtomicReference<>();
+        HttpServer gateway = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        gateway.createContext("/admin/spend", exchange -> {
+            asked.set(exchange.getRequestURI().getQuery() + " " + exchange.getRequestHeaders().getFirst("authorization"));
+            StringBuilder rows = new StringBuilder();
+            for (int day = 1; day <= 9; day++) {
+                // the gateway's own shape: one row per day and team, $2 a day
+                rows.append(day > 1 ? "," : "").append("{\"day\":\"2026-11-0").append(day)
+                        .append("\",\"team\":\"search\",\"requests\":4,\"cost_usd\":2.0}");
+            }
+            byte[] body = ("{\"rows\":[" + rows + "]}").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        gateway.start();
+        try (DuckDbLedger held = DuckDbLedger.open(dir)) {
+            String url = "http://127.0.0.1:" + gateway.getAddress().getPort();
+            Run r = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                    "--gateway", url, "--admin-token", "secret", "--format", "json");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(asked.get()).contains("group_by=day,team").contains("Bearer secret");
+            JsonNode row = r.table("Month-end forecast").path("rows").get(0);
+            assertThat(row.path("spent so far").asText()).isEqualTo("$18.00");        // 9 days * $2
+            assertThat(row.path("month-end forecast").asText()).isEqualTo("$60.00");  // 30 days * $2
+            assertThat(r.table("Month-end forecast").path("notes").get(0).asText()).contains("admin API");
+
+            Run noToken = run("forecast", "--data", dir.toString(), "--gateway", url, "--admin-token", "");
+            assertThat(noToken.exit()).isEqualTo(1);
+            assertThat(noToken.err()).contains("open in a running Tollgate gateway").doesNotContain("Exception").doesNotContain("lock");
+            Run whatIf = run("whatif", "--data", dir.toString(), "--max-output-tokens", "10");
+            assertThat(whatIf.exit()).isEqualTo(1);
+            assertThat(whatIf.err()).startsWith("plan whatif: the ledger").doesNotContain("\tat ");
+        } finally {
+            gateway.stop(0);
+        }
+    }
+
+    @Test
+    void aMissingFileIsOneLineNotAStackTrace(@TempDir Path dir) {
+        Run r = run("scenario", dir.resolve("nope.yaml").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("plan scenario: no such file").doesNotContain("\tat ");
     }
 
     @Test

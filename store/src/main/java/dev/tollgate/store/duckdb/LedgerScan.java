@@ -69,9 +69,10 @@ public final class LedgerScan implements AutoCloseable {
             return new LedgerScan(DriverManager.getConnection("jdbc:duckdb:" + file, p));
         } catch (SQLException e) {
             String m = String.valueOf(e.getMessage());
-            if (m.contains("lock")) {
+            // another process holds the file ("Could not set lock"), or this one does with write access
+            if (m.contains("lock") || m.contains("different configuration")) {
                 throw new LedgerBusyException("the ledger " + file + " is open in a running Tollgate gateway, which "
-                        + "allows no other reader; ask the gateway instead (--gateway URL --admin-token TOKEN) or stop it first");
+                        + "lets no other process read it; stop the gateway first");
             }
             throw new IllegalStateException("cannot read the ledger at " + file + ": " + m, e);
         }
