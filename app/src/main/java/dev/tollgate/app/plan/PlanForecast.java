@@ -23,7 +23,7 @@ import java.util.TreeMap;
 
 /** {@code tollgate plan forecast}: month-end spend per scope and the day each budget runs out. */
 @Command(name = "forecast", mixinStandardHelpOptions = true,
-        description = "Month-end spend per scope from the ledger (trend + weekly pattern, 95% interval), and the day each budget runs out at the current pace.")
+        description = "Month-end spend per scope from the ledger (trend + weekly pattern, 95%% interval), and the day each budget runs out at the current pace.")
 public final class PlanForecast extends PlanStep {
 
     @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
