@@ -76,23 +76,21 @@ public record BuildVsBuy(ThroughputModel replica, BigDecimal gpuHourly, int batc
 
     /**
      * The smallest monthly request volume from which self-hosting costs less than an API charging
-     * {@code apiPerRequest}; null when it never does (the API is cheaper than a fully used replica per request).
-     * Self-hosting cost is a staircase (one more replica every {@link #requestsPerReplicaMonth()} requests), so the
-     * first step where the API line rises above it is found exactly.
+     * {@code apiPerRequest}; null when it never does (the API is cheaper per request than a replica at this setup's
+     * utilization). Self-hosting cost is a staircase (one more replica every {@link #requestsPerReplicaMonth()}
+     * requests); the step where the API line first rises above it is found in closed form.
      */
     public BigDecimal crossoverRequestsPerMonth(BigDecimal apiPerRequest) {
         if (apiPerRequest.signum() <= 0) return null;
         BigDecimal capacity = requestsPerReplicaMonth();
-        // beyond this, each replica's cost per request exceeds the API's forever
-        if (replicaMonthly().compareTo(apiPerRequest.multiply(capacity)) >= 0) return null;
-        for (long n = 1; n < 10_000_000; n++) {
-            BigDecimal self = selfHostedMonthly(capacity.multiply(BigDecimal.valueOf(n)));
-            BigDecimal breakEven = self.divide(apiPerRequest, MC);
-            BigDecimal top = capacity.multiply(BigDecimal.valueOf(n));
-            if (breakEven.compareTo(top) <= 0) {
-                return breakEven.max(capacity.multiply(BigDecimal.valueOf(n - 1)));
-            }
-        }
-        return null;
+        BigDecimal replica = replicaMonthly();
+        // each replica earns the API's price on its capacity; what it earns beyond its own cost pays the fixed cost
+        BigDecimal marginPerReplica = apiPerRequest.multiply(capacity).subtract(replica);
+        if (marginPerReplica.signum() <= 0) return null;
+        // the first staircase step n whose full capacity pays for itself: fixed + n*replica <= api * n * capacity
+        long n = Math.max(1, fixedMonthly.divide(marginPerReplica, 0, RoundingMode.CEILING).longValueExact());
+        BigDecimal breakEven = fixedMonthly.add(replica.multiply(BigDecimal.valueOf(n))).divide(apiPerRequest, MC);
+        // below step n's range the API was cheaper (step n-1 never paid off), so the crossing is in step n
+        return breakEven.max(capacity.multiply(BigDecimal.valueOf(n - 1)));
     }
 }

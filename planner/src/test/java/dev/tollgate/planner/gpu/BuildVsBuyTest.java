@@ -43,6 +43,22 @@ class BuildVsBuyTest {
     }
 
     @Test
+    void aLargeFixedCostMovesTheCrossoverSeveralReplicasOutAsABruteForceScanFinds() {
+        BuildVsBuy heavy = new BuildVsBuy(replica, new BigDecimal("2.99"), 64, 0.5, 1000, 250, new BigDecimal("150000"));
+        BigDecimal api = new BigDecimal("0.0006");
+        BigDecimal v = heavy.crossoverRequestsPerMonth(api);
+        BigDecimal capacity = heavy.requestsPerReplicaMonth();
+        assertThat(heavy.replicasFor(v)).isGreaterThan(1);
+        // walk the volume up in steps of a thousandth of a replica: the first volume where self-hosting is cheaper
+        BigDecimal step = capacity.divide(BigDecimal.valueOf(1000), 6, RoundingMode.HALF_EVEN);
+        BigDecimal found = null;
+        for (BigDecimal x = step; found == null; x = x.add(step)) {
+            if (heavy.selfHostedMonthly(x).compareTo(x.multiply(api)) < 0) found = x;
+        }
+        assertThat(found.subtract(v).abs()).isLessThanOrEqualTo(step);
+    }
+
+    @Test
     void noCrossoverWhenTheApiIsCheaperThanAFullReplica() {
         assertThat(setup.crossoverRequestsPerMonth(new BigDecimal("0.0000001"))).isNull();
     }
