@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code tollgate} command line. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0",
         description = "AI cost control plane: a metered OpenAI- and Anthropic-compatible gateway.",
-        subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class, dev.tollgate.app.plan.PlanCommand.class,
+        subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -15,6 +15,6 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main()).addSubcommand(new dev.tollgate.app.plan.PlanCommand()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 }

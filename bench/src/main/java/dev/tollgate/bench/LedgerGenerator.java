@@ -60,7 +60,10 @@ public final class LedgerGenerator {
         long endUs = end.getEpochSecond() * 1_000_000L;
         long spanUs = days * 86_400_000_000L;
         String sql = """
-                INSERT INTO requests
+                INSERT INTO requests (time, request_id, key_name, tags, api, provider, deployment, requested_model,
+                       served_model, input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+                       output_tokens, reasoning_tokens, cost_usd, price_version, status, error, latency_us, ttft_us,
+                       stream, estimated)
                 SELECT t, 'req_' || i, 'app-' || (h2 %% 8), tags, 'openai.chat',
                        CASE WHEN model LIKE 'claude%%' THEN 'anthropic' ELSE 'openai' END, model, model, model,
                        input, 0, 0, 0, output, 0,
