@@ -100,18 +100,18 @@ public final class PlanCapacity extends PlanStep {
             WorkloadType t = e.getKey();
             types.row(t.name().toLowerCase(), e.getValue().stripTrailingZeros().toPlainString(),
                     Money.percent(risk.overhead(t)) + (risk.onDemandFallback(t) > 0 ? " + fallback" : ""),
-                    Money.usdFine(plan.spotCostPerUsefulHour().get(t)), plan.onSpot().contains(t) ? "spot" : "reserved + on demand");
+                    Money.usdFineCell(plan.spotCostPerUsefulHour().get(t)), plan.onSpot().contains(t) ? "spot" : "reserved + on demand");
         }
         types.note("Spot overhead: preemptions x (work lost since the last checkpoint or item start + restart); real-time serving keeps spare replicas and falls back to on demand while a replacement starts.");
         tables.add(types.build());
 
         tables.add(Table.builder("Recommended purchase", "item", "value")
-                .row("reserved commitment", plan.reservedGpus() + " GPUs")
-                .row("left on demand", Money.percent(plan.onDemandShare()) + " of the non-spot GPU-hours")
+                .row("reserved commitment", new Table.Cell(plan.reservedGpus() + " GPUs", plan.reservedGpus()))
+                .row("left on demand", new Table.Cell(Money.percent(plan.onDemandShare()) + " of the non-spot GPU-hours", plan.onDemandShare()))
                 .row("moved to spot", plan.onSpot().isEmpty() ? "nothing" : String.join(", ", plan.onSpot().stream().map(t -> t.name().toLowerCase()).toList()))
-                .row("all on demand", Money.usd(plan.allOnDemand()))
-                .row("with this plan", Money.usd(plan.planned()))
-                .row("saving", Money.usd(plan.saving()) + " (" + Money.percent(Money.ratio(plan.saving(), plan.allOnDemand())) + ")")
+                .row("all on demand", Money.usdCell(plan.allOnDemand()))
+                .row("with this plan", Money.usdCell(plan.planned()))
+                .row("saving", new Table.Cell(Money.usd(plan.saving()) + " (" + Money.percent(Money.ratio(plan.saving(), plan.allOnDemand())) + ")", plan.saving()))
                 .note("Costs over the history's " + hours(usage) + " hours.")
                 .build());
 
@@ -121,7 +121,8 @@ public final class PlanCapacity extends PlanStep {
         for (int i = 0; i < levels.size(); i++) {
             CapacityPlan.Level l = levels.get(i);
             if (i % step == 0 || l.reservedGpus() == plan.reservedGpus() || i == levels.size() - 1) {
-                curve.row(l.reservedGpus() + (l.reservedGpus() == plan.reservedGpus() ? " (best)" : ""), Money.usd(l.poolCost()), Money.usd(l.saving()));
+                curve.row(new Table.Cell(l.reservedGpus() + (l.reservedGpus() == plan.reservedGpus() ? " (best)" : ""), l.reservedGpus()),
+                        Money.usdCell(l.poolCost()), Money.usdCell(l.saving()));
             }
         }
         tables.add(curve.build());

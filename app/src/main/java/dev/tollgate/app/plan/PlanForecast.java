@@ -73,12 +73,12 @@ public final class PlanForecast extends PlanStep {
             BigDecimal spentToday = days.getOrDefault(today, BigDecimal.ZERO);
             BigDecimal budget = budgets.get(e.getKey());
             if (history.isEmpty()) {
-                t.row(e.getKey(), Money.usd(spentToday), "-", "-", "-", budget == null ? "" : Money.usd(budget), "too little history");
+                t.row(e.getKey(), Money.usdCell(spentToday), "-", "-", "-", budget == null ? "" : Money.usdCell(budget), "too little history");
                 continue;
             }
             MonthEnd m = MonthEnd.of(e.getKey(), history, today, spentToday, dayElapsed, budget);
-            t.row(e.getKey(), Money.usd(m.spentToDate()), Money.usd(m.expected()), Money.usd(m.low()) + " - " + Money.usd(m.high()),
-                    String.format("%+.2f", m.model().trendPerDay()), budget == null ? "" : Money.usd(budget),
+            t.row(e.getKey(), Money.usdCell(m.spentToDate()), Money.usdCell(m.expected()), Money.usd(m.low()) + " - " + Money.usd(m.high()),
+                    new Table.Cell(String.format("%+.2f", m.model().trendPerDay()), m.model().trendPerDay()), budget == null ? "" : Money.usdCell(budget),
                     budget == null ? "" : m.exhaustedOn() == null ? "not this month" : m.exhaustedOn().toString());
             for (DailySpend d : history) lines.add(e.getKey(), d.day().toEpochDay() - today.toEpochDay(), d.usd().doubleValue());
             for (LocalDate d = today; !d.isAfter(m.month().atEndOfMonth()); d = d.plusDays(1)) {

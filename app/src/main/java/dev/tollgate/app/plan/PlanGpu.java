@@ -143,7 +143,7 @@ public final class PlanGpu extends PlanStep {
         for (int b : batches) {
             List<Object> row = new ArrayList<>(List.of(b, String.format("%.2f ms", replica.decodeStepSeconds(b, context) * 1000),
                     String.format("%,.0f", replica.decodeTokensPerSecond(b, context)), String.format("%.2f", 1 / setup.secondsPerRequest(b))));
-            for (double u : utils) row.add(Money.usdFine(setup.costPerMillionTokens(b, u)));
+            for (double u : utils) row.add(Money.usdFineCell(setup.costPerMillionTokens(b, u)));
             perf.row(row.toArray());
         }
         perf.note("Cost per million tokens counts input and output together; 'busy' is the share of paid hours serving traffic.");
@@ -151,7 +151,7 @@ public final class PlanGpu extends PlanStep {
         tables.add(perf.build());
 
         if (requestsPerDay != null) {
-            BigDecimal perMonth = BigDecimal.valueOf(requestsPerDay).multiply(new BigDecimal("30.416666666667"));
+            BigDecimal perMonth = BigDecimal.valueOf(requestsPerDay).multiply(Scenario.DEFAULT_DAYS_PER_MONTH);
             long replicas = setup.replicasFor(perMonth);
             BigDecimal monthly = setup.selfHostedMonthly(perMonth);
             tables.add(Table.builder("Deployment for " + String.format("%,d", requestsPerDay) + " requests a day (batch " + atBatch + ", " + Money.percent(utilization) + " busy)", "item", "value")
@@ -178,13 +178,15 @@ public final class PlanGpu extends PlanStep {
             BigDecimal cross = setup.crossoverRequestsPerMonth(api);
             apis.add(new BigDecimal[] {api});
             if (cross == null) {
-                vs.row(m, Money.usdFine(api), Money.usdFine(selfPerRequest), "never", "", "");
+                vs.row(m, Money.usdFineCell(api), Money.usdFineCell(selfPerRequest), "never", "", "");
             } else {
-                BigDecimal perDay = cross.divide(new BigDecimal("30.416666666667"), 0, RoundingMode.CEILING);
+                BigDecimal perDay = cross.divide(Scenario.DEFAULT_DAYS_PER_MONTH, 0, RoundingMode.CEILING);
                 maxCross = Math.max(maxCross, perDay.doubleValue());
-                vs.row(m, Money.usdFine(api), Money.usdFine(selfPerRequest), String.format("%,d requests/day", perDay.longValueExact()),
-                        String.format("%,.0fM", cross.multiply(BigDecimal.valueOf(input + output)).doubleValue() / 1e6),
-                        Money.usd(cross.multiply(api)));
+                vs.row(m, Money.usdFineCell(api), Money.usdFineCell(selfPerRequest),
+                        new Table.Cell(String.format("%,d requests/day", perDay.longValueExact()), perDay.longValueExact()),
+                        new Table.Cell(String.format("%,.0fM", cross.multiply(BigDecimal.valueOf(input + output)).doubleValue() / 1e6),
+                                cross.multiply(BigDecimal.valueOf(input + output)).setScale(0, RoundingMode.HALF_EVEN)),
+                        Money.usdCell(cross.multiply(api)));
             }
         }
         vs.note("'never': the API costs less per request than a fully busy replica. Compare models of similar quality.");
@@ -194,7 +196,7 @@ public final class PlanGpu extends PlanStep {
         double top = maxCross > 0 ? maxCross * 2 : 1_000_000;
         for (int i = 0; i <= 200; i++) {
             double perDay = top * i / 200;
-            BigDecimal perMonth = BigDecimal.valueOf(perDay).multiply(new BigDecimal("30.416666666667"));
+            BigDecimal perMonth = BigDecimal.valueOf(perDay).multiply(Scenario.DEFAULT_DAYS_PER_MONTH);
             lines.add("self-hosted " + shape.name() + " on " + gpu.name(), perDay, setup.selfHostedMonthly(perMonth).doubleValue());
             for (int k = 0; k < compare.size(); k++) lines.add(compare.get(k), perDay, perMonth.multiply(apis.get(k)[0]).doubleValue());
         }

@@ -63,8 +63,24 @@ public final class PlanOutput {
     static void printCsv(Table t, PrintStream out) {
         out.println("# " + t.title());
         out.println(csv(t.columns()));
-        for (List<String> row : t.rows()) out.println(csv(row));
+        for (int r = 0; r < t.rows().size(); r++) out.println(csv(exact(t, r)));
         out.println();
+    }
+
+    /** A row's cells, each as its exact value where it has one (plain decimal), else its text. */
+    private static List<String> exact(Table t, int r) {
+        List<String> cells = new java.util.ArrayList<>();
+        for (int i = 0; i < t.columns().size(); i++) {
+            Object v = t.values().get(r).get(i);
+            cells.add(v instanceof java.math.BigDecimal d ? exact(d).toPlainString() : v != null ? v.toString() : t.rows().get(r).get(i));
+        }
+        return cells;
+    }
+
+    /** To the ledger's precision, twelve decimal places (a millionth of a millionth of a dollar). */
+    private static java.math.BigDecimal exact(java.math.BigDecimal d) {
+        java.math.BigDecimal v = d.setScale(12, java.math.RoundingMode.HALF_EVEN).stripTrailingZeros();
+        return v.scale() < 0 ? v.setScale(0) : v;
     }
 
     private static String csv(List<String> cells) {
@@ -79,7 +95,9 @@ public final class PlanOutput {
     }
 
     static void printJson(List<Table> tables, PrintStream out) {
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        // exact decimals as plain JSON numbers (no exponent)
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .enable(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
         ObjectNode root = json.createObjectNode();
         ArrayNode list = root.putArray("tables");
         for (Table t : tables) {
@@ -88,9 +106,17 @@ public final class PlanOutput {
             ArrayNode cols = o.putArray("columns");
             t.columns().forEach(cols::add);
             ArrayNode rows = o.putArray("rows");
-            for (List<String> row : t.rows()) {
+            for (int k = 0; k < t.rows().size(); k++) {
                 ObjectNode r = rows.addObject();
-                for (int i = 0; i < row.size(); i++) r.put(t.columns().get(i), row.get(i));
+                for (int i = 0; i < t.columns().size(); i++) {
+                    Object v = t.values().get(k).get(i);
+                    String column = t.columns().get(i);
+                    if (v instanceof java.math.BigDecimal d) r.put(column, exact(d));
+                    else if (v instanceof Long l) r.put(column, l);
+                    else if (v instanceof Integer n) r.put(column, n);
+                    else if (v instanceof Double x) r.put(column, x);
+                    else r.put(column, t.rows().get(k).get(i));
+                }
             }
             ArrayNode notes = o.putArray("notes");
             t.notes().forEach(notes::add);

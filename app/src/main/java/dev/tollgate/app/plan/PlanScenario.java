@@ -76,10 +76,12 @@ public final class PlanScenario extends PlanStep {
         Table.Builder summary = Table.builder(s.name() + ": model usage per month (prices in force on " + pricedOn + ")",
                 "model", "per month", "first 12 months", "calls/month", "per call", "input share", "output share");
         for (ModelCost c : costs) {
-            summary.row(c.model(), Money.usd(c.monthly()), Money.usd(c.yearly()), count(c.monthlyCalls()),
-                    Money.usdFine(c.perCall()), Money.percent(c.inputShare()), Money.percent(BigDecimal.ONE.subtract(c.inputShare())));
+            summary.row(c.model(), Money.usdCell(c.monthly()), Money.usdCell(c.yearly()), new Table.Cell(count(c.monthlyCalls()), c.monthlyCalls()),
+                    Money.usdFineCell(c.perCall()), Money.percentCell(c.inputShare()), Money.percentCell(BigDecimal.ONE.subtract(c.inputShare())));
         }
-        summary.note("A month is " + s.daysPerMonth().stripTrailingZeros().toPlainString() + " days; the 12-month figure compounds each workload's monthly growth.");
+        String days = s.daysPerMonth().compareTo(Scenario.DEFAULT_DAYS_PER_MONTH) == 0 ? "365/12"
+                : s.daysPerMonth().stripTrailingZeros().toPlainString();
+        summary.note("A month is " + days + " days; the 12-month figure compounds each workload's monthly growth.");
         tables.add(summary.build());
 
         Table.Builder detail = Table.builder("Per workload", "workload", "model", "price", "tokens in/out per conv.",
@@ -87,7 +89,7 @@ public final class PlanScenario extends PlanStep {
         for (ModelCost c : costs) {
             for (WorkloadCost w : c.workloads()) {
                 detail.row(w.workload(), w.model(), w.priceVersion(), w.inputTokensPerConversation() + " / " + w.outputTokensPerConversation(),
-                        w.cachedTokensPerConversation(), Money.usdFine(w.perConversation()), Money.usdFine(w.p90PerConversation()), Money.usd(w.monthly()));
+                        w.cachedTokensPerConversation(), Money.usdFineCell(w.perConversation()), Money.usdFineCell(w.p90PerConversation()), Money.usdCell(w.monthly()));
             }
         }
         detail.note("p90: every message, context and answer at its 90th percentile (mean + 1.28 spread).");
@@ -100,7 +102,7 @@ public final class PlanScenario extends PlanStep {
             List<Object> cells = new ArrayList<>(List.of(row.driver(), row.change()));
             for (ModelCost c : costs) {
                 BigDecimal d = row.monthlyChange().get(c.model());
-                cells.add(Money.delta(d) + " (" + (d.signum() < 0 ? "" : "+") + Money.percent(Money.ratio(d, c.monthly())) + ")");
+                cells.add(new Table.Cell(Money.delta(d) + " (" + (d.signum() < 0 ? "" : "+") + Money.percent(Money.ratio(d, c.monthly())) + ")", d));
             }
             sens.row(cells.toArray());
         }
@@ -121,13 +123,13 @@ public final class PlanScenario extends PlanStep {
             tcoRow(t, "total, first 12 months", tco, TcoCost::yearly);
             if (s.outcome() != null) {
                 List<Object> outcomes = new ArrayList<>(List.of(s.outcome().name() + "s per month"));
-                tco.forEach(x -> outcomes.add(count(x.outcomesPerMonth())));
+                tco.forEach(x -> outcomes.add(new Table.Cell(count(x.outcomesPerMonth()), x.outcomesPerMonth())));
                 t.row(outcomes.toArray());
                 List<Object> per = new ArrayList<>(List.of("cost per " + s.outcome().name()));
-                tco.forEach(x -> per.add(Money.usdFine(x.perOutcome())));
+                tco.forEach(x -> per.add(Money.usdFineCell(x.perOutcome())));
                 t.row(per.toArray());
                 List<Object> human = new ArrayList<>(List.of("done by people"));
-                tco.forEach(x -> human.add(Money.usdFine(x.humanPerOutcome()) + " (" + ratio(x.humanPerOutcome(), x.perOutcome()) + ")"));
+                tco.forEach(x -> human.add(new Table.Cell(Money.usdFine(x.humanPerOutcome()) + " (" + ratio(x.humanPerOutcome(), x.perOutcome()) + ")", x.humanPerOutcome())));
                 t.row(human.toArray());
             }
             tables.add(t.build());
@@ -142,7 +144,7 @@ public final class PlanScenario extends PlanStep {
 
     private static void tcoRow(Table.Builder t, String label, List<TcoCost> tco, Function<TcoCost, BigDecimal> f) {
         List<Object> cells = new ArrayList<>(List.of(label));
-        tco.forEach(x -> cells.add(Money.usd(f.apply(x))));
+        tco.forEach(x -> cells.add(Money.usdCell(f.apply(x))));
         t.row(cells.toArray());
     }
 

@@ -118,7 +118,7 @@ public final class PlanWhatIf extends PlanStep {
     static List<Table> tables(ReplayResult r, ReplayPolicy policy, String by, Duration took) {
         List<Table> tables = new ArrayList<>();
         Table.Builder summary = Table.builder("What-if replay of " + String.format("%,d", r.rows()) + " ledger rows", "", "cost", "saving");
-        summary.row("before (as recorded)", Money.usd(r.before()), "");
+        summary.row("before (as recorded)", Money.usdCell(r.before()), "");
         Map<String, BigDecimal> parts = r.savingByPart();
         long[] counts = {r.routed(), r.cacheHits(), r.trimmed(), r.capped(), r.selfHosted()};
         String[] what = {"requests routed", "cache hits", "prompts trimmed", "answers capped", "requests self-hosted"};
@@ -126,11 +126,11 @@ public final class PlanWhatIf extends PlanStep {
         for (var e : parts.entrySet()) {
             if (counts[i] > 0 || e.getValue().signum() != 0) {
                 summary.row("  " + e.getKey() + " (" + String.format("%,d", counts[i]) + " " + what[i] + ")", "",
-                        Money.usd(e.getValue()) + " (" + Money.percent(Money.ratio(e.getValue(), r.before())) + ")");
+                        new Table.Cell(Money.usd(e.getValue()) + " (" + Money.percent(Money.ratio(e.getValue(), r.before())) + ")", e.getValue()));
             }
             i++;
         }
-        summary.row("after", Money.usd(r.after()), Money.usd(r.saving()) + " (" + Money.percent(Money.ratio(r.saving(), r.before())) + ")");
+        summary.row("after", Money.usdCell(r.after()), new Table.Cell(Money.usd(r.saving()) + " (" + Money.percent(Money.ratio(r.saving(), r.before())) + ")", r.saving()));
         summary.note("Policy: " + String.join("; ", policy.describe()) + ".");
         if (policy.cacheTtl() != null) {
             summary.note("The ledger keeps no prompts: a repeat is a request with the same key, model, tags and prompt length within the TTL.");
@@ -146,8 +146,8 @@ public final class PlanWhatIf extends PlanStep {
 
     private static Table breakdown(String title, String dimension, Map<String, ReplayResult.BeforeAfter> rows) {
         Table.Builder t = Table.builder(title, dimension, "requests", "before", "after", "saving", "saving %");
-        rows.forEach((k, v) -> t.row(k, String.format("%,d", v.requests()), Money.usd(v.before()), Money.usd(v.after()),
-                Money.usd(v.saving()), Money.percent(Money.ratio(v.saving(), v.before()))));
+        rows.forEach((k, v) -> t.row(k, new Table.Cell(String.format("%,d", v.requests()), v.requests()), Money.usdCell(v.before()),
+                Money.usdCell(v.after()), Money.usdCell(v.saving()), Money.percentCell(Money.ratio(v.saving(), v.before()))));
         return t.build();
     }
 }

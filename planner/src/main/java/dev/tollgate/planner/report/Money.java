@@ -16,6 +16,21 @@ public final class Money {
         return String.format("$%,.2f", amount.setScale(2, RoundingMode.HALF_EVEN));
     }
 
+    /** {@link #usd} as a table cell that keeps the exact amount. */
+    public static Table.Cell usdCell(BigDecimal amount) {
+        return new Table.Cell(usd(amount), amount);
+    }
+
+    /** {@link #usdFine} as a table cell that keeps the exact amount. */
+    public static Table.Cell usdFineCell(BigDecimal amount) {
+        return new Table.Cell(usdFine(amount), amount);
+    }
+
+    /** {@link #percent(BigDecimal)} as a table cell that keeps the exact fraction. */
+    public static Table.Cell percentCell(BigDecimal fraction) {
+        return new Table.Cell(percent(fraction), fraction);
+    }
+
     /** Small amounts (per call, per million tokens) with six significant digits: "$0.000412". */
     public static String usdFine(BigDecimal amount) {
         if (amount.signum() == 0) return "$0";

@@ -4,14 +4,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One result table as plain text cells, so the CLI can print it aligned, as CSV or as JSON without knowing what it
- * holds. Notes are sentences printed under the table (assumptions, warnings).
+ * One result table as text cells, so the CLI can print it aligned, as CSV or as JSON without knowing what it holds.
+ * A cell made with {@link Cell} also carries its exact value (a number), which CSV and JSON output use instead of
+ * the rounded text. Notes are sentences printed under the table (assumptions, warnings).
+ *
+ * @param values per row and column, the exact value behind the text, or null for text only
  */
-public record Table(String title, List<String> columns, List<List<String>> rows, List<String> notes) {
+public record Table(String title, List<String> columns, List<List<String>> rows, List<List<Object>> values,
+                    List<String> notes) {
+
+    /** Text shown in a table, and the exact value it was rounded from. */
+    public record Cell(String text, Object value) {
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
 
     public Table {
         columns = List.copyOf(columns);
         rows = rows.stream().map(List::copyOf).toList();
+        values = values.stream().map(r -> java.util.Collections.unmodifiableList(new ArrayList<>(r))).toList();
         notes = List.copyOf(notes);
     }
 
@@ -24,6 +37,7 @@ public record Table(String title, List<String> columns, List<List<String>> rows,
         private final String title;
         private final List<String> columns;
         private final List<List<String>> rows = new ArrayList<>();
+        private final List<List<Object>> values = new ArrayList<>();
         private final List<String> notes = new ArrayList<>();
 
         private Builder(String title, List<String> columns) {
@@ -36,8 +50,13 @@ public record Table(String title, List<String> columns, List<List<String>> rows,
                 throw new IllegalArgumentException("row has " + cells.length + " cells, table '" + title + "' has " + columns.size() + " columns");
             }
             List<String> row = new ArrayList<>(cells.length);
-            for (Object c : cells) row.add(c == null ? "" : c.toString());
+            List<Object> exact = new ArrayList<>(cells.length);
+            for (Object c : cells) {
+                row.add(c == null ? "" : c.toString());
+                exact.add(c instanceof Cell cell ? cell.value() : c instanceof Number ? c : null);
+            }
             rows.add(row);
+            values.add(exact);
             return this;
         }
 
@@ -47,7 +66,7 @@ public record Table(String title, List<String> columns, List<List<String>> rows,
         }
 
         public Table build() {
-            return new Table(title, columns, rows, notes);
+            return new Table(title, columns, rows, values, notes);
         }
     }
 }

@@ -14,7 +14,8 @@ import java.util.List;
 public record Scenario(String name, List<Workload> workloads, List<String> models, BigDecimal daysPerMonth, Tco tco,
                        Outcome outcome) {
 
-    public static final BigDecimal DEFAULT_DAYS_PER_MONTH = new BigDecimal("30.416666666667");
+    /** 365/12, to 34 significant digits. */
+    public static final BigDecimal DEFAULT_DAYS_PER_MONTH = BigDecimal.valueOf(365).divide(BigDecimal.valueOf(12), java.math.MathContext.DECIMAL128);
 
     public Scenario {
         workloads = List.copyOf(workloads);
