@@ -66,6 +66,8 @@ public final class PlanWhatIf extends PlanStep {
     double selfHostUtilization;
     @Option(names = "--self-host-batch", defaultValue = "64", description = "Decode batch (default: ${DEFAULT-VALUE}).")
     int selfHostBatch;
+    @Option(names = "--self-host-hourly", description = "Price of one GPU hour (default: the GPU's built-in on-demand price).")
+    BigDecimal selfHostHourly;
     @Option(names = "--by", description = "Also break the result down by this tag (team, customer, …).")
     String by;
     @Mixin
@@ -111,8 +113,9 @@ public final class PlanWhatIf extends PlanStep {
         Gpu gpu = Gpu.named(selfHostGpu).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + selfHostGpu + "'"));
         ModelShape shape = ModelShape.named(selfHostShape).orElseThrow(() -> new IllegalArgumentException("unknown model shape '" + selfHostShape + "'"));
         Precision precision = Precision.valueOf(selfHostPrecision.toUpperCase(Locale.ROOT));
-        ThroughputModel replica = new ThroughputModel(gpu, ThroughputModel.minimumGpus(gpu, shape, precision, 4096), shape, precision, Efficiency.H100_CALIBRATED);
-        return new ReplayPolicy.SelfHost(selfHost, new BuildVsBuy(replica, gpu.onDemandHourly(), selfHostBatch, selfHostUtilization, 1, 1, BigDecimal.ZERO));
+        ThroughputModel replica = new ThroughputModel(gpu, ThroughputModel.replicaGpus(gpu, shape, precision, Efficiency.H100_CALIBRATED, 4096, selfHostBatch), shape, precision, Efficiency.H100_CALIBRATED);
+        BigDecimal hourly = selfHostHourly != null ? selfHostHourly : gpu.onDemandHourly();
+        return new ReplayPolicy.SelfHost(selfHost, new BuildVsBuy(replica, hourly, selfHostBatch, selfHostUtilization, 1, 1, BigDecimal.ZERO));
     }
 
     static List<Table> tables(ReplayResult r, ReplayPolicy policy, String by, Duration took) {
@@ -135,7 +138,10 @@ public final class PlanWhatIf extends PlanStep {
         if (policy.cacheTtl() != null) {
             summary.note("The ledger keeps no prompts: a repeat is a request with the same key, model, tags and prompt length within the TTL.");
         }
-        if (policy.selfHost() != null) summary.note("Self-hosted cost: GPU time from the calibrated throughput model, on-demand price, no people cost.");
+        if (policy.selfHost() != null) {
+            summary.note("Self-hosted cost: GPU time from the calibrated throughput model at " + Money.usdFine(policy.selfHost().setup().gpuHourly())
+                    + " per GPU-hour, " + Money.percent(policy.selfHost().setup().utilization()) + " busy; people and operations not included.");
+        }
         if (r.unpriced() > 0) summary.note(String.format("%,d changes could not be priced (model without a catalog price) and kept their recorded cost.", r.unpriced()));
         summary.note(String.format("Replayed in %.1f s.", took.toMillis() / 1000.0));
         tables.add(summary.build());

@@ -48,6 +48,26 @@ class ReplayEngineTest {
     }
 
     @Test
+    void selfHostingPricesTheMovedModelAsGpuTime() {
+        var replica = new dev.tollgate.planner.gpu.ThroughputModel(dev.tollgate.planner.gpu.Gpu.named("h100").orElseThrow(), 1,
+                dev.tollgate.planner.gpu.ModelShape.named("llama-3-8b").orElseThrow(), dev.tollgate.planner.gpu.Precision.BF16,
+                dev.tollgate.planner.gpu.Efficiency.H100_CALIBRATED);
+        var setup = new dev.tollgate.planner.gpu.BuildVsBuy(replica, new BigDecimal("3.60"), 32, 0.5, 1, 1, BigDecimal.ZERO);
+        ReplayPolicy policy = new ReplayPolicy(List.of(), null, 0, 0, new ReplayPolicy.SelfHost("gpt-4o-mini", setup));
+        ReplayEngine engine = new ReplayEngine(PriceCatalog.bundled(), policy, null);
+        engine.accept(row(0, "{}", "gpt-4o-mini", 2000, 400, "0.00054"));   // 2000*0.15 + 400*0.6 per million
+        engine.accept(row(1, "{}", "gpt-4o", 2000, 400, "0.009"));          // not moved
+        ReplayResult r = engine.result();
+        // $3.60 an hour is $0.001 a second; the request holds the replica for its prefill and its share of 400 decode
+        // steps at batch 32, and only half the paid time is busy
+        double seconds = replica.prefillSeconds(2000) + 400 * replica.decodeStepSeconds(32, 2200) / 32;
+        BigDecimal expected = BigDecimal.valueOf(seconds * 0.001 / 0.5);
+        assertThat(r.selfHosted()).isEqualTo(1);
+        assertThat(r.after().subtract(new BigDecimal("0.009")).subtract(expected).abs()).isLessThan(new BigDecimal("1e-12"));
+        assertThat(r.savingByPart().get("self-hosting")).isEqualByComparingTo(new BigDecimal("0.00054").subtract(r.after().subtract(new BigDecimal("0.009"))));
+    }
+
+    @Test
     void aShareRoutesExactlyThatShareAndTrimmingCutsThePrompt() {
         ReplayPolicy policy = new ReplayPolicy(List.of(Route.parse("gpt-4o,share=0.25->gpt-4o-mini")), null, 1000, 0, null);
         ReplayEngine engine = new ReplayEngine(PriceCatalog.bundled(), policy, null);
