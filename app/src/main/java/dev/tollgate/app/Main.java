@@ -16,6 +16,6 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main()).addSubcommand(new dev.tollgate.app.plan.PlanCommand()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 }

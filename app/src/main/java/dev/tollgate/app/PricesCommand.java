@@ -23,10 +23,10 @@ import java.util.concurrent.Callable;
 /** {@code tollgate prices list|show|import}: the price catalog. */
 @Command(name = "prices", mixinStandardHelpOptions = true, description = "List, show and import model prices.",
         subcommands = {PricesCommand.ListPrices.class, PricesCommand.Show.class, PricesCommand.Import.class})
-final class PricesCommand {
+public final class PricesCommand {
 
     /** The bundled catalog plus what was imported into the data directory. */
-    static PriceCatalog catalog(Path dataDir) throws Exception {
+    public static PriceCatalog catalog(Path dataDir) throws Exception {
         PriceCatalog catalog = PriceCatalog.bundled();
         Path imported = importedFile(dataDir);
         if (Files.exists(imported)) {

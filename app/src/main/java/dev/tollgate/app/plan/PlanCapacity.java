@@ -1,0 +1,179 @@
+package dev.tollgate.app.plan;
+
+import dev.tollgate.planner.capacity.CapacityPlan;
+import dev.tollgate.planner.capacity.CapacityPlanner;
+import dev.tollgate.planner.capacity.SpotRisk;
+import dev.tollgate.planner.capacity.UsageHour;
+import dev.tollgate.planner.capacity.WorkloadType;
+import dev.tollgate.planner.gpu.Efficiency;
+import dev.tollgate.planner.gpu.Gpu;
+import dev.tollgate.planner.gpu.ModelShape;
+import dev.tollgate.planner.gpu.Precision;
+import dev.tollgate.planner.gpu.ThroughputModel;
+import dev.tollgate.store.duckdb.LedgerScan;
+import dev.tollgate.planner.report.Money;
+import dev.tollgate.planner.report.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code tollgate plan capacity}: reserved, on-demand and spot from an hourly GPU usage history. */
+@Command(name = "capacity", mixinStandardHelpOptions = true,
+        description = "From hourly GPU usage (a CSV, or the ledger of a self-hosted provider), the reserved commitment that saves most (with the savings curve), the share left on demand, and which workload types to move to spot.")
+public final class PlanCapacity extends PlanStep {
+
+    @Option(names = "--usage", description = "CSV: hour,gpus[,workload] (workload: training, batch or realtime; default realtime).")
+    Path usageFile;
+    @Option(names = "--ledger-provider", description = "Instead of --usage: the self-hosted provider (as named in the gateway config) whose ledger traffic to size; GPUs per hour come from the throughput model.")
+    String ledgerProvider;
+    @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+    @Option(names = "--from", description = "With --ledger-provider: history from (2026-10-01 or an ISO instant).")
+    String from;
+    @Option(names = "--to", description = "With --ledger-provider: history to (exclusive).")
+    String to;
+    @Option(names = "--shape", defaultValue = "llama-3-8b", description = "With --ledger-provider: the model it serves (default: ${DEFAULT-VALUE}).")
+    String shapeName;
+    @Option(names = "--precision", defaultValue = "bf16", description = "With --ledger-provider: bf16, fp8 or int4 (default: ${DEFAULT-VALUE}).")
+    String precisionName;
+    @Option(names = "--batch", defaultValue = "64", description = "With --ledger-provider: decode batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--utilization", defaultValue = "0.6", description = "With --ledger-provider: how busy the fleet runs at most; GPUs per hour = busy time / this (default: ${DEFAULT-VALUE}).")
+    double utilization;
+    @Option(names = "--gpu", defaultValue = "h100", description = "Whose built-in prices to use (default: ${DEFAULT-VALUE}).")
+    String gpuName;
+    @Option(names = "--on-demand", description = "On-demand price per GPU-hour.")
+    BigDecimal onDemand;
+    @Option(names = "--reserved", description = "Reserved price per GPU-hour (paid for every hour).")
+    BigDecimal reserved;
+    @Option(names = "--spot", description = "Spot price per GPU-hour.")
+    BigDecimal spot;
+    @Option(names = "--interruptions-per-hour", defaultValue = "0.05", description = "Spot preemptions per GPU-hour (default: ${DEFAULT-VALUE}).")
+    double interruptions;
+    @Option(names = "--restart-minutes", defaultValue = "15", description = "Time to replace a preempted GPU (default: ${DEFAULT-VALUE}).")
+    double restartMinutes;
+    @Option(names = "--checkpoint-minutes", defaultValue = "60", description = "Training checkpoint interval (default: ${DEFAULT-VALUE}).")
+    double checkpointMinutes;
+    @Option(names = "--batch-item-minutes", defaultValue = "6", description = "Length of a batch-inference work item (default: ${DEFAULT-VALUE}).")
+    double batchItemMinutes;
+    @Option(names = "--realtime-headroom", defaultValue = "0.5", description = "Spare spot capacity real-time serving would need (default: ${DEFAULT-VALUE}).")
+    double headroom;
+    @Mixin
+    OutputOptions out;
+
+    @Override
+    String name() {
+        return "capacity";
+    }
+
+    @Override
+    int run() throws Exception {
+        Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "'"));
+        BigDecimal od = onDemand != null ? onDemand : gpu.onDemandHourly();
+        BigDecimal res = reserved != null ? reserved : gpu.reservedHourly();
+        BigDecimal sp = spot != null ? spot : gpu.spotHourly();
+        SpotRisk risk = new SpotRisk(interruptions, restartMinutes / 60, checkpointMinutes / 60, batchItemMinutes / 60, headroom);
+        if ((usageFile == null) == (ledgerProvider == null)) {
+            System.err.println("plan capacity: give either --usage FILE or --ledger-provider NAME");
+            return 2;
+        }
+        List<UsageHour> usage = usageFile != null ? read(usageFile) : fromLedger(gpu);
+        if (usage.isEmpty()) {
+            System.err.println("plan capacity: no usage in " + (usageFile != null ? usageFile : "the ledger for provider '" + ledgerProvider + "'"));
+            return 1;
+        }
+        CapacityPlan plan = new CapacityPlanner(od, res, sp, risk).plan(usage);
+
+        List<Table> tables = new ArrayList<>();
+        Table.Builder types = Table.builder("Workload types (on demand " + Money.usdFine(od) + ", reserved " + Money.usdFine(res) + ", spot " + Money.usdFine(sp) + " per GPU-hour)",
+                "workload", "GPU-hours", "spot overhead", "spot per useful GPU-hour", "buy as");
+        for (var e : plan.gpuHoursByType().entrySet()) {
+            WorkloadType t = e.getKey();
+            types.row(t.name().toLowerCase(), e.getValue().stripTrailingZeros().toPlainString(),
+                    Money.percent(risk.overhead(t)) + (risk.onDemandFallback(t) > 0 ? " + fallback" : ""),
+                    Money.usdFineCell(plan.spotCostPerUsefulHour().get(t)), plan.onSpot().contains(t) ? "spot" : "reserved + on demand");
+        }
+        types.note("Spot overhead: preemptions x (work lost since the last checkpoint or item start + restart); real-time serving keeps spare replicas and falls back to on demand while a replacement starts.");
+        tables.add(types.build());
+
+        tables.add(Table.builder("Recommended purchase", "item", "value")
+                .row("reserved commitment", new Table.Cell(plan.reservedGpus() + " GPUs", plan.reservedGpus()))
+                .row("left on demand", new Table.Cell(Money.percent(plan.onDemandShare()) + " of the non-spot GPU-hours", plan.onDemandShare()))
+                .row("moved to spot", plan.onSpot().isEmpty() ? "nothing" : String.join(", ", plan.onSpot().stream().map(t -> t.name().toLowerCase()).toList()))
+                .row("all on demand", Money.usdCell(plan.allOnDemand()))
+                .row("with this plan", Money.usdCell(plan.planned()))
+                .row("saving", new Table.Cell(Money.usd(plan.saving()) + " (" + Money.percent(Money.ratio(plan.saving(), plan.allOnDemand())) + ")", plan.saving()))
+                .note("Costs over the history's " + hours(usage) + " hours.")
+                .build());
+
+        Table.Builder curve = Table.builder("Savings curve of the reserved commitment (reserved + on-demand pool)", "reserved GPUs", "pool cost", "saving vs on demand");
+        List<CapacityPlan.Level> levels = plan.curve();
+        int step = Math.max(1, levels.size() / 15);
+        for (int i = 0; i < levels.size(); i++) {
+            CapacityPlan.Level l = levels.get(i);
+            if (i % step == 0 || l.reservedGpus() == plan.reservedGpus() || i == levels.size() - 1) {
+                curve.row(new Table.Cell(l.reservedGpus() + (l.reservedGpus() == plan.reservedGpus() ? " (best)" : ""), l.reservedGpus()),
+                        Money.usdCell(l.poolCost()), Money.usdCell(l.saving()));
+            }
+        }
+        tables.add(curve.build());
+        out.print(tables);
+
+        PlanCharts.Lines lines = new PlanCharts.Lines();
+        for (CapacityPlan.Level l : levels) lines.add("saving vs all on demand", l.reservedGpus(), l.saving().doubleValue());
+        out.chart("capacity-savings", "Savings by reserved commitment", "reserved GPUs", "USD saved over the history", lines.series());
+        return 0;
+    }
+
+    /**
+     * GPUs a self-hosted provider needed each hour: the replica time its traffic kept busy (throughput model), over
+     * the target utilization, in whole replicas.
+     */
+    private List<UsageHour> fromLedger(Gpu gpu) {
+        ModelShape shape = ModelShape.named(shapeName).orElseThrow(() -> new IllegalArgumentException("unknown model shape '" + shapeName + "'"));
+        Precision precision = Precision.valueOf(precisionName.toUpperCase(java.util.Locale.ROOT));
+        int gpus = ThroughputModel.replicaGpus(gpu, shape, precision, Efficiency.H100_CALIBRATED, 4096, batch);
+        ThroughputModel replica = new ThroughputModel(gpu, gpus, shape, precision, Efficiency.H100_CALIBRATED);
+        List<UsageHour> out = new ArrayList<>();
+        try (LedgerScan scan = LedgerScan.open(dataDir)) {
+            for (LedgerScan.HourTokens h : scan.hourlyTokens(Inputs.instant(from), Inputs.instant(to), ledgerProvider)) {
+                double busyReplicaHours = replica.busySeconds(h.requests(), h.inputTokens(), h.outputTokens(), batch) / 3600;
+                long replicas = (long) Math.ceil(busyReplicaHours / utilization - 1e-9);
+                out.add(new UsageHour(h.hour(), BigDecimal.valueOf(replicas * gpus), WorkloadType.REALTIME));
+            }
+        }
+        return out;
+    }
+
+    private static long hours(List<UsageHour> usage) {
+        Instant first = usage.stream().map(UsageHour::hour).min(Instant::compareTo).orElseThrow();
+        Instant last = usage.stream().map(UsageHour::hour).max(Instant::compareTo).orElseThrow();
+        return ChronoUnit.HOURS.between(first, last) + 1;
+    }
+
+    static List<UsageHour> read(Path file) throws Exception {
+        List<UsageHour> out = new ArrayList<>();
+        try (BufferedReader r = Files.newBufferedReader(file)) {
+            int n = 0;
+            for (String line; (line = r.readLine()) != null; ) {
+                n++;
+                line = line.strip();
+                if (line.isEmpty() || line.startsWith("#") || line.toLowerCase().startsWith("hour")) continue;
+                String[] f = line.split(",");
+                if (f.length < 2) throw new IllegalArgumentException(file + " line " + n + ": expected hour,gpus[,workload]");
+                Instant hour = Inputs.instant(f[0]).truncatedTo(ChronoUnit.HOURS);
+                out.add(new UsageHour(hour, new BigDecimal(f[1].strip()), f.length > 2 ? WorkloadType.parse(f[2]) : WorkloadType.REALTIME));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.tollgate.app.plan;
+
+import dev.tollgate.planner.forecast.Backtest;
+import dev.tollgate.planner.forecast.DailySpend;
+import dev.tollgate.planner.forecast.MonthEnd;
+import dev.tollgate.planner.report.Money;
+import dev.tollgate.planner.report.Table;
+import dev.tollgate.store.duckdb.LedgerScan;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** {@code tollgate plan forecast}: month-end spend per scope and the day each budget runs out. */
+@Command(name = "forecast", mixinStandardHelpOptions = true,
+        description = "Month-end spend per scope from the ledger (trend + weekly pattern, 95%% interval), and the day each budget runs out at the current pace.")
+public final class PlanForecast extends PlanStep {
+
+    @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+    @Option(names = "--by", description = "Forecast per value of this tag (team, project, customer, …); default: the whole ledger.")
+    String by;
+    @Option(names = "--budget", description = "A monthly budget: SCOPE=USD (the scope is a value of --by, or 'all'). Repeatable.")
+    Map<String, BigDecimal> budgets = new LinkedHashMap<>();
+    @Option(names = "--as-of", description = "Forecast as of this time (default: now).")
+    String asOf;
+    @Option(names = "--history-days", defaultValue = "56", description = "Days of history to fit (default: ${DEFAULT-VALUE}).")
+    int historyDays;
+    @Option(names = "--gateway", defaultValue = "http://localhost:4000", description = "A running gateway to ask when it holds the ledger (default: ${DEFAULT-VALUE}).")
+    String gateway;
+    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN).")
+    String adminToken;
+    @Option(names = "--backtest", description = "Instead: back-test the forecaster on generated histories and report its error.")
+    boolean backtest;
+    @Mixin
+    OutputOptions out;
+
+    @Override
+    String name() {
+        return "forecast";
+    }
+
+    @Override
+    int run() throws Exception {
+        if (backtest) return backtest();
+        Instant now = asOf == null ? Instant.now() : Inputs.instant(asOf);
+        LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+        Instant from = today.minusDays(historyDays).atStartOfDay(ZoneOffset.UTC).toInstant();
+        DailySpendSource.Result data = DailySpendSource.load(dataDir, from, now, by, gateway, adminToken);
+        Map<String, TreeMap<LocalDate, BigDecimal>> byScope = new TreeMap<>();
+        for (LedgerScan.DaySpend d : data.days()) byScope.computeIfAbsent(d.scope(), k -> new TreeMap<>()).merge(d.day(), d.costUsd(), BigDecimal::add);
+        for (String scope : budgets.keySet()) byScope.computeIfAbsent(scope, k -> new TreeMap<>());
+        double dayElapsed = (now.getEpochSecond() - today.atStartOfDay(ZoneOffset.UTC).toEpochSecond()) / 86400.0;
+
+        Table.Builder t = Table.builder("Month-end forecast for " + java.time.YearMonth.from(today) + " (as of " + now + ")",
+                by == null ? "scope" : by, "spent so far", "month-end forecast", "95% interval", "trend $/day/day", "budget", "runs out");
+        PlanCharts.Lines lines = new PlanCharts.Lines();
+        for (var e : byScope.entrySet()) {
+            TreeMap<LocalDate, BigDecimal> days = e.getValue();
+            List<DailySpend> history = new ArrayList<>();
+            LocalDate first = days.isEmpty() ? today : days.firstKey();
+            for (LocalDate d = first; d.isBefore(today); d = d.plusDays(1)) history.add(new DailySpend(d, days.getOrDefault(d, BigDecimal.ZERO)));
+            BigDecimal spentToday = days.getOrDefault(today, BigDecimal.ZERO);
+            BigDecimal budget = budgets.get(e.getKey());
+            if (history.isEmpty()) {
+                t.row(e.getKey(), Money.usdCell(spentToday), "-", "-", "-", budget == null ? "" : Money.usdCell(budget), "too little history");
+                continue;
+            }
+            MonthEnd m = MonthEnd.of(e.getKey(), history, today, spentToday, dayElapsed, budget);
+            t.row(e.getKey(), Money.usdCell(m.spentToDate()), Money.usdCell(m.expected()), Money.usd(m.low()) + " - " + Money.usd(m.high()),
+                    new Table.Cell(String.format("%+.2f", m.model().trendPerDay()), m.model().trendPerDay()), budget == null ? "" : Money.usdCell(budget),
+                    budget == null ? "" : m.exhaustedOn() == null ? "not this month" : m.exhaustedOn().toString());
+            for (DailySpend d : history) lines.add(e.getKey(), d.day().toEpochDay() - today.toEpochDay(), d.usd().doubleValue());
+            for (LocalDate d = today; !d.isAfter(m.month().atEndOfMonth()); d = d.plusDays(1)) {
+                lines.add(e.getKey() + " (forecast)", d.toEpochDay() - today.toEpochDay(), m.model().expected(d));
+            }
+        }
+        t.note("Data: " + data.source() + ", " + historyDays + " days back. Model: linear trend + weekday pattern, least squares; "
+                + "the interval adds the fit's own uncertainty to the daily noise.");
+        out.print(List.of(t.build()));
+        out.chart("forecast", "Daily spend and forecast", "days from today", "USD per day", lines.series());
+        return 0;
+    }
+
+    private int backtest() {
+        Table.Builder t = Table.builder("Back-test on generated histories (30-day totals, 200 histories each)",
+                "daily noise", "history", "mean abs. error", "worst error", "95% interval covered");
+        for (double noise : new double[] {0.05, 0.10, 0.20}) {
+            for (int train : new int[] {28, 56}) {
+                Backtest.Result r = Backtest.run(200, train, noise, 7);
+                t.row(Money.percent(noise), train + " days", Money.percent(r.meanAbsolutePercentError()),
+                        Money.percent(r.worstAbsolutePercentError()), Money.percent(r.coverage()));
+            }
+        }
+        t.note("Each history: base $50-$1000/day, trend -0.5%..+1.5% of base per day, weekends at 30-100% of weekdays, Gaussian noise; seed 7.");
+        out.print(List.of(t.build()));
+        return 0;
+    }
+}

@@ -1,0 +1,159 @@
+package dev.tollgate.app.plan;
+
+import dev.tollgate.app.PricesCommand;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.planner.gpu.BuildVsBuy;
+import dev.tollgate.planner.gpu.Efficiency;
+import dev.tollgate.planner.gpu.Gpu;
+import dev.tollgate.planner.gpu.ModelShape;
+import dev.tollgate.planner.gpu.Precision;
+import dev.tollgate.planner.gpu.ThroughputModel;
+import dev.tollgate.planner.report.Money;
+import dev.tollgate.planner.report.Table;
+import dev.tollgate.planner.whatif.PipelinedReplay;
+import dev.tollgate.planner.whatif.ReplayEngine;
+import dev.tollgate.planner.whatif.ReplayPolicy;
+import dev.tollgate.planner.whatif.ReplayResult;
+import dev.tollgate.planner.whatif.Route;
+import dev.tollgate.store.duckdb.LedgerScan;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code tollgate plan whatif}: replay the ledger under a changed policy. */
+@Command(name = "whatif", mixinStandardHelpOptions = true,
+        description = "Replay a period of the ledger under a changed policy (routing, response cache, history trimming, output cap, self-hosting) and compare the cost before and after.")
+public final class PlanWhatIf extends PlanStep {
+
+    /** Below this many rows no progress bar is drawn. */
+    static final long PROGRESS_FROM = 200_000;
+
+    @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+    @Option(names = "--from", description = "Replay from (inclusive): 2026-11-01 or an ISO instant.")
+    String from;
+    @Option(names = "--to", description = "Replay to (exclusive).")
+    String to;
+    @Option(names = "--route", description = "[MODEL][,TAG=VALUE][,share=S]->TARGET, e.g. 'gpt-4o,feature=autocomplete->gpt-4o-mini' or 'gpt-4o,share=0.3->gpt-4o-mini'. Repeatable; the first match decides.")
+    List<String> routes = new ArrayList<>();
+    @Option(names = "--cache-ttl", description = "Add a response cache keeping answers this long (90s, 30m, 1h).")
+    String cacheTtl;
+    @Option(names = "--max-input-tokens", defaultValue = "0", description = "Trim prompts (older history first) to this many tokens.")
+    long maxInput;
+    @Option(names = "--max-output-tokens", defaultValue = "0", description = "Cap answers at this many tokens.")
+    long maxOutput;
+    @Option(names = "--self-host", description = "Move this model's traffic to your own GPUs.")
+    String selfHost;
+    @Option(names = "--self-host-gpu", defaultValue = "h100", description = "GPU for --self-host (default: ${DEFAULT-VALUE}).")
+    String selfHostGpu;
+    @Option(names = "--self-host-shape", defaultValue = "llama-3-8b", description = "Open model serving it (default: ${DEFAULT-VALUE}).")
+    String selfHostShape;
+    @Option(names = "--self-host-precision", defaultValue = "bf16", description = "bf16, fp8 or int4 (default: ${DEFAULT-VALUE}).")
+    String selfHostPrecision;
+    @Option(names = "--self-host-utilization", defaultValue = "0.6", description = "Share of GPU hours busy (default: ${DEFAULT-VALUE}).")
+    double selfHostUtilization;
+    @Option(names = "--self-host-batch", defaultValue = "64", description = "Decode batch (default: ${DEFAULT-VALUE}).")
+    int selfHostBatch;
+    @Option(names = "--self-host-hourly", description = "Price of one GPU hour (default: the GPU's built-in on-demand price).")
+    BigDecimal selfHostHourly;
+    @Option(names = "--by", description = "Also break the result down by this tag (team, customer, …).")
+    String by;
+    @Mixin
+    OutputOptions out;
+
+    @Override
+    String name() {
+        return "whatif";
+    }
+
+    @Override
+    int run() throws Exception {
+        PriceCatalog catalog = PricesCommand.catalog(dataDir);
+        ReplayPolicy policy = new ReplayPolicy(routes.stream().map(Route::parse).toList(),
+                cacheTtl == null ? null : Inputs.duration(cacheTtl), maxInput, maxOutput, selfHosting());
+        if (policy.changesNothing()) {
+            System.err.println("plan whatif: give a policy to replay (--route, --cache-ttl, --max-input-tokens, --max-output-tokens or --self-host)");
+            return 2;
+        }
+        Instant start = Inputs.instant(from);
+        Instant end = Inputs.instant(to);
+        ReplayEngine engine = new ReplayEngine(catalog, policy, by);
+        long began = System.nanoTime();
+        ReplayResult result;
+        try (LedgerScan scan = LedgerScan.open(dataDir)) {
+            long rows = scan.count(start, end);
+            if (rows >= PROGRESS_FROM && out.format == PlanOutput.Format.TABLE) {
+                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("replay").setInitialMax(rows).setUnit(" rows", 1)
+                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).build()) {
+                    result = PipelinedReplay.run(scan, start, end, engine, bar::stepTo);
+                }
+            } else {
+                result = PipelinedReplay.run(scan, start, end, engine, seen -> { });
+            }
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        out.print(tables(result, policy, by, took));
+        return 0;
+    }
+
+    private ReplayPolicy.SelfHost selfHosting() {
+        if (selfHost == null) return null;
+        Gpu gpu = Gpu.named(selfHostGpu).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + selfHostGpu + "'"));
+        ModelShape shape = ModelShape.named(selfHostShape).orElseThrow(() -> new IllegalArgumentException("unknown model shape '" + selfHostShape + "'"));
+        Precision precision = Precision.valueOf(selfHostPrecision.toUpperCase(Locale.ROOT));
+        ThroughputModel replica = new ThroughputModel(gpu, ThroughputModel.replicaGpus(gpu, shape, precision, Efficiency.H100_CALIBRATED, 4096, selfHostBatch), shape, precision, Efficiency.H100_CALIBRATED);
+        BigDecimal hourly = selfHostHourly != null ? selfHostHourly : gpu.onDemandHourly();
+        return new ReplayPolicy.SelfHost(selfHost, new BuildVsBuy(replica, hourly, selfHostBatch, selfHostUtilization, 1, 1, BigDecimal.ZERO));
+    }
+
+    static List<Table> tables(ReplayResult r, ReplayPolicy policy, String by, Duration took) {
+        List<Table> tables = new ArrayList<>();
+        Table.Builder summary = Table.builder("What-if replay of " + String.format("%,d", r.rows()) + " ledger rows", "", "cost", "saving");
+        summary.row("before (as recorded)", Money.usdCell(r.before()), "");
+        Map<String, BigDecimal> parts = r.savingByPart();
+        long[] counts = {r.routed(), r.cacheHits(), r.trimmed(), r.capped(), r.selfHosted()};
+        String[] what = {"requests routed", "cache hits", "prompts trimmed", "answers capped", "requests self-hosted"};
+        int i = 0;
+        for (var e : parts.entrySet()) {
+            if (counts[i] > 0 || e.getValue().signum() != 0) {
+                summary.row("  " + e.getKey() + " (" + String.format("%,d", counts[i]) + " " + what[i] + ")", "",
+                        new Table.Cell(Money.usd(e.getValue()) + " (" + Money.percent(Money.ratio(e.getValue(), r.before())) + ")", e.getValue()));
+            }
+            i++;
+        }
+        summary.row("after", Money.usdCell(r.after()), new Table.Cell(Money.usd(r.saving()) + " (" + Money.percent(Money.ratio(r.saving(), r.before())) + ")", r.saving()));
+        summary.note("Policy: " + String.join("; ", policy.describe()) + ".");
+        if (policy.cacheTtl() != null) {
+            summary.note("The ledger keeps no prompts: a repeat is a request with the same key, model, tags and prompt length within the TTL.");
+        }
+        if (policy.selfHost() != null) {
+            summary.note("Self-hosted cost: GPU time from the calibrated throughput model at " + Money.usdFine(policy.selfHost().setup().gpuHourly())
+                    + " per GPU-hour, " + Money.percent(policy.selfHost().setup().utilization()) + " busy; people and operations not included.");
+        }
+        if (r.unpriced() > 0) summary.note(String.format("%,d changes could not be priced (model without a catalog price) and kept their recorded cost.", r.unpriced()));
+        summary.note(String.format("Replayed in %.1f s.", took.toMillis() / 1000.0));
+        tables.add(summary.build());
+        tables.add(breakdown("By model (as served)", "model", r.byModel()));
+        if (by != null) tables.add(breakdown("By " + by, by, r.byScope()));
+        return tables;
+    }
+
+    private static Table breakdown(String title, String dimension, Map<String, ReplayResult.BeforeAfter> rows) {
+        Table.Builder t = Table.builder(title, dimension, "requests", "before", "after", "saving", "saving %");
+        rows.forEach((k, v) -> t.row(k, new Table.Cell(String.format("%,d", v.requests()), v.requests()), Money.usdCell(v.before()),
+                Money.usdCell(v.after()), Money.usdCell(v.saving()), Money.percentCell(Money.ratio(v.saving(), v.before()))));
+        return t.build();
+    }
+}

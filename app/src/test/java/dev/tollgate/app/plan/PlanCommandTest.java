@@ -1,0 +1,200 @@
+package dev.tollgate.app.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicReference;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The plan commands run in-process through picocli, as a user runs them. */
+class PlanCommandTest {
+
+    record Run(int exit, String out, String err) {
+        JsonNode json() throws Exception {
+            return new ObjectMapper().readTree(out);
+        }
+
+        JsonNode table(String titleStart) throws Exception {
+            for (JsonNode t : json().path("tables")) if (t.path("title").asText().startsWith(titleStart)) return t;
+            throw new AssertionError("no table '" + titleStart + "' in " + out);
+        }
+    }
+
+    static Run run(String... args) {
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setOut(o);
+            System.setErr(e);
+            int exit = new CommandLine(new PlanCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+    }
+
+    @Test
+    void aScenarioFileThroughTheShortcut(@TempDir Path dir) throws Exception {
+        Run r = run("../examples/support-chatbot.yaml", "--format", "json", "--priced-on", "2026-11-01", "--data", dir.toString());
+        assertThat(r.exit()).isZero();
+        JsonNode summary = r.table("Support chatbot: model usage per month");
+        assertThat(summary.path("rows")).hasSize(4);
+        assertThat(summary.path("rows").get(0).path("model").asText()).isEqualTo("gpt-4o-mini");
+        // 50,000 conversations of 6 calls, 365/12 days: 9,125,000 calls a month, as a number
+        assertThat(summary.path("rows").get(0).path("calls/month").decimalValue()).isEqualByComparingTo("9125000");
+        assertThat(r.table("Total cost of ownership").path("rows").toString()).contains("cost per resolved conversation");
+        assertThat(r.table("Sensitivity").path("rows")).hasSize(8);
+    }
+
+    @Test
+    void buildVsBuyWithChartsAndCsv(@TempDir Path dir) throws Exception {
+        Run r = run("gpu", "--requests-per-day", "100000", "--format", "csv", "--chart", dir.toString(), "--data", dir.toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("# Build vs buy").contains("gpt-4o-mini").contains("# Deployment for 100,000 requests a day");
+        assertThat(dir.resolve("build-vs-buy.png")).isNotEmptyFile();
+        assertThat(Files.readString(dir.resolve("build-vs-buy.svg"))).contains("<svg");
+    }
+
+    @Test
+    void capacityFromAUsageFile(@TempDir Path dir) throws Exception {
+        Path usage = dir.resolve("usage.csv");
+        // the hand-computed case of CapacityPlannerTest: 1, 2, 3, 4 GPUs; reserving 2 saves $8 of $40
+        Files.writeString(usage, "hour,gpus,workload\n2026-11-01T00:00:00Z,1,realtime\n2026-11-01T01:00:00Z,2,realtime\n"
+                + "2026-11-01T02:00:00Z,3,realtime\n2026-11-01T03:00:00Z,4,realtime\n");
+        Run r = run("capacity", "--usage", usage.toString(), "--on-demand", "4", "--reserved", "2.5", "--spot", "2.2", "--format", "json");
+        assertThat(r.exit()).isZero();
+        JsonNode purchase = r.table("Recommended purchase").path("rows");
+        assertThat(purchase.get(0).path("value").asInt()).isEqualTo(2);
+        assertThat(purchase.get(1).path("value").decimalValue()).isEqualByComparingTo("0.3"); // 3 of 10 GPU-hours
+        assertThat(purchase.get(5).path("value").decimalValue()).isEqualByComparingTo("8");    // saving: 40 - 32
+    }
+
+    @Test
+    void forecastAndWhatIfReadTheLedger(@TempDir Path dir) throws Exception {
+        Instant start = Instant.parse("2026-10-01T12:00:00Z");
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            for (int day = 0; day < 40; day++) {
+                // one gpt-4o call a day for team search: 1000 in, 500 out = $0.0075
+                ledger.append(new LedgerEntry(start.plusSeconds(86_400L * day), "r" + day, "app", Map.of("team", "search"),
+                        "openai.chat", "openai", "gpt-4o", "gpt-4o", "gpt-4o", new Usage(1000, 0, 0, 0, 500, 0),
+                        new BigDecimal("0.0075"), "gpt-4o@2024-10-01", 200, null, 1000, 500, false, false));
+            }
+        }
+        // as of Nov 10, 00:00: $0.0075 a day, 9 days spent in November; 21 more days to come
+        Run f = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                "--budget", "search=0.15", "--format", "json");
+        assertThat(f.exit()).isZero();
+        JsonNode row = f.table("Month-end forecast").path("rows").get(0);
+        assertThat(row.path("team").asText()).isEqualTo("search");
+        assertThat(row.path("spent so far").decimalValue()).isEqualByComparingTo("0.0675");     // 9 * 0.0075
+        assertThat(row.path("month-end forecast").decimalValue()).isEqualByComparingTo("0.225"); // 30 * 0.0075
+        assertThat(row.path("runs out").asText()).isEqualTo("2026-11-20");     // the 20th day reaches 0.15
+
+        Run w = run("whatif", "--data", dir.toString(), "--route", "gpt-4o->gpt-4o-mini", "--format", "json");
+        assertThat(w.exit()).isZero();
+        JsonNode summary = w.table("What-if replay of 40 ledger rows").path("rows");
+        assertThat(summary.get(0).path("cost").decimalValue()).isEqualByComparingTo("0.3");   // 40 * 0.0075
+        // gpt-4o-mini: 1000 * 0.15 + 500 * 0.6 = 450 per million, 40 calls = $0.018
+        assertThat(summary.get(summary.size() - 1).path("cost").decimalValue()).isEqualByComparingTo("0.018");
+    }
+
+    @Test
+    void capacityFromASelfHostedProvidersLedger(@TempDir Path dir) throws Exception {
+        Instant start = Instant.parse("2026-11-01T00:00:00Z");
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            for (int hour = 0; hour < 8; hour++) {
+                // every other hour busy: 1580 requests of 1000 in / 300 out on provider 'local'; else 10
+                int requests = hour % 2 == 0 ? 1580 : 10;
+                for (int i = 0; i < requests; i++) {
+                    ledger.append(new LedgerEntry(start.plusSeconds(3600L * hour + i), "r", "app", Map.of(), "openai.chat", "local",
+                            "llama", "llama", "llama", new Usage(1000, 0, 0, 0, 300, 0), BigDecimal.ZERO, null, 200, null, 1000, 500, false, false));
+                }
+            }
+        }
+        Run r = run("capacity", "--ledger-provider", "local", "--data", dir.toString(), "--gpu", "h100", "--batch", "1", "--format", "json");
+        assertThat(r.exit()).isZero();
+        // one request on one H100 (llama-3-8b, batch 1): prefill 1000 tokens 25.4 ms + 300 decode steps of 6.73 ms = 2.05 s;
+        // 1580 of them keep it busy 0.90 h, at 60% utilization 1.50 -> 2 GPUs; quiet hours need 1.
+        // On demand $2.99, reserved $2.10 over 8 hours: reserve 0: 12 GPU-h * 2.99 = 35.88; 1: 16.80 + 4 * 2.99 = 28.76;
+        // 2: 33.60 -> reserve 1 and buy 4 of the 12 GPU-hours on demand
+        JsonNode purchase = r.table("Recommended purchase").path("rows");
+        assertThat(purchase.get(0).path("value").asInt()).isEqualTo(1);
+        assertThat(purchase.get(1).path("value").doubleValue()).isCloseTo(1 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(purchase.get(4).path("value").decimalValue()).isEqualByComparingTo("28.76");
+    }
+
+    @Test
+    void whileAGatewayHoldsTheLedgerForecastAsksItsAdminApi(@TempDir Path dir) throws Exception {
+        AtomicReference<String> asked = new AtomicReference<>();
+        HttpServer gateway = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        gateway.createContext("/admin/spend", exchange -> {
+            asked.set(exchange.getRequestURI().getQuery() + " " + exchange.getRequestHeaders().getFirst("authorization"));
+            StringBuilder rows = new StringBuilder();
+            for (int day = 1; day <= 9; day++) {
+                // the gateway's own shape: one row per day and team, $2 a day
+                rows.append(day > 1 ? "," : "").append("{\"day\":\"2026-11-0").append(day)
+                        .append("\",\"team\":\"search\",\"requests\":4,\"cost_usd\":2.0}");
+            }
+            byte[] body = ("{\"rows\":[" + rows + "]}").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        gateway.start();
+        try (DuckDbLedger held = DuckDbLedger.open(dir)) {
+            String url = "http://127.0.0.1:" + gateway.getAddress().getPort();
+            Run r = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                    "--gateway", url, "--admin-token", "secret", "--format", "json");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(asked.get()).contains("group_by=day,team").contains("Bearer secret");
+            JsonNode row = r.table("Month-end forecast").path("rows").get(0);
+            assertThat(row.path("spent so far").decimalValue()).isEqualByComparingTo("18");        // 9 days * $2
+            assertThat(row.path("month-end forecast").decimalValue()).isEqualByComparingTo("60");  // 30 days * $2
+            assertThat(r.table("Month-end forecast").path("notes").get(0).asText()).contains("admin API");
+
+            Run noToken = run("forecast", "--data", dir.toString(), "--gateway", url, "--admin-token", "");
+            assertThat(noToken.exit()).isEqualTo(1);
+            assertThat(noToken.err()).contains("open in a running Tollgate gateway").doesNotContain("Exception").doesNotContain("lock");
+            Run whatIf = run("whatif", "--data", dir.toString(), "--max-output-tokens", "10");
+            assertThat(whatIf.exit()).isEqualTo(1);
+            assertThat(whatIf.err()).startsWith("plan whatif: the ledger").doesNotContain("\tat ");
+        } finally {
+            gateway.stop(0);
+        }
+    }
+
+    @Test
+    void aMissingFileIsOneLineNotAStackTrace(@TempDir Path dir) {
+        Run r = run("scenario", dir.resolve("nope.yaml").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("plan scenario: no such file").doesNotContain("\tat ");
+    }
+
+    @Test
+    void backTestReportsItsError() throws Exception {
+        Run r = run("forecast", "--backtest", "--format", "json");
+        assertThat(r.exit()).isZero();
+        assertThat(r.table("Back-test").path("rows")).hasSize(6);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.tollgate.planner.report;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One result table as text cells, so the CLI can print it aligned, as CSV or as JSON without knowing what it holds.
+ * A cell made with {@link Cell} also carries its exact value (a number), which CSV and JSON output use instead of
+ * the rounded text. Notes are sentences printed under the table (assumptions, warnings).
+ *
+ * @param values per row and column, the exact value behind the text, or null for text only
+ */
+public record Table(String title, List<String> columns, List<List<String>> rows, List<List<Object>> values,
+                    List<String> notes) {
+
+    /** Text shown in a table, and the exact value it was rounded from. */
+    public record Cell(String text, Object value) {
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
+    public Table {
+        columns = List.copyOf(columns);
+        rows = rows.stream().map(List::copyOf).toList();
+        values = values.stream().map(r -> java.util.Collections.unmodifiableList(new ArrayList<>(r))).toList();
+        notes = List.copyOf(notes);
+    }
+
+    public static Builder builder(String title, String... columns) {
+        return new Builder(title, List.of(columns));
+    }
+
+    /** Collects rows and notes; each row must have one cell per column. */
+    public static final class Builder {
+        private final String title;
+        private final List<String> columns;
+        private final List<List<String>> rows = new ArrayList<>();
+        private final List<List<Object>> values = new ArrayList<>();
+        private final List<String> notes = new ArrayList<>();
+
+        private Builder(String title, List<String> columns) {
+            this.title = title;
+            this.columns = columns;
+        }
+
+        public Builder row(Object... cells) {
+            if (cells.length != columns.size()) {
+                throw new IllegalArgumentException("row has " + cells.length + " cells, table '" + title + "' has " + columns.size() + " columns");
+            }
+            List<String> row = new ArrayList<>(cells.length);
+            List<Object> exact = new ArrayList<>(cells.length);
+            for (Object c : cells) {
+                row.add(c == null ? "" : c.toString());
+                exact.add(c instanceof Cell cell ? cell.value() : c instanceof Number ? c : null);
+            }
+            rows.add(row);
+            values.add(exact);
+            return this;
+        }
+
+        public Builder note(String note) {
+            notes.add(note);
+            return this;
+        }
+
+        public Table build() {
+            return new Table(title, columns, rows, values, notes);
+        }
+    }
+}
