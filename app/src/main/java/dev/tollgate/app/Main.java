@@ -1,5 +1,6 @@
 package dev.tollgate.app;
 
+import dev.tollgate.app.plan.PlanCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,8 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0",
         description = "AI cost control plane: a metered OpenAI- and Anthropic-compatible gateway.",
         subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class,
-                AuditCommand.class, BudgetsCommand.class,
-                CommandLine.HelpCommand.class})
+                AuditCommand.class, BudgetsCommand.class, PlanCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -16,6 +16,6 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).addSubcommand(new dev.tollgate.app.plan.PlanCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 }
