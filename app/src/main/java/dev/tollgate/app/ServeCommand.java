@@ -1,5 +1,7 @@
 package dev.tollgate.app;
 
+import dev.tollgate.app.plan.GatewayLink;
+import dev.tollgate.app.plan.PlanAdminRoutes;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
@@ -81,7 +83,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         GatewayServices services;
         try {
-            services = GatewayServices.of(config, catalog, ledger);
+            services = GatewayServices.of(config, catalog, ledger).withAdminRoutes(PlanAdminRoutes.all());
         } catch (ConfigLoader.ConfigException e) {
             System.err.println("tollgate: configuration error: " + e.getMessage());
             ledger.close();
@@ -95,9 +97,12 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
                 : config.keys().size() + " virtual key(s) configured.");
         System.out.println(observabilityLine(config, gateway.port()));
+        // plan commands that find the ledger busy ask this gateway (see GatewayLink)
+        GatewayLink.announce(dataDir, gateway.baseUrl(), config.admin().token());
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            GatewayLink.withdraw(dataDir);
             gateway.close();
             services.budgets().close();
             services.observability().close();

@@ -1,6 +1,7 @@
 package dev.tollgate.gateway;
 
 import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.admin.AdminRoute;
 import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.budget.BudgetMetrics;
 import dev.tollgate.gateway.budget.BudgetService;
@@ -15,16 +16,19 @@ import dev.tollgate.store.duckdb.DuckDbLedger;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * What every event loop of the gateway shares: thread-safe, built once at start-up. {@code ledger} is the ledger
  * stream: subscribe to it to see every metered row as it is appended. {@code observability} (metrics, traces,
  * prompt log) is closed by whoever started the gateway, after the gateway stops. {@code cache} holds the stored
- * answers, the calls in flight and the idempotency window.
+ * answers, the calls in flight and the idempotency window. {@code adminRoutes} are admin routes added by whoever starts
+ * the gateway (the planner's, from {@code serve}), answered after the admin API's own.
  */
 public record GatewayServices(GatewayConfig config, KeyStore keys, Router router, Supplier<PriceCatalog> catalog,
-                              ObservedLedger ledger, Observability observability, CacheStore cache, BudgetService budgets) {
+                              ObservedLedger ledger, Observability observability, CacheStore cache, BudgetService budgets,
+                              List<AdminRoute> adminRoutes) {
 
     /** Builds the services; loads budgets' spend from the ledger, so it blocks: call it before serving. */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger) {
@@ -43,6 +47,11 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
             observability.metrics().beforeScrape(gauges::refresh);
         }
         return new GatewayServices(config, new KeyStore(config.keys()), new Router(config), () -> withConfig,
-                observed, observability, new CacheStore(config.cache()), budgets);
+                observed, observability, new CacheStore(config.cache()), budgets, List.of());
+    }
+
+    /** These services with {@code routes} added to the admin API; call it before the gateway starts. */
+    public GatewayServices withAdminRoutes(List<AdminRoute> routes) {
+        return new GatewayServices(config, keys, router, catalog, ledger, observability, cache, budgets, List.copyOf(routes));
     }
 }

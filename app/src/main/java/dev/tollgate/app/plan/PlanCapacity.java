@@ -37,6 +37,10 @@ public final class PlanCapacity extends PlanStep {
     String ledgerProvider;
     @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
     Path dataDir;
+    @Option(names = "--gateway", description = "With --ledger-provider: a running gateway to ask when it holds the ledger (default: the one serve noted in DATA/gateway.json, else http://localhost:4000).")
+    String gateway;
+    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN, else DATA/gateway.json).")
+    String adminToken;
     @Option(names = "--from", description = "With --ledger-provider: history from (2026-10-01 or an ISO instant).")
     String from;
     @Option(names = "--to", description = "With --ledger-provider: history to (exclusive).")
@@ -144,14 +148,35 @@ public final class PlanCapacity extends PlanStep {
         int gpus = ThroughputModel.replicaGpus(gpu, shape, precision, Efficiency.H100_CALIBRATED, 4096, batch);
         ThroughputModel replica = new ThroughputModel(gpu, gpus, shape, precision, Efficiency.H100_CALIBRATED);
         List<UsageHour> out = new ArrayList<>();
-        try (LedgerScan scan = LedgerScan.open(dataDir)) {
-            for (LedgerScan.HourTokens h : scan.hourlyTokens(Inputs.instant(from), Inputs.instant(to), ledgerProvider)) {
-                double busyReplicaHours = replica.busySeconds(h.requests(), h.inputTokens(), h.outputTokens(), batch) / 3600;
-                long replicas = (long) Math.ceil(busyReplicaHours / utilization - 1e-9);
-                out.add(new UsageHour(h.hour(), BigDecimal.valueOf(replicas * gpus), WorkloadType.REALTIME));
-            }
+        for (LedgerScan.HourTokens h : hourlyTokens()) {
+            double busyReplicaHours = replica.busySeconds(h.requests(), h.inputTokens(), h.outputTokens(), batch) / 3600;
+            long replicas = (long) Math.ceil(busyReplicaHours / utilization - 1e-9);
+            out.add(new UsageHour(h.hour(), BigDecimal.valueOf(replicas * gpus), WorkloadType.REALTIME));
         }
         return out;
+    }
+
+    /** The provider's traffic per hour, from the file, or from the running gateway's admin API when it holds the file. */
+    private List<LedgerScan.HourTokens> hourlyTokens() {
+        Instant start = Inputs.instant(from);
+        Instant end = Inputs.instant(to);
+        try (LedgerScan scan = LedgerScan.open(dataDir)) {
+            return scan.hourlyTokens(start, end, ledgerProvider);
+        } catch (LedgerScan.LedgerBusyException busy) {
+            GatewayLink link = GatewayLink.find(dataDir, gateway, adminToken);
+            if (link.token() == null) {
+                throw new IllegalStateException(busy.getMessage() + ", or give its admin token (--admin-token or TOLLGATE_ADMIN_TOKEN) to ask it");
+            }
+            String query = "/admin/spend?group_by=hour&provider=" + java.net.URLEncoder.encode(ledgerProvider, java.nio.charset.StandardCharsets.UTF_8)
+                    + (start == null ? "" : "&from=" + start) + (end == null ? "" : "&to=" + end);
+            List<LedgerScan.HourTokens> hours = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode row : link.get(query).path("rows")) {
+                hours.add(new LedgerScan.HourTokens(Instant.parse(row.path("hour").asText()), row.path("requests").asLong(),
+                        row.path("input_tokens").asLong(), row.path("output_tokens").asLong()));
+            }
+            hours.sort(java.util.Comparator.comparing(LedgerScan.HourTokens::hour));
+            return hours;
+        }
     }
 
     private static long hours(List<UsageHour> usage) {

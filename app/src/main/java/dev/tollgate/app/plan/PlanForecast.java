@@ -5,7 +5,6 @@ import dev.tollgate.planner.forecast.DailySpend;
 import dev.tollgate.planner.forecast.MonthEnd;
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;
-import dev.tollgate.store.duckdb.LedgerScan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,11 +14,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /** {@code tollgate plan forecast}: month-end spend per scope and the day each budget runs out. */
 @Command(name = "forecast", mixinStandardHelpOptions = true,
@@ -36,7 +33,7 @@ public final class PlanForecast extends PlanStep {
     String asOf;
     @Option(names = "--history-days", defaultValue = "56", description = "Days of history to fit (default: ${DEFAULT-VALUE}).")
     int historyDays;
-    @Option(names = "--gateway", defaultValue = "http://localhost:4000", description = "A running gateway to ask when it holds the ledger (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--gateway", description = "A running gateway to ask when it holds the ledger (default: the one serve noted in DATA/gateway.json, else http://localhost:4000).")
     String gateway;
     @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN).")
     String adminToken;
@@ -55,34 +52,24 @@ public final class PlanForecast extends PlanStep {
         if (backtest) return backtest();
         Instant now = asOf == null ? Instant.now() : Inputs.instant(asOf);
         LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
-        Instant from = today.minusDays(historyDays).atStartOfDay(ZoneOffset.UTC).toInstant();
-        DailySpendSource.Result data = DailySpendSource.load(dataDir, from, now, by, gateway, adminToken);
-        Map<String, TreeMap<LocalDate, BigDecimal>> byScope = new TreeMap<>();
-        for (LedgerScan.DaySpend d : data.days()) byScope.computeIfAbsent(d.scope(), k -> new TreeMap<>()).merge(d.day(), d.costUsd(), BigDecimal::add);
-        for (String scope : budgets.keySet()) byScope.computeIfAbsent(scope, k -> new TreeMap<>());
-        double dayElapsed = (now.getEpochSecond() - today.atStartOfDay(ZoneOffset.UTC).toEpochSecond()) / 86400.0;
+        DailySpendSource.Result data = DailySpendSource.load(dataDir, ScopeForecasts.historyStart(now, historyDays), now, by, gateway, adminToken);
 
         Table.Builder t = Table.builder("Month-end forecast for " + java.time.YearMonth.from(today) + " (as of " + now + ")",
                 by == null ? "scope" : by, "spent so far", "month-end forecast", "95% interval", "trend $/day/day", "budget", "runs out");
         PlanCharts.Lines lines = new PlanCharts.Lines();
-        for (var e : byScope.entrySet()) {
-            TreeMap<LocalDate, BigDecimal> days = e.getValue();
-            List<DailySpend> history = new ArrayList<>();
-            LocalDate first = days.isEmpty() ? today : days.firstKey();
-            for (LocalDate d = first; d.isBefore(today); d = d.plusDays(1)) history.add(new DailySpend(d, days.getOrDefault(d, BigDecimal.ZERO)));
-            BigDecimal spentToday = days.getOrDefault(today, BigDecimal.ZERO);
-            BigDecimal budget = budgets.get(e.getKey());
-            if (history.isEmpty()) {
-                t.row(e.getKey(), Money.usdCell(spentToday), "-", "-", "-", budget == null ? "" : Money.usdCell(budget), "too little history");
+        for (ScopeForecasts.Forecast f : ScopeForecasts.of(data.days(), budgets, now)) {
+            BigDecimal budget = f.budget();
+            MonthEnd m = f.monthEnd();
+            if (m == null) {
+                t.row(f.scope(), Money.usdCell(f.spentToday()), "-", "-", "-", budget == null ? "" : Money.usdCell(budget), "too little history");
                 continue;
             }
-            MonthEnd m = MonthEnd.of(e.getKey(), history, today, spentToday, dayElapsed, budget);
-            t.row(e.getKey(), Money.usdCell(m.spentToDate()), Money.usdCell(m.expected()), Money.usd(m.low()) + " - " + Money.usd(m.high()),
+            t.row(f.scope(), Money.usdCell(m.spentToDate()), Money.usdCell(m.expected()), Money.usd(m.low()) + " - " + Money.usd(m.high()),
                     new Table.Cell(String.format("%+.2f", m.model().trendPerDay()), m.model().trendPerDay()), budget == null ? "" : Money.usdCell(budget),
                     budget == null ? "" : m.exhaustedOn() == null ? "not this month" : m.exhaustedOn().toString());
-            for (DailySpend d : history) lines.add(e.getKey(), d.day().toEpochDay() - today.toEpochDay(), d.usd().doubleValue());
+            for (DailySpend d : f.history()) lines.add(f.scope(), d.day().toEpochDay() - today.toEpochDay(), d.usd().doubleValue());
             for (LocalDate d = today; !d.isAfter(m.month().atEndOfMonth()); d = d.plusDays(1)) {
-                lines.add(e.getKey() + " (forecast)", d.toEpochDay() - today.toEpochDay(), m.model().expected(d));
+                lines.add(f.scope() + " (forecast)", d.toEpochDay() - today.toEpochDay(), m.model().expected(d));
             }
         }
         t.note("Data: " + data.source() + ", " + historyDays + " days back. Model: linear trend + weekday pattern, least squares; "

@@ -1,20 +1,12 @@
 package dev.tollgate.app.plan;
 
 import dev.tollgate.app.PricesCommand;
-import dev.tollgate.core.pricing.PriceCatalog;
-import dev.tollgate.planner.gpu.BuildVsBuy;
-import dev.tollgate.planner.gpu.Efficiency;
-import dev.tollgate.planner.gpu.Gpu;
-import dev.tollgate.planner.gpu.ModelShape;
-import dev.tollgate.planner.gpu.Precision;
-import dev.tollgate.planner.gpu.ThroughputModel;
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;
 import dev.tollgate.planner.whatif.PipelinedReplay;
 import dev.tollgate.planner.whatif.ReplayEngine;
 import dev.tollgate.planner.whatif.ReplayPolicy;
 import dev.tollgate.planner.whatif.ReplayResult;
-import dev.tollgate.planner.whatif.Route;
 import dev.tollgate.store.duckdb.LedgerScan;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -29,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /** {@code tollgate plan whatif}: replay the ledger under a changed policy. */
@@ -70,6 +61,10 @@ public final class PlanWhatIf extends PlanStep {
     BigDecimal selfHostHourly;
     @Option(names = "--by", description = "Also break the result down by this tag (team, customer, …).")
     String by;
+    @Option(names = "--gateway", description = "A running gateway to ask when it holds the ledger (default: the one serve noted in DATA/gateway.json, else http://localhost:4000).")
+    String gateway;
+    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN, else DATA/gateway.json).")
+    String adminToken;
     @Mixin
     OutputOptions out;
 
@@ -80,19 +75,20 @@ public final class PlanWhatIf extends PlanStep {
 
     @Override
     int run() throws Exception {
-        PriceCatalog catalog = PricesCommand.catalog(dataDir);
-        ReplayPolicy policy = new ReplayPolicy(routes.stream().map(Route::parse).toList(),
-                cacheTtl == null ? null : Inputs.duration(cacheTtl), maxInput, maxOutput, selfHosting());
+        WhatIfOptions options = new WhatIfOptions(from, to, routes, cacheTtl, maxInput, maxOutput, selfHost == null ? null
+                : new WhatIfOptions.SelfHost(selfHost, selfHostGpu, selfHostShape, selfHostPrecision, selfHostUtilization, selfHostBatch, selfHostHourly), by);
+        ReplayPolicy policy = options.policy();
         if (policy.changesNothing()) {
             System.err.println("plan whatif: give a policy to replay (--route, --cache-ttl, --max-input-tokens, --max-output-tokens or --self-host)");
             return 2;
         }
-        Instant start = Inputs.instant(from);
-        Instant end = Inputs.instant(to);
-        ReplayEngine engine = new ReplayEngine(catalog, policy, by);
+        Instant start = options.start();
+        Instant end = options.end();
         long began = System.nanoTime();
         ReplayResult result;
+        String source = null;
         try (LedgerScan scan = LedgerScan.open(dataDir)) {
+            ReplayEngine engine = new ReplayEngine(PricesCommand.catalog(dataDir), policy, by);
             long rows = scan.count(start, end);
             if (rows >= PROGRESS_FROM && out.format == PlanOutput.Format.TABLE) {
                 try (ProgressBar bar = new ProgressBarBuilder().setTaskName("replay").setInitialMax(rows).setUnit(" rows", 1)
@@ -102,23 +98,23 @@ public final class PlanWhatIf extends PlanStep {
             } else {
                 result = PipelinedReplay.run(scan, start, end, engine, seen -> { });
             }
+        } catch (LedgerScan.LedgerBusyException busy) {
+            // the running gateway replays it through its own connection, with its own price catalog
+            GatewayLink link = GatewayLink.find(dataDir, gateway, adminToken);
+            if (link.token() == null) {
+                throw new IllegalStateException(busy.getMessage() + ", or give its admin token (--admin-token or TOLLGATE_ADMIN_TOKEN) to ask it");
+            }
+            result = ReplayJson.read(link.post(PlanAdminRoutes.WHATIF, options.toJson()));
+            source = "Replayed by the gateway at " + link.url() + " (admin API), which holds the ledger.";
         }
         Duration took = Duration.ofNanos(System.nanoTime() - began);
-        out.print(tables(result, policy, by, took));
+        List<Table> tables = tables(result, policy, by, took, source);
+        out.print(tables);
         return 0;
     }
 
-    private ReplayPolicy.SelfHost selfHosting() {
-        if (selfHost == null) return null;
-        Gpu gpu = Gpu.named(selfHostGpu).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + selfHostGpu + "'"));
-        ModelShape shape = ModelShape.named(selfHostShape).orElseThrow(() -> new IllegalArgumentException("unknown model shape '" + selfHostShape + "'"));
-        Precision precision = Precision.valueOf(selfHostPrecision.toUpperCase(Locale.ROOT));
-        ThroughputModel replica = new ThroughputModel(gpu, ThroughputModel.replicaGpus(gpu, shape, precision, Efficiency.H100_CALIBRATED, 4096, selfHostBatch), shape, precision, Efficiency.H100_CALIBRATED);
-        BigDecimal hourly = selfHostHourly != null ? selfHostHourly : gpu.onDemandHourly();
-        return new ReplayPolicy.SelfHost(selfHost, new BuildVsBuy(replica, hourly, selfHostBatch, selfHostUtilization, 1, 1, BigDecimal.ZERO));
-    }
-
-    static List<Table> tables(ReplayResult r, ReplayPolicy policy, String by, Duration took) {
+    /** The result's tables; {@code source}, when not null, is a note saying where the replay ran. */
+    static List<Table> tables(ReplayResult r, ReplayPolicy policy, String by, Duration took, String source) {
         List<Table> tables = new ArrayList<>();
         Table.Builder summary = Table.builder("What-if replay of " + String.format("%,d", r.rows()) + " ledger rows", "", "cost", "saving");
         summary.row("before (as recorded)", Money.usdCell(r.before()), "");
@@ -144,6 +140,7 @@ public final class PlanWhatIf extends PlanStep {
         }
         if (r.unpriced() > 0) summary.note(String.format("%,d changes could not be priced (model without a catalog price) and kept their recorded cost.", r.unpriced()));
         summary.note(String.format("Replayed in %.1f s.", took.toMillis() / 1000.0));
+        if (source != null) summary.note(source);
         tables.add(summary.build());
         tables.add(breakdown("By model (as served)", "model", r.byModel()));
         if (by != null) tables.add(breakdown("By " + by, by, r.byScope()));

@@ -11,6 +11,7 @@ import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.nio.charset.StandardCharsets;
@@ -27,8 +28,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * The admin API (bearer {@code admin.token}): spend breakdowns and the latest ledger rows. Ledger queries run on a
- * worker thread, never on the event loop.
+ * The admin API (bearer {@code admin.token}): spend breakdowns and the latest ledger rows, then the routes others
+ * added ({@link AdminRoute}). Ledger queries run on a worker thread, never on the event loop.
  */
 public final class AdminApi {
 
@@ -60,11 +61,52 @@ public final class AdminApi {
                 case "/admin/alerts" -> budgetAdmin.alerts(request);
                 case String p when p.equals("/admin/budgets") || p.startsWith("/admin/budgets/") -> budgetAdmin.budgets(request);
                 case String p when p.startsWith(RequestLookup.PREFIX) -> query(request, () -> RequestLookup.find(services.ledger(), p));
-                default -> respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
+                default -> added(request);
             }
         } catch (IllegalArgumentException e) {
             respondError(request, GatewayError.badRequest(e.getMessage(), null));
         }
+    }
+
+    /** The routes added by whoever started the gateway ({@link GatewayServices#adminRoutes()}), or 404. */
+    private void added(HttpServerRequest request) {
+        List<AdminRoute> onPath = services.adminRoutes().stream().filter(r -> r.path().equals(request.path())).toList();
+        if (onPath.isEmpty()) {
+            respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
+            return;
+        }
+        AdminRoute route = onPath.stream().filter(r -> r.method().equals(request.method())).findFirst().orElse(null);
+        if (route == null) {
+            respondError(request, new GatewayError(405, "invalid_request_error", "method_not_allowed", "use "
+                    + String.join(" or ", onPath.stream().map(r -> r.method().name()).toList()) + " on " + request.path(), null, null));
+            return;
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        request.params().forEach(params::putIfAbsent);
+        if (route.method() == HttpMethod.GET || route.method() == HttpMethod.DELETE) {
+            query(request, () -> route.handler().answer(new AdminCall(params, null, services)));
+            return;
+        }
+        request.body().onComplete(read -> {
+            com.fasterxml.jackson.databind.JsonNode body = null;
+            String problem = null;
+            if (read.failed()) {
+                problem = "could not read the request body";
+            } else {
+                try {
+                    body = Json.parse(read.result());
+                    if (!body.isObject()) problem = "the body must be a JSON object";
+                } catch (java.io.IOException e) {
+                    problem = "the body must be a JSON object: " + e.getMessage();
+                }
+            }
+            if (problem != null) {
+                respondError(request, GatewayError.badRequest(problem, null));
+                return;
+            }
+            com.fasterxml.jackson.databind.JsonNode json = body;
+            query(request, () -> route.handler().answer(new AdminCall(params, json, services)));
+        });
     }
 
     private boolean authorized(HttpServerRequest request) {

@@ -229,6 +229,29 @@ public final class DuckDbLedger implements Ledger {
         }
     }
 
+    /** Work over a {@link LedgerScan} of this ledger. */
+    @FunctionalInterface
+    public interface ScanWork<T> {
+        T apply(LedgerScan scan) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} over a {@link LedgerScan} on a connection of this process, so that planning reads (a what-if
+     * replay) work while this ledger holds the file, which no other process may open. Blocks: call it off the event
+     * loop. The ledger cannot close under a running scan (close waits for it).
+     */
+    public <T> T scan(ScanWork<T> work) throws Exception {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) throw new IllegalStateException("the ledger is closed");
+            try (LedgerScan scan = LedgerScan.over(root.duplicate())) {
+                return work.apply(scan);
+            }
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
     interface Read<T> {
         T run(DuckDBConnection conn) throws SQLException;
     }

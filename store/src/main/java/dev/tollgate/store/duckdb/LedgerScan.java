@@ -57,6 +57,14 @@ public final class LedgerScan implements AutoCloseable {
         this.conn = conn;
     }
 
+    /**
+     * A scan over a connection of the process that holds the file (see {@link DuckDbLedger#scan}); closing the scan
+     * closes that connection.
+     */
+    static LedgerScan over(Connection conn) {
+        return new LedgerScan(conn);
+    }
+
     /** Opens {@code dataDir/ledger.duckdb} read-only. */
     public static LedgerScan open(Path dataDir) {
         Path file = dataDir.resolve(DuckDbLedger.FILE_NAME).toAbsolutePath();
