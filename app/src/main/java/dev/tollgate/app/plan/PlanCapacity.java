@@ -171,7 +171,7 @@ public final class PlanCapacity extends PlanStep {
                     + (start == null ? "" : "&from=" + start) + (end == null ? "" : "&to=" + end);
             List<LedgerScan.HourTokens> hours = new ArrayList<>();
             for (com.fasterxml.jackson.databind.JsonNode row : link.get(query).path("rows")) {
-                hours.add(new LedgerScan.HourTokens(Instant.parse(row.path("hour").asText()), row.path("requests").asLong(),
+                hours.add(new LedgerScan.HourTokens(java.time.OffsetDateTime.parse(row.path("hour").asText()).toInstant(), row.path("requests").asLong(),
                         row.path("input_tokens").asLong(), row.path("output_tokens").asLong()));
             }
             hours.sort(java.util.Comparator.comparing(LedgerScan.HourTokens::hour));

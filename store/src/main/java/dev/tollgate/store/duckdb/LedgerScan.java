@@ -113,10 +113,11 @@ public final class LedgerScan implements AutoCloseable {
     /** As {@link #scan(Instant, Instant, Consumer)}; unordered when the caller does not need time order (no sort). */
     public void scan(Instant from, Instant to, boolean timeOrder, Consumer<Row> sink) {
         Dictionary dict = dictionary(from, to);
+        // \s: a text block drops trailing spaces, and "WHEREtime" is a syntax error ("WHEREtrue" an alias)
         String sql = """
                 SELECT epoch_us(time), %s, %s, %s, %s, input_tokens, cached_input_tokens,
                        cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_usd, status
-                FROM requests WHERE """.formatted(id("key_name"), id("tags"), id("requested_model"), id("served_model"))
+                FROM requests WHERE\s""".formatted(id("key_name"), id("tags"), id("requested_model"), id("served_model"))
                 + range(from, to) + (timeOrder ? " ORDER BY time" : "");
         try (PreparedStatement p = conn.prepareStatement(sql)) {
             bindRange(p, from, to, 1);

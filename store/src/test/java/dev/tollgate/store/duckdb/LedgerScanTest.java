@@ -63,6 +63,35 @@ class LedgerScanTest {
     }
 
     @Test
+    void scansARangeThroughTheConnectionOfTheLedgerThatHoldsTheFile(@TempDir Path dir) throws Exception {
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            ledger.append(entry(T0, "search", "gpt-4o", "0.25"));                    // Nov 1, 23:00
+            ledger.append(entry(T0.plusSeconds(60), "ads", "gpt-4o-mini", "0.125")); // Nov 1, 23:01
+            ledger.append(entry(T0.plusSeconds(7200), "search", "gpt-4o", "0.5"));   // Nov 2, 01:00
+            ledger.flush();
+            // while this process holds the file for writing, the scan goes through the ledger's own database
+            List<BigDecimal> from = ledger.scan(scan -> {
+                List<BigDecimal> costs = new ArrayList<>();
+                scan.scan(T0.plusSeconds(30), null, row -> costs.add(row.costUsd()));
+                return costs;
+            });
+            assertThat(from).usingElementComparator(BigDecimal::compareTo).containsExactly(new BigDecimal("0.125"), new BigDecimal("0.5"));
+            List<BigDecimal> to = ledger.scan(scan -> {
+                List<BigDecimal> costs = new ArrayList<>();
+                scan.scan(null, T0.plusSeconds(60), row -> costs.add(row.costUsd()));
+                return costs;
+            });
+            assertThat(to).usingElementComparator(BigDecimal::compareTo).containsExactly(new BigDecimal("0.25"));
+            List<BigDecimal> both = ledger.scan(scan -> {
+                List<BigDecimal> costs = new ArrayList<>();
+                scan.scan(T0.plusSeconds(30), T0.plusSeconds(3600), false, row -> costs.add(row.costUsd()));
+                return costs;
+            });
+            assertThat(both).usingElementComparator(BigDecimal::compareTo).containsExactly(new BigDecimal("0.125"));
+        }
+    }
+
+    @Test
     void aLedgerHeldByAnotherProcessGetsAMessageNotALockError(@TempDir Path dir) throws Exception {
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
             ledger.append(entry(T0, "search", "gpt-4o", "0.5"));
