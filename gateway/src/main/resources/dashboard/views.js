@@ -57,16 +57,14 @@ export async function overview(view) {
 
   const month = api.get('/admin/spend', { from: cal.monthStart, group_by: 'day' });
   const today = api.get('/admin/spend', { from: cal.today });
+  // the planner's forecast when this gateway serves it (tollgate serve adds it); null means "not here"
+  const planned = api.get('/admin/plan/forecast').catch(e => (api.notAvailable(e) ? null : { failed: e }));
   const work = [
-    Promise.all([today, month]).then(([t, m]) => {
-      const mtd = money.parse(m.total.cost_usd);
-      // honest and simple: the month so far, spread evenly over the whole month
-      const forecast = money.scale(mtd, cal.daysInMonth, cal.dayOfMonth);
+    Promise.all([today, month, planned]).then(([t, m, p]) => {
       cards.append(
         card('Today', usd(t.total.cost_usd, { 'data-testid': 'spend-today' }), count(t.total.requests) + ' requests'),
         card('This month', usd(m.total.cost_usd, { 'data-testid': 'spend-month' }), count(m.total.requests) + ' requests since ' + cal.monthStart),
-        card('Forecast month-end', usd(forecast, { 'data-testid': 'forecast-month' }),
-          'linear projection: month to date ÷ ' + cal.dayOfMonth + ' days × ' + cal.daysInMonth + ' days'),
+        forecastCard(m, p, cal),
         card('Savings this month', m.total.saved_usd === undefined
           ? h('span', { class: 'unavailable', 'data-testid': 'savings' }, 'not available')
           : usd(m.total.saved_usd, { 'data-testid': 'savings' }), 'from cache and routing'));
@@ -88,9 +86,28 @@ export async function overview(view) {
   return Promise.allSettled(work);
 }
 
-function card(title, value, sub) {
+/**
+ * Month-end: the planner's forecast of the whole ledger with its 95% interval when the gateway answers
+ * /admin/plan/forecast, else the month so far spread evenly over the month; the card says which it shows.
+ */
+function forecastCard(m, p, cal) {
+  const all = p && !p.failed && Array.isArray(p.scopes) ? p.scopes.find(s => s.scope === 'all') : null;
+  if (all && all.forecast_usd !== null && all.forecast_usd !== undefined) {
+    return card('Forecast month-end', usd(all.forecast_usd, { 'data-testid': 'forecast-month' }),
+      h('span', { 'data-testid': 'forecast-kind' }, 'planner forecast (trend + weekday pattern), 95% interval '),
+      usd(all.low_usd, { 'data-testid': 'forecast-low' }), ' – ', usd(all.high_usd, { 'data-testid': 'forecast-high' }));
+  }
+  const forecast = money.scale(money.parse(m.total.cost_usd), cal.daysInMonth, cal.dayOfMonth);
+  const why = p === null ? '' : p && p.failed ? ' (planner forecast failed: ' + p.failed.message + ')'
+    : ' (too little history for the planner forecast)';
+  return card('Forecast month-end', usd(forecast, { 'data-testid': 'forecast-month' }),
+    h('span', { 'data-testid': 'forecast-kind' }, 'linear projection: month to date ÷ ' + cal.dayOfMonth + ' days × '
+      + cal.daysInMonth + ' days' + why));
+}
+
+function card(title, value, ...sub) {
   return h('div', { class: 'card' }, h('div', { class: 'card-title' }, title), h('div', { class: 'card-value' }, value),
-    h('div', { class: 'card-sub' }, sub));
+    h('div', { class: 'card-sub' }, ...sub));
 }
 
 function topTable(dim, body, cal) {

@@ -2,6 +2,7 @@ package dev.tollgate.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.admin.AdminRoute;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.sandbox.SandboxConfig;
@@ -17,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -47,6 +49,11 @@ public final class TestBed implements AutoCloseable {
 
     /** {@code extraYaml} is added at the top level of the config; {@code spanExporter} receives every span. */
     public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter) throws Exception {
+        this(dataDir, extraServerYaml, spanExporter, List.of());
+    }
+
+    /** As above, with admin routes added as {@code serve} adds the planner's. */
+    public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter, List<AdminRoute> adminRoutes) throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
@@ -87,7 +94,7 @@ public final class TestBed implements AutoCloseable {
                 """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
-        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, spanExporter);
+        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, spanExporter).withAdminRoutes(adminRoutes);
         gateway = Gateway.start(vertx, services, 0, 2).await();
     }
 
