@@ -70,20 +70,21 @@ public final class PlanAdminRoutes {
                 .put("model", "planner: linear trend + weekday pattern, least squares, over UTC days; 95% interval");
         ArrayNode scopes = body.putArray("scopes");
         for (ScopeForecasts.Forecast f : ScopeForecasts.of(daily(ledger, from, now, by, Map.of()), Map.of(), now)) {
-            scopes.add(forecastJson(f).put("scope", f.scope()));
+            scopes.add(forecastJson(WhatIfOptions.JSON.createObjectNode().put("scope", f.scope()), f));
         }
         ArrayNode budgets = body.putArray("budgets");
         for (BudgetBook.Entry e : call.services().budgets().book().entries()) {
             Budget b = e.budget();
             if (b.period() != Period.MONTHLY) continue; // the forecast is of calendar months
             List<ScopeForecasts.Forecast> f = ScopeForecasts.of(daily(ledger, from, now, null, b.scope().ledgerFilter()), Map.of("all", b.limitUsd()), now);
-            budgets.add(forecastJson(f.getFirst()).put("name", b.name()).put("scope", b.scope().toString()).put("limit_usd", b.limitUsd()));
+            budgets.add(forecastJson(WhatIfOptions.JSON.createObjectNode().put("name", b.name()).put("scope", b.scope().toString())
+                    .put("limit_usd", b.limitUsd()), f.getFirst()));
         }
         return body;
     }
 
-    private static ObjectNode forecastJson(ScopeForecasts.Forecast f) {
-        ObjectNode n = WhatIfOptions.JSON.createObjectNode();
+    /** {@code n} with the forecast's fields added. */
+    private static ObjectNode forecastJson(ObjectNode n, ScopeForecasts.Forecast f) {
         MonthEnd m = f.monthEnd();
         if (m == null) {
             n.put("spent_usd", f.spentToday()).putNull("forecast_usd").putNull("low_usd").putNull("high_usd")
