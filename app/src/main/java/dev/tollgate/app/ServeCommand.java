@@ -97,8 +97,13 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
                 : config.keys().size() + " virtual key(s) configured.");
         System.out.println(observabilityLine(config, gateway.port()));
-        // plan commands that find the ledger busy ask this gateway (see GatewayLink)
-        GatewayLink.announce(dataDir, gateway.baseUrl(), config.admin().token());
+        try {
+            // plan commands that find the ledger busy ask this gateway (see GatewayLink)
+            GatewayLink.announce(dataDir, gateway.baseUrl(), config.admin().token());
+        } catch (java.io.IOException e) {
+            System.err.println("tollgate: could not write " + dataDir.resolve(GatewayLink.FILE_NAME) + " (" + e.getMessage()
+                    + "); plan commands need --gateway and --admin-token while this gateway runs");
+        }
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
