@@ -58,12 +58,24 @@ final class LedgerSchema {
                         ttft_us               BIGINT,
                         stream                BOOLEAN NOT NULL,
                         estimated             BOOLEAN NOT NULL
-                    )""")));
+                    )""")),
+            new Migration(3, "hourly rollup and outcomes", concat(Rollup.migration(), List.of("""
+                    CREATE TABLE outcomes (
+                        time       TIMESTAMP NOT NULL,
+                        request_id VARCHAR,
+                        decision   VARCHAR,
+                        success    BOOLEAN NOT NULL,
+                        value_usd  DECIMAL(38,12)
+                    )"""))));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();
 
     private LedgerSchema() {
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 
     /** Applies every migration newer than the database's version; returns the version it ends at. */

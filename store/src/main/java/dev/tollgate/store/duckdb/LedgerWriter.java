@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,6 +63,8 @@ final class LedgerWriter {
 
     private final List<Object> drained = new ArrayList<>(MAX_BATCH);
     private DuckDBAppender appender;
+    private DuckDBAppender stagingAppender;
+    private final Rollup.Batch rollup = new Rollup.Batch();
     private long reportedDrops;
     private long lastDropReport = System.nanoTime() - DROP_REPORT_NANOS;
 
@@ -212,8 +215,10 @@ final class LedgerWriter {
             if (appender == null) appender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "requests");
             for (LedgerEntry e : batch) appendRow(appender, e, tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson));
             appender.flush();
+            rollUp(batch);
             conn.commit();
         } catch (SQLException | RuntimeException e) {
+            rollup.clear();
             closeAppender();
             try {
                 conn.rollback();
@@ -221,6 +226,18 @@ final class LedgerWriter {
                 e.addSuppressed(r);
             }
             throw e;
+        }
+    }
+
+    /** Adds the batch to {@code rollup_hourly} inside the batch's transaction (see {@link Rollup}). */
+    private void rollUp(List<LedgerEntry> batch) throws SQLException {
+        for (LedgerEntry e : batch) rollup.add(e);
+        if (stagingAppender == null) stagingAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "rollup_staging");
+        rollup.stage(stagingAppender);
+        rollup.clear();
+        stagingAppender.flush();
+        try (Statement s = conn.createStatement()) {
+            for (String sql : Rollup.mergeStaged()) s.execute(sql);
         }
     }
 
@@ -289,13 +306,16 @@ final class LedgerWriter {
     }
 
     private void closeAppender() {
-        if (appender == null) return;
-        try {
-            appender.close();
-        } catch (Exception e) {
-            log.debug("closing the ledger appender failed", e);
+        for (DuckDBAppender a : new DuckDBAppender[] {appender, stagingAppender}) {
+            if (a == null) continue;
+            try {
+                a.close();
+            } catch (Exception e) {
+                log.debug("closing a ledger appender failed", e);
+            }
         }
         appender = null;
+        stagingAppender = null;
     }
 
     /**
