@@ -188,6 +188,23 @@ public final class DuckDbLedger implements Ledger {
         }
     }
 
+    /** Reads a result set into a value. */
+    interface Rows<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** Runs one parameterised SELECT on a fresh read connection (committed rows only). */
+    <T> T query(String sql, List<Object> params, Rows<T> rows) {
+        return read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement(sql)) {
+                bind(p, params);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rows.read(rs);
+                }
+            }
+        });
+    }
+
     private interface Read<T> {
         T run(DuckDBConnection conn) throws SQLException;
     }
@@ -209,7 +226,7 @@ public final class DuckDbLedger implements Ledger {
     private static void bind(PreparedStatement p, List<Object> params) throws SQLException {
         for (int i = 0; i < params.size(); i++) {
             Object v = params.get(i);
-            if (v instanceof Long l) p.setLong(i + 1, l); else p.setString(i + 1, (String) v);
+            if (v instanceof Long l) p.setLong(i + 1, l); else p.setObject(i + 1, v);
         }
     }
 
