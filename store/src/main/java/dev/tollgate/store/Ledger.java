@@ -20,6 +20,16 @@ public interface Ledger extends AutoCloseable {
     /** The latest rows, newest first. */
     List<LedgerEntry> recent(int limit);
 
+    /** Records whether a request or decision succeeded. Blocks until it is durable: never call it on an event loop. */
+    default void recordOutcome(Outcome outcome) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record outcomes");
+    }
+
+    /** Cost per successful outcome, grouped and filtered as {@code query} says (its bucket is ignored). */
+    default List<OutcomeRow> outcomes(SpendQuery query) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record outcomes");
+    }
+
     /** Flushes everything queued and releases the store. */
     @Override
     void close();

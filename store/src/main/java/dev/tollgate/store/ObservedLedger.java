@@ -65,6 +65,16 @@ public final class ObservedLedger implements Ledger {
     }
 
     @Override
+    public void recordOutcome(Outcome outcome) {
+        ledger.recordOutcome(outcome);
+    }
+
+    @Override
+    public List<OutcomeRow> outcomes(SpendQuery query) {
+        return ledger.outcomes(query);
+    }
+
+    @Override
     public void close() {
         ledger.close();
     }

@@ -3,6 +3,8 @@ package dev.tollgate.store.duckdb;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.Outcome;
+import dev.tollgate.store.OutcomeRow;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
 import org.duckdb.DuckDBConnection;
@@ -149,6 +151,39 @@ public final class DuckDbLedger implements Ledger {
                                 rs.getLong(dims + 6), money(rs.getBigDecimal(dims + 7))));
                     }
                 }
+            }
+            return rows;
+        });
+    }
+
+    @Override
+    public void recordOutcome(Outcome outcome) {
+        read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement(
+                    "INSERT INTO outcomes VALUES (make_timestamp(?::BIGINT), ?, ?, ?, ?)")) {
+                p.setLong(1, LedgerWriter.epochMicros(outcome.time()));
+                p.setString(2, outcome.requestId());
+                p.setString(3, outcome.decision());
+                p.setBoolean(4, outcome.success());
+                p.setBigDecimal(5, outcome.valueUsd() == null ? null : LedgerWriter.cost(outcome.valueUsd()));
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public List<OutcomeRow> outcomes(SpendQuery query) {
+        OutcomeSql outcomes = OutcomeSql.of(query);
+        return query(outcomes.sql(), outcomes.parameters(), rs -> {
+            List<OutcomeRow> rows = new ArrayList<>();
+            int dims = outcomes.groupBy().size();
+            while (rs.next()) {
+                if (rs.getLong(dims + 3) == 0) continue; // the single all-rows group of an ungrouped query over nothing
+                Map<String, String> group = new LinkedHashMap<>();
+                for (int i = 0; i < dims; i++) group.put(outcomes.groupBy().get(i), rs.getString(i + 1));
+                rows.add(new OutcomeRow(Collections.unmodifiableMap(group), rs.getLong(dims + 1),
+                        money(rs.getBigDecimal(dims + 2)), rs.getLong(dims + 3), rs.getLong(dims + 4),
+                        money(rs.getBigDecimal(dims + 5))));
             }
             return rows;
         });

@@ -150,7 +150,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         return sql.append(") src").toString();
     }
 
-    private static String range(String column, Instant from, Instant to, List<Object> params) {
+    static String range(String column, Instant from, Instant to, List<Object> params) {
         List<String> parts = new ArrayList<>();
         if (from != null) {
             parts.add(column + " >= make_timestamp(?::BIGINT)");
