@@ -20,6 +20,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -186,6 +187,21 @@ public final class DuckDbLedger implements Ledger {
                         money(rs.getBigDecimal(dims + 5))));
             }
             return rows;
+        });
+    }
+
+    /**
+     * Writes the charges of {@code [from, to)} (rounded out to whole hours; either end may be open) as a FOCUS 1.3
+     * dataset to {@code out}, in {@code format} "csv" or "parquet" (see {@link FocusExport}). Returns the number of
+     * charge rows written. Rows appended but not yet flushed may be missing.
+     */
+    public long exportFocus(Instant from, Instant to, String format, Path out) {
+        FocusExport.Format f = FocusExport.format(format);
+        return read(conn -> {
+            try (Statement s = conn.createStatement()) {
+                s.execute("SET TimeZone = 'UTC'");
+                return (long) s.executeUpdate(FocusExport.copy(from, to, f, out));
+            }
         });
     }
 
