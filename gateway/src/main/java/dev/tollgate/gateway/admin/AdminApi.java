@@ -7,22 +7,14 @@ import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.store.LedgerEntry;
-import dev.tollgate.store.SpendQuery;
-import dev.tollgate.store.SpendRow;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -31,15 +23,18 @@ import java.util.concurrent.Callable;
  */
 public final class AdminApi {
 
-    private static final Set<String> RESERVED = Set.of("group_by", "from", "to");
     private static final int MAX_LIMIT = 1000;
 
     private final Vertx vertx;
     private final GatewayServices services;
+    private final OutcomesApi outcomes;
+    private final FocusExportApi focusExport;
 
     public AdminApi(Vertx vertx, GatewayServices services) {
         this.vertx = vertx;
         this.services = services;
+        this.outcomes = new OutcomesApi(this, services);
+        this.focusExport = new FocusExportApi(vertx, services);
     }
 
     public void handle(HttpServerRequest request) {
@@ -52,6 +47,8 @@ public final class AdminApi {
             switch (request.path()) {
                 case "/admin/spend" -> query(request, () -> spend(request));
                 case "/admin/requests" -> query(request, () -> requests(request));
+                case "/admin/outcomes" -> outcomes.handle(request);
+                case "/admin/export/focus" -> focusExport.handle(request);
                 default -> respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
             }
         } catch (IllegalArgumentException e) {
@@ -66,7 +63,7 @@ public final class AdminApi {
         return MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), auth.substring(7).trim().getBytes(StandardCharsets.UTF_8));
     }
 
-    private void query(HttpServerRequest request, Callable<ObjectNode> work) {
+    void query(HttpServerRequest request, Callable<ObjectNode> work) {
         vertx.executeBlocking(() -> {
             services.ledger().flush();
             return work.call();
@@ -83,46 +80,14 @@ public final class AdminApi {
     }
 
     private ObjectNode spend(HttpServerRequest request) {
-        List<String> groupBy = request.getParam("group_by") == null ? List.of()
-                : Arrays.stream(request.getParam("group_by").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        Instant from = instant(request.getParam("from"), "from");
-        Instant to = instant(request.getParam("to"), "to");
-        Map<String, String> filters = new LinkedHashMap<>();
-        request.params().forEach((name, value) -> {
-            if (!RESERVED.contains(name)) filters.put(name, value);
-        });
-        List<SpendRow> rows = services.ledger().spend(new SpendQuery(groupBy, from, to, filters));
-        ObjectNode body = Json.object();
-        body.put("from", from == null ? null : from.toString());
-        body.put("to", to == null ? null : to.toString());
-        ArrayNode groups = body.putArray("group_by");
-        groupBy.forEach(groups::add);
-        ArrayNode out = body.putArray("rows");
-        SpendRow total = new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, java.math.BigDecimal.ZERO);
-        for (SpendRow row : rows) {
-            ObjectNode r = out.addObject();
-            row.group().forEach(r::put);
-            totals(r, row);
-            total = add(total, row);
-        }
-        totals(body.putObject("total"), total);
-        return body;
+        return SpendReport.spend(services.ledger(), SpendReport.query(params(request), Instant.now()));
     }
 
-    private static void totals(ObjectNode node, SpendRow row) {
-        node.put("requests", row.requests());
-        node.put("input_tokens", row.inputTokens());
-        node.put("cached_input_tokens", row.cachedInputTokens());
-        node.put("cache_write_tokens", row.cacheWriteTokens());
-        node.put("output_tokens", row.outputTokens());
-        node.put("reasoning_tokens", row.reasoningTokens());
-        node.put("cost_usd", row.costUsd());
-    }
-
-    private static SpendRow add(SpendRow a, SpendRow b) {
-        return new SpendRow(Map.of(), a.requests() + b.requests(), a.inputTokens() + b.inputTokens(),
-                a.cachedInputTokens() + b.cachedInputTokens(), a.cacheWriteTokens() + b.cacheWriteTokens(),
-                a.outputTokens() + b.outputTokens(), a.reasoningTokens() + b.reasoningTokens(), a.costUsd().add(b.costUsd()));
+    /** The query parameters, the last value of a repeated one winning. */
+    static Map<String, String> params(HttpServerRequest request) {
+        Map<String, String> params = new LinkedHashMap<>();
+        request.params().forEach(params::put);
+        return params;
     }
 
     private ObjectNode requests(HttpServerRequest request) {
@@ -141,17 +106,7 @@ public final class AdminApi {
         return body;
     }
 
-    /** An ISO instant ("2026-11-01T00:00:00Z") or a UTC day ("2026-11-01"). */
-    static Instant instant(String value, String name) {
-        if (value == null || value.isBlank()) return null;
-        try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(name + " must be a date (2026-11-01) or an instant (2026-11-01T00:00:00Z), not '" + value + "'");
-        }
-    }
-
-    private static void respondError(HttpServerRequest request, GatewayError error) {
+    static void respondError(HttpServerRequest request, GatewayError error) {
         request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
                 .end(error.render(WireFormat.OPENAI, null));
     }
