@@ -95,8 +95,10 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
                 : config.keys().size() + " virtual key(s) configured.");
 
+        Path gatewayFile = GatewayFile.write(dataDir, "http://127.0.0.1:" + gateway.port());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            GatewayFile.delete(gatewayFile);
             gateway.close();
             ledger.close();
             vertx.close().await();
