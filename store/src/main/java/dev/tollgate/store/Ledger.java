@@ -20,6 +20,14 @@ public interface Ledger extends AutoCloseable {
     /** The latest rows, newest first. */
     List<LedgerEntry> recent(int limit);
 
+    /**
+     * Raw rows for an audit: those in the query's time range matching every filter, newest first, at most
+     * {@code limit} (the query's grouping and bucket are ignored).
+     */
+    default List<LedgerEntry> audit(SpendQuery query, int limit) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support audit queries");
+    }
+
     /** Records whether a request or decision succeeded. Blocks until it is durable: never call it on an event loop. */
     default void recordOutcome(Outcome outcome) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record outcomes");

@@ -65,6 +65,11 @@ public final class ObservedLedger implements Ledger {
     }
 
     @Override
+    public List<LedgerEntry> audit(SpendQuery query, int limit) {
+        return ledger.audit(query, limit);
+    }
+
+    @Override
     public void recordOutcome(Outcome outcome) {
         ledger.recordOutcome(outcome);
     }

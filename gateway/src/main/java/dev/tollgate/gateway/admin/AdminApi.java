@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -102,7 +103,11 @@ public final class AdminApi {
         if (limit < 1 || limit > MAX_LIMIT) throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT);
         ObjectNode body = Json.object();
         ArrayNode out = body.putArray("requests");
-        for (LedgerEntry e : services.ledger().recent(limit)) out.add(LedgerJson.of(e));
+        Map<String, String> params = params(request);
+        params.remove("limit");
+        List<LedgerEntry> rows = params.isEmpty() ? services.ledger().recent(limit)
+                : services.ledger().audit(SpendReport.query(params, Instant.now()), limit); // filters: an audit
+        for (LedgerEntry e : rows) out.add(LedgerJson.of(e));
         return body;
     }
 

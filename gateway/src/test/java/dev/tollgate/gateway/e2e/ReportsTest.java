@@ -73,6 +73,14 @@ class ReportsTest extends EndToEnd {
         assertThat(mini.path("total").path("cost_usd").decimalValue()).isEqualByComparingTo(byModel.get("gpt-4o-mini"));
         assertThat(mini.path("rows")).extracting(r -> r.path("customer").asText()).containsExactlyInAnyOrder("c0", "c1");
 
+        // raw rows for an audit, filtered like a report, newest first
+        JsonNode audit = bed.admin("/admin/requests?limit=10&feature=spend-e2e&model=claude-haiku-4-5&since=1h");
+        assertThat(audit.path("requests")).hasSize(2).allSatisfy(r -> {
+            assertThat(r.path("served_model").asText()).isEqualTo("claude-haiku-4-5");
+            assertThat(r.path("tags").path("feature").asText()).isEqualTo("spend-e2e");
+        });
+        assertThat(audit.path("requests").get(0).path("time").asText()).isGreaterThan(audit.path("requests").get(1).path("time").asText());
+
         HttpResponse<String> bad = admin("GET", "/admin/spend?bucket=fortnight", null);
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(Json.parse(bad.body()).path("error").path("message").asText()).contains("bucket must be one of hour, day, week, month");

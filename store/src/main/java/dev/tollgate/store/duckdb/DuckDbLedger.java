@@ -158,6 +158,25 @@ public final class DuckDbLedger implements Ledger {
     }
 
     @Override
+    public List<LedgerEntry> audit(SpendQuery query, int limit) {
+        if (limit < 0) throw new IllegalArgumentException("limit must not be negative");
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("SELECT " + ENTRY_COLUMNS + " FROM (SELECT *, time AS t FROM requests WHERE ")
+                .append(SpendSql.range("time", query.from(), query.to(), params)).append(") src WHERE true");
+        for (Map.Entry<String, String> f : query.filters().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+            sql.append(" AND ").append(SpendSql.expression(f.getKey(), params)).append(" = ?");
+            params.add(f.getValue());
+        }
+        sql.append(" ORDER BY time DESC LIMIT ?");
+        params.add((long) limit);
+        return query(sql.toString(), params, rs -> {
+            List<LedgerEntry> entries = new ArrayList<>();
+            while (rs.next()) entries.add(entry(rs));
+            return entries;
+        });
+    }
+
+    @Override
     public void recordOutcome(Outcome outcome) {
         read(conn -> {
             try (PreparedStatement p = conn.prepareStatement(
