@@ -50,7 +50,7 @@ final class FocusExport {
                            sum(cache_write_5m_tokens + cache_write_1h_tokens) AS cache_write_tokens,
                            sum(output_tokens) AS output_tokens, sum(reasoning_tokens) AS reasoning_tokens,
                            CAST(sum(cost_usd) AS DECIMAL(38,12)) AS cost
-                    FROM rollup_hourly WHERE %s
+                    FROM rollup_hourly JOIN (SELECT id AS tag_set, tags FROM tag_sets) USING (tag_set) WHERE %s
                     GROUP BY ALL)
                 SELECT
                     cost AS BilledCost,

@@ -12,7 +12,6 @@ import org.slf4j.LoggerFactory;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,8 +62,14 @@ final class LedgerWriter {
 
     private final List<Object> drained = new ArrayList<>(MAX_BATCH);
     private DuckDBAppender appender;
-    private DuckDBAppender stagingAppender;
+    private DuckDBAppender rollupAppender;
     private final Rollup.Batch rollup = new Rollup.Batch();
+    private final Rollup.TagSets tagSets = new Rollup.TagSets();
+    private long lastCompaction = System.nanoTime();
+
+    /** Compact the rollup's touched hours once this many partial rows were added, or this long after the last time. */
+    static final long COMPACT_ROWS = 100_000;
+    static final long COMPACT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private long reportedDrops;
     private long lastDropReport = System.nanoTime() - DROP_REPORT_NANOS;
 
@@ -72,6 +77,8 @@ final class LedgerWriter {
     LedgerWriter(DuckDBConnection conn, int capacity) throws SQLException {
         this.conn = conn;
         conn.setAutoCommit(false);
+        tagSets.load(conn);
+        conn.commit();
         this.queue = new LinkedBlockingQueue<>(capacity);
         this.thread = Thread.ofPlatform().name("tollgate-ledger-writer").daemon(true).unstarted(this::run);
     }
@@ -162,6 +169,7 @@ final class LedgerWriter {
                         if (batch.size() >= MAX_BATCH) write(batch);
                     } else if (drained.get(i) instanceof Marker m) {
                         write(batch);
+                        if (m.stop()) compactRollup(true);
                         m.done().countDown();
                         if (m.stop()) {
                             drained.subList(0, i + 1).clear(); // what follows is released in finally
@@ -171,6 +179,7 @@ final class LedgerWriter {
                 }
                 drained.clear();
                 if (!batch.isEmpty() && System.nanoTime() - deadline >= 0) write(batch);
+                compactRollup(false);
                 reportDrops(false);
             }
         } catch (InterruptedException e) {
@@ -217,8 +226,11 @@ final class LedgerWriter {
             appender.flush();
             rollUp(batch);
             conn.commit();
+            tagSets.committed();
+            rollup.committed();
         } catch (SQLException | RuntimeException e) {
-            rollup.clear();
+            tagSets.rollback();
+            rollup.discard();
             closeAppender();
             try {
                 conn.rollback();
@@ -229,15 +241,35 @@ final class LedgerWriter {
         }
     }
 
-    /** Adds the batch to {@code rollup_hourly} inside the batch's transaction (see {@link Rollup}). */
+    /** Adds the batch's sums to {@code rollup_hourly} inside the batch's transaction (see {@link Rollup}). */
     private void rollUp(List<LedgerEntry> batch) throws SQLException {
-        for (LedgerEntry e : batch) rollup.add(e);
-        if (stagingAppender == null) stagingAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "rollup_staging");
-        rollup.stage(stagingAppender);
-        rollup.clear();
-        stagingAppender.flush();
-        try (Statement s = conn.createStatement()) {
-            for (String sql : Rollup.mergeStaged()) s.execute(sql);
+        for (LedgerEntry e : batch) rollup.add(e, tagSets.id(e.tags()));
+        tagSets.writePending(conn);
+        if (rollupAppender == null) rollupAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "rollup_hourly");
+        rollup.append(rollupAppender);
+        rollupAppender.flush();
+    }
+
+    /**
+     * Merges the partial rollup rows of the hours touched since the last compaction, when enough have piled up (or
+     * always, when {@code force}). A failure only leaves the rows uncompacted: totals stay right, and it is retried.
+     */
+    private void compactRollup(boolean force) {
+        long now = System.nanoTime();
+        if (rollup.dirtyRows() == 0 || !force && rollup.dirtyRows() < COMPACT_ROWS && now - lastCompaction < COMPACT_NANOS) return;
+        lastCompaction = now;
+        try {
+            closeAppender(); // appenders must not span the compaction's DELETE
+            Rollup.compact(conn, rollup.dirtyHours());
+            conn.commit();
+            rollup.compacted();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                conn.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            log.warn("compacting the ledger rollup failed; it stays correct and is retried: {}", e.toString());
         }
     }
 
@@ -306,7 +338,7 @@ final class LedgerWriter {
     }
 
     private void closeAppender() {
-        for (DuckDBAppender a : new DuckDBAppender[] {appender, stagingAppender}) {
+        for (DuckDBAppender a : new DuckDBAppender[] {appender, rollupAppender}) {
             if (a == null) continue;
             try {
                 a.close();
@@ -315,7 +347,7 @@ final class LedgerWriter {
             }
         }
         appender = null;
-        stagingAppender = null;
+        rollupAppender = null;
     }
 
     /**

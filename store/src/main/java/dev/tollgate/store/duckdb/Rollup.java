@@ -7,28 +7,39 @@ import dev.tollgate.store.LedgerEntry;
 import org.duckdb.DuckDBAppender;
 
 import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The hourly rollup of the ledger: table {@code rollup_hourly}, one row per hour and combination of the
- * {@link #KEY_COLUMNS}, holding the request count and the {@link #SUMS}. {@link LedgerWriter} keeps it current in
- * the same transaction as the raw rows it summarises, so rollup and raw rows always agree.
+ * The hourly rollup of the ledger, table {@code rollup_hourly}: request count and {@link #SUMS} per hour and
+ * combination of the key columns. {@link LedgerWriter} adds every batch to it in the batch's own transaction, so
+ * rollup and raw rows always agree; several rows may hold parts of one combination until the writer compacts them.
  *
- * <p><b>Key set (bounded).</b> hour × key × tags × api × provider × deployment × requested model × served model ×
- * price version × HTTP status. Every one of these has few values except tags; the rollup keeps the tag set minus
- * {@link #RAW_ONLY_TAGS} ({@code decision}, which names one workflow run and so is as unique as a request id).
- * Queries that group or filter on such a tag read raw rows. Missing strings are stored as {@code ''} (key columns
- * cannot be NULL) and read back as NULL. Tags are stored as JSON with sorted names, so equal tag sets share a row.
+ * <p><b>Key set (bounded).</b> hour × virtual key × tag set × api × provider × deployment × requested model ×
+ * served model × price version × HTTP status. The tag set is an id into {@code tag_sets} (the canonical JSON: names
+ * sorted, {@link #RAW_ONLY_TAGS} removed), and {@code tag_values} lists each set's (name, value) pairs, so a
+ * breakdown by a tag joins a small table instead of parsing JSON per row. {@code decision} names one workflow run and
+ * is as unique as a request id, so it stays on raw rows only. Missing strings are stored as {@code ''} and read back
+ * as NULL.
+ *
+ * <p><b>Compaction.</b> Each batch appends its own sums (cheap: no index, no upsert). The writer later merges the
+ * rows of the hours it touched into one row per combination ({@link #compact}), in one transaction, so readers see
+ * the same totals before and after.
  *
  * <p><b>Adding a summed column</b> (say {@code saved_usd} from the cache): add one line to {@link #SUMS}; the table,
- * the upsert, the backfill and every spend query are generated from that list.
+ * batch sums, compaction, backfill and spend queries are generated from that list.
  */
 final class Rollup {
 
@@ -48,8 +59,8 @@ final class Rollup {
             tokens("reasoning_tokens", Usage::reasoningTokens),
             new Sum("cost_usd", true, e -> LedgerWriter.cost(e.costUsd())));
 
-    /** The rollup's key, in table order after {@code hour}. */
-    static final List<String> KEY_COLUMNS = List.of("key_name", "tags", "api", "provider", "deployment",
+    /** The rollup's key after {@code hour}, in table order. */
+    static final List<String> KEY_COLUMNS = List.of("key_name", "tag_set", "api", "provider", "deployment",
             "requested_model", "served_model", "price_version", "status");
 
     /** Tags too fine-grained to roll up: they stay on raw rows only. */
@@ -57,6 +68,8 @@ final class Rollup {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long HOUR_MICROS = 3_600_000_000L;
+    private static final String SUM_LIST = SUMS.stream().map(Sum::column).collect(Collectors.joining(", "));
+    private static final String KEY_LIST = "hour, " + String.join(", ", KEY_COLUMNS);
 
     private Rollup() {
     }
@@ -67,23 +80,27 @@ final class Rollup {
 
     /** Statements of the schema migration that creates the rollup and fills it from the rows already there. */
     static List<String> migration() {
-        String sums = SUMS.stream().map(s -> s.column() + " " + s.sqlType() + " NOT NULL").collect(Collectors.joining(",\n"));
         String columns = """
-                hour TIMESTAMP NOT NULL, key_name VARCHAR NOT NULL, tags VARCHAR NOT NULL, api VARCHAR NOT NULL,
+                hour TIMESTAMP NOT NULL, key_name VARCHAR NOT NULL, tag_set INTEGER NOT NULL, api VARCHAR NOT NULL,
                 provider VARCHAR NOT NULL, deployment VARCHAR NOT NULL, requested_model VARCHAR NOT NULL,
                 served_model VARCHAR NOT NULL, price_version VARCHAR NOT NULL, status INTEGER NOT NULL,
                 requests BIGINT NOT NULL,
-                """ + sums;
-        String key = "hour, " + String.join(", ", KEY_COLUMNS);
-        String backfill = "INSERT INTO rollup_hourly SELECT date_trunc('hour', time), coalesce(key_name, ''), "
-                + canonicalTagsSql("tags") + ", coalesce(api, ''), coalesce(provider, ''), coalesce(deployment, ''), "
-                + "coalesce(requested_model, ''), coalesce(served_model, ''), coalesce(price_version, ''), status, count(*), "
-                + SUMS.stream().map(s -> "sum(" + s.column() + ")").collect(Collectors.joining(", "))
-                + " FROM requests GROUP BY ALL";
+                """ + SUMS.stream().map(s -> s.column() + " " + s.sqlType() + " NOT NULL").collect(Collectors.joining(",\n"));
         return List.of(
-                "CREATE TABLE rollup_hourly (" + columns + ", PRIMARY KEY (" + key + "))",
-                "CREATE TABLE rollup_staging (" + columns + ")",
-                backfill);
+                "CREATE TABLE tag_sets (id INTEGER NOT NULL, tags VARCHAR NOT NULL)",
+                "CREATE TABLE tag_values (tag_set INTEGER NOT NULL, name VARCHAR NOT NULL, value VARCHAR NOT NULL)",
+                "CREATE TABLE rollup_hourly (" + columns + ")",
+                "CREATE TABLE rollup_compaction (" + columns + ")",
+                // backfill: the tag sets of the rows already written, then their sums per hour
+                "INSERT INTO tag_sets SELECT row_number() OVER (ORDER BY tags) - 1, tags FROM (SELECT DISTINCT "
+                        + canonicalTagsSql("tags") + " AS tags FROM requests)",
+                "INSERT INTO tag_values SELECT id, unnest(map_keys(m)), unnest(map_values(m)) FROM "
+                        + "(SELECT id, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS m FROM tag_sets)",
+                "INSERT INTO rollup_hourly SELECT date_trunc('hour', r.time), coalesce(r.key_name, ''), s.id, "
+                        + "coalesce(r.api, ''), coalesce(r.provider, ''), coalesce(r.deployment, ''), "
+                        + "coalesce(r.requested_model, ''), coalesce(r.served_model, ''), coalesce(r.price_version, ''), "
+                        + "r.status, count(*), " + SUMS.stream().map(s -> "sum(r." + s.column() + ")").collect(Collectors.joining(", "))
+                        + " FROM requests r JOIN tag_sets s ON s.tags = " + canonicalTagsSql("r.tags") + " GROUP BY ALL");
     }
 
     /** SQL turning a raw row's tags JSON into the rollup's: sorted names, raw-only tags removed. */
@@ -93,30 +110,111 @@ final class Rollup {
                 + " AS JSON) AS MAP(VARCHAR, VARCHAR))), e -> e.key NOT IN (" + excluded + ")))))::VARCHAR";
     }
 
-    /** Adds the staged batch to the rollup (summing into rows that exist) and empties the stage. */
-    static List<String> mergeStaged() {
-        String key = "hour, " + String.join(", ", KEY_COLUMNS);
-        String set = "requests = requests + excluded.requests, " + SUMS.stream()
-                .map(s -> s.column() + " = " + s.column() + " + excluded." + s.column()).collect(Collectors.joining(", "));
-        return List.of("INSERT INTO rollup_hourly SELECT * FROM rollup_staging ON CONFLICT (" + key + ") DO UPDATE SET " + set,
-                "DELETE FROM rollup_staging");
+    /**
+     * Merges the rows of the given hours into one row per combination, in the caller's transaction. Returns the
+     * number of rows the hours now have.
+     */
+    static int compact(Connection conn, List<Long> hourMicros) throws SQLException {
+        String hours = hourMicros.stream().map(h -> "make_timestamp(" + h + "::BIGINT)").collect(Collectors.joining(", "));
+        String sums = SUMS.stream().map(s -> "sum(" + s.column() + ")").collect(Collectors.joining(", "));
+        try (Statement s = conn.createStatement()) {
+            int rows = s.executeUpdate("INSERT INTO rollup_compaction SELECT " + KEY_LIST + ", sum(requests), " + sums
+                    + " FROM rollup_hourly WHERE hour IN (" + hours + ") GROUP BY ALL");
+            s.executeUpdate("DELETE FROM rollup_hourly WHERE hour IN (" + hours + ")");
+            s.executeUpdate("INSERT INTO rollup_hourly SELECT * FROM rollup_compaction");
+            s.executeUpdate("DELETE FROM rollup_compaction");
+            return rows;
+        }
     }
 
-    /** The rollup rows of one batch, summed in memory before they are staged. Used by the writer thread only. */
+    /**
+     * Tag sets and their ids, as the writer assigns them. New sets are written with the batch that first uses them;
+     * if that batch rolls back, {@link #rollback} forgets them so the ids are handed out again.
+     */
+    static final class TagSets {
+        private final Map<String, Integer> ids = new HashMap<>();
+        private final Map<Map<String, String>, String> canonical = new HashMap<>();
+        private final List<String> pending = new ArrayList<>();
+        private int next;
+
+        void load(Connection conn) throws SQLException {
+            try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT id, tags FROM tag_sets")) {
+                while (rs.next()) {
+                    ids.put(rs.getString(2), rs.getInt(1));
+                    next = Math.max(next, rs.getInt(1) + 1);
+                }
+            }
+        }
+
+        int id(Map<String, String> tags) {
+            if (canonical.size() > 65_536) canonical.clear();
+            String json = canonical.computeIfAbsent(tags, Rollup::tagsJson);
+            Integer id = ids.get(json);
+            if (id != null) return id;
+            ids.put(json, next);
+            pending.add(json);
+            return next++;
+        }
+
+        /** Writes the sets first used in this batch (inside the batch's transaction). */
+        void writePending(Connection conn) throws SQLException {
+            if (pending.isEmpty()) return;
+            try (PreparedStatement set = conn.prepareStatement("INSERT INTO tag_sets VALUES (?, ?)");
+                 PreparedStatement value = conn.prepareStatement("INSERT INTO tag_values VALUES (?, ?, ?)")) {
+                for (String json : pending) {
+                    int id = ids.get(json);
+                    set.setInt(1, id);
+                    set.setString(2, json);
+                    set.addBatch();
+                    for (Map.Entry<String, String> tag : parse(json).entrySet()) {
+                        value.setInt(1, id);
+                        value.setString(2, tag.getKey());
+                        value.setString(3, tag.getValue());
+                        value.addBatch();
+                    }
+                }
+                set.executeBatch();
+                value.executeBatch();
+            }
+        }
+
+        void committed() {
+            pending.clear();
+        }
+
+        void rollback() {
+            for (String json : pending) ids.remove(json);
+            next -= pending.size();
+            pending.clear();
+        }
+
+        @SuppressWarnings("unchecked")
+        private static Map<String, String> parse(String json) {
+            try {
+                return JSON.readValue(json, TreeMap.class);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** The rollup rows of one batch, summed in memory and appended to {@code rollup_hourly}. Writer thread only. */
     static final class Batch {
-        private record Key(long hourMicros, String keyName, String tags, String api, String provider,
+        private record Key(long hourMicros, String keyName, int tagSet, String api, String provider,
                            String deployment, String requestedModel, String servedModel, String priceVersion,
                            int status) {
         }
 
         private final Map<Key, Object[]> groups = new LinkedHashMap<>();
-        private final Map<Map<String, String>, String> tagsJson = new HashMap<>();
+        /** Hours written since the last compaction, and how many rows they got. */
+        private final TreeSet<Long> dirtyHours = new TreeSet<>();
+        private long dirtyRows;
 
-        void add(LedgerEntry e) {
+        void add(LedgerEntry e, int tagSet) {
             long micros = LedgerWriter.epochMicros(e.time());
-            Key key = new Key(Math.floorDiv(micros, HOUR_MICROS) * HOUR_MICROS, nz(e.keyName()),
-                    tagsJson.computeIfAbsent(e.tags(), Rollup::tagsJson), nz(e.api()), nz(e.provider()),
-                    nz(e.deployment()), nz(e.requestedModel()), nz(e.servedModel()), nz(e.priceVersion()), e.status());
+            Key key = new Key(Math.floorDiv(micros, HOUR_MICROS) * HOUR_MICROS, nz(e.keyName()), tagSet, nz(e.api()),
+                    nz(e.provider()), nz(e.deployment()), nz(e.requestedModel()), nz(e.servedModel()),
+                    nz(e.priceVersion()), e.status());
             Object[] sums = groups.computeIfAbsent(key, k -> zeros());
             sums[0] = (Long) sums[0] + 1;
             for (int i = 0; i < SUMS.size(); i++) {
@@ -125,22 +223,14 @@ final class Rollup {
             }
         }
 
-        boolean isEmpty() {
-            return groups.isEmpty();
-        }
-
-        int size() {
-            return groups.size();
-        }
-
-        /** Appends every group to {@code rollup_staging} in table column order. */
-        void stage(DuckDBAppender a) throws SQLException {
+        /** Appends every group to {@code rollup_hourly} in table column order. */
+        void append(DuckDBAppender a) throws SQLException {
             for (Map.Entry<Key, Object[]> g : groups.entrySet()) {
                 Key k = g.getKey();
                 a.beginRow();
                 a.appendEpochMicros(k.hourMicros());
                 a.append(k.keyName());
-                a.append(k.tags());
+                a.append(k.tagSet());
                 a.append(k.api());
                 a.append(k.provider());
                 a.append(k.deployment());
@@ -155,9 +245,28 @@ final class Rollup {
             }
         }
 
-        void clear() {
+        /** After the batch committed: remember which hours now need compacting. */
+        void committed() {
+            for (Key k : groups.keySet()) dirtyHours.add(k.hourMicros());
+            dirtyRows += groups.size();
             groups.clear();
-            if (tagsJson.size() > 4096) tagsJson.clear();
+        }
+
+        void discard() {
+            groups.clear();
+        }
+
+        long dirtyRows() {
+            return dirtyRows;
+        }
+
+        List<Long> dirtyHours() {
+            return List.copyOf(dirtyHours);
+        }
+
+        void compacted() {
+            dirtyHours.clear();
+            dirtyRows = 0;
         }
 
         private static Object[] zeros() {

@@ -59,7 +59,8 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
     /** Column dimensions the rollup can answer (a column added to raw rows only is left out here). */
     private static final java.util.Set<String> ROLLUP_COLUMNS = COLUMN_SQL.keySet();
 
-    private static final String DIMENSION_COLUMNS = "key_name, tags, api, provider, deployment, requested_model, served_model, price_version, status";
+    /** The rollup's string key columns, stored as '' when missing. */
+    private static final String DIMENSION_COLUMNS = "key_name, api, provider, deployment, requested_model, served_model, price_version";
     private static final String SUM_COLUMNS = Rollup.SUMS.stream().map(Rollup.Sum::column).collect(Collectors.joining(", "));
 
     static SpendSql of(SpendQuery query) {
@@ -74,14 +75,13 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         List<String> groupBy = List.copyOf(dims);
         List<Map.Entry<String, String>> filters = query.filters().entrySet().stream()
                 .sorted(Map.Entry.comparingByKey()).toList(); // sorted: the same query always yields the same text
-        boolean rollup = rollupAllowed && groupBy.stream().allMatch(SpendSql::inRollup)
-                && filters.stream().allMatch(f -> inRollup(f.getKey()));
+        filters.forEach(f -> dims.add(f.getKey()));
+        List<String> all = List.copyOf(dims); // every dimension a branch must produce: v0, v1, ...
+        all.forEach(d -> expression(d, new ArrayList<>())); // checks the names
+        boolean rollup = rollupAllowed && all.stream().allMatch(SpendSql::inRollup);
 
-        List<Object> selectParams = new ArrayList<>();
         StringBuilder sql = new StringBuilder("SELECT ");
-        for (int i = 0; i < groupBy.size(); i++) {
-            sql.append(expression(groupBy.get(i), selectParams)).append(" AS g").append(i).append(", ");
-        }
+        for (int i = 0; i < groupBy.size(); i++) sql.append("v").append(all.indexOf(groupBy.get(i))).append(" AS g").append(i).append(", ");
         sql.append("""
                 CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,
                 CAST(coalesce(sum(input_tokens), 0) AS BIGINT),
@@ -90,14 +90,13 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
                 CAST(coalesce(sum(output_tokens), 0) AS BIGINT),
                 CAST(coalesce(sum(reasoning_tokens), 0) AS BIGINT),
                 coalesce(sum(cost_usd), 0) AS cost
-                FROM\s""");
-        List<Object> fromParams = new ArrayList<>();
-        sql.append(rollup ? rollupSource(query.from(), query.to(), fromParams) : rawSource(query.from(), query.to(), fromParams));
-        List<Object> whereParams = new ArrayList<>();
-        sql.append(" WHERE true");
+                FROM (""");
+        List<Object> params = new ArrayList<>();
+        sql.append(rollup ? rollupSource(all, query.from(), query.to(), params) : rawBranch(all, query.from(), query.to(), params));
+        sql.append(") src WHERE true");
         for (Map.Entry<String, String> f : filters) {
-            sql.append(" AND ").append(expression(f.getKey(), whereParams)).append(" = ?");
-            whereParams.add(f.getValue());
+            sql.append(" AND v").append(all.indexOf(f.getKey())).append(" = ?");
+            params.add(f.getValue());
         }
         if (!groupBy.isEmpty()) {
             sql.append(" GROUP BY ");
@@ -110,9 +109,6 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
             sql.append(" ORDER BY cost DESC");
             for (int i = 0; i < groupBy.size(); i++) sql.append(", g").append(i).append(" ASC NULLS LAST");
         }
-        List<Object> params = new ArrayList<>(selectParams);
-        params.addAll(fromParams);
-        params.addAll(whereParams);
         return new SpendSql(sql.toString(), List.copyOf(params), groupBy, rollup);
     }
 
@@ -120,34 +116,54 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         return COLUMN_SQL.containsKey(dimension) ? ROLLUP_COLUMNS.contains(dimension) : !Rollup.RAW_ONLY_TAGS.contains(dimension);
     }
 
-    /** Raw rows in {@code [from, to)} (either end may be open), as the source's columns. */
-    private static String rawSource(Instant from, Instant to, List<Object> params) {
-        return "(SELECT time AS t, " + DIMENSION_COLUMNS + ", 1 AS requests, " + SUM_COLUMNS + " FROM requests WHERE "
-                + range("time", from, to, params) + ") src";
+    /** Raw rows of {@code [from, to)} (either end may be open or null) as v0.., requests and the sums. */
+    private static String rawBranch(List<String> dims, Instant from, Instant to, List<Object> params) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        for (int i = 0; i < dims.size(); i++) sql.append(expression(dims.get(i), params)).append(" AS v").append(i).append(", ");
+        sql.append("1 AS requests, ").append(SUM_COLUMNS).append(" FROM (SELECT time AS t, * FROM requests WHERE ")
+                .append(range("time", from, to, params)).append(") r");
+        return sql.toString();
+    }
+
+    /** Rollup rows of whole hours in {@code [from, to)} as v0.., requests and the sums; tags through tag_values. */
+    private static String rollupBranch(List<String> dims, Instant from, Instant to, List<Object> params) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        StringBuilder joins = new StringBuilder();
+        List<Object> joinParams = new ArrayList<>();
+        for (int i = 0; i < dims.size(); i++) {
+            String column = COLUMN_SQL.get(dims.get(i));
+            if (column == null) {
+                joins.append(" LEFT JOIN (SELECT tag_set, value FROM tag_values WHERE name = ?) tv").append(i)
+                        .append(" ON tv").append(i).append(".tag_set = r.tag_set");
+                joinParams.add(dims.get(i));
+                column = "tv" + i + ".value";
+            }
+            sql.append(column).append(" AS v").append(i).append(", ");
+        }
+        sql.append("requests, ").append(SUM_COLUMNS).append(" FROM (SELECT hour AS t, ")
+                .append(Stream.of(DIMENSION_COLUMNS.split(", ")).map(c -> "NULLIF(" + c + ", '') AS " + c).collect(Collectors.joining(", ")))
+                .append(", tag_set, status, requests, ").append(SUM_COLUMNS).append(" FROM rollup_hourly WHERE ")
+                .append(range("hour", from, to, params)).append(") r").append(joins);
+        params.addAll(joinParams);
+        return sql.toString();
     }
 
     /**
      * Whole hours from the rollup, the partial hours at either end from raw rows. A range that covers no whole hour
      * is read from raw rows alone.
      */
-    private static String rollupSource(Instant from, Instant to, List<Object> params) {
+    private static String rollupSource(List<String> dims, Instant from, Instant to, List<Object> params) {
         Instant firstHour = from == null ? null : ceilHour(from);
         Instant endHour = to == null ? null : to.truncatedTo(ChronoUnit.HOURS);
-        if (firstHour != null && endHour != null && !firstHour.isBefore(endHour)) return rawSource(from, to, params);
-        StringBuilder sql = new StringBuilder("(SELECT hour AS t, ");
-        sql.append(Stream.of(DIMENSION_COLUMNS.split(", "))
-                .map(c -> c.equals("tags") || c.equals("status") ? c : "NULLIF(" + c + ", '') AS " + c)
-                .collect(Collectors.joining(", ")));
-        sql.append(", requests, ").append(SUM_COLUMNS).append(" FROM rollup_hourly WHERE ")
-                .append(range("hour", firstHour, endHour, params));
-        List<String> edges = new ArrayList<>();
-        if (from != null && from.isBefore(firstHour)) edges.add(range("time", from, firstHour, params));
-        if (to != null && endHour.isBefore(to)) edges.add(range("time", endHour, to, params));
-        if (!edges.isEmpty()) {
-            sql.append(" UNION ALL SELECT time, ").append(DIMENSION_COLUMNS).append(", 1, ").append(SUM_COLUMNS)
-                    .append(" FROM requests WHERE (").append(String.join(") OR (", edges)).append(")");
+        if (firstHour != null && endHour != null && !firstHour.isBefore(endHour)) return rawBranch(dims, from, to, params);
+        StringBuilder sql = new StringBuilder(rollupBranch(dims, firstHour, endHour, params));
+        if (from != null && from.isBefore(firstHour)) {
+            sql.append(" UNION ALL ").append(rawBranch(dims, from, firstHour, params));
         }
-        return sql.append(") src").toString();
+        if (to != null && endHour.isBefore(to)) {
+            sql.append(" UNION ALL ").append(rawBranch(dims, endHour, to, params));
+        }
+        return sql.toString();
     }
 
     static String range(String column, Instant from, Instant to, List<Object> params) {
