@@ -63,8 +63,12 @@ final class LedgerWriter {
     private final List<Object> drained = new ArrayList<>(MAX_BATCH);
     private DuckDBAppender appender;
     private DuckDBAppender rollupAppender;
+    private DuckDBAppender tagSetsAppender;
+    private DuckDBAppender tagValuesAppender;
     private final Rollup.Batch rollup = new Rollup.Batch();
     private final Rollup.TagSets tagSets = new Rollup.TagSets();
+    /** The batch's tags JSON, row by row, as written to the raw table. */
+    private final List<String> rawTags = new ArrayList<>(MAX_BATCH);
     private long lastCompaction = System.nanoTime();
 
     /** Compact the rollup's touched hours once this many partial rows were added, or this long after the last time. */
@@ -222,7 +226,12 @@ final class LedgerWriter {
     private void appendAll(List<LedgerEntry> batch) throws SQLException {
         try {
             if (appender == null) appender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "requests");
-            for (LedgerEntry e : batch) appendRow(appender, e, tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson));
+            rawTags.clear();
+            for (LedgerEntry e : batch) {
+                String json = tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson);
+                rawTags.add(json);
+                appendRow(appender, e, json);
+            }
             appender.flush();
             rollUp(batch);
             conn.commit();
@@ -243,9 +252,15 @@ final class LedgerWriter {
 
     /** Adds the batch's sums to {@code rollup_hourly} inside the batch's transaction (see {@link Rollup}). */
     private void rollUp(List<LedgerEntry> batch) throws SQLException {
-        for (LedgerEntry e : batch) rollup.add(e, tagSets.id(e.tags()));
-        tagSets.writePending(conn);
-        if (rollupAppender == null) rollupAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "rollup_hourly");
+        for (int i = 0; i < batch.size(); i++) rollup.add(batch.get(i), tagSets.id(rawTags.get(i), batch.get(i).tags()));
+        if (rollupAppender == null) {
+            rollupAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "rollup_hourly");
+            tagSetsAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_sets");
+            tagValuesAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_values");
+        }
+        tagSets.appendPending(tagSetsAppender, tagValuesAppender);
+        tagSetsAppender.flush();
+        tagValuesAppender.flush();
         rollup.append(rollupAppender);
         rollupAppender.flush();
     }
@@ -338,7 +353,7 @@ final class LedgerWriter {
     }
 
     private void closeAppender() {
-        for (DuckDBAppender a : new DuckDBAppender[] {appender, rollupAppender}) {
+        for (DuckDBAppender a : new DuckDBAppender[] {appender, rollupAppender, tagSetsAppender, tagValuesAppender}) {
             if (a == null) continue;
             try {
                 a.close();
@@ -348,6 +363,8 @@ final class LedgerWriter {
         }
         appender = null;
         rollupAppender = null;
+        tagSetsAppender = null;
+        tagValuesAppender = null;
     }
 
     /**

@@ -8,12 +8,10 @@ import org.duckdb.DuckDBAppender;
 
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,63 +127,86 @@ final class Rollup {
 
     /**
      * Tag sets and their ids, as the writer assigns them. New sets are written with the batch that first uses them;
-     * if that batch rolls back, {@link #rollback} forgets them so the ids are handed out again.
+     * if that batch rolls back, {@link #rollback} forgets them so the ids are handed out again. The writer remembers
+     * the {@value #REMEMBERED} most recently used sets; one that returns after being forgotten gets a new id, which
+     * costs a little compression, never correctness (both ids carry the same tag values).
      */
     static final class TagSets {
-        private final Map<String, Integer> ids = new HashMap<>();
-        private final Map<Map<String, String>, String> canonical = new HashMap<>();
+        static final int REMEMBERED = 262_144;
+
+        private final Map<String, Integer> ids = new LinkedHashMap<>(1024, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+                return size() > REMEMBERED;
+            }
+        };
+        /** Ids by the raw row's tags JSON: the writer hands the same String for the same tags, so lookups are cheap. */
+        private final Map<String, Integer> byRawJson = new LinkedHashMap<>(1024, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+                return size() > 65_536;
+            }
+        };
         private final List<String> pending = new ArrayList<>();
+        private final List<Integer> pendingIds = new ArrayList<>();
         private int next;
 
         void load(Connection conn) throws SQLException {
-            try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT id, tags FROM tag_sets")) {
-                while (rs.next()) {
-                    ids.put(rs.getString(2), rs.getInt(1));
-                    next = Math.max(next, rs.getInt(1) + 1);
+            try (Statement s = conn.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT coalesce(max(id) + 1, 0) FROM tag_sets")) {
+                    rs.next();
+                    next = rs.getInt(1);
+                }
+                try (ResultSet rs = s.executeQuery("SELECT id, tags FROM tag_sets ORDER BY id DESC LIMIT " + REMEMBERED)) {
+                    while (rs.next()) ids.putIfAbsent(rs.getString(2), rs.getInt(1));
                 }
             }
         }
 
-        int id(Map<String, String> tags) {
-            if (canonical.size() > 65_536) canonical.clear();
-            String json = canonical.computeIfAbsent(tags, Rollup::tagsJson);
+        /** The id of a row's tag set; {@code rawJson} is the row's tags as the raw table stores them. */
+        int id(String rawJson, Map<String, String> tags) {
+            Integer known = byRawJson.get(rawJson);
+            if (known != null) return known;
+            String json = tagsJson(tags);
             Integer id = ids.get(json);
-            if (id != null) return id;
-            ids.put(json, next);
-            pending.add(json);
-            return next++;
+            if (id == null) {
+                id = next++;
+                ids.put(json, id);
+                pending.add(json);
+                pendingIds.add(id);
+            }
+            byRawJson.put(rawJson, id);
+            return id;
         }
 
-        /** Writes the sets first used in this batch (inside the batch's transaction). */
-        void writePending(Connection conn) throws SQLException {
-            if (pending.isEmpty()) return;
-            try (PreparedStatement set = conn.prepareStatement("INSERT INTO tag_sets VALUES (?, ?)");
-                 PreparedStatement value = conn.prepareStatement("INSERT INTO tag_values VALUES (?, ?, ?)")) {
-                for (String json : pending) {
-                    int id = ids.get(json);
-                    set.setInt(1, id);
-                    set.setString(2, json);
-                    set.addBatch();
-                    for (Map.Entry<String, String> tag : parse(json).entrySet()) {
-                        value.setInt(1, id);
-                        value.setString(2, tag.getKey());
-                        value.setString(3, tag.getValue());
-                        value.addBatch();
-                    }
+        /** Appends the sets first used in this batch to tag_sets and tag_values (inside the batch's transaction). */
+        void appendPending(DuckDBAppender sets, DuckDBAppender values) throws SQLException {
+            for (int i = 0; i < pending.size(); i++) {
+                int id = pendingIds.get(i);
+                sets.beginRow();
+                sets.append(id);
+                sets.append(pending.get(i));
+                sets.endRow();
+                for (Map.Entry<String, String> tag : parse(pending.get(i)).entrySet()) {
+                    values.beginRow();
+                    values.append(id);
+                    values.append(tag.getKey());
+                    values.append(tag.getValue());
+                    values.endRow();
                 }
-                set.executeBatch();
-                value.executeBatch();
             }
         }
 
         void committed() {
             pending.clear();
+            pendingIds.clear();
         }
 
         void rollback() {
             for (String json : pending) ids.remove(json);
-            next -= pending.size();
-            pending.clear();
+            byRawJson.values().removeIf(pendingIds::contains);
+            if (!pendingIds.isEmpty()) next = pendingIds.getFirst();
+            committed();
         }
 
         @SuppressWarnings("unchecked")

@@ -283,6 +283,11 @@ class DuckDbLedgerTest {
             assertThat(rows).extracting(LedgerEntry::requestId).doesNotHaveDuplicates();
             assertThat(rows).hasSize(1 + 99);
             assertThat(ledger.failedRows()).isEqualTo(2);
+            // the rollup rolled back with the failed batch: it counts the written rows exactly once
+            assertThat(ledger.spend(new SpendQuery(List.of(), null, null, null))).singleElement().satisfies(r -> {
+                assertThat(r.requests()).isEqualTo(100);
+                assertThat(r.costUsd()).isEqualTo(new BigDecimal("100"));
+            });
         }
     }
 
