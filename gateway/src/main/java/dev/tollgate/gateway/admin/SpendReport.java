@@ -77,8 +77,15 @@ public final class SpendReport {
             totals(r, row);
             total = add(total, row);
         }
-        totals(body.putObject("total"), total);
+        totals(body.putObject("total"), new SpendRow(Map.of(), total.requests(), total.inputTokens(), total.cachedInputTokens(),
+                total.cacheWriteTokens(), total.outputTokens(), total.reasoningTokens(), plain(total.costUsd())));
         return body;
+    }
+
+    /** Without padding zeros, never in exponent form. */
+    private static BigDecimal plain(BigDecimal v) {
+        BigDecimal s = v.stripTrailingZeros();
+        return s.scale() < 0 ? s.setScale(0) : s;
     }
 
     /** {@code GET /admin/outcomes}: cost per successful outcome per group (default: per feature and model). */
