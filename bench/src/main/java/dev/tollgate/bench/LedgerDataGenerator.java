@@ -130,7 +130,11 @@ public final class LedgerDataGenerator {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         while (written < rows) {
             int n = (int) Math.min(CHUNK, rows - written);
-            for (int i = 0; i < n; i++) chunk[i] = generator.next(start.plus(spanMicros * (written + i) / rows, ChronoUnit.MICROS));
+            for (int i = 0; i < n; i++) {
+                // spanMicros * rows overflows a long beyond a few million rows: scale in double (µs precision is plenty)
+                long offset = (long) ((double) spanMicros * (written + i) / rows);
+                chunk[i] = generator.next(start.plus(offset, ChronoUnit.MICROS));
+            }
             long t0 = System.nanoTime();
             long c0 = os.getProcessCpuTime();
             for (int i = 0; i < n; i++) ledger.append(chunk[i]);
