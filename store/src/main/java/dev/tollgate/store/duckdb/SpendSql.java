@@ -56,6 +56,24 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
             Map.entry("week", "strftime(date_trunc('week', t), '%Y-%m-%d')"),
             Map.entry("month", "strftime(t, '%Y-%m')"));
 
+    /**
+     * Time dimensions: inside the query they are truncated timestamps (grouping on a timestamp is much cheaper than
+     * formatting every row), formatted only once per group.
+     */
+    private static final Map<String, String> TIME_FORMAT = Map.of(
+            "hour", "%Y-%m-%dT%H:00Z", "day", "%Y-%m-%d", "week", "%Y-%m-%d", "month", "%Y-%m");
+
+    /** The value a branch produces for a dimension: as {@link #expression}, but time dimensions stay timestamps. */
+    private static String branchExpression(String dimension, List<Object> params) {
+        return TIME_FORMAT.containsKey(dimension) ? "date_trunc('" + dimension + "', t)" : expression(dimension, params);
+    }
+
+    /** The outer query's value of branch column {@code v}: time dimensions formatted, others as they are. */
+    private static String shown(String dimension, String v) {
+        String format = TIME_FORMAT.get(dimension);
+        return format == null ? v : "strftime(" + v + ", '" + format + "')";
+    }
+
     /** Column dimensions the rollup can answer (a column added to raw rows only is left out here). */
     private static final java.util.Set<String> ROLLUP_COLUMNS = COLUMN_SQL.keySet();
 
@@ -81,7 +99,9 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         boolean rollup = rollupAllowed && all.stream().allMatch(SpendSql::inRollup);
 
         StringBuilder sql = new StringBuilder("SELECT ");
-        for (int i = 0; i < groupBy.size(); i++) sql.append("v").append(all.indexOf(groupBy.get(i))).append(" AS g").append(i).append(", ");
+        for (int i = 0; i < groupBy.size(); i++) {
+            sql.append(shown(groupBy.get(i), "v" + all.indexOf(groupBy.get(i)))).append(" AS g").append(i).append(", ");
+        }
         sql.append("""
                 CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,
                 CAST(coalesce(sum(input_tokens), 0) AS BIGINT),
@@ -95,12 +115,12 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         sql.append(rollup ? rollupSource(all, query.from(), query.to(), params) : rawBranch(all, query.from(), query.to(), params));
         sql.append(") src WHERE true");
         for (Map.Entry<String, String> f : filters) {
-            sql.append(" AND v").append(all.indexOf(f.getKey())).append(" = ?");
+            sql.append(" AND ").append(shown(f.getKey(), "v" + all.indexOf(f.getKey()))).append(" = ?");
             params.add(f.getValue());
         }
         if (!groupBy.isEmpty()) {
             sql.append(" GROUP BY ");
-            for (int i = 0; i < groupBy.size(); i++) sql.append(i == 0 ? "" : ", ").append("g").append(i);
+            for (int i = 0; i < groupBy.size(); i++) sql.append(i == 0 ? "" : ", ").append("v").append(all.indexOf(groupBy.get(i)));
         }
         if (query.bucket() != null) {
             sql.append(" ORDER BY g0 ASC, cost DESC");
@@ -119,7 +139,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
     /** Raw rows of {@code [from, to)} (either end may be open or null) as v0.., requests and the sums. */
     private static String rawBranch(List<String> dims, Instant from, Instant to, List<Object> params) {
         StringBuilder sql = new StringBuilder("SELECT ");
-        for (int i = 0; i < dims.size(); i++) sql.append(expression(dims.get(i), params)).append(" AS v").append(i).append(", ");
+        for (int i = 0; i < dims.size(); i++) sql.append(branchExpression(dims.get(i), params)).append(" AS v").append(i).append(", ");
         sql.append("1 AS requests, ").append(SUM_COLUMNS).append(" FROM (SELECT time AS t, * FROM requests WHERE ")
                 .append(range("time", from, to, params)).append(") r");
         return sql.toString();
@@ -131,7 +151,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         StringBuilder joins = new StringBuilder();
         List<Object> joinParams = new ArrayList<>();
         for (int i = 0; i < dims.size(); i++) {
-            String column = COLUMN_SQL.get(dims.get(i));
+            String column = COLUMN_SQL.containsKey(dims.get(i)) ? branchExpression(dims.get(i), params) : null;
             if (column == null) {
                 joins.append(" LEFT JOIN (SELECT tag_set, value FROM tag_values WHERE name = ?) tv").append(i)
                         .append(" ON tv").append(i).append(".tag_set = r.tag_set");
