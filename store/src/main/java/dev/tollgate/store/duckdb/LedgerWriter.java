@@ -258,9 +258,11 @@ final class LedgerWriter {
             tagSetsAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_sets");
             tagValuesAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_values");
         }
-        tagSets.appendPending(tagSetsAppender, tagValuesAppender);
-        tagSetsAppender.flush();
-        tagValuesAppender.flush();
+        if (tagSets.hasPending()) { // an appender's flush costs even when it holds nothing
+            tagSets.appendPending(tagSetsAppender, tagValuesAppender);
+            tagSetsAppender.flush();
+            tagValuesAppender.flush();
+        }
         rollup.append(rollupAppender);
         rollupAppender.flush();
     }

@@ -197,6 +197,10 @@ final class Rollup {
             }
         }
 
+        boolean hasPending() {
+            return !pending.isEmpty();
+        }
+
         void committed() {
             pending.clear();
             pendingIds.clear();
