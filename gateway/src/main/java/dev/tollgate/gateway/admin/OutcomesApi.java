@@ -35,13 +35,20 @@ final class OutcomesApi {
         if (request.method() == HttpMethod.GET) {
             admin.query(request, () -> SpendReport.outcomes(services.ledger(), SpendReport.query(AdminApi.params(request), Instant.now())));
         } else if (request.method() == HttpMethod.POST) {
+            String length = request.getHeader("content-length");
+            if (length != null && length.trim().length() > 9 || length != null && Long.parseLong(length.trim()) > MAX_BODY) {
+                AdminApi.respondError(request, new GatewayError(413, "invalid_request_error", "request_too_large",
+                        "an outcome is at most " + MAX_BODY + " bytes", null, null));
+                return;
+            }
             request.body().onComplete(body -> {
                 if (body.failed()) {
                     AdminApi.respondError(request, GatewayError.badRequest("could not read the request body", null));
                     return;
                 }
                 if (body.result().length() > MAX_BODY) {
-                    AdminApi.respondError(request, GatewayError.badRequest("an outcome is at most " + MAX_BODY + " bytes", null));
+                    AdminApi.respondError(request, new GatewayError(413, "invalid_request_error", "request_too_large",
+                            "an outcome is at most " + MAX_BODY + " bytes", null, null));
                     return;
                 }
                 Outcome outcome;

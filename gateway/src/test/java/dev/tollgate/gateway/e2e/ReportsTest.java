@@ -147,6 +147,8 @@ class ReportsTest extends EndToEnd {
             assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
             assertThat(Json.parse(r.body()).path("error").path("message").asText()).as(c.getKey()).contains(c.getValue());
         }
+        HttpResponse<String> large = admin("POST", "/admin/outcomes", "{\"decision\":\"" + "x".repeat(20_000) + "\",\"success\":true}");
+        assertThat(large.statusCode()).isEqualTo(413);
         HttpResponse<String> put = admin("PUT", "/admin/outcomes", "{}");
         assertThat(put.statusCode()).isEqualTo(405);
         HttpResponse<String> noToken = bed.http.send(HttpRequest.newBuilder(URI.create(bed.url() + "/admin/outcomes"))
