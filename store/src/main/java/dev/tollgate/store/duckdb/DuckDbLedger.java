@@ -42,6 +42,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * counted by {@link #failedRows()}. {@link #flush()} waits for everything appended before it; {@link #close()}
  * writes everything queued, so a clean shutdown loses nothing. Appends after close are counted as dropped.
  *
+ * <p><b>Rollup.</b> Next to the raw rows the writer keeps an hourly rollup ({@link Rollup}) in the same transaction
+ * as each batch; {@link #spend} answers whole hours from it and edge hours from raw rows ({@link SpendSql}), so its
+ * totals always equal the raw rows'. {@link #audit}, {@link #outcomes} and breakdowns by {@code decision} read raw
+ * rows. {@link #exportFocus} writes the rollup as a FOCUS dataset.
+ *
  * <p><b>Reads.</b> {@link #spend} and {@link #recent} each run on a fresh duplicate of the database connection, so
  * they run concurrently with the writer and with each other, and see committed rows only. In
  * {@link SpendRow#group()}, a row lacking a grouped tag has the value {@code null} (the map allows nulls). Costs are

@@ -23,6 +23,10 @@ import java.util.List;
  * (a millionth of a millionth of a dollar). {@code ttft_us} is NULL when there was no first byte. {@code tags} is a
  * JSON object of strings ({@code {}} when none), read with {@code json_extract_string}; JSON text rather than a
  * {@code MAP(VARCHAR, VARCHAR)} because DuckDB's Java Appender writes maps about five times slower than strings.
+ *
+ * <p>Version 3 adds the hourly rollup ({@code rollup_hourly}, {@code tag_sets}, {@code tag_values}, filled from the
+ * rows already there; see {@link Rollup}) and {@code outcomes} (whether a request or decision succeeded).
+ * {@code rollup_compaction} is a work table, empty outside the writer's compaction transaction.
  */
 final class LedgerSchema {
 
