@@ -82,8 +82,16 @@ final class LedgerSchema {
         return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 
-    /** Applies every migration newer than the database's version; returns the version it ends at. */
+    /**
+     * Applies every migration the database has not recorded, in order (not only those above its highest version:
+     * branches developed side by side may land a lower version after a higher one); returns the highest version.
+     */
     static int migrate(Connection conn) throws SQLException {
+        return migrate(conn, MIGRATIONS);
+    }
+
+    static int migrate(Connection conn, List<Migration> migrations) throws SQLException {
+        int latest = migrations.getLast().version();
         try (Statement s = conn.createStatement()) {
             s.execute("""
                     CREATE TABLE IF NOT EXISTS schema_version (
@@ -93,15 +101,19 @@ final class LedgerSchema {
                     )""");
         }
         int current = currentVersion(conn);
-        if (current > LATEST) {
+        if (current > latest) {
             throw new IllegalStateException("the ledger's schema version " + current
-                    + " is newer than this build understands (" + LATEST + "); use a newer Tollgate");
+                    + " is newer than this build understands (" + latest + "); use a newer Tollgate");
         }
-        for (Migration m : MIGRATIONS) {
-            if (m.version() <= current) continue;
+        java.util.Set<Integer> applied = new java.util.HashSet<>();
+        try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT version FROM schema_version")) {
+            while (rs.next()) applied.add(rs.getInt(1));
+        }
+        for (Migration m : migrations) {
+            if (applied.contains(m.version())) continue;
             apply(conn, m);
             log.info("ledger schema migrated to version {} ({})", m.version(), m.description());
-            current = m.version();
+            current = Math.max(current, m.version());
         }
         return current;
     }
