@@ -74,8 +74,12 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         return format == null ? v : "strftime(" + v + ", '" + format + "')";
     }
 
-    /** Column dimensions the rollup can answer (a column added to raw rows only is left out here). */
-    private static final java.util.Set<String> ROLLUP_COLUMNS = COLUMN_SQL.keySet();
+    /**
+     * Column dimensions the rollup can answer. A column dimension added to {@link #COLUMN_SQL} but not here (say the
+     * cache's {@code cache} column) is answered from raw rows, always correctly, until the rollup keys on it.
+     */
+    private static final java.util.Set<String> ROLLUP_COLUMNS = java.util.Set.of("key", "model", "requested_model",
+            "provider", "deployment", "api", "status", "status_class", "price_version", "hour", "day", "week", "month");
 
     /** The rollup's string key columns, stored as '' when missing. */
     private static final String DIMENSION_COLUMNS = "key_name, api, provider, deployment, requested_model, served_model, price_version";
