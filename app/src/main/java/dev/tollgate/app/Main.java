@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0",
         description = "AI cost control plane: a metered OpenAI- and Anthropic-compatible gateway.",
         subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class,
-                AuditCommand.class, BudgetsCommand.class, PlanCommand.class, CommandLine.HelpCommand.class})
+                AuditCommand.class, BudgetsCommand.class, PlanCommand.class, ReportCommand.class, ExportCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -1,6 +1,5 @@
 package dev.tollgate.app;
 
-import dev.tollgate.app.plan.GatewayLink;
 import dev.tollgate.app.plan.PlanAdminRoutes;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
@@ -98,11 +97,11 @@ final class ServeCommand implements Callable<Integer> {
                 : config.keys().size() + " virtual key(s) configured.");
         System.out.println(observabilityLine(config, gateway.port()));
         try {
-            // plan commands that find the ledger busy ask this gateway (see GatewayLink)
+            // report, export and plan commands that find the ledger busy ask this gateway (see GatewayLink)
             GatewayLink.announce(dataDir, gateway.baseUrl(), config.admin().token());
         } catch (java.io.IOException e) {
             System.err.println("tollgate: could not write " + dataDir.resolve(GatewayLink.FILE_NAME) + " (" + e.getMessage()
-                    + "); plan commands need --gateway and --admin-token while this gateway runs");
+                    + "); report, export and plan commands need the gateway URL and admin token while this gateway runs");
         }
 
         CountDownLatch stopped = new CountDownLatch(1);

@@ -24,6 +24,24 @@ public interface Ledger extends AutoCloseable {
     /** The row of one request, by the id the client got in {@code x-tollgate-request-id}. */
     Optional<LedgerEntry> find(String requestId);
 
+    /**
+     * Raw rows for an audit: those in the query's time range matching every filter, newest first, at most
+     * {@code limit} (the query's grouping and bucket are ignored).
+     */
+    default List<LedgerEntry> audit(SpendQuery query, int limit) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support audit queries");
+    }
+
+    /** Records whether a request or decision succeeded. Blocks until it is durable: never call it on an event loop. */
+    default void recordOutcome(Outcome outcome) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record outcomes");
+    }
+
+    /** Cost per successful outcome, grouped and filtered as {@code query} says (its bucket is ignored). */
+    default List<OutcomeRow> outcomes(SpendQuery query) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record outcomes");
+    }
+
     /** Flushes everything queued and releases the store. */
     @Override
     void close();

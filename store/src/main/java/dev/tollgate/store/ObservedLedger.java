@@ -71,6 +71,21 @@ public final class ObservedLedger implements Ledger {
     }
 
     @Override
+    public List<LedgerEntry> audit(SpendQuery query, int limit) {
+        return ledger.audit(query, limit);
+    }
+
+    @Override
+    public void recordOutcome(Outcome outcome) {
+        ledger.recordOutcome(outcome);
+    }
+
+    @Override
+    public List<OutcomeRow> outcomes(SpendQuery query) {
+        return ledger.outcomes(query);
+    }
+
+    @Override
     public void close() {
         ledger.close();
     }

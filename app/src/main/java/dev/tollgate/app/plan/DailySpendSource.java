@@ -1,5 +1,6 @@
 package dev.tollgate.app.plan;
 
+import dev.tollgate.app.GatewayLink;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.store.duckdb.LedgerScan;
 

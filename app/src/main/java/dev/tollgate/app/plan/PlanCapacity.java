@@ -1,5 +1,6 @@
 package dev.tollgate.app.plan;
 
+import dev.tollgate.app.GatewayLink;
 import dev.tollgate.planner.capacity.CapacityPlan;
 import dev.tollgate.planner.capacity.CapacityPlanner;
 import dev.tollgate.planner.capacity.SpotRisk;

@@ -1,5 +1,6 @@
 package dev.tollgate.app.plan;
 
+import dev.tollgate.app.GatewayLink;
 import dev.tollgate.app.PricesCommand;
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;

@@ -1,5 +1,6 @@
 package dev.tollgate.app.plan;
 
+import dev.tollgate.app.GatewayLink;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.core.usage.Usage;

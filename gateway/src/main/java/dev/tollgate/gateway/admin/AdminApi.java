@@ -8,8 +8,6 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.audit.AuditEndpoint;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.store.LedgerEntry;
-import dev.tollgate.store.SpendQuery;
-import dev.tollgate.store.SpendRow;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -17,14 +15,9 @@ import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -33,11 +26,12 @@ import java.util.concurrent.Callable;
  */
 public final class AdminApi {
 
-    private static final Set<String> RESERVED = Set.of("group_by", "from", "to");
     private static final int MAX_LIMIT = 1000;
 
     private final Vertx vertx;
     private final GatewayServices services;
+    private final OutcomesApi outcomes;
+    private final FocusExportApi focusExport;
 
     private final BudgetAdmin budgetAdmin;
 
@@ -45,6 +39,8 @@ public final class AdminApi {
         this.vertx = vertx;
         this.services = services;
         this.budgetAdmin = new BudgetAdmin(vertx, services.budgets());
+        this.outcomes = new OutcomesApi(this, services);
+        this.focusExport = new FocusExportApi(vertx, services);
     }
 
     public void handle(HttpServerRequest request) {
@@ -59,6 +55,8 @@ public final class AdminApi {
                 case "/admin/requests" -> query(request, () -> requests(request));
                 case "/admin/audit" -> query(request, () -> AuditEndpoint.report(services, request));
                 case "/admin/alerts" -> budgetAdmin.alerts(request);
+                case "/admin/outcomes" -> outcomes.handle(request);
+                case "/admin/export/focus" -> focusExport.handle(request);
                 case String p when p.equals("/admin/budgets") || p.startsWith("/admin/budgets/") -> budgetAdmin.budgets(request);
                 case String p when p.startsWith(RequestLookup.PREFIX) -> query(request, () -> RequestLookup.find(services.ledger(), p));
                 default -> added(request);
@@ -116,7 +114,7 @@ public final class AdminApi {
         return MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), auth.substring(7).trim().getBytes(StandardCharsets.UTF_8));
     }
 
-    private void query(HttpServerRequest request, Callable<ObjectNode> work) {
+    void query(HttpServerRequest request, Callable<ObjectNode> work) {
         vertx.executeBlocking(() -> {
             services.ledger().flush();
             return work.call();
@@ -135,55 +133,25 @@ public final class AdminApi {
     }
 
     private ObjectNode spend(HttpServerRequest request) {
-        List<String> groupBy = request.getParam("group_by") == null ? List.of()
-                : Arrays.stream(request.getParam("group_by").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        Instant from = instant(request.getParam("from"), "from");
-        Instant to = instant(request.getParam("to"), "to");
-        Map<String, String> filters = new LinkedHashMap<>();
-        request.params().forEach((name, value) -> {
-            if (!RESERVED.contains(name)) filters.put(name, value);
-        });
-        List<SpendRow> rows = services.ledger().spend(new SpendQuery(groupBy, from, to, filters));
-        ObjectNode body = Json.object();
-        body.put("from", from == null ? null : from.toString());
-        body.put("to", to == null ? null : to.toString());
-        ArrayNode groups = body.putArray("group_by");
-        groupBy.forEach(groups::add);
-        ArrayNode out = body.putArray("rows");
-        SpendRow total = new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, java.math.BigDecimal.ZERO, java.math.BigDecimal.ZERO);
-        for (SpendRow row : rows) {
-            ObjectNode r = out.addObject();
-            row.group().forEach(r::put);
-            totals(r, row);
-            total = add(total, row);
-        }
-        totals(body.putObject("total"), total);
-        return body;
+        return SpendReport.spend(services.ledger(), SpendReport.query(params(request), Instant.now()));
     }
 
-    private static void totals(ObjectNode node, SpendRow row) {
-        node.put("requests", row.requests());
-        node.put("input_tokens", row.inputTokens());
-        node.put("cached_input_tokens", row.cachedInputTokens());
-        node.put("cache_write_tokens", row.cacheWriteTokens());
-        node.put("output_tokens", row.outputTokens());
-        node.put("reasoning_tokens", row.reasoningTokens());
-        node.put("cost_usd", row.costUsd());
-        node.put("saved_usd", row.savedUsd());
-    }
-
-    private static SpendRow add(SpendRow a, SpendRow b) {
-        return new SpendRow(Map.of(), a.requests() + b.requests(), a.inputTokens() + b.inputTokens(),
-                a.cachedInputTokens() + b.cachedInputTokens(), a.cacheWriteTokens() + b.cacheWriteTokens(),
-                a.outputTokens() + b.outputTokens(), a.reasoningTokens() + b.reasoningTokens(), a.costUsd().add(b.costUsd()),
-                a.savedUsd().add(b.savedUsd()));
+    /** The query parameters, the last value of a repeated one winning. */
+    static Map<String, String> params(HttpServerRequest request) {
+        Map<String, String> params = new LinkedHashMap<>();
+        request.params().forEach(params::put);
+        return params;
     }
 
     private ObjectNode requests(HttpServerRequest request) {
         int limit = limit(request);
         ObjectNode body = Json.object();
         ArrayNode out = body.putArray("requests");
-        for (LedgerEntry e : services.ledger().recent(limit)) out.add(LedgerJson.of(e));
+        Map<String, String> params = params(request);
+        params.remove("limit");
+        List<LedgerEntry> rows = params.isEmpty() ? services.ledger().recent(limit)
+                : services.ledger().audit(SpendReport.query(params, Instant.now()), limit); // filters: an audit
+        for (LedgerEntry e : rows) out.add(LedgerJson.of(e));
         return body;
     }
 
@@ -201,17 +169,7 @@ public final class AdminApi {
         return limit;
     }
 
-    /** An ISO instant ("2026-11-01T00:00:00Z") or a UTC day ("2026-11-01"). */
-    static Instant instant(String value, String name) {
-        if (value == null || value.isBlank()) return null;
-        try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(name + " must be a date (2026-11-01) or an instant (2026-11-01T00:00:00Z), not '" + value + "'");
-        }
-    }
-
-    private static void respondError(HttpServerRequest request, GatewayError error) {
+    static void respondError(HttpServerRequest request, GatewayError error) {
         request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
                 .end(error.render(WireFormat.OPENAI, null));
     }

@@ -8,6 +8,9 @@ import java.util.regex.Pattern;
 public final class Tags {
 
     public static final String HEADER = "x-tollgate-tags";
+    /** Names the decision or workflow run a request serves; stored as tag {@value #DECISION}. */
+    public static final String DECISION_HEADER = "x-tollgate-decision";
+    public static final String DECISION = "decision";
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final int MAX_TAGS = 32;
     private static final int MAX_VALUE = 128;
@@ -21,6 +24,22 @@ public final class Tags {
         Map<String, String> merged = new LinkedHashMap<>(parse(header));
         merged.putAll(keyTags);
         return merged;
+    }
+
+    /**
+     * The tags with {@code decision} set from the {@code x-tollgate-decision} header (1 to 128 printable characters),
+     * unless the key's tags already set one.
+     */
+    public static Map<String, String> withDecision(Map<String, String> tags, String header) {
+        if (header == null) return tags;
+        String value = header.trim();
+        if (value.isEmpty() || value.length() > MAX_VALUE || !value.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+            throw new IllegalArgumentException("bad " + DECISION_HEADER + " header: give 1 to " + MAX_VALUE + " printable characters");
+        }
+        if (tags.containsKey(DECISION)) return tags;
+        Map<String, String> with = new LinkedHashMap<>(tags);
+        with.put(DECISION, value);
+        return with;
     }
 
     public static Map<String, String> parse(String header) {

@@ -43,6 +43,12 @@ public final class AuthenticationStage implements Stage {
             sink.fail(GatewayError.badRequest("bad " + Tags.HEADER + " header: " + e.getMessage(), null));
             return;
         }
+        try {
+            tags = Tags.withDecision(tags, exchange.requestHeaders().get(Tags.DECISION_HEADER));
+        } catch (IllegalArgumentException e) {
+            sink.fail(GatewayError.badRequest(e.getMessage(), null));
+            return;
+        }
         exchange.authenticate(principal, tags);
         next.proceed(exchange, sink);
     }

@@ -3,6 +3,8 @@ package dev.tollgate.store.duckdb;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.Outcome;
+import dev.tollgate.store.OutcomeRow;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
 import org.duckdb.DuckDBConnection;
@@ -18,6 +20,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -39,6 +42,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * them at WARN at most once a second. Rows whose batch could not be written even on a retry are logged at ERROR and
  * counted by {@link #failedRows()}. {@link #flush()} waits for everything appended before it; {@link #close()}
  * writes everything queued, so a clean shutdown loses nothing. Appends after close are counted as dropped.
+ *
+ * <p><b>Rollup.</b> Next to the raw rows the writer keeps an hourly rollup ({@link Rollup}) in the same transaction
+ * as each batch; {@link #spend} answers whole hours from it and edge hours from raw rows ({@link SpendSql}), so its
+ * totals always equal the raw rows'. {@link #audit}, {@link #outcomes} and breakdowns by {@code decision} read raw
+ * rows. {@link #exportFocus} writes the rollup as a FOCUS dataset.
  *
  * <p><b>Reads.</b> {@link #spend} and {@link #recent} each run on a fresh duplicate of the database connection, so
  * they run concurrently with the writer and with each other, and see committed rows only. In
@@ -178,6 +186,73 @@ public final class DuckDbLedger implements Ledger {
     }
 
     @Override
+    public List<LedgerEntry> audit(SpendQuery query, int limit) {
+        if (limit < 0) throw new IllegalArgumentException("limit must not be negative");
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("SELECT " + ENTRY_COLUMNS + " FROM (SELECT *, time AS t FROM requests WHERE ")
+                .append(SpendSql.range("time", query.from(), query.to(), params)).append(") src WHERE true");
+        for (Map.Entry<String, String> f : query.filters().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+            sql.append(" AND ").append(SpendSql.expression(f.getKey(), params)).append(" = ?");
+            params.add(f.getValue());
+        }
+        sql.append(" ORDER BY time DESC LIMIT ?");
+        params.add((long) limit);
+        return query(sql.toString(), params, rs -> {
+            List<LedgerEntry> entries = new ArrayList<>();
+            while (rs.next()) entries.add(entry(rs));
+            return entries;
+        });
+    }
+
+    @Override
+    public void recordOutcome(Outcome outcome) {
+        read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement(
+                    "INSERT INTO outcomes VALUES (make_timestamp(?::BIGINT), ?, ?, ?, ?)")) {
+                p.setLong(1, LedgerWriter.epochMicros(outcome.time()));
+                p.setString(2, outcome.requestId());
+                p.setString(3, outcome.decision());
+                p.setBoolean(4, outcome.success());
+                p.setBigDecimal(5, outcome.valueUsd() == null ? null : LedgerWriter.cost(outcome.valueUsd()));
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public List<OutcomeRow> outcomes(SpendQuery query) {
+        OutcomeSql outcomes = OutcomeSql.of(query);
+        return query(outcomes.sql(), outcomes.parameters(), rs -> {
+            List<OutcomeRow> rows = new ArrayList<>();
+            int dims = outcomes.groupBy().size();
+            while (rs.next()) {
+                if (rs.getLong(dims + 3) == 0) continue; // the single all-rows group of an ungrouped query over nothing
+                Map<String, String> group = new LinkedHashMap<>();
+                for (int i = 0; i < dims; i++) group.put(outcomes.groupBy().get(i), rs.getString(i + 1));
+                rows.add(new OutcomeRow(Collections.unmodifiableMap(group), rs.getLong(dims + 1),
+                        money(rs.getBigDecimal(dims + 2)), rs.getLong(dims + 3), rs.getLong(dims + 4),
+                        money(rs.getBigDecimal(dims + 5))));
+            }
+            return rows;
+        });
+    }
+
+    /**
+     * Writes the charges of {@code [from, to)} (rounded out to whole hours; either end may be open) as a FOCUS 1.3
+     * dataset to {@code out}, in {@code format} "csv" or "parquet" (see {@link FocusExport}). Returns the number of
+     * charge rows written. Rows appended but not yet flushed may be missing.
+     */
+    public long exportFocus(Instant from, Instant to, String format, Path out) {
+        FocusExport.Format f = FocusExport.format(format);
+        return read(conn -> {
+            try (Statement s = conn.createStatement()) {
+                s.execute("SET TimeZone = 'UTC'");
+                return (long) s.executeUpdate(FocusExport.copy(from, to, f, out));
+            }
+        });
+    }
+
+    @Override
     public List<LedgerEntry> recent(int limit) {
         if (limit < 0) throw new IllegalArgumentException("limit must not be negative");
         return read(conn -> {
@@ -252,6 +327,23 @@ public final class DuckDbLedger implements Ledger {
         }
     }
 
+    /** Reads a result set into a value. */
+    interface Rows<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** Runs one parameterised SELECT on a fresh read connection (committed rows only). */
+    <T> T query(String sql, List<Object> params, Rows<T> rows) {
+        return read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement(sql)) {
+                bind(p, params);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rows.read(rs);
+                }
+            }
+        });
+    }
+
     interface Read<T> {
         T run(DuckDBConnection conn) throws SQLException;
     }
@@ -273,7 +365,7 @@ public final class DuckDbLedger implements Ledger {
     private static void bind(PreparedStatement p, List<Object> params) throws SQLException {
         for (int i = 0; i < params.size(); i++) {
             Object v = params.get(i);
-            if (v instanceof Long l) p.setLong(i + 1, l); else p.setString(i + 1, (String) v);
+            if (v instanceof Long l) p.setLong(i + 1, l); else p.setObject(i + 1, v);
         }
     }
 

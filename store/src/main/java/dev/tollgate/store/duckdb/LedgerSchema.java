@@ -25,6 +25,10 @@ import java.util.Set;
  * (a millionth of a millionth of a dollar). {@code ttft_us} is NULL when there was no first byte. {@code tags} is a
  * JSON object of strings ({@code {}} when none), read with {@code json_extract_string}; JSON text rather than a
  * {@code MAP(VARCHAR, VARCHAR)} because DuckDB's Java Appender writes maps about five times slower than strings.
+ *
+ * <p>Version 3 adds the hourly rollup ({@code rollup_hourly}, {@code tag_sets}, {@code tag_values}, filled from the
+ * rows already there; see {@link Rollup}) and {@code outcomes} (whether a request or decision succeeded).
+ * {@code rollup_compaction} is a work table, empty outside the writer's compaction transaction.
  */
 final class LedgerSchema {
 
@@ -67,6 +71,14 @@ final class LedgerSchema {
             new Migration(2, "cache outcome and saved cost", List.of(
                     "ALTER TABLE requests ADD COLUMN cache VARCHAR",
                     "ALTER TABLE requests ADD COLUMN saved_usd DECIMAL(38,12) DEFAULT 0")),
+            new Migration(3, "hourly rollup and outcomes", concat(Rollup.migration(), List.of("""
+                    CREATE TABLE outcomes (
+                        time       TIMESTAMP NOT NULL,
+                        request_id VARCHAR,
+                        decision   VARCHAR,
+                        success    BOOLEAN NOT NULL,
+                        value_usd  DECIMAL(38,12)
+                    )"""))),
             new Migration(4, "budgets and alerts tables", List.of("""
                     CREATE TABLE budgets (
                         name         VARCHAR PRIMARY KEY,
@@ -109,6 +121,10 @@ final class LedgerSchema {
     static final int LATEST = MIGRATIONS.getLast().version();
 
     private LedgerSchema() {
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 
     /** Applies every migration the database lacks; returns the version it ends at. */

@@ -62,6 +62,18 @@ final class LedgerWriter {
 
     private final List<Object> drained = new ArrayList<>(MAX_BATCH);
     private DuckDBAppender appender;
+    private DuckDBAppender rollupAppender;
+    private DuckDBAppender tagSetsAppender;
+    private DuckDBAppender tagValuesAppender;
+    private final Rollup.Batch rollup = new Rollup.Batch();
+    private final Rollup.TagSets tagSets = new Rollup.TagSets();
+    /** The batch's tags JSON, row by row, as written to the raw table. */
+    private final List<String> rawTags = new ArrayList<>(MAX_BATCH);
+    private long lastCompaction = System.nanoTime();
+
+    /** Compact the rollup's touched hours once this many partial rows were added, or this long after the last time. */
+    static final long COMPACT_ROWS = 100_000;
+    static final long COMPACT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private long reportedDrops;
     private long lastDropReport = System.nanoTime() - DROP_REPORT_NANOS;
 
@@ -69,6 +81,8 @@ final class LedgerWriter {
     LedgerWriter(DuckDBConnection conn, int capacity) throws SQLException {
         this.conn = conn;
         conn.setAutoCommit(false);
+        tagSets.load(conn);
+        conn.commit();
         this.queue = new LinkedBlockingQueue<>(capacity);
         this.thread = Thread.ofPlatform().name("tollgate-ledger-writer").daemon(true).unstarted(this::run);
     }
@@ -159,6 +173,7 @@ final class LedgerWriter {
                         if (batch.size() >= MAX_BATCH) write(batch);
                     } else if (drained.get(i) instanceof Marker m) {
                         write(batch);
+                        if (m.stop()) compactRollup(true);
                         m.done().countDown();
                         if (m.stop()) {
                             drained.subList(0, i + 1).clear(); // what follows is released in finally
@@ -168,6 +183,7 @@ final class LedgerWriter {
                 }
                 drained.clear();
                 if (!batch.isEmpty() && System.nanoTime() - deadline >= 0) write(batch);
+                compactRollup(false);
                 reportDrops(false);
             }
         } catch (InterruptedException e) {
@@ -210,10 +226,20 @@ final class LedgerWriter {
     private void appendAll(List<LedgerEntry> batch) throws SQLException {
         try {
             if (appender == null) appender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "requests");
-            for (LedgerEntry e : batch) appendRow(appender, e, tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson));
+            rawTags.clear();
+            for (LedgerEntry e : batch) {
+                String json = tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson);
+                rawTags.add(json);
+                appendRow(appender, e, json);
+            }
             appender.flush();
+            rollUp(batch);
             conn.commit();
+            tagSets.committed();
+            rollup.committed();
         } catch (SQLException | RuntimeException e) {
+            tagSets.rollback();
+            rollup.discard();
             closeAppender();
             try {
                 conn.rollback();
@@ -221,6 +247,46 @@ final class LedgerWriter {
                 e.addSuppressed(r);
             }
             throw e;
+        }
+    }
+
+    /** Adds the batch's sums to {@code rollup_hourly} inside the batch's transaction (see {@link Rollup}). */
+    private void rollUp(List<LedgerEntry> batch) throws SQLException {
+        for (int i = 0; i < batch.size(); i++) rollup.add(batch.get(i), tagSets.id(rawTags.get(i), batch.get(i).tags()));
+        if (rollupAppender == null) {
+            rollupAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "rollup_hourly");
+            tagSetsAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_sets");
+            tagValuesAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_values");
+        }
+        if (tagSets.hasPending()) { // an appender's flush costs even when it holds nothing
+            tagSets.appendPending(tagSetsAppender, tagValuesAppender);
+            tagSetsAppender.flush();
+            tagValuesAppender.flush();
+        }
+        rollup.append(rollupAppender);
+        rollupAppender.flush();
+    }
+
+    /**
+     * Merges the partial rollup rows of the hours touched since the last compaction, when enough have piled up (or
+     * always, when {@code force}). A failure only leaves the rows uncompacted: totals stay right, and it is retried.
+     */
+    private void compactRollup(boolean force) {
+        long now = System.nanoTime();
+        if (rollup.dirtyRows() == 0 || !force && rollup.dirtyRows() < COMPACT_ROWS && now - lastCompaction < COMPACT_NANOS) return;
+        lastCompaction = now;
+        try {
+            closeAppender(); // appenders must not span the compaction's DELETE
+            Rollup.compact(conn, rollup.dirtyHours());
+            conn.commit();
+            rollup.compacted();
+        } catch (SQLException | RuntimeException e) {
+            try {
+                conn.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            log.warn("compacting the ledger rollup failed; it stays correct and is retried: {}", e.toString());
         }
     }
 
@@ -291,13 +357,18 @@ final class LedgerWriter {
     }
 
     private void closeAppender() {
-        if (appender == null) return;
-        try {
-            appender.close();
-        } catch (Exception e) {
-            log.debug("closing the ledger appender failed", e);
+        for (DuckDBAppender a : new DuckDBAppender[] {appender, rollupAppender, tagSetsAppender, tagValuesAppender}) {
+            if (a == null) continue;
+            try {
+                a.close();
+            } catch (Exception e) {
+                log.debug("closing a ledger appender failed", e);
+            }
         }
         appender = null;
+        rollupAppender = null;
+        tagSetsAppender = null;
+        tagValuesAppender = null;
     }
 
     /**

@@ -2,54 +2,113 @@ package dev.tollgate.store.duckdb;
 
 import dev.tollgate.store.SpendQuery;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
- * Turns a {@link SpendQuery} into one parameterised SELECT over {@code requests}.
+ * Turns a {@link SpendQuery} into one parameterised SELECT, answered from the hourly rollup whenever it can be.
+ *
+ * <p><b>Source.</b> When every grouped and filtered dimension is in the rollup (all column dimensions, and every tag
+ * except {@link Rollup#RAW_ONLY_TAGS}), whole hours are read from {@code rollup_hourly} and only the partial hours at
+ * the edges of {@code [from, to)} from raw rows, in one UNION ALL: the answer equals the raw rows' to the last digit,
+ * because the writer keeps both in one transaction. Otherwise everything is read from {@code requests}.
  *
  * <p>Every value, including tag names, travels as a bound parameter; the only text spliced into the SQL is the
  * fixed expression for a column dimension and generated aliases ({@code g0}, {@code g1}, ...), so no dimension name
- * or filter value can change the statement. Dimension names are still checked against the same pattern as
- * {@link SpendQuery}'s group-by names (filter names are not checked there).
+ * or filter value can change the statement. Dimension names are checked against the same pattern as
+ * {@link SpendQuery}'s group-by names.
  *
  * <p>Dimension mapping: {@code key} → {@code key_name}, {@code model} → {@code served_model}, {@code status} as
- * text, {@code cache} (hit, coalesced, idempotent, or none for a provider call), {@code day} → {@code yyyy-MM-dd} and {@code hour} → {@code yyyy-MM-ddTHH:00Z} (UTC), the other columns by
- * name, and any other name → that tag's value, NULL when the row lacks the tag.
+ * text, {@code cache} → hit, near_hit, coalesced, idempotent or none (a provider call), {@code status_class} →
+ * {@code 2xx}/{@code 4xx}/{@code 5xx}, {@code hour} → {@code yyyy-MM-ddTHH:00Z}, {@code day} → {@code yyyy-MM-dd}, {@code week} → the week's Monday ({@code yyyy-MM-dd}), {@code month} →
+ * {@code yyyy-MM} (all UTC), the other columns by name, and any other name → that tag's value, NULL when the row
+ * lacks the tag.
  *
  * @param sql        the statement
  * @param parameters its parameters, in order
- * @param groupBy    the grouped dimensions (duplicates removed), selected as the first columns in this order
+ * @param groupBy    the grouped dimensions (bucket first, duplicates removed), selected as the first columns
+ * @param fromRollup whether whole hours are read from the rollup
  */
-record SpendSql(String sql, List<Object> parameters, List<String> groupBy) {
+record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boolean fromRollup) {
 
     private static final Pattern DIMENSION = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
-    /** Column dimensions and the SQL expression for each; anything else is a tag. */
-    private static final Map<String, String> COLUMN_SQL = Map.of(
-            "key", "key_name",
-            "model", "served_model",
-            "requested_model", "requested_model",
-            "provider", "provider",
-            "deployment", "deployment",
-            "api", "api",
-            "status", "CAST(status AS VARCHAR)",
-            "price_version", "price_version",
-            "day", "strftime(time, '%Y-%m-%d')",
-            "hour", "strftime(time, '%Y-%m-%dT%H:00Z')");
+    /** Column dimensions and the SQL expression for each over the source's columns; anything else is a tag. */
+    private static final Map<String, String> COLUMN_SQL = Map.ofEntries(
+            Map.entry("key", "key_name"),
+            Map.entry("model", "served_model"),
+            Map.entry("requested_model", "requested_model"),
+            Map.entry("provider", "provider"),
+            Map.entry("deployment", "deployment"),
+            Map.entry("api", "api"),
+            Map.entry("status", "CAST(status AS VARCHAR)"),
+            Map.entry("status_class", "CAST(status // 100 AS VARCHAR) || 'xx'"),
+            Map.entry("price_version", "price_version"),
+            Map.entry("hour", "strftime(t, '%Y-%m-%dT%H:00Z')"),
+            Map.entry("day", "strftime(t, '%Y-%m-%d')"),
+            Map.entry("week", "strftime(date_trunc('week', t), '%Y-%m-%d')"),
+            Map.entry("month", "strftime(t, '%Y-%m')"),
+            Map.entry("cache", "coalesce(cache, 'none')"));
+
+    /**
+     * Time dimensions: inside the query they are truncated timestamps (grouping on a timestamp is much cheaper than
+     * formatting every row), formatted only once per group.
+     */
+    private static final Map<String, String> TIME_FORMAT = Map.of(
+            "hour", "%Y-%m-%dT%H:00Z", "day", "%Y-%m-%d", "week", "%Y-%m-%d", "month", "%Y-%m");
+
+    /** The value a branch produces for a dimension: as {@link #expression}, but time dimensions stay timestamps. */
+    private static String branchExpression(String dimension, List<Object> params) {
+        return TIME_FORMAT.containsKey(dimension) ? "date_trunc('" + dimension + "', t)" : expression(dimension, params);
+    }
+
+    /** The outer query's value of branch column {@code v}: time dimensions formatted, others as they are. */
+    private static String shown(String dimension, String v) {
+        String format = TIME_FORMAT.get(dimension);
+        return format == null ? v : "strftime(" + v + ", '" + format + "')";
+    }
+
+    /**
+     * Column dimensions the rollup can answer. A column dimension added to {@link #COLUMN_SQL} but not here (say the
+     * cache's {@code cache} column) is answered from raw rows, always correctly, until the rollup keys on it.
+     */
+    private static final java.util.Set<String> ROLLUP_COLUMNS = java.util.Set.of("key", "model", "requested_model",
+            "provider", "deployment", "api", "status", "status_class", "price_version", "hour", "day", "week", "month");
+
+    /** The rollup's string key columns, stored as '' when missing. */
+    private static final String DIMENSION_COLUMNS = "key_name, api, provider, deployment, requested_model, served_model, price_version";
+    private static final String SUM_COLUMNS = Rollup.SUMS.stream().map(Rollup.Sum::column).collect(Collectors.joining(", "));
 
     static SpendSql of(SpendQuery query) {
-        List<String> groupBy = List.copyOf(new LinkedHashSet<>(query.groupBy()));
-        List<Object> params = new ArrayList<>();
+        return of(query, true);
+    }
+
+    /** As {@link #of(SpendQuery)}; with {@code rollupAllowed} false, always from raw rows (for reconciliation). */
+    static SpendSql of(SpendQuery query, boolean rollupAllowed) {
+        LinkedHashSet<String> dims = new LinkedHashSet<>();
+        if (query.bucket() != null) dims.add(query.bucket());
+        dims.addAll(query.groupBy());
+        List<String> groupBy = List.copyOf(dims);
+        List<Map.Entry<String, String>> filters = query.filters().entrySet().stream()
+                .sorted(Map.Entry.comparingByKey()).toList(); // sorted: the same query always yields the same text
+        filters.forEach(f -> dims.add(f.getKey()));
+        List<String> all = List.copyOf(dims); // every dimension a branch must produce: v0, v1, ...
+        all.forEach(d -> expression(d, new ArrayList<>())); // checks the names
+        boolean rollup = rollupAllowed && all.stream().allMatch(SpendSql::inRollup);
+
         StringBuilder sql = new StringBuilder("SELECT ");
         for (int i = 0; i < groupBy.size(); i++) {
-            sql.append(expression(groupBy.get(i), params)).append(" AS g").append(i).append(", ");
+            sql.append(shown(groupBy.get(i), "v" + all.indexOf(groupBy.get(i)))).append(" AS g").append(i).append(", ");
         }
         sql.append("""
-                count(*) AS requests,
+                CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,
                 CAST(coalesce(sum(input_tokens), 0) AS BIGINT),
                 CAST(coalesce(sum(cached_input_tokens), 0) AS BIGINT),
                 CAST(coalesce(sum(cache_write_5m_tokens + cache_write_1h_tokens), 0) AS BIGINT),
@@ -57,35 +116,106 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy) {
                 CAST(coalesce(sum(reasoning_tokens), 0) AS BIGINT),
                 coalesce(sum(cost_usd), 0) AS cost,
                 coalesce(sum(saved_usd), 0) AS saved
-                FROM requests WHERE true""");
-        if (query.from() != null) {
-            sql.append(" AND time >= make_timestamp(?::BIGINT)");
-            params.add(LedgerWriter.epochMicros(query.from()));
-        }
-        if (query.to() != null) {
-            sql.append(" AND time < make_timestamp(?::BIGINT)");
-            params.add(LedgerWriter.epochMicros(query.to()));
-        }
-        // sorted so that the same query always yields the same statement text
-        for (Map.Entry<String, String> f : query.filters().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
-            sql.append(" AND ").append(expression(f.getKey(), params)).append(" = ?");
+                FROM (""");
+        List<Object> params = new ArrayList<>();
+        sql.append(rollup ? rollupSource(all, query.from(), query.to(), params) : rawBranch(all, query.from(), query.to(), params));
+        sql.append(") src WHERE true");
+        for (Map.Entry<String, String> f : filters) {
+            sql.append(" AND ").append(shown(f.getKey(), "v" + all.indexOf(f.getKey()))).append(" = ?");
             params.add(f.getValue());
         }
         if (!groupBy.isEmpty()) {
             sql.append(" GROUP BY ");
-            for (int i = 0; i < groupBy.size(); i++) sql.append(i == 0 ? "" : ", ").append("g").append(i);
+            for (int i = 0; i < groupBy.size(); i++) sql.append(i == 0 ? "" : ", ").append("v").append(all.indexOf(groupBy.get(i)));
         }
-        sql.append(" ORDER BY cost DESC");
-        for (int i = 0; i < groupBy.size(); i++) sql.append(", g").append(i).append(" ASC NULLS LAST");
-        return new SpendSql(sql.toString(), List.copyOf(params), groupBy);
+        if (query.bucket() != null) {
+            sql.append(" ORDER BY g0 ASC, cost DESC");
+            for (int i = 1; i < groupBy.size(); i++) sql.append(", g").append(i).append(" ASC NULLS LAST");
+        } else {
+            sql.append(" ORDER BY cost DESC");
+            for (int i = 0; i < groupBy.size(); i++) sql.append(", g").append(i).append(" ASC NULLS LAST");
+        }
+        return new SpendSql(sql.toString(), List.copyOf(params), groupBy, rollup);
+    }
+
+    private static boolean inRollup(String dimension) {
+        return COLUMN_SQL.containsKey(dimension) ? ROLLUP_COLUMNS.contains(dimension) : !Rollup.RAW_ONLY_TAGS.contains(dimension);
+    }
+
+    /** Raw rows of {@code [from, to)} (either end may be open or null) as v0.., requests and the sums. */
+    private static String rawBranch(List<String> dims, Instant from, Instant to, List<Object> params) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        for (int i = 0; i < dims.size(); i++) sql.append(branchExpression(dims.get(i), params)).append(" AS v").append(i).append(", ");
+        sql.append("1 AS requests, ").append(SUM_COLUMNS).append(" FROM (SELECT time AS t, * FROM requests WHERE ")
+                .append(range("time", from, to, params)).append(") r");
+        return sql.toString();
+    }
+
+    /** Rollup rows of whole hours in {@code [from, to)} as v0.., requests and the sums; tags through tag_values. */
+    private static String rollupBranch(List<String> dims, Instant from, Instant to, List<Object> params) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        StringBuilder joins = new StringBuilder();
+        List<Object> joinParams = new ArrayList<>();
+        for (int i = 0; i < dims.size(); i++) {
+            String column = COLUMN_SQL.containsKey(dims.get(i)) ? branchExpression(dims.get(i), params) : null;
+            if (column == null) {
+                joins.append(" LEFT JOIN (SELECT tag_set, value FROM tag_values WHERE name = ?) tv").append(i)
+                        .append(" ON tv").append(i).append(".tag_set = r.tag_set");
+                joinParams.add(dims.get(i));
+                column = "tv" + i + ".value";
+            }
+            sql.append(column).append(" AS v").append(i).append(", ");
+        }
+        sql.append("requests, ").append(SUM_COLUMNS).append(" FROM (SELECT hour AS t, ")
+                .append(Stream.of(DIMENSION_COLUMNS.split(", ")).map(c -> "NULLIF(" + c + ", '') AS " + c).collect(Collectors.joining(", ")))
+                .append(", tag_set, status, requests, ").append(SUM_COLUMNS).append(" FROM rollup_hourly WHERE ")
+                .append(range("hour", from, to, params)).append(") r").append(joins);
+        params.addAll(joinParams);
+        return sql.toString();
+    }
+
+    /**
+     * Whole hours from the rollup, the partial hours at either end from raw rows. A range that covers no whole hour
+     * is read from raw rows alone.
+     */
+    private static String rollupSource(List<String> dims, Instant from, Instant to, List<Object> params) {
+        Instant firstHour = from == null ? null : ceilHour(from);
+        Instant endHour = to == null ? null : to.truncatedTo(ChronoUnit.HOURS);
+        if (firstHour != null && endHour != null && !firstHour.isBefore(endHour)) return rawBranch(dims, from, to, params);
+        StringBuilder sql = new StringBuilder(rollupBranch(dims, firstHour, endHour, params));
+        if (from != null && from.isBefore(firstHour)) {
+            sql.append(" UNION ALL ").append(rawBranch(dims, from, firstHour, params));
+        }
+        if (to != null && endHour.isBefore(to)) {
+            sql.append(" UNION ALL ").append(rawBranch(dims, endHour, to, params));
+        }
+        return sql.toString();
+    }
+
+    static String range(String column, Instant from, Instant to, List<Object> params) {
+        List<String> parts = new ArrayList<>();
+        if (from != null) {
+            parts.add(column + " >= make_timestamp(?::BIGINT)");
+            params.add(LedgerWriter.epochMicros(from));
+        }
+        if (to != null) {
+            parts.add(column + " < make_timestamp(?::BIGINT)");
+            params.add(LedgerWriter.epochMicros(to));
+        }
+        return parts.isEmpty() ? "true" : String.join(" AND ", parts);
+    }
+
+    private static Instant ceilHour(Instant t) {
+        Instant floor = t.truncatedTo(ChronoUnit.HOURS);
+        return floor.equals(t) ? t : floor.plus(1, ChronoUnit.HOURS);
     }
 
     /** The SQL for one dimension; a tag's name is added to {@code params} and referenced as {@code ?}. */
-    private static String expression(String dimension, List<Object> params) {
+    static String expression(String dimension, List<Object> params) {
         if (dimension == null || !DIMENSION.matcher(dimension).matches()) {
             throw new IllegalArgumentException("bad dimension: " + dimension);
         }
-        String column = dimension.equals("cache") ? "coalesce(cache, 'none')" : COLUMN_SQL.get(dimension);
+        String column = COLUMN_SQL.get(dimension);
         if (column != null) return column;
         params.add("$.\"" + dimension + "\""); // a quoted JSON path; the pattern admits no quote or backslash
         return "json_extract_string(tags, ?)";

@@ -252,6 +252,25 @@ class DuckDbLedgerTest {
     }
 
     @Test
+    void aMigrationMissingBelowTheHighestRecordedVersionIsStillApplied() throws Exception {
+        // branches merged in another order: the ledger recorded 1 and 5 but never 3
+        var one = new LedgerSchema.Migration(1, "a", List.of("CREATE TABLE a (x INTEGER)"));
+        var three = new LedgerSchema.Migration(3, "b", List.of("CREATE TABLE b (x INTEGER)"));
+        var five = new LedgerSchema.Migration(5, "c", List.of("CREATE TABLE c (x INTEGER)"));
+        try (var conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve("m.duckdb"));
+             Statement s = conn.createStatement()) {
+            assertThat(LedgerSchema.migrate(conn, List.of(one, five))).isEqualTo(5);
+            assertThat(LedgerSchema.migrate(conn, List.of(one, three, five))).isEqualTo(5);
+            try (ResultSet rs = s.executeQuery("SELECT string_agg(version::VARCHAR, ',' ORDER BY version) FROM schema_version")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("1,3,5");
+            }
+            s.execute("INSERT INTO b VALUES (1)"); // the table of the late migration exists
+            assertThat(LedgerSchema.migrate(conn, List.of(one, three, five))).isEqualTo(5); // and nothing runs twice
+        }
+    }
+
+    @Test
     void everyColumnDimensionIsMapped() {
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
             Map<String, String> tags = new HashMap<>();
@@ -283,6 +302,11 @@ class DuckDbLedgerTest {
             assertThat(rows).extracting(LedgerEntry::requestId).doesNotHaveDuplicates();
             assertThat(rows).hasSize(1 + 99);
             assertThat(ledger.failedRows()).isEqualTo(2);
+            // the rollup rolled back with the failed batch: it counts the written rows exactly once
+            assertThat(ledger.spend(new SpendQuery(List.of(), null, null, null))).singleElement().satisfies(r -> {
+                assertThat(r.requests()).isEqualTo(100);
+                assertThat(r.costUsd()).isEqualTo(new BigDecimal("100"));
+            });
         }
     }
 

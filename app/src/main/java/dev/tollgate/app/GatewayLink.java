@@ -1,7 +1,8 @@
-package dev.tollgate.app.plan;
+package dev.tollgate.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.gateway.Json;
 
 import java.io.IOException;
 import java.net.URI;
@@ -14,7 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
 /**
- * The way from a plan command to the gateway that holds the ledger file: {@code serve} leaves
+ * The way from a CLI command (report, export, plan) to the gateway that holds the ledger file: {@code serve} leaves
  * {@code DATA/gateway.json} (its URL and admin token, readable by its owner only) while it runs, and a command that finds
  * the file busy asks that gateway's admin API instead. {@code --gateway} and {@code --admin-token} (or
  * {@code TOLLGATE_ADMIN_TOKEN}) override what the file says.
@@ -25,7 +26,7 @@ import java.time.Duration;
 public record GatewayLink(String url, String token) {
 
     public static final String FILE_NAME = "gateway.json";
-    static final String DEFAULT_URL = "http://localhost:4000";
+    public static final String DEFAULT_URL = "http://localhost:4000";
 
     /** Called by {@code serve} once it listens: where it is and its admin token, for the CLI on the same machine. */
     public static void announce(Path dataDir, String url, String token) throws IOException {
@@ -37,7 +38,7 @@ public record GatewayLink(String url, String token) {
         } catch (UnsupportedOperationException e) {
             Files.createFile(tmp); // not a POSIX file system
         }
-        ObjectNode n = WhatIfOptions.JSON.createObjectNode().put("url", url).put("admin_token", token).put("pid", ProcessHandle.current().pid());
+        ObjectNode n = Json.MAPPER.createObjectNode().put("url", url).put("admin_token", token).put("pid", ProcessHandle.current().pid());
         Files.writeString(tmp, n.toPrettyString());
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
@@ -52,13 +53,13 @@ public record GatewayLink(String url, String token) {
     }
 
     /** The gateway to ask: {@code urlOption} and {@code tokenOption} when given, else what {@code serve} left in the data directory. */
-    static GatewayLink find(Path dataDir, String urlOption, String tokenOption) {
+    public static GatewayLink find(Path dataDir, String urlOption, String tokenOption) {
         String url = blank(urlOption) ? null : urlOption;
         String token = blank(tokenOption) ? null : tokenOption;
         Path file = dataDir.resolve(FILE_NAME);
         if ((url == null || token == null) && Files.isReadable(file)) {
             try {
-                JsonNode n = WhatIfOptions.JSON.readTree(Files.readString(file));
+                JsonNode n = Json.MAPPER.readTree(Files.readString(file));
                 if (url == null && n.path("url").isTextual()) url = n.path("url").asText();
                 if (token == null && n.path("admin_token").isTextual()) token = n.path("admin_token").asText();
             } catch (IOException ignored) {
@@ -73,12 +74,12 @@ public record GatewayLink(String url, String token) {
     }
 
     /** GET {@code pathAndQuery} on the admin API. */
-    JsonNode get(String pathAndQuery) {
+    public JsonNode get(String pathAndQuery) {
         return send(HttpRequest.newBuilder(URI.create(url + pathAndQuery)).GET(), pathAndQuery);
     }
 
     /** POST a JSON {@code body} to {@code path} on the admin API. */
-    JsonNode post(String path, JsonNode body) {
+    public JsonNode post(String path, JsonNode body) {
         return send(HttpRequest.newBuilder(URI.create(url + path)).header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())), path);
     }
@@ -97,7 +98,7 @@ public record GatewayLink(String url, String token) {
         }
         JsonNode body;
         try {
-            body = WhatIfOptions.JSON.readTree(response.body());
+            body = Json.MAPPER.readTree(response.body());
         } catch (IOException e) {
             body = null;
         }

@@ -1,0 +1,245 @@
+package dev.tollgate.store.duckdb;
+
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.SpendQuery;
+import dev.tollgate.store.SpendRow;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAdjusters;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The rollup answers every breakdown exactly as the raw rows do: expected totals are summed here, in Java, from the
+ * rows the test generated, and compared digit for digit with what the ledger answers.
+ */
+class RollupReconciliationTest {
+
+    private static final Instant START = Instant.parse("2026-10-30T22:17:00Z");
+    private static final String[] TEAMS = {"search", "ads", "support", null};
+    private static final String[] FEATURES = {"autocomplete", "summary", "chat", "triage", "rerank"};
+    private static final String[] MODELS = {"gpt-4o-mini", "gpt-4o", "claude-haiku-4-5", "claude-sonnet-4-5"};
+    private static final String[] KEYS = {"search-prod", "ads-dev", "anonymous", null};
+    private static final int[] STATUSES = {200, 200, 200, 200, 200, 200, 400, 429, 500, 502};
+
+    @TempDir
+    Path dir;
+
+    /** Rows spread over four days, with nulls, fine-grained costs and per-run decision tags. */
+    static List<LedgerEntry> randomRows(long seed, int n) {
+        return randomRows(seed, n, true);
+    }
+
+    /** With {@code cacheHits}, about one row in five is an answer the gateway served again: cost 0, a saved cost. */
+    static List<LedgerEntry> randomRows(long seed, int n, boolean cacheHits) {
+        Random random = new Random(seed);
+        List<LedgerEntry> rows = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Instant time = START.plusMillis((long) (random.nextDouble() * 4 * 24 * 3600 * 1000));
+            Map<String, String> tags = new HashMap<>();
+            String team = TEAMS[random.nextInt(TEAMS.length)];
+            if (team != null) tags.put("team", team);
+            tags.put("feature", FEATURES[random.nextInt(FEATURES.length)]);
+            if (random.nextInt(3) == 0) tags.put("decision", "run-" + random.nextInt(500));
+            String model = MODELS[random.nextInt(MODELS.length)];
+            int status = STATUSES[random.nextInt(STATUSES.length)];
+            Usage usage = new Usage(random.nextInt(5000), random.nextInt(1000), random.nextInt(50), random.nextInt(50),
+                    random.nextInt(800), random.nextInt(100));
+            BigDecimal cost = status == 200 ? BigDecimal.valueOf(random.nextLong(1, 50_000_000_000L), 12) : BigDecimal.ZERO;
+            boolean hit = cacheHits && status == 200 && random.nextInt(5) == 0;
+            rows.add(new LedgerEntry(time, "req-" + seed + "-" + i, KEYS[random.nextInt(KEYS.length)], tags,
+                    random.nextBoolean() ? "openai.chat" : "anthropic.messages", model.startsWith("claude") ? "anthropic" : "openai",
+                    model, model, model, hit ? Usage.ZERO : usage, hit ? BigDecimal.ZERO : cost,
+                    status == 200 ? model + "@2025-01-01" : null, status, null, 1000, -1, false, false,
+                    hit ? "hit" : null, hit ? cost : BigDecimal.ZERO));
+        }
+        return rows;
+    }
+
+    /** What a dimension's value is for one row, written out independently of the SQL. */
+    static String value(LedgerEntry e, String dim) {
+        return switch (dim) {
+            case "key" -> e.keyName();
+            case "model" -> e.servedModel();
+            case "provider" -> e.provider();
+            case "api" -> e.api();
+            case "status" -> Integer.toString(e.status());
+            case "status_class" -> e.status() / 100 + "xx";
+            case "price_version" -> e.priceVersion();
+            case "cache" -> e.cache() == null ? "none" : e.cache();
+            case "hour" -> e.time().truncatedTo(ChronoUnit.HOURS).toString().replace(":00:00Z", ":00Z");
+            case "day" -> e.time().atZone(ZoneOffset.UTC).toLocalDate().toString();
+            case "week" -> e.time().atZone(ZoneOffset.UTC).toLocalDate().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).toString();
+            case "month" -> e.time().atZone(ZoneOffset.UTC).toLocalDate().toString().substring(0, 7);
+            default -> e.tags().get(dim);
+        };
+    }
+
+    record Totals(long requests, long input, long cached, long cacheWrite, long output, long reasoning, BigDecimal cost,
+                  BigDecimal saved) {
+        Totals plus(LedgerEntry e) {
+            Usage u = e.usage();
+            return new Totals(requests + 1, input + u.inputTokens(), cached + u.cachedInputTokens(),
+                    cacheWrite + u.cacheWrite5mTokens() + u.cacheWrite1hTokens(), output + u.outputTokens(),
+                    reasoning + u.reasoningTokens(), cost.add(e.costUsd()), saved.add(e.savedUsd()));
+        }
+
+        static Totals of(SpendRow r) {
+            return new Totals(r.requests(), r.inputTokens(), r.cachedInputTokens(), r.cacheWriteTokens(), r.outputTokens(),
+                    r.reasoningTokens(), r.costUsd().stripTrailingZeros(), r.savedUsd().stripTrailingZeros());
+        }
+    }
+
+    static Map<List<String>, Totals> expected(List<LedgerEntry> rows, SpendQuery q) {
+        List<String> dims = new ArrayList<>();
+        if (q.bucket() != null) dims.add(q.bucket());
+        q.groupBy().forEach(d -> { if (!dims.contains(d)) dims.add(d); });
+        Predicate<LedgerEntry> in = e -> (q.from() == null || !e.time().isBefore(q.from())) && (q.to() == null || e.time().isBefore(q.to()))
+                && q.filters().entrySet().stream().allMatch(f -> f.getValue().equals(value(e, f.getKey())));
+        Map<List<String>, Totals> out = new HashMap<>();
+        for (LedgerEntry e : rows) {
+            if (!in.test(e)) continue;
+            List<String> key = dims.stream().map(d -> value(e, d)).toList();
+            out.merge(key, new Totals(0, 0, 0, 0, 0, 0, BigDecimal.ZERO, BigDecimal.ZERO).plus(e), (a, b) -> new Totals(a.requests + b.requests,
+                    a.input + b.input, a.cached + b.cached, a.cacheWrite + b.cacheWrite, a.output + b.output,
+                    a.reasoning + b.reasoning, a.cost.add(b.cost), a.saved.add(b.saved)));
+        }
+        out.replaceAll((k, t) -> new Totals(t.requests, t.input, t.cached, t.cacheWrite, t.output, t.reasoning,
+                t.cost.stripTrailingZeros(), t.saved.stripTrailingZeros()));
+        return out;
+    }
+
+    static Map<List<String>, Totals> actual(List<SpendRow> rows) {
+        Map<List<String>, Totals> out = new LinkedHashMap<>();
+        for (SpendRow r : rows) out.put(new ArrayList<>(r.group().values()), Totals.of(r));
+        return out;
+    }
+
+    static List<SpendQuery> queries() {
+        Instant from = Instant.parse("2026-10-31T03:41:12.5Z");
+        Instant to = Instant.parse("2026-11-02T17:05:00Z");
+        return List.of(
+                new SpendQuery(List.of(), null, null, null),
+                new SpendQuery(List.of("team", "model"), null, null, null),
+                new SpendQuery(List.of("team", "model"), from, to, null),
+                new SpendQuery(List.of("feature"), from, to, Map.of("model", "gpt-4o", "status", "200"), "day"),
+                new SpendQuery(List.of("key", "status_class"), from, null, null, "hour"),
+                new SpendQuery(List.of("provider"), null, to, Map.of("team", "search"), "week"),
+                new SpendQuery(List.of("price_version", "api"), Instant.parse("2026-11-01T00:00:00Z"), Instant.parse("2026-11-02T00:00:00Z"), null, "month"),
+                // inside a single hour: raw rows only
+                new SpendQuery(List.of("model"), Instant.parse("2026-11-01T10:05:00Z"), Instant.parse("2026-11-01T10:55:00Z"), null),
+                // a raw-only tag: read from raw rows
+                new SpendQuery(List.of("decision"), from, to, Map.of("feature", "chat")),
+                // the cache column is not in the rollup either
+                new SpendQuery(List.of("cache", "team"), from, to, null));
+    }
+
+    @Test
+    void everyBreakdownEqualsTheSumOfItsRawRows() {
+        List<LedgerEntry> rows = randomRows(42, 6000);
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            // several flushes, so the same rollup row is summed into across batches
+            for (int i = 0; i < rows.size(); i++) {
+                ledger.append(rows.get(i));
+                if (i % 1000 == 999) ledger.flush();
+            }
+            ledger.flush();
+            for (SpendQuery q : queries()) {
+                Map<List<String>, Totals> expected = expected(rows, q);
+                assertThat(expected).as("query %s selects rows", q).isNotEmpty();
+                assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected);
+            }
+        }
+        // closing compacts the rollup: one row per combination, and the same answers
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            long combinations = ledger.query("SELECT count(*) FROM (SELECT DISTINCT hour, " + String.join(", ", Rollup.KEY_COLUMNS)
+                    + " FROM rollup_hourly)", List.of(), rs -> {
+                rs.next();
+                return rs.getLong(1);
+            });
+            assertThat(rollupRows(ledger)).isEqualTo(combinations).isLessThan(rows.size());
+            for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(rows, q));
+            // tag sets: one per distinct set of rolled-up tags, each with its (name, value) pairs
+            long sets = rows.stream().map(e -> Rollup.tagsJson(e.tags())).distinct().count();
+            List<Long> counts = ledger.query("SELECT count(*), count(DISTINCT tags) FROM tag_sets", List.of(), rs -> {
+                rs.next();
+                return List.of(rs.getLong(1), rs.getLong(2));
+            });
+            assertThat(counts).containsExactly(sets, sets);
+        }
+    }
+
+    @Test
+    void wholeHoursComeFromTheRollupAndRawOnlyTagsFromRawRows() {
+        List<SpendQuery> q = queries();
+        assertThat(SpendSql.of(q.get(2)).fromRollup()).isTrue();
+        assertThat(SpendSql.of(q.get(2)).sql()).contains("rollup_hourly").contains("UNION ALL");
+        assertThat(SpendSql.of(q.get(1)).sql()).contains("rollup_hourly").doesNotContain("UNION ALL");
+        assertThat(SpendSql.of(q.get(7)).sql()).doesNotContain("rollup_hourly");
+        assertThat(SpendSql.of(q.get(8)).fromRollup()).isFalse();
+    }
+
+    @Test
+    void aLedgerWrittenBeforeRollupsExistedIsBackfilledOnOpen() throws Exception {
+        List<LedgerEntry> rows = randomRows(7, 3000, false); // written as an older build did: no cache columns
+        try (Connection conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME));
+             Statement s = conn.createStatement()) {
+            s.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)");
+            for (String sql : LedgerSchema.MIGRATIONS.getFirst().statements()) s.execute(sql);
+            s.execute("INSERT INTO schema_version (version, description) VALUES (1, 'requests table')");
+            try (PreparedStatement p = conn.prepareStatement("INSERT INTO requests VALUES (make_timestamp(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1000, NULL, false, false)")) {
+                for (LedgerEntry e : rows) {
+                    Usage u = e.usage();
+                    Object[] values = {LedgerWriter.epochMicros(e.time()), e.requestId(), e.keyName(),
+                            new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(e.tags()), e.api(), e.provider(),
+                            e.deployment(), e.requestedModel(), e.servedModel(), u.inputTokens(), u.cachedInputTokens(),
+                            u.cacheWrite5mTokens(), u.cacheWrite1hTokens(), u.outputTokens(), u.reasoningTokens(), e.costUsd(),
+                            e.priceVersion(), e.status()};
+                    for (int i = 0; i < values.length; i++) p.setObject(i + 1, values[i]);
+                    p.addBatch();
+                }
+                p.executeBatch();
+            }
+        }
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            for (SpendQuery q : queries()) {
+                assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(rows, q));
+            }
+            // rows written after the backfill land in the same rollup rows
+            List<LedgerEntry> more = randomRows(8, 500);
+            more.forEach(ledger::append);
+            ledger.flush();
+            List<LedgerEntry> all = new ArrayList<>(rows);
+            all.addAll(more);
+            for (SpendQuery q : queries()) {
+                assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(all, q));
+            }
+        }
+    }
+
+    private static long rollupRows(DuckDbLedger ledger) {
+        return ledger.query("SELECT count(*) FROM rollup_hourly", List.of(), rs -> {
+            rs.next();
+            return rs.getLong(1);
+        });
+    }
+}
