@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -30,21 +31,25 @@ final class BudgetsCommand {
 
     /** Where the gateway is and how to authenticate. */
     static final class Gateway {
-        @Option(names = "--url", defaultValue = "${TOLLGATE_URL:-http://127.0.0.1:4000}",
-                description = "The gateway (default: $TOLLGATE_URL or ${DEFAULT-VALUE}).")
+        @Option(names = "--url", defaultValue = "${TOLLGATE_URL}",
+                description = "The gateway (default: $TOLLGATE_URL, else the one serving --data, else http://localhost:4000).")
         String url;
         @Option(names = "--admin-token", defaultValue = "${TOLLGATE_ADMIN_TOKEN}",
-                description = "The admin token (default: $TOLLGATE_ADMIN_TOKEN; serve prints one when none is configured).")
+                description = "The admin token (default: $TOLLGATE_ADMIN_TOKEN, else the one serve left in --data).")
         String token;
+        @Option(names = "--data", defaultValue = "data",
+                description = "The data directory of the gateway to ask (default: ${DEFAULT-VALUE}).")
+        Path dataDir;
 
         /** Calls the admin API; prints the error and returns null when it fails. */
         JsonNode call(String method, String path, JsonNode body, PrintStream err) throws InterruptedException {
-            if (token == null || token.isBlank()) {
-                err.println("budgets: no admin token: pass --admin-token or set TOLLGATE_ADMIN_TOKEN");
+            GatewayLink link = GatewayLink.find(dataDir, url, token); // what serve left in the data directory fills gaps
+            if (link.token() == null || link.token().isBlank()) {
+                err.println("budgets: no admin token: pass --admin-token, set TOLLGATE_ADMIN_TOKEN, or point --data at the gateway's data directory");
                 return null;
             }
-            HttpRequest request = HttpRequest.newBuilder(URI.create(url.replaceAll("/+$", "") + path))
-                    .header("authorization", "Bearer " + token).header("content-type", "application/json")
+            HttpRequest request = HttpRequest.newBuilder(URI.create(link.url() + path))
+                    .header("authorization", "Bearer " + link.token()).header("content-type", "application/json")
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()))
                     .build();
             try (HttpClient http = HttpClient.newHttpClient()) {
@@ -56,10 +61,10 @@ final class BudgetsCommand {
                 }
                 return json;
             } catch (ConnectException e) {
-                err.println("budgets: no gateway answers at " + url + " (start one with ./tollgate serve, or pass --url)");
+                err.println("budgets: no gateway answers at " + link.url() + " (start one with ./tollgate serve, or pass --url)");
                 return null;
             } catch (IOException e) {
-                err.println("budgets: " + url + ": " + e.getMessage());
+                err.println("budgets: " + link.url() + ": " + e.getMessage());
                 return null;
             }
         }

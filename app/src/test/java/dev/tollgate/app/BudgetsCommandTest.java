@@ -100,6 +100,16 @@ class BudgetsCommandTest {
     }
 
     @Test
+    void findsTheGatewayThatServesTheDataDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path data) throws Exception {
+        GatewayLink.announce(data, gateway.baseUrl(), "cli-secret"); // as serve does
+        Run list = run("budgets", "list", "--data", data.toString());
+        assertThat(list.exit()).as(list.err()).isZero();
+        assertThat(list.out()).contains("NAME");
+        Run none = run("budgets", "list", "--data", data.resolve("elsewhere").toString(), "--url", gateway.baseUrl());
+        assertThat(none.err()).contains("no admin token");
+    }
+
+    @Test
     void mistakesAreWorded() {
         Run badToken = run("budgets", "list", "--url", gateway.baseUrl(), "--admin-token", "wrong");
         assertThat(badToken.exit()).isEqualTo(1);
