@@ -16,6 +16,8 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One provider as seen from one event loop: its dialect, where its endpoints are, how it authenticates, and a pool
@@ -40,6 +42,11 @@ public final class Upstream {
      * Vert.x copies them into each request, so one map is shared.
      */
     private final MultiMap fixedHeaders;
+    /** Calls that carry nothing of the client's (all but Anthropic's) reuse one read-only set of options per target. */
+    private final Map<Target, RequestOptions> fixedRequests = new ConcurrentHashMap<>();
+
+    private record Target(Api api, String model) {
+    }
 
     public Upstream(Vertx vertx, GatewayConfig.Provider config, GatewayConfig.Server server) {
         this.config = config;
@@ -101,8 +108,13 @@ public final class Upstream {
         return client;
     }
 
-    /** The request options for calling {@code api} on this provider for {@code model}. */
+    /** The request options for calling {@code api} on this provider for {@code model}; callers must not change them. */
     public RequestOptions request(Api api, String model, MultiMap clientHeaders) {
+        if (dialect != WireFormat.ANTHROPIC) return fixedRequests.computeIfAbsent(new Target(api, model), t -> newRequest(api, model, clientHeaders));
+        return newRequest(api, model, clientHeaders);
+    }
+
+    private RequestOptions newRequest(Api api, String model, MultiMap clientHeaders) {
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setHost(host)
