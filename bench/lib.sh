@@ -37,7 +37,7 @@ spend_controls:
     - {scope: "key:*", requests_per_minute: 100000000, tokens_per_minute: 100000000000}
 YAML
   fi
-  ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
+  TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
   TOLLGATE_PID=$!
   wait_port "$SANDBOX_PORT"; wait_port "$TOLLGATE_PORT"
 }

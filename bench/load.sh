@@ -6,6 +6,7 @@
 #   bench/load.sh                          # defaults below
 #   ROUNDS=5 DURATION=20 CONNS="1 16 64" bench/load.sh
 #   TARGETS="nginx tollgate" TOLLGATE_EVENT_LOOPS=1 bench/load.sh
+#   GATEWAY_JAVA_OPTS=-XX:+UseParallelGC bench/load.sh    # JVM flags for the gateway only (not the sandbox)
 #
 # Needs wrk, nginx and node (apt-get install wrk nginx-light nodejs npm); installs Portkey into bench/node_modules.
 set -euo pipefail

@@ -36,7 +36,7 @@ public final class Json {
 
     /** Parses a body; throws {@link IOException} on malformed JSON so callers can answer 400. */
     public static JsonNode parse(Buffer body) throws IOException {
-        try (JsonParser parser = MAPPER.createParser(body.getBytes())) {
+        try (JsonParser parser = parser(body)) {
             if (parser.nextToken() == null) throw new JsonParseException(parser, "no content to parse");
             JsonNode node = readValue(parser);
             if (parser.nextToken() != null) throw new JsonParseException(parser, "trailing content after the JSON value");
@@ -115,7 +115,7 @@ public final class Json {
      */
     public static ObjectNode fields(Buffer body, Set<String> names) {
         ObjectNode out = object();
-        try (JsonParser parser = MAPPER.createParser(body.getBytes())) {
+        try (JsonParser parser = parser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) return out;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String name = parser.currentName();
@@ -127,6 +127,12 @@ public final class Json {
             // what was read before the malformed part is still useful
         }
         return out;
+    }
+
+    /** A parser reading the buffer's bytes where they lie. */
+    private static JsonParser parser(Buffer body) throws IOException {
+        io.netty.buffer.ByteBuf bytes = BufferBytes.region(body);
+        return MAPPER.createParser(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
     }
 
     public static Buffer buffer(JsonNode node) {

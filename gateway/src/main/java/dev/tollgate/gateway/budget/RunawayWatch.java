@@ -2,6 +2,7 @@ package dev.tollgate.gateway.budget;
 
 import dev.tollgate.core.alert.Alert;
 import dev.tollgate.core.anomaly.RunawayDetector;
+import dev.tollgate.gateway.BufferBytes;
 import dev.tollgate.gateway.config.SpendControls;
 import io.vertx.core.buffer.Buffer;
 
@@ -71,6 +72,6 @@ public final class RunawayWatch {
      * by the JIT, so a 64 KiB body costs a few microseconds; the length makes accidental matches rarer still.
      */
     static long hash(Buffer body) {
-        return ((long) body.length() << 32) ^ (Arrays.hashCode(body.getBytes()) & 0xffffffffL);
+        return ((long) body.length() << 32) ^ (Arrays.hashCode(BufferBytes.whole(body)) & 0xffffffffL);
     }
 }

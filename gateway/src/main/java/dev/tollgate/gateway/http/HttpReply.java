@@ -7,6 +7,8 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.sse.SseEvent;
+import dev.tollgate.gateway.AsciiHeaders;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -15,6 +17,7 @@ import io.vertx.core.http.HttpServerResponse;
 final class HttpReply implements ReplySink, ClientConnection {
 
     static final String REQUEST_ID_HEADER = "x-tollgate-request-id";
+    private static final AsciiString REQUEST_ID_NAME = AsciiString.cached(REQUEST_ID_HEADER);
 
     private final HttpServerResponse response;
     private final Exchange exchange;
@@ -37,7 +40,7 @@ final class HttpReply implements ReplySink, ClientConnection {
         started = true;
         response.setStatusCode(status);
         response.headers().addAll(headers);
-        response.headers().set(REQUEST_ID_HEADER, exchange.requestId());
+        response.headers().set(REQUEST_ID_NAME, AsciiHeaders.of(exchange.requestId()));
         String contentType = headers.get("content-type");
         streaming = contentType != null && contentType.startsWith("text/event-stream");
         if (streaming) response.setChunked(true);
@@ -64,7 +67,8 @@ final class HttpReply implements ReplySink, ClientConnection {
             started = true;
             response.setStatusCode(error.status());
             error.headers().forEach(response.headers()::set);
-            response.headers().set("content-type", "application/json").set(REQUEST_ID_HEADER, exchange.requestId());
+            response.headers().set(AsciiHeaders.CONTENT_TYPE, AsciiHeaders.APPLICATION_JSON)
+                    .set(REQUEST_ID_NAME, AsciiHeaders.of(exchange.requestId()));
             response.end(error.render(exchange.format(), exchange.requestId()));
             return;
         }

@@ -8,6 +8,8 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.gateway.AsciiHeaders;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import org.slf4j.Logger;
@@ -27,6 +29,7 @@ import java.util.function.Supplier;
 public final class MeteringStage implements Stage {
 
     public static final String COST_HEADER = "x-tollgate-cost-usd";
+    private static final AsciiString COST_NAME = AsciiString.cached(COST_HEADER);
     /** The ledger's status for a client that hung up before its reply was complete (nginx's convention). */
     public static final int CLIENT_CLOSED = 499;
     private static final Logger log = LoggerFactory.getLogger(MeteringStage.class);
@@ -90,7 +93,7 @@ public final class MeteringStage implements Stage {
         public void start(int status, MultiMap headers) {
             started = true;
             exchange.status(status);
-            if (exchange.cost() != null) headers.set(COST_HEADER, format(exchange.cost()));
+            if (exchange.cost() != null) headers.set(COST_NAME, AsciiHeaders.of(format(exchange.cost())));
             next.start(status, headers);
         }
 

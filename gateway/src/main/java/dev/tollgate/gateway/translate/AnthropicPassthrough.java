@@ -3,11 +3,11 @@ package dev.tollgate.gateway.translate;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.Set;
@@ -49,7 +49,7 @@ public final class AnthropicPassthrough implements Translation {
             long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
             sink.usage(Usage.anthropic(prompt, 0, 0, 0, counter.count(text.toString())), served, true);
         }
-        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.start(200, AsciiHeaders.json());
         sink.data(body);
         sink.end();
     }

@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.math.BigDecimal;
@@ -188,7 +188,7 @@ public final class ChatOverAnthropic implements Translation {
         choice.putNull("logprobs");
         choice.put("finish_reason", finishReason(msg.path("stop_reason").asText(null)));
         out.set("usage", UsageFields.toOpenAiChat(usage));
-        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.start(200, AsciiHeaders.json());
         sink.data(Json.buffer(out));
         sink.end();
     }

@@ -2,11 +2,11 @@ package dev.tollgate.gateway.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -28,7 +28,7 @@ public final class CountTokens implements Translation {
 
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
-        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.start(200, AsciiHeaders.json());
         sink.data(body);
         sink.end();
     }

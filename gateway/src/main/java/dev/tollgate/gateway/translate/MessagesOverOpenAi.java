@@ -5,12 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.HashMap;
@@ -159,7 +159,7 @@ public final class MessagesOverOpenAi implements Translation {
         out.put("stop_reason", stopReason(choice.path("finish_reason").asText(null)));
         out.putNull("stop_sequence");
         out.set("usage", UsageFields.toAnthropic(usage));
-        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.start(200, AsciiHeaders.json());
         sink.data(Json.buffer(out));
         sink.end();
     }

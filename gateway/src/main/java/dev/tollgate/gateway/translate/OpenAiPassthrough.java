@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.Set;
@@ -56,7 +56,7 @@ public final class OpenAiPassthrough implements Translation {
             long output = counter.count(outputText(exchange.api(), Json.tree(body)));
             sink.usage(Usage.openAi(prompt, 0, output, 0), served, true);
         }
-        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.start(200, AsciiHeaders.json());
         sink.data(body);
         sink.end();
     }

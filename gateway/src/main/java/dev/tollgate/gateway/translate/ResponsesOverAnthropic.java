@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.math.BigDecimal;
@@ -179,7 +179,7 @@ public final class ResponsesOverAnthropic implements Translation {
         String stopReason = msg.path("stop_reason").asText(null);
         ObjectNode response = ResponseObjects.response(exchange.body(), "resp_" + id, Instant.now().getEpochSecond(), model,
                 ResponseObjects.status(stopReason), ResponseObjects.incompleteReason(stopReason), output, usage);
-        sink.start(200, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"));
+        sink.start(200, AsciiHeaders.json());
         sink.data(Json.buffer(response));
         sink.end();
     }

@@ -23,6 +23,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The single thread that owns the write connection. Producers put rows on a bounded queue and return at once; the
@@ -41,6 +42,8 @@ final class LedgerWriter {
 
     static final int MAX_BATCH = 2048;
     static final long MAX_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How long the thread naps between looks at the queue while a batch fills. */
+    static final long NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long DROP_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -126,6 +129,7 @@ final class LedgerWriter {
     private Marker send(Marker marker) {
         try {
             queue.put(marker); // markers may wait for room; flush and close are allowed to block
+            LockSupport.unpark(thread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the ledger writer", e);
@@ -160,12 +164,16 @@ final class LedgerWriter {
         long deadline = 0;
         try {
             while (true) {
-                long wait = batch.isEmpty() ? MAX_DELAY_NANOS : Math.max(0, deadline - System.nanoTime());
-                Object first = queue.poll(wait, TimeUnit.NANOSECONDS);
-                if (first != null) {
-                    drained.add(first);
-                    queue.drainTo(drained, MAX_BATCH - 1);
+                if (batch.isEmpty()) {
+                    Object first = queue.poll(MAX_DELAY_NANOS, TimeUnit.NANOSECONDS); // idle: the next row wakes it
+                    if (first != null) drained.add(first);
+                } else {
+                    // Filling a batch: nap rather than wait on the queue, whose every offer would wake this thread (a
+                    // futex call on the event loop and a context switch per row); flush and close unpark it at once.
+                    long left = deadline - System.nanoTime();
+                    if (left > 0 && queue.size() < MAX_BATCH) LockSupport.parkNanos(this, Math.min(left, NAP_NANOS));
                 }
+                queue.drainTo(drained, MAX_BATCH - drained.size());
                 for (int i = 0; i < drained.size(); i++) {
                     if (drained.get(i) instanceof LedgerEntry e) {
                         if (batch.isEmpty()) deadline = System.nanoTime() + MAX_DELAY_NANOS;
