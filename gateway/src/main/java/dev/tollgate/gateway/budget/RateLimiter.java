@@ -113,6 +113,11 @@ public final class RateLimiter {
         }
     }
 
+    /** Gives back what {@link #acquire} took for a request that is not sent after all. */
+    public void release(List<Buckets> held, long tokens) {
+        giveBack(held, tokens, nanoTime.getAsLong());
+    }
+
     /** Replaces a request's worst-case token take by what it used. */
     public void correct(List<Buckets> held, long reservedTokens, long usedTokens) {
         long now = nanoTime.getAsLong();

@@ -85,8 +85,13 @@ public final class BudgetStage implements Stage {
             next.proceed(exchange, sink);
             return;
         }
-        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
         long maxOutput = maxOutputTokens(exchange);
+        BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput);
+        if (fast != null) {
+            next.proceed(exchange, new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens()));
+            return;
+        }
+        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
         long tokens = prompt + maxOutput;
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) {
@@ -100,6 +105,42 @@ public final class BudgetStage implements Stage {
             return;
         }
         next.proceed(exchange, new BudgetSink(sink, exchange, budgets, reserved, decision.held(), tokens));
+    }
+
+    /** What the tokenizer-free first pass took: the rate-limit buckets, the reservations, the token take. */
+    private record BoundPass(List<RateLimiter.Buckets> held, Reserved reserved, long tokens) {
+    }
+
+    /**
+     * Counting the prompt's tokens is most of what budgets cost a request, so a bound that needs no tokenizer is
+     * tried first: a prompt never has more tokens than its request body has bytes (every token is at least one byte
+     * of the text, and the JSON around it is longer than the per-message overhead). When every rate limit has room
+     * for that bound and every budget room for ten more of it, the request goes on with it, and settling replaces it
+     * by the real cost as always. Otherwise nothing is kept (no alert, no downgrade) and the caller decides on the exact count, so the
+     * decision is the exact one either way.
+     */
+    /** The bound is reserved only where this many more of it would still fit. */
+    private static final BigDecimal BOUND_HEADROOM = BigDecimal.TEN;
+
+    private BoundPass boundPass(Exchange exchange, List<RateLimiter.Buckets> buckets, List<BudgetBook.Entry> budgets,
+                                long maxOutput) {
+        long bound = exchange.outgoingBody().length();
+        long tokens = bound + maxOutput;
+        RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
+        if (!decision.allowed()) return null;
+        BigDecimal worst = worstCase(exchange, bound, maxOutput);
+        List<Reservation> held = new ArrayList<>(budgets.size());
+        for (BudgetBook.Entry e : budgets) {
+            // only far from the limit: near it, a bound held by calls in flight would refuse requests that fit
+            Reservation r = e.account().tryReserve(worst, e.budget().limitUsd().subtract(worst.multiply(BOUND_HEADROOM)));
+            if (r == null) {
+                held.forEach(h -> h.account().release(h));
+                service.rateLimiter().release(decision.held(), tokens);
+                return null;
+            }
+            held.add(r);
+        }
+        return new BoundPass(decision.held(), new Reserved(held, List.of(), null, worst, null), tokens);
     }
 
     /** What {@link #reserve} held, or the budget that refused. */
