@@ -61,8 +61,7 @@ public final class AnthropicPassthrough implements Translation {
 
     private static final class Relay implements StreamRelay {
         private final StreamAccounting accounting;
-        private JsonNode inputUsage;
-        private long outputTokens;
+        private final AnthropicStreamUsage usage = new AnthropicStreamUsage();
         private String model;
         private boolean usageReported;
 
@@ -78,20 +77,13 @@ public final class AnthropicPassthrough implements Translation {
                 switch (type) {
                     case "message_start" -> {
                         JsonNode message = Json.tree(data).path("message");
-                        inputUsage = message.path("usage");
-                        outputTokens = inputUsage.path("output_tokens").asLong();
+                        usage.start(message);
                         model = message.path("model").asText(null);
                     }
-                    case "message_delta" -> {
-                        JsonNode usage = Json.tree(data).path("usage");
-                        if (usage.has("output_tokens")) outputTokens = usage.get("output_tokens").asLong();
-                        if (usage.hasNonNull("input_tokens") && inputUsage != null) inputUsage = mergeInput(inputUsage, usage);
-                    }
+                    case "message_delta" -> usage.delta(Json.tree(data).path("usage"));
                     case "message_stop" -> {
-                        if (inputUsage != null) {
-                            Usage in = UsageFields.fromAnthropic(inputUsage);
-                            sink.usage(new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(),
-                                    in.cacheWrite1hTokens(), outputTokens, 0), model, false);
+                        if (usage.started()) {
+                            sink.usage(usage.usage(), model, false);
                             usageReported = true;
                         }
                     }
@@ -100,15 +92,6 @@ public final class AnthropicPassthrough implements Translation {
                 }
             }
             sink.data(event.raw());
-        }
-
-        /** Newer API versions repeat the input-side counts in {@code message_delta}; the later figures win. */
-        private static JsonNode mergeInput(JsonNode start, JsonNode delta) {
-            var merged = start.deepCopy();
-            delta.fields().forEachRemaining(f -> {
-                if (!f.getValue().isNull()) ((com.fasterxml.jackson.databind.node.ObjectNode) merged).set(f.getKey(), f.getValue());
-            });
-            return merged;
         }
 
         @Override

@@ -216,8 +216,7 @@ public final class ChatOverAnthropic implements Translation {
         private final long created = Instant.now().getEpochSecond();
         private String id = "chatcmpl-tollgate";
         private String model;
-        private JsonNode inputUsage = Json.object();
-        private long outputTokens;
+        private final AnthropicStreamUsage reported = new AnthropicStreamUsage();
         private String stopReason;
         private boolean usageReported;
 
@@ -237,8 +236,7 @@ public final class ChatOverAnthropic implements Translation {
                     JsonNode message = data.path("message");
                     id = "chatcmpl-" + message.path("id").asText();
                     model = message.path("model").asText(model);
-                    inputUsage = message.path("usage");
-                    outputTokens = inputUsage.path("output_tokens").asLong();
+                    reported.start(message);
                     ObjectNode delta = Json.object().put("role", "assistant").put("content", "");
                     sink.data(chunk(delta, null));
                 }
@@ -270,13 +268,11 @@ public final class ChatOverAnthropic implements Translation {
                 }
                 case "message_delta" -> {
                     stopReason = data.path("delta").path("stop_reason").asText(stopReason);
-                    JsonNode usage = data.path("usage");
-                    if (usage.has("output_tokens")) outputTokens = usage.get("output_tokens").asLong();
+                    reported.delta(data.path("usage"));
                 }
                 case "message_stop" -> {
                     sink.data(chunk(Json.object(), finishReason(stopReason)));
-                    Usage in = UsageFields.fromAnthropic(inputUsage);
-                    Usage usage = new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(), in.cacheWrite1hTokens(), outputTokens, 0);
+                    Usage usage = reported.usage();
                     sink.usage(usage, model, false);
                     usageReported = true;
                     if (exchange.streamUsageRequested()) {

@@ -28,8 +28,7 @@ final class ResponsesStream implements Translation.StreamRelay {
     private int sequence;
     private String messageId = "msg_tollgate";
     private String model;
-    private JsonNode inputUsage = Json.object();
-    private long outputTokens;
+    private final AnthropicStreamUsage reported = new AnthropicStreamUsage();
     private String stopReason;
     private boolean usageReported;
 
@@ -56,8 +55,7 @@ final class ResponsesStream implements Translation.StreamRelay {
                 JsonNode message = data.path("message");
                 messageId = message.path("id").asText(messageId);
                 model = message.path("model").asText(model);
-                inputUsage = message.path("usage");
-                outputTokens = inputUsage.path("output_tokens").asLong();
+                reported.start(message);
                 ObjectNode snapshot = response("in_progress", null, Json.array(), null);
                 send(sink, "response.created", Json.object().set("response", snapshot));
                 send(sink, "response.in_progress", Json.object().set("response", snapshot));
@@ -70,12 +68,10 @@ final class ResponsesStream implements Translation.StreamRelay {
             case "content_block_stop" -> stop(open.remove(data.path("index").asInt()), sink);
             case "message_delta" -> {
                 stopReason = data.path("delta").path("stop_reason").asText(stopReason);
-                JsonNode usage = data.path("usage");
-                if (usage.has("output_tokens")) outputTokens = usage.get("output_tokens").asLong();
+                reported.delta(data.path("usage"));
             }
             case "message_stop" -> {
-                Usage in = UsageFields.fromAnthropic(inputUsage);
-                Usage usage = new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(), in.cacheWrite1hTokens(), outputTokens, 0);
+                Usage usage = reported.usage();
                 sink.usage(usage, model, false);
                 usageReported = true;
                 String status = ResponseObjects.status(stopReason);

@@ -157,4 +157,20 @@ class TranslationTest {
         assertThat(UsageFields.hasUsageObject("{\"usage\": null}")).isFalse();
         assertThat(UsageFields.hasUsageObject("{\"choices\":[],\"usage\" : {\"prompt_tokens\":1}}")).isTrue();
     }
+
+    @Test
+    void anthropicStreamUsageTakesTheLatestCountsOfEveryRelay() throws Exception {
+        AnthropicStreamUsage usage = new AnthropicStreamUsage();
+        usage.start(Json.parse("""
+                {"id":"msg_1","usage":{"input_tokens":12,"cache_read_input_tokens":0,"output_tokens":1}}"""));
+        usage.delta(Json.parse("{\"output_tokens\":7}"));
+        // a newer API version repeats the input side in message_delta, here with the cache read it finally did
+        usage.delta(Json.parse("""
+                {"input_tokens":12,"cache_read_input_tokens":300,"cache_creation_input_tokens":null,"output_tokens":9}"""));
+        Usage u = usage.usage();
+        assertThat(u.inputTokens()).isEqualTo(12 + 300);
+        assertThat(u.cachedInputTokens()).isEqualTo(300);
+        assertThat(u.outputTokens()).isEqualTo(9); // cumulative: the last count, never 1 + 7 + 9
+        assertThat(new AnthropicStreamUsage().usage()).isEqualTo(Usage.ZERO);
+    }
 }
