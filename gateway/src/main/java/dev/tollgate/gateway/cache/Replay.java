@@ -4,8 +4,8 @@ import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.store.Ledger;
-import dev.tollgate.store.LedgerEntry;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -126,14 +126,11 @@ final class Replay implements Flight.Waiter {
     }
 
     private void record(String error) {
-        long now = System.nanoTime();
-        long ttft = exchange.firstByteNanos() < 0 ? -1 : (exchange.firstByteNanos() - exchange.arrivedNanos()) / 1000;
         // tokens stay 0: nothing was billed for this request; what the original call cost is saved_usd
-        ledger.append(new LedgerEntry(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(),
-                exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
-                exchange.route().name(), exchange.requestedModel(), servedModel, Usage.ZERO, BigDecimal.ZERO,
-                priceVersion, exchange.status(), error, (now - exchange.arrivedNanos()) / 1000, ttft,
-                exchange.stream(), false, similarity >= 0 ? "near_hit" : outcome, error == null ? saved : BigDecimal.ZERO));
+        exchange.usage(Usage.ZERO, servedModel, false);
+        exchange.priced(BigDecimal.ZERO, priceVersion);
+        exchange.error(error);
+        ledger.append(MeteringStage.row(exchange, similarity >= 0 ? "near_hit" : outcome, error == null ? saved : BigDecimal.ZERO));
     }
 
     static String format(BigDecimal usd) {

@@ -122,14 +122,23 @@ public final class MeteringStage implements Stage {
         private void record() {
             if (recorded) return;
             recorded = true;
-            long now = System.nanoTime();
-            long ttft = exchange.firstByteNanos() < 0 ? -1 : (exchange.firstByteNanos() - exchange.arrivedNanos()) / 1000;
-            ledger.append(new LedgerEntry(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(),
-                    exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
-                    exchange.route().name(), exchange.requestedModel(), exchange.servedModel(), exchange.usage(),
-                    exchange.cost(), exchange.priceVersion(), exchange.clientGone() ? CLIENT_CLOSED : exchange.status(),
-                    exchange.clientGone() ? "the client closed the connection before the reply was complete" : exchange.error(),
-                    (now - exchange.arrivedNanos()) / 1000, ttft, exchange.stream(), exchange.estimated()));
+            ledger.append(row(exchange, null, BigDecimal.ZERO));
         }
+    }
+
+    /**
+     * The ledger row of an exchange as it stands, ending now: its usage, cost and status, or 499 when the client hung
+     * up first. {@code cache} and {@code saved} say how an answer served again by the cache was served and what it
+     * saved (null and zero for a provider call).
+     */
+    public static LedgerEntry row(Exchange exchange, String cache, BigDecimal saved) {
+        long now = System.nanoTime();
+        long ttft = exchange.firstByteNanos() < 0 ? -1 : (exchange.firstByteNanos() - exchange.arrivedNanos()) / 1000;
+        return new LedgerEntry(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(),
+                exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
+                exchange.route().name(), exchange.requestedModel(), exchange.servedModel(), exchange.usage(),
+                exchange.cost(), exchange.priceVersion(), exchange.clientGone() ? CLIENT_CLOSED : exchange.status(),
+                exchange.clientGone() ? "the client closed the connection before the reply was complete" : exchange.error(),
+                (now - exchange.arrivedNanos()) / 1000, ttft, exchange.stream(), exchange.estimated(), cache, saved);
     }
 }
