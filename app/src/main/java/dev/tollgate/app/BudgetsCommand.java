@@ -8,14 +8,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ConnectException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,29 +36,12 @@ final class BudgetsCommand {
         Path dataDir;
 
         /** Calls the admin API; prints the error and returns null when it fails. */
-        JsonNode call(String method, String path, JsonNode body, PrintStream err) throws InterruptedException {
-            GatewayLink link = GatewayLink.find(dataDir, url, token); // what serve left in the data directory fills gaps
-            if (link.token() == null || link.token().isBlank()) {
-                err.println("budgets: no admin token: pass --admin-token, set TOLLGATE_ADMIN_TOKEN, or point --data at the gateway's data directory");
-                return null;
-            }
-            HttpRequest request = HttpRequest.newBuilder(URI.create(link.url() + path))
-                    .header("authorization", "Bearer " + link.token()).header("content-type", "application/json")
-                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString()))
-                    .build();
-            try (HttpClient http = HttpClient.newHttpClient()) {
-                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-                JsonNode json = response.body().isEmpty() ? Json.object() : Json.parse(response.body());
-                if (response.statusCode() / 100 != 2) {
-                    err.println("budgets: " + json.path("error").path("message").asText("HTTP " + response.statusCode()));
-                    return null;
-                }
-                return json;
-            } catch (ConnectException e) {
-                err.println("budgets: no gateway answers at " + link.url() + " (start one with ./tollgate serve, or pass --url)");
-                return null;
-            } catch (IOException e) {
-                err.println("budgets: " + link.url() + ": " + e.getMessage());
+        JsonNode call(String method, String path, JsonNode body, PrintStream err) {
+            try {
+                // what serve left in the data directory fills what the options leave open
+                return GatewayLink.find(dataDir, url, token).call(method, path, body);
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                err.println("budgets: " + e.getMessage());
                 return null;
             }
         }

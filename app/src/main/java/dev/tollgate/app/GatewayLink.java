@@ -80,8 +80,13 @@ public record GatewayLink(String url, String token) {
 
     /** POST a JSON {@code body} to {@code path} on the admin API. */
     public JsonNode post(String path, JsonNode body) {
+        return call("POST", path, body);
+    }
+
+    /** Any method on the admin API, with a JSON {@code body} or none; an empty answer reads as {@code {}}. */
+    public JsonNode call(String method, String path, JsonNode body) {
         return send(HttpRequest.newBuilder(URI.create(url + path)).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())), path);
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.toString())), path);
     }
 
     private JsonNode send(HttpRequest.Builder request, String path) {
@@ -91,18 +96,19 @@ public record GatewayLink(String url, String token) {
             response = client.send(request.timeout(Duration.ofMinutes(30)).header("authorization", "Bearer " + token).build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new IllegalStateException("the ledger is held by a gateway, and the gateway at " + url + " did not answer: " + e.getMessage());
+            throw new IllegalStateException("no gateway answers at " + url + " (start one with ./tollgate serve, or pass its URL): "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while asking the gateway at " + url);
         }
         JsonNode body;
         try {
-            body = Json.MAPPER.readTree(response.body());
+            body = response.body().isEmpty() ? Json.object() : Json.MAPPER.readTree(response.body());
         } catch (IOException e) {
             body = null;
         }
-        if (response.statusCode() == 200) {
+        if (response.statusCode() / 100 == 2) {
             if (body == null) throw new IllegalStateException("the gateway at " + url + " answered " + path + " with no JSON");
             return body;
         }
