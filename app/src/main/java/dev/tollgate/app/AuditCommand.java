@@ -3,7 +3,6 @@ package dev.tollgate.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.pricing.PriceCatalog;
-import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.audit.AuditEndpoint;
 import dev.tollgate.gateway.audit.AuditJson;
 import dev.tollgate.gateway.audit.PromptAudit;
@@ -12,13 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
-import java.net.ConnectException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +21,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code tollgate audit}: the prompt audit. Asks the running gateway's admin API; when no gateway answers, opens the
- * ledger file itself (DuckDB lets only one process open it).
+ * {@code tollgate audit}: the prompt audit. Reads the ledger file when no process holds it, else asks the gateway that
+ * does (DuckDB lets only one process open the file), as {@code report} and {@code plan} do.
  */
 @Command(name = "audit", mixinStandardHelpOptions = true,
         description = "Prompt audit of the logged prompts (prompt_log: enabled): findings with monthly savings, where prompt tokens go, recurring templates.")
@@ -37,13 +30,14 @@ final class AuditCommand implements Callable<Integer> {
 
     enum Format { text, json }
 
-    @Option(names = "--url", defaultValue = "http://127.0.0.1:4000", description = "The running gateway (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--url", description = "The gateway that holds the ledger file (default: the one serving --data).")
     String url;
 
-    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin.token (default: $TOLLGATE_ADMIN_TOKEN).")
+    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}",
+            description = "Its admin token (default: $TOLLGATE_ADMIN_TOKEN, else the one serve left in --data).")
     String adminToken;
 
-    @Option(names = "--data", defaultValue = "data", description = "Data directory, read when no gateway runs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", defaultValue = "data", description = "Data directory (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--since", defaultValue = "30d", description = "How far back: 30d, 12h, 90m (default: ${DEFAULT-VALUE}).")
@@ -64,27 +58,22 @@ final class AuditCommand implements Callable<Integer> {
             System.err.println("tollgate audit: " + e.getMessage());
             return 2;
         }
-        JsonNode report;
-        try {
-            HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build().send(
-                    HttpRequest.newBuilder(URI.create(url + "/admin/audit?since=" + URLEncoder.encode(since, StandardCharsets.UTF_8)))
-                            .header("authorization", "Bearer " + (adminToken == null ? "" : adminToken))
-                            .timeout(Duration.ofMinutes(2)).build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 401) {
-                System.err.println("tollgate audit: the gateway at " + url + " wants its admin token: --admin-token or TOLLGATE_ADMIN_TOKEN");
+        // the file itself when no gateway holds it, else the gateway that does (DuckDB lets one process open it)
+        JsonNode report = null;
+        if (Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
+            try {
+                report = fromFile(dataDir, window, groupTag);
+            } catch (IllegalStateException e) {
+                if (e.getMessage() == null || !e.getMessage().toLowerCase().contains("lock")) throw e;
+            }
+        }
+        if (report == null) {
+            try {
+                report = GatewayLink.find(dataDir, url, adminToken).get("/admin/audit?since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                System.err.println("tollgate audit: " + e.getMessage());
                 return 1;
             }
-            if (response.statusCode() != 200) {
-                System.err.println("tollgate audit: the gateway answered " + response.statusCode() + ": " + response.body());
-                return 1;
-            }
-            report = Json.parse(response.body());
-        } catch (ConnectException | HttpConnectTimeoutException e) {
-            if (!Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
-                System.err.println("tollgate audit: no gateway at " + url + " and no ledger at " + dataDir.resolve(DuckDbLedger.FILE_NAME));
-                return 1;
-            }
-            report = fromFile(dataDir, window, groupTag);
         }
         if (format == Format.json) System.out.println(report.toPrettyString());
         else print(report, System.out);
