@@ -31,6 +31,7 @@ class BoundPassTest {
     /** gpt-4o-mini list prices, USD per million tokens (openai.com/api/pricing). */
     static final BigDecimal IN = new BigDecimal("0.15"), OUT = new BigDecimal("0.60");
     static final long TOKENS_PER_MINUTE = 1000;
+    static final long DEFAULT_CAP = 500;
     static final String CHAT = "{\"model\":\"%s\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the budget\"}]}";
 
     @TempDir
@@ -43,10 +44,11 @@ class BoundPassTest {
     @BeforeAll
     static void start() throws Exception {
         bed = new BudgetBed(data, """
+                default_max_output_tokens: %d
                 rate_limits:
                   - {scope: "customer:tpm", tokens_per_minute: %d}
                 runaway: {enabled: false}
-                """.formatted(TOKENS_PER_MINUTE));
+                """.formatted(DEFAULT_CAP, TOKENS_PER_MINUTE));
         HttpResponse<String> probe = bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("probe"));
         assertThat(probe.statusCode()).isEqualTo(200);
         JsonNode usage = Json.parse(probe.body()).path("usage");
@@ -61,7 +63,11 @@ class BoundPassTest {
     }
 
     static String[] customer(String name) {
-        return new String[] {"authorization", "Bearer " + BudgetBed.TEAM_KEY, "x-tollgate-tags", "customer=" + name};
+        return customer(BudgetBed.TEAM_KEY, name);
+    }
+
+    static String[] customer(String key, String name) {
+        return new String[] {"authorization", "Bearer " + key, "x-tollgate-tags", "customer=" + name};
     }
 
     static BigDecimal cost(long input, long output) {
@@ -69,7 +75,11 @@ class BoundPassTest {
     }
 
     static void createBudget(String name, BigDecimal limit) throws Exception {
-        HttpResponse<String> created = bed.admin("POST", "/admin/budgets", "{\"name\":\"" + name + "\",\"scope\":\"customer:" + name
+        createBudget(name, "customer:" + name, limit);
+    }
+
+    static void createBudget(String name, String scope, BigDecimal limit) throws Exception {
+        HttpResponse<String> created = bed.admin("POST", "/admin/budgets", "{\"name\":\"" + name + "\",\"scope\":\"" + scope
                 + "\",\"period\":\"monthly\",\"limit_usd\":\"" + limit.toPlainString() + "\"}");
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     }
@@ -80,8 +90,12 @@ class BoundPassTest {
 
     /** Sends a slow call for {@code customer} and returns what its budget holds in reserve while it is in flight. */
     static BigDecimal reservedWhileInFlight(String customer) throws Exception {
+        return reservedWhileInFlight(customer, CHAT.formatted("slow-model"), each);
+    }
+
+    static BigDecimal reservedWhileInFlight(String customer, String body, BigDecimal cost) throws Exception {
         CompletableFuture<HttpResponse<String>> call = bed.http.sendAsync(
-                bed.request("/v1/chat/completions", CHAT.formatted("slow-model"), customer(customer)), HttpResponse.BodyHandlers.ofString());
+                bed.request("/v1/chat/completions", body, customer(customer)), HttpResponse.BodyHandlers.ofString());
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         BigDecimal reserved = BigDecimal.ZERO;
         while (reserved.signum() == 0 && System.nanoTime() < deadline && !call.isDone()) {
@@ -90,7 +104,7 @@ class BoundPassTest {
         assertThat(call.join().statusCode()).isEqualTo(200);
         JsonNode after = budget(customer);
         assertThat(after.path("reserved_usd").asText()).isEqualTo("0");
-        assertThat(new BigDecimal(after.path("spent_usd").asText())).isEqualByComparingTo(each);
+        assertThat(new BigDecimal(after.path("spent_usd").asText())).isEqualByComparingTo(cost);
         return reserved;
     }
 
@@ -129,6 +143,44 @@ class BoundPassTest {
         JsonNode b = budget("hundred");
         assertThat(new BigDecimal(b.path("spent_usd").asText())).isEqualByComparingTo(limit);
         assertThat(b.path("remaining_usd").asText()).isEqualTo("0");
+    }
+
+    @Test
+    void aRequestWithoutAnOutputCapHoldsTheConfiguredDefault() throws Exception {
+        // no max_tokens: the worst case is the prompt plus the configured default cap (500), at the output rate
+        String uncapped = "{\"model\":\"slow-model\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the budget\"}]}";
+        BigDecimal worst = cost(promptTokens, DEFAULT_CAP);
+        createBudget("uncapped-short", worst.subtract(new BigDecimal("0.000000000001")));
+        HttpResponse<String> refused = bed.post("/v1/chat/completions", uncapped, customer("uncapped-short"));
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(Json.parse(refused.body()).path("error").path("type").asText()).isEqualTo("budget_exceeded");
+
+        createBudget("uncapped", worst);
+        HttpResponse<String> probe = bed.post("/v1/chat/completions", uncapped.replace("slow-model", "gpt-4o-mini"), customer("probe"));
+        JsonNode usage = Json.parse(probe.body()).path("usage");
+        BigDecimal actual = cost(usage.path("prompt_tokens").asLong(), usage.path("completion_tokens").asLong());
+        assertThat(reservedWhileInFlight("uncapped", uncapped, actual)).isEqualByComparingTo(worst);
+    }
+
+    @Test
+    void everyBudgetThatAppliesMustAllowTheRequest() throws Exception {
+        // the loop key's budget affords three calls, customer "pair" two: both apply to the loop key's calls for pair
+        createBudget("loop-key", "key:loop", each.multiply(BigDecimal.valueOf(3)));
+        createBudget("pair", each.multiply(BigDecimal.TWO));
+        for (int i = 0; i < 2; i++) {
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer(BudgetBed.LOOP_KEY, "pair")).statusCode()).isEqualTo(200);
+        }
+        HttpResponse<String> byCustomer = bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer(BudgetBed.LOOP_KEY, "pair"));
+        assertThat(byCustomer.statusCode()).isEqualTo(429);
+        assertThat(byCustomer.headers().firstValue("x-tollgate-budget")).hasValue("pair");
+        // another customer of the same key: the key's budget has one call left
+        assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer(BudgetBed.LOOP_KEY, "solo")).statusCode()).isEqualTo(200);
+        HttpResponse<String> byKey = bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer(BudgetBed.LOOP_KEY, "solo"));
+        assertThat(byKey.statusCode()).isEqualTo(429);
+        assertThat(byKey.headers().firstValue("x-tollgate-budget")).hasValue("loop-key");
+        assertThat(Json.parse(byKey.body()).path("error").path("message").asText()).contains("budget 'loop-key' (key:loop)");
+        assertThat(new BigDecimal(budget("loop-key").path("spent_usd").asText())).isEqualByComparingTo(each.multiply(BigDecimal.valueOf(3)));
+        assertThat(new BigDecimal(budget("pair").path("spent_usd").asText())).isEqualByComparingTo(each.multiply(BigDecimal.TWO));
     }
 
     /** Sends {@code n} calls for {@code customer} at once and counts those answered 200; all others must be 429s. */
