@@ -49,6 +49,7 @@ class BudgetsTest {
                 rate_limits:
                   - {scope: "customer:metered", requests_per_minute: 3}
                   - {scope: "customer:wordy", tokens_per_minute: 100}
+                  - {scope: "customer:metered-claude", requests_per_minute: 1}
                 sandbox_keys:
                   - {key: learner, cap_usd: "0.00002"}
                 alerts:
@@ -157,6 +158,14 @@ class BudgetsTest {
             assertThat(json.path("type").asText()).isEqualTo("error");
             assertThat(json.path("error").path("type").asText()).isEqualTo("budget_exceeded");
             assertThat(json.path("error").path("message").asText()).contains("budget 'claude-crowd'").contains("this week");
+            // the week ends next Monday 00:00 in Berlin; retry-after counts the seconds to it
+            java.time.Instant reset = java.time.Instant.parse(r.headers().firstValue("x-tollgate-budget-reset").orElseThrow());
+            java.time.ZonedDateTime local = reset.atZone(java.time.ZoneId.of("Europe/Berlin"));
+            assertThat(local.getDayOfWeek()).isEqualTo(java.time.DayOfWeek.MONDAY);
+            assertThat(local.toLocalTime()).isEqualTo(java.time.LocalTime.MIDNIGHT);
+            long retry = Long.parseLong(r.headers().firstValue("retry-after").orElseThrow());
+            assertThat(retry).isBetween(java.time.Duration.between(java.time.Instant.now(), reset).getSeconds() - 60,
+                    java.time.Duration.between(java.time.Instant.now(), reset).getSeconds() + 1);
         }
         assertThat(ok).isBetween(1, 5);
         assertThat(spent("customer=claude-crowd")).isLessThanOrEqualTo(limit);
@@ -265,6 +274,25 @@ class BudgetsTest {
         assertThat(error.path("message").asText()).contains("3 requests per minute").contains("customer:metered");
         // a request outside the scope is not limited
         assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("other")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void anthropicClientsGetTheRateLimitInTheirOwnErrorFormat() throws Exception {
+        String body = "{\"model\":\"claude-haiku-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
+        String[] headers = {"x-api-key", BudgetBed.TEAM_KEY, "anthropic-version", "2023-06-01", "x-tollgate-tags", "customer=metered-claude"};
+        HttpResponse<String> first = bed.post("/v1/messages", body, headers);
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+        HttpResponse<String> refused = bed.post("/v1/messages", body, headers);
+        assertThat(refused.statusCode()).isEqualTo(429);
+        JsonNode json = Json.parse(refused.body());
+        // Anthropic's error shape: {"type":"error","error":{"type":"rate_limit_error","message":...}}
+        assertThat(json.path("type").asText()).isEqualTo("error");
+        assertThat(json.path("error").path("type").asText()).isEqualTo("rate_limit_error");
+        assertThat(json.path("error").path("message").asText()).contains("1 requests per minute").contains("customer:metered-claude");
+        // one request a minute refills in at most 60 s
+        assertThat(Long.parseLong(refused.headers().firstValue("retry-after").orElseThrow())).isBetween(1L, 60L);
+        assertThat(refused.headers().firstValue("x-ratelimit-limit-requests")).hasValue("1");
     }
 
     @Test
