@@ -109,8 +109,11 @@ public final class BudgetService implements AutoCloseable {
 
     /** A call in flight holding BudgetStage's tokenizer-free bound, which it can swap for its counted worst case. */
     public interface BoundHold {
-        /** Swaps the bound for the counted worst case; false if the call has settled or swapped already. */
-        boolean tighten();
+        /**
+         * Swaps the bound for the counted worst case if the call holds any of these budgets or rate limits; false if
+         * it holds none, has settled or has swapped already.
+         */
+        boolean tighten(List<BudgetBook.Entry> budgets, List<RateLimiter.Buckets> buckets);
     }
 
     /** The calls in flight on the bound, on every event loop (each has its own BudgetStage; they share this). */

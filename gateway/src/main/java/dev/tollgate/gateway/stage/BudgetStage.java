@@ -109,10 +109,10 @@ public final class BudgetStage implements Stage {
         long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
         long tokens = prompt + maxOutput;
         if (!boundHolders.isEmpty() && !budgets.isEmpty() && !roomFor(budgets, worstCase(exchange, prompt, maxOutput))) {
-            tightenInFlight();
+            tightenInFlight(budgets, buckets);
         }
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
-        if (!decision.allowed() && tightenInFlight()) decision = service.rateLimiter().acquire(buckets, tokens);
+        if (!decision.allowed() && tightenInFlight(budgets, buckets)) decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) {
             sink.fail(rateLimited(decision, buckets));
             return;
@@ -171,12 +171,13 @@ public final class BudgetStage implements Stage {
     }
 
     /**
-     * Replaces the bound of every call in flight by its counted worst case (each is counted once, here, from a copy of
-     * its body); true if any was. Only a request near some limit pays for this.
+     * Replaces the bound of every call in flight that holds one of these budgets or rate limits by its counted worst
+     * case (each is counted once, here, from a copy of its body); true if any was. Only a request near some limit pays
+     * for this: the counting those calls skipped.
      */
-    private boolean tightenInFlight() {
+    private boolean tightenInFlight(List<BudgetBook.Entry> budgets, List<RateLimiter.Buckets> buckets) {
         boolean any = false;
-        for (BudgetService.BoundHold h : boundHolders) any |= h.tighten();
+        for (BudgetService.BoundHold h : boundHolders) any |= h.tighten(budgets, buckets);
         return any;
     }
 
@@ -369,9 +370,16 @@ public final class BudgetStage implements Stage {
             if (cost.signum() > 0) for (BudgetBook.Entry e : budgets) service.checkThresholds(e, false);
         }
 
+        private boolean shares(List<BudgetBook.Entry> theirBudgets, List<RateLimiter.Buckets> theirBuckets) {
+            for (BudgetBook.Entry e : theirBudgets) for (BudgetBook.Entry mine : budgets) if (e.account() == mine.account()) return true;
+            for (RateLimiter.Buckets b : theirBuckets) for (RateLimiter.Buckets mine : buckets) if (b == mine) return true;
+            return false;
+        }
+
         /** Counts the prompt and gives back what the bound held beyond the counted worst case. */
         @Override
-        public boolean tighten() {
+        public boolean tighten(List<BudgetBook.Entry> theirBudgets, List<RateLimiter.Buckets> theirBuckets) {
+            if (!shares(theirBudgets, theirBuckets)) return false;
             boundHolders.remove(this);
             Holds loose = holds.get();
             if (loose == null || !loose.bound()) return false;
