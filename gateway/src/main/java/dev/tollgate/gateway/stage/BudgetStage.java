@@ -10,6 +10,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.BufferBytes;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.Json;
@@ -98,17 +99,18 @@ public final class BudgetStage implements Stage {
             return;
         }
         long maxOutput = maxOutputTokens(exchange);
-        BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput);
+        boolean cacheWrites = asksToCache(exchange.outgoingBody());
+        BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput, cacheWrites);
         if (fast != null) {
             BudgetSink held = new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens(),
-                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), maxOutput));
+                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), maxOutput, cacheWrites));
             boundHolders.add(held);
             next.proceed(exchange, held);
             return;
         }
         long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
         long tokens = prompt + maxOutput;
-        if (!boundHolders.isEmpty() && !budgets.isEmpty() && !roomFor(budgets, worstCase(exchange, prompt, maxOutput))) {
+        if (!boundHolders.isEmpty() && !budgets.isEmpty() && !roomFor(budgets, worstCase(exchange, prompt, maxOutput, cacheWrites))) {
             tightenInFlight(budgets, buckets);
         }
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
@@ -117,7 +119,7 @@ public final class BudgetStage implements Stage {
             sink.fail(rateLimited(decision, buckets));
             return;
         }
-        Reserved reserved = reserve(exchange, budgets, prompt, maxOutput);
+        Reserved reserved = reserve(exchange, budgets, prompt, maxOutput, cacheWrites);
         if (reserved.blockedBy != null) {
             service.rateLimiter().correct(decision.held(), tokens, 0);
             sink.fail(budgetExceeded(reserved.blockedBy, reserved.worstCase, exchange.arrivedAt()));
@@ -143,12 +145,12 @@ public final class BudgetStage implements Stage {
      * decision is the exact one either way, for a burst too.
      */
     private BoundPass boundPass(Exchange exchange, List<RateLimiter.Buckets> buckets, List<BudgetBook.Entry> budgets,
-                                long maxOutput) {
+                                long maxOutput, boolean cacheWrites) {
         long bound = exchange.outgoingBody().length();
         long tokens = bound + maxOutput;
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) return null;
-        BigDecimal worst = worstCase(exchange, bound, maxOutput);
+        BigDecimal worst = worstCase(exchange, bound, maxOutput, cacheWrites);
         List<Reservation> held = new ArrayList<>(budgets.size());
         for (BudgetBook.Entry e : budgets) {
             // only far from the limit: near it, a bound held by calls in flight would refuse requests that fit
@@ -181,8 +183,8 @@ public final class BudgetStage implements Stage {
         return any;
     }
 
-    /** What a call admitted on the bound needs to count its prompt later: its API, body, route and output cap. */
-    private record Bound(Api api, Buffer body, Route route, long maxOutput) {
+    /** What a call admitted on the bound needs to count its prompt later: its API, body, route, output cap, cache use. */
+    private record Bound(Api api, Buffer body, Route route, long maxOutput, boolean cacheWrites) {
     }
 
     /** A call's holds: its reservations and its token take; {@code bound} while they are the tokenizer-free bound. */
@@ -195,10 +197,10 @@ public final class BudgetStage implements Stage {
     }
 
     /** Reserves the worst case on every budget, all or nothing; downgrades at most once. */
-    private Reserved reserve(Exchange exchange, List<BudgetBook.Entry> budgets, long prompt, long maxOutput) {
+    private Reserved reserve(Exchange exchange, List<BudgetBook.Entry> budgets, long prompt, long maxOutput, boolean cacheWrites) {
         String downgradedFrom = null;
         for (int attempt = 0; ; attempt++) {
-            BigDecimal worst = worstCase(exchange, prompt, maxOutput);
+            BigDecimal worst = worstCase(exchange, prompt, maxOutput, cacheWrites);
             List<Reservation> held = new ArrayList<>(budgets.size());
             List<BudgetBook.Entry> over = null;
             BudgetBook.Entry blocked = null;
@@ -245,13 +247,20 @@ public final class BudgetStage implements Stage {
         return Optional.empty();
     }
 
-    private BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput) {
-        return worstCase(exchange.route(), exchange.arrivedAt(), prompt, maxOutput);
+    private BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
+        return worstCase(exchange.route(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
     }
 
-    private BigDecimal worstCase(Route route, Instant at, long prompt, long maxOutput) {
+    private BigDecimal worstCase(Route route, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
         Optional<ModelPrice> price = catalog.get().priceAt(route.pricedAs(), at);
-        return price.map(p -> WorstCase.cost(p, prompt, maxOutput)).orElse(BigDecimal.ZERO);
+        return price.map(p -> WorstCase.cost(p, prompt, maxOutput, cacheWrites)).orElse(BigDecimal.ZERO);
+    }
+
+    private static final byte[] CACHE_CONTROL = "\"cache_control\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Whether the body asks the provider to cache its prompt (Anthropic's cache_control), which may bill cache writes. */
+    private static boolean asksToCache(Buffer body) {
+        return io.netty.buffer.ByteBufUtil.indexOf(io.netty.buffer.Unpooled.wrappedBuffer(CACHE_CONTROL), BufferBytes.region(body)) >= 0;
     }
 
     /** The output cap the client set, in its API's own field, or the configured default. */
@@ -384,7 +393,7 @@ public final class BudgetStage implements Stage {
             Holds loose = holds.get();
             if (loose == null || !loose.bound()) return false;
             long prompt = PromptTokens.count(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()));
-            BigDecimal worst = worstCase(bound.route(), exchange.arrivedAt(), prompt, bound.maxOutput());
+            BigDecimal worst = worstCase(bound.route(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites());
             List<Reservation> exact = new ArrayList<>(loose.reservations().size());
             for (Reservation r : loose.reservations()) exact.add(new Reservation(r.account(), r.periodStart(), worst));
             Holds tight = new Holds(exact, prompt + bound.maxOutput(), false);

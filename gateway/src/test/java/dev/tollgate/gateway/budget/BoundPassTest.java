@@ -183,6 +183,48 @@ class BoundPassTest {
         assertThat(new BigDecimal(budget("pair").path("spent_usd").asText())).isEqualByComparingTo(each.multiply(BigDecimal.TWO));
     }
 
+    @Test
+    void aPromptTheClientAsksAnthropicToCacheHoldsTheCacheWriteRate() throws Exception {
+        // claude-haiku-4-5 list prices, USD per million: input 1, one-hour cache write 2, five-minute 1.25, read 0.1, output 5
+        String policy = "You answer questions about the returns policy of Acme. "
+                + "Refunds are possible within thirty days of delivery when the item is unused. ".repeat(60);
+        String plain = "{\"model\":\"claude-haiku-4-5\",\"max_tokens\":1,\"system\":[{\"type\":\"text\",\"text\":\"" + policy
+                + "\"}],\"messages\":[{\"role\":\"user\",\"content\":\"Can I return shoes?\"}]}";
+        String cached = plain.replace("\"}],\"messages\"", "\",\"cache_control\":{\"type\":\"ephemeral\",\"ttl\":\"1h\"}}],\"messages\"");
+        String[] anthropic = {"x-api-key", BudgetBed.TEAM_KEY, "anthropic-version", "2023-06-01", "x-tollgate-tags", "customer=probe"};
+        HttpResponse<String> probe = bed.post("/v1/messages", plain, anthropic);
+        assertThat(probe.statusCode()).as(probe.body()).isEqualTo(200);
+        long input = Json.parse(probe.body()).path("usage").path("input_tokens").asLong();
+        assertThat(input).isGreaterThan(500);
+        BigDecimal plainWorst = BigDecimal.valueOf(input).add(BigDecimal.valueOf(5)).divide(MILLION);
+
+        // room for the prompt at the input rate with half again to spare, but not for it written to the cache for an hour
+        createBudget("cache-writes", plainWorst.multiply(new BigDecimal("1.5")));
+        anthropic[5] = "customer=cache-writes";
+        HttpResponse<String> refused = bed.post("/v1/messages", cached, anthropic);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        assertThat(Json.parse(refused.body()).path("error").path("type").asText()).isEqualTo("budget_exceeded");
+        assertThat(bed.post("/v1/messages", plain, anthropic).statusCode()).isEqualTo(200);
+
+        // with room for it, the call goes through, writes the cache, and costs what its usage says at list prices
+        BigDecimal limit = plainWorst.multiply(new BigDecimal("2.2"));
+        createBudget("cache-writes-ok", limit);
+        anthropic[5] = "customer=cache-writes-ok";
+        HttpResponse<String> ok = bed.post("/v1/messages", cached, anthropic);
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        JsonNode usage = Json.parse(ok.body()).path("usage");
+        long written = usage.path("cache_creation").path("ephemeral_1h_input_tokens").asLong();
+        assertThat(written).isGreaterThan(500);
+        BigDecimal cost = BigDecimal.valueOf(usage.path("input_tokens").asLong())
+                .add(BigDecimal.valueOf(written).multiply(BigDecimal.TWO))
+                .add(BigDecimal.valueOf(usage.path("cache_creation").path("ephemeral_5m_input_tokens").asLong()).multiply(new BigDecimal("1.25")))
+                .add(BigDecimal.valueOf(usage.path("cache_read_input_tokens").asLong()).multiply(new BigDecimal("0.1")))
+                .add(BigDecimal.valueOf(usage.path("output_tokens").asLong()).multiply(BigDecimal.valueOf(5))).divide(MILLION);
+        assertThat(new BigDecimal(ok.headers().firstValue("x-tollgate-cost-usd").orElseThrow())).isEqualByComparingTo(cost);
+        assertThat(cost).isGreaterThan(plainWorst.multiply(new BigDecimal("1.5")));
+        assertThat(new BigDecimal(budget("cache-writes-ok").path("spent_usd").asText())).isEqualByComparingTo(cost).isLessThanOrEqualTo(limit);
+    }
+
     /** Sends {@code n} calls for {@code customer} at once and counts those answered 200; all others must be 429s. */
     static int burst(String customer, int n) {
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
