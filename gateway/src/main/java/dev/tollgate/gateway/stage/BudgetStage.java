@@ -263,7 +263,7 @@ public final class BudgetStage implements Stage {
         return io.netty.buffer.ByteBufUtil.indexOf(io.netty.buffer.Unpooled.wrappedBuffer(CACHE_CONTROL), BufferBytes.region(body)) >= 0;
     }
 
-    /** The output cap the client set, in its API's own field, or the configured default. */
+    /** The output cap the client set, in its API's own field, or the configured default; times the answers asked for. */
     private long maxOutputTokens(Exchange exchange) {
         JsonNode body = exchange.body();
         String field = switch (exchange.api()) {
@@ -274,7 +274,13 @@ public final class BudgetStage implements Stage {
         };
         if (field == null) return 0;
         JsonNode value = body.get(field);
-        return value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : defaultMaxOutput;
+        long cap = value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : defaultMaxOutput;
+        // n (and a completion's best_of) answers are each up to the cap, and all are billed
+        return cap * Math.max(1, Math.max(count(body.get("n")), count(body.get("best_of"))));
+    }
+
+    private static long count(JsonNode n) {
+        return n != null && n.canConvertToLong() ? n.asLong() : 1;
     }
 
     private static boolean allowed(SpendControls.SandboxKey key, Route route) {

@@ -184,6 +184,23 @@ class BoundPassTest {
     }
 
     @Test
+    void severalAnswersHoldTheOutputCapForEach() throws Exception {
+        // n = 3 answers of up to 10 tokens each: the worst case is the prompt plus 30 output tokens
+        String three = CHAT.formatted("gpt-4o-mini").replace("\"max_tokens\":10", "\"max_tokens\":10,\"n\":3");
+        createBudget("three-short", cost(promptTokens, 30).subtract(new BigDecimal("0.000000000001")));
+        assertThat(bed.post("/v1/chat/completions", three, customer("three-short")).statusCode()).isEqualTo(429);
+        // one answer fits the same budget
+        assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("three-short")).statusCode()).isEqualTo(200);
+        BigDecimal limit = cost(promptTokens, 30);
+        createBudget("three", limit);
+        HttpResponse<String> ok = bed.post("/v1/chat/completions", three, customer("three"));
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        JsonNode answer = Json.parse(ok.body()); // the sandbox answers once; a provider would bill all three
+        BigDecimal billed = cost(answer.path("usage").path("prompt_tokens").asLong(), answer.path("usage").path("completion_tokens").asLong());
+        assertThat(new BigDecimal(budget("three").path("spent_usd").asText())).isEqualByComparingTo(billed).isLessThanOrEqualTo(limit);
+    }
+
+    @Test
     void aPromptTheClientAsksAnthropicToCacheHoldsTheCacheWriteRate() throws Exception {
         // claude-haiku-4-5 list prices, USD per million: input 1, one-hour cache write 2, five-minute 1.25, read 0.1, output 5
         String policy = "You answer questions about the returns policy of Acme. "
