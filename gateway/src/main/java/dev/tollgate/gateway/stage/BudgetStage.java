@@ -226,6 +226,7 @@ public final class BudgetStage implements Stage {
                 if (cheaper.isPresent() && !cheaper.get().name().equals(exchange.route().name())) {
                     held.forEach(r -> r.account().release(r));
                     downgradedFrom = exchange.route().name();
+                    exchange.downgradedFrom(exchange.route());
                     exchange.route(cheaper.get());
                     continue;
                 }

@@ -252,6 +252,11 @@ class BudgetsTest {
         JsonNode rows = bed.adminJson("/admin/spend?group_by=deployment,requested_model&customer=frugal").path("rows");
         assertThat(rows.get(0).path("deployment").asText()).isEqualTo("gpt-4o-mini");
         assertThat(rows.get(0).path("requested_model").asText()).isEqualTo("gpt-4o");
+        // what routing saved: the same usage at gpt-4o's list prices ($2.50 / $10 per million) less what gpt-4o-mini cost
+        JsonNode u = answer.path("usage");
+        BigDecimal asked = BigDecimal.valueOf(u.path("prompt_tokens").asLong()).multiply(new BigDecimal("2.50"))
+                .add(BigDecimal.valueOf(u.path("completion_tokens").asLong()).multiply(BigDecimal.TEN)).divide(MILLION);
+        assertThat(rows.get(0).path("saved_usd").decimalValue()).isEqualByComparingTo(asked.subtract(miniCost(answer)));
     }
 
     @Test
