@@ -114,6 +114,7 @@ class DashboardPanelsBrowserTest {
 
         open("budgets");
         assertThat(rows("budgets")).containsExactlyInAnyOrder(search, ads);
+        Chromium.screenshot(browser, "dashboard-budgets.png");
         List<WebElement> money = byTestId("budgets").findElements(By.cssSelector("td .usd"));
         assertThat(money).extracting(m -> new BigDecimal(m.getDomAttribute("data-usd")))
                 .usingElementComparator(BigDecimal::compareTo).containsExactlyInAnyOrder(searchSpent, SEARCH_LIMIT, adsSpent, ADS_LIMIT);
@@ -167,6 +168,8 @@ class DashboardPanelsBrowserTest {
         assertThat(template).containsEntry("kind", "system").containsEntry("requests", "3").containsEntry("cost usd", shown(faqCost));
         Map<String, String> shares = row("token-shares", r -> r.get("group").equals("feature=faq"));
         assertThat(shares).containsEntry("requests", "3");
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
+        Chromium.screenshot(browser, "dashboard-audit.png");
     }
 
     // ---- helpers ----
