@@ -304,6 +304,8 @@ public final class BudgetStage implements Stage {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put(BUDGET_HEADER, b.name());
         headers.put(REMAINING_HEADER, BudgetWords.exact(entry.remaining()));
+        // the OpenAI and Anthropic SDKs retry a 429 unless told not to; the budget will not afford it seconds later
+        headers.put("x-should-retry", "false");
         if (window.end() != Instant.MAX) {
             headers.put("x-tollgate-budget-reset", window.end().toString());
             headers.put("retry-after", String.valueOf(Math.max(1, window.end().getEpochSecond() - now.getEpochSecond())));

@@ -50,6 +50,7 @@ class BudgetsTest {
                   - {scope: "customer:metered", requests_per_minute: 3}
                   - {scope: "customer:wordy", tokens_per_minute: 100}
                   - {scope: "customer:metered-claude", requests_per_minute: 1}
+                  - {scope: "key:loop", requests_per_minute: 10}
                 sandbox_keys:
                   - {key: learner, cap_usd: "0.00002"}
                 alerts:
@@ -121,6 +122,7 @@ class BudgetsTest {
             assertThat(error.path("message").asText()).contains("budget 'crowd'").contains("of $").contains("spent this month")
                     .contains("resets 2026-").contains("Europe/Berlin");
             assertThat(r.headers().firstValue("x-tollgate-budget").orElseThrow()).isEqualTo("crowd");
+            assertThat(r.headers().firstValue("x-should-retry")).hasValue("false");
         }
         // each call costs exactly its worst case (the sandbox writes all 10 tokens), so exactly ten fit
         assertThat(ok).isEqualTo(10);
@@ -169,6 +171,22 @@ class BudgetsTest {
         }
         assertThat(ok).isBetween(1, 5);
         assertThat(spent("customer=claude-crowd")).isLessThanOrEqualTo(limit);
+    }
+
+    @Test
+    void theOpenAiSdkDoesNotRetryARefusalByABudget() throws Exception {
+        createBudget("{\"name\":\"none-left\",\"scope\":\"customer:none-left\",\"period\":\"daily\",\"limit_usd\":\"0\"}");
+        com.openai.client.OpenAIClient sdk = com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1")
+                .apiKey(BudgetBed.LOOP_KEY).maxRetries(2).build();
+        var params = com.openai.models.chat.completions.ChatCompletionCreateParams.builder().model("gpt-4o-mini").maxCompletionTokens(5)
+                .addUserMessage("Say hello to the budget").putAdditionalHeader("x-tollgate-tags", "customer=none-left").build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sdk.chat().completions().create(params))
+                .isInstanceOf(com.openai.errors.RateLimitException.class).hasMessageContaining("budget 'none-left'");
+        // the loop key's ten requests a minute count every attempt: the SDK made one, this call is the second
+        HttpResponse<String> next = bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"),
+                "authorization", "Bearer " + BudgetBed.LOOP_KEY, "x-tollgate-tags", "customer=other");
+        assertThat(next.statusCode()).isEqualTo(200);
+        assertThat(next.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("8");
     }
 
     @Test
