@@ -99,7 +99,7 @@ public final class BudgetStage implements Stage {
             return;
         }
         long maxOutput = maxOutputTokens(exchange);
-        boolean cacheWrites = asksToCache(exchange.outgoingBody());
+        boolean cacheWrites = cacheWritesCostMore(exchange) && asksToCache(exchange.outgoingBody());
         BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput, cacheWrites);
         if (fast != null) {
             BudgetSink held = new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens(),
@@ -258,6 +258,14 @@ public final class BudgetStage implements Stage {
     }
 
     private static final byte[] CACHE_CONTROL = "\"cache_control\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Whether the model bills cache writes above its input rate (Anthropic's do); for others the scan is skipped. */
+    private boolean cacheWritesCostMore(Exchange exchange) {
+        Optional<ModelPrice> price = catalog.get().priceAt(exchange.route().pricedAs(), exchange.arrivedAt());
+        if (price.isEmpty()) return false;
+        var r = price.get().rates();
+        return r.cacheWrite5m().compareTo(r.input()) > 0 || r.cacheWrite1h().compareTo(r.input()) > 0;
+    }
 
     /** Whether the body asks the provider to cache its prompt (Anthropic's cache_control), which may bill cache writes. */
     private static boolean asksToCache(Buffer body) {
