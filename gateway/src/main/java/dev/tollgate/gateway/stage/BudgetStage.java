@@ -284,9 +284,13 @@ public final class BudgetStage implements Stage {
         if (field == null) return 0;
         JsonNode value = body.get(field);
         long cap = value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : defaultMaxOutput;
-        // n (and a completion's best_of) answers are each up to the cap, and all are billed
-        return cap * Math.max(1, Math.max(count(body.get("n")), count(body.get("best_of"))));
+        // n (and a completion's best_of) answers are each up to the cap, and all are billed; providers allow at most
+        // 128, and the clamps keep an absurd value from overflowing into a negative worst case
+        long answers = Math.min(MAX_ANSWERS, Math.max(1, Math.max(count(body.get("n")), count(body.get("best_of")))));
+        return Math.min(cap, Long.MAX_VALUE / (4 * MAX_ANSWERS)) * answers;
     }
+
+    private static final long MAX_ANSWERS = 128;
 
     private static long count(JsonNode n) {
         return n != null && n.canConvertToLong() ? n.asLong() : 1;
