@@ -98,9 +98,12 @@ class BoundPassTest {
                 bed.request("/v1/chat/completions", body, customer(customer)), HttpResponse.BodyHandlers.ofString());
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         BigDecimal reserved = BigDecimal.ZERO;
+        // the provider answers after 700 ms: time enough to see the reservation
         while (reserved.signum() == 0 && System.nanoTime() < deadline && !call.isDone()) {
             reserved = new BigDecimal(budget(customer).path("reserved_usd").asText());
+            if (reserved.signum() == 0) Thread.sleep(2);
         }
+        assertThat(reserved.signum()).as("a reservation was seen while the call was in flight").isPositive();
         assertThat(call.join().statusCode()).isEqualTo(200);
         JsonNode after = budget(customer);
         assertThat(after.path("reserved_usd").asText()).isEqualTo("0");

@@ -134,13 +134,10 @@ class DashboardPanelsBrowserTest {
                         "ads-daily budget_threshold 80", "ads-daily budget_threshold 95", "ads-daily budget_exceeded 100");
 
         open("alerts");
-        List<List<String>> shownRows = rows("alerts");
-        assertThat(shownRows).hasSize(fired.size());
-        for (int i = 0; i < fired.size(); i++) {
-            JsonNode a = fired.get(i);
-            assertThat(shownRows.get(i).subList(0, 4)).containsExactly(a.path("time").asText(), a.path("kind").asText(),
-                    a.path("subject").asText(), a.path("message").asText());
-        }
+        assertRowsAre(rows("alerts"), fired);
+        // the overview shows the same, newest first
+        open("overview");
+        assertRowsAre(rows("alerts"), fired);
     }
 
     @Test
@@ -164,6 +161,12 @@ class DashboardPanelsBrowserTest {
         DashboardBrowserTest.assertMoney(byTestId("audit-saving"), total);
         assertThat(rows("findings")).hasSize(api.path("findings").size());
 
+        // the overview's panel lists the same findings, with the same total
+        open("overview");
+        assertThat(row("findings", r -> r.get("type").equals("big_system_prompt"))).containsEntry("monthly saving usd", shown(monthly));
+        DashboardBrowserTest.assertMoney(byTestId("audit-saving"), total);
+        open("audit");
+
         Map<String, String> template = row("templates", r -> faqSystem.startsWith(r.get("template")));
         assertThat(template).containsEntry("kind", "system").containsEntry("requests", "3").containsEntry("cost usd", shown(faqCost));
         Map<String, String> shares = row("token-shares", r -> r.get("group").equals("feature=faq"));
@@ -173,6 +176,15 @@ class DashboardPanelsBrowserTest {
     }
 
     // ---- helpers ----
+
+    static void assertRowsAre(List<List<String>> shownRows, List<JsonNode> alerts) {
+        assertThat(shownRows).hasSize(alerts.size());
+        for (int i = 0; i < alerts.size(); i++) {
+            JsonNode a = alerts.get(i);
+            assertThat(shownRows.get(i).subList(0, 4)).containsExactly(a.path("time").asText(), a.path("kind").asText(),
+                    a.path("subject").asText(), a.path("message").asText());
+        }
+    }
 
     static JsonNode budget(JsonNode budgets, String name) {
         for (JsonNode b : budgets) if (b.path("name").asText().equals(name)) return b;
