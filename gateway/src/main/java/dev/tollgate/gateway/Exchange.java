@@ -39,6 +39,8 @@ public final class Exchange {
     private String servedModel;
     private BigDecimal cost;
     private String priceVersion;
+    private Route downgradedFrom;
+    private BigDecimal savedByRouting = BigDecimal.ZERO;
     private int status;
     private String error;
     private long firstByteNanos = -1;
@@ -108,6 +110,14 @@ public final class Exchange {
         this.cost = cost;
         this.priceVersion = priceVersion;
     }
+
+    /** The route the client asked for when a budget sent the request to a cheaper one; null otherwise. */
+    public Route downgradedFrom() { return downgradedFrom; }
+    public void downgradedFrom(Route route) { this.downgradedFrom = route; }
+
+    /** What serving a cheaper route saved against the one asked for (zero unless downgraded and priced). */
+    public BigDecimal savedByRouting() { return savedByRouting; }
+    public void savedByRouting(BigDecimal saved) { this.savedByRouting = saved; }
 
     public int status() { return status; }
     public void status(int status) { this.status = status; }

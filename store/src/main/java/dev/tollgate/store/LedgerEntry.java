@@ -30,7 +30,8 @@ import java.util.Map;
  * @param estimated      whether usage was counted locally because the provider did not report it
  * @param cache          null for a call that went to the provider; "hit", "coalesced" or "idempotent" for an answer
  *                       the gateway served again (cost 0, no tokens billed)
- * @param savedUsd       what serving it again avoided: the cost of the original call (0 for provider calls)
+ * @param savedUsd       what serving it again avoided (the cost of the original call); for a provider call, what a
+ *                       budget's downgrade to a cheaper model saved against the model asked for (else 0)
  */
 public record LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
                           String provider, String deployment, String requestedModel, String servedModel,

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * Totals for one group of a {@link SpendQuery}; {@code group} maps each grouped dimension to its value.
- * {@code savedUsd} is what answers served again by the gateway's cache avoided.
+ * {@code savedUsd} is what answers served again by the gateway's cache avoided, and what budget downgrades to cheaper
+ * models saved.
  */
 public record SpendRow(Map<String, String> group, long requests, long inputTokens, long cachedInputTokens,
                        long cacheWriteTokens, long outputTokens, long reasoningTokens, BigDecimal costUsd,

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Budgets, rate limits, sandbox keys and alerts as the gateway runs them. The request path only touches the
@@ -42,6 +43,7 @@ public final class BudgetService implements AutoCloseable {
     private final Clock clock;
     private final Map<String, SpendControls.SandboxKey> sandboxKeys = new LinkedHashMap<>();
     private final List<String> models;
+    private final Set<BoundHold> boundHolds = ConcurrentHashMap.newKeySet();
 
     private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
         this.controls = controls;
@@ -103,6 +105,20 @@ public final class BudgetService implements AutoCloseable {
 
     public BudgetStore store() {
         return store;
+    }
+
+    /** A call in flight holding BudgetStage's tokenizer-free bound, which it can swap for its counted worst case. */
+    public interface BoundHold {
+        /**
+         * Swaps the bound for the counted worst case if the call holds any of these budgets or rate limits; false if
+         * it holds none, has settled or has swapped already.
+         */
+        boolean tighten(List<BudgetBook.Entry> budgets, List<RateLimiter.Buckets> buckets);
+    }
+
+    /** The calls in flight on the bound, on every event loop (each has its own BudgetStage; they share this). */
+    public Set<BoundHold> boundHolds() {
+        return boundHolds;
     }
 
     public Clock clock() {

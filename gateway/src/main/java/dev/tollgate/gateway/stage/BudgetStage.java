@@ -9,8 +9,11 @@ import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.BufferBytes;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.budget.BudgetBook;
 import dev.tollgate.gateway.budget.BudgetService;
@@ -22,6 +25,7 @@ import dev.tollgate.gateway.route.Route;
 import dev.tollgate.gateway.route.Router;
 import dev.tollgate.gateway.translate.PromptTokens;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -30,6 +34,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -40,6 +46,10 @@ import java.util.function.Supplier;
  * cheaper model (downgrade). When metering has priced the answer, the reservation is settled to the real cost and the
  * token take corrected; a call that fails before any usage releases both. Sandbox keys may use only their allowed
  * providers and models. Never blocks: all state is in memory, alerts go to a background thread.
+ *
+ * <p>Far from every limit, a cheaper bound stands in for the counted prompt ({@link #boundPass}); a request that does
+ * not fit first replaces the bounds of the calls in flight by their counted worst cases, so that what it is refused
+ * for is the exact worst case of the others, never the looser bound.
  */
 public final class BudgetStage implements Stage {
 
@@ -51,12 +61,15 @@ public final class BudgetStage implements Stage {
     private final Router router;
     private final Supplier<PriceCatalog> catalog;
     private final int defaultMaxOutput;
+    /** Calls in flight that hold the tokenizer-free bound rather than their counted worst case (all event loops'). */
+    private final Set<BudgetService.BoundHold> boundHolders;
 
     public BudgetStage(BudgetService service, Router router, Supplier<PriceCatalog> catalog) {
         this.service = service;
         this.router = router;
         this.catalog = catalog;
         this.defaultMaxOutput = service.controls().defaultMaxOutputTokens();
+        this.boundHolders = service.boundHolds();
     }
 
     @Override
@@ -86,49 +99,58 @@ public final class BudgetStage implements Stage {
             return;
         }
         long maxOutput = maxOutputTokens(exchange);
-        BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput);
+        boolean cacheWrites = cacheWritesCostMore(exchange) && asksToCache(exchange.outgoingBody());
+        BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput, cacheWrites);
         if (fast != null) {
-            next.proceed(exchange, new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens()));
+            BudgetSink held = new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens(),
+                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), maxOutput, cacheWrites));
+            boundHolders.add(held);
+            next.proceed(exchange, held);
             return;
         }
         long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
         long tokens = prompt + maxOutput;
+        if (!boundHolders.isEmpty() && !budgets.isEmpty() && !roomFor(budgets, worstCase(exchange, prompt, maxOutput, cacheWrites))) {
+            tightenInFlight(budgets, buckets);
+        }
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
+        if (!decision.allowed() && tightenInFlight(budgets, buckets)) decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) {
             sink.fail(rateLimited(decision, buckets));
             return;
         }
-        Reserved reserved = reserve(exchange, budgets, prompt, maxOutput);
+        Reserved reserved = reserve(exchange, budgets, prompt, maxOutput, cacheWrites);
         if (reserved.blockedBy != null) {
             service.rateLimiter().correct(decision.held(), tokens, 0);
             sink.fail(budgetExceeded(reserved.blockedBy, reserved.worstCase, exchange.arrivedAt()));
             return;
         }
-        next.proceed(exchange, new BudgetSink(sink, exchange, budgets, reserved, decision.held(), tokens));
+        next.proceed(exchange, new BudgetSink(sink, exchange, budgets, reserved, decision.held(), tokens, null));
     }
 
     /** What the tokenizer-free first pass took: the rate-limit buckets, the reservations, the token take. */
     private record BoundPass(List<RateLimiter.Buckets> held, Reserved reserved, long tokens) {
     }
 
+    /** The bound is reserved only where this many more of it would still fit. */
+    private static final BigDecimal BOUND_HEADROOM = BigDecimal.TEN;
+
     /**
      * Counting the prompt's tokens is most of what budgets cost a request, so a bound that needs no tokenizer is
      * tried first: a prompt never has more tokens than its request body has bytes (every token is at least one byte
      * of the text, and the JSON around it is longer than the per-message overhead). When every rate limit has room
      * for that bound and every budget room for ten more of it, the request goes on with it, and settling replaces it
-     * by the real cost as always. Otherwise nothing is kept (no alert, no downgrade) and the caller decides on the exact count, so the
-     * decision is the exact one either way.
+     * by the real cost as always. Otherwise nothing is kept (no alert, no downgrade) and the caller decides on the exact count,
+     * first replacing the bounds of the calls in flight by their counted worst cases ({@link BudgetSink#tighten}), so the
+     * decision is the exact one either way, for a burst too.
      */
-    /** The bound is reserved only where this many more of it would still fit. */
-    private static final BigDecimal BOUND_HEADROOM = BigDecimal.TEN;
-
     private BoundPass boundPass(Exchange exchange, List<RateLimiter.Buckets> buckets, List<BudgetBook.Entry> budgets,
-                                long maxOutput) {
+                                long maxOutput, boolean cacheWrites) {
         long bound = exchange.outgoingBody().length();
         long tokens = bound + maxOutput;
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) return null;
-        BigDecimal worst = worstCase(exchange, bound, maxOutput);
+        BigDecimal worst = worstCase(exchange, bound, maxOutput, cacheWrites);
         List<Reservation> held = new ArrayList<>(budgets.size());
         for (BudgetBook.Entry e : budgets) {
             // only far from the limit: near it, a bound held by calls in flight would refuse requests that fit
@@ -143,16 +165,42 @@ public final class BudgetStage implements Stage {
         return new BoundPass(decision.held(), new Reserved(held, List.of(), null, worst, null), tokens);
     }
 
+    private static boolean roomFor(List<BudgetBook.Entry> budgets, BigDecimal worst) {
+        for (BudgetBook.Entry e : budgets) {
+            if (e.account().state().committed().add(worst).compareTo(e.budget().limitUsd()) > 0) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Replaces the bound of every call in flight that holds one of these budgets or rate limits by its counted worst
+     * case (each is counted once, here, from a copy of its body); true if any was. Only a request near some limit pays
+     * for this: the counting those calls skipped.
+     */
+    private boolean tightenInFlight(List<BudgetBook.Entry> budgets, List<RateLimiter.Buckets> buckets) {
+        boolean any = false;
+        for (BudgetService.BoundHold h : boundHolders) any |= h.tighten(budgets, buckets);
+        return any;
+    }
+
+    /** What a call admitted on the bound needs to count its prompt later: its API, body, route, output cap, cache use. */
+    private record Bound(Api api, Buffer body, Route route, long maxOutput, boolean cacheWrites) {
+    }
+
+    /** A call's holds: its reservations and its token take; {@code bound} while they are the tokenizer-free bound. */
+    private record Holds(List<Reservation> reservations, long tokens, boolean bound) {
+    }
+
     /** What {@link #reserve} held, or the budget that refused. */
     private record Reserved(List<Reservation> held, List<BudgetBook.Entry> over, BudgetBook.Entry blockedBy,
                             BigDecimal worstCase, String downgradedFrom) {
     }
 
     /** Reserves the worst case on every budget, all or nothing; downgrades at most once. */
-    private Reserved reserve(Exchange exchange, List<BudgetBook.Entry> budgets, long prompt, long maxOutput) {
+    private Reserved reserve(Exchange exchange, List<BudgetBook.Entry> budgets, long prompt, long maxOutput, boolean cacheWrites) {
         String downgradedFrom = null;
         for (int attempt = 0; ; attempt++) {
-            BigDecimal worst = worstCase(exchange, prompt, maxOutput);
+            BigDecimal worst = worstCase(exchange, prompt, maxOutput, cacheWrites);
             List<Reservation> held = new ArrayList<>(budgets.size());
             List<BudgetBook.Entry> over = null;
             BudgetBook.Entry blocked = null;
@@ -178,6 +226,7 @@ public final class BudgetStage implements Stage {
                 if (cheaper.isPresent() && !cheaper.get().name().equals(exchange.route().name())) {
                     held.forEach(r -> r.account().release(r));
                     downgradedFrom = exchange.route().name();
+                    exchange.downgradedFrom(exchange.route());
                     exchange.route(cheaper.get());
                     continue;
                 }
@@ -199,12 +248,31 @@ public final class BudgetStage implements Stage {
         return Optional.empty();
     }
 
-    private BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput) {
-        Optional<ModelPrice> price = catalog.get().priceAt(exchange.route().pricedAs(), exchange.arrivedAt());
-        return price.map(p -> WorstCase.cost(p, prompt, maxOutput)).orElse(BigDecimal.ZERO);
+    private BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
+        return worstCase(exchange.route(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
     }
 
-    /** The output cap the client set, in its API's own field, or the configured default. */
+    private BigDecimal worstCase(Route route, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
+        Optional<ModelPrice> price = catalog.get().priceAt(route.pricedAs(), at);
+        return price.map(p -> WorstCase.cost(p, prompt, maxOutput, cacheWrites)).orElse(BigDecimal.ZERO);
+    }
+
+    private static final byte[] CACHE_CONTROL = "\"cache_control\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Whether the model bills cache writes above its input rate (Anthropic's do); for others the scan is skipped. */
+    private boolean cacheWritesCostMore(Exchange exchange) {
+        Optional<ModelPrice> price = catalog.get().priceAt(exchange.route().pricedAs(), exchange.arrivedAt());
+        if (price.isEmpty()) return false;
+        var r = price.get().rates();
+        return r.cacheWrite5m().compareTo(r.input()) > 0 || r.cacheWrite1h().compareTo(r.input()) > 0;
+    }
+
+    /** Whether the body asks the provider to cache its prompt (Anthropic's cache_control), which may bill cache writes. */
+    private static boolean asksToCache(Buffer body) {
+        return io.netty.buffer.ByteBufUtil.indexOf(io.netty.buffer.Unpooled.wrappedBuffer(CACHE_CONTROL), BufferBytes.region(body)) >= 0;
+    }
+
+    /** The output cap the client set, in its API's own field, or the configured default; times the answers asked for. */
     private long maxOutputTokens(Exchange exchange) {
         JsonNode body = exchange.body();
         String field = switch (exchange.api()) {
@@ -215,7 +283,17 @@ public final class BudgetStage implements Stage {
         };
         if (field == null) return 0;
         JsonNode value = body.get(field);
-        return value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : defaultMaxOutput;
+        long cap = value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : defaultMaxOutput;
+        // n (and a completion's best_of) answers are each up to the cap, and all are billed; providers allow at most
+        // 128, and the clamps keep an absurd value from overflowing into a negative worst case
+        long answers = Math.min(MAX_ANSWERS, Math.max(1, Math.max(count(body.get("n")), count(body.get("best_of")))));
+        return Math.min(cap, Long.MAX_VALUE / (4 * MAX_ANSWERS)) * answers;
+    }
+
+    private static final long MAX_ANSWERS = 128;
+
+    private static long count(JsonNode n) {
+        return n != null && n.canConvertToLong() ? n.asLong() : 1;
     }
 
     private static boolean allowed(SpendControls.SandboxKey key, Route route) {
@@ -238,6 +316,8 @@ public final class BudgetStage implements Stage {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put(BUDGET_HEADER, b.name());
         headers.put(REMAINING_HEADER, BudgetWords.exact(entry.remaining()));
+        // the OpenAI and Anthropic SDKs retry a 429 unless told not to; the budget will not afford it seconds later
+        headers.put("x-should-retry", "false");
         if (window.end() != Instant.MAX) {
             headers.put("x-tollgate-budget-reset", window.end().toString());
             headers.put("retry-after", String.valueOf(Math.max(1, window.end().getEpochSecond() - now.getEpochSecond())));
@@ -257,22 +337,25 @@ public final class BudgetStage implements Stage {
     }
 
     /** Settles the reservations when metering has priced the call, or releases them if it never was. */
-    private final class BudgetSink extends ReplySink.Forwarding {
+    private final class BudgetSink extends ReplySink.Forwarding implements BudgetService.BoundHold {
         private final Exchange exchange;
         private final List<BudgetBook.Entry> budgets;
         private final Reserved reserved;
         private final List<RateLimiter.Buckets> buckets;
-        private final long reservedTokens;
-        private boolean settled;
+        /** Null once settled; swapped from the bound to the counted worst case by {@link #tighten}, from any thread. */
+        private final AtomicReference<Holds> holds;
+        /** Null unless the call was admitted on the bound. */
+        private final Bound bound;
 
         BudgetSink(ReplySink next, Exchange exchange, List<BudgetBook.Entry> budgets, Reserved reserved,
-                   List<RateLimiter.Buckets> buckets, long reservedTokens) {
+                   List<RateLimiter.Buckets> buckets, long reservedTokens, Bound bound) {
             super(next);
             this.exchange = exchange;
             this.budgets = budgets;
             this.reserved = reserved;
             this.buckets = buckets;
-            this.reservedTokens = reservedTokens;
+            this.bound = bound;
+            this.holds = new AtomicReference<>(new Holds(reserved.held, reservedTokens, bound != null));
         }
 
         @Override
@@ -309,11 +392,39 @@ public final class BudgetStage implements Stage {
         }
 
         private void settle(BigDecimal cost, long tokensUsed) {
-            if (settled) return;
-            settled = true;
-            for (Reservation r : reserved.held) r.account().settle(r, cost);
-            service.rateLimiter().correct(buckets, reservedTokens, tokensUsed);
+            Holds h = holds.getAndSet(null);
+            if (h == null) return;
+            if (bound != null) boundHolders.remove(this);
+            for (Reservation r : h.reservations()) r.account().settle(r, cost);
+            service.rateLimiter().correct(buckets, h.tokens(), tokensUsed);
             if (cost.signum() > 0) for (BudgetBook.Entry e : budgets) service.checkThresholds(e, false);
+        }
+
+        private boolean shares(List<BudgetBook.Entry> theirBudgets, List<RateLimiter.Buckets> theirBuckets) {
+            for (BudgetBook.Entry e : theirBudgets) for (BudgetBook.Entry mine : budgets) if (e.account() == mine.account()) return true;
+            for (RateLimiter.Buckets b : theirBuckets) for (RateLimiter.Buckets mine : buckets) if (b == mine) return true;
+            return false;
+        }
+
+        /** Counts the prompt and gives back what the bound held beyond the counted worst case. */
+        @Override
+        public boolean tighten(List<BudgetBook.Entry> theirBudgets, List<RateLimiter.Buckets> theirBuckets) {
+            if (!shares(theirBudgets, theirBuckets)) return false;
+            boundHolders.remove(this);
+            Holds loose = holds.get();
+            if (loose == null || !loose.bound()) return false;
+            long prompt = PromptTokens.count(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()));
+            BigDecimal worst = worstCase(bound.route(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites());
+            List<Reservation> exact = new ArrayList<>(loose.reservations().size());
+            for (Reservation r : loose.reservations()) exact.add(new Reservation(r.account(), r.periodStart(), worst));
+            Holds tight = new Holds(exact, prompt + bound.maxOutput(), false);
+            if (!holds.compareAndSet(loose, tight)) return false;
+            // the difference is given back whether or not the call settles first: settling takes only the tight amount
+            for (Reservation r : loose.reservations()) {
+                r.account().release(new Reservation(r.account(), r.periodStart(), r.amount().subtract(worst)));
+            }
+            service.rateLimiter().correct(buckets, loose.tokens(), tight.tokens());
+            return true;
         }
     }
 }

@@ -62,6 +62,11 @@ public final class MeteringStage implements Stage {
             return;
         }
         exchange.priced(price.get().cost(usage).total(), price.get().version());
+        if (exchange.downgradedFrom() != null) {
+            // a budget served a cheaper model: the same usage at the price of the model asked for is what it saved
+            prices.priceAt(exchange.downgradedFrom().pricedAs(), exchange.arrivedAt()).ifPresent(asked ->
+                    exchange.savedByRouting(asked.cost(usage).total().subtract(exchange.cost()).max(BigDecimal.ZERO)));
+        }
     }
 
     static String format(BigDecimal cost) {
@@ -122,14 +127,14 @@ public final class MeteringStage implements Stage {
         private void record() {
             if (recorded) return;
             recorded = true;
-            ledger.append(row(exchange, null, BigDecimal.ZERO));
+            ledger.append(row(exchange, null, exchange.savedByRouting()));
         }
     }
 
     /**
      * The ledger row of an exchange as it stands, ending now: its usage, cost and status, or 499 when the client hung
      * up first. {@code cache} and {@code saved} say how an answer served again by the cache was served and what it
-     * saved (null and zero for a provider call).
+     * saved (for a provider call: null, and what a budget's downgrade to a cheaper model saved).
      */
     public static LedgerEntry row(Exchange exchange, String cache, BigDecimal saved) {
         long now = System.nanoTime();

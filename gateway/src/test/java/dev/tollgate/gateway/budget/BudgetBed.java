@@ -23,7 +23,7 @@ import java.util.Map;
 
 /**
  * A sandbox provider and a gateway with spend controls in front of it: the sandbox reached as itself ("sandbox",
- * "sandbox-anthropic") and under a production-looking name ("openai"), keys for a team, a sandbox learner and a
+ * "sandbox-anthropic"), under a production-looking name ("openai") and answering slowly ("slow-model", 700 ms), keys for a team, a sandbox learner and a
  * runaway script. {@code controls} is the body of the {@code spend_controls:} section.
  */
 final class BudgetBed implements AutoCloseable {
@@ -53,6 +53,7 @@ final class BudgetBed implements AutoCloseable {
                   openai: {type: openai, base_url: "%s/v1"}
                   broken: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "500"}}
                   cutting: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "cut"}}
+                  slow: {type: openai, base_url: "%s/v1", headers: {x-sandbox-latency-ms: "700"}}
                 models:
                   - {name: gpt-4o-mini, provider: sandbox}
                   - {name: gpt-4o, provider: sandbox}
@@ -60,13 +61,14 @@ final class BudgetBed implements AutoCloseable {
                   - {name: prod-gpt-4o-mini, provider: openai, model: gpt-4o-mini}
                   - {name: broken-model, provider: broken, model: gpt-4o-mini}
                   - {name: cutting-model, provider: cutting, model: gpt-4o-mini}
+                  - {name: slow-model, provider: slow, model: gpt-4o-mini}
                 keys:
                   - {key: %s, name: team-key, tags: {team: search}}
                   - {key: %s, name: learner}
                   - {key: %s, name: loop}
                 spend_controls:
                 %s
-                """.formatted(ADMIN, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
+                """.formatted(ADMIN, s, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
         services = GatewayServices.of(config, PriceCatalog.bundled(), ledger);

@@ -49,6 +49,8 @@ class BudgetsTest {
                 rate_limits:
                   - {scope: "customer:metered", requests_per_minute: 3}
                   - {scope: "customer:wordy", tokens_per_minute: 100}
+                  - {scope: "customer:metered-claude", requests_per_minute: 1}
+                  - {scope: "key:loop", requests_per_minute: 10}
                 sandbox_keys:
                   - {key: learner, cap_usd: "0.00002"}
                 alerts:
@@ -120,6 +122,7 @@ class BudgetsTest {
             assertThat(error.path("message").asText()).contains("budget 'crowd'").contains("of $").contains("spent this month")
                     .contains("resets 2026-").contains("Europe/Berlin");
             assertThat(r.headers().firstValue("x-tollgate-budget").orElseThrow()).isEqualTo("crowd");
+            assertThat(r.headers().firstValue("x-should-retry")).hasValue("false");
         }
         // each call costs exactly its worst case (the sandbox writes all 10 tokens), so exactly ten fit
         assertThat(ok).isEqualTo(10);
@@ -157,9 +160,33 @@ class BudgetsTest {
             assertThat(json.path("type").asText()).isEqualTo("error");
             assertThat(json.path("error").path("type").asText()).isEqualTo("budget_exceeded");
             assertThat(json.path("error").path("message").asText()).contains("budget 'claude-crowd'").contains("this week");
+            // the week ends next Monday 00:00 in Berlin; retry-after counts the seconds to it
+            java.time.Instant reset = java.time.Instant.parse(r.headers().firstValue("x-tollgate-budget-reset").orElseThrow());
+            java.time.ZonedDateTime local = reset.atZone(java.time.ZoneId.of("Europe/Berlin"));
+            assertThat(local.getDayOfWeek()).isEqualTo(java.time.DayOfWeek.MONDAY);
+            assertThat(local.toLocalTime()).isEqualTo(java.time.LocalTime.MIDNIGHT);
+            long retry = Long.parseLong(r.headers().firstValue("retry-after").orElseThrow());
+            assertThat(retry).isBetween(java.time.Duration.between(java.time.Instant.now(), reset).getSeconds() - 60,
+                    java.time.Duration.between(java.time.Instant.now(), reset).getSeconds() + 1);
         }
         assertThat(ok).isBetween(1, 5);
         assertThat(spent("customer=claude-crowd")).isLessThanOrEqualTo(limit);
+    }
+
+    @Test
+    void theOpenAiSdkDoesNotRetryARefusalByABudget() throws Exception {
+        createBudget("{\"name\":\"none-left\",\"scope\":\"customer:none-left\",\"period\":\"daily\",\"limit_usd\":\"0\"}");
+        com.openai.client.OpenAIClient sdk = com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1")
+                .apiKey(BudgetBed.LOOP_KEY).maxRetries(2).build();
+        var params = com.openai.models.chat.completions.ChatCompletionCreateParams.builder().model("gpt-4o-mini").maxCompletionTokens(5)
+                .addUserMessage("Say hello to the budget").putAdditionalHeader("x-tollgate-tags", "customer=none-left").build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sdk.chat().completions().create(params))
+                .isInstanceOf(com.openai.errors.RateLimitException.class).hasMessageContaining("budget 'none-left'");
+        // the loop key's ten requests a minute count every attempt: the SDK made one, this call is the second
+        HttpResponse<String> next = bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"),
+                "authorization", "Bearer " + BudgetBed.LOOP_KEY, "x-tollgate-tags", "customer=other");
+        assertThat(next.statusCode()).isEqualTo(200);
+        assertThat(next.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("8");
     }
 
     @Test
@@ -243,6 +270,11 @@ class BudgetsTest {
         JsonNode rows = bed.adminJson("/admin/spend?group_by=deployment,requested_model&customer=frugal").path("rows");
         assertThat(rows.get(0).path("deployment").asText()).isEqualTo("gpt-4o-mini");
         assertThat(rows.get(0).path("requested_model").asText()).isEqualTo("gpt-4o");
+        // what routing saved: the same usage at gpt-4o's list prices ($2.50 / $10 per million) less what gpt-4o-mini cost
+        JsonNode u = answer.path("usage");
+        BigDecimal asked = BigDecimal.valueOf(u.path("prompt_tokens").asLong()).multiply(new BigDecimal("2.50"))
+                .add(BigDecimal.valueOf(u.path("completion_tokens").asLong()).multiply(BigDecimal.TEN)).divide(MILLION);
+        assertThat(rows.get(0).path("saved_usd").decimalValue()).isEqualByComparingTo(asked.subtract(miniCost(answer)));
     }
 
     @Test
@@ -265,6 +297,25 @@ class BudgetsTest {
         assertThat(error.path("message").asText()).contains("3 requests per minute").contains("customer:metered");
         // a request outside the scope is not limited
         assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("other")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void anthropicClientsGetTheRateLimitInTheirOwnErrorFormat() throws Exception {
+        String body = "{\"model\":\"claude-haiku-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
+        String[] headers = {"x-api-key", BudgetBed.TEAM_KEY, "anthropic-version", "2023-06-01", "x-tollgate-tags", "customer=metered-claude"};
+        HttpResponse<String> first = bed.post("/v1/messages", body, headers);
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+        HttpResponse<String> refused = bed.post("/v1/messages", body, headers);
+        assertThat(refused.statusCode()).isEqualTo(429);
+        JsonNode json = Json.parse(refused.body());
+        // Anthropic's error shape: {"type":"error","error":{"type":"rate_limit_error","message":...}}
+        assertThat(json.path("type").asText()).isEqualTo("error");
+        assertThat(json.path("error").path("type").asText()).isEqualTo("rate_limit_error");
+        assertThat(json.path("error").path("message").asText()).contains("1 requests per minute").contains("customer:metered-claude");
+        // one request a minute refills in at most 60 s
+        assertThat(Long.parseLong(refused.headers().firstValue("retry-after").orElseThrow())).isBetween(1L, 60L);
+        assertThat(refused.headers().firstValue("x-ratelimit-limit-requests")).hasValue("1");
     }
 
     @Test
