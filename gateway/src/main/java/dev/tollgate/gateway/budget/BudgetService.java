@@ -24,12 +24,14 @@ import java.util.Set;
 
 /**
  * Budgets, rate limits, sandbox keys and alerts as the gateway runs them. The request path only touches the
- * in-memory {@link BudgetBook} and {@link RateLimiter}; the blocking methods here ({@link #install}, {@link #delete})
- * read the ledger and the store and run at start-up or on a worker thread of the admin API.
+ * in-memory {@link BudgetBook} and {@link RateLimiter}, or, when {@code spend_controls.redis} is set, the shared
+ * {@link RedisCounters} (asynchronously); the blocking methods here ({@link #install}, {@link #delete}) read the
+ * ledger and the store and run at start-up or on a worker thread of the admin API.
  */
 public final class BudgetService implements AutoCloseable {
 
     public static final String SANDBOX_BUDGET_PREFIX = "sandbox:";
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BudgetService.class);
 
     private final SpendControls controls;
     private final Ledger ledger;
@@ -42,6 +44,7 @@ public final class BudgetService implements AutoCloseable {
     private final Clock clock;
     private final Map<String, SpendControls.SandboxKey> sandboxKeys = new LinkedHashMap<>();
     private final List<String> models;
+    private final RedisCounters redis;
 
     private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
         this.controls = controls;
@@ -52,6 +55,7 @@ public final class BudgetService implements AutoCloseable {
         this.rateLimiter = new RateLimiter(controls.rateLimits(), System::nanoTime);
         this.alerts = new AlertDispatcher(controls.alerts(), store);
         this.runaway = new RunawayWatch(controls.runaway(), alerts, clock);
+        this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis());
         controls.sandboxKeys().forEach(k -> sandboxKeys.put(k.key(), k));
     }
 
@@ -87,6 +91,11 @@ public final class BudgetService implements AutoCloseable {
 
     public BudgetBook book() {
         return book;
+    }
+
+    /** The shared counters, or null when budgets and rate limits are counted in this process only. */
+    public RedisCounters redis() {
+        return redis;
     }
 
     public RateLimiter rateLimiter() {
@@ -152,7 +161,34 @@ public final class BudgetService implements AutoCloseable {
         Period.Window window = budget.period().window(now, budget.zone());
         List<SpendRow> rows = ledger.spend(new SpendQuery(List.of(), window.start(), null, budget.scope().ledgerFilter()));
         BigDecimal spent = rows.stream().map(SpendRow::costUsd).reduce(BigDecimal.ZERO, BigDecimal::add);
-        return book.put(budget, spent, alertedMask(budget, window, fired), now);
+        int alerted = alertedMask(budget, window, fired);
+        BudgetBook.Entry entry = book.put(budget, spent, alerted, now);
+        if (redis != null) seed(entry, window, spent, alerted);
+        return entry;
+    }
+
+    /**
+     * The first replica to install a budget for a period starts its shared counters at this ledger's spend; the others
+     * find them started. If Redis is down the counters start at zero when the first request creates them.
+     */
+    private void seed(BudgetBook.Entry entry, Period.Window window, BigDecimal spent, int alerted) {
+        List<Integer> percents = new java.util.ArrayList<>();
+        for (int i = 0; i < entry.budget().thresholds().size(); i++) if ((alerted & (1 << i)) != 0) percents.add(entry.budget().thresholds().get(i));
+        try {
+            RedisCounters.await(redis.seed(entry.budget(), window, spent, percents));
+            refresh(entry);
+        } catch (RuntimeException e) {
+            log.warn("budget '{}': could not start its shared counters in Redis ({}); they start at zero when Redis is back",
+                    entry.budget().name(), e.getMessage());
+        }
+    }
+
+    /** Reads a budget's shared counters into its entry, for the admin API and metrics. Blocks (Redis); a no-op without Redis. */
+    public void refresh(BudgetBook.Entry entry) {
+        if (redis == null) return;
+        Period.Window window = entry.window(clock.instant());
+        RedisCounters.Counters c = RedisCounters.await(redis.read(entry.budget(), window));
+        entry.observe(window.start(), c.spent(), c.reserved());
     }
 
     /** Thresholds already alerted in this period (from the store), so a restart does not alert them again. */
@@ -172,8 +208,13 @@ public final class BudgetService implements AutoCloseable {
         Budget b = entry.budget();
         List<Integer> crossed = entry.account().claimThresholds(b.thresholds(), b.limitUsd(), exhausted);
         if (crossed.isEmpty()) return;
+        alert(entry, crossed, entry.account().state().spent());
+    }
+
+    /** Sends the alerts of thresholds {@code crossed} (claimed for this period by the caller) at {@code spent}. Never blocks. */
+    public void alert(BudgetBook.Entry entry, List<Integer> crossed, BigDecimal spent) {
+        Budget b = entry.budget();
         Period.Window window = entry.window(clock.instant());
-        BigDecimal spent = entry.account().state().spent();
         for (int percent : crossed) {
             boolean full = percent == 100;
             String message = full
@@ -206,5 +247,6 @@ public final class BudgetService implements AutoCloseable {
     @Override
     public void close() {
         alerts.close();
+        if (redis != null) redis.close();
     }
 }

@@ -39,7 +39,8 @@ import java.util.function.Supplier;
  * that cannot afford it blocks (429 {@code budget_exceeded}), lets it through and alerts (notify), or sends it to a
  * cheaper model (downgrade). When metering has priced the answer, the reservation is settled to the real cost and the
  * token take corrected; a call that fails before any usage releases both. Sandbox keys may use only their allowed
- * providers and models. Never blocks: all state is in memory, alerts go to a background thread.
+ * providers and models. Never blocks: all state is in memory, alerts go to a background thread. With shared
+ * counters ({@code spend_controls.redis}) the same decisions are made in Redis, asynchronously, by {@link SharedBudgets}.
  */
 public final class BudgetStage implements Stage {
 
@@ -51,12 +52,14 @@ public final class BudgetStage implements Stage {
     private final Router router;
     private final Supplier<PriceCatalog> catalog;
     private final int defaultMaxOutput;
+    private final SharedBudgets shared;
 
     public BudgetStage(BudgetService service, Router router, Supplier<PriceCatalog> catalog) {
         this.service = service;
         this.router = router;
         this.catalog = catalog;
         this.defaultMaxOutput = service.controls().defaultMaxOutputTokens();
+        this.shared = service.redis() == null ? null : new SharedBudgets(this, service);
     }
 
     @Override
@@ -83,6 +86,10 @@ public final class BudgetStage implements Stage {
         List<BudgetBook.Entry> budgets = service.book().applicable(key, tags, exchange.arrivedAt());
         if (buckets.isEmpty() && budgets.isEmpty()) {
             next.proceed(exchange, sink);
+            return;
+        }
+        if (shared != null) {
+            shared.handle(exchange, sink, next, buckets, budgets);
             return;
         }
         long maxOutput = maxOutputTokens(exchange);
@@ -192,20 +199,20 @@ public final class BudgetStage implements Stage {
         }
     }
 
-    private Optional<Route> downgrade(List<BudgetBook.Entry> over) {
+    Optional<Route> downgrade(List<BudgetBook.Entry> over) {
         for (BudgetBook.Entry e : over) {
             if (e.budget().action() == Budget.Action.DOWNGRADE) return router.route(e.budget().downgradeTo());
         }
         return Optional.empty();
     }
 
-    private BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput) {
+    BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput) {
         Optional<ModelPrice> price = catalog.get().priceAt(exchange.route().pricedAs(), exchange.arrivedAt());
         return price.map(p -> WorstCase.cost(p, prompt, maxOutput)).orElse(BigDecimal.ZERO);
     }
 
     /** The output cap the client set, in its API's own field, or the configured default. */
-    private long maxOutputTokens(Exchange exchange) {
+    long maxOutputTokens(Exchange exchange) {
         JsonNode body = exchange.body();
         String field = switch (exchange.api()) {
             case OPENAI_EMBEDDINGS, ANTHROPIC_COUNT_TOKENS -> null;
@@ -227,9 +234,9 @@ public final class BudgetStage implements Stage {
         return key.allow().isEmpty() ? "the sandbox provider" : String.join(", ", key.allow());
     }
 
-    private GatewayError budgetExceeded(BudgetBook.Entry entry, BigDecimal worst, Instant now) {
+    static GatewayError budgetExceeded(BudgetBook.Entry entry, BigDecimal worst, Instant now) {
         Budget b = entry.budget();
-        var state = entry.account().state();
+        var state = entry.state();
         Period.Window window = entry.window(now);
         String message = "budget '" + b.name() + "' (" + b.scope() + ") cannot afford this request: " + BudgetWords.usd(state.spent())
                 + " of " + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b)
