@@ -36,8 +36,9 @@ import java.util.concurrent.TimeUnit;
  * never shows less than was spent.
  *
  * <p>A budget's counters for one period live in one hash, {@code PREFIX budget:NAME:ACCOUNT:PERIOD_START}, fields
- * {@code sh sl} (spent), {@code rh rl} (reserved) and {@code tP} for each threshold P% alerted; it expires an hour
- * after its period ends. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
+ * {@code sh sl} (spent), {@code rh rl} (reserved), {@code r:ID} for each request's hold and {@code tP} for each
+ * threshold P% alerted, with the holds' lease deadlines in {@code …:leases}; both expire an hour after the period
+ * ends. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
  *
  * <p>Calls run on a small Vert.x instance of their own; callers get a {@link Future} that fails when Redis does not
  * answer within the configured timeout.
@@ -48,7 +49,7 @@ public final class RedisCounters implements AutoCloseable {
     /** Keeps a finished period's counters a while, so that calls still in flight at the roll-over can settle. */
     private static final long GRACE_MS = 3_600_000;
 
-    /** Two-limb exact arithmetic: (h, l) is h + l·10⁻¹² with 0 ≤ l < 10¹². */
+    /** Two-limb exact arithmetic: (h, l) is h + l·10⁻¹² with 0 ≤ l < 10¹². And holds: each reservation by request id. */
     private static final String MONEY = """
             local E = 1000000000000
             local function norm(h, l)
@@ -68,27 +69,49 @@ public final class RedisCounters implements AutoCloseable {
               local b = ll * p
               return le(lh * p + math.floor(b / E), b % E, sh * 100 + math.floor(a / E), a % E)
             end
+            -- takes request id's hold off the reserved amount; false if there is none (settled, or swept)
+            local function unhold(k, id)
+              local v = redis.call('HGET', k, 'r:' .. id)
+              redis.call('ZREM', k .. ':leases', id)
+              if not v then return false end
+              redis.call('HDEL', k, 'r:' .. id)
+              local sp = string.find(v, ' ')
+              local sh, sl, rh, rl = get(k)
+              rh, rl = norm(rh - tonumber(string.sub(v, 1, sp - 1)), rl - tonumber(string.sub(v, sp + 1)))
+              if rh < 0 then rh, rl = 0, 0 end
+              redis.call('HSET', k, 'rh', f(rh), 'rl', f(rl))
+              return true
+            end
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             """;
 
     /**
-     * KEYS: the budgets' hashes. ARGV: amount (h, l), force (1: reserve on budgets that may go over), then per budget:
-     * limit (h, l), blocks (1/0), expires-at ms (0: never), alerts at 100% (1/0).
+     * KEYS: the budgets' hashes. ARGV: amount (h, l), force (1: reserve on budgets that may go over), request id, lease
+     * ms, then per budget: limit (h, l), blocks (1/0), expires-at ms (0: never), alerts at 100% (1/0).
      * Returns {-1, i, sh, sl, rh, rl, claimed100} when budget i blocks; {-2, i…} when budgets that may go over are over
      * and force is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed100) per budget over}.
+     * A reservation is held under the request id with a lease ({@code KEY:leases}, by deadline); holds whose lease ran
+     * out (a replica that died mid-call) are given back first, a few per call.
      */
     static final String RESERVE = MONEY + """
             local ah, al = tonumber(ARGV[1]), tonumber(ARGV[2])
-            local force = ARGV[3] == '1'
+            local force, id, lease = ARGV[3] == '1', ARGV[4], tonumber(ARGV[5])
+            local G = 5
             -- every write is followed by the period's expiry, so no key outlives its period (not even one made late)
             local function touch()
               for i = 1, #KEYS do
-                local e = ARGV[3 + (i - 1) * 5 + 4]
-                if e ~= '0' then redis.call('PEXPIREAT', KEYS[i], e) end
+                local e = ARGV[G + (i - 1) * 5 + 4]
+                if e ~= '0' then
+                  redis.call('PEXPIREAT', KEYS[i], e)
+                  redis.call('PEXPIREAT', KEYS[i] .. ':leases', e)
+                end
               end
             end
             local state, over = {}, {}
             for i = 1, #KEYS do
-              local b = 3 + (i - 1) * 5
+              local b = G + (i - 1) * 5
+              for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[i] .. ':leases', '-inf', now, 'LIMIT', 0, 16)) do unhold(KEYS[i], gone) end
               local sh, sl, rh, rl = get(KEYS[i])
               state[i] = {sh, sl, rh, rl}
               local th, tl = norm(sh + rh, sl + rl)
@@ -96,16 +119,15 @@ public final class RedisCounters implements AutoCloseable {
               if not le(th, tl, tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])) then
                 if ARGV[b + 3] == '1' then
                   local claimed = 0
-                  if ARGV[b + 5] == '1' then
-                    claimed = redis.call('HSETNX', KEYS[i], 't100', 1)
-                    touch()
-                  end
+                  if ARGV[b + 5] == '1' then claimed = redis.call('HSETNX', KEYS[i], 't100', 1) end
+                  touch()
                   return {-1, i, sh, sl, rh, rl, claimed}
                 end
                 over[#over + 1] = i
               end
             end
             if #over > 0 and not force then
+              touch()
               local out = {-2}
               for _, i in ipairs(over) do out[#out + 1] = i end
               return out
@@ -114,12 +136,13 @@ public final class RedisCounters implements AutoCloseable {
             for i = 1, #KEYS do
               local s = state[i]
               local rh, rl = norm(s[3] + ah, s[4] + al)
-              redis.call('HSET', KEYS[i], 'sh', f(s[1]), 'sl', f(s[2]), 'rh', f(rh), 'rl', f(rl))
+              redis.call('HSET', KEYS[i], 'sh', f(s[1]), 'sl', f(s[2]), 'rh', f(rh), 'rl', f(rl), 'r:' .. id, f(ah) .. ' ' .. f(al))
+              redis.call('ZADD', KEYS[i] .. ':leases', now + lease, id)
               out[#out + 1] = s[1]; out[#out + 1] = s[2]; out[#out + 1] = rh; out[#out + 1] = rl
             end
             for _, i in ipairs(over) do
               local claimed = 0
-              if ARGV[3 + (i - 1) * 5 + 5] == '1' then claimed = redis.call('HSETNX', KEYS[i], 't100', 1) end
+              if ARGV[G + (i - 1) * 5 + 5] == '1' then claimed = redis.call('HSETNX', KEYS[i], 't100', 1) end
               out[#out + 1] = i; out[#out + 1] = claimed
             end
             touch()
@@ -127,26 +150,26 @@ public final class RedisCounters implements AutoCloseable {
             """;
 
     /**
-     * KEYS: the budgets' hashes. ARGV: reserved (h, l), actual (h, l), then per budget: limit (h, l), the number of
-     * thresholds, the thresholds. Moves the reservation to spent as the actual amount and claims the thresholds spend
-     * has reached (HSETNX: each is claimed by one caller per period, whichever replica it is on). Returns per budget
-     * {sh, sl, rh, rl, n, claimed…}, or {-1} for a budget whose period has ended (its counters are gone).
+     * KEYS: the budgets' hashes. ARGV: request id, actual (h, l), then per budget: limit (h, l), the number of
+     * thresholds, the thresholds. Gives back the request's hold (if it still has one) and adds the actual amount to
+     * spent, then claims the thresholds spend has reached (HSETNX: each is claimed by one caller per period, whichever
+     * replica it is on). Returns per budget {sh, sl, rh, rl, n, claimed…}, or {-1} for a budget whose period has ended
+     * (its counters are gone).
      */
     static final String SETTLE = MONEY + """
-            local resh, resl, acth, actl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+            local id, acth, actl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
             local out = {}
-            local b = 5
+            local b = 4
             for i = 1, #KEYS do
               local k = KEYS[i]
               local lh, ll, n = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
               if redis.call('EXISTS', k) == 0 then
                 out[#out + 1] = -1
               else
+                unhold(k, id)
                 local sh, sl, rh, rl = get(k)
-                rh, rl = norm(rh - resh, rl - resl)
-                if rh < 0 then rh, rl = 0, 0 end
                 sh, sl = norm(sh + acth, sl + actl)
-                redis.call('HSET', k, 'sh', f(sh), 'sl', f(sl), 'rh', f(rh), 'rl', f(rl))
+                redis.call('HSET', k, 'sh', f(sh), 'sl', f(sl))
                 out[#out + 1] = sh; out[#out + 1] = sl; out[#out + 1] = rh; out[#out + 1] = rl
                 local claimed = {}
                 if acth > 0 or actl > 0 then
@@ -268,14 +291,19 @@ public final class RedisCounters implements AutoCloseable {
     public record Reserve(int blockedBy, List<Integer> over, List<Counters> counters, List<Integer> exhausted, boolean reserved) {
     }
 
-    /** Reserves {@code amount} on every target, all or nothing; budgets that notify or downgrade go over only if {@code force}. */
-    public Future<Reserve> reserve(List<Target> targets, BigDecimal amount, boolean force) {
+    /**
+     * Reserves {@code amount} on every target, all or nothing, held under {@code holdId} (unique per request);
+     * budgets that notify or downgrade go over only if {@code force}.
+     */
+    public Future<Reserve> reserve(List<Target> targets, BigDecimal amount, boolean force, String holdId) {
         List<String> keys = new ArrayList<>(targets.size());
         String[] a = limbs(amount);
-        List<String> args = new ArrayList<>(3 + targets.size() * 5);
+        List<String> args = new ArrayList<>(5 + targets.size() * 5);
         args.add(a[0]);
         args.add(a[1]);
         args.add(force ? "1" : "0");
+        args.add(holdId);
+        args.add(String.valueOf(settings.lease().toMillis()));
         for (Target t : targets) {
             Budget b = t.entry().budget();
             keys.add(budgetKey(b, t.window().start()));
@@ -313,13 +341,15 @@ public final class RedisCounters implements AutoCloseable {
     public record Settled(Counters counters, List<Integer> claimed) {
     }
 
-    /** Replaces {@code reserved} on every target by {@code actual}, and claims the thresholds reached. */
-    public Future<List<Settled>> settle(List<Target> targets, BigDecimal reserved, BigDecimal actual) {
+    /**
+     * Replaces the hold {@code holdId} on every target by {@code actual} (zero: a release), and claims the thresholds
+     * reached. Idempotent for the hold: a second settle, or one after the lease ran out, only adds {@code actual}.
+     */
+    public Future<List<Settled>> settle(List<Target> targets, String holdId, BigDecimal actual) {
         List<String> keys = new ArrayList<>(targets.size());
         List<String> args = new ArrayList<>();
-        String[] r = limbs(reserved), a = limbs(actual);
-        args.add(r[0]);
-        args.add(r[1]);
+        String[] a = limbs(actual);
+        args.add(holdId);
         args.add(a[0]);
         args.add(a[1]);
         for (Target t : targets) {

@@ -111,24 +111,29 @@ public record SpendControls(ZoneId timeZone, int defaultMaxOutputTokens, List<Bu
      * @param keyPrefix put before every key, so that several gateways (or tests) can share one Redis
      * @param failOpen  when Redis cannot be reached: true = let requests through uncounted, false = refuse them (503)
      * @param timeout   how long one Redis call may take before it counts as a failure
+     * @param lease     how long a reservation is held at most: one whose call never settles (its replica died, its
+     *                  settle was lost) is given back after this long
      */
-    public record Redis(String url, String keyPrefix, boolean failOpen, Duration timeout) {
+    public record Redis(String url, String keyPrefix, boolean failOpen, Duration timeout, Duration lease) {
         public Redis {
             keyPrefix = keyPrefix == null ? "tollgate:" : keyPrefix;
             timeout = timeout == null ? Duration.ofMillis(500) : timeout;
+            lease = lease == null ? Duration.ofMinutes(30) : lease;
         }
 
         static Redis parse(JsonNode n) {
             if (n.isMissingNode() || n.isNull()) return null;
-            if (n.isTextual()) return new Redis(url(n.asText()), null, false, null);
+            if (n.isTextual()) return new Redis(url(n.asText()), null, false, null, null);
             String onFailure = n.path("on_failure").asText("closed");
             if (!onFailure.equals("closed") && !onFailure.equals("open")) {
                 throw new ConfigException("spend_controls.redis.on_failure must be closed (refuse with 503) or open (let through uncounted), not '" + onFailure + "'");
             }
             long timeoutMs = n.path("timeout_ms").asLong(500);
             if (timeoutMs <= 0) throw new ConfigException("spend_controls.redis.timeout_ms must be positive");
+            long leaseMinutes = n.path("lease_minutes").asLong(30);
+            if (leaseMinutes <= 0) throw new ConfigException("spend_controls.redis.lease_minutes must be positive");
             return new Redis(url(n.path("url").asText(null)), n.path("key_prefix").asText(null), onFailure.equals("open"),
-                    Duration.ofMillis(timeoutMs));
+                    Duration.ofMillis(timeoutMs), Duration.ofMinutes(leaseMinutes));
         }
 
         private static String url(String url) {

@@ -88,9 +88,11 @@ final class SharedBudgets {
     /** Reserves the worst case on every budget; a budget that may go over is forced only on the second try, after a downgrade. */
     private void reserve(Request q, boolean force, String downgradedFrom) {
         BigDecimal worst = stage.worstCase(q.exchange, q.prompt, q.maxOutput);
-        redis.reserve(q.targets, worst, force).onComplete(on(q.context, ar -> {
+        redis.reserve(q.targets, worst, force, q.exchange.requestId()).onComplete(on(q.context, ar -> {
             if (ar.failed()) {
                 giveBack(q, true);
+                // it may have been applied after all (a timeout): give it back if so; the lease covers a lost release
+                redis.settle(q.targets, q.exchange.requestId(), BigDecimal.ZERO);
                 unavailable(q.exchange, q.sink, q.next, ar.cause());
                 return;
             }
@@ -244,13 +246,13 @@ final class SharedBudgets {
         /**
          * Settles once, when metering has priced the call (or at the end if it never was). The answer's last byte waits
          * for it (started at the usage, it is mostly done by then), so a client that waits for each answer never finds its
-         * previous call's worst case still held. A settle that fails is logged and leaves the worst case held.
+         * previous call's worst case still held. A settle that fails is logged; the lease gives the worst case back later.
          */
         private Future<?> settle(BigDecimal cost, long tokensUsed) {
             if (settling != null) return settling;
-            Future<?> budgets = reserved == null ? Future.succeededFuture() : redis.settle(q.targets, worst, cost).andThen(ar -> {
+            Future<?> budgets = reserved == null ? Future.succeededFuture() : redis.settle(q.targets, q.exchange.requestId(), cost).andThen(ar -> {
                 if (ar.failed()) {
-                    logFailure("settle request " + q.exchange.requestId() + " (its worst case stays held until the period ends)", ar.cause());
+                    logFailure("settle request " + q.exchange.requestId() + " (its worst case stays held until its lease runs out; its cost is not counted)", ar.cause());
                     return;
                 }
                 List<RedisCounters.Settled> settledAll = ar.result();

@@ -29,7 +29,7 @@ class RedisCountersTest {
     @BeforeEach
     void connect() {
         redis = new RedisFixture();
-        SpendControls.Redis settings = new SpendControls.Redis(RedisFixture.URL, redis.prefix, false, Duration.ofSeconds(5));
+        SpendControls.Redis settings = new SpendControls.Redis(RedisFixture.URL, redis.prefix, false, Duration.ofSeconds(5), null);
         a = RedisCounters.connect(settings);
         b = RedisCounters.connect(settings);
     }
@@ -52,6 +52,13 @@ class RedisCountersTest {
         return target(name, limit, Budget.Action.BLOCK, List.of(), Period.MONTHLY, Instant.now());
     }
 
+    static int ids;
+
+    /** A request id, as the gateway gives each request. */
+    static String id() {
+        return "req_" + ids++;
+    }
+
     static <T> T await(Future<T> f) {
         return RedisFixture.await(f);
     }
@@ -62,12 +69,12 @@ class RedisCountersTest {
         RedisCounters.Target loose = target("loose", "1000000000000"), big = target("big", "1000000000.000000000003");
         List<RedisCounters.Target> both = List.of(loose, big);
         BigDecimal third = new BigDecimal("333333333.333333333334");
-        for (int i = 0; i < 3; i++) assertThat(await(a.reserve(both, third, false)).reserved()).isTrue();
-        RedisCounters.Reserve pico = await(b.reserve(both, new BigDecimal("0.000000000001"), false));
+        for (int i = 0; i < 3; i++) assertThat(await(a.reserve(both, third, false, id())).reserved()).isTrue();
+        RedisCounters.Reserve pico = await(b.reserve(both, new BigDecimal("0.000000000001"), false, id()));
         assertThat(pico.reserved()).isTrue();
         assertThat(pico.counters().get(1).reserved()).isEqualByComparingTo("1000000000.000000000003");
 
-        RedisCounters.Reserve refused = await(a.reserve(both, new BigDecimal("0.000000000001"), false));
+        RedisCounters.Reserve refused = await(a.reserve(both, new BigDecimal("0.000000000001"), false, id()));
         assertThat(refused.reserved()).isFalse();
         assertThat(refused.blockedBy()).isEqualTo(1);
         assertThat(refused.counters().getFirst().reserved()).isEqualByComparingTo("1000000000.000000000003");
@@ -79,7 +86,7 @@ class RedisCountersTest {
     void twoHundredConcurrentReservationsFromTwoReplicasTakeExactlyTen() {
         RedisCounters.Target t = target("crowd", "1");
         List<Future<RedisCounters.Reserve>> calls = new ArrayList<>();
-        for (int i = 0; i < 200; i++) calls.add((i % 2 == 0 ? a : b).reserve(List.of(t), new BigDecimal("0.1"), false));
+        for (int i = 0; i < 200; i++) calls.add((i % 2 == 0 ? a : b).reserve(List.of(t), new BigDecimal("0.1"), false, id()));
         long ok = calls.stream().map(RedisCountersTest::await).filter(RedisCounters.Reserve::reserved).count();
         assertThat(ok).isEqualTo(10);
         RedisCounters.Counters c = await(a.read(t.entry().budget(), t.window()));
@@ -91,20 +98,22 @@ class RedisCountersTest {
     void settleMovesTheReservationToSpentAtTheRealCostAndReleaseGivesItBack() {
         RedisCounters.Target t = target("settled", "1", Budget.Action.BLOCK, List.of(10, 50), Period.MONTHLY, Instant.now());
         BigDecimal worst = new BigDecimal("0.5");
-        assertThat(await(a.reserve(List.of(t), worst, false)).reserved()).isTrue();
-        assertThat(await(b.reserve(List.of(t), worst, false)).reserved()).isTrue();
-        assertThat(await(a.reserve(List.of(t), new BigDecimal("0.000000000001"), false)).reserved()).isFalse();
+        assertThat(await(a.reserve(List.of(t), worst, false, "first")).reserved()).isTrue();
+        assertThat(await(b.reserve(List.of(t), worst, false, "second")).reserved()).isTrue();
+        assertThat(await(a.reserve(List.of(t), new BigDecimal("0.000000000001"), false, id())).reserved()).isFalse();
 
-        RedisCounters.Settled s = await(a.settle(List.of(t), worst, new BigDecimal("0.123456789012"))).getFirst();
+        RedisCounters.Settled s = await(a.settle(List.of(t), "first", new BigDecimal("0.123456789012"))).getFirst();
         assertThat(s.counters().spent()).isEqualByComparingTo("0.123456789012");
         assertThat(s.counters().reserved()).isEqualByComparingTo("0.5");
         assertThat(s.claimed()).containsExactly(10); // 12.3% of the limit: past 10, short of 50
-        RedisCounters.Settled released = await(b.settle(List.of(t), worst, BigDecimal.ZERO)).getFirst();
+        RedisCounters.Settled released = await(b.settle(List.of(t), "second", BigDecimal.ZERO)).getFirst();
         assertThat(released.counters().spent()).isEqualByComparingTo("0.123456789012");
         assertThat(released.counters().reserved()).isEqualByComparingTo("0");
         assertThat(released.claimed()).isEmpty();
+        // settling the same hold again gives nothing back twice
+        assertThat(await(b.settle(List.of(t), "second", BigDecimal.ZERO)).getFirst().counters().reserved()).isEqualByComparingTo("0");
         // what was given back can be reserved again
-        assertThat(await(b.reserve(List.of(t), new BigDecimal("0.876543210988"), false)).reserved()).isTrue();
+        assertThat(await(b.reserve(List.of(t), new BigDecimal("0.876543210988"), false, id())).reserved()).isTrue();
     }
 
     @Test
@@ -112,15 +121,15 @@ class RedisCountersTest {
         RedisCounters.Target t = target("alerted", "1", Budget.Action.BLOCK, List.of(50, 80, 100), Period.DAILY, Instant.now());
         BigDecimal tenth = new BigDecimal("0.1");
         List<Future<RedisCounters.Reserve>> reserves = new ArrayList<>();
-        for (int i = 0; i < 10; i++) reserves.add((i % 2 == 0 ? a : b).reserve(List.of(t), tenth, false));
+        for (int i = 0; i < 10; i++) reserves.add((i % 2 == 0 ? a : b).reserve(List.of(t), tenth, false, "call-" + i));
         reserves.forEach(r -> assertThat(await(r).reserved()).isTrue());
         List<Future<List<RedisCounters.Settled>>> settles = new ArrayList<>();
-        for (int i = 0; i < 10; i++) settles.add((i % 2 == 0 ? a : b).settle(List.of(t), tenth, tenth));
+        for (int i = 0; i < 10; i++) settles.add((i % 2 == 0 ? a : b).settle(List.of(t), "call-" + i, tenth));
         List<Integer> claimed = new ArrayList<>();
         for (var s : settles) claimed.addAll(await(s).getFirst().claimed());
         assertThat(claimed).containsExactlyInAnyOrder(50, 80, 100);
         // a request refused at the limit does not alert 100% again
-        RedisCounters.Reserve refused = await(b.reserve(List.of(t), tenth, false));
+        RedisCounters.Reserve refused = await(b.reserve(List.of(t), tenth, false, id()));
         assertThat(refused.blockedBy()).isZero();
         assertThat(refused.exhausted()).isEmpty();
     }
@@ -129,16 +138,16 @@ class RedisCountersTest {
     void notifyAndDowngradeBudgetsGoOverOnlyWhenForced() {
         RedisCounters.Target block = target("strict", "10"), notify = target("lenient", "0.1", Budget.Action.NOTIFY, List.of(100),
                 Period.MONTHLY, Instant.now());
-        RedisCounters.Reserve asked = await(a.reserve(List.of(block, notify), new BigDecimal("0.2"), false));
+        RedisCounters.Reserve asked = await(a.reserve(List.of(block, notify), new BigDecimal("0.2"), false, id()));
         assertThat(asked.reserved()).isFalse();
         assertThat(asked.over()).containsExactly(1);
         assertThat(await(a.read(block.entry().budget(), block.window())).reserved()).isEqualByComparingTo("0");
-        RedisCounters.Reserve forced = await(b.reserve(List.of(block, notify), new BigDecimal("0.2"), true));
+        RedisCounters.Reserve forced = await(b.reserve(List.of(block, notify), new BigDecimal("0.2"), true, id()));
         assertThat(forced.reserved()).isTrue();
         assertThat(forced.over()).containsExactly(1);
         assertThat(forced.exhausted()).containsExactly(1);
         assertThat(forced.counters().get(1).reserved()).isEqualByComparingTo("0.2");
-        assertThat(await(a.reserve(List.of(block, notify), new BigDecimal("0.2"), true)).exhausted()).isEmpty();
+        assertThat(await(a.reserve(List.of(block, notify), new BigDecimal("0.2"), true, id())).exhausted()).isEmpty();
     }
 
     @Test
@@ -146,11 +155,11 @@ class RedisCountersTest {
         Instant now = Instant.now();
         RedisCounters.Target today = target("daily", "1", Budget.Action.BLOCK, List.of(), Period.DAILY, now);
         RedisCounters.Target tomorrow = target("daily", "1", Budget.Action.BLOCK, List.of(), Period.DAILY, now.plus(Duration.ofDays(1)));
-        assertThat(await(a.reserve(List.of(today), new BigDecimal("1"), false)).reserved()).isTrue();
-        await(a.settle(List.of(today), new BigDecimal("1"), new BigDecimal("1")));
-        assertThat(await(b.reserve(List.of(today), new BigDecimal("0.01"), false)).reserved()).isFalse();
+        assertThat(await(a.reserve(List.of(today), new BigDecimal("1"), false, "today")).reserved()).isTrue();
+        await(a.settle(List.of(today), "today", new BigDecimal("1")));
+        assertThat(await(b.reserve(List.of(today), new BigDecimal("0.01"), false, id())).reserved()).isFalse();
         // the next day starts at nothing spent
-        RedisCounters.Reserve next = await(b.reserve(List.of(tomorrow), new BigDecimal("1"), false));
+        RedisCounters.Reserve next = await(b.reserve(List.of(tomorrow), new BigDecimal("1"), false, id()));
         assertThat(next.reserved()).isTrue();
         assertThat(next.counters().getFirst().spent()).isEqualByComparingTo("0");
 
@@ -162,9 +171,9 @@ class RedisCountersTest {
 
         // a period long over: its counters vanish at once, and a settle for it changes nothing
         RedisCounters.Target old = target("daily", "1", Budget.Action.BLOCK, List.of(), Period.DAILY, now.minus(Duration.ofDays(3)));
-        assertThat(await(a.reserve(List.of(old), new BigDecimal("0.5"), false)).reserved()).isTrue();
+        assertThat(await(a.reserve(List.of(old), new BigDecimal("0.5"), false, "old")).reserved()).isTrue();
         assertThat(redis.call(Command.EXISTS, a.budgetKey(old.entry().budget(), old.window().start())).toInteger()).isZero();
-        assertThat(await(a.settle(List.of(old), new BigDecimal("0.5"), new BigDecimal("0.5"))).getFirst().counters()).isNull();
+        assertThat(await(a.settle(List.of(old), "old", new BigDecimal("0.5"))).getFirst().counters()).isNull();
         assertThat(redis.call(Command.EXISTS, a.budgetKey(old.entry().budget(), old.window().start())).toInteger()).isZero();
     }
 
@@ -176,9 +185,29 @@ class RedisCountersTest {
         assertThat(await(b.seed(budget, t.window(), new BigDecimal("1"), List.of()))).isFalse();
         assertThat(await(b.read(budget, t.window())).spent()).isEqualByComparingTo("3.000000000001");
         assertThat(redis.call(Command.PTTL, a.budgetKey(budget, t.window().start())).toLong()).isEqualTo(-1);
-        await(a.reserve(List.of(t), BigDecimal.ONE, false));
+        await(a.reserve(List.of(t), BigDecimal.ONE, false, "life"));
         // 50% was alerted before (the store said so): settling past it does not alert it again
-        assertThat(await(a.settle(List.of(t), BigDecimal.ONE, BigDecimal.ONE)).getFirst().claimed()).isEmpty();
+        assertThat(await(a.settle(List.of(t), "life", BigDecimal.ONE)).getFirst().claimed()).isEmpty();
+    }
+
+    @Test
+    void aHoldWhoseLeaseRanOutIsGivenBackAndItsLateSettleOnlyAddsTheCost() throws Exception {
+        SpendControls.Redis shortLease = new SpendControls.Redis(RedisFixture.URL, redis.prefix, false, Duration.ofSeconds(5), Duration.ofMillis(200));
+        try (RedisCounters dying = RedisCounters.connect(shortLease)) {
+            RedisCounters.Target t = target("leased", "1");
+            // a replica reserves and dies before it settles
+            assertThat(await(dying.reserve(List.of(t), new BigDecimal("0.9"), false, "orphan")).reserved()).isTrue();
+            assertThat(await(a.reserve(List.of(t), new BigDecimal("0.2"), false, id())).reserved()).isFalse();
+            Thread.sleep(300);
+            // the next reservation finds the lease run out and gives the hold back first
+            RedisCounters.Reserve after = await(a.reserve(List.of(t), new BigDecimal("0.2"), false, "fresh"));
+            assertThat(after.reserved()).isTrue();
+            assertThat(after.counters().getFirst().reserved()).isEqualByComparingTo("0.2");
+            // the orphan's call did finish after all: its cost counts, its hold is not given back twice
+            RedisCounters.Settled late = await(a.settle(List.of(t), "orphan", new BigDecimal("0.3"))).getFirst();
+            assertThat(late.counters().spent()).isEqualByComparingTo("0.3");
+            assertThat(late.counters().reserved()).isEqualByComparingTo("0.2");
+        }
     }
 
     @Test
