@@ -117,7 +117,7 @@ public record SpendControls(ZoneId timeZone, int defaultMaxOutputTokens, List<Bu
     public record Redis(String url, String keyPrefix, boolean failOpen, Duration timeout, Duration lease) {
         public Redis {
             keyPrefix = keyPrefix == null ? "tollgate:" : keyPrefix;
-            timeout = timeout == null ? Duration.ofMillis(500) : timeout;
+            timeout = timeout == null ? Duration.ofSeconds(1) : timeout;
             lease = lease == null ? Duration.ofMinutes(30) : lease;
         }
 
@@ -128,7 +128,7 @@ public record SpendControls(ZoneId timeZone, int defaultMaxOutputTokens, List<Bu
             if (!onFailure.equals("closed") && !onFailure.equals("open")) {
                 throw new ConfigException("spend_controls.redis.on_failure must be closed (refuse with 503) or open (let through uncounted), not '" + onFailure + "'");
             }
-            long timeoutMs = n.path("timeout_ms").asLong(500);
+            long timeoutMs = n.path("timeout_ms").asLong(1000);
             if (timeoutMs <= 0) throw new ConfigException("spend_controls.redis.timeout_ms must be positive");
             long leaseMinutes = n.path("lease_minutes").asLong(30);
             if (leaseMinutes <= 0) throw new ConfigException("spend_controls.redis.lease_minutes must be positive");

@@ -11,7 +11,7 @@ class BudgetsOnRedisTest extends BudgetsTest {
     @BeforeAll
     static void start() throws Exception {
         redis = new RedisFixture();
-        startWith("redis: {url: \"" + RedisFixture.URL + "\", key_prefix: \"" + redis.prefix + "\"}\n");
+        startWith("redis: {url: \"" + RedisFixture.URL + "\", key_prefix: \"" + redis.prefix + "\", timeout_ms: 10000}\n");
     }
 
     @AfterAll

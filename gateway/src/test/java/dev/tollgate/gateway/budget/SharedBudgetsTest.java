@@ -37,7 +37,7 @@ class SharedBudgetsTest {
     static void start() throws Exception {
         redis = new RedisFixture();
         String controls = """
-                redis: {url: "%s", key_prefix: "%s"}
+                redis: {url: "%s", key_prefix: "%s", timeout_ms: 10000}
                 rate_limits:
                   - {scope: "customer:metered", requests_per_minute: 3}
                 runaway: {enabled: false}

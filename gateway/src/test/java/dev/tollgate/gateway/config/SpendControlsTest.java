@@ -23,7 +23,7 @@ class SpendControlsTest {
     void redisIsOptionalAndFailsClosedByDefault() throws Exception {
         assertThat(parse("budgets: []").controls().redis()).isNull();
         SpendControls.Redis plain = parse("redis: \"redis://127.0.0.1:6379\"").controls().redis();
-        assertThat(plain).isEqualTo(new SpendControls.Redis("redis://127.0.0.1:6379", "tollgate:", false, Duration.ofMillis(500), Duration.ofMinutes(30)));
+        assertThat(plain).isEqualTo(new SpendControls.Redis("redis://127.0.0.1:6379", "tollgate:", false, Duration.ofSeconds(1), Duration.ofMinutes(30)));
         SpendControls.Redis full = parse("redis: {url: \"redis://r:6380/2\", key_prefix: \"eu:\", on_failure: open, timeout_ms: 50, lease_minutes: 5}")
                 .controls().redis();
         assertThat(full).isEqualTo(new SpendControls.Redis("redis://r:6380/2", "eu:", true, Duration.ofMillis(50), Duration.ofMinutes(5)));
