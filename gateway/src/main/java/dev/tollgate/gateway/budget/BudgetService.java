@@ -66,7 +66,17 @@ public final class BudgetService implements AutoCloseable {
     public static BudgetService start(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
         BudgetService service = new BudgetService(config.controls(),
                 config.models().stream().map(GatewayConfig.Model::name).toList(), ledger, store, clock);
-        service.anomalies = AnomalyWatch.start(config.controls().anomaly(), service.alerts, ledger, clock);
+        try {
+            service.load(config, ledger, store, clock);
+        } catch (RuntimeException e) {
+            service.close(); // the alert thread and the Redis client's event loop would outlive a failed start
+            throw e;
+        }
+        return service;
+    }
+
+    private void load(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
+        anomalies = AnomalyWatch.start(config.controls().anomaly(), alerts, ledger, clock);
         Map<String, Budget> budgets = new LinkedHashMap<>();
         for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
         List<Budget> changed = store.budgets();
@@ -77,12 +87,11 @@ public final class BudgetService implements AutoCloseable {
             budgets.put(SANDBOX_BUDGET_PREFIX + k.key(), new Budget(SANDBOX_BUDGET_PREFIX + k.key(), new Scope("key", k.key()),
                     Period.LIFETIME, k.capUsd(), Budget.Action.BLOCK, null, null, config.controls().timeZone()));
         }
-        for (Budget b : budgets.values()) service.checkModel(b, true);
+        for (Budget b : budgets.values()) checkModel(b, true);
         if (!budgets.isEmpty()) {
             List<Alert> fired = store.alertsSince(clock.instant().minus(java.time.Duration.ofDays(32)));
-            for (Budget b : budgets.values()) service.install(b, fired);
+            for (Budget b : budgets.values()) install(b, fired);
         }
-        return service;
     }
 
     public SpendControls controls() {
