@@ -31,9 +31,10 @@ import java.util.concurrent.TimeUnit;
  * and adds to all of them, or to none.
  *
  * <p>Money is exact: an amount is kept as whole dollars plus picodollars (10⁻¹² USD), two integers that Lua's doubles
- * hold exactly (whole dollars up to 2⁵³, picodollars below 10¹²). Redis's INCRBYFLOAT is a double and is not used.
- * Amounts are rounded up to a picodollar (exact for prices with up to six decimals per million tokens), so a counter
- * never shows less than was spent.
+ * hold exactly (whole dollars up to 2⁵³, or 9·10¹³ where thresholds multiply them by 100; picodollars below 10¹²).
+ * Redis's INCRBYFLOAT is a double and is not used. Amounts are rounded up to a picodollar and limits down (both exact
+ * for prices with up to six decimals per million tokens), so a counter never shows less than was spent nor allows
+ * more than the limit.
  *
  * <p>A budget's counters for one period live in one hash, {@code PREFIX budget:NAME:ACCOUNT:PERIOD_START}, fields
  * {@code sh sl} (spent), {@code rh rl} (reserved), {@code r:ID} for each request's hold and {@code tP} for each
@@ -287,6 +288,7 @@ public final class RedisCounters implements AutoCloseable {
      * @param over       indices of budgets that may go over and are over
      * @param counters   each budget's counters after the reservation (only the blocking one's when blocked)
      * @param exhausted  indices of budgets whose 100% alert this call claimed
+     * @param reserved   whether the amount was reserved (on every budget)
      */
     public record Reserve(int blockedBy, List<Integer> over, List<Counters> counters, List<Integer> exhausted, boolean reserved) {
     }
@@ -307,7 +309,7 @@ public final class RedisCounters implements AutoCloseable {
         for (Target t : targets) {
             Budget b = t.entry().budget();
             keys.add(budgetKey(b, t.window().start()));
-            String[] limit = limbs(b.limitUsd());
+            String[] limit = limbs(b.limitUsd(), RoundingMode.FLOOR);
             args.add(limit[0]);
             args.add(limit[1]);
             args.add(b.action() == Budget.Action.BLOCK ? "1" : "0");
@@ -355,7 +357,7 @@ public final class RedisCounters implements AutoCloseable {
         for (Target t : targets) {
             Budget b = t.entry().budget();
             keys.add(budgetKey(b, t.window().start()));
-            String[] limit = limbs(b.limitUsd());
+            String[] limit = limbs(b.limitUsd(), RoundingMode.FLOOR);
             args.add(limit[0]);
             args.add(limit[1]);
             args.add(String.valueOf(b.thresholds().size()));
@@ -477,7 +479,11 @@ public final class RedisCounters implements AutoCloseable {
 
     /** {whole dollars, picodollars}, rounded up to a picodollar. */
     static String[] limbs(BigDecimal amount) {
-        BigInteger[] parts = amount.setScale(12, RoundingMode.CEILING).unscaledValue().divideAndRemainder(PICO);
+        return limbs(amount, RoundingMode.CEILING);
+    }
+
+    static String[] limbs(BigDecimal amount, RoundingMode rounding) {
+        BigInteger[] parts = amount.setScale(12, rounding).unscaledValue().divideAndRemainder(PICO);
         return new String[] {parts[0].toString(), parts[1].toString()};
     }
 

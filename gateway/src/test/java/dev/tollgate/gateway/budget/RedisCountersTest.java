@@ -64,6 +64,14 @@ class RedisCountersTest {
     }
 
     @Test
+    void amountsRoundUpToAPicodollarAndLimitsDown() {
+        assertThat(RedisCounters.limbs(new BigDecimal("123456789.000000000001"))).containsExactly("123456789", "1");
+        assertThat(RedisCounters.limbs(new BigDecimal("0.0000001500000001"))).containsExactly("0", "150001");
+        assertThat(RedisCounters.limbs(new BigDecimal("0.0000001500000001"), java.math.RoundingMode.FLOOR)).containsExactly("0", "150000");
+        assertThat(RedisCounters.limbs(BigDecimal.ZERO)).containsExactly("0", "0");
+    }
+
+    @Test
     void reservationsAreExactPastWhatADoubleHoldsAndAllOrNothing() {
         // a billion dollars and three picodollars: a double cannot tell it from a billion
         RedisCounters.Target loose = target("loose", "1000000000000"), big = target("big", "1000000000.000000000003");
