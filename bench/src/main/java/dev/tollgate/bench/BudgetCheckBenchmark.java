@@ -49,7 +49,10 @@ import java.util.concurrent.TimeUnit;
  * team, project, customer) and two rate limits (key and team) apply to — counting the prompt, taking from the token
  * buckets, reserving the worst case on five budgets, runaway bookkeeping — and then the settle when the answer is
  * priced (reservations replaced by the real cost, thresholds checked, token take corrected, headers set).
- * {@code none} is the same request with no budget or limit configured. Sample time, so JMH reports the median.
+ * {@code none} is the same request with no budget or limit configured. {@code five-redis} (only when asked for:
+ * {@code -p budgets=five-redis}; needs Redis at {@code $TOLLGATE_BENCH_REDIS}, default redis://127.0.0.1:6379) keeps
+ * the same counters in Redis, as replicas would, and waits for the answer's end: the round trips included. Sample
+ * time, so JMH reports the median.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -107,33 +110,71 @@ public class BudgetCheckBenchmark {
 
     @Setup
     public void setUp() throws Exception {
+        String redis = System.getenv().getOrDefault("TOLLGATE_BENCH_REDIS", "redis://127.0.0.1:6379");
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse("""
                 providers: {sandbox: {type: openai, base_url: "http://127.0.0.1:9/v1"}}
                 models: [{name: gpt-4o-mini, provider: sandbox}]
-                """ + (budgets.equals("five") ? CONTROLS : ""));
+                """ + (budgets.startsWith("five") ? CONTROLS : "")
+                + (budgets.equals("five-redis") ? "  redis: {url: \"" + redis + "\", key_prefix: \"" + PREFIX + "\"}\n" : ""));
         service = BudgetService.start(config, ObservedLedger.of(new EmptyLedger()), BudgetStore.inMemory(), Clock.systemUTC());
         Router router = new Router(config);
         route = router.route("gpt-4o-mini").orElseThrow();
         stage = new BudgetStage(service, router, () -> CATALOG);
         body = (ObjectNode) Json.parse(raw);
-        if (budgets.equals("five") && service.book().applicable("bench", tags, Instant.now()).size() != 5) {
+        if (budgets.startsWith("five") && service.book().applicable("bench", tags, Instant.now()).size() != 5) {
             throw new IllegalStateException("five budgets should apply");
         }
     }
 
     private static final PriceCatalog CATALOG = PriceCatalog.bundled();
 
+    private long calls;
+    private static final String PREFIX = "tollgate-bench:" + java.util.UUID.randomUUID() + ":";
+
     @TearDown
     public void tearDown() {
+        if (service.redis() != null) dropKeys(System.getenv().getOrDefault("TOLLGATE_BENCH_REDIS", "redis://127.0.0.1:6379"));
         service.close();
     }
 
+    /** Deletes this run's counters (a month's budget would otherwise stay a month). */
+    private static void dropKeys(String url) {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        io.vertx.redis.client.Redis client = io.vertx.redis.client.Redis.createClient(vertx, url);
+        try {
+            var keys = client.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.KEYS).arg(PREFIX + "*"))
+                    .toCompletionStage().toCompletableFuture().get();
+            for (var k : keys) {
+                client.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.DEL).arg(k.toString()))
+                        .toCompletionStage().toCompletableFuture().get();
+            }
+        } catch (Exception e) {
+            System.err.println("could not delete the benchmark's Redis keys " + PREFIX + "*: " + e);
+        } finally {
+            client.close();
+            vertx.close();
+        }
+    }
+
     @Benchmark
-    public Exchange checkAndSettle() {
+    public Exchange checkAndSettle() throws Exception {
         Exchange exchange = new Exchange("req_bench", Api.OPENAI_CHAT, Instant.now(), System.nanoTime(), headers, raw, body);
         exchange.authenticate(principal, tags);
         exchange.route(route);
-        stage.handle(exchange, CLIENT, provider::proceed);
+        if (service.redis() == null) {
+            stage.handle(exchange, CLIENT, provider::proceed);
+            return exchange;
+        }
+        // Redis holds each reservation under its request id: a new one per call, as the gateway gives
+        exchange = new Exchange("req_bench_" + calls++, Api.OPENAI_CHAT, exchange.arrivedAt(), exchange.arrivedNanos(), headers, raw, body);
+        exchange.authenticate(principal, tags);
+        exchange.route(route);
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        stage.handle(exchange, new ReplySink.Forwarding(CLIENT) {
+            @Override public void end() { done.complete(null); }
+            @Override public void fail(GatewayError error) { done.completeExceptionally(new IllegalStateException(error.message())); }
+        }, provider::proceed);
+        done.get();
         return exchange;
     }
 

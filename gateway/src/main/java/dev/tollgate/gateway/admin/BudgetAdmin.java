@@ -49,12 +49,19 @@ final class BudgetAdmin {
                 ? URLDecoder.decode(path.substring("/admin/budgets/".length()), StandardCharsets.UTF_8) : null;
         HttpMethod method = request.method();
         if (name == null) {
-            if (method == HttpMethod.GET) respond(request, 200, list());
+            if (method == HttpMethod.GET && budgets.redis() != null) blocking(request, this::list); // shared counters: read Redis
+            else if (method == HttpMethod.GET) respond(request, 200, list());
             else if (method == HttpMethod.POST) withBody(request, body -> create(body));
             else respondError(request, new GatewayError(405, "invalid_request_error", "method_not_allowed", "use GET or POST on /admin/budgets", null, null));
             return;
         }
-        if (method == HttpMethod.GET) {
+        if (method == HttpMethod.GET && budgets.redis() != null) {
+            blocking(request, () -> {
+                BudgetBook.Entry entry = budgets.book().find(name).orElseThrow(() -> new NotFound(name));
+                budgets.refresh(entry);
+                return json(entry);
+            });
+        } else if (method == HttpMethod.GET) {
             Optional<BudgetBook.Entry> entry = budgets.book().find(name);
             if (entry.isPresent()) respond(request, 200, json(entry.get()));
             else respondError(request, notFound(name));
@@ -83,7 +90,10 @@ final class BudgetAdmin {
     private ObjectNode list() {
         ObjectNode body = Json.object();
         ArrayNode out = body.putArray("budgets");
-        for (BudgetBook.Entry e : budgets.book().entries()) out.add(json(e));
+        for (BudgetBook.Entry e : budgets.book().entries()) {
+            budgets.refresh(e);
+            out.add(json(e));
+        }
         return body;
     }
 
@@ -121,7 +131,7 @@ final class BudgetAdmin {
     static ObjectNode json(BudgetBook.Entry e) {
         ObjectNode n = definition(e.budget());
         Period.Window w = e.window(Instant.now());
-        BudgetAccount.State s = e.account().state();
+        BudgetAccount.State s = e.state();
         n.put("spent_usd", BudgetWords.exact(s.spent())).put("reserved_usd", BudgetWords.exact(s.reserved())).put("remaining_usd", BudgetWords.exact(e.remaining()));
         n.put("period_start", e.budget().period() == Period.LIFETIME ? null : w.start().toString());
         n.put("resets_at", w.end() == Instant.MAX ? null : w.end().toString());

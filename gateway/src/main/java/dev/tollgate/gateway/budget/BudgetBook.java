@@ -23,6 +23,8 @@ public final class BudgetBook {
         private final Budget budget;
         private final BudgetAccount account;
         private volatile Period.Window window;
+        /** With shared counters (Redis): the state Redis last reported, which the local account does not hold. */
+        private volatile BudgetAccount.State shared;
 
         Entry(Budget budget, BudgetAccount account, Period.Window window) {
             this.budget = budget;
@@ -51,9 +53,21 @@ public final class BudgetBook {
             return w; // a request that arrived just before a roll-over another thread already made
         }
 
+        /** Spent and reserved in the current period: the shared counters' last report if there are any, else the account's. */
+        public BudgetAccount.State state() {
+            BudgetAccount.State s = shared;
+            if (s == null) return account.state();
+            return s.periodStart().equals(window.start()) ? s : new BudgetAccount.State(window.start(), BigDecimal.ZERO, BigDecimal.ZERO, 0);
+        }
+
+        /** Records what the shared counters report for the period starting at {@code periodStart}. */
+        public void observe(Instant periodStart, BigDecimal spent, BigDecimal reserved) {
+            shared = new BudgetAccount.State(periodStart, spent, reserved, 0);
+        }
+
         /** What is left to reserve now (never negative). */
         public BigDecimal remaining() {
-            BigDecimal left = budget.limitUsd().subtract(account.state().committed());
+            BigDecimal left = budget.limitUsd().subtract(state().committed());
             return left.signum() < 0 ? BigDecimal.ZERO : left;
         }
     }
@@ -92,6 +106,7 @@ public final class BudgetBook {
         Entry entry;
         if (old != null && sameAccount(old.budget, budget)) {
             entry = new Entry(budget, old.account, old.window);
+            entry.shared = old.shared;
         } else {
             Period.Window w = budget.period().window(now, budget.zone());
             entry = new Entry(budget, new BudgetAccount(w.start(), spent, alerted), w);

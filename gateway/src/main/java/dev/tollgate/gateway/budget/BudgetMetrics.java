@@ -47,7 +47,7 @@ public final class BudgetMetrics {
 
     private BudgetAccount.State state(BudgetBook.Entry entry) {
         entry.window(clock.instant()); // a budget nobody used since its period ended reads as the new period's
-        return entry.account().state();
+        return entry.state(); // with shared counters: as Redis last reported them to this replica
     }
 
     private void gauge(String metric, String description, Tags tags, String name, Function<BudgetBook.Entry, BigDecimal> value) {

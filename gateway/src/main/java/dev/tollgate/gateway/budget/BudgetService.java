@@ -25,12 +25,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Budgets, rate limits, sandbox keys and alerts as the gateway runs them. The request path only touches the
- * in-memory {@link BudgetBook} and {@link RateLimiter}; the blocking methods here ({@link #install}, {@link #delete})
- * read the ledger and the store and run at start-up or on a worker thread of the admin API.
+ * in-memory {@link BudgetBook} and {@link RateLimiter}, or, when {@code spend_controls.redis} is set, the shared
+ * {@link RedisCounters} (asynchronously); the blocking methods here ({@link #install}, {@link #delete}) read the
+ * ledger and the store and run at start-up or on a worker thread of the admin API.
  */
 public final class BudgetService implements AutoCloseable {
 
     public static final String SANDBOX_BUDGET_PREFIX = "sandbox:";
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BudgetService.class);
 
     private final SpendControls controls;
     private final Ledger ledger;
@@ -44,6 +46,7 @@ public final class BudgetService implements AutoCloseable {
     private final Map<String, SpendControls.SandboxKey> sandboxKeys = new LinkedHashMap<>();
     private final List<String> models;
     private final Set<BoundHold> boundHolds = ConcurrentHashMap.newKeySet();
+    private final RedisCounters redis;
 
     private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
         this.controls = controls;
@@ -54,6 +57,7 @@ public final class BudgetService implements AutoCloseable {
         this.rateLimiter = new RateLimiter(controls.rateLimits(), System::nanoTime);
         this.alerts = new AlertDispatcher(controls.alerts(), store);
         this.runaway = new RunawayWatch(controls.runaway(), alerts, clock);
+        this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis());
         controls.sandboxKeys().forEach(k -> sandboxKeys.put(k.key(), k));
     }
 
@@ -64,7 +68,17 @@ public final class BudgetService implements AutoCloseable {
     public static BudgetService start(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
         BudgetService service = new BudgetService(config.controls(),
                 config.models().stream().map(GatewayConfig.Model::name).toList(), ledger, store, clock);
-        service.anomalies = AnomalyWatch.start(config.controls().anomaly(), service.alerts, ledger, clock);
+        try {
+            service.load(config, ledger, store, clock);
+        } catch (RuntimeException e) {
+            service.close(); // the alert thread and the Redis client's event loop would outlive a failed start
+            throw e;
+        }
+        return service;
+    }
+
+    private void load(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
+        anomalies = AnomalyWatch.start(config.controls().anomaly(), alerts, ledger, clock);
         Map<String, Budget> budgets = new LinkedHashMap<>();
         for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
         List<Budget> changed = store.budgets();
@@ -75,12 +89,11 @@ public final class BudgetService implements AutoCloseable {
             budgets.put(SANDBOX_BUDGET_PREFIX + k.key(), new Budget(SANDBOX_BUDGET_PREFIX + k.key(), new Scope("key", k.key()),
                     Period.LIFETIME, k.capUsd(), Budget.Action.BLOCK, null, null, config.controls().timeZone()));
         }
-        for (Budget b : budgets.values()) service.checkModel(b, true);
+        for (Budget b : budgets.values()) checkModel(b, true);
         if (!budgets.isEmpty()) {
             List<Alert> fired = store.alertsSince(clock.instant().minus(java.time.Duration.ofDays(32)));
-            for (Budget b : budgets.values()) service.install(b, fired);
+            for (Budget b : budgets.values()) install(b, fired);
         }
-        return service;
     }
 
     public SpendControls controls() {
@@ -89,6 +102,11 @@ public final class BudgetService implements AutoCloseable {
 
     public BudgetBook book() {
         return book;
+    }
+
+    /** The shared counters, or null when budgets and rate limits are counted in this process only. */
+    public RedisCounters redis() {
+        return redis;
     }
 
     public RateLimiter rateLimiter() {
@@ -168,7 +186,34 @@ public final class BudgetService implements AutoCloseable {
         Period.Window window = budget.period().window(now, budget.zone());
         List<SpendRow> rows = ledger.spend(new SpendQuery(List.of(), window.start(), null, budget.scope().ledgerFilter()));
         BigDecimal spent = rows.stream().map(SpendRow::costUsd).reduce(BigDecimal.ZERO, BigDecimal::add);
-        return book.put(budget, spent, alertedMask(budget, window, fired), now);
+        int alerted = alertedMask(budget, window, fired);
+        BudgetBook.Entry entry = book.put(budget, spent, alerted, now);
+        if (redis != null) seed(entry, window, spent, alerted);
+        return entry;
+    }
+
+    /**
+     * The first replica to install a budget for a period starts its shared counters at this ledger's spend; the others
+     * find them started. If Redis is down the counters start at zero when the first request creates them.
+     */
+    private void seed(BudgetBook.Entry entry, Period.Window window, BigDecimal spent, int alerted) {
+        List<Integer> percents = new java.util.ArrayList<>();
+        for (int i = 0; i < entry.budget().thresholds().size(); i++) if ((alerted & (1 << i)) != 0) percents.add(entry.budget().thresholds().get(i));
+        try {
+            RedisCounters.await(redis.seed(entry.budget(), window, spent, percents));
+            refresh(entry);
+        } catch (RuntimeException e) {
+            log.warn("budget '{}': could not start its shared counters in Redis ({}); they start at zero when Redis is back",
+                    entry.budget().name(), e.getMessage());
+        }
+    }
+
+    /** Reads a budget's shared counters into its entry, for the admin API and metrics. Blocks (Redis); a no-op without Redis. */
+    public void refresh(BudgetBook.Entry entry) {
+        if (redis == null) return;
+        Period.Window window = entry.window(clock.instant());
+        RedisCounters.Counters c = RedisCounters.await(redis.read(entry.budget(), window));
+        entry.observe(window.start(), c.spent(), c.reserved());
     }
 
     /** Thresholds already alerted in this period (from the store), so a restart does not alert them again. */
@@ -188,8 +233,13 @@ public final class BudgetService implements AutoCloseable {
         Budget b = entry.budget();
         List<Integer> crossed = entry.account().claimThresholds(b.thresholds(), b.limitUsd(), exhausted);
         if (crossed.isEmpty()) return;
+        alert(entry, crossed, entry.account().state().spent());
+    }
+
+    /** Sends the alerts of thresholds {@code crossed} (claimed for this period by the caller) at {@code spent}. Never blocks. */
+    public void alert(BudgetBook.Entry entry, List<Integer> crossed, BigDecimal spent) {
+        Budget b = entry.budget();
         Period.Window window = entry.window(clock.instant());
-        BigDecimal spent = entry.account().state().spent();
         for (int percent : crossed) {
             boolean full = percent == 100;
             String message = full
@@ -222,5 +272,6 @@ public final class BudgetService implements AutoCloseable {
     @Override
     public void close() {
         alerts.close();
+        if (redis != null) redis.close();
     }
 }

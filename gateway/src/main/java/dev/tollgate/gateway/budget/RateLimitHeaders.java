@@ -31,6 +31,25 @@ public final class RateLimitHeaders {
         }
     }
 
+    /** The same headers from the shared buckets' state (as {@link RedisCounters#take} reported it). */
+    public static void put(List<RedisCounters.Bucket> buckets, RedisCounters.Buckets state, BiConsumer<String, String> put) {
+        int requests = -1, tokens = -1;
+        for (int i = 0; i < buckets.size(); i++) {
+            if (!buckets.get(i).tokens() && (requests < 0 || state.remaining()[i] < state.remaining()[requests])) requests = i;
+            if (buckets.get(i).tokens() && (tokens < 0 || state.remaining()[i] < state.remaining()[tokens])) tokens = i;
+        }
+        if (requests >= 0) {
+            put.accept("x-ratelimit-limit-requests", String.valueOf(buckets.get(requests).perMinute()));
+            put.accept("x-ratelimit-remaining-requests", String.valueOf(state.remaining()[requests]));
+            put.accept("x-ratelimit-reset-requests", duration(state.msUntilFull()[requests] * 1_000_000));
+        }
+        if (tokens >= 0) {
+            put.accept("x-ratelimit-limit-tokens", String.valueOf(buckets.get(tokens).perMinute()));
+            put.accept("x-ratelimit-remaining-tokens", String.valueOf(state.remaining()[tokens]));
+            put.accept("x-ratelimit-reset-tokens", duration(state.msUntilFull()[tokens] * 1_000_000));
+        }
+    }
+
     /** A duration as OpenAI writes it in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s". */
     static String duration(long nanos) {
         long ms = Math.max(0, (nanos + 999_999) / 1_000_000);

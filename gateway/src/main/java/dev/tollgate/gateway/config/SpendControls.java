@@ -26,11 +26,13 @@ import java.util.Set;
  * @param alerts                 where alerts go and how delivery retries
  * @param anomaly                spend-rate anomaly detection
  * @param runaway                runaway-key detection
+ * @param redis                  where budget counters and rate limits are shared with other replicas; null = in this
+ *                               process only
  */
 public record SpendControls(ZoneId timeZone, int defaultMaxOutputTokens, List<Budget> budgets, List<RateLimit> rateLimits,
-                           List<SandboxKey> sandboxKeys, Alerts alerts, Anomaly anomaly, Runaway runaway) {
+                           List<SandboxKey> sandboxKeys, Alerts alerts, Anomaly anomaly, Runaway runaway, Redis redis) {
 
-    public static final SpendControls NONE = new SpendControls(null, 0, null, null, null, null, null, null);
+    public static final SpendControls NONE = new SpendControls(null, 0, null, null, null, null, null, null, null);
 
     public SpendControls {
         timeZone = timeZone == null ? ZoneId.of("UTC") : timeZone;
@@ -102,6 +104,46 @@ public record SpendControls(ZoneId timeZone, int defaultMaxOutputTokens, List<Bu
         public static final Runaway DEFAULTS = new Runaway(true, 20, Duration.ofMinutes(10), 5.0, 30, Duration.ZERO);
     }
 
+    /**
+     * Shared counters: every replica that names the same Redis (and prefix) enforces the same budgets and rate limits.
+     *
+     * @param url       {@code redis://[user:password@]host:port[/db]}
+     * @param keyPrefix put before every key, so that several gateways (or tests) can share one Redis
+     * @param failOpen  when Redis cannot be reached: true = let requests through uncounted, false = refuse them (503)
+     * @param timeout   how long one Redis call may take before it counts as a failure
+     * @param lease     how long a reservation is held at most: one whose call never settles (its replica died, its
+     *                  settle was lost) is given back after this long
+     */
+    public record Redis(String url, String keyPrefix, boolean failOpen, Duration timeout, Duration lease) {
+        public Redis {
+            keyPrefix = keyPrefix == null ? "tollgate:" : keyPrefix;
+            timeout = timeout == null ? Duration.ofSeconds(1) : timeout;
+            lease = lease == null ? Duration.ofMinutes(30) : lease;
+        }
+
+        static Redis parse(JsonNode n) {
+            if (n.isMissingNode() || n.isNull()) return null;
+            if (n.isTextual()) return new Redis(url(n.asText()), null, false, null, null);
+            String onFailure = n.path("on_failure").asText("closed");
+            if (!onFailure.equals("closed") && !onFailure.equals("open")) {
+                throw new ConfigException("spend_controls.redis.on_failure must be closed (refuse with 503) or open (let through uncounted), not '" + onFailure + "'");
+            }
+            long timeoutMs = n.path("timeout_ms").asLong(1000);
+            if (timeoutMs <= 0) throw new ConfigException("spend_controls.redis.timeout_ms must be positive");
+            long leaseMinutes = n.path("lease_minutes").asLong(30);
+            if (leaseMinutes <= 0) throw new ConfigException("spend_controls.redis.lease_minutes must be positive");
+            return new Redis(url(n.path("url").asText(null)), n.path("key_prefix").asText(null), onFailure.equals("open"),
+                    Duration.ofMillis(timeoutMs), Duration.ofMinutes(leaseMinutes));
+        }
+
+        private static String url(String url) {
+            if (url == null || !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
+                throw new ConfigException("spend_controls.redis needs a url such as redis://127.0.0.1:6379, not '" + url + "'");
+            }
+            return url;
+        }
+    }
+
     static SpendControls parse(JsonNode n) {
         if (n == null || n.isMissingNode() || n.isNull()) return NONE;
         ZoneId zone = zone(n.path("time_zone").asText("UTC"), "spend_controls.time_zone");
@@ -151,7 +193,8 @@ public record SpendControls(ZoneId timeZone, int defaultMaxOutputTokens, List<Bu
                 ru.path("rate_multiple").asDouble(d.rateMultiple()),
                 ru.path("min_requests_per_minute").asInt(d.minRequestsPerMinute()),
                 Duration.ofMinutes(ru.path("throttle_minutes").asLong(0)));
-        return new SpendControls(zone, n.path("default_max_output_tokens").asInt(0), budgets, limits, sandbox, alerts, anomaly, runaway);
+        return new SpendControls(zone, n.path("default_max_output_tokens").asInt(0), budgets, limits, sandbox, alerts, anomaly, runaway,
+                Redis.parse(n.path("redis")));
     }
 
     /** One budget as YAML or admin-API JSON writes it. */

@@ -45,7 +45,8 @@ import java.util.function.Supplier;
  * that cannot afford it blocks (429 {@code budget_exceeded}), lets it through and alerts (notify), or sends it to a
  * cheaper model (downgrade). When metering has priced the answer, the reservation is settled to the real cost and the
  * token take corrected; a call that fails before any usage releases both. Sandbox keys may use only their allowed
- * providers and models. Never blocks: all state is in memory, alerts go to a background thread.
+ * providers and models. Never blocks: all state is in memory, alerts go to a background thread. With shared
+ * counters ({@code spend_controls.redis}) the same decisions are made in Redis, asynchronously, by {@link SharedBudgets}.
  *
  * <p>Far from every limit, a cheaper bound stands in for the counted prompt ({@link #boundPass}); a request that does
  * not fit first replaces the bounds of the calls in flight by their counted worst cases, so that what it is refused
@@ -63,6 +64,7 @@ public final class BudgetStage implements Stage {
     private final int defaultMaxOutput;
     /** Calls in flight that hold the tokenizer-free bound rather than their counted worst case (all event loops'). */
     private final Set<BudgetService.BoundHold> boundHolders;
+    private final SharedBudgets shared;
 
     public BudgetStage(BudgetService service, Router router, Supplier<PriceCatalog> catalog) {
         this.service = service;
@@ -70,6 +72,7 @@ public final class BudgetStage implements Stage {
         this.catalog = catalog;
         this.defaultMaxOutput = service.controls().defaultMaxOutputTokens();
         this.boundHolders = service.boundHolds();
+        this.shared = service.redis() == null ? null : new SharedBudgets(this, service);
     }
 
     @Override
@@ -98,8 +101,12 @@ public final class BudgetStage implements Stage {
             next.proceed(exchange, sink);
             return;
         }
+        if (shared != null) {
+            shared.handle(exchange, sink, next, buckets, budgets);
+            return;
+        }
         long maxOutput = maxOutputTokens(exchange);
-        boolean cacheWrites = cacheWritesCostMore(exchange) && asksToCache(exchange.outgoingBody());
+        boolean cacheWrites = cacheWrites(exchange);
         BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput, cacheWrites);
         if (fast != null) {
             BudgetSink held = new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens(),
@@ -241,14 +248,14 @@ public final class BudgetStage implements Stage {
         }
     }
 
-    private Optional<Route> downgrade(List<BudgetBook.Entry> over) {
+    Optional<Route> downgrade(List<BudgetBook.Entry> over) {
         for (BudgetBook.Entry e : over) {
             if (e.budget().action() == Budget.Action.DOWNGRADE) return router.route(e.budget().downgradeTo());
         }
         return Optional.empty();
     }
 
-    private BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
+    BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
         return worstCase(exchange.route(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
     }
 
@@ -258,6 +265,11 @@ public final class BudgetStage implements Stage {
     }
 
     private static final byte[] CACHE_CONTROL = "\"cache_control\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Whether the prompt may be billed as cache writes dearer than input, so the worst case must hold it at that rate. */
+    boolean cacheWrites(Exchange exchange) {
+        return cacheWritesCostMore(exchange) && asksToCache(exchange.outgoingBody());
+    }
 
     /** Whether the model bills cache writes above its input rate (Anthropic's do); for others the scan is skipped. */
     private boolean cacheWritesCostMore(Exchange exchange) {
@@ -273,7 +285,7 @@ public final class BudgetStage implements Stage {
     }
 
     /** The output cap the client set, in its API's own field, or the configured default; times the answers asked for. */
-    private long maxOutputTokens(Exchange exchange) {
+    long maxOutputTokens(Exchange exchange) {
         JsonNode body = exchange.body();
         String field = switch (exchange.api()) {
             case OPENAI_EMBEDDINGS, ANTHROPIC_COUNT_TOKENS -> null;
@@ -305,9 +317,9 @@ public final class BudgetStage implements Stage {
         return key.allow().isEmpty() ? "the sandbox provider" : String.join(", ", key.allow());
     }
 
-    private GatewayError budgetExceeded(BudgetBook.Entry entry, BigDecimal worst, Instant now) {
+    static GatewayError budgetExceeded(BudgetBook.Entry entry, BigDecimal worst, Instant now) {
         Budget b = entry.budget();
-        var state = entry.account().state();
+        var state = entry.state();
         Period.Window window = entry.window(now);
         String message = "budget '" + b.name() + "' (" + b.scope() + ") cannot afford this request: " + BudgetWords.usd(state.spent())
                 + " of " + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b)

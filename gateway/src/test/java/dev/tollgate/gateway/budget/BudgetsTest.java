@@ -39,8 +39,13 @@ class BudgetsTest {
 
     @BeforeAll
     static void start() throws Exception {
+        startWith("");
+    }
+
+    /** Starts the gateway with these budgets, rate limits and alert channels, and {@code more} spend controls. */
+    static void startWith(String more) throws Exception {
         hooks = new WebhookReceiver(1);
-        bed = new BudgetBed(data, """
+        bed = new BudgetBed(data, more + """
                 time_zone: Europe/Berlin
                 budgets:
                   - {name: chatty, scope: "customer:chatty", period: daily, limit_usd: "0.000001", action: notify}

@@ -20,6 +20,19 @@ class SpendControlsTest {
     }
 
     @Test
+    void redisIsOptionalAndFailsClosedByDefault() throws Exception {
+        assertThat(parse("budgets: []").controls().redis()).isNull();
+        SpendControls.Redis plain = parse("redis: \"redis://127.0.0.1:6379\"").controls().redis();
+        assertThat(plain).isEqualTo(new SpendControls.Redis("redis://127.0.0.1:6379", "tollgate:", false, Duration.ofSeconds(1), Duration.ofMinutes(30)));
+        SpendControls.Redis full = parse("redis: {url: \"redis://r:6380/2\", key_prefix: \"eu:\", on_failure: open, timeout_ms: 50, lease_minutes: 5}")
+                .controls().redis();
+        assertThat(full).isEqualTo(new SpendControls.Redis("redis://r:6380/2", "eu:", true, Duration.ofMillis(50), Duration.ofMinutes(5)));
+        assertThatThrownBy(() -> parse("redis: {url: \"redis://r\", on_failure: maybe}"))
+                .hasMessageContaining("on_failure must be closed").hasMessageContaining("'maybe'");
+        assertThatThrownBy(() -> parse("redis: {url: \"127.0.0.1:6379\"}")).hasMessageContaining("redis://127.0.0.1:6379");
+    }
+
+    @Test
     void readsEveryPart() throws Exception {
         SpendControls c = parse("""
                 time_zone: Europe/Berlin

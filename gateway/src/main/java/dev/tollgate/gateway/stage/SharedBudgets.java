@@ -1,0 +1,277 @@
+package dev.tollgate.gateway.stage;
+
+import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.budget.BudgetBook;
+import dev.tollgate.gateway.budget.BudgetService;
+import dev.tollgate.gateway.budget.BudgetWords;
+import dev.tollgate.gateway.budget.RateLimitHeaders;
+import dev.tollgate.gateway.budget.RateLimiter;
+import dev.tollgate.gateway.budget.RedisCounters;
+import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.translate.PromptTokens;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@link BudgetStage}'s decisions made in Redis, so that every replica sharing it enforces the same budgets and rate
+ * limits: take from the rate-limit buckets, then reserve the worst case on every budget (one Lua script each, all or
+ * nothing), settle to the real cost when metering has priced the call. Nothing here blocks: each Redis answer is
+ * handed back to the request's own event loop. The prompt is always counted exactly (the tokenizer-free bound of the
+ * in-process path saves less than the Redis round trip costs).
+ *
+ * <p>When Redis does not answer (down, or slower than {@code timeout_ms}): fail closed (default) refuses the request
+ * with 503 {@code spend_controls_unavailable} before anything is spent; fail open lets it through uncounted and logs.
+ */
+final class SharedBudgets {
+
+    private static final Logger log = LoggerFactory.getLogger(SharedBudgets.class);
+    private static final long LOG_EVERY_NANOS = 10_000_000_000L;
+
+    private final BudgetStage stage;
+    private final BudgetService service;
+    private final RedisCounters redis;
+    private final AtomicLong lastLogged = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+
+    SharedBudgets(BudgetStage stage, BudgetService service) {
+        this.stage = stage;
+        this.service = service;
+        this.redis = service.redis();
+    }
+
+    void handle(Exchange exchange, ReplySink sink, Stage.Chain next, List<RateLimiter.Buckets> rates, List<BudgetBook.Entry> budgets) {
+        Context context = Vertx.currentContext();
+        long maxOutput = stage.maxOutputTokens(exchange);
+        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
+        long tokens = prompt + maxOutput;
+        List<RedisCounters.Bucket> take = buckets(rates, tokens, 1);
+        List<RedisCounters.Target> targets = new ArrayList<>(budgets.size());
+        for (BudgetBook.Entry e : budgets) targets.add(new RedisCounters.Target(e, e.window(exchange.arrivedAt())));
+        Future<RedisCounters.Buckets> taking = take.isEmpty() ? Future.succeededFuture(null) : redis.take(take);
+        taking.onComplete(on(context, ar -> {
+            if (ar.failed()) {
+                unavailable(exchange, sink, next, ar.cause());
+                return;
+            }
+            RedisCounters.Buckets taken = ar.result();
+            if (taken != null && !taken.allowed()) {
+                sink.fail(rateLimited(take, taken));
+                return;
+            }
+            Request request = new Request(exchange, sink, next, context, rates, take, taken, targets, prompt, maxOutput, tokens);
+            if (targets.isEmpty()) next.proceed(exchange, new SharedSink(request, null, null, null));
+            else reserve(request, false, null);
+        }));
+    }
+
+    /** One request on its way through: what it asked for and what it took from the rate limits. */
+    private record Request(Exchange exchange, ReplySink sink, Stage.Chain next, Context context, List<RateLimiter.Buckets> rates,
+                           List<RedisCounters.Bucket> take, RedisCounters.Buckets taken, List<RedisCounters.Target> targets,
+                           long prompt, long maxOutput, long tokens) {
+    }
+
+    /** Reserves the worst case on every budget; a budget that may go over is forced only on the second try, after a downgrade. */
+    private void reserve(Request q, boolean force, String downgradedFrom) {
+        BigDecimal worst = stage.worstCase(q.exchange, q.prompt, q.maxOutput, stage.cacheWrites(q.exchange));
+        redis.reserve(q.targets, worst, force, q.exchange.requestId()).onComplete(on(q.context, ar -> {
+            if (ar.failed()) {
+                giveBack(q, true);
+                // it may have been applied after all (a timeout): give it back if so; the lease covers a lost release
+                redis.settle(q.targets, q.exchange.requestId(), BigDecimal.ZERO);
+                unavailable(q.exchange, q.sink, q.next, ar.cause());
+                return;
+            }
+            RedisCounters.Reserve r = ar.result();
+            if (r.blockedBy() >= 0) {
+                BudgetBook.Entry blocked = q.targets.get(r.blockedBy()).entry();
+                observe(q.targets.get(r.blockedBy()), r.counters().getFirst());
+                if (!r.exhausted().isEmpty()) service.alert(blocked, List.of(100), r.counters().getFirst().spent());
+                giveBack(q, false); // the request counts against requests per minute, as in-process
+                q.sink.fail(BudgetStage.budgetExceeded(blocked, worst, q.exchange.arrivedAt()));
+                return;
+            }
+            if (!r.reserved()) {
+                List<BudgetBook.Entry> over = r.over().stream().map(i -> q.targets.get(i).entry()).toList();
+                Optional<Route> cheaper = downgradedFrom == null ? stage.downgrade(over) : Optional.empty();
+                if (cheaper.isPresent() && !cheaper.get().name().equals(q.exchange.route().name())) {
+                    String from = q.exchange.route().name();
+                    q.exchange.downgradedFrom(q.exchange.route()); // metering records what the cheaper model saved
+                    q.exchange.route(cheaper.get());
+                    reserve(q, true, from);
+                } else {
+                    reserve(q, true, downgradedFrom);
+                }
+                return;
+            }
+            for (int i = 0; i < q.targets.size(); i++) observe(q.targets.get(i), r.counters().get(i));
+            for (int i : r.exhausted()) service.alert(q.targets.get(i).entry(), List.of(100), r.counters().get(i).spent());
+            q.next.proceed(q.exchange, new SharedSink(q, r, worst, downgradedFrom));
+        }));
+    }
+
+    private static void observe(RedisCounters.Target t, RedisCounters.Counters c) {
+        if (c != null) t.entry().observe(t.window().start(), c.spent(), c.reserved());
+    }
+
+    /** Gives the token take back (and the request too, if {@code request}), as for a request that is not sent. */
+    private void giveBack(Request q, boolean request) {
+        List<RedisCounters.Bucket> back = buckets(q.rates, q.tokens, request ? 1 : 0);
+        if (!back.isEmpty() && q.taken != null) redis.adjust(back).onFailure(e -> logFailure("give back rate-limit takes", e));
+    }
+
+    private void unavailable(Exchange exchange, ReplySink sink, Stage.Chain next, Throwable cause) {
+        if (redis.settings().failOpen()) {
+            logFailure("count request " + exchange.requestId() + " (let through uncounted: on_failure open)", cause);
+            next.proceed(exchange, sink);
+            return;
+        }
+        logFailure("check request " + exchange.requestId() + " (refused with 503: on_failure closed)", cause);
+        sink.fail(new GatewayError(503, "api_error", "spend_controls_unavailable",
+                "budgets and rate limits cannot be checked right now (their shared counters in Redis did not answer), so the "
+                        + "request was not sent; nothing was charged. Retry shortly.", null, Map.of("retry-after", "1")));
+    }
+
+    /** Logs a Redis failure at most every ten seconds, so an outage does not flood the log. */
+    private void logFailure(String what, Throwable cause) {
+        long now = System.nanoTime(), last = lastLogged.get();
+        if (now - last >= LOG_EVERY_NANOS && lastLogged.compareAndSet(last, now)) {
+            log.warn("Redis (spend_controls.redis) failed to {}: {}", what, cause.toString());
+        }
+    }
+
+    /** The shared buckets of {@code rates}: {@code requests} from each request bucket, {@code tokens} from each token bucket. */
+    private static List<RedisCounters.Bucket> buckets(List<RateLimiter.Buckets> rates, long tokens, long requests) {
+        List<RedisCounters.Bucket> out = new ArrayList<>(rates.size() * 2);
+        for (RateLimiter.Buckets b : rates) {
+            if (b.requests() != null && requests != 0) out.add(new RedisCounters.Bucket(b.scope(), false, b.requests().perMinute(), requests));
+            if (b.tokens() != null && tokens != 0) out.add(new RedisCounters.Bucket(b.scope(), true, b.tokens().perMinute(), tokens));
+        }
+        return out;
+    }
+
+    private static GatewayError rateLimited(List<RedisCounters.Bucket> take, RedisCounters.Buckets state) {
+        long seconds = Math.max(1, (state.retryAfterMs() + 999) / 1000);
+        RedisCounters.Bucket by = take.get(state.refused());
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("retry-after", String.valueOf(seconds));
+        RateLimitHeaders.put(take, state, headers::put);
+        String what = by.perMinute() + (by.tokens() ? " tokens per minute" : " requests per minute");
+        return new GatewayError(429, by.tokens() ? "tokens" : "requests", "rate_limit_exceeded",
+                "rate limit of " + what + " reached for " + by.scope() + "; retry in " + seconds + " s", null, headers);
+    }
+
+    /** Runs {@code handler} on the request's context (Redis answers on its own event loop). */
+    private static <T> io.vertx.core.Handler<io.vertx.core.AsyncResult<T>> on(Context context,
+                                                                               io.vertx.core.Handler<io.vertx.core.AsyncResult<T>> handler) {
+        return ar -> {
+            if (context == null || Vertx.currentContext() == context) handler.handle(ar);
+            else context.runOnContext(v -> handler.handle(ar));
+        };
+    }
+
+    /** Settles the reservation in Redis when metering has priced the call, or releases it if it never was. */
+    private final class SharedSink extends ReplySink.Forwarding {
+        private final Request q;
+        private final RedisCounters.Reserve reserved;
+        private final BigDecimal worst;
+        private final String downgradedFrom;
+        private Future<?> settling;
+        /** Tokens given back to the token buckets when the call used fewer than were taken (or, negative, taken on top). */
+        private long tokensBack;
+
+        SharedSink(Request q, RedisCounters.Reserve reserved, BigDecimal worst, String downgradedFrom) {
+            super(q.sink);
+            this.q = q;
+            this.reserved = reserved;
+            this.worst = worst;
+            this.downgradedFrom = downgradedFrom;
+        }
+
+        @Override
+        public void usage(Usage usage, String servedModel, boolean estimated) {
+            settle(q.exchange.cost() == null ? BigDecimal.ZERO : q.exchange.cost(), usage.totalTokens());
+            next.usage(usage, servedModel, estimated);
+        }
+
+        @Override
+        public void start(int status, MultiMap headers) {
+            BudgetBook.Entry tightest = null;
+            for (RedisCounters.Target t : q.targets) {
+                if (tightest == null || t.entry().remaining().compareTo(tightest.remaining()) < 0) tightest = t.entry();
+            }
+            if (tightest != null) {
+                headers.set(BudgetStage.REMAINING_HEADER, BudgetWords.exact(tightest.remaining()));
+                headers.set(BudgetStage.BUDGET_HEADER, tightest.budget().name());
+            }
+            if (downgradedFrom != null) headers.set(BudgetStage.DOWNGRADED_HEADER, downgradedFrom);
+            if (q.taken != null) RateLimitHeaders.put(q.take, corrected(), headers::set);
+            next.start(status, headers);
+        }
+
+        @Override
+        public void end() {
+            settle(BigDecimal.ZERO, 0).onComplete(on(q.context, v -> next.end()));
+        }
+
+        @Override
+        public void fail(GatewayError error) {
+            settle(BigDecimal.ZERO, 0).onComplete(on(q.context, v -> next.fail(error)));
+        }
+
+        /** The buckets as this request left them: the take, corrected to what the call used if it is known yet. */
+        private RedisCounters.Buckets corrected() {
+            if (tokensBack == 0) return q.taken;
+            long[] remaining = q.taken.remaining().clone();
+            for (int i = 0; i < remaining.length; i++) {
+                RedisCounters.Bucket b = q.take.get(i);
+                if (b.tokens()) remaining[i] = Math.max(0, Math.min(b.perMinute(), remaining[i] + tokensBack));
+            }
+            return new RedisCounters.Buckets(-1, 0, remaining, q.taken.msUntilFull());
+        }
+
+        /**
+         * Settles once, when metering has priced the call (or at the end if it never was). The answer's last byte waits
+         * for it (started at the usage, it is mostly done by then), so a client that waits for each answer never finds its
+         * previous call's worst case still held. A settle that fails is logged; the lease gives the worst case back later.
+         */
+        private Future<?> settle(BigDecimal cost, long tokensUsed) {
+            if (settling != null) return settling;
+            Future<?> budgets = reserved == null ? Future.succeededFuture() : redis.settle(q.targets, q.exchange.requestId(), cost).andThen(ar -> {
+                if (ar.failed()) {
+                    logFailure("settle request " + q.exchange.requestId() + " (its worst case stays held until its lease runs out; its cost is not counted)", ar.cause());
+                    return;
+                }
+                List<RedisCounters.Settled> settledAll = ar.result();
+                for (int i = 0; i < settledAll.size(); i++) {
+                    RedisCounters.Settled s = settledAll.get(i);
+                    if (s.counters() == null) continue;
+                    observe(q.targets.get(i), s.counters());
+                    if (!s.claimed().isEmpty()) service.alert(q.targets.get(i).entry(), s.claimed(), s.counters().spent());
+                }
+            });
+            Future<?> rates = Future.succeededFuture();
+            if (q.taken != null && q.tokens != tokensUsed) {
+                tokensBack = q.tokens - tokensUsed;
+                List<RedisCounters.Bucket> correct = buckets(q.rates, tokensBack, 0);
+                if (!correct.isEmpty()) rates = redis.adjust(correct).onFailure(e -> logFailure("correct a token take", e));
+            }
+            settling = Future.join(budgets, rates).otherwiseEmpty();
+            return settling;
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.tollgate.gateway.budget;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.gateway.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.math.BigDecimal;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static dev.tollgate.gateway.budget.BudgetsTest.CHAT;
+import static dev.tollgate.gateway.budget.BudgetsTest.await;
+import static dev.tollgate.gateway.budget.BudgetsTest.customer;
+import static dev.tollgate.gateway.budget.BudgetsTest.miniCost;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two gateways, as two replicas would be (each its own services, ledger and event loops), sharing one Redis for
+ * their budget counters and rate limits: a budget and a rate limit hold across both, as if there were one gateway.
+ */
+class SharedBudgetsTest {
+
+    @TempDir
+    static Path dataA;
+    @TempDir
+    static Path dataB;
+    static RedisFixture redis;
+    static BudgetBed a, b;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = new RedisFixture();
+        String controls = """
+                redis: {url: "%s", key_prefix: "%s", timeout_ms: 10000}
+                rate_limits:
+                  - {scope: "customer:metered", requests_per_minute: 3}
+                runaway: {enabled: false}
+                anomaly: {enabled: false}
+                """.formatted(RedisFixture.URL, redis.prefix);
+        a = new BudgetBed(dataA, controls);
+        b = new BudgetBed(dataB, controls);
+    }
+
+    @AfterAll
+    static void stop() {
+        a.close();
+        b.close();
+        redis.close();
+    }
+
+    static void createOnBoth(String json) throws Exception {
+        for (BudgetBed bed : List.of(a, b)) {
+            HttpResponse<String> created = bed.admin("POST", "/admin/budgets", json);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        }
+    }
+
+    static BigDecimal probe() throws Exception {
+        HttpResponse<String> r = a.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("probe"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        return miniCost(Json.parse(r.body()));
+    }
+
+    static BigDecimal ledgerSpend(BudgetBed bed, String filter) throws Exception {
+        return new BigDecimal(bed.adminJson("/admin/spend?" + filter).path("total").path("cost_usd").asText());
+    }
+
+    /** The budget as a replica's admin API shows it (read from Redis), once nothing is held any more. */
+    static JsonNode settledBudget(BudgetBed bed, String name) throws Exception {
+        return await(() -> {
+            JsonNode budget = bed.adminJson("/admin/budgets/" + name);
+            return budget.path("reserved_usd").asText().equals("0") ? budget : null;
+        });
+    }
+
+    @Test
+    void twoHundredConcurrentRequestsOverTwoReplicasGetExactlyTheTenTheBudgetAffords() throws Exception {
+        BigDecimal each = probe();
+        BigDecimal limit = each.multiply(BigDecimal.TEN);
+        createOnBoth("{\"name\":\"crowd\",\"scope\":\"customer:crowd\",\"period\":\"monthly\",\"limit_usd\":\"" + limit.toPlainString() + "\"}");
+
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            BudgetBed bed = i % 2 == 0 ? a : b;
+            calls.add(bed.http.sendAsync(bed.request("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("crowd")),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        int ok = 0, okOnB = 0;
+        for (int i = 0; i < calls.size(); i++) {
+            HttpResponse<String> r = calls.get(i).join();
+            if (r.statusCode() == 200) {
+                ok++;
+                if (i % 2 == 1) okOnB++;
+                continue;
+            }
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+            JsonNode error = Json.parse(r.body()).path("error");
+            assertThat(error.path("code").asText()).isEqualTo("budget_exceeded");
+            assertThat(error.path("message").asText()).contains("budget 'crowd'").contains("spent this month");
+            assertThat(r.headers().firstValue("x-tollgate-budget").orElseThrow()).isEqualTo("crowd");
+        }
+        // each call costs exactly its worst case (the sandbox writes all 10 tokens), so exactly ten fit, whichever replica took them
+        assertThat(ok).isEqualTo(10);
+        assertThat(okOnB).isBetween(0, 10);
+        BigDecimal ledgers = ledgerSpend(a, "customer=crowd").add(ledgerSpend(b, "customer=crowd"));
+        assertThat(ledgers).isEqualByComparingTo(limit);
+        for (BudgetBed bed : List.of(a, b)) {
+            JsonNode budget = settledBudget(bed, "crowd");
+            assertThat(new BigDecimal(budget.path("spent_usd").asText())).isEqualByComparingTo(limit);
+            assertThat(budget.path("remaining_usd").asText()).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void settlingReplacesTheWorstCaseByTheRealCost() throws Exception {
+        createOnBoth("{\"name\":\"settle\",\"scope\":\"customer:settle\",\"period\":\"daily\",\"limit_usd\":\"1\"}");
+        // 1000 output tokens are held; the sandbox writes 32
+        String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the budget\"}]}";
+        HttpResponse<String> first = a.post("/v1/chat/completions", body, customer("settle"));
+        HttpResponse<String> second = b.post("/v1/chat/completions", body, customer("settle"));
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(second.statusCode()).isEqualTo(200);
+        BigDecimal real = miniCost(Json.parse(first.body())).add(miniCost(Json.parse(second.body())));
+        BigDecimal worstOfOne = new BigDecimal(1000).multiply(BudgetsTest.MINI_OUT).divide(BudgetsTest.MILLION);
+        assertThat(real).isLessThan(worstOfOne);
+        // while the first call was in flight the budget held its worst case: the header after it says less was left
+        assertThat(new BigDecimal(first.headers().firstValue("x-tollgate-budget-remaining-usd").orElseThrow()))
+                .isLessThan(BigDecimal.ONE.subtract(worstOfOne).add(new BigDecimal("0.0001")));
+        for (BudgetBed bed : List.of(a, b)) {
+            JsonNode budget = settledBudget(bed, "settle");
+            assertThat(new BigDecimal(budget.path("spent_usd").asText())).isEqualByComparingTo(real);
+            assertThat(new BigDecimal(budget.path("remaining_usd").asText())).isEqualByComparingTo(BigDecimal.ONE.subtract(real));
+        }
+        assertThat(ledgerSpend(a, "customer=settle").add(ledgerSpend(b, "customer=settle"))).isEqualByComparingTo(real);
+    }
+
+    @Test
+    void aRateLimitHoldsAcrossReplicas() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = (i % 2 == 0 ? a : b).post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("metered"));
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("x-ratelimit-limit-requests").orElseThrow()).isEqualTo("3");
+            assertThat(r.headers().firstValue("x-ratelimit-remaining-requests").orElseThrow()).isEqualTo(String.valueOf(2 - i));
+        }
+        for (BudgetBed bed : List.of(a, b)) {
+            HttpResponse<String> refused = bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("metered"));
+            assertThat(refused.statusCode()).isEqualTo(429);
+            assertThat(Long.parseLong(refused.headers().firstValue("retry-after").orElseThrow())).isBetween(1L, 20L);
+            JsonNode error = Json.parse(refused.body()).path("error");
+            assertThat(error.path("code").asText()).isEqualTo("rate_limit_exceeded");
+            assertThat(error.path("message").asText()).contains("3 requests per minute").contains("customer:metered");
+        }
+    }
+
+    @Test
+    void eachThresholdIsAlertedOnceAcrossBothReplicas() throws Exception {
+        BigDecimal each = probe();
+        BigDecimal limit = each.multiply(new BigDecimal("2.5"));
+        createOnBoth("{\"name\":\"steps\",\"scope\":\"customer:steps\",\"period\":\"daily\",\"limit_usd\":\"" + limit.toPlainString()
+                + "\",\"thresholds\":[40,80,100]}");
+        assertThat(a.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("steps")).statusCode()).isEqualTo(200);
+        assertThat(b.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("steps")).statusCode()).isEqualTo(200);
+        await(() -> settledBudget(a, "steps"));
+        for (int i = 0; i < 4; i++) {
+            assertThat((i % 2 == 0 ? a : b).post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("steps")).statusCode())
+                    .isEqualTo(429);
+        }
+        List<String> fired = await(() -> {
+            List<String> all = thresholds(a, "steps");
+            all.addAll(thresholds(b, "steps"));
+            return all.size() >= 3 ? all : null;
+        });
+        Thread.sleep(300); // a second alert of any threshold would have been recorded by now
+        List<String> again = thresholds(a, "steps");
+        again.addAll(thresholds(b, "steps"));
+        assertThat(fired).containsExactlyInAnyOrder("40", "80", "100");
+        assertThat(again).containsExactlyInAnyOrder("40", "80", "100");
+    }
+
+    static List<String> thresholds(BudgetBed bed, String budget) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (JsonNode alert : bed.adminJson("/admin/alerts?limit=1000").path("alerts")) {
+            if (alert.path("subject").asText().equals(budget)) out.add(alert.path("details").path("threshold_percent").asText());
+        }
+        return out;
+    }
+}
