@@ -62,7 +62,8 @@ public final class Upstream {
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.configuredVersion = config.headers().keySet().stream().anyMatch("anthropic-version"::equalsIgnoreCase);
         this.configuredBeta = config.headers().keySet().stream().anyMatch("anthropic-beta"::equalsIgnoreCase);
-        this.pool = new ConnectionPool(context, host, port, ssl ? (tls != null ? tls : Tls.client()) : null,
+        String address = host.startsWith("[") ? host.substring(1, host.length() - 1) : host; // an IPv6 literal's brackets are URL syntax
+        this.pool = new ConnectionPool(context, address, port, ssl ? (tls != null ? tls : Tls.client()) : null,
                 server.connectTimeout(), server.upstreamTimeout(), maxConnections);
     }
 
