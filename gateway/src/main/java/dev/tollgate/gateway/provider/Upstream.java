@@ -3,92 +3,68 @@ package dev.tollgate.gateway.provider;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.config.GatewayConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One provider as seen from one event loop: its dialect, where its endpoints are, how it authenticates, and a pool
- * of keep-alive connections owned by that event loop (no cross-thread hand-off on the request path).
+ * of keep-alive connections owned by that event loop (no cross-thread hand-off on the request path). A request is
+ * one pre-encoded head per (API, model), its content-length and the body, written in one piece.
  */
 public final class Upstream {
 
     private static final int MAX_CONNECTIONS = 512;
+    private static final byte[] CONTENT_LENGTH = ascii("content-length: ");
+    private static final byte[] END_OF_HEAD = ascii("\r\n\r\n");
 
     private final GatewayConfig.Provider config;
     private final WireFormat dialect;
     private final boolean azure;
     private final String host;
     private final int port;
-    private final boolean ssl;
     private final String basePath;
-    private final HttpClient client;
-    private final Duration idleTimeout;
-    /**
-     * The headers every call to this provider carries, built once as pre-encoded ASCII: Netty copies those in bulk,
-     * where a {@code String} is written to the socket buffer byte by byte (a tenth of the gateway's CPU under load).
-     * Vert.x copies them into each request, so one map is shared.
-     */
-    private final MultiMap fixedHeaders;
-    /** Calls that carry nothing of the client's (all but Anthropic's) reuse one read-only set of options per target. */
-    private final Map<Target, RequestOptions> fixedRequests = new ConcurrentHashMap<>();
+    private final ConnectionPool pool;
+    /** Whether the configured headers name these, which then win over the client's. */
+    private final boolean configuredVersion;
+    private final boolean configuredBeta;
+    /** Request line and fixed headers per API and model, as bytes; only touched on the event loop. */
+    private final Map<Api, Map<String, byte[]>> heads = new EnumMap<>(Api.class);
 
-    private record Target(Api api, String model) {
+    public Upstream(ContextInternal context, GatewayConfig.Provider config, GatewayConfig.Server server) {
+        this(context, config, server, null, MAX_CONNECTIONS);
     }
 
-    public Upstream(Vertx vertx, GatewayConfig.Provider config, GatewayConfig.Server server) {
+    /** {@code tls}: the TLS client settings for an https provider; null for the JDK's trusted certificates. */
+    Upstream(ContextInternal context, GatewayConfig.Provider config, GatewayConfig.Server server, SslContext tls, int maxConnections) {
         this.config = config;
         this.dialect = config.type().equals("anthropic") ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
         this.azure = config.type().equals("azure");
         URI uri = URI.create(config.baseUrl());
-        this.ssl = "https".equalsIgnoreCase(uri.getScheme());
+        boolean ssl = "https".equalsIgnoreCase(uri.getScheme());
         this.host = uri.getHost();
         this.port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         if (dialect == WireFormat.ANTHROPIC && path.endsWith("/v1")) path = path.substring(0, path.length() - 3);
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        this.idleTimeout = server.upstreamTimeout();
-        HttpClientOptions options = new HttpClientOptions()
-                .setKeepAlive(true)
-                .setTcpNoDelay(true)
-                .setConnectTimeout((int) server.connectTimeout().toMillis())
-                .setSsl(ssl)
-                .setTrustAll(false)
-                .setVerifyHost(ssl)
-                .setDecompressionSupported(false);
-        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
-        this.fixedHeaders = fixedHeaders();
-    }
-
-    private MultiMap fixedHeaders() {
-        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-        set(headers, "content-type", "application/json");
-        set(headers, "accept", "application/json, text/event-stream");
-        set(headers, "host", port == 80 || port == 443 ? host : host + ":" + port);
-        String key = config.apiKey();
-        if (key != null && !key.isEmpty()) {
-            if (dialect == WireFormat.ANTHROPIC) set(headers, "x-api-key", key);
-            else if (azure) set(headers, "api-key", key);
-            else set(headers, "authorization", "Bearer " + key);
-        }
-        config.headers().forEach((name, value) -> set(headers, name, value));
-        return headers;
-    }
-
-    private static void set(MultiMap headers, String name, String value) {
-        headers.set(HttpHeaders.createOptimized(name.toLowerCase(java.util.Locale.ROOT)), HttpHeaders.createOptimized(value));
+        this.configuredVersion = config.headers().keySet().stream().anyMatch("anthropic-version"::equalsIgnoreCase);
+        this.configuredBeta = config.headers().keySet().stream().anyMatch("anthropic-beta"::equalsIgnoreCase);
+        String address = host.startsWith("[") ? host.substring(1, host.length() - 1) : host; // an IPv6 literal's brackets are URL syntax
+        this.pool = new ConnectionPool(context, address, port, ssl ? (tls != null ? tls : Tls.client()) : null,
+                server.connectTimeout(), server.upstreamTimeout(), maxConnections);
     }
 
     public String name() {
@@ -104,36 +80,83 @@ public final class Upstream {
         return dialect;
     }
 
-    public HttpClient client() {
-        return client;
+    /**
+     * Sends {@code body} to this provider's {@code api} endpoint for {@code model}; Anthropic calls carry the client's
+     * {@code anthropic-version} and {@code anthropic-beta}. The answer comes to {@code answer} on this event loop.
+     */
+    public UpstreamCall send(Api api, String model, MultiMap clientHeaders, Buffer body, UpstreamCall.Answer answer) {
+        UpstreamCall call = new UpstreamCall(answer);
+        if (pool.eventLoop().inEventLoop()) send(call, api, model, clientHeaders, body);
+        else pool.eventLoop().execute(() -> send(call, api, model, clientHeaders, body));
+        return call;
     }
 
-    /** The request options for calling {@code api} on this provider for {@code model}; callers must not change them. */
-    public RequestOptions request(Api api, String model, MultiMap clientHeaders) {
-        if (dialect != WireFormat.ANTHROPIC) return fixedRequests.computeIfAbsent(new Target(api, model), t -> newRequest(api, model, clientHeaders));
-        return newRequest(api, model, clientHeaders);
-    }
-
-    private RequestOptions newRequest(Api api, String model, MultiMap clientHeaders) {
-        RequestOptions options = new RequestOptions()
-                .setMethod(HttpMethod.POST)
-                .setHost(host)
-                .setPort(port)
-                .setSsl(ssl)
-                .setURI(path(api, model))
-                .setIdleTimeout(idleTimeout.toMillis());
-        MultiMap headers = fixedHeaders;
+    private void send(UpstreamCall call, Api api, String model, MultiMap clientHeaders, Buffer body) {
+        byte[] head = heads.computeIfAbsent(api, a -> new HashMap<>()).computeIfAbsent(model, m -> head(api, m));
+        String version = null;
+        String beta = null;
         if (dialect == WireFormat.ANTHROPIC) {
-            headers = MultiMap.caseInsensitiveMultiMap().setAll(fixedHeaders);
-            String version = clientHeaders.get("anthropic-version");
-            headers.set("anthropic-version", version != null ? version : "2023-06-01");
-            String beta = clientHeaders.get("anthropic-beta");
-            if (beta != null) headers.set("anthropic-beta", beta);
-            MultiMap own = headers;
-            config.headers().forEach((name, value) -> set(own, name, value)); // the configured headers win, as before
+            if (!configuredVersion) {
+                version = headerValue(clientHeaders.get("anthropic-version"));
+                if (version == null) version = "2023-06-01";
+            }
+            if (!configuredBeta) beta = headerValue(clientHeaders.get("anthropic-beta"));
         }
-        options.setHeaders(headers);
-        return options;
+        ByteBuf bytes = ((BufferInternal) body).getByteBuf();
+        int length = bytes.readableBytes();
+        ByteBuf request = ByteBufAllocator.DEFAULT.directBuffer(head.length + length + 64
+                + (version == null ? 0 : version.length() + 24) + (beta == null ? 0 : beta.length() + 24));
+        request.writeBytes(head);
+        if (version != null) header(request, "anthropic-version", version);
+        if (beta != null) header(request, "anthropic-beta", beta);
+        request.writeBytes(CONTENT_LENGTH);
+        request.writeCharSequence(Integer.toString(length), StandardCharsets.US_ASCII);
+        request.writeBytes(END_OF_HEAD);
+        request.writeBytes(bytes, bytes.readerIndex(), length);
+        call.request(request);
+        pool.send(call);
+    }
+
+    /** A client's header value, passed on only when it cannot break the request head. */
+    private static String headerValue(String value) {
+        if (value == null) return null;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t') || c > 0x7e) return null;
+        }
+        return value;
+    }
+
+    private static void header(ByteBuf out, String name, String value) {
+        out.writeCharSequence(name, StandardCharsets.US_ASCII);
+        out.writeByte(':');
+        out.writeByte(' ');
+        out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        out.writeByte('\r');
+        out.writeByte('\n');
+    }
+
+    /** The request line and every header that does not change from call to call, ending in CRLF. */
+    private byte[] head(Api api, String model) {
+        StringBuilder head = new StringBuilder(256).append("POST ").append(path(api, model)).append(" HTTP/1.1\r\n");
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("host", port == 80 || port == 443 ? host : host + ":" + port);
+        headers.put("content-type", "application/json");
+        headers.put("accept", "application/json, text/event-stream");
+        String key = config.apiKey();
+        if (key != null && !key.isEmpty()) {
+            if (dialect == WireFormat.ANTHROPIC) headers.put("x-api-key", key);
+            else if (azure) headers.put("api-key", key);
+            else headers.put("authorization", "Bearer " + key);
+        }
+        config.headers().forEach((name, value) -> headers.put(name.toLowerCase(Locale.ROOT), value)); // the configured headers win
+        headers.forEach((name, value) -> {
+            if (headerValue(value) == null || headerValue(name) == null || name.indexOf(':') >= 0) {
+                throw new IllegalArgumentException("provider '" + config.name() + "': header " + name + " has characters HTTP does not allow");
+            }
+            head.append(name).append(": ").append(value).append("\r\n");
+        });
+        return ascii(head.toString());
     }
 
     private String path(Api api, String model) {
@@ -146,7 +169,16 @@ public final class Upstream {
         return basePath + api.path();
     }
 
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Connections open now, for tests. */
+    int openConnections() {
+        return pool.openConnections();
+    }
+
     public void close() {
-        client.close();
+        pool.close();
     }
 }

@@ -7,6 +7,7 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.provider.Upstream;
+import dev.tollgate.gateway.provider.UpstreamCall;
 import dev.tollgate.gateway.sse.SseParser;
 import dev.tollgate.gateway.translate.AnthropicPassthrough;
 import dev.tollgate.gateway.translate.ChatOverAnthropic;
@@ -18,14 +19,14 @@ import dev.tollgate.gateway.translate.ResponsesOverChat;
 import dev.tollgate.gateway.translate.Translation;
 import dev.tollgate.gateway.translate.Translation.StreamRelay;
 import dev.tollgate.gateway.translate.Translation.UntranslatableException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.StreamResetException;
 
 import java.net.ConnectException;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -69,25 +70,17 @@ public final class ProviderStage implements Stage.Chain {
             sink.fail(GatewayError.badRequest(e.getMessage(), e.param()));
             return;
         }
-        upstream.client().request(upstream.request(translation.upstreamApi(exchange.api()), exchange.route().model(), exchange.requestHeaders()))
-                .onComplete(connected -> {
-                    if (connected.failed()) {
-                        sink.fail(failure(upstream, connected.cause()));
-                        return;
-                    }
-                    HttpClientRequest request = connected.result();
-                    exchange.connection().onClose(() -> {
-                        exchange.clientGone(true);
-                        // A stream is cancelled: the provider stops generating, and the tokens relayed so far are
-                        // counted. A complete answer is billed whether anyone reads it or not, so it is left to
-                        // arrive and the ledger gets its real usage.
-                        if (exchange.stream()) request.reset();
-                    });
-                    request.send(body).onComplete(answered -> {
-                        if (answered.failed()) sink.fail(failure(upstream, answered.cause()));
-                        else respond(exchange, upstream, translation, answered.result(), sink);
-                    });
-                });
+        ProviderAnswer answer = new ProviderAnswer(exchange, upstream, translation, sink);
+        UpstreamCall call = upstream.send(translation.upstreamApi(exchange.api()), exchange.route().model(),
+                exchange.requestHeaders(), body, answer);
+        answer.call = call;
+        exchange.connection().onClose(() -> {
+            exchange.clientGone(true);
+            // A stream is cancelled: the provider stops generating, and the tokens relayed so far are
+            // counted. A complete answer is billed whether anyone reads it or not, so it is left to
+            // arrive and the ledger gets its real usage.
+            if (exchange.stream()) call.cancel();
+        });
     }
 
     private Translation translation(Api api, Upstream upstream) {
@@ -105,61 +98,98 @@ public final class ProviderStage implements Stage.Chain {
         };
     }
 
-    private void respond(Exchange exchange, Upstream upstream, Translation translation, HttpClientResponse response, ReplySink sink) {
-        int status = response.statusCode();
-        if (status < 200 || status >= 300) {
-            response.body().onComplete(body -> sink.fail(upstreamError(upstream, status,
-                    body.succeeded() ? body.result() : Buffer.buffer(), response.headers())));
-            return;
+    /** The provider's answer: gathered whole for a complete body or an error, relayed event by event for a stream. */
+    private static final class ProviderAnswer implements UpstreamCall.Answer {
+        private final Exchange exchange;
+        private final Upstream upstream;
+        private final Translation translation;
+        private final ReplySink sink;
+        private UpstreamCall call;
+        private int status;
+        private HttpHeaders headers;
+        private Buffer body;
+        private StreamRelay relay;
+        private SseParser parser;
+        /** The sink has had its last word (a relay's finish is called once). */
+        private boolean finished;
+
+        ProviderAnswer(Exchange exchange, Upstream upstream, Translation translation, ReplySink sink) {
+            this.exchange = exchange;
+            this.upstream = upstream;
+            this.translation = translation;
+            this.sink = sink;
         }
-        String contentType = response.getHeader("content-type");
-        if (contentType == null || !contentType.startsWith("text/event-stream")) {
-            response.body().onComplete(body -> {
-                if (body.failed()) {
-                    sink.fail(failure(upstream, body.cause()));
-                    return;
-                }
+
+        @Override
+        public void head(int status, HttpHeaders headers) {
+            this.status = status;
+            this.headers = headers;
+            String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
+            if (status >= 200 && status < 300 && contentType != null && contentType.startsWith("text/event-stream")) {
+                relay = translation.stream(exchange);
+                MultiMap start = MultiMap.caseInsensitiveMultiMap()
+                        .add("content-type", "text/event-stream; charset=utf-8")
+                        .add("cache-control", "no-cache");
+                copyRelayed(headers, start);
+                sink.start(200, start);
+                parser = new SseParser(event -> relay.event(event, sink));
+                return;
+            }
+            int declared = headers.getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+            body = Buffer.buffer(declared > 0 && declared < 16 * 1024 * 1024 ? declared : 1024);
+        }
+
+        @Override
+        public void content(Buffer chunk) {
+            if (finished) return;
+            if (parser == null) {
+                body.appendBuffer(chunk);
+                return;
+            }
+            try {
+                parser.feed(chunk);
+            } catch (RuntimeException e) {
+                finished = true;
+                relay.finish(sink, e);
+                call.cancel();
+                return;
+            }
+            if (exchange.connection().writeQueueFull()) {
+                call.pause();
+                exchange.connection().onDrain(call::resume);
+            }
+        }
+
+        @Override
+        public void end() {
+            if (finished) return;
+            finished = true;
+            if (parser != null) {
+                parser.finish();
+                relay.finish(sink, null);
+            } else if (status < 200 || status >= 300) {
+                sink.fail(upstreamError(upstream, status, body, headers));
+            } else {
                 try {
-                    translation.complete(exchange, body.result(), withRelayedHeaders(response.headers(), sink));
+                    translation.complete(exchange, body, withRelayedHeaders(headers, sink));
                 } catch (RuntimeException e) {
                     log.warn("request {}: unreadable answer from provider '{}'", exchange.requestId(), upstream.name(), e);
                     sink.fail(GatewayError.upstream(502, "provider '" + upstream.name() + "' sent an answer the gateway could not read"));
                 }
-            });
-            return;
+            }
         }
-        relay(exchange, translation.stream(exchange), response, sink);
-    }
 
-    private static void relay(Exchange exchange, StreamRelay relay, HttpClientResponse response, ReplySink sink) {
-        MultiMap headers = MultiMap.caseInsensitiveMultiMap()
-                .add("content-type", "text/event-stream; charset=utf-8")
-                .add("cache-control", "no-cache");
-        copyRelayed(response.headers(), headers);
-        sink.start(200, headers);
-        SseParser parser = new SseParser(event -> relay.event(event, sink));
-        response.handler(chunk -> {
-            try {
-                parser.feed(chunk);
-            } catch (RuntimeException e) {
-                relay.finish(sink, e);
-                response.request().reset();
-                return;
-            }
-            if (exchange.connection().writeQueueFull()) {
-                response.pause();
-                exchange.connection().onDrain(response::resume);
-            }
-        });
-        response.exceptionHandler(error -> relay.finish(sink, error));
-        response.endHandler(done -> {
-            parser.finish();
-            relay.finish(sink, null);
-        });
+        @Override
+        public void failed(Throwable cause) {
+            if (finished) return;
+            finished = true;
+            if (relay != null) relay.finish(sink, cause);
+            else sink.fail(failure(upstream, cause));
+        }
     }
 
     /** The provider's rate-limit and request-id headers on a complete answer, as on a stream. */
-    private static ReplySink withRelayedHeaders(MultiMap upstreamHeaders, ReplySink sink) {
+    private static ReplySink withRelayedHeaders(HttpHeaders upstreamHeaders, ReplySink sink) {
         return new ReplySink.Forwarding(sink) {
             @Override
             public void start(int status, MultiMap headers) {
@@ -169,19 +199,31 @@ public final class ProviderStage implements Stage.Chain {
         };
     }
 
-    private static void copyRelayed(MultiMap from, MultiMap to) {
-        from.forEach((name, value) -> {
-            String lower = name.toLowerCase();
+    private static void copyRelayed(HttpHeaders from, MultiMap to) {
+        var headers = from.iteratorCharSequence();
+        while (headers.hasNext()) {
+            var header = headers.next();
+            CharSequence name = header.getKey();
             for (String relayed : RELAYED_HEADERS) {
-                if (lower.startsWith(relayed)) {
-                    to.add(lower, value);
-                    return;
+                if (startsWithIgnoreCase(name, relayed)) {
+                    to.add(name.toString().toLowerCase(java.util.Locale.ROOT), header.getValue().toString());
+                    break;
                 }
             }
-        });
+        }
     }
 
-    private static GatewayError upstreamError(Upstream upstream, int status, Buffer body, MultiMap upstreamHeaders) {
+    private static boolean startsWithIgnoreCase(CharSequence text, String lowerPrefix) {
+        if (text.length() < lowerPrefix.length()) return false;
+        for (int i = 0; i < lowerPrefix.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+            if (c != lowerPrefix.charAt(i)) return false;
+        }
+        return true;
+    }
+
+    private static GatewayError upstreamError(Upstream upstream, int status, Buffer body, HttpHeaders upstreamHeaders) {
         String message = "provider '" + upstream.name() + "' answered HTTP " + status + ": " + messageOf(body);
         MultiMap relayed = MultiMap.caseInsensitiveMultiMap();
         copyRelayed(upstreamHeaders, relayed);
@@ -216,7 +258,7 @@ public final class ProviderStage implements Stage.Chain {
         if (cause instanceof ConnectException) {
             return GatewayError.upstream(502, "could not reach provider '" + upstream.name() + "': " + cause.getMessage());
         }
-        if (cause instanceof StreamResetException) {
+        if (cause instanceof CancellationException) {
             return GatewayError.upstream(502, "the request to provider '" + upstream.name() + "' was cancelled");
         }
         String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Steady-state CPU per request of the gateway, split by thread group (event loops, ledger writer, GC, JIT, other):
+# a 20 s warm-up at 16 connections, then 15 s measured from /proc/PID/task/*/stat.
+#   bench/threads.sh                          # this checkout
+#   REPO=/path/to/other/checkout bench/threads.sh
+# Ports 9224/9225 (SANDBOX_PORT/TOLLGATE_PORT to change them).
+set -euo pipefail
+cd "${REPO:-$(dirname "$0")/..}"
+OUT=${OUT:-/tmp/threads-$(basename "$(pwd)")}; rm -rf $OUT; mkdir -p $OUT
+SANDBOX_PORT=${SANDBOX_PORT:-9224} TOLLGATE_PORT=${TOLLGATE_PORT:-9225}
+source bench/lib.sh
+start_sandbox_and_gateway
+TGPID=$(pgrep -f -- "--config $OUT/tollgate.yaml" | while read p; do [ "$(readlink /proc/$p/exe)" != "/usr/bin/bash" ] && echo $p; done | tail -1)
+wrk -t2 -c16 -d20s -s bench/chat.lua -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >/dev/null
+snap() { for t in /proc/$TGPID/task/*; do echo "$(cat $t/comm | tr ' ' _) $(awk '{print $14+$15}' $t/stat)"; done; }
+snap > $OUT/a
+wrk -t2 -c16 -d15s -s bench/chat.lua -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions > $OUT/wrk
+snap > $OUT/b
+req=$(grep RESULT $OUT/wrk | sed -E 's/.*requests=([0-9]+).*/\1/')
+python3 - $OUT/a $OUT/b $req <<'PY'
+import sys, collections
+def load(p):
+    d={}
+    for i,l in enumerate(open(p)):
+        n,t=l.split(); d[(i,n)]=int(t)
+    return d
+a=load(sys.argv[1]); b=load(sys.argv[2]); r=int(sys.argv[3])
+g=collections.Counter()
+for k,v in b.items():
+    name=k[1]
+    grp='eventloop' if 'eventloo' in name else 'ledger' if 'ledger' in name else 'gc' if 'GC' in name or 'G1' in name else 'jit' if 'Compiler' in name else 'other'
+    g[grp]+=v-a.get(k,0)
+tot=sum(g.values())
+print(f"req={r}", " ".join(f"{k} {v*1e4/r:.1f}" for k,v in sorted(g.items())), f"total {tot*1e4/r:.1f} us/req")
+PY
