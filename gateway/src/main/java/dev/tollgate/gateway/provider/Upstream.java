@@ -143,6 +143,7 @@ public final class Upstream {
         headers.put("host", port == 80 || port == 443 ? host : host + ":" + port);
         headers.put("content-type", "application/json");
         headers.put("accept", "application/json, text/event-stream");
+        headers.put("user-agent", "tollgate"); // so a provider's logs tell gateway traffic apart
         String key = config.apiKey();
         if (key != null && !key.isEmpty()) {
             if (dialect == WireFormat.ANTHROPIC) headers.put("x-api-key", key);

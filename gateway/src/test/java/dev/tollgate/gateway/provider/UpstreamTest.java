@@ -81,6 +81,7 @@ class UpstreamTest {
         assertThat(request).startsWith("POST /v1/chat/completions HTTP/1.1\r\n")
                 .contains("host: 127.0.0.1:" + provider.port() + "\r\n")
                 .contains("authorization: Bearer sk-test\r\n")
+                .contains("user-agent: tollgate\r\n")
                 .contains("x-extra: yes\r\n")
                 .contains("content-length: " + BODY.length() + "\r\n")
                 .endsWith("\r\n\r\n" + BODY);
