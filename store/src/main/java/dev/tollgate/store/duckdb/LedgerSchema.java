@@ -30,7 +30,7 @@ import java.util.Set;
  * rows already there; see {@link Rollup}) and {@code outcomes} (whether a request or decision succeeded).
  * Version 6 rolls up whole hours once they are sealed instead of every batch, and adds daily and tagless rollups
  * ({@code rollup_state}, {@code rollup_hourly_base}, {@code rollup_daily}, {@code rollup_daily_base},
- * {@code rollup_daily_tag}), filled from the hourly rollup already there.
+ * {@code rollup_daily_tag}, {@code rollup_daily_names}), filled from the hourly rollup already there.
  */
 final class LedgerSchema {
 

@@ -161,11 +161,14 @@ final class Rollup {
             out.add("CREATE TABLE " + t.name + " (" + t.period + " TIMESTAMP NOT NULL, " + keys
                     + ", requests BIGINT NOT NULL, " + SUM_COLUMNS_DDL + ")");
         }
+        // the tag names each sealed day has in rollup_daily_tag: which days lack a tag altogether, without scanning it
+        out.add("CREATE TABLE rollup_daily_names (day TIMESTAMP NOT NULL, name VARCHAR NOT NULL)");
         out.add(rollUpHours(Table.HOURLY_BASE, "true"));
         String days = "hour < date_trunc('day', (SELECT max(sealed_until) FROM rollup_state))";
         out.add(rollUpHours(Table.DAILY, days));
         out.add(rollUpDays(Table.DAILY_BASE, "true"));
         out.add(rollUpDays(Table.DAILY_TAG, "true"));
+        out.add(dailyNames("true"));
         return out;
     }
 
@@ -198,6 +201,10 @@ final class Rollup {
                 + " JOIN (SELECT DISTINCT d.day, tv.name FROM (SELECT DISTINCT day, tag_set FROM rollup_daily WHERE " + where
                 + ") d JOIN tag_values tv USING (tag_set)) n ON n.day = r.day"
                 + " LEFT JOIN tag_values v ON v.tag_set = r.tag_set AND v.name = n.name GROUP BY ALL";
+    }
+
+    private static String dailyNames(String where) {
+        return "INSERT INTO rollup_daily_names SELECT DISTINCT day, name FROM rollup_daily_tag WHERE " + where;
     }
 
     /** The rollups' watermark: rows before it are rolled up; null when none are. */
@@ -255,6 +262,7 @@ final class Rollup {
                 for (Table t : Table.values()) {
                     if (t.daily()) s.executeUpdate("DELETE FROM " + t.name + " WHERE " + range("day", from, to));
                 }
+                s.executeUpdate("DELETE FROM rollup_daily_names WHERE " + range("day", from, to));
                 rollUpDays(s, from, to);
             }
         }
@@ -291,6 +299,7 @@ final class Rollup {
         s.executeUpdate(rollUpHours(Table.DAILY, range("hour", from, to)));
         s.executeUpdate(rollUpDays(Table.DAILY_BASE, range("day", from, to)));
         s.executeUpdate(rollUpDays(Table.DAILY_TAG, range("day", from, to)));
+        s.executeUpdate(dailyNames(range("day", from, to)));
     }
 
     /** {@code column} within {@code [from, to)}, as literals (the writer's own values, never user input). */

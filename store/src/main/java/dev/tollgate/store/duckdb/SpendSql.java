@@ -233,7 +233,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
             sql.append(" AND name = ?");
             params.add(tag);
         } else if (tag != null) {
-            sql.append(" AND day NOT IN (SELECT day FROM rollup_daily_tag WHERE ").append(range("day", from, to, params))
+            sql.append(" AND day NOT IN (SELECT day FROM rollup_daily_names WHERE ").append(range("day", from, to, params))
                     .append(" AND name = ?)");
             params.add(tag);
         }

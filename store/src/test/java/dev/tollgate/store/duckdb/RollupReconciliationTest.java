@@ -306,6 +306,58 @@ class RollupReconciliationTest {
         }
     }
 
+    /** A ledger the previous writer left (schema 5): uncompacted rollup rows, each tag set under two ids. */
+    @Test
+    void aLedgerOfSchemaFiveIsConvertedOnOpen() throws Exception {
+        List<LedgerEntry> rows = randomRows(21, 3000);
+        String canon = "to_json(map_from_entries(list_sort(list_filter(map_entries(CAST(CAST(r.tags AS JSON) AS "
+                + "MAP(VARCHAR, VARCHAR))), e -> e.key NOT IN ('decision')))))::VARCHAR";
+        try (Connection conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME));
+             Statement s = conn.createStatement()) {
+            LedgerSchema.migrate(conn, LedgerSchema.MIGRATIONS.subList(0, 5));
+            try (PreparedStatement p = conn.prepareStatement("INSERT INTO requests VALUES (make_timestamp(?), ?, ?, ?, ?, ?, ?, "
+                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1000, NULL, false, false, ?, ?)")) {
+                for (LedgerEntry e : rows) {
+                    Usage u = e.usage();
+                    Object[] values = {LedgerWriter.epochMicros(e.time()), e.requestId(), e.keyName(), LedgerWriter.tagsJson(e.tags()),
+                            e.api(), e.provider(), e.deployment(), e.requestedModel(), e.servedModel(), u.inputTokens(),
+                            u.cachedInputTokens(), u.cacheWrite5mTokens(), u.cacheWrite1hTokens(), u.outputTokens(),
+                            u.reasoningTokens(), e.costUsd(), e.priceVersion(), e.status(), e.cache(), e.savedUsd()};
+                    for (int i = 0; i < values.length; i++) p.setObject(i + 1, values[i]);
+                    p.addBatch();
+                }
+                p.executeBatch();
+            }
+            s.execute("INSERT INTO tag_sets SELECT 2 * (row_number() OVER (ORDER BY tags) - 1) + k, tags FROM "
+                    + "(SELECT DISTINCT " + canon + " AS tags FROM requests r), (VALUES (0), (1)) v(k)");
+            s.execute("INSERT INTO tag_values SELECT id, unnest(map_keys(m)), unnest(map_values(m)) FROM "
+                    + "(SELECT id, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS m FROM tag_sets)");
+            // one rollup row per raw row, under either id of its tag set
+            s.execute("INSERT INTO rollup_hourly SELECT date_trunc('hour', r.time), coalesce(r.key_name, ''), t.id, "
+                    + "coalesce(r.api, ''), coalesce(r.provider, ''), coalesce(r.deployment, ''), coalesce(r.requested_model, ''), "
+                    + "coalesce(r.served_model, ''), coalesce(r.price_version, ''), r.status, 1, r.input_tokens, "
+                    + "r.cached_input_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens, r.output_tokens, "
+                    + "r.reasoning_tokens, r.cost_usd, r.saved_usd FROM requests r JOIN tag_sets t ON t.tags = " + canon
+                    + " AND t.id % 2 = hash(r.request_id) % 2");
+        }
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            assertThat(ledger.sealedUntil()).isEqualTo(rows.stream().map(LedgerEntry::time).max(Instant::compareTo)
+                    .orElseThrow().truncatedTo(ChronoUnit.HOURS));
+            for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(rows, q));
+            List<Long> counts = ledger.query("SELECT count(*), count(DISTINCT tags) FROM tag_sets", List.of(), rs -> {
+                rs.next();
+                return List.of(rs.getLong(1), rs.getLong(2));
+            });
+            assertThat(counts.get(0)).isEqualTo(counts.get(1));
+            List<LedgerEntry> more = randomRows(22, 500);
+            more.forEach(ledger::append);
+            ledger.flush();
+            List<LedgerEntry> all = new ArrayList<>(rows);
+            all.addAll(more);
+            for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(all, q));
+        }
+    }
+
     private static long rollupRows(DuckDbLedger ledger) {
         return ledger.query("SELECT count(*) FROM rollup_hourly", List.of(), rs -> {
             rs.next();
