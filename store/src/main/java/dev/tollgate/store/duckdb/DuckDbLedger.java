@@ -64,7 +64,7 @@ public final class DuckDbLedger implements Ledger {
     /**
      * How much write-ahead log DuckDB lets grow before a commit checkpoints it into the file (its default is 16 MB).
      * Every checkpoint rewrites the tables' last row groups and merges small ones, so at the default the writer spent
-     * about half its time in checkpoints at 1 million rows (BENCHMARKS.md); the cost is a longer log to replay after
+     * about 40% of its time in checkpoints at 1 million rows (BENCHMARKS.md); the cost is a longer log to replay after
      * a crash, a few seconds.
      */
     static final String CHECKPOINT_THRESHOLD = "512MB";
