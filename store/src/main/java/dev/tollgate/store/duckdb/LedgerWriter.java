@@ -285,7 +285,8 @@ final class LedgerWriter {
     private void seal(boolean force) {
         long now = System.nanoTime();
         if (newest == Long.MIN_VALUE || !force && now - nextSealTry < 0) return;
-        long target = Rollup.sealTarget(newest);
+        // never past the clock: one row stamped in the future must not make every row after it a late one
+        long target = Math.min(Rollup.sealTarget(newest), Rollup.sealTarget(epochMicros(null)));
         Instant from = sealedUntil;
         if (from != null && target <= epochMicros(from)) return;
         // each seal costs a few statements whatever its length: when rows come faster than the clock (a backfill,
