@@ -43,9 +43,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * counted by {@link #failedRows()}. {@link #flush()} waits for everything appended before it; {@link #close()}
  * writes everything queued, so a clean shutdown loses nothing. Appends after close are counted as dropped.
  *
- * <p><b>Rollup.</b> Next to the raw rows the writer keeps an hourly rollup ({@link Rollup}) in the same transaction
- * as each batch; {@link #spend} answers whole hours from it and edge hours from raw rows ({@link SpendSql}), so its
- * totals always equal the raw rows'. {@link #audit}, {@link #outcomes} and breakdowns by {@code decision} read raw
+ * <p><b>Rollup.</b> Next to the raw rows the writer keeps hourly and daily rollups ({@link Rollup}) of every hour
+ * that has ended (a grace later), rolled up in SQL in the transaction that moves their watermark; {@link #spend}
+ * answers whole days and hours before it from them, and edge hours and the open hour from raw rows
+ * ({@link SpendSql}), so its totals always equal the raw rows'. {@link #audit}, {@link #outcomes} and breakdowns by {@code decision} read raw
  * rows. {@link #exportFocus} writes the rollup as a FOCUS dataset.
  *
  * <p><b>Reads.</b> {@link #spend} and {@link #recent} each run on a fresh duplicate of the database connection, so
@@ -60,6 +61,13 @@ public final class DuckDbLedger implements Ledger {
     /** The file inside the data directory. */
     public static final String FILE_NAME = "ledger.duckdb";
     public static final int DEFAULT_QUEUE_CAPACITY = 262_144;
+    /**
+     * How much write-ahead log DuckDB lets grow before a commit checkpoints it into the file (its default is 16 MB).
+     * Every checkpoint rewrites the tables' last row groups and merges small ones, so at the default the writer spent
+     * about 40% of its time in checkpoints at 1 million rows (BENCHMARKS.md); the cost is a longer log to replay after
+     * a crash, a few seconds.
+     */
+    static final String CHECKPOINT_THRESHOLD = "512MB";
 
     private static final String ENTRY_COLUMNS = """
             epoch_us(time), request_id, key_name, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)), api, provider, deployment, requested_model, served_model,
@@ -101,6 +109,9 @@ public final class DuckDbLedger implements Ledger {
         try {
             root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file);
             int version = LedgerSchema.migrate(root);
+            try (Statement s = root.createStatement()) {
+                s.execute("SET checkpoint_threshold = '" + CHECKPOINT_THRESHOLD + "'");
+            }
             writeConn = (DuckDBConnection) root.duplicate();
             DuckDbLedger ledger = new DuckDbLedger(file, root, writeConn, queueCapacity);
             ledger.writer.start();
@@ -150,6 +161,11 @@ public final class DuckDbLedger implements Ledger {
         return new DuckDbBudgetStore(this);
     }
 
+    /** Rows before this time are answered from the rollups (null: none yet); see {@link Rollup}. */
+    Instant sealedUntil() {
+        return writer.sealedUntil();
+    }
+
     /** Rows never written because the queue was full or the ledger was closed. */
     public long droppedRows() {
         return writer.droppedRows();
@@ -162,7 +178,7 @@ public final class DuckDbLedger implements Ledger {
 
     @Override
     public List<SpendRow> spend(SpendQuery query) {
-        SpendSql spend = SpendSql.of(query);
+        SpendSql spend = SpendSql.of(query, writer.sealedUntil());
         return read(conn -> {
             List<SpendRow> rows = new ArrayList<>();
             try (PreparedStatement p = conn.prepareStatement(spend.sql())) {
@@ -190,8 +206,10 @@ public final class DuckDbLedger implements Ledger {
         if (limit < 0) throw new IllegalArgumentException("limit must not be negative");
         List<Object> params = new ArrayList<>();
         StringBuilder sql = new StringBuilder("SELECT " + ENTRY_COLUMNS + " FROM (SELECT *, time AS t FROM requests WHERE ")
-                .append(SpendSql.range("time", query.from(), query.to(), params)).append(") src WHERE true");
-        for (Map.Entry<String, String> f : query.filters().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+                .append(SpendSql.range("time", query.from(), query.to(), params));
+        List<Map.Entry<String, String>> filters = query.filters().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList();
+        sql.append(SpendSql.tagPrefilters(filters, params)).append(") src WHERE true");
+        for (Map.Entry<String, String> f : filters) {
             sql.append(" AND ").append(SpendSql.expression(f.getKey(), params)).append(" = ?");
             params.add(f.getValue());
         }
@@ -247,7 +265,7 @@ public final class DuckDbLedger implements Ledger {
         return read(conn -> {
             try (Statement s = conn.createStatement()) {
                 s.execute("SET TimeZone = 'UTC'");
-                return (long) s.executeUpdate(FocusExport.copy(from, to, f, out));
+                return (long) s.executeUpdate(FocusExport.copy(from, to, writer.sealedUntil(), f, out));
             }
         });
     }

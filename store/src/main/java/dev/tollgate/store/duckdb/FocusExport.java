@@ -9,7 +9,7 @@ import java.util.Locale;
 /**
  * The ledger as a FOCUS 1.3 cost and usage dataset (FinOps Open Cost and Usage Specification), written by DuckDB's
  * COPY as CSV or Parquet: one Usage charge per hour × virtual key × provider × served model × price version × tag
- * set, read from the hourly rollup.
+ * set, read from the hourly rollup for sealed hours and from raw rows after them (see {@link Rollup}).
  *
  * <p>Every column FOCUS 1.3 marks Mandatory is present ({@link #MANDATORY_COLUMNS}), plus the conditional ones that
  * apply to metered API calls and {@code x_}-prefixed columns with the token counts. Costs are {@code DECIMAL(38,12)};
@@ -37,10 +37,12 @@ final class FocusExport {
     }
 
     /** The SELECT producing the dataset (date/times as TIMESTAMPTZ; the session's time zone must be UTC). */
-    static String select(Instant from, Instant to, Format format) {
+    static String select(Instant from, Instant to, Instant sealedUntil, Format format) {
         String where = "true";
         if (from != null) where += " AND hour >= " + literal(from.truncatedTo(ChronoUnit.HOURS));
         if (to != null) where += " AND hour < " + literal(ceilHour(to));
+        String sealed = sealedUntil == null ? "false" : "hour < " + literal(sealedUntil);
+        String open = sealedUntil == null ? "true" : "time >= " + literal(sealedUntil);
         String ts = format == Format.CSV ? "strftime(%s, '%%Y-%%m-%%dT%%H:%%M:%%SZ')" : "timezone('UTC', %s)";
         return """
                 WITH charges AS (
@@ -50,7 +52,17 @@ final class FocusExport {
                            sum(cache_write_5m_tokens + cache_write_1h_tokens) AS cache_write_tokens,
                            sum(output_tokens) AS output_tokens, sum(reasoning_tokens) AS reasoning_tokens,
                            CAST(sum(cost_usd) AS DECIMAL(38,12)) AS cost
-                    FROM rollup_hourly JOIN (SELECT id AS tag_set, tags FROM tag_sets) USING (tag_set) WHERE %s
+                    FROM (SELECT hour, key_name, provider, served_model, price_version, tags, requests, input_tokens,
+                                 cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
+                                 reasoning_tokens, cost_usd
+                          FROM rollup_hourly JOIN (SELECT id AS tag_set, tags FROM tag_sets) USING (tag_set) WHERE %s
+                          UNION ALL
+                          SELECT date_trunc('hour', time) AS hour, coalesce(key_name, ''), coalesce(provider, ''),
+                                 coalesce(served_model, ''), coalesce(price_version, ''), %s, 1, input_tokens,
+                                 cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
+                                 reasoning_tokens, cost_usd
+                          FROM requests WHERE %s)
+                    WHERE %s
                     GROUP BY ALL)
                 SELECT
                     cost AS BilledCost,
@@ -95,15 +107,16 @@ final class FocusExport {
                     CAST(output_tokens AS BIGINT) AS x_OutputTokens,
                     CAST(reasoning_tokens AS BIGINT) AS x_ReasoningTokens
                 FROM charges
-                ORDER BY hour, key_name, provider, served_model, price_version, tags""".formatted(where,
+                ORDER BY hour, key_name, provider, served_model, price_version, tags""".formatted(sealed,
+                Rollup.canonicalTagsSql("tags"), open, where,
                 ts.formatted("date_trunc('month', hour) + INTERVAL 1 MONTH"), ts.formatted("date_trunc('month', hour)"),
                 ts.formatted("hour + INTERVAL 1 HOUR"), ts.formatted("hour"));
     }
 
     /** The COPY statement writing {@link #select} to {@code out}. */
-    static String copy(Instant from, Instant to, Format format, Path out) {
+    static String copy(Instant from, Instant to, Instant sealedUntil, Format format, Path out) {
         String options = format == Format.CSV ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
-        return "COPY (" + select(from, to, format) + ") TO '" + out.toAbsolutePath().toString().replace("'", "''")
+        return "COPY (" + select(from, to, sealedUntil, format) + ") TO '" + out.toAbsolutePath().toString().replace("'", "''")
                 + "' (" + options + ")";
     }
 

@@ -28,7 +28,9 @@ import java.util.Set;
  *
  * <p>Version 3 adds the hourly rollup ({@code rollup_hourly}, {@code tag_sets}, {@code tag_values}, filled from the
  * rows already there; see {@link Rollup}) and {@code outcomes} (whether a request or decision succeeded).
- * {@code rollup_compaction} is a work table, empty outside the writer's compaction transaction.
+ * Version 6 rolls up whole hours once they are sealed instead of every batch, and adds daily and tagless rollups
+ * ({@code rollup_state}, {@code rollup_hourly_base}, {@code rollup_daily}, {@code rollup_daily_base},
+ * {@code rollup_daily_tag}, {@code rollup_daily_names}), filled from the hourly rollup already there.
  */
 final class LedgerSchema {
 
@@ -115,7 +117,9 @@ final class LedgerSchema {
                         history_tokens BIGINT NOT NULL,
                         user_tokens    BIGINT NOT NULL,
                         sample_rate    DOUBLE NOT NULL
-                    )""")));
+                    )""")),
+            // issue 5, speed: rollups of sealed hours (no per-batch partial rows), daily and tagless tables
+            new Migration(6, "sealed hourly and daily rollups", Rollup.sealedMigration()));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();

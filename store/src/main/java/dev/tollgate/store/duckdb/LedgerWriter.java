@@ -35,6 +35,10 @@ import java.util.concurrent.locks.LockSupport;
  * at WARN at most once a second. A batch that fails to write is retried once on a fresh appender, then logged at
  * ERROR and counted as failed; the thread keeps running. Because each attempt is its own transaction and a failed
  * one is rolled back, a retry never writes a row twice.
+ *
+ * <p>A batch costs only its raw rows: the rollups are made in SQL, a few hours at a time, once the hours are sealed
+ * ({@link Rollup#seal}), in a transaction of their own; a row for an hour already sealed rolls that hour up again in
+ * its batch's transaction ({@link Rollup#reseal}).
  */
 final class LedgerWriter {
 
@@ -65,18 +69,20 @@ final class LedgerWriter {
 
     private final List<Object> drained = new ArrayList<>(MAX_BATCH);
     private DuckDBAppender appender;
-    private DuckDBAppender rollupAppender;
-    private DuckDBAppender tagSetsAppender;
-    private DuckDBAppender tagValuesAppender;
-    private final Rollup.Batch rollup = new Rollup.Batch();
-    private final Rollup.TagSets tagSets = new Rollup.TagSets();
-    /** The batch's tags JSON, row by row, as written to the raw table. */
-    private final List<String> rawTags = new ArrayList<>(MAX_BATCH);
-    private long lastCompaction = System.nanoTime();
+    /** The rollups' watermark (see {@link Rollup}): written by this thread after each commit, read by readers. */
+    private volatile Instant sealedUntil;
+    /** The newest row time written, epoch micros. */
+    private long newest = Long.MIN_VALUE;
+    /** Sealed hours that rows of the current batch belong to (rows later than the grace). */
+    private final java.util.TreeSet<Long> lateHours = new java.util.TreeSet<>();
+    private long nextSealTry = System.nanoTime();
 
-    /** Compact the rollup's touched hours once this many partial rows were added, or this long after the last time. */
-    static final long COMPACT_ROWS = 100_000;
-    static final long COMPACT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** After a failed seal, wait this long before trying again. */
+    static final long SEAL_RETRY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Seal at most this often, unless this many hours are waiting (or the writer closes). */
+    static final long SEAL_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+    static final long SEAL_SPAN_MICROS = 24 * Rollup.HOUR_MICROS;
+    private long lastSeal = System.nanoTime();
     private long reportedDrops;
     private long lastDropReport = System.nanoTime() - DROP_REPORT_NANOS;
 
@@ -84,7 +90,12 @@ final class LedgerWriter {
     LedgerWriter(DuckDBConnection conn, int capacity) throws SQLException {
         this.conn = conn;
         conn.setAutoCommit(false);
-        tagSets.load(conn);
+        sealedUntil = Rollup.sealedUntil(conn);
+        try (var s = conn.createStatement(); var rs = s.executeQuery("SELECT epoch_us(max(time)) FROM requests")) {
+            rs.next();
+            long max = rs.getLong(1);
+            if (!rs.wasNull()) newest = max;
+        }
         conn.commit();
         this.queue = new LinkedBlockingQueue<>(capacity);
         this.thread = Thread.ofPlatform().name("tollgate-ledger-writer").daemon(true).unstarted(this::run);
@@ -116,6 +127,11 @@ final class LedgerWriter {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Rows before this time are answered from the rollups; null when none are. Any value read stays valid. */
+    Instant sealedUntil() {
+        return sealedUntil;
     }
 
     long droppedRows() {
@@ -181,7 +197,7 @@ final class LedgerWriter {
                         if (batch.size() >= MAX_BATCH) write(batch);
                     } else if (drained.get(i) instanceof Marker m) {
                         write(batch);
-                        if (m.stop()) compactRollup(true);
+                        seal(m.stop());
                         m.done().countDown();
                         if (m.stop()) {
                             drained.subList(0, i + 1).clear(); // what follows is released in finally
@@ -191,7 +207,7 @@ final class LedgerWriter {
                 }
                 drained.clear();
                 if (!batch.isEmpty() && System.nanoTime() - deadline >= 0) write(batch);
-                compactRollup(false);
+                seal(false);
                 reportDrops(false);
             }
         } catch (InterruptedException e) {
@@ -234,20 +250,24 @@ final class LedgerWriter {
     private void appendAll(List<LedgerEntry> batch) throws SQLException {
         try {
             if (appender == null) appender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "requests");
-            rawTags.clear();
+            Instant sealed = sealedUntil;
+            long sealedMicros = sealed == null ? Long.MIN_VALUE : epochMicros(sealed);
+            long batchNewest = Long.MIN_VALUE;
+            lateHours.clear();
             for (LedgerEntry e : batch) {
-                String json = tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson);
-                rawTags.add(json);
-                appendRow(appender, e, json);
+                long micros = epochMicros(e.time());
+                if (micros > batchNewest) batchNewest = micros;
+                if (micros < sealedMicros) lateHours.add(Math.floorDiv(micros, Rollup.HOUR_MICROS) * Rollup.HOUR_MICROS);
+                appendRow(appender, e, micros, tagsJsonCache.computeIfAbsent(e.tags(), LedgerWriter::tagsJson));
             }
             appender.flush();
-            rollUp(batch);
+            if (!lateHours.isEmpty()) {
+                closeAppender(); // appenders must not span the re-roll's DELETE
+                Rollup.reseal(conn, lateHours, sealed);
+            }
             conn.commit();
-            tagSets.committed();
-            rollup.committed();
+            newest = Math.max(newest, batchNewest);
         } catch (SQLException | RuntimeException e) {
-            tagSets.rollback();
-            rollup.discard();
             closeAppender();
             try {
                 conn.rollback();
@@ -258,51 +278,44 @@ final class LedgerWriter {
         }
     }
 
-    /** Adds the batch's sums to {@code rollup_hourly} inside the batch's transaction (see {@link Rollup}). */
-    private void rollUp(List<LedgerEntry> batch) throws SQLException {
-        for (int i = 0; i < batch.size(); i++) rollup.add(batch.get(i), tagSets.id(rawTags.get(i), batch.get(i).tags()));
-        if (rollupAppender == null) {
-            rollupAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "rollup_hourly");
-            tagSetsAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_sets");
-            tagValuesAppender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "tag_values");
-        }
-        if (tagSets.hasPending()) { // an appender's flush costs even when it holds nothing
-            tagSets.appendPending(tagSetsAppender, tagValuesAppender);
-            tagSetsAppender.flush();
-            tagValuesAppender.flush();
-        }
-        rollup.append(rollupAppender);
-        rollupAppender.flush();
-    }
-
     /**
-     * Merges the partial rollup rows of the hours touched since the last compaction, when enough have piled up (or
-     * always, when {@code force}). A failure only leaves the rows uncompacted: totals stay right, and it is retried.
+     * Rolls up the hours that ended more than {@link Rollup#GRACE_MICROS} before the newest row, in a transaction of
+     * its own (see {@link Rollup#seal}). A failure only delays it: readers keep reading those hours' raw rows.
      */
-    private void compactRollup(boolean force) {
+    private void seal(boolean force) {
         long now = System.nanoTime();
-        if (rollup.dirtyRows() == 0 || !force && rollup.dirtyRows() < COMPACT_ROWS && now - lastCompaction < COMPACT_NANOS) return;
-        lastCompaction = now;
+        if (newest == Long.MIN_VALUE || !force && now - nextSealTry < 0) return;
+        // never past the clock: one row stamped in the future must not make every row after it a late one
+        long target = Math.min(Rollup.sealTarget(newest), Rollup.sealTarget(epochMicros(null)));
+        Instant from = sealedUntil;
+        if (from != null && target <= epochMicros(from)) return;
+        // each seal costs a few statements whatever its length: when rows come faster than the clock (a backfill,
+        // the benchmark's generator), wait for several hours of them
+        if (!force && from != null && target - epochMicros(from) < SEAL_SPAN_MICROS && now - lastSeal < SEAL_EVERY_NANOS) return;
+        lastSeal = now;
+        Instant to = Rollup.micros(target);
         try {
-            closeAppender(); // appenders must not span the compaction's DELETE
-            Rollup.compact(conn, rollup.dirtyHours());
+            Rollup.seal(conn, from, to);
             conn.commit();
-            rollup.compacted();
+            sealedUntil = to;
         } catch (SQLException | RuntimeException e) {
+            closeAppender();
             try {
                 conn.rollback();
             } catch (SQLException r) {
                 e.addSuppressed(r);
             }
-            log.warn("compacting the ledger rollup failed; it stays correct and is retried: {}", e.toString());
+            nextSealTry = System.nanoTime() + SEAL_RETRY_NANOS;
+            log.warn("rolling up the ledger's hours before {} failed; they are read from raw rows and it is retried: {}",
+                    to, e.toString());
         }
     }
 
     /** One row in {@code requests} column order (see {@link LedgerSchema}). */
-    private static void appendRow(DuckDBAppender a, LedgerEntry e, String tagsJson) throws SQLException {
+    private static void appendRow(DuckDBAppender a, LedgerEntry e, long micros, String tagsJson) throws SQLException {
         Usage u = e.usage();
         a.beginRow();
-        a.appendEpochMicros(epochMicros(e.time()));
+        a.appendEpochMicros(micros);
         string(a, e.requestId());
         string(a, e.keyName());
         a.append(tagsJson);
@@ -365,18 +378,13 @@ final class LedgerWriter {
     }
 
     private void closeAppender() {
-        for (DuckDBAppender a : new DuckDBAppender[] {appender, rollupAppender, tagSetsAppender, tagValuesAppender}) {
-            if (a == null) continue;
-            try {
-                a.close();
-            } catch (Exception e) {
-                log.debug("closing a ledger appender failed", e);
-            }
+        if (appender == null) return;
+        try {
+            appender.close();
+        } catch (Exception e) {
+            log.debug("closing the ledger appender failed", e);
         }
         appender = null;
-        rollupAppender = null;
-        tagSetsAppender = null;
-        tagValuesAppender = null;
     }
 
     /**

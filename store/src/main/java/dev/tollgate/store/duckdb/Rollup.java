@@ -1,80 +1,114 @@
 package dev.tollgate.store.duckdb;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tollgate.core.usage.Usage;
-import dev.tollgate.store.LedgerEntry;
-import org.duckdb.DuckDBAppender;
-
-import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The hourly rollup of the ledger, table {@code rollup_hourly}: request count and {@link #SUMS} per hour and
- * combination of the key columns. {@link LedgerWriter} adds every batch to it in the batch's own transaction, so
- * rollup and raw rows always agree; several rows may hold parts of one combination until the writer compacts them.
+ * The ledger's rollups: request count and {@link #SUMS} per period and combination of key columns, in five tables
+ * ({@link Table}) of decreasing detail, so that a breakdown reads the smallest one that has its dimensions.
  *
- * <p><b>Key set (bounded).</b> hour × virtual key × tag set × api × provider × deployment × requested model ×
- * served model × price version × HTTP status. The tag set is an id into {@code tag_sets} (the canonical JSON: names
- * sorted, {@link #RAW_ONLY_TAGS} removed), and {@code tag_values} lists each set's (name, value) pairs, so a
- * breakdown by a tag joins a small table instead of parsing JSON per row. {@code decision} names one workflow run and
- * is as unique as a request id, so it stays on raw rows only. Missing strings are stored as {@code ''} and read back
- * as NULL.
+ * <p><b>Sealed hours.</b> The rollups cover exactly the raw rows with {@code time < sealed_until} (table
+ * {@code rollup_state}; NULL: none yet), an hour boundary. The writer keeps raw rows only for the open hour and
+ * rolls an hour up in SQL once its newest row is {@link #GRACE} past the hour's end ({@link #seal}): one vectorised
+ * GROUP BY per hour instead of a second append per row, and no DELETE, so no vacuum. A day is rolled up from its
+ * hours once its last hour is sealed. A row that arrives for a sealed hour (a request that ran longer than the
+ * grace) re-rolls its hour and day in the same transaction as the row ({@link #reseal}). Readers answer
+ * {@code [.., sealed_until)} from rollups and the rest from raw rows ({@link SpendSql}); since every commit keeps
+ * the rule, and {@code sealed_until} only grows, a reader may use any value it read earlier.
  *
- * <p><b>Compaction.</b> Each batch appends its own sums (cheap: no index, no upsert). The writer later merges the
- * rows of the hours it touched into one row per combination ({@link #compact}), in one transaction, so readers see
- * the same totals before and after.
+ * <p><b>Key columns.</b> hour or day × virtual key × api × provider × deployment × requested model × served model ×
+ * price version × HTTP status, and depending on the table: the tag set (an id into {@code tag_sets}, the canonical
+ * JSON: names sorted, {@link #RAW_ONLY_TAGS} removed; {@code tag_values} lists each set's (name, value) pairs), one
+ * tag's (name, value), or no tags. {@code decision} names one workflow run and is as unique as a request id, so it
+ * stays on raw rows only. Missing strings are stored as {@code ''} and read back as NULL.
  *
- * <p><b>Adding a summed column</b> (as {@code saved_usd} from the cache was): add one line to {@link #SUMS}; the table,
- * batch sums, compaction, backfill and spend queries are generated from that list.
+ * <p><b>Adding a summed column</b> (as {@code saved_usd} from the cache was): add one line to {@link #SUMS} and a
+ * migration adding the column to every rollup table; sealing and spend queries are generated from that list.
  */
 final class Rollup {
 
-    /** A column summed per rollup row: how to read it from an entry, and whether it is money. */
-    record Sum(String column, boolean money, Function<LedgerEntry, Object> value) {
+    /** A column summed per rollup row, and whether it is money. */
+    record Sum(String column, boolean money) {
         String sqlType() {
             return money ? "DECIMAL(38,12)" : "BIGINT";
         }
     }
 
-    static final List<Sum> SUMS = List.of(
-            tokens("input_tokens", Usage::inputTokens),
-            tokens("cached_input_tokens", Usage::cachedInputTokens),
-            tokens("cache_write_5m_tokens", Usage::cacheWrite5mTokens),
-            tokens("cache_write_1h_tokens", Usage::cacheWrite1hTokens),
-            tokens("output_tokens", Usage::outputTokens),
-            tokens("reasoning_tokens", Usage::reasoningTokens),
-            new Sum("cost_usd", true, e -> LedgerWriter.cost(e.costUsd())),
-            new Sum("saved_usd", true, e -> LedgerWriter.cost(e.savedUsd())));
+    static final List<Sum> SUMS = List.of(new Sum("input_tokens", false), new Sum("cached_input_tokens", false),
+            new Sum("cache_write_5m_tokens", false), new Sum("cache_write_1h_tokens", false),
+            new Sum("output_tokens", false), new Sum("reasoning_tokens", false), new Sum("cost_usd", true),
+            new Sum("saved_usd", true));
 
-    /** The rollup's key after {@code hour}, in table order. */
+    /** The hourly rollup's key after {@code hour}, in table order (schema version 3). */
     static final List<String> KEY_COLUMNS = List.of("key_name", "tag_set", "api", "provider", "deployment",
             "requested_model", "served_model", "price_version", "status");
+
+    /** The key columns every rollup table has, after its period. */
+    static final String BASE_COLUMNS = "key_name, api, provider, deployment, requested_model, served_model, price_version, status";
 
     /** Tags too fine-grained to roll up: they stay on raw rows only. */
     static final List<String> RAW_ONLY_TAGS = List.of("decision");
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long HOUR_MICROS = 3_600_000_000L;
-    private static final String SUM_LIST = SUMS.stream().map(Sum::column).collect(Collectors.joining(", "));
-    private static final String KEY_LIST = "hour, " + String.join(", ", KEY_COLUMNS);
+    /** How long after an hour's end its rows may still arrive before it is sealed. */
+    static final long GRACE_MICROS = 15 * 60 * 1_000_000L;
+    static final long HOUR_MICROS = 3_600_000_000L;
+    static final long DAY_MICROS = 24 * HOUR_MICROS;
 
-    private Rollup() {
+    private static final String SUM_LIST = SUMS.stream().map(Sum::column).collect(Collectors.joining(", "));
+    private static final String SUM_OF = SUMS.stream().map(s -> "sum(" + s.column() + ")").collect(Collectors.joining(", "));
+    private static final String SUM_COLUMNS_DDL = SUMS.stream().map(s -> s.column() + " " + s.sqlType() + " NOT NULL")
+            .collect(Collectors.joining(", "));
+    private static final String BASE_DDL = """
+            key_name VARCHAR NOT NULL, api VARCHAR NOT NULL, provider VARCHAR NOT NULL, deployment VARCHAR NOT NULL,
+            requested_model VARCHAR NOT NULL, served_model VARCHAR NOT NULL, price_version VARCHAR NOT NULL,
+            status INTEGER NOT NULL""";
+
+    /**
+     * The rollup tables: name, period column, and what of the tags they keep. {@code rollup_hourly} (schema 3) is
+     * filled from raw rows; each other one from a more detailed table.
+     */
+    enum Table {
+        HOURLY("rollup_hourly", "hour", Tags.SET),
+        HOURLY_BASE("rollup_hourly_base", "hour", Tags.NONE),
+        DAILY("rollup_daily", "day", Tags.SET),
+        DAILY_BASE("rollup_daily_base", "day", Tags.NONE),
+        /** One row per tag name seen that day: the group's value of it, NULL for groups without it. */
+        DAILY_TAG("rollup_daily_tag", "day", Tags.ONE);
+
+        final String name;
+        final String period;
+        final Tags tags;
+
+        Table(String name, String period, Tags tags) {
+            this.name = name;
+            this.period = period;
+            this.tags = tags;
+        }
+
+        boolean daily() {
+            return period.equals("day");
+        }
+
+        /** The columns after the period that the table keys on. */
+        String keys() {
+            return switch (tags) {
+                case SET -> BASE_COLUMNS + ", tag_set";
+                case NONE -> BASE_COLUMNS;
+                case ONE -> BASE_COLUMNS + ", name, value";
+            };
+        }
     }
 
-    private static Sum tokens(String column, java.util.function.ToLongFunction<Usage> f) {
-        return new Sum(column, false, e -> f.applyAsLong(e.usage()));
+    enum Tags { SET, NONE, ONE }
+
+    private Rollup() {
     }
 
     /** Statements of the schema migration that creates the rollup and fills it from the rows already there. */
@@ -102,220 +136,179 @@ final class Rollup {
                         + " FROM requests r JOIN tag_sets s ON s.tags = " + canonicalTagsSql("r.tags") + " GROUP BY ALL");
     }
 
+    /**
+     * Schema version 6: sealed hours instead of per-batch partial rows. The existing hourly rollup (which covers every
+     * raw row) keeps its whole hours before the newest row's hour; tag sets written twice by the old writer are merged
+     * into one id; the coarser tables are filled from it.
+     */
+    static List<String> sealedMigration() {
+        String dupes = "(SELECT id, min(id) OVER (PARTITION BY tags) AS keep FROM tag_sets)";
+        List<String> out = new ArrayList<>(List.of(
+                "DROP TABLE rollup_compaction",
+                "UPDATE rollup_hourly SET tag_set = d.keep FROM " + dupes + " d WHERE rollup_hourly.tag_set = d.id AND d.id <> d.keep",
+                "DELETE FROM tag_values WHERE tag_set IN (SELECT id FROM " + dupes + " WHERE id <> keep)",
+                "DELETE FROM tag_sets WHERE id IN (SELECT id FROM " + dupes + " WHERE id <> keep)",
+                "CREATE TABLE rollup_state (sealed_until TIMESTAMP)",
+                "INSERT INTO rollup_state SELECT date_trunc('hour', max(time)) FROM requests",
+                "DELETE FROM rollup_hourly WHERE hour >= (SELECT max(sealed_until) FROM rollup_state)"));
+        for (Table t : Table.values()) {
+            if (t == Table.HOURLY) continue;
+            String keys = switch (t.tags) {
+                case SET -> BASE_DDL + ", tag_set INTEGER NOT NULL";
+                case NONE -> BASE_DDL;
+                case ONE -> BASE_DDL + ", name VARCHAR NOT NULL, value VARCHAR";
+            };
+            out.add("CREATE TABLE " + t.name + " (" + t.period + " TIMESTAMP NOT NULL, " + keys
+                    + ", requests BIGINT NOT NULL, " + SUM_COLUMNS_DDL + ")");
+        }
+        // the tag names each sealed day has in rollup_daily_tag: which days lack a tag altogether, without scanning it
+        out.add("CREATE TABLE rollup_daily_names (day TIMESTAMP NOT NULL, name VARCHAR NOT NULL)");
+        out.add(rollUpHours(Table.HOURLY_BASE, "true"));
+        String days = "hour < date_trunc('day', (SELECT max(sealed_until) FROM rollup_state))";
+        out.add(rollUpHours(Table.DAILY, days));
+        out.add(rollUpDays(Table.DAILY_BASE, "true"));
+        out.add(rollUpDays(Table.DAILY_TAG, "true"));
+        out.add(dailyNames("true"));
+        return out;
+    }
+
     /** SQL turning a raw row's tags JSON into the rollup's: sorted names, raw-only tags removed. */
-    private static String canonicalTagsSql(String column) {
+    static String canonicalTagsSql(String column) {
         String excluded = RAW_ONLY_TAGS.stream().map(t -> "'" + t + "'").collect(Collectors.joining(", "));
         return "to_json(map_from_entries(list_sort(list_filter(map_entries(CAST(CAST(" + column
                 + " AS JSON) AS MAP(VARCHAR, VARCHAR))), e -> e.key NOT IN (" + excluded + ")))))::VARCHAR";
     }
 
+    /** INSERT into {@code to} (hourly base or daily) from {@code rollup_hourly} rows matching {@code where}. */
+    private static String rollUpHours(Table to, String where) {
+        String period = to.daily() ? "date_trunc('day', hour)" : "hour";
+        return "INSERT INTO " + to.name + " (" + to.period + ", " + to.keys() + ", requests, " + SUM_LIST + ") SELECT "
+                + period + ", " + to.keys() + ", sum(requests), " + SUM_OF + " FROM rollup_hourly WHERE " + where
+                + " GROUP BY ALL";
+    }
+
+    /** INSERT into a daily table (base or one tag) from {@code rollup_daily} rows matching {@code where}. */
+    private static String rollUpDays(Table to, String where) {
+        if (to.tags == Tags.NONE) {
+            return "INSERT INTO " + to.name + " (day, " + to.keys() + ", requests, " + SUM_LIST + ") SELECT day, "
+                    + BASE_COLUMNS + ", sum(requests), " + SUM_OF + " FROM rollup_daily WHERE " + where + " GROUP BY ALL";
+        }
+        // every (day, tag name) pair seen, crossed with every group of that day: the group's value or NULL
+        String base = BASE_COLUMNS.replaceAll("(\\w+)", "r.$1");
+        return "INSERT INTO rollup_daily_tag (day, " + to.keys() + ", requests, " + SUM_LIST + ") SELECT r.day, " + base
+                + ", n.name, v.value, sum(r.requests), " + SUMS.stream().map(s -> "sum(r." + s.column() + ")").collect(Collectors.joining(", "))
+                + " FROM (SELECT * FROM rollup_daily WHERE " + where + ") r"
+                + " JOIN (SELECT DISTINCT d.day, tv.name FROM (SELECT DISTINCT day, tag_set FROM rollup_daily WHERE " + where
+                + ") d JOIN tag_values tv USING (tag_set)) n ON n.day = r.day"
+                + " LEFT JOIN tag_values v ON v.tag_set = r.tag_set AND v.name = n.name GROUP BY ALL";
+    }
+
+    private static String dailyNames(String where) {
+        return "INSERT INTO rollup_daily_names SELECT DISTINCT day, name FROM rollup_daily_tag WHERE " + where;
+    }
+
+    /** The rollups' watermark: rows before it are rolled up; null when none are. */
+    static Instant sealedUntil(Connection conn) throws SQLException {
+        try (Statement s = conn.createStatement();
+             ResultSet rs = s.executeQuery("SELECT epoch_us(max(sealed_until)) FROM rollup_state")) {
+            if (!rs.next()) return null;
+            long us = rs.getLong(1);
+            return rs.wasNull() ? null : micros(us);
+        }
+    }
+
+    /** The hour boundary up to which rows may be sealed once the newest row is at {@code newestMicros}. */
+    static long sealTarget(long newestMicros) {
+        return Math.floorDiv(newestMicros - GRACE_MICROS, HOUR_MICROS) * HOUR_MICROS;
+    }
+
     /**
-     * Merges the rows of the given hours into one row per combination, in the caller's transaction. Returns the
-     * number of rows the hours now have.
+     * Rolls up the raw rows of {@code [from, to)} (hour boundaries; {@code from} null: from the first row) into
+     * every table, the days that thereby became whole included, and moves the watermark to {@code to}, in the
+     * caller's transaction. {@code from} must be the current watermark.
      */
-    static int compact(Connection conn, List<Long> hourMicros) throws SQLException {
-        String hours = hourMicros.stream().map(h -> "make_timestamp(" + h + "::BIGINT)").collect(Collectors.joining(", "));
-        String sums = SUMS.stream().map(s -> "sum(" + s.column() + ")").collect(Collectors.joining(", "));
+    static void seal(Connection conn, Instant from, Instant to) throws SQLException {
         try (Statement s = conn.createStatement()) {
-            int rows = s.executeUpdate("INSERT INTO rollup_compaction SELECT " + KEY_LIST + ", sum(requests), " + sums
-                    + " FROM rollup_hourly WHERE hour IN (" + hours + ") GROUP BY ALL");
-            s.executeUpdate("DELETE FROM rollup_hourly WHERE hour IN (" + hours + ")");
-            s.executeUpdate("INSERT INTO rollup_hourly SELECT * FROM rollup_compaction");
-            s.executeUpdate("DELETE FROM rollup_compaction");
-            return rows;
+            rollUpRaw(s, from, to);
+            Instant dayFrom = from == null ? null : from.truncatedTo(ChronoUnit.DAYS);
+            Instant dayTo = to.truncatedTo(ChronoUnit.DAYS);
+            if (dayFrom == null || dayFrom.isBefore(dayTo)) rollUpDays(s, dayFrom, dayTo);
+            // appended, never updated: an UPDATE makes the commit pay for a vacuum
+            s.executeUpdate("INSERT INTO rollup_state VALUES (make_timestamp(" + LedgerWriter.epochMicros(to) + "::BIGINT))");
         }
     }
 
     /**
-     * Tag sets and their ids, as the writer assigns them. New sets are written with the batch that first uses them;
-     * if that batch rolls back, {@link #rollback} forgets them so the ids are handed out again. The writer remembers
-     * the {@value #REMEMBERED} most recently used sets; one that returns after being forgotten gets a new id, which
-     * costs a little compression, never correctness (both ids carry the same tag values).
+     * Rolls up again the sealed hours in {@code hours} (epoch micros of hour starts) and their whole days, after rows
+     * for them were appended in the caller's transaction. Appenders must be closed first (they may not span a
+     * DELETE).
      */
-    static final class TagSets {
-        static final int REMEMBERED = 262_144;
-
-        private final Map<String, Integer> ids = new LinkedHashMap<>(1024, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-                return size() > REMEMBERED;
-            }
-        };
-        /** Ids by the raw row's tags JSON: the writer hands the same String for the same tags, so lookups are cheap. */
-        private final Map<String, Integer> byRawJson = new LinkedHashMap<>(1024, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-                return size() > 65_536;
-            }
-        };
-        private final List<String> pending = new ArrayList<>();
-        private final List<Integer> pendingIds = new ArrayList<>();
-        private int next;
-
-        void load(Connection conn) throws SQLException {
-            try (Statement s = conn.createStatement()) {
-                try (ResultSet rs = s.executeQuery("SELECT coalesce(max(id) + 1, 0) FROM tag_sets")) {
-                    rs.next();
-                    next = rs.getInt(1);
+    static void reseal(Connection conn, java.util.SortedSet<Long> hours, Instant sealedUntil) throws SQLException {
+        Instant wholeDays = sealedUntil.truncatedTo(ChronoUnit.DAYS);
+        java.util.TreeSet<Long> days = new java.util.TreeSet<>();
+        try (Statement s = conn.createStatement()) {
+            for (long h : hours) {
+                Instant from = micros(h);
+                Instant to = from.plus(1, ChronoUnit.HOURS);
+                for (Table t : Table.values()) {
+                    if (!t.daily()) s.executeUpdate("DELETE FROM " + t.name + " WHERE " + range("hour", from, to));
                 }
-                try (ResultSet rs = s.executeQuery("SELECT id, tags FROM tag_sets ORDER BY id DESC LIMIT " + REMEMBERED)) {
-                    while (rs.next()) ids.putIfAbsent(rs.getString(2), rs.getInt(1));
+                rollUpRaw(s, from, to);
+                if (from.isBefore(wholeDays)) days.add(Math.floorDiv(h, DAY_MICROS) * DAY_MICROS);
+            }
+            for (long d : days) {
+                Instant from = micros(d);
+                Instant to = from.plus(1, ChronoUnit.DAYS);
+                for (Table t : Table.values()) {
+                    if (t.daily()) s.executeUpdate("DELETE FROM " + t.name + " WHERE " + range("day", from, to));
                 }
-            }
-        }
-
-        /** The id of a row's tag set; {@code rawJson} is the row's tags as the raw table stores them. */
-        int id(String rawJson, Map<String, String> tags) {
-            Integer known = byRawJson.get(rawJson);
-            if (known != null) return known;
-            String json = tagsJson(tags);
-            Integer id = ids.get(json);
-            if (id == null) {
-                id = next++;
-                ids.put(json, id);
-                pending.add(json);
-                pendingIds.add(id);
-            }
-            byRawJson.put(rawJson, id);
-            return id;
-        }
-
-        /** Appends the sets first used in this batch to tag_sets and tag_values (inside the batch's transaction). */
-        void appendPending(DuckDBAppender sets, DuckDBAppender values) throws SQLException {
-            for (int i = 0; i < pending.size(); i++) {
-                int id = pendingIds.get(i);
-                sets.beginRow();
-                sets.append(id);
-                sets.append(pending.get(i));
-                sets.endRow();
-                for (Map.Entry<String, String> tag : parse(pending.get(i)).entrySet()) {
-                    values.beginRow();
-                    values.append(id);
-                    values.append(tag.getKey());
-                    values.append(tag.getValue());
-                    values.endRow();
-                }
-            }
-        }
-
-        boolean hasPending() {
-            return !pending.isEmpty();
-        }
-
-        void committed() {
-            pending.clear();
-            pendingIds.clear();
-        }
-
-        void rollback() {
-            for (String json : pending) ids.remove(json);
-            byRawJson.values().removeIf(pendingIds::contains);
-            if (!pendingIds.isEmpty()) next = pendingIds.getFirst();
-            committed();
-        }
-
-        @SuppressWarnings("unchecked")
-        private static Map<String, String> parse(String json) {
-            try {
-                return JSON.readValue(json, TreeMap.class);
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
+                s.executeUpdate("DELETE FROM rollup_daily_names WHERE " + range("day", from, to));
+                rollUpDays(s, from, to);
             }
         }
     }
 
-    /** The rollup rows of one batch, summed in memory and appended to {@code rollup_hourly}. Writer thread only. */
-    static final class Batch {
-        private record Key(long hourMicros, String keyName, int tagSet, String api, String provider,
-                           String deployment, String requestedModel, String servedModel, String priceVersion,
-                           int status) {
+    /** Raw rows of {@code [from, to)} into rollup_hourly (new tag sets first) and rollup_hourly_base. */
+    private static void rollUpRaw(Statement s, Instant from, Instant to) throws SQLException {
+        // the hour's distinct tags texts and their canonical form (a subquery, not a temp table: DDL makes commits slow)
+        String sealTags = "(SELECT raw, " + canonicalTagsSql("raw") + " AS tags FROM (SELECT DISTINCT tags AS raw FROM requests WHERE "
+                + range("time", from, to) + "))";
+        long next;
+        try (ResultSet rs = s.executeQuery("SELECT coalesce(max(id) + 1, 0) FROM tag_sets")) {
+            rs.next();
+            next = rs.getLong(1);
         }
-
-        private final Map<Key, Object[]> groups = new LinkedHashMap<>();
-        /** Hours written since the last compaction, and how many rows they got. */
-        private final TreeSet<Long> dirtyHours = new TreeSet<>();
-        private long dirtyRows;
-
-        void add(LedgerEntry e, int tagSet) {
-            long micros = LedgerWriter.epochMicros(e.time());
-            Key key = new Key(Math.floorDiv(micros, HOUR_MICROS) * HOUR_MICROS, nz(e.keyName()), tagSet, nz(e.api()),
-                    nz(e.provider()), nz(e.deployment()), nz(e.requestedModel()), nz(e.servedModel()),
-                    nz(e.priceVersion()), e.status());
-            Object[] sums = groups.computeIfAbsent(key, k -> zeros());
-            sums[0] = (Long) sums[0] + 1;
-            for (int i = 0; i < SUMS.size(); i++) {
-                Object v = SUMS.get(i).value().apply(e);
-                sums[i + 1] = v instanceof BigDecimal d ? ((BigDecimal) sums[i + 1]).add(d) : (Long) sums[i + 1] + (Long) v;
-            }
+        int added = s.executeUpdate("INSERT INTO tag_sets SELECT " + next + " + row_number() OVER (ORDER BY tags) - 1, tags"
+                + " FROM (SELECT DISTINCT tags FROM " + sealTags + " WHERE tags NOT IN (SELECT tags FROM tag_sets))");
+        if (added > 0) {
+            s.executeUpdate("INSERT INTO tag_values SELECT id, unnest(map_keys(m)), unnest(map_values(m)) FROM "
+                    + "(SELECT id, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS m FROM tag_sets WHERE id >= " + next + ")");
         }
-
-        /** Appends every group to {@code rollup_hourly} in table column order. */
-        void append(DuckDBAppender a) throws SQLException {
-            for (Map.Entry<Key, Object[]> g : groups.entrySet()) {
-                Key k = g.getKey();
-                a.beginRow();
-                a.appendEpochMicros(k.hourMicros());
-                a.append(k.keyName());
-                a.append(k.tagSet());
-                a.append(k.api());
-                a.append(k.provider());
-                a.append(k.deployment());
-                a.append(k.requestedModel());
-                a.append(k.servedModel());
-                a.append(k.priceVersion());
-                a.append(k.status());
-                for (Object v : g.getValue()) {
-                    if (v instanceof BigDecimal d) a.append(d); else a.append((long) (Long) v);
-                }
-                a.endRow();
-            }
-        }
-
-        /** After the batch committed: remember which hours now need compacting. */
-        void committed() {
-            for (Key k : groups.keySet()) dirtyHours.add(k.hourMicros());
-            dirtyRows += groups.size();
-            groups.clear();
-        }
-
-        void discard() {
-            groups.clear();
-        }
-
-        long dirtyRows() {
-            return dirtyRows;
-        }
-
-        List<Long> dirtyHours() {
-            return List.copyOf(dirtyHours);
-        }
-
-        void compacted() {
-            dirtyHours.clear();
-            dirtyRows = 0;
-        }
-
-        private static Object[] zeros() {
-            Object[] z = new Object[SUMS.size() + 1];
-            z[0] = 0L;
-            for (int i = 0; i < SUMS.size(); i++) z[i + 1] = SUMS.get(i).money() ? BigDecimal.ZERO.setScale(12) : (Object) 0L;
-            return z;
-        }
-
-        private static String nz(String s) {
-            return s == null ? "" : s;
-        }
+        s.executeUpdate("INSERT INTO rollup_hourly (hour, " + Table.HOURLY.keys() + ", requests, " + SUM_LIST + ") SELECT "
+                + "date_trunc('hour', r.time), coalesce(r.key_name, ''), coalesce(r.api, ''), coalesce(r.provider, ''), "
+                + "coalesce(r.deployment, ''), coalesce(r.requested_model, ''), coalesce(r.served_model, ''), "
+                + "coalesce(r.price_version, ''), r.status, i.id, count(*), "
+                + SUMS.stream().map(x -> "sum(r." + x.column() + ")").collect(Collectors.joining(", "))
+                + " FROM requests r JOIN (SELECT raw, id FROM " + sealTags + " JOIN tag_sets USING (tags)) i ON i.raw = r.tags"
+                + " WHERE " + range("r.time", from, to) + " GROUP BY ALL");
+        s.executeUpdate(rollUpHours(Table.HOURLY_BASE, range("hour", from, to)));
     }
 
-    /** The rollup's tags: sorted by name, without the raw-only tags; {@code {}} when none are left. */
-    static String tagsJson(Map<String, String> tags) {
-        TreeMap<String, String> kept = new TreeMap<>(tags);
-        RAW_ONLY_TAGS.forEach(kept::remove);
-        if (kept.isEmpty()) return "{}";
-        try {
-            return JSON.writeValueAsString(kept);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("tags cannot be written as JSON", e);
-        }
+    /** The whole days {@code [from, to)} from rollup_hourly into the daily tables. */
+    private static void rollUpDays(Statement s, Instant from, Instant to) throws SQLException {
+        s.executeUpdate(rollUpHours(Table.DAILY, range("hour", from, to)));
+        s.executeUpdate(rollUpDays(Table.DAILY_BASE, range("day", from, to)));
+        s.executeUpdate(rollUpDays(Table.DAILY_TAG, range("day", from, to)));
+        s.executeUpdate(dailyNames(range("day", from, to)));
+    }
+
+    /** {@code column} within {@code [from, to)}, as literals (the writer's own values, never user input). */
+    static String range(String column, Instant from, Instant to) {
+        String lower = from == null ? "true" : column + " >= make_timestamp(" + LedgerWriter.epochMicros(from) + "::BIGINT)";
+        return lower + (to == null ? "" : " AND " + column + " < make_timestamp(" + LedgerWriter.epochMicros(to) + "::BIGINT)");
+    }
+
+    static Instant micros(long us) {
+        return Instant.ofEpochSecond(Math.floorDiv(us, 1_000_000L), Math.floorMod(us, 1_000_000L) * 1_000L);
     }
 }

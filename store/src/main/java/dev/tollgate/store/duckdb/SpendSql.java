@@ -13,12 +13,14 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Turns a {@link SpendQuery} into one parameterised SELECT, answered from the hourly rollup whenever it can be.
+ * Turns a {@link SpendQuery} into one parameterised SELECT, answered from the rollups whenever it can be.
  *
- * <p><b>Source.</b> When every grouped and filtered dimension is in the rollup (all column dimensions, and every tag
- * except {@link Rollup#RAW_ONLY_TAGS}), whole hours are read from {@code rollup_hourly} and only the partial hours at
- * the edges of {@code [from, to)} from raw rows, in one UNION ALL: the answer equals the raw rows' to the last digit,
- * because the writer keeps both in one transaction. Otherwise everything is read from {@code requests}.
+ * <p><b>Source.</b> When every grouped and filtered dimension is in the rollups (all column dimensions, and every tag
+ * except {@link Rollup#RAW_ONLY_TAGS}), {@code [from, to)} is split ({@link #pieces}) into whole days, whole hours and
+ * raw rows (the partial hours at the edges, and everything after the rollups' watermark), read in one UNION ALL from
+ * the smallest tables that have the query's dimensions: the answer equals the raw rows' to the last digit, because
+ * the rollups cover exactly the raw rows before the watermark (see {@link Rollup}). Otherwise everything is read
+ * from {@code requests}.
  *
  * <p>Every value, including tag names, travels as a bound parameter; the only text spliced into the SQL is the
  * fixed expression for a column dimension and generated aliases ({@code g0}, {@code g1}, ...), so no dimension name
@@ -86,12 +88,16 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
     private static final String DIMENSION_COLUMNS = "key_name, api, provider, deployment, requested_model, served_model, price_version";
     private static final String SUM_COLUMNS = Rollup.SUMS.stream().map(Rollup.Sum::column).collect(Collectors.joining(", "));
 
-    static SpendSql of(SpendQuery query) {
-        return of(query, true);
+    /** From raw rows only (for reconciliation). */
+    static SpendSql raw(SpendQuery query) {
+        return of(query, null);
     }
 
-    /** As {@link #of(SpendQuery)}; with {@code rollupAllowed} false, always from raw rows (for reconciliation). */
-    static SpendSql of(SpendQuery query, boolean rollupAllowed) {
+    /**
+     * The statement for {@code query} when the rollups cover the rows before {@code sealedUntil} (null: none; see
+     * {@link Rollup}).
+     */
+    static SpendSql of(SpendQuery query, Instant sealedUntil) {
         LinkedHashSet<String> dims = new LinkedHashSet<>();
         if (query.bucket() != null) dims.add(query.bucket());
         dims.addAll(query.groupBy());
@@ -101,7 +107,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         filters.forEach(f -> dims.add(f.getKey()));
         List<String> all = List.copyOf(dims); // every dimension a branch must produce: v0, v1, ...
         all.forEach(d -> expression(d, new ArrayList<>())); // checks the names
-        boolean rollup = rollupAllowed && all.stream().allMatch(SpendSql::inRollup);
+        boolean rollup = sealedUntil != null && all.stream().allMatch(SpendSql::inRollup);
 
         StringBuilder sql = new StringBuilder("SELECT ");
         for (int i = 0; i < groupBy.size(); i++) {
@@ -118,7 +124,8 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
                 coalesce(sum(saved_usd), 0) AS saved
                 FROM (""");
         List<Object> params = new ArrayList<>();
-        sql.append(rollup ? rollupSource(all, query.from(), query.to(), params) : rawBranch(all, query.from(), query.to(), params));
+        sql.append(rollup ? rollupSource(all, query.from(), query.to(), sealedUntil, filters, params)
+                : rawBranch(all, query.from(), query.to(), filters, params));
         sql.append(") src WHERE true");
         for (Map.Entry<String, String> f : filters) {
             sql.append(" AND ").append(shown(f.getKey(), "v" + all.indexOf(f.getKey()))).append(" = ?");
@@ -142,23 +149,70 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         return COLUMN_SQL.containsKey(dimension) ? ROLLUP_COLUMNS.contains(dimension) : !Rollup.RAW_ONLY_TAGS.contains(dimension);
     }
 
-    /** Raw rows of {@code [from, to)} (either end may be open or null) as v0.., requests and the sums. */
-    private static String rawBranch(List<String> dims, Instant from, Instant to, List<Object> params) {
+    private static boolean isTag(String dimension) {
+        return !COLUMN_SQL.containsKey(dimension);
+    }
+
+    /**
+     * Raw rows of {@code [from, to)} (either end may be open or null) as v0.., requests and the sums. Rows that
+     * cannot match a tag filter are skipped before their JSON is parsed ({@link #tagPrefilter}).
+     */
+    private static String rawBranch(List<String> dims, Instant from, Instant to, List<Map.Entry<String, String>> filters,
+                                    List<Object> params) {
         StringBuilder sql = new StringBuilder("SELECT ");
         for (int i = 0; i < dims.size(); i++) sql.append(branchExpression(dims.get(i), params)).append(" AS v").append(i).append(", ");
         sql.append("1 AS requests, ").append(SUM_COLUMNS).append(" FROM (SELECT time AS t, * FROM requests WHERE ")
-                .append(range("time", from, to, params)).append(") r");
+                .append(range("time", from, to, params)).append(tagPrefilters(filters, params)).append(") r");
         return sql.toString();
     }
 
-    /** Rollup rows of whole hours in {@code [from, to)} as v0.., requests and the sums; tags through tag_values. */
-    private static String rollupBranch(List<String> dims, Instant from, Instant to, List<Object> params) {
+    /** {@link #tagPrefilter} for every tag filter that has one, as {@code AND contains(tags, ?)} terms. */
+    static String tagPrefilters(List<Map.Entry<String, String>> filters, List<Object> params) {
+        StringBuilder sql = new StringBuilder();
+        for (Map.Entry<String, String> f : filters) {
+            String text = COLUMN_SQL.containsKey(f.getKey()) ? null : tagPrefilter(f.getKey(), f.getValue());
+            if (text == null) continue;
+            sql.append(" AND contains(tags, ?)");
+            params.add(text);
+        }
+        return sql.toString();
+    }
+
+    /**
+     * The text a raw row's tags JSON must contain to have tag {@code name} = {@code value}: the writer's JSON
+     * (Jackson, no spaces) holds the pair as {@code "name":"value"} verbatim unless the value needs escaping, in
+     * which case there is no prefilter (null). A substring search is far cheaper than parsing the JSON; the exact
+     * comparison still follows, so a row that merely contains the text is not taken.
+     */
+    static String tagPrefilter(String name, String value) {
+        if (value == null) return null;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\') return null;
+        }
+        return "\"" + name + "\":\"" + value + "\"";
+    }
+
+    /**
+     * Rows of rollup {@code table} in {@code [from, to)} as v0.., requests and the sums. Tags come from tag_values
+     * (tables keyed on a tag set) or the table's own value ({@code rollup_daily_tag}, read for the one tag of the
+     * query); {@code complement} reads instead the tagless daily rows of the days on which that tag never occurred,
+     * whose value of it is NULL.
+     */
+    private static String rollupBranch(Rollup.Table table, List<String> dims, Instant from, Instant to, boolean complement,
+                                       List<Object> params) {
+        Rollup.Table source = complement ? Rollup.Table.DAILY_BASE : table;
+        String tag = table.tags == Rollup.Tags.ONE ? dims.stream().filter(SpendSql::isTag).findFirst().orElseThrow() : null;
         StringBuilder sql = new StringBuilder("SELECT ");
         StringBuilder joins = new StringBuilder();
         List<Object> joinParams = new ArrayList<>();
         for (int i = 0; i < dims.size(); i++) {
-            String column = COLUMN_SQL.containsKey(dims.get(i)) ? branchExpression(dims.get(i), params) : null;
-            if (column == null) {
+            String column;
+            if (!isTag(dims.get(i))) {
+                column = branchExpression(dims.get(i), params);
+            } else if (tag != null) {
+                column = complement ? "CAST(NULL AS VARCHAR)" : "r.value";
+            } else {
                 joins.append(" LEFT JOIN (SELECT tag_set, value FROM tag_values WHERE name = ?) tv").append(i)
                         .append(" ON tv").append(i).append(".tag_set = r.tag_set");
                 joinParams.add(dims.get(i));
@@ -166,30 +220,88 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
             }
             sql.append(column).append(" AS v").append(i).append(", ");
         }
-        sql.append("requests, ").append(SUM_COLUMNS).append(" FROM (SELECT hour AS t, ")
+        String keep = switch (source.tags) {
+            case SET -> "tag_set, ";
+            case ONE -> "value, ";
+            case NONE -> "";
+        };
+        sql.append("requests, ").append(SUM_COLUMNS).append(" FROM (SELECT ").append(source.period).append(" AS t, ")
                 .append(Stream.of(DIMENSION_COLUMNS.split(", ")).map(c -> "NULLIF(" + c + ", '') AS " + c).collect(Collectors.joining(", ")))
-                .append(", tag_set, status, requests, ").append(SUM_COLUMNS).append(" FROM rollup_hourly WHERE ")
-                .append(range("hour", from, to, params)).append(") r").append(joins);
+                .append(", ").append(keep).append("status, requests, ").append(SUM_COLUMNS).append(" FROM ").append(source.name)
+                .append(" WHERE ").append(range(source.period, from, to, params));
+        if (tag != null && !complement) {
+            sql.append(" AND name = ?");
+            params.add(tag);
+        } else if (tag != null) {
+            sql.append(" AND day NOT IN (SELECT day FROM rollup_daily_names WHERE ").append(range("day", from, to, params))
+                    .append(" AND name = ?)");
+            params.add(tag);
+        }
+        sql.append(") r").append(joins);
         params.addAll(joinParams);
         return sql.toString();
     }
 
+    /** A stretch of time and where it is read from: raw rows, hourly or daily rollups. */
+    enum Grain { RAW, HOURS, DAYS }
+
+    record Piece(Grain grain, Instant from, Instant to) {
+    }
+
     /**
-     * Whole hours from the rollup, the partial hours at either end from raw rows. A range that covers no whole hour
-     * is read from raw rows alone.
+     * Splits {@code [from, to)} (either end null for open) into raw rows at the edges and after {@code sealedUntil},
+     * whole hours, and whole days among them when {@code days}.
      */
-    private static String rollupSource(List<String> dims, Instant from, Instant to, List<Object> params) {
-        Instant firstHour = from == null ? null : ceilHour(from);
-        Instant endHour = to == null ? null : to.truncatedTo(ChronoUnit.HOURS);
-        if (firstHour != null && endHour != null && !firstHour.isBefore(endHour)) return rawBranch(dims, from, to, params);
-        StringBuilder sql = new StringBuilder(rollupBranch(dims, firstHour, endHour, params));
-        if (from != null && from.isBefore(firstHour)) {
-            sql.append(" UNION ALL ").append(rawBranch(dims, from, firstHour, params));
+    static List<Piece> pieces(Instant from, Instant to, Instant sealedUntil, boolean days) {
+        Instant a = from == null ? null : ceil(from, ChronoUnit.HOURS);
+        Instant b = to == null ? sealedUntil : min(to.truncatedTo(ChronoUnit.HOURS), sealedUntil);
+        if (a != null && !a.isBefore(b)) return List.of(new Piece(Grain.RAW, from, to));
+        List<Piece> out = new ArrayList<>();
+        if (from != null && from.isBefore(a)) out.add(new Piece(Grain.RAW, from, a));
+        Instant d0 = a == null ? null : ceil(a, ChronoUnit.DAYS);
+        Instant d1 = b.truncatedTo(ChronoUnit.DAYS);
+        if (days && (d0 == null || d0.isBefore(d1))) {
+            if (a != null && a.isBefore(d0)) out.add(new Piece(Grain.HOURS, a, d0));
+            out.add(new Piece(Grain.DAYS, d0, d1));
+            if (d1.isBefore(b)) out.add(new Piece(Grain.HOURS, d1, b));
+        } else {
+            out.add(new Piece(Grain.HOURS, a, b));
         }
-        if (to != null && endHour.isBefore(to)) {
-            sql.append(" UNION ALL ").append(rawBranch(dims, endHour, to, params));
+        if (to == null || b.isBefore(to)) out.add(new Piece(Grain.RAW, b, to));
+        return out;
+    }
+
+    /**
+     * The smallest tables that have the query's dimensions: no tag, the tagless tables; one tag (by day or coarser),
+     * the daily table per tag; else the tables keyed on the whole tag set. Grouping by hour reads no daily table.
+     */
+    private static String rollupSource(List<String> dims, Instant from, Instant to, Instant sealedUntil,
+                                       List<Map.Entry<String, String>> filters, List<Object> params) {
+        long tags = dims.stream().filter(SpendSql::isTag).count();
+        boolean days = !dims.contains("hour");
+        List<String> branches = new ArrayList<>();
+        for (Piece p : pieces(from, to, sealedUntil, days)) {
+            switch (p.grain()) {
+                case RAW -> branches.add(rawBranch(dims, p.from(), p.to(), filters, params));
+                case HOURS -> branches.add(rollupBranch(tags == 0 ? Rollup.Table.HOURLY_BASE : Rollup.Table.HOURLY,
+                        dims, p.from(), p.to(), false, params));
+                case DAYS -> {
+                    Rollup.Table t = tags == 0 ? Rollup.Table.DAILY_BASE : tags == 1 ? Rollup.Table.DAILY_TAG : Rollup.Table.DAILY;
+                    branches.add(rollupBranch(t, dims, p.from(), p.to(), false, params));
+                    if (t == Rollup.Table.DAILY_TAG) branches.add(rollupBranch(t, dims, p.from(), p.to(), true, params));
+                }
+            }
         }
-        return sql.toString();
+        return String.join(" UNION ALL ", branches);
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+
+    private static Instant ceil(Instant t, ChronoUnit unit) {
+        Instant floor = t.truncatedTo(unit);
+        return floor.equals(t) ? t : floor.plus(1, unit);
     }
 
     static String range(String column, Instant from, Instant to, List<Object> params) {
@@ -205,10 +317,6 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
         return parts.isEmpty() ? "true" : String.join(" AND ", parts);
     }
 
-    private static Instant ceilHour(Instant t) {
-        Instant floor = t.truncatedTo(ChronoUnit.HOURS);
-        return floor.equals(t) ? t : floor.plus(1, ChronoUnit.HOURS);
-    }
 
     /** The SQL for one dimension; a tag's name is added to {@code params} and referenced as {@code ?}. */
     static String expression(String dimension, List<Object> params) {

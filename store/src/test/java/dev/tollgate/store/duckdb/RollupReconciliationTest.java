@@ -60,6 +60,8 @@ class RollupReconciliationTest {
             if (team != null) tags.put("team", team);
             tags.put("feature", FEATURES[random.nextInt(FEATURES.length)]);
             if (random.nextInt(3) == 0) tags.put("decision", "run-" + random.nextInt(500));
+            // a tag that only some days have: the others' rows lack it (its NULL group) on whole days
+            if (i % 2 == 0 && time.isBefore(Instant.parse("2026-11-01T00:00:00Z"))) tags.put("region", i % 4 == 0 ? "eu" : "us");
             String model = MODELS[random.nextInt(MODELS.length)];
             int status = STATUSES[random.nextInt(STATUSES.length)];
             Usage usage = new Usage(random.nextInt(5000), random.nextInt(1000), random.nextInt(50), random.nextInt(50),
@@ -145,6 +147,10 @@ class RollupReconciliationTest {
                 new SpendQuery(List.of("key", "status_class"), from, null, null, "hour"),
                 new SpendQuery(List.of("provider"), null, to, Map.of("team", "search"), "week"),
                 new SpendQuery(List.of("price_version", "api"), Instant.parse("2026-11-01T00:00:00Z"), Instant.parse("2026-11-02T00:00:00Z"), null, "month"),
+                // two tags: the daily rollup by tag set; a tag missing on whole days
+                new SpendQuery(List.of("feature"), from, to, Map.of("team", "ads"), "day"),
+                new SpendQuery(List.of("region", "team"), null, null, null),
+                new SpendQuery(List.of("region"), from, null, null, "month"),
                 // inside a single hour: raw rows only
                 new SpendQuery(List.of("model"), Instant.parse("2026-11-01T10:05:00Z"), Instant.parse("2026-11-01T10:55:00Z"), null),
                 // a raw-only tag: read from raw rows
@@ -169,17 +175,18 @@ class RollupReconciliationTest {
                 assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected);
             }
         }
-        // closing compacts the rollup: one row per combination, and the same answers
+        // each sealed hour is rolled up once (rows for sealed hours roll it up again): one row per combination
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
             long combinations = ledger.query("SELECT count(*) FROM (SELECT DISTINCT hour, " + String.join(", ", Rollup.KEY_COLUMNS)
                     + " FROM rollup_hourly)", List.of(), rs -> {
                 rs.next();
                 return rs.getLong(1);
             });
-            assertThat(rollupRows(ledger)).isEqualTo(combinations).isLessThan(rows.size());
+            assertThat(rollupRows(ledger)).isEqualTo(combinations).isLessThan(rows.size()).isPositive();
             for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(rows, q));
-            // tag sets: one per distinct set of rolled-up tags, each with its (name, value) pairs
-            long sets = rows.stream().map(e -> Rollup.tagsJson(e.tags())).distinct().count();
+            // tag sets: one per distinct set of rolled-up tags among sealed rows, each with its (name, value) pairs
+            Instant sealed = ledger.sealedUntil();
+            long sets = rows.stream().filter(e -> e.time().isBefore(sealed)).map(e -> canonical(e.tags())).distinct().count();
             List<Long> counts = ledger.query("SELECT count(*), count(DISTINCT tags) FROM tag_sets", List.of(), rs -> {
                 rs.next();
                 return List.of(rs.getLong(1), rs.getLong(2));
@@ -188,14 +195,77 @@ class RollupReconciliationTest {
         }
     }
 
+    /** Rows mostly in time order, as a gateway writes them, some arriving after their hour was sealed. */
     @Test
-    void wholeHoursComeFromTheRollupAndRawOnlyTagsFromRawRows() {
+    void rowsInTimeOrderAndLateOnesReconcile() {
+        List<LedgerEntry> rows = new ArrayList<>(randomRows(11, 6000));
+        rows.sort(java.util.Comparator.comparing(LedgerEntry::time));
+        List<LedgerEntry> order = new ArrayList<>(rows);
+        for (int i = 0; i < 30; i++) order.add(order.remove(100 + i * 150)); // 30 rows written at the very end
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            for (int i = 0; i < order.size(); i++) {
+                ledger.append(order.get(i));
+                if (i % 500 == 499) {
+                    ledger.flush();
+                    if (i == 2999) {
+                        for (SpendQuery q : queries()) {
+                            assertThat(actual(ledger.spend(q))).as("half: %s", q).isEqualTo(expected(order.subList(0, 3000), q));
+                        }
+                    }
+                }
+            }
+            ledger.flush();
+            assertThat(ledger.sealedUntil()).isAfter(START.plus(3, ChronoUnit.DAYS));
+            for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(rows, q));
+            for (SpendQuery q : queries()) assertThat(SpendSql.raw(q).sql()).doesNotContain("rollup");
+        }
+    }
+
+    @Test
+    void piecesSplitARangeIntoRawEdgesHoursAndDays() {
+        Instant from = Instant.parse("2026-10-31T03:41:12Z");
+        Instant to = Instant.parse("2026-11-03T05:10:00Z");
+        Instant sealed = Instant.parse("2026-11-02T07:00:00Z");
+        assertThat(SpendSql.pieces(from, to, sealed, true)).containsExactly(
+                new SpendSql.Piece(SpendSql.Grain.RAW, from, Instant.parse("2026-10-31T04:00:00Z")),
+                new SpendSql.Piece(SpendSql.Grain.HOURS, Instant.parse("2026-10-31T04:00:00Z"), Instant.parse("2026-11-01T00:00:00Z")),
+                new SpendSql.Piece(SpendSql.Grain.DAYS, Instant.parse("2026-11-01T00:00:00Z"), Instant.parse("2026-11-02T00:00:00Z")),
+                new SpendSql.Piece(SpendSql.Grain.HOURS, Instant.parse("2026-11-02T00:00:00Z"), sealed),
+                new SpendSql.Piece(SpendSql.Grain.RAW, sealed, to));
+        assertThat(SpendSql.pieces(null, null, sealed, false)).containsExactly(
+                new SpendSql.Piece(SpendSql.Grain.HOURS, null, sealed), new SpendSql.Piece(SpendSql.Grain.RAW, sealed, null));
+        assertThat(SpendSql.pieces(from, Instant.parse("2026-10-31T04:30:00Z"), sealed, true))
+                .containsExactly(new SpendSql.Piece(SpendSql.Grain.RAW, from, Instant.parse("2026-10-31T04:30:00Z")));
+    }
+
+    @Test
+    void theTagPrefilterIsTextTheWritersJsonHoldsVerbatim() {
+        for (String value : List.of("search", "ü/x y", "cust-42")) {
+            String json = LedgerWriter.tagsJson(Map.of("team", value, "customer", "c"));
+            assertThat(json).contains(SpendSql.tagPrefilter("team", value));
+        }
+        assertThat(SpendSql.tagPrefilter("team", "a\"b")).isNull();
+        assertThat(SpendSql.tagPrefilter("team", "a\\b")).isNull();
+        assertThat(SpendSql.tagPrefilter("team", "a\nb")).isNull();
+    }
+
+    static String canonical(Map<String, String> tags) {
+        java.util.TreeMap<String, String> kept = new java.util.TreeMap<>(tags);
+        Rollup.RAW_ONLY_TAGS.forEach(kept::remove);
+        return kept.toString();
+    }
+
+    @Test
+    void wholeDaysAndHoursComeFromTheRollupsAndRawOnlyTagsFromRawRows() {
         List<SpendQuery> q = queries();
-        assertThat(SpendSql.of(q.get(2)).fromRollup()).isTrue();
-        assertThat(SpendSql.of(q.get(2)).sql()).contains("rollup_hourly").contains("UNION ALL");
-        assertThat(SpendSql.of(q.get(1)).sql()).contains("rollup_hourly").doesNotContain("UNION ALL");
-        assertThat(SpendSql.of(q.get(7)).sql()).doesNotContain("rollup_hourly");
-        assertThat(SpendSql.of(q.get(8)).fromRollup()).isFalse();
+        Instant sealed = Instant.parse("2026-11-03T00:00:00Z");
+        assertThat(SpendSql.of(q.get(2), sealed).fromRollup()).isTrue();
+        assertThat(SpendSql.of(q.get(2), sealed).sql()).contains("rollup_daily_tag").contains("rollup_hourly ").contains("UNION ALL");
+        assertThat(SpendSql.of(q.get(4), sealed).sql()).contains("rollup_hourly_base").doesNotContain("rollup_daily");
+        assertThat(SpendSql.of(q.get(8), sealed).sql()).contains("rollup_daily ");
+        assertThat(SpendSql.of(q.get(10), sealed).sql()).doesNotContain("rollup");
+        assertThat(SpendSql.of(q.get(11), sealed).fromRollup()).isFalse();
+        assertThat(SpendSql.of(q.get(1), null).sql()).doesNotContain("rollup");
     }
 
     @Test
@@ -233,6 +303,58 @@ class RollupReconciliationTest {
             for (SpendQuery q : queries()) {
                 assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(all, q));
             }
+        }
+    }
+
+    /** A ledger the previous writer left (schema 5): uncompacted rollup rows, each tag set under two ids. */
+    @Test
+    void aLedgerOfSchemaFiveIsConvertedOnOpen() throws Exception {
+        List<LedgerEntry> rows = randomRows(21, 3000);
+        String canon = "to_json(map_from_entries(list_sort(list_filter(map_entries(CAST(CAST(r.tags AS JSON) AS "
+                + "MAP(VARCHAR, VARCHAR))), e -> e.key NOT IN ('decision')))))::VARCHAR";
+        try (Connection conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME));
+             Statement s = conn.createStatement()) {
+            LedgerSchema.migrate(conn, LedgerSchema.MIGRATIONS.subList(0, 5));
+            try (PreparedStatement p = conn.prepareStatement("INSERT INTO requests VALUES (make_timestamp(?), ?, ?, ?, ?, ?, ?, "
+                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1000, NULL, false, false, ?, ?)")) {
+                for (LedgerEntry e : rows) {
+                    Usage u = e.usage();
+                    Object[] values = {LedgerWriter.epochMicros(e.time()), e.requestId(), e.keyName(), LedgerWriter.tagsJson(e.tags()),
+                            e.api(), e.provider(), e.deployment(), e.requestedModel(), e.servedModel(), u.inputTokens(),
+                            u.cachedInputTokens(), u.cacheWrite5mTokens(), u.cacheWrite1hTokens(), u.outputTokens(),
+                            u.reasoningTokens(), e.costUsd(), e.priceVersion(), e.status(), e.cache(), e.savedUsd()};
+                    for (int i = 0; i < values.length; i++) p.setObject(i + 1, values[i]);
+                    p.addBatch();
+                }
+                p.executeBatch();
+            }
+            s.execute("INSERT INTO tag_sets SELECT 2 * (row_number() OVER (ORDER BY tags) - 1) + k, tags FROM "
+                    + "(SELECT DISTINCT " + canon + " AS tags FROM requests r), (VALUES (0), (1)) v(k)");
+            s.execute("INSERT INTO tag_values SELECT id, unnest(map_keys(m)), unnest(map_values(m)) FROM "
+                    + "(SELECT id, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS m FROM tag_sets)");
+            // one rollup row per raw row, under either id of its tag set
+            s.execute("INSERT INTO rollup_hourly SELECT date_trunc('hour', r.time), coalesce(r.key_name, ''), t.id, "
+                    + "coalesce(r.api, ''), coalesce(r.provider, ''), coalesce(r.deployment, ''), coalesce(r.requested_model, ''), "
+                    + "coalesce(r.served_model, ''), coalesce(r.price_version, ''), r.status, 1, r.input_tokens, "
+                    + "r.cached_input_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens, r.output_tokens, "
+                    + "r.reasoning_tokens, r.cost_usd, r.saved_usd FROM requests r JOIN tag_sets t ON t.tags = " + canon
+                    + " AND t.id % 2 = hash(r.request_id) % 2");
+        }
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            assertThat(ledger.sealedUntil()).isEqualTo(rows.stream().map(LedgerEntry::time).max(Instant::compareTo)
+                    .orElseThrow().truncatedTo(ChronoUnit.HOURS));
+            for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(rows, q));
+            List<Long> counts = ledger.query("SELECT count(*), count(DISTINCT tags) FROM tag_sets", List.of(), rs -> {
+                rs.next();
+                return List.of(rs.getLong(1), rs.getLong(2));
+            });
+            assertThat(counts.get(0)).isEqualTo(counts.get(1));
+            List<LedgerEntry> more = randomRows(22, 500);
+            more.forEach(ledger::append);
+            ledger.flush();
+            List<LedgerEntry> all = new ArrayList<>(rows);
+            all.addAll(more);
+            for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(all, q));
         }
     }
 
