@@ -159,12 +159,16 @@ final class LedgerSchema {
         try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT version FROM schema_version")) {
             while (rs.next()) applied.add(rs.getInt(1));
         }
+        boolean fresh = applied.isEmpty();
         for (Migration m : migrations) {
             if (applied.contains(m.version())) continue;
             apply(conn, m);
-            log.info("ledger schema migrated to version {} ({})", m.version(), m.description());
+            // an upgrade says what changed; a new ledger is simply created at the latest version
+            if (fresh) log.debug("ledger schema created at version {} ({})", m.version(), m.description());
+            else log.info("ledger schema migrated to version {} ({})", m.version(), m.description());
             current = Math.max(current, m.version());
         }
+        if (fresh) log.info("new ledger created at schema version {}", current);
         return current;
     }
 
