@@ -89,10 +89,8 @@ public final class GatewayMetrics {
         s.cost.add(e.costUsd());
         if (u.cachedInputTokens() > 0) s.promptCacheHits.increment();
         if (e.estimated()) s.estimated.increment();
-        if (e.cache() != null) {
-            s.cacheServed(e.cache()).increment();
-            s.saved.add(e.savedUsd());
-        }
+        if (e.cache() != null) s.cacheServed(e.cache()).increment();
+        if (e.savedUsd().signum() != 0) s.saved.add(e.savedUsd()); // cache replays and downgrades to cheaper models
         s.latency.record(e.latencyMicros(), TimeUnit.MICROSECONDS);
         if (e.stream() && e.ttftMicros() >= 0) s.ttft().record(e.ttftMicros(), TimeUnit.MICROSECONDS);
     }

@@ -71,4 +71,17 @@ class GatewayMetricsTest {
         assertThat(m.sum("tollgate_cost_usd_total", "team", "search")).isEqualTo(0.00004);
         assertThat(m.sum("tollgate_requests_total", "team", "search")).isEqualTo(4);
     }
+
+    @Test
+    void aDowngradeCountsWhatTheCheaperModelSaved() {
+        GatewayMetrics metrics = new GatewayMetrics(ObserveConfig.Metrics.DEFAULTS);
+        LedgerEntry call = entry("search", new Usage(100, 0, 0, 0, 10, 0), "0.00001", 200);
+        // a provider call (cache null) that a budget sent to a cheaper model: $0.00004 asked for, $0.00001 paid
+        metrics.record(new LedgerEntry(call.time(), "req_3", "k", call.tags(), call.api(), call.provider(), call.deployment(),
+                call.requestedModel(), call.servedModel(), call.usage(), call.costUsd(), call.priceVersion(), 200, null, 50, -1,
+                false, false, null, new BigDecimal("0.00003")));
+        PrometheusText m = new PrometheusText(metrics.scrape());
+        assertThat(m.sum("tollgate_saved_usd_total", "team", "search")).isEqualTo(0.00003);
+        assertThat(m.sum("tollgate_cost_usd_total", "team", "search")).isEqualTo(0.00001);
+    }
 }
