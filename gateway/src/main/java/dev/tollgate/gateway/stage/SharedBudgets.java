@@ -191,6 +191,8 @@ final class SharedBudgets {
         private final BigDecimal worst;
         private final String downgradedFrom;
         private Future<?> settling;
+        /** The call's real cost, once metering has priced it. */
+        private BigDecimal cost;
         /** Tokens given back to the token buckets when the call used fewer than were taken (or, negative, taken on top). */
         private long tokensBack;
 
@@ -204,18 +206,25 @@ final class SharedBudgets {
 
         @Override
         public void usage(Usage usage, String servedModel, boolean estimated) {
-            settle(q.exchange.cost() == null ? BigDecimal.ZERO : q.exchange.cost(), usage.totalTokens());
+            cost = q.exchange.cost() == null ? BigDecimal.ZERO : q.exchange.cost();
+            settle(cost, usage.totalTokens());
             next.usage(usage, servedModel, estimated);
         }
 
         @Override
         public void start(int status, MultiMap headers) {
             BudgetBook.Entry tightest = null;
-            for (RedisCounters.Target t : q.targets) {
-                if (tightest == null || t.entry().remaining().compareTo(tightest.remaining()) < 0) tightest = t.entry();
+            BigDecimal least = null;
+            for (int i = 0; i < q.targets.size(); i++) {
+                BudgetBook.Entry e = q.targets.get(i).entry();
+                BigDecimal left = remainingAfterThisCall(i);
+                if (least == null || left.compareTo(least) < 0) {
+                    least = left;
+                    tightest = e;
+                }
             }
             if (tightest != null) {
-                headers.set(BudgetStage.REMAINING_HEADER, BudgetWords.exact(tightest.remaining()));
+                headers.set(BudgetStage.REMAINING_HEADER, BudgetWords.exact(least));
                 headers.set(BudgetStage.BUDGET_HEADER, tightest.budget().name());
             }
             if (downgradedFrom != null) headers.set(BudgetStage.DOWNGRADED_HEADER, downgradedFrom);
@@ -231,6 +240,21 @@ final class SharedBudgets {
         @Override
         public void fail(GatewayError error) {
             settle(BigDecimal.ZERO, 0).onComplete(on(q.context, v -> next.fail(error)));
+        }
+
+        /**
+         * What budget {@code i} has left once this call is settled, as in process: from the counters its reservation
+         * returned, with the worst case replaced by the real cost when it is known (still held while a stream has not
+         * reported it). Computed here rather than read back, because the settle's answer races the reply's first byte.
+         */
+        private BigDecimal remainingAfterThisCall(int i) {
+            BudgetBook.Entry e = q.targets.get(i).entry();
+            if (reserved == null || i >= reserved.counters().size() || reserved.counters().get(i) == null) return e.remaining();
+            RedisCounters.Counters c = reserved.counters().get(i);
+            BigDecimal committed = c.spent().add(c.reserved());
+            if (cost != null) committed = committed.subtract(worst).add(cost);
+            BigDecimal left = e.budget().limitUsd().subtract(committed);
+            return left.signum() < 0 ? BigDecimal.ZERO : left;
         }
 
         /** The buckets as this request left them: the take, corrected to what the call used if it is known yet. */
