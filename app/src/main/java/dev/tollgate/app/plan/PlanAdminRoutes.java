@@ -130,7 +130,8 @@ public final class PlanAdminRoutes {
         if (start != null && end != null && !start.isBefore(end)) throw new IllegalArgumentException("from must be before to");
         ReplayEngine engine = new ReplayEngine(call.services().catalog().get(), policy, options.by());
         long began = System.nanoTime();
-        ReplayResult result = call.scanLedger(scan -> PipelinedReplay.run(scan, start, end, engine, seen -> { }));
+        // a replay of months can take seconds: stop between batches once the caller has hung up
+        ReplayResult result = call.scanLedger(scan -> PipelinedReplay.run(scan, start, end, engine, seen -> call.stopIfCallerGone()));
         return ReplayJson.write(result, policy, Duration.ofNanos(System.nanoTime() - began));
     }
 }

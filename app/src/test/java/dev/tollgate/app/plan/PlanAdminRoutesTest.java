@@ -188,6 +188,16 @@ class PlanAdminRoutesTest {
     }
 
     @Test
+    void aWhatIfStopsWhenItsCallerHasHungUp() throws Exception {
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"routes\":[\"gpt-4o->gpt-4o-mini\"]}");
+        var stillThere = new dev.tollgate.gateway.admin.AdminCall(Map.of(), body, services, () -> false);
+        assertThat(PlanAdminRoutes.whatIf(stillThere).path("rows").asLong()).isEqualTo(80);
+        var hungUp = new dev.tollgate.gateway.admin.AdminCall(Map.of(), body, services, () -> true);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlanAdminRoutes.whatIf(hungUp))
+                .isInstanceOf(java.util.concurrent.CancellationException.class);
+    }
+
+    @Test
     void badRequestsAreClear400s() throws Exception {
         assertThat(error("POST", "/admin/plan/whatif", "{}", 400)).contains("give a policy to replay");
         assertThat(error("POST", "/admin/plan/whatif", "{\"routes\":\"gpt-4o->x\"}", 400)).contains("routes must be an array");

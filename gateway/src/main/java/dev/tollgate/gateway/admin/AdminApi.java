@@ -81,8 +81,10 @@ public final class AdminApi {
         }
         Map<String, String> params = new LinkedHashMap<>();
         request.params().forEach(params::putIfAbsent);
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        request.response().closeHandler(v -> gone.set(true));
         if (route.method() == HttpMethod.GET || route.method() == HttpMethod.DELETE) {
-            query(request, () -> route.handler().answer(new AdminCall(params, null, services)));
+            query(request, () -> route.handler().answer(new AdminCall(params, null, services, gone::get)));
             return;
         }
         request.body().onComplete(read -> {
@@ -103,7 +105,7 @@ public final class AdminApi {
                 return;
             }
             com.fasterxml.jackson.databind.JsonNode json = body;
-            query(request, () -> route.handler().answer(new AdminCall(params, json, services)));
+            query(request, () -> route.handler().answer(new AdminCall(params, json, services, gone::get)));
         });
     }
 
@@ -121,6 +123,8 @@ public final class AdminApi {
         }, false).onComplete(result -> {
             if (result.succeeded()) {
                 request.response().putHeader("content-type", "application/json").end(Json.buffer(result.result()));
+            } else if (result.cause() instanceof java.util.concurrent.CancellationException) {
+                return; // the work stopped because its caller hung up: there is nobody to answer
             } else if (result.cause() instanceof IllegalArgumentException e) {
                 respondError(request, GatewayError.badRequest(e.getMessage(), null));
             } else if (result.cause() instanceof java.util.NoSuchElementException e) {

@@ -5,15 +5,26 @@ import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.store.duckdb.DuckDbLedger;
 
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
- * One call of an {@link AdminRoute}: the query parameters, the JSON body (an object; null for GET), and the gateway's
- * services: its ledger (already flushed, so the answer sees every row metered before the call), budgets, catalog.
+ * One call of an {@link AdminRoute}: the query parameters, the JSON body (an object; null for GET), the gateway's
+ * services (its ledger, already flushed, so the answer sees every row metered before the call; budgets; catalog), and
+ * whether the caller has hung up, so that long work can stop instead of holding a worker thread for nobody.
  */
-public record AdminCall(Map<String, String> params, JsonNode body, GatewayServices services) {
+public record AdminCall(Map<String, String> params, JsonNode body, GatewayServices services, BooleanSupplier callerGone) {
 
     public AdminCall {
         params = Map.copyOf(params);
+    }
+
+    public AdminCall(Map<String, String> params, JsonNode body, GatewayServices services) {
+        this(params, body, services, () -> false);
+    }
+
+    /** Throws {@link java.util.concurrent.CancellationException} when the caller has closed its connection. */
+    public void stopIfCallerGone() {
+        if (callerGone.getAsBoolean()) throw new java.util.concurrent.CancellationException("the caller closed the connection");
     }
 
     /** A query parameter, or null. */
