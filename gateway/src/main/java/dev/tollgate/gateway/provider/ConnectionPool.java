@@ -35,12 +35,13 @@ import java.util.concurrent.TimeUnit;
 final class ConnectionPool {
 
     /** Idle connections older than this are closed, as Vert.x's client did: a NAT or a provider may drop them silently. */
-    static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(60);
 
     private final ContextInternal context;
     private final EventLoop eventLoop;
     private final Bootstrap bootstrap;
     private final long idleTimeoutNanos;
+    private final long keepAliveNanos;
     private final int max;
     /** Most recently used first: the warm connections are reused and the rest may be closed by the provider. */
     private final ArrayDeque<ProviderConnection> idle = new ArrayDeque<>();
@@ -50,10 +51,11 @@ final class ConnectionPool {
     private boolean closed;
 
     ConnectionPool(ContextInternal context, String host, int port, SslContext tls, Duration connectTimeout,
-                   Duration idleTimeout, int max) {
+                   Duration idleTimeout, int max, Duration keepAlive) {
         this.context = context;
         this.eventLoop = context.nettyEventLoop();
         this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.keepAliveNanos = keepAlive.toNanos();
         this.max = max;
         HttpDecoderConfig decoding = new HttpDecoderConfig().setValidateHeaders(false).setMaxChunkSize(65536);
         this.bootstrap = new Bootstrap()
@@ -71,13 +73,14 @@ final class ConnectionPool {
                         channel.pipeline().addLast(new HttpResponseDecoder(decoding), new ProviderConnection(ConnectionPool.this, channel));
                     }
                 });
-        this.sweeper = eventLoop.scheduleWithFixedDelay(this::closeExpired, 15, 15, TimeUnit.SECONDS);
+        long sweep = Math.max(1, Math.min(TimeUnit.SECONDS.toMillis(15), keepAlive.toMillis() / 2));
+        this.sweeper = eventLoop.scheduleWithFixedDelay(this::closeExpired, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
     /** The least recently used connections are at the tail of the idle stack. */
     private void closeExpired() {
         long now = System.nanoTime();
-        while (!idle.isEmpty() && now - idle.peekLast().idleSince > KEEP_ALIVE_NANOS) idle.pollLast().channel.close();
+        while (!idle.isEmpty() && now - idle.peekLast().idleSince > keepAliveNanos) idle.pollLast().channel.close();
     }
 
     /** SNI with the provider's name, and its certificate checked against that name as HTTPS clients do. */
@@ -118,7 +121,7 @@ final class ConnectionPool {
         ProviderConnection connection;
         long now = System.nanoTime();
         while ((connection = idle.pollFirst()) != null) {
-            if (connection.channel.isActive() && now - connection.idleSince <= KEEP_ALIVE_NANOS) {
+            if (connection.channel.isActive() && now - connection.idleSince <= keepAliveNanos) {
                 connection.start(call, true);
                 return;
             }

@@ -14,6 +14,7 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -50,6 +51,12 @@ public final class Upstream {
 
     /** {@code tls}: the TLS client settings for an https provider; null for the JDK's trusted certificates. */
     Upstream(ContextInternal context, GatewayConfig.Provider config, GatewayConfig.Server server, SslContext tls, int maxConnections) {
+        this(context, config, server, tls, maxConnections, ConnectionPool.KEEP_ALIVE);
+    }
+
+    /** {@code keepAlive}: how long a connection may stay idle in the pool before it is closed. */
+    Upstream(ContextInternal context, GatewayConfig.Provider config, GatewayConfig.Server server, SslContext tls, int maxConnections,
+             Duration keepAlive) {
         this.config = config;
         this.dialect = config.type().equals("anthropic") ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
         this.azure = config.type().equals("azure");
@@ -64,7 +71,7 @@ public final class Upstream {
         this.configuredBeta = config.headers().keySet().stream().anyMatch("anthropic-beta"::equalsIgnoreCase);
         String address = host.startsWith("[") ? host.substring(1, host.length() - 1) : host; // an IPv6 literal's brackets are URL syntax
         this.pool = new ConnectionPool(context, address, port, ssl ? (tls != null ? tls : Tls.client()) : null,
-                server.connectTimeout(), server.upstreamTimeout(), maxConnections);
+                server.connectTimeout(), server.upstreamTimeout(), maxConnections, keepAlive);
     }
 
     public String name() {

@@ -412,6 +412,28 @@ class UpstreamTest {
         out.flush();
     }
 
+    @Test
+    void closesConnectionsLeftIdleLongerThanTheKeepAlive() throws Exception {
+        CompletableFuture<Void> closedByGateway = new CompletableFuture<>();
+        Provider provider = provider((socket, in, out) -> {
+            while (true) {
+                String request = readRequest(in);
+                if (request == null) { // the gateway closed the idle connection
+                    closedByGateway.complete(null);
+                    return;
+                }
+                answer(out, 200, "content-type: application/json", "{\"ok\":true}");
+            }
+        });
+        Upstream upstream = new Upstream(context(), new GatewayConfig.Provider("test", "openai", "http://127.0.0.1:" + provider.port() + "/v1",
+                "sk-test", null, Map.of()), server(Duration.ofSeconds(5)), null, 512, Duration.ofMillis(200));
+        closing.add(upstream::close);
+        assertThat(call(upstream).status).isEqualTo(200);
+        closedByGateway.get(5, TimeUnit.SECONDS); // closed by the sweep, well before the provider would have
+        assertThat(call(upstream).status).isEqualTo(200);
+        assertThat(provider.connections.get()).isEqualTo(2); // the second call needed a new connection
+    }
+
     // --- the client side ---
 
     private ContextInternal context() {
