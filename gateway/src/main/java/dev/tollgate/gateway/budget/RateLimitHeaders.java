@@ -1,53 +1,80 @@
 package dev.tollgate.gateway.budget;
 
 import dev.tollgate.core.ratelimit.TokenBucket;
+import dev.tollgate.gateway.GatewayError;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 
-/** OpenAI's {@code x-ratelimit-*} response headers, for the gateway's own rate limits. */
+/**
+ * The answers of the gateway's own rate limits as OpenAI's clients know them: the {@code x-ratelimit-*} headers and a
+ * 429 with {@code retry-after}, from in-process buckets and from shared ones (Redis) alike.
+ */
 public final class RateLimitHeaders {
 
     private RateLimitHeaders() {
     }
 
-    /** OpenAI's x-ratelimit-* headers for the tightest bucket of each kind. */
-    public static void put(List<RateLimiter.Buckets> buckets, long now, BiConsumer<String, String> put) {
-        TokenBucket requests = null, tokens = null;
-        for (RateLimiter.Buckets b : buckets) {
-            if (b.requests() != null && (requests == null || b.requests().remaining(now) < requests.remaining(now))) requests = b.requests();
-            if (b.tokens() != null && (tokens == null || b.tokens().remaining(now) < tokens.remaining(now))) tokens = b.tokens();
-        }
-        if (requests != null) {
-            put.accept("x-ratelimit-limit-requests", String.valueOf(requests.perMinute()));
-            put.accept("x-ratelimit-remaining-requests", String.valueOf(requests.remaining(now)));
-            put.accept("x-ratelimit-reset-requests", duration(requests.nanosUntilFull(now)));
-        }
-        if (tokens != null) {
-            put.accept("x-ratelimit-limit-tokens", String.valueOf(tokens.perMinute()));
-            put.accept("x-ratelimit-remaining-tokens", String.valueOf(tokens.remaining(now)));
-            put.accept("x-ratelimit-reset-tokens", duration(tokens.nanosUntilFull(now)));
-        }
+    /** One bucket as its client sees it: of requests or of tokens, its size, what is left, and when it is full again. */
+    public record Left(boolean tokens, long perMinute, long remaining, long nanosUntilFull) {
     }
 
-    /** The same headers from the shared buckets' state (as {@link RedisCounters#take} reported it). */
-    public static void put(List<RedisCounters.Bucket> buckets, RedisCounters.Buckets state, BiConsumer<String, String> put) {
-        int requests = -1, tokens = -1;
+    /** The in-process buckets at {@code now}. */
+    public static List<Left> of(List<RateLimiter.Buckets> buckets, long now) {
+        List<Left> left = new ArrayList<>(2 * buckets.size());
+        for (RateLimiter.Buckets b : buckets) {
+            if (b.requests() != null) left.add(left(false, b.requests(), now));
+            if (b.tokens() != null) left.add(left(true, b.tokens(), now));
+        }
+        return left;
+    }
+
+    private static Left left(boolean tokens, TokenBucket b, long now) {
+        return new Left(tokens, b.perMinute(), b.remaining(now), b.nanosUntilFull(now));
+    }
+
+    /** The shared buckets as {@link RedisCounters#take} reported them. */
+    public static List<Left> of(List<RedisCounters.Bucket> buckets, RedisCounters.Buckets state) {
+        List<Left> left = new ArrayList<>(buckets.size());
         for (int i = 0; i < buckets.size(); i++) {
-            if (!buckets.get(i).tokens() && (requests < 0 || state.remaining()[i] < state.remaining()[requests])) requests = i;
-            if (buckets.get(i).tokens() && (tokens < 0 || state.remaining()[i] < state.remaining()[tokens])) tokens = i;
+            left.add(new Left(buckets.get(i).tokens(), buckets.get(i).perMinute(), state.remaining()[i], state.msUntilFull()[i] * 1_000_000));
         }
-        if (requests >= 0) {
-            put.accept("x-ratelimit-limit-requests", String.valueOf(buckets.get(requests).perMinute()));
-            put.accept("x-ratelimit-remaining-requests", String.valueOf(state.remaining()[requests]));
-            put.accept("x-ratelimit-reset-requests", duration(state.msUntilFull()[requests] * 1_000_000));
+        return left;
+    }
+
+    /** OpenAI's x-ratelimit-* headers for the tightest bucket of each kind. */
+    public static void put(List<Left> buckets, BiConsumer<String, String> put) {
+        Left requests = null, tokens = null;
+        for (Left b : buckets) {
+            if (b.tokens()) {
+                if (tokens == null || b.remaining() < tokens.remaining()) tokens = b;
+            } else if (requests == null || b.remaining() < requests.remaining()) {
+                requests = b;
+            }
         }
-        if (tokens >= 0) {
-            put.accept("x-ratelimit-limit-tokens", String.valueOf(buckets.get(tokens).perMinute()));
-            put.accept("x-ratelimit-remaining-tokens", String.valueOf(state.remaining()[tokens]));
-            put.accept("x-ratelimit-reset-tokens", duration(state.msUntilFull()[tokens] * 1_000_000));
-        }
+        if (requests != null) put(requests, "requests", put);
+        if (tokens != null) put(tokens, "tokens", put);
+    }
+
+    private static void put(Left b, String kind, BiConsumer<String, String> put) {
+        put.accept("x-ratelimit-limit-" + kind, String.valueOf(b.perMinute()));
+        put.accept("x-ratelimit-remaining-" + kind, String.valueOf(b.remaining()));
+        put.accept("x-ratelimit-reset-" + kind, duration(b.nanosUntilFull()));
+    }
+
+    /** The 429 for a request that limit {@code scope} refused: when to retry, and every bucket's state. */
+    public static GatewayError refused(String scope, boolean tokens, long perMinute, long retryAfterNanos, List<Left> buckets) {
+        long seconds = Math.max(1, (retryAfterNanos + 999_999_999L) / 1_000_000_000L);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("retry-after", String.valueOf(seconds));
+        put(buckets, headers::put);
+        String what = perMinute + (tokens ? " tokens per minute" : " requests per minute");
+        return new GatewayError(429, tokens ? "tokens" : "requests", "rate_limit_exceeded",
+                "rate limit of " + what + " reached for " + scope + "; retry in " + seconds + " s", null, headers);
     }
 
     /** A duration as OpenAI writes it in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s". */

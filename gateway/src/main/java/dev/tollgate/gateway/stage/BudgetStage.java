@@ -337,15 +337,20 @@ public final class BudgetStage implements Stage {
         return new GatewayError(429, "budget_exceeded", "budget_exceeded", message, null, headers);
     }
 
+    /** An answer's budget headers: what its tightest budget has left (and which it is), and the model a downgrade replaced. */
+    static void budgetHeaders(MultiMap headers, BudgetBook.Entry tightest, BigDecimal remaining, String downgradedFrom) {
+        if (tightest != null) {
+            headers.set(REMAINING_HEADER, BudgetWords.exact(remaining));
+            headers.set(BUDGET_HEADER, tightest.budget().name());
+        }
+        if (downgradedFrom != null) headers.set(DOWNGRADED_HEADER, downgradedFrom);
+    }
+
     private GatewayError rateLimited(RateLimiter.Decision d, List<RateLimiter.Buckets> buckets) {
-        long seconds = Math.max(1, (d.retryAfterNanos() + 999_999_999L) / 1_000_000_000L);
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("retry-after", String.valueOf(seconds));
-        RateLimitHeaders.put(buckets, service.rateLimiter().now(), headers::put);
         RateLimiter.Buckets by = buckets.stream().filter(b -> b.scope().equals(d.refusedBy())).findFirst().orElseThrow();
-        String what = d.refusedTokens() ? by.tokens().perMinute() + " tokens per minute" : by.requests().perMinute() + " requests per minute";
-        return new GatewayError(429, d.refusedTokens() ? "tokens" : "requests", "rate_limit_exceeded",
-                "rate limit of " + what + " reached for " + d.refusedBy() + "; retry in " + seconds + " s", null, headers);
+        long perMinute = d.refusedTokens() ? by.tokens().perMinute() : by.requests().perMinute();
+        return RateLimitHeaders.refused(d.refusedBy(), d.refusedTokens(), perMinute, d.retryAfterNanos(),
+                RateLimitHeaders.of(buckets, service.rateLimiter().now()));
     }
 
     /** Settles the reservations when metering has priced the call, or releases them if it never was. */
@@ -382,12 +387,8 @@ public final class BudgetStage implements Stage {
             for (BudgetBook.Entry e : budgets) {
                 if (tightest == null || e.remaining().compareTo(tightest.remaining()) < 0) tightest = e;
             }
-            if (tightest != null) {
-                headers.set(REMAINING_HEADER, BudgetWords.exact(tightest.remaining()));
-                headers.set(BUDGET_HEADER, tightest.budget().name());
-            }
-            if (reserved.downgradedFrom != null) headers.set(DOWNGRADED_HEADER, reserved.downgradedFrom);
-            if (!buckets.isEmpty()) RateLimitHeaders.put(buckets, service.rateLimiter().now(), headers::set);
+            budgetHeaders(headers, tightest, tightest == null ? null : tightest.remaining(), reserved.downgradedFrom);
+            if (!buckets.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(buckets, service.rateLimiter().now()), headers::set);
             next.start(status, headers);
         }
 

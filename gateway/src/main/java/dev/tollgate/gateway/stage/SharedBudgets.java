@@ -7,7 +7,6 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.budget.BudgetBook;
 import dev.tollgate.gateway.budget.BudgetService;
-import dev.tollgate.gateway.budget.BudgetWords;
 import dev.tollgate.gateway.budget.RateLimitHeaders;
 import dev.tollgate.gateway.budget.RateLimiter;
 import dev.tollgate.gateway.budget.RedisCounters;
@@ -22,7 +21,6 @@ import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -165,14 +163,9 @@ final class SharedBudgets {
     }
 
     private static GatewayError rateLimited(List<RedisCounters.Bucket> take, RedisCounters.Buckets state) {
-        long seconds = Math.max(1, (state.retryAfterMs() + 999) / 1000);
         RedisCounters.Bucket by = take.get(state.refused());
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("retry-after", String.valueOf(seconds));
-        RateLimitHeaders.put(take, state, headers::put);
-        String what = by.perMinute() + (by.tokens() ? " tokens per minute" : " requests per minute");
-        return new GatewayError(429, by.tokens() ? "tokens" : "requests", "rate_limit_exceeded",
-                "rate limit of " + what + " reached for " + by.scope() + "; retry in " + seconds + " s", null, headers);
+        return RateLimitHeaders.refused(by.scope(), by.tokens(), by.perMinute(), state.retryAfterMs() * 1_000_000,
+                RateLimitHeaders.of(take, state));
     }
 
     /** Runs {@code handler} on the request's context (Redis answers on its own event loop). */
@@ -223,12 +216,8 @@ final class SharedBudgets {
                     tightest = e;
                 }
             }
-            if (tightest != null) {
-                headers.set(BudgetStage.REMAINING_HEADER, BudgetWords.exact(least));
-                headers.set(BudgetStage.BUDGET_HEADER, tightest.budget().name());
-            }
-            if (downgradedFrom != null) headers.set(BudgetStage.DOWNGRADED_HEADER, downgradedFrom);
-            if (q.taken != null) RateLimitHeaders.put(q.take, corrected(), headers::set);
+            BudgetStage.budgetHeaders(headers, tightest, least, downgradedFrom);
+            if (q.taken != null) RateLimitHeaders.put(RateLimitHeaders.of(q.take, corrected()), headers::set);
             next.start(status, headers);
         }
 
