@@ -268,13 +268,18 @@ final class LedgerWriter {
             conn.commit();
             newest = Math.max(newest, batchNewest);
         } catch (SQLException | RuntimeException e) {
-            closeAppender();
-            try {
-                conn.rollback();
-            } catch (SQLException r) {
-                e.addSuppressed(r);
-            }
+            abandon(e);
             throw e;
+        }
+    }
+
+    /** Drops the failed transaction and the appenders that were part of it; a rollback failure rides on {@code e}. */
+    private void abandon(Exception e) {
+        closeAppender();
+        try {
+            conn.rollback();
+        } catch (SQLException r) {
+            e.addSuppressed(r);
         }
     }
 
@@ -299,12 +304,7 @@ final class LedgerWriter {
             conn.commit();
             sealedUntil = to;
         } catch (SQLException | RuntimeException e) {
-            closeAppender();
-            try {
-                conn.rollback();
-            } catch (SQLException r) {
-                e.addSuppressed(r);
-            }
+            abandon(e);
             nextSealTry = System.nanoTime() + SEAL_RETRY_NANOS;
             log.warn("rolling up the ledger's hours before {} failed; they are read from raw rows and it is retried: {}",
                     to, e.toString());
