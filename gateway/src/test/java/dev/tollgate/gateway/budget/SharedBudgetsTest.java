@@ -49,6 +49,7 @@ class SharedBudgetsTest {
 
     @AfterAll
     static void stop() {
+        if (redis == null) return; // skipped: no Redis
         a.close();
         b.close();
         redis.close();
