@@ -95,7 +95,11 @@ public final class ConfigLoader {
                 n.has("upstream_timeout_ms") ? Duration.ofMillis(n.get("upstream_timeout_ms").asLong()) : d.upstreamTimeout(),
                 n.has("connect_timeout_ms") ? Duration.ofMillis(n.get("connect_timeout_ms").asLong()) : d.connectTimeout(),
                 n.path("event_loops").asInt(d.eventLoops()),
-                n.path("default_max_tokens").asInt(d.defaultMaxTokens()));
+                n.path("default_max_tokens").asInt(d.defaultMaxTokens()),
+                n.path("max_connections").asInt(d.maxConnections()),
+                n.path("max_connections_per_client").asInt(d.maxConnectionsPerClient()),
+                n.has("header_timeout_ms") ? Duration.ofMillis(n.get("header_timeout_ms").asLong()) : d.headerTimeout(),
+                n.has("keep_alive_timeout_ms") ? Duration.ofMillis(n.get("keep_alive_timeout_ms").asLong()) : d.keepAliveTimeout());
     }
 
     private static Map<String, GatewayConfig.Provider> providers(JsonNode n) {

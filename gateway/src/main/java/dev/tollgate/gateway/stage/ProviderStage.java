@@ -25,6 +25,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.net.ConnectException;
+import java.net.UnknownHostException;
+import javax.net.ssl.SSLException;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
@@ -251,17 +253,29 @@ public final class ProviderStage implements Stage.Chain {
         return message;
     }
 
+    /**
+     * What the client is told when the call to a provider failed: what happened in words it can act on, never the
+     * provider's address or the network library's own message (those go to the log).
+     */
     private static GatewayError failure(Upstream upstream, Throwable cause) {
+        String provider = "provider '" + upstream.name() + "'";
+        log.warn("the call to {} failed: {}", provider, cause.toString());
         if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
-            return GatewayError.upstream(504, "provider '" + upstream.name() + "' did not answer in time: " + cause.getMessage());
+            return GatewayError.upstream(504, provider + " did not answer in time; try again later");
+        }
+        if (cause instanceof UnknownHostException) {
+            return GatewayError.upstream(502, "could not reach " + provider + ": its host name does not resolve");
         }
         if (cause instanceof ConnectException) {
-            return GatewayError.upstream(502, "could not reach provider '" + upstream.name() + "': " + cause.getMessage());
+            String why = String.valueOf(cause.getMessage()).contains("refused") ? "the connection was refused" : "the connection failed";
+            return GatewayError.upstream(502, "could not reach " + provider + ": " + why + "; try again later");
+        }
+        if (cause instanceof SSLException) {
+            return GatewayError.upstream(502, "could not reach " + provider + ": the TLS handshake failed");
         }
         if (cause instanceof CancellationException) {
-            return GatewayError.upstream(502, "the request to provider '" + upstream.name() + "' was cancelled");
+            return GatewayError.upstream(502, "the request to " + provider + " was cancelled");
         }
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        return GatewayError.upstream(502, "provider '" + upstream.name() + "' failed: " + message);
+        return GatewayError.upstream(502, provider + " closed the connection or failed before answering; try again later");
     }
 }
