@@ -78,6 +78,7 @@ public final class BudgetService implements AutoCloseable {
     }
 
     private void load(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
+        checkSandboxKeys(config);
         anomalies = AnomalyWatch.start(config.controls().anomaly(), alerts, ledger, clock);
         Map<String, Budget> budgets = new LinkedHashMap<>();
         for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
@@ -156,6 +157,26 @@ public final class BudgetService implements AutoCloseable {
         store.save(budget);
         ledger.flush();
         return install(budget, store.alertsSince(budget.period().window(clock.instant(), budget.zone()).start()));
+    }
+
+    /**
+     * A sandbox key is named by its key's name: a name that no key has would cap nobody, and a secret pasted there
+     * instead would leave the real key uncapped (and, once it is a sandbox key, refused everywhere else).
+     */
+    static void checkSandboxKeys(GatewayConfig config) {
+        Set<String> names = new java.util.HashSet<>();
+        config.keys().forEach(k -> names.add(k.name()));
+        if (names.isEmpty()) names.add(dev.tollgate.gateway.auth.Principal.ANONYMOUS.keyName());
+        for (SpendControls.SandboxKey s : config.controls().sandboxKeys()) {
+            if (names.contains(s.key())) continue;
+            String hash = dev.tollgate.gateway.auth.KeyStore.hash(s.key());
+            Optional<GatewayConfig.Key> secretOf = config.keys().stream().filter(k -> k.keyHash().equals(hash)).findFirst();
+            throw new ConfigLoader.ConfigException(secretOf.isPresent()
+                    ? "spend_controls.sandbox_keys: an entry gives a key's secret where its name belongs; write key: "
+                      + secretOf.get().name() + " (the name under keys:), and keep the secret out of this section"
+                    : "spend_controls.sandbox_keys: key '" + s.key() + "' is not the name of a configured key (keys: "
+                      + String.join(", ", names) + ")");
+        }
     }
 
     /** A budget that downgrades must name a model this gateway serves. */
