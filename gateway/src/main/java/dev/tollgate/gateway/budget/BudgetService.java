@@ -2,6 +2,7 @@ package dev.tollgate.gateway.budget;
 
 import dev.tollgate.core.alert.Alert;
 import dev.tollgate.core.budget.Budget;
+import dev.tollgate.core.budget.BudgetAccount;
 import dev.tollgate.core.budget.Period;
 import dev.tollgate.core.budget.Scope;
 import dev.tollgate.gateway.config.ConfigLoader;
@@ -237,11 +238,12 @@ public final class BudgetService implements AutoCloseable {
         entry.observe(window.start(), c.spent(), c.reserved());
     }
 
-    /** Thresholds already alerted in this period (from the store), so a restart does not alert them again. */
+    /** Thresholds (and a refusal) already alerted in this period (from the store), so a restart does not alert them again. */
     static int alertedMask(Budget budget, Period.Window window, List<Alert> fired) {
         int mask = 0;
         for (Alert a : fired) {
             if (!a.subject().equals(budget.name()) || !window.start().toString().equals(a.details().get("period_start"))) continue;
+            if (a.kind().equals(REFUSED_KIND)) mask |= BudgetAccount.REFUSAL_BIT;
             String threshold = a.details().get("threshold_percent");
             int i = threshold == null ? -1 : budget.thresholds().indexOf(Integer.valueOf(threshold));
             if (i >= 0) mask |= 1 << i;
@@ -255,6 +257,58 @@ public final class BudgetService implements AutoCloseable {
         List<Integer> crossed = entry.account().claimThresholds(b.thresholds(), b.limitUsd(), exhausted);
         if (crossed.isEmpty()) return;
         alert(entry, crossed, entry.account().state().spent());
+    }
+
+    /**
+     * A request this budget could not afford (refused, or let through or downgraded by a budget that does not block).
+     * Only a budget whose spend has reached its limit is exhausted (its 100% alert); before that, one request's worst
+     * case did not fit in what was left, and the alert says so, once per period. Call before reserving it anyway.
+     * Never blocks.
+     */
+    public void refused(BudgetBook.Entry entry, BigDecimal worstCase) {
+        Budget b = entry.budget();
+        BudgetAccount.State s = entry.account().state();
+        if (s.spent().compareTo(b.limitUsd()) >= 0) {
+            checkThresholds(entry, true);
+        } else if (b.thresholds().contains(100) && entry.account().claimRefusal()) {
+            alertRefused(entry, worstCase, s.spent(), s.reserved());
+        }
+    }
+
+    /** Sends the alert that one request did not fit in what {@code spent} and {@code reserved} left (claimed by the caller). */
+    public void alertRefused(BudgetBook.Entry entry, BigDecimal worstCase, BigDecimal spent, BigDecimal reserved) {
+        Budget b = entry.budget();
+        Period.Window window = entry.window(clock.instant());
+        BigDecimal left = b.limitUsd().subtract(spent).subtract(reserved).max(BigDecimal.ZERO);
+        String message = "budget '" + b.name() + "' (" + b.scope() + ") could not afford one request: its worst case "
+                + BudgetWords.usd(worstCase) + " is more than the " + BudgetWords.usd(left) + " left (" + BudgetWords.usd(spent) + " of "
+                + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b)
+                + (reserved.signum() > 0 ? ", " + BudgetWords.usd(reserved) + " held by requests in flight" : "") + "); "
+                + refusalPhrase(b) + "; resets " + BudgetWords.reset(b, window);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("budget", b.name());
+        details.put("scope", b.scope().toString());
+        details.put("worst_case_usd", BudgetWords.exact(worstCase));
+        details.put("remaining_usd", BudgetWords.exact(left));
+        details.put("spent_usd", BudgetWords.exact(spent));
+        details.put("reserved_usd", BudgetWords.exact(reserved));
+        details.put("limit_usd", BudgetWords.exact(b.limitUsd()));
+        details.put("period", b.period().label());
+        details.put("period_start", window.start().toString());
+        if (window.end() != Instant.MAX) details.put("resets_at", window.end().toString());
+        details.put("action", b.action().label());
+        alerts.fire(new Alert(clock.instant(), REFUSED_KIND, b.name(), message, details));
+    }
+
+    /** The kind of the alert that one request did not fit (the budget is not exhausted). */
+    public static final String REFUSED_KIND = "budget_refused";
+
+    private static String refusalPhrase(Budget b) {
+        return switch (b.action()) {
+            case BLOCK -> "it was refused, and requests that fit are still served";
+            case NOTIFY -> "it was let through (notify only)";
+            case DOWNGRADE -> "requests that do not fit are served by " + b.downgradeTo();
+        };
     }
 
     /** Sends the alerts of thresholds {@code crossed} (claimed for this period by the caller) at {@code spent}. Never blocks. */

@@ -234,7 +234,7 @@ public final class BudgetStage implements Stage {
             }
             if (blocked != null) {
                 held.forEach(r -> r.account().release(r));
-                service.checkThresholds(blocked, true);
+                service.refused(blocked, worst);
                 return new Reserved(List.of(), List.of(), blocked, worst, downgradedFrom);
             }
             if (over != null && attempt == 0) {
@@ -249,8 +249,8 @@ public final class BudgetStage implements Stage {
             }
             if (over != null) {
                 for (BudgetBook.Entry e : over) {
+                    service.refused(e, worst);
                     held.add(e.account().forceReserve(worst));
-                    service.checkThresholds(e, true);
                 }
             }
             return new Reserved(held, over == null ? List.of() : over, null, worst, downgradedFrom);

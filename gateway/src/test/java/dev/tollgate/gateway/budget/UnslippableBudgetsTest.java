@@ -207,6 +207,54 @@ class UnslippableBudgetsTest {
                 Instant.parse("2026-11-01T00:00:00Z"))).isEmpty();
     }
 
+    @Test
+    void aRequestTooLargeForWhatIsLeftIsNotCalledExhaustion() throws Exception {
+        String small = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the budget\"}]}";
+        String large = small.replace("\"max_tokens\":10", "\"max_tokens\":5000");
+        JsonNode probe = Json.parse(bed.post("/v1/chat/completions", small, customer("probe")).body());
+        long prompt = probe.path("usage").path("prompt_tokens").asLong();
+        assertThat(probe.path("usage").path("completion_tokens").asLong()).isEqualTo(10);
+        BigDecimal each = BigDecimal.valueOf(prompt).multiply(MINI_IN).add(BigDecimal.TEN.multiply(MINI_OUT)).divide(MILLION);
+        BigDecimal largeWorst = BigDecimal.valueOf(prompt).multiply(MINI_IN).add(BigDecimal.valueOf(5000).multiply(MINI_OUT)).divide(MILLION);
+        BigDecimal limit = each.multiply(BigDecimal.valueOf(3));
+        assertThat(bed.admin("POST", "/admin/budgets", "{\"name\":\"steady\",\"scope\":\"customer:steady\",\"period\":\"monthly\","
+                + "\"limit_usd\":\"" + limit.toPlainString() + "\"}").statusCode()).isEqualTo(201);
+
+        assertThat(bed.post("/v1/chat/completions", small, customer("steady")).statusCode()).isEqualTo(200);
+        assertThat(bed.post("/v1/chat/completions", large, customer("steady")).statusCode()).isEqualTo(429); // at 33%
+        JsonNode refused = awaitAlert("steady", "budget_refused");
+        assertThat(refused.path("message").asText()).contains("could not afford one request")
+                .contains(BudgetWords.usd(largeWorst) + " is more than the " + BudgetWords.usd(each.multiply(BigDecimal.TWO)) + " left")
+                .contains("requests that fit are still served").doesNotContain("exhausted");
+        assertThat(new BigDecimal(refused.path("details").path("worst_case_usd").asText())).isEqualByComparingTo(largeWorst);
+        assertThat(new BigDecimal(refused.path("details").path("remaining_usd").asText())).isEqualByComparingTo(each.multiply(BigDecimal.TWO));
+
+        // later requests that fit are served, and "exhausted" comes when the spend reaches the limit
+        assertThat(bed.post("/v1/chat/completions", small, customer("steady")).statusCode()).isEqualTo(200);
+        assertThat(bed.post("/v1/chat/completions", small, customer("steady")).statusCode()).isEqualTo(200);
+        JsonNode exhausted = awaitAlert("steady", "budget_exceeded");
+        assertThat(exhausted.path("message").asText()).contains("is exhausted").contains(BudgetWords.usd(limit) + " of " + BudgetWords.usd(limit));
+        assertThat(bed.post("/v1/chat/completions", small, customer("steady")).statusCode()).isEqualTo(429);
+        Thread.sleep(200);
+        assertThat(alerts("steady")).extracting(a -> a.path("kind").asText())
+                .containsExactlyInAnyOrder("budget_refused", "budget_threshold", "budget_threshold", "budget_threshold", "budget_exceeded");
+    }
+
+    static List<JsonNode> alerts(String budget) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode a : bed.adminJson("/admin/alerts?limit=1000").path("alerts")) if (a.path("subject").asText().equals(budget)) out.add(a);
+        return out;
+    }
+
+    static JsonNode awaitAlert(String budget, String kind) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            for (JsonNode a : alerts(budget)) if (a.path("kind").asText().equals(kind)) return a;
+            if (System.nanoTime() > deadline) throw new AssertionError("no " + kind + " alert for " + budget + ": " + alerts(budget));
+            Thread.sleep(20);
+        }
+    }
+
     /** The ledger row of an answer, by its request id. */
     static JsonNode row(HttpResponse<String> answer) throws Exception {
         String id = answer.headers().firstValue("x-tollgate-request-id").orElseThrow();
