@@ -346,7 +346,7 @@ public final class BudgetStage implements Stage {
     }
 
     /** The cap the client set, or -1 when it set none (or none a provider would take as one). */
-    private static long clientCap(Api api, JsonNode body) {
+    public static long clientCap(Api api, JsonNode body) {
         String field = capField(api, body);
         JsonNode value = field == null ? null : body.get(field);
         return value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : -1;
