@@ -81,6 +81,7 @@ public final class BudgetService implements AutoCloseable {
     private void load(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
         checkSandboxKeys(config);
         anomalies = AnomalyWatch.start(config.controls().anomaly(), alerts, ledger, clock);
+        if (runaway.enabled()) runaway.seed(ledger);
         Map<String, Budget> budgets = new LinkedHashMap<>();
         for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
         List<Budget> changed = store.budgets();

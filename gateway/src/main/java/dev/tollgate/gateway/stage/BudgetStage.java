@@ -291,8 +291,9 @@ public final class BudgetStage implements Stage {
         String model = route.name().equals(route.pricedAs()) ? "'" + route.name() + "'" : "'" + route.name() + "' (priced as '" + route.pricedAs() + "')";
         return new GatewayError(403, "invalid_request_error", "model_not_priced", "model " + model + " has no price, so budget '"
                 + budget.budget().name() + "' (" + budget.budget().scope() + ") cannot count what this request would cost, and it was not sent."
-                + " The gateway's operator can add a price for '" + route.pricedAs() + "' under prices: in the config, or mark the model"
-                + " free: true under models: if its cost is counted elsewhere (self-hosted)", "model", Map.of("x-should-retry", "false"));
+                + " The gateway's operator can add a price for '" + route.pricedAs() + "' under prices: in the config, point the model's"
+                + " price_as at a priced model, or mark it free: true under models: if its cost is counted elsewhere (self-hosted)",
+                "model", Map.of("x-should-retry", "false"));
     }
 
     private static final byte[] CACHE_CONTROL = "\"cache_control\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);

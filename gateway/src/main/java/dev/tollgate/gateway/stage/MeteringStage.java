@@ -154,7 +154,8 @@ public final class MeteringStage implements Stage {
         if (unpriced.isEmpty()) return Optional.empty();
         return Optional.of("no price for model" + (unpriced.size() == 1 ? " " : "s ") + String.join(", ", unpriced)
                 + ": requests a budget applies to are refused (403 model_not_priced), others are metered at $0 and marked"
-                + " unpriced; add a price under prices: in the config, or mark a model free: true if its cost is counted elsewhere");
+                + " unpriced; add a price under prices: in the config, point a model's price_as at a priced model, or mark it"
+                + " free: true if its cost is counted elsewhere");
     }
 
     /**
