@@ -40,19 +40,33 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
 
     /** As {@link #of(GatewayConfig, PriceCatalog, Ledger)}, with a span exporter that receives every span too. */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter) {
+        return of(config, catalog, ledger, spanExporter, Clock.systemUTC());
+    }
+
+    /**
+     * As {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter)}, on {@code clock}: the time requests are stamped
+     * with, budget periods are read on and reports default to (tests pass one of their own).
+     */
+    public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
+                                     Clock clock) {
         PriceCatalog withConfig = catalog.with(config.prices());
         Router router = new Router(config);
-        MeteringStage.unpricedWarning(router.all(), withConfig, java.time.Instant.now()).ifPresent(log::warn);
+        MeteringStage.unpricedWarning(router.all(), withConfig, clock.instant()).ifPresent(log::warn);
         ObservedLedger observed = ObservedLedger.of(ledger);
         BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
         Observability observability = Observability.create(config, observed, spanExporter);
-        BudgetService budgets = BudgetService.start(config, observed, store, Clock.systemUTC());
+        BudgetService budgets = BudgetService.start(config, observed, store, clock);
         if (observability.metrics() != null) {
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
             observability.metrics().beforeScrape(gauges::refresh);
         }
         return new GatewayServices(config, new KeyStore(config.keys()), router, () -> withConfig,
                 observed, observability, new CacheStore(config.cache()), budgets, List.of());
+    }
+
+    /** The gateway's clock (see {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter, Clock)}). */
+    public Clock clock() {
+        return budgets.clock();
     }
 
     /** These services with {@code routes} added to the admin API; call it before the gateway starts. */

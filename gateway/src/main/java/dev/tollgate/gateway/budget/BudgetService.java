@@ -58,7 +58,7 @@ public final class BudgetService implements AutoCloseable {
         this.rateLimiter = new RateLimiter(controls.rateLimits(), System::nanoTime);
         this.alerts = new AlertDispatcher(controls.alerts(), store);
         this.runaway = new RunawayWatch(controls.runaway(), alerts, clock);
-        this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis());
+        this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis(), clock);
         controls.sandboxKeys().forEach(k -> sandboxKeys.put(k.key(), k));
     }
 

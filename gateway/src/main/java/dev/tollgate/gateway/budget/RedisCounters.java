@@ -18,6 +18,7 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -89,7 +90,7 @@ public final class RedisCounters implements AutoCloseable {
 
     /**
      * KEYS: the budgets' hashes. ARGV: amount (h, l), force (1: reserve on budgets that may go over), request id, lease
-     * ms, then per budget: limit (h, l), blocks (1/0), expires-at ms (0: never), alerts at 100% (1/0).
+     * ms, then per budget: limit (h, l), blocks (1/0), time to live ms (0: never expires), alerts at 100% (1/0).
      * Returns {-1, i, sh, sl, rh, rl, claimed} when budget i blocks; {-2, i…} when budgets that may go over are over
      * and force is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed) per budget over}.
      * claimed: 1 = this call claimed the 100% alert (spend has reached the limit), 2 = the period's alert that one
@@ -106,8 +107,8 @@ public final class RedisCounters implements AutoCloseable {
               for i = 1, #KEYS do
                 local e = ARGV[G + (i - 1) * 5 + 4]
                 if e ~= '0' then
-                  redis.call('PEXPIREAT', KEYS[i], e)
-                  redis.call('PEXPIREAT', KEYS[i] .. ':leases', e)
+                  redis.call('PEXPIRE', KEYS[i], e)
+                  redis.call('PEXPIRE', KEYS[i] .. ':leases', e)
                 end
               end
             end
@@ -196,14 +197,14 @@ public final class RedisCounters implements AutoCloseable {
             """;
 
     /**
-     * KEYS[1]: a budget's hash. ARGV: spent (h, l), expires-at ms, then the thresholds already alerted. Starts the
+     * KEYS[1]: a budget's hash. ARGV: spent (h, l), time to live ms (0: never expires), then the thresholds already alerted. Starts the
      * counters of a period from the ledger's spend, unless another replica already has.
      */
     static final String SEED = """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
             redis.call('HSET', KEYS[1], 'sh', ARGV[1], 'sl', ARGV[2], 'rh', 0, 'rl', 0)
             for j = 4, #ARGV do redis.call('HSET', KEYS[1], 't' .. ARGV[j], 1) end
-            if ARGV[3] ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+            if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
             return 1
             """;
 
@@ -243,19 +244,22 @@ public final class RedisCounters implements AutoCloseable {
             """;
 
     private final SpendControls.Redis settings;
+    private final Clock clock;
     private final Vertx vertx;
     private final Redis client;
 
-    private RedisCounters(SpendControls.Redis settings) {
+    private RedisCounters(SpendControls.Redis settings, Clock clock) {
         this.settings = settings;
+        this.clock = clock;
         // its own event loop: replies are handed back to each request's context by the caller
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
         this.client = Redis.createClient(vertx, new RedisOptions().setConnectionString(settings.url())
                 .setMaxPoolSize(8).setMaxPoolWaiting(100_000).setMaxWaitingHandlers(100_000));
     }
 
-    public static RedisCounters connect(SpendControls.Redis settings) {
-        return new RedisCounters(settings);
+    /** {@code clock} is the one the budgets' periods are read on: a period's counters live until it ends by that clock. */
+    public static RedisCounters connect(SpendControls.Redis settings, Clock clock) {
+        return new RedisCounters(settings, clock);
     }
 
     public SpendControls.Redis settings() {
@@ -271,8 +275,14 @@ public final class RedisCounters implements AutoCloseable {
         return settings.keyPrefix() + "budget:" + budget.name() + ":" + account + ":" + periodStart.getEpochSecond();
     }
 
-    private static String expiresAt(Period.Window window) {
-        return window.end() == Instant.MAX ? "0" : String.valueOf(window.end().toEpochMilli() + GRACE_MS);
+    /**
+     * Milliseconds until an hour after the period ends, relative so that the counters follow the budgets' clock rather
+     * than Redis's; a period long over gets a negative time, which makes Redis delete its counters at once.
+     */
+    private String timeToLive(Period.Window window) {
+        if (window.end() == Instant.MAX) return "0";
+        long ttl = window.end().toEpochMilli() + GRACE_MS - clock.millis();
+        return String.valueOf(ttl == 0 ? -1 : ttl);
     }
 
     private String bucketKey(String scope, String kind, long perMinute) {
@@ -323,7 +333,7 @@ public final class RedisCounters implements AutoCloseable {
             args.add(limit[0]);
             args.add(limit[1]);
             args.add(b.action() == Budget.Action.BLOCK ? "1" : "0");
-            args.add(expiresAt(t.window()));
+            args.add(timeToLive(t.window()));
             args.add(b.thresholds().contains(100) ? "1" : "0");
         }
         return eval(RESERVE, keys, args).map(r -> {
@@ -399,7 +409,7 @@ public final class RedisCounters implements AutoCloseable {
     /** Starts a budget's counters for {@code window} at the ledger's {@code spent}, unless they exist. */
     public Future<Boolean> seed(Budget budget, Period.Window window, BigDecimal spent, List<Integer> alerted) {
         String[] s = limbs(spent);
-        List<String> args = new ArrayList<>(List.of(s[0], s[1], expiresAt(window)));
+        List<String> args = new ArrayList<>(List.of(s[0], s[1], timeToLive(window)));
         alerted.forEach(p -> args.add(String.valueOf(p)));
         return eval(SEED, List.of(budgetKey(budget, window.start())), args).map(r -> r.toInteger() == 1);
     }

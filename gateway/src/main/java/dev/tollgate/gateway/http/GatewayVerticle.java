@@ -38,7 +38,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -192,7 +191,7 @@ public final class GatewayVerticle extends VerticleBase {
             reject(request, api, requestId, GatewayError.badRequest("the request body must be a JSON object", null));
             return;
         }
-        Exchange exchange = new Exchange(requestId, api, Instant.now(), System.nanoTime(), request.headers(), body, (ObjectNode) parsed);
+        Exchange exchange = new Exchange(requestId, api, services.clock().instant(), System.nanoTime(), request.headers(), body, (ObjectNode) parsed);
         HttpReply reply = new HttpReply(request.response(), exchange);
         exchange.connection(reply);
         try {

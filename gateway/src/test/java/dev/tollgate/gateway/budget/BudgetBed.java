@@ -19,6 +19,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -40,6 +43,9 @@ final class BudgetBed implements AutoCloseable {
     final Gateway gateway;
     final GatewayServices services;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** The gateway's clock: it ticks from {@link #START}, so periods, resets and retry-after are known whatever today is. */
+    final Clock clock = Clock.offset(Clock.systemUTC(), Duration.between(Instant.now(), START));
+    static final Instant START = Instant.parse("2026-11-10T12:00:00Z");
 
     BudgetBed(Path dataDir, String controls) throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
@@ -79,7 +85,7 @@ final class BudgetBed implements AutoCloseable {
                 """.formatted(ADMIN, s, s, s, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
-        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger);
+        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, null, clock);
         gateway = Gateway.start(vertx, services, 0, 2).await();
     }
 

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -30,8 +31,8 @@ class RedisCountersTest {
     void connect() {
         redis = new RedisFixture();
         SpendControls.Redis settings = new SpendControls.Redis(RedisFixture.URL, redis.prefix, false, Duration.ofSeconds(5), null);
-        a = RedisCounters.connect(settings);
-        b = RedisCounters.connect(settings);
+        a = RedisCounters.connect(settings, Clock.systemUTC());
+        b = RedisCounters.connect(settings, Clock.systemUTC());
     }
 
     @AfterEach
@@ -206,7 +207,7 @@ class RedisCountersTest {
     @Test
     void aHoldWhoseLeaseRanOutIsGivenBackAndItsLateSettleOnlyAddsTheCost() throws Exception {
         SpendControls.Redis shortLease = new SpendControls.Redis(RedisFixture.URL, redis.prefix, false, Duration.ofSeconds(5), Duration.ofMillis(200));
-        try (RedisCounters dying = RedisCounters.connect(shortLease)) {
+        try (RedisCounters dying = RedisCounters.connect(shortLease, Clock.systemUTC())) {
             RedisCounters.Target t = target("leased", "1");
             // a replica reserves and dies before it settles
             assertThat(await(dying.reserve(List.of(t), new BigDecimal("0.9"), false, "orphan")).reserved()).isTrue();
