@@ -5,6 +5,8 @@ import dev.tollgate.core.budget.Budget;
 import dev.tollgate.core.budget.BudgetAccount;
 import dev.tollgate.core.budget.Period;
 import dev.tollgate.core.budget.Scope;
+import dev.tollgate.gateway.auth.KeyStore;
+import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.config.SpendControls;
@@ -18,6 +20,7 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -166,12 +169,12 @@ public final class BudgetService implements AutoCloseable {
      * instead would leave the real key uncapped (and, once it is a sandbox key, refused everywhere else).
      */
     static void checkSandboxKeys(GatewayConfig config) {
-        Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new LinkedHashSet<>();
         config.keys().forEach(k -> names.add(k.name()));
-        if (names.isEmpty()) names.add(dev.tollgate.gateway.auth.Principal.ANONYMOUS.keyName());
+        if (names.isEmpty()) names.add(Principal.ANONYMOUS.keyName());
         for (SpendControls.SandboxKey s : config.controls().sandboxKeys()) {
             if (names.contains(s.key())) continue;
-            String hash = dev.tollgate.gateway.auth.KeyStore.hash(s.key());
+            String hash = KeyStore.hash(s.key());
             Optional<GatewayConfig.Key> secretOf = config.keys().stream().filter(k -> k.keyHash().equals(hash)).findFirst();
             throw new ConfigLoader.ConfigException(secretOf.isPresent()
                     ? "spend_controls.sandbox_keys: an entry gives a key's secret where its name belongs; write key: "
