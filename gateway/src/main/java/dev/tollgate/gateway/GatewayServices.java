@@ -9,6 +9,7 @@ import dev.tollgate.gateway.cache.CacheStore;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
 import dev.tollgate.gateway.route.Router;
+import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.ObservedLedger;
@@ -30,6 +31,8 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
                               ObservedLedger ledger, Observability observability, CacheStore cache, BudgetService budgets,
                               List<AdminRoute> adminRoutes) {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GatewayServices.class);
+
     /** Builds the services; loads budgets' spend from the ledger, so it blocks: call it before serving. */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger) {
         return of(config, catalog, ledger, null);
@@ -47,6 +50,8 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
                                      Clock clock) {
         PriceCatalog withConfig = catalog.with(config.prices());
+        Router router = new Router(config);
+        MeteringStage.unpricedWarning(router.all(), withConfig, clock.instant()).ifPresent(log::warn);
         ObservedLedger observed = ObservedLedger.of(ledger);
         BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
         Observability observability = Observability.create(config, observed, spanExporter);
@@ -55,7 +60,7 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
             observability.metrics().beforeScrape(gauges::refresh);
         }
-        return new GatewayServices(config, new KeyStore(config.keys()), new Router(config), () -> withConfig,
+        return new GatewayServices(config, new KeyStore(config.keys()), router, () -> withConfig,
                 observed, observability, new CacheStore(config.cache()), budgets, List.of());
     }
 

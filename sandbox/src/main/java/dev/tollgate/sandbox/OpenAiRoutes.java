@@ -50,6 +50,11 @@ final class OpenAiRoutes {
             call.badRequest("Missing required parameter: 'messages'.");
             return;
         }
+        if (body.has("max_tokens") && Reasoning.isReasoningModel(call.model())) {
+            // as OpenAI does: its reasoning models take only max_completion_tokens
+            call.badRequest("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.");
+            return;
+        }
         TokenCounter counter = call.counter();
         JsonNode tools = body.get("tools");
         int toolTokens = tools == null ? 0 : counter.count(tools.toString());

@@ -39,6 +39,8 @@ import java.util.function.Consumer;
  * <li>Reasoning models (names starting o1, o3, o4, gpt-5) report {@link SandboxConfig#reasoningShare()} of their
  *     output tokens as reasoning tokens, included in the output count as OpenAI does; the visible text is the
  *     rest.</li>
+ * <li>Chat Completions for those models refuse {@code max_tokens} with a 400, as OpenAI's do (they take
+ *     {@code max_completion_tokens}).</li>
  * <li>OpenAI prompt caching, approximated: a prompt of 1024+ tokens whose leading messages were all seen before
  *     reports the longest such prefix, rounded down to a multiple of 128, as cached tokens.</li>
  * <li>Anthropic prompt caching: the input up to the last {@code cache_control} breakpoint (tools, then system, then

@@ -32,18 +32,30 @@ import java.util.Map;
  *                       the gateway served again (cost 0, no tokens billed)
  * @param savedUsd       what serving it again avoided (the cost of the original call); for a provider call, what a
  *                       budget's downgrade to a cheaper model saved against the model asked for (else 0)
+ * @param unpriced       the call used tokens but its model has no price (and is not marked free), so its cost of 0
+ *                       is not what it cost
  */
 public record LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
                           String provider, String deployment, String requestedModel, String servedModel,
                           Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
                           long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
-                          BigDecimal savedUsd) {
+                          BigDecimal savedUsd, boolean unpriced) {
 
     public LedgerEntry {
         tags = tags == null ? Map.of() : Map.copyOf(tags);
         usage = usage == null ? Usage.ZERO : usage;
         costUsd = costUsd == null ? BigDecimal.ZERO : costUsd;
         savedUsd = savedUsd == null ? BigDecimal.ZERO : savedUsd;
+    }
+
+    /** A priced (or free) call. */
+    public LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                       String provider, String deployment, String requestedModel, String servedModel,
+                       Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
+                       long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
+                       BigDecimal savedUsd) {
+        this(time, requestId, keyName, tags, api, provider, deployment, requestedModel, servedModel, usage, costUsd,
+                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, cache, savedUsd, false);
     }
 
     /** A provider call: not served from the cache, nothing saved. */

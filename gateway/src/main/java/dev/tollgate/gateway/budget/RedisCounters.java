@@ -91,8 +91,10 @@ public final class RedisCounters implements AutoCloseable {
     /**
      * KEYS: the budgets' hashes. ARGV: amount (h, l), force (1: reserve on budgets that may go over), request id, lease
      * ms, then per budget: limit (h, l), blocks (1/0), time to live ms (0: never expires), alerts at 100% (1/0).
-     * Returns {-1, i, sh, sl, rh, rl, claimed100} when budget i blocks; {-2, i…} when budgets that may go over are over
-     * and force is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed100) per budget over}.
+     * Returns {-1, i, sh, sl, rh, rl, claimed} when budget i blocks; {-2, i…} when budgets that may go over are over
+     * and force is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed) per budget over}.
+     * claimed: 1 = this call claimed the 100% alert (spend has reached the limit), 2 = the period's alert that one
+     * request did not fit, 0 = none.
      * A reservation is held under the request id with a lease ({@code KEY:leases}, by deadline); holds whose lease ran
      * out (a replica that died mid-call) are given back first, a few per call.
      */
@@ -110,6 +112,12 @@ public final class RedisCounters implements AutoCloseable {
                 end
               end
             end
+            -- a refusal alerts once per period: as exhausted (t100, 1) when spend has reached the limit, else as one
+            -- request that did not fit in what was left (tref, 2)
+            local function claim(k, sh, sl, b)
+              if le(tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), sh, sl) then return redis.call('HSETNX', k, 't100', 1) end
+              return redis.call('HSETNX', k, 'tref', 1) * 2
+            end
             local state, over = {}, {}
             for i = 1, #KEYS do
               local b = G + (i - 1) * 5
@@ -121,7 +129,7 @@ public final class RedisCounters implements AutoCloseable {
               if not le(th, tl, tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])) then
                 if ARGV[b + 3] == '1' then
                   local claimed = 0
-                  if ARGV[b + 5] == '1' then claimed = redis.call('HSETNX', KEYS[i], 't100', 1) end
+                  if ARGV[b + 5] == '1' then claimed = claim(KEYS[i], sh, sl, b) end
                   touch()
                   return {-1, i, sh, sl, rh, rl, claimed}
                 end
@@ -144,7 +152,7 @@ public final class RedisCounters implements AutoCloseable {
             end
             for _, i in ipairs(over) do
               local claimed = 0
-              if ARGV[G + (i - 1) * 5 + 5] == '1' then claimed = redis.call('HSETNX', KEYS[i], 't100', 1) end
+              if ARGV[G + (i - 1) * 5 + 5] == '1' then claimed = claim(KEYS[i], state[i][1], state[i][2], G + (i - 1) * 5) end
               out[#out + 1] = i; out[#out + 1] = claimed
             end
             touch()
@@ -297,10 +305,12 @@ public final class RedisCounters implements AutoCloseable {
      * @param blockedBy  index of the budget that refused (nothing reserved), or -1
      * @param over       indices of budgets that may go over and are over
      * @param counters   each budget's counters after the reservation (only the blocking one's when blocked)
-     * @param exhausted  indices of budgets whose 100% alert this call claimed
+     * @param exhausted  indices of budgets whose 100% alert this call claimed (their spend has reached the limit)
+     * @param refused    indices of budgets whose alert that one request did not fit this call claimed
      * @param reserved   whether the amount was reserved (on every budget)
      */
-    public record Reserve(int blockedBy, List<Integer> over, List<Counters> counters, List<Integer> exhausted, boolean reserved) {
+    public record Reserve(int blockedBy, List<Integer> over, List<Counters> counters, List<Integer> exhausted,
+                          List<Integer> refused, boolean reserved) {
     }
 
     /**
@@ -330,22 +340,25 @@ public final class RedisCounters implements AutoCloseable {
             int status = r.get(0).toInteger();
             if (status == -1) {
                 int i = r.get(1).toInteger() - 1;
-                return new Reserve(i, List.of(), List.of(counters(r, 2)), r.get(6).toInteger() == 1 ? List.of(i) : List.of(), false);
+                int claimed = r.get(6).toInteger();
+                return new Reserve(i, List.of(), List.of(counters(r, 2)), claimed == 1 ? List.of(i) : List.of(),
+                        claimed == 2 ? List.of(i) : List.of(), false);
             }
             if (status == -2) {
                 List<Integer> over = new ArrayList<>();
                 for (int j = 1; j < r.size(); j++) over.add(r.get(j).toInteger() - 1);
-                return new Reserve(-1, over, List.of(), List.of(), false);
+                return new Reserve(-1, over, List.of(), List.of(), List.of(), false);
             }
             List<Counters> counters = new ArrayList<>(targets.size());
             for (int i = 0; i < targets.size(); i++) counters.add(counters(r, 1 + 4 * i));
-            List<Integer> over = new ArrayList<>(), exhausted = new ArrayList<>();
+            List<Integer> over = new ArrayList<>(), exhausted = new ArrayList<>(), refused = new ArrayList<>();
             for (int j = 1 + 4 * targets.size(); j < r.size(); j += 2) {
                 int i = r.get(j).toInteger() - 1;
                 over.add(i);
                 if (r.get(j + 1).toInteger() == 1) exhausted.add(i);
+                if (r.get(j + 1).toInteger() == 2) refused.add(i);
             }
-            return new Reserve(-1, over, counters, exhausted, true);
+            return new Reserve(-1, over, counters, exhausted, refused, true);
         });
     }
 

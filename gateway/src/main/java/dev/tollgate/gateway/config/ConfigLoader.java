@@ -141,7 +141,9 @@ public final class ConfigLoader {
             String provider = text(m, "provider");
             if (name == null || provider == null) throw new ConfigException("every entry of models needs a name and a provider: " + m);
             String model = text(m, "model");
-            out.add(new GatewayConfig.Model(name, provider, model == null ? name : model, text(m, "price_as")));
+            JsonNode free = m.path("free");
+            if (!free.isMissingNode() && !free.isBoolean()) throw new ConfigException("models." + name + ".free must be true or false, not " + free);
+            out.add(new GatewayConfig.Model(name, provider, model == null ? name : model, text(m, "price_as"), free.asBoolean(false)));
         }
         return out;
     }

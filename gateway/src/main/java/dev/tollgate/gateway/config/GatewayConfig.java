@@ -88,8 +88,15 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      * @param model    what the provider is asked for, and what the call is priced as
      * @param priceAs  the catalog model to price it as when the provider's name is not in the catalog (Azure
      *                 deployment names, self-hosted models); defaults to {@code model}
+     * @param free     {@code free: true}: its calls cost nothing here (self-hosted, paid for elsewhere), so it needs no
+     *                 price and budgets let it through; a model without a price that is not free is refused where a
+     *                 budget applies
      */
-    public record Model(String name, String provider, String model, String priceAs) {
+    public record Model(String name, String provider, String model, String priceAs, boolean free) {
+        public Model(String name, String provider, String model, String priceAs) {
+            this(name, provider, model, priceAs, false);
+        }
+
         public String pricedAs() {
             return priceAs == null ? model : priceAs;
         }

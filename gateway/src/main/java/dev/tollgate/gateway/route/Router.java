@@ -21,7 +21,7 @@ public final class Router {
                 throw new ConfigException("model '" + m.name() + "' names provider '" + m.provider()
                         + "', which is not among the providers: " + config.providers().keySet());
             }
-            if (map.put(m.name(), new Route(m.name(), provider, m.model(), m.pricedAs())) != null) {
+            if (map.put(m.name(), new Route(m.name(), provider, m.model(), m.pricedAs(), m.free())) != null) {
                 throw new ConfigException("model '" + m.name() + "' is configured twice");
             }
         }

@@ -243,10 +243,15 @@ class BudgetsTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("x-tollgate-budget-remaining-usd").orElseThrow()).isEqualTo("0");
         assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("chatty")).statusCode()).isEqualTo(200);
-        JsonNode alert = awaitAlerts("chatty", 4).stream().filter(a -> a.path("kind").asText().equals("budget_exceeded"))
+        JsonNode alert = awaitAlerts("chatty", 5).stream().filter(a -> a.path("kind").asText().equals("budget_exceeded"))
                 .findFirst().orElseThrow();
         assertThat(alert.path("message").asText()).contains("budget 'chatty'").contains("exhausted").contains("notify");
-        assertThat(alertsFor("chatty")).extracting(a -> a.path("details").path("threshold_percent").asText())
+        // the first request did not fit before anything was spent: that alert says so, and only the spend exhausts it
+        JsonNode first = alertsFor("chatty").stream().filter(a -> a.path("kind").asText().equals("budget_refused")).findFirst().orElseThrow();
+        assertThat(first.path("message").asText()).contains("could not afford one request").contains("let through (notify only)")
+                .doesNotContain("exhausted");
+        assertThat(alertsFor("chatty")).filteredOn(a -> !a.path("kind").asText().equals("budget_refused"))
+                .extracting(a -> a.path("details").path("threshold_percent").asText())
                 .containsExactlyInAnyOrder("60", "80", "95", "100");
 
         // the signed webhook: verify the HMAC over the exact body with the shared secret, independently

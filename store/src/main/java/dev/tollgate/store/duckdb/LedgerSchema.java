@@ -119,7 +119,9 @@ final class LedgerSchema {
                         sample_rate    DOUBLE NOT NULL
                     )""")),
             // issue 5, speed: rollups of sealed hours (no per-batch partial rows), daily and tagless tables
-            new Migration(6, "sealed hourly and daily rollups", Rollup.sealedMigration()));
+            new Migration(6, "sealed hourly and daily rollups", Rollup.sealedMigration()),
+            // issue 14, budgets: a call whose model has no price is metered at 0 and says so (older rows read false)
+            new Migration(7, "unpriced flag", List.of("ALTER TABLE requests ADD COLUMN unpriced BOOLEAN DEFAULT false")));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();

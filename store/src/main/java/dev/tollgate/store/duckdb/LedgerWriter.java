@@ -340,6 +340,7 @@ final class LedgerWriter {
         a.append(e.estimated());
         string(a, e.cache());
         a.append(cost(e.savedUsd()));
+        a.append(e.unpriced());
         a.endRow();
     }
 
