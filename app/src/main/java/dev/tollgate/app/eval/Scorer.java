@@ -17,9 +17,9 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * How a task's answer is scored. In a task file: {@code "scorer": "exact"}, {@code "normalized"}, {@code "judge"}, or
- * an object such as {@code {"type": "regex", "pattern": "…"}}, {@code {"type": "json_schema", "schema": {…}}},
- * {@code {"type": "numeric", "tolerance": 0.01}}, {@code {"type": "judge", "rubric": "…"}}. Without a scorer a task
- * with a reference is scored {@code normalized}.
+ * an object such as {@code {"type": "regex", "pattern": "…"}} (without a pattern the reference is the regex),
+ * {@code {"type": "json_schema", "schema": {…}}}, {@code {"type": "numeric", "tolerance": 0.01}},
+ * {@code {"type": "judge", "rubric": "…"}}. Without a scorer a task with a reference is scored {@code normalized}.
  */
 public sealed interface Scorer {
 
@@ -35,7 +35,7 @@ public sealed interface Scorer {
         return switch (type.toLowerCase(Locale.ROOT)) {
             case "exact" -> new Exact(required(reference, type));
             case "normalized", "normalised" -> new Normalized(required(reference, type));
-            case "regex" -> new Regex(pattern(spec.path("pattern").asText(required(reference, type))));
+            case "regex" -> new Regex(pattern(spec.path("pattern").isTextual() ? spec.get("pattern").asText() : required(reference, type)));
             case "json_schema" -> JsonSchema.of(spec.get("schema"));
             case "numeric" -> new Numeric(new BigDecimal(required(reference, type).strip()),
                     spec.has("tolerance") ? new BigDecimal(spec.get("tolerance").asText()) : BigDecimal.ZERO);
