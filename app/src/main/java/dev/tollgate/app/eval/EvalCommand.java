@@ -8,6 +8,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -73,8 +74,25 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Make at most N calls of candidates this run; the rest wait for the next.")
     int limit;
 
+    @Option(names = "--route", paramLabel = "MODEL",
+            description = "The model the traffic runs on now: say what switching it to the cheapest passing model would have saved over the last --days of the ledger.")
+    String route;
+
+    @Option(names = "--days", defaultValue = "30", description = "Days of the ledger --route looks back (default: ${DEFAULT-VALUE}).")
+    int days;
+
+    @Option(names = "--data", defaultValue = "data", description = "Data directory of the ledger, for --route (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--admin-token", defaultValue = "${TOLLGATE_ADMIN_TOKEN}",
+            description = "The gateway's admin token, for --route while the gateway holds the ledger (default: $TOLLGATE_ADMIN_TOKEN).")
+    String adminToken;
+
     @Spec
     CommandSpec spec;
+
+    /** Where "the last --days" ends. */
+    Clock clock = Clock.systemUTC();
 
     @Override
     public Integer call() throws Exception {
@@ -105,7 +123,15 @@ public final class EvalCommand implements Callable<Integer> {
             }
             report = EvalReport.of(tasks, models, results.all(), labels, gate);
         }
-        out.print(format == Format.JSON ? EvalOutput.json(report, judgeModel) : EvalOutput.table(report, judgeModel));
+        Savings savings = null;
+        if (route != null && report.cheapestPassing() != null && !route.equals(report.cheapestPassing())) {
+            try {
+                savings = Savings.replay(dataDir, url, adminToken, route, report.cheapestPassing(), days, clock.instant());
+            } catch (Exception e) {
+                err.println("eval: cannot tell what switching " + route + " would save: " + e.getMessage());
+            }
+        }
+        out.print(format == Format.JSON ? EvalOutput.json(report, judgeModel, savings) : EvalOutput.table(report, judgeModel, savings));
         out.flush();
         if (chart != null) {
             EvalChart.write(report, chart);
@@ -119,6 +145,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (!(gate >= 0 && gate <= 1)) throw new IllegalArgumentException("--gate must be within 0..1");
         if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be at least 1");
         if (limit < 0) throw new IllegalArgumentException("--limit must be at least 0");
+        if (days < 1) throw new IllegalArgumentException("--days must be at least 1");
         boolean judged = tasks.stream().anyMatch(t -> t.scorer() instanceof Scorer.Judged);
         if (judged && judgeModel == null) throw new IllegalArgumentException("tasks scored by \"judge\" need --judge MODEL");
         if (judgeModel == null || allowSameFamily) return;

@@ -23,7 +23,7 @@ final class EvalOutput {
     private EvalOutput() {
     }
 
-    static String table(EvalReport report, String judgeModel) {
+    static String table(EvalReport report, String judgeModel, Savings savings) {
         List<String[]> rows = new ArrayList<>();
         rows.add(COLUMNS);
         for (EvalReport.ModelSummary m : report.models()) {
@@ -59,13 +59,21 @@ final class EvalOutput {
                     .append(" labelled answers, Cohen's kappa ").append(Double.isNaN(a.kappa()) ? "undefined" : String.format(Locale.ROOT, "%.2f", a.kappa()))
                     .append(".\n");
         }
+        if (savings != null) {
+            out.append("Switching ").append(savings.route()).append(" to ").append(savings.to()).append(" would have saved ")
+                    .append(dollars(savings.savingUsd())).append(" over the last ").append(savings.days()).append(" days (")
+                    .append(savings.requests()).append(" requests in the ledger).\n");
+            if (savings.unpriced() > 0) {
+                out.append(savings.unpriced()).append(" requests could not be priced on ").append(savings.to()).append(" and count at their recorded cost.\n");
+            }
+        }
         if (report.pending() > 0) {
             out.append("Incomplete: ").append(report.pending()).append(" answers missing; run the same command again to complete them.\n");
         }
         return out.toString();
     }
 
-    static String json(EvalReport report, String judgeModel) {
+    static String json(EvalReport report, String judgeModel, Savings savings) {
         ObjectNode root = JSON.createObjectNode().put("gate", report.gate());
         ArrayNode models = root.putArray("models");
         for (EvalReport.ModelSummary m : report.models()) {
@@ -84,6 +92,10 @@ final class EvalOutput {
             ObjectNode n = root.putObject("judge_agreement").put("answers", a.answers()).put("agreed", a.agreed()).put("rate", a.rate());
             if (Double.isNaN(a.kappa())) n.putNull("kappa");
             else n.put("kappa", a.kappa());
+        }
+        if (savings != null) {
+            root.putObject("switch_saving").put("route", savings.route()).put("to", savings.to()).put("days", savings.days())
+                    .put("requests", savings.requests()).put("saving_usd", savings.savingUsd()).put("unpriced", savings.unpriced());
         }
         root.put("pending", report.pending());
         try {

@@ -66,6 +66,7 @@ class EvalCommandTest {
                   - {name: claude-haiku-judge, provider: perfect, model: claude-haiku-4-5}
                   - {name: claude-sonnet-judge80, provider: q80, model: claude-sonnet-4-5}
                   - {name: gpt-4o-judge, provider: perfect, model: gpt-4o}
+                  - {name: gpt-4o-mini, provider: q90}
                 """.formatted(base);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
@@ -86,7 +87,11 @@ class EvalCommandTest {
     }
 
     Run eval(String... args) {
-        CommandLine cli = new CommandLine(new EvalCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        return eval(new EvalCommand(), args);
+    }
+
+    Run eval(EvalCommand command, String... args) {
+        CommandLine cli = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cli.setOut(new PrintWriter(out));
@@ -226,6 +231,39 @@ class EvalCommandTest {
                 .contains("Cheapest model that passes: gpt-4o-mini-q90");
         assertThat(table.out().lines().filter(l -> l.startsWith("gpt-4.1-nano-q50")).findFirst().orElseThrow()).endsWith("FAIL");
         assertThat(Files.readString(dir.resolve("chart.svg"))).contains("<svg");
+    }
+
+    static LedgerEntry row(String time, String model, long in, long out, String cost) {
+        return new LedgerEntry(java.time.Instant.parse(time), "req-" + time, "app-key", Map.of("feature", "support"), "openai.chat",
+                "openai", model, model, model, new dev.tollgate.core.usage.Usage(in, 0, 0, 0, out, 0), new BigDecimal(cost),
+                model + "@v1", 200, null, 1000, -1, false, false);
+    }
+
+    @Test
+    void theReportSaysWhatSwitchingTheRouteWouldHaveSavedOverTheLastDays() throws Exception {
+        Path history = dir.resolve("history");
+        try (DuckDbLedger past = DuckDbLedger.open(history)) {
+            past.append(row("2026-11-20T10:00:00Z", "gpt-4o", 1_000_000, 100_000, "3.5"));
+            past.append(row("2026-11-25T10:00:00Z", "gpt-4o", 200_000, 0, "0.5"));
+            past.append(row("2026-10-01T10:00:00Z", "gpt-4o", 1_000_000, 0, "2.5"));          // over 30 days before
+            past.append(row("2026-11-21T10:00:00Z", "claude-haiku-4-5", 1_000_000, 0, "1")); // another route
+            past.flush();
+        }
+        EvalCommand command = new EvalCommand();
+        command.clock = java.time.Clock.fixed(java.time.Instant.parse("2026-11-30T00:00:00Z"), java.time.ZoneOffset.UTC);
+        Run run = eval(command, "--tasks", tasks(80, null).toString(), "--models", "gpt-4o-mini", "--route", "gpt-4o",
+                "--data", history.toString(), "--format", "json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode saving = run.json().get("switch_saving");
+        assertThat(saving.get("to").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(saving.get("requests").asLong()).isEqualTo(2);
+        // $4.00 recorded; on gpt-4o-mini ($0.15 in, $0.60 out per million): 1.2M in $0.18 + 0.1M out $0.06
+        assertThat(saving.get("saving_usd").decimalValue()).isEqualByComparingTo("3.76");
+        assertThat(saving.get("unpriced").asLong()).isZero();
+
+        Run table = eval(command, "--tasks", tasks(80, null).toString(), "--models", "gpt-4o-mini", "--route", "gpt-4o",
+                "--data", history.toString());
+        assertThat(table.out()).contains("Switching gpt-4o to gpt-4o-mini would have saved $3.76 over the last 30 days (2 requests in the ledger).");
     }
 
     @Test
