@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
 /** {@code tollgate eval}: the quality gate a cheaper model must pass, on your own tasks, before it takes traffic. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a task set through the gateway on candidate models and grade the answers against a gate.",
-                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete), 2 bad input."})
+                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete), 2 bad input,",
+                "1 the results file cannot be written."})
 public final class EvalCommand implements Callable<Integer> {
 
     static final int NONE_PASSES = 3;
@@ -122,6 +123,9 @@ public final class EvalCommand implements Callable<Integer> {
                 run.run(pending, limit, progress);
             }
             report = EvalReport.of(tasks, models, results.all(), labels, gate);
+        } catch (IOException e) {
+            err.println("eval: cannot read or write " + resultsFile + ": " + e.getMessage());
+            return 1;
         }
         Savings savings = null;
         if (route != null && report.cheapestPassing() != null && !route.equals(report.cheapestPassing())) {
@@ -134,8 +138,12 @@ public final class EvalCommand implements Callable<Integer> {
         out.print(format == Format.JSON ? EvalOutput.json(report, judgeModel, savings) : EvalOutput.table(report, judgeModel, savings));
         out.flush();
         if (chart != null) {
-            EvalChart.write(report, chart);
-            err.println("eval: chart written to " + chart);
+            try {
+                EvalChart.write(report, chart);
+                err.println("eval: chart written to " + chart);
+            } catch (IOException e) {
+                err.println("eval: cannot write the chart " + chart + ": " + e.getMessage());
+            }
         }
         if (report.pending() > 0) return INCOMPLETE;
         return report.anyPasses() ? 0 : NONE_PASSES;

@@ -1,7 +1,6 @@
 package dev.tollgate.app.eval;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Asks every candidate every task that has no answer in the results file yet, {@code concurrency} calls at a time,
@@ -42,18 +42,20 @@ final class EvalRun {
     }
 
     /** Runs {@code pairs}, at most {@code limit} of them (the rest wait for the next run); returns how many ran. */
-    int run(List<Pair> pairs, int limit, Progress progress) throws InterruptedException {
+    int run(List<Pair> pairs, int limit, Progress progress) throws InterruptedException, IOException {
         AtomicInteger started = new AtomicInteger();
+        AtomicReference<IOException> writeFailure = new AtomicReference<>();
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         try {
             for (Pair pair : pairs) {
-                pool.submit(() -> {
-                    if (started.incrementAndGet() > limit) return;
+                pool.execute(() -> {
+                    if (writeFailure.get() != null || started.incrementAndGet() > limit) return;
                     EvalResult result = evaluate(pair);
                     try {
                         results.append(result);
                     } catch (IOException e) {
-                        throw new UncheckedIOException(e);
+                        writeFailure.compareAndSet(null, e);  // stop: an answer that cannot be kept is paid for again
+                        return;
                     }
                     progress.done(result);
                 });
@@ -64,6 +66,7 @@ final class EvalRun {
                 // each call has its own timeout; wait for the last of them
             }
         }
+        if (writeFailure.get() != null) throw writeFailure.get();
         return Math.min(limit, pairs.size());
     }
 
