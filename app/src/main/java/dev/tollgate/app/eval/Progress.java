@@ -50,10 +50,11 @@ interface Progress extends AutoCloseable {
         }
     }
 
-    /** "eval: 3/40 gpt-4o-mini t3 pass (12 ms)" per answer. */
+    /** "eval: 3/40 gpt-4o-mini t3 pass (12 ms), ETA 0:14" per answer. */
     final class Lines implements Progress {
         private final int total;
         private final PrintWriter err;
+        private final long startNanos = System.nanoTime();
         private int done;
 
         Lines(int total, PrintWriter err) {
@@ -65,7 +66,9 @@ interface Progress extends AutoCloseable {
         public synchronized void done(EvalResult r) {
             done++;
             String outcome = r.failed() ? "error: " + r.error() : (r.verdict().pass() ? "pass" : "fail") + " (" + Math.round(r.latencyMs()) + " ms)";
-            err.println("eval: " + done + "/" + total + " " + r.model() + " " + r.task() + " " + outcome);
+            long etaSeconds = Math.round((System.nanoTime() - startNanos) / 1e9 / done * (total - done));
+            err.println("eval: " + done + "/" + total + " " + r.model() + " " + r.task() + " " + outcome
+                    + (done < total ? ", ETA " + etaSeconds / 60 + ":" + String.format("%02d", etaSeconds % 60) : ""));
             err.flush();
         }
 
