@@ -14,14 +14,14 @@ import java.util.regex.Pattern;
  * <li>{@code json_object}: right, {@code {"answer": …}}; wrong, prose (not JSON).</li>
  * <li>A grading prompt, with {@code <reference>R</reference>} and {@code <answer>A</answer>}: right, {@code PASS} when
  *     A equals R (trimmed, case and runs of white space ignored) and {@code FAIL} otherwise, then a reason; wrong, the
- *     other verdict. Without a reference it passes.</li>
+ *     other verdict. Without a reference the right verdict is PASS.</li>
  * <li>A line {@code Reply with exactly: X}: right, X; wrong, prose.</li>
  * </ul>
  * Any other request gets prose, as without a quality.
  */
 final class Reply {
 
-    private static final Pattern EXACTLY = Pattern.compile("(?im)^.*?reply with exactly:[ \\t]*(.*?)[ \\t]*$");
+    private static final Pattern EXACTLY = Pattern.compile("(?i)reply with exactly:([^\\r\\n]*)");
     private static final Pattern REFERENCE = Pattern.compile("(?s)<reference>(.*?)</reference>");
     private static final Pattern ANSWER = Pattern.compile("(?s)<answer>(.*)</answer>");
 
@@ -43,7 +43,8 @@ final class Reply {
         Matcher answer = ANSWER.matcher(prompt);
         if (answer.find()) {
             Matcher reference = REFERENCE.matcher(prompt);
-            boolean matches = !reference.find() || normalize(reference.group(1)).equals(normalize(answer.group(1)));
+            if (!reference.find()) return right.getAsBoolean() ? "PASS: there is no reference to hold it against." : "FAIL: it does not convince me.";
+            boolean matches = normalize(reference.group(1)).equals(normalize(answer.group(1)));
             return matches == right.getAsBoolean() ? "PASS: the answer matches the reference." : "FAIL: the answer does not match the reference.";
         }
         return exactly != null && right.getAsBoolean() ? exactly : null;
@@ -53,7 +54,7 @@ final class Reply {
     static String exactly(String prompt) {
         Matcher m = EXACTLY.matcher(prompt);
         String last = null;
-        while (m.find()) last = m.group(1);
+        while (m.find()) last = m.group(1).strip();
         return last == null || last.isEmpty() ? null : last;
     }
 
