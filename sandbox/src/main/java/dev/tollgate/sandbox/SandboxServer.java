@@ -59,7 +59,15 @@ import java.util.function.Consumer;
  * <li>{@code x-sandbox-output-tokens: N} — answer with N output tokens (the request's cap still applies).</li>
  * <li>{@code x-sandbox-latency-ms: N} — wait N ms before the response head, or before the first token of a
  *     stream, instead of the configured latency.</li>
+ * <li>{@code x-sandbox-quality: Q} — answer the share Q of prompts right (see {@link Quality} and {@link Reply}).</li>
  * </ul>
+ *
+ * <h2>Structured output and checkable answers</h2>
+ * A JSON schema in {@code response_format}, {@code text.format} or {@code output_config.format} is answered with
+ * JSON valid against it ({@code json_object} with {@code {"answer": …}}), streamed in small deltas; a line
+ * "Reply with exactly: X" is answered X; a grading prompt with {@code <reference>} and {@code <answer>} is answered
+ * PASS or FAIL. Under a quality below 1 a share of those answers is wrong (see {@link Reply}). Their output tokens
+ * are counted from the text written, with no reasoning tokens.
  */
 public final class SandboxServer {
 
