@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JAVA_HOME="$(./tollgate --java-home)"
 MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" JAVA_HOME="$JAVA_HOME" \
-  mvn -B -q -Dmaven.test.skip=true package -pl bench -am
+  ./mvnw -B -q -Dmaven.test.skip=true package -pl bench -am
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
   org.openjdk.jmh.Main "$@"

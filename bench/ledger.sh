@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JAVA_HOME="$(./tollgate --java-home)"
 MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" JAVA_HOME="$JAVA_HOME" \
-  mvn -B -q -Dmaven.test.skip=true package -pl bench -am
+  ./mvnw -B -q -Dmaven.test.skip=true package -pl bench -am
 CP="bench/target/classes:$(cat bench/target/classpath.txt)"
 case "${1:-}" in
   generate) shift; exec "$JAVA_HOME/bin/java" -Xmx4g --enable-native-access=ALL-UNNAMED -cp "$CP" dev.tollgate.bench.LedgerDataGenerator "$@" ;;

@@ -3,6 +3,7 @@ package dev.tollgate.gateway;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.gateway.http.ConnectionGuard;
 import dev.tollgate.gateway.http.GatewayVerticle;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,6 +35,11 @@ public final class Gateway implements AutoCloseable {
         int actualPort = port == 0 ? freePort() : port;
         TokenCounter.warmUp(); // budgets, estimates and count_tokens need them; the first request should not wait
         ConnectionGuard guard = new ConnectionGuard(services.config().server());
+        if (services.observability().metrics() != null) {
+            Gauge.builder("tollgate_client_connections", guard, ConnectionGuard::open)
+                    .description("Client connections open (counted against server.max_connections)")
+                    .register(services.observability().metrics().registry());
+        }
         return vertx.deployVerticle(() -> new GatewayVerticle(services, actualPort, guard), new DeploymentOptions().setInstances(instances))
                 .map(id -> new Gateway(vertx, id, actualPort));
     }

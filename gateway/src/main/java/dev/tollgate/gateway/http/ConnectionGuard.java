@@ -41,6 +41,11 @@ public final class ConnectionGuard {
         return admitted[0];
     }
 
+    /** Connections open now, in all. */
+    public int open() {
+        return open.get();
+    }
+
     /** Uncounts a connection that {@link #admit} let in, once it closed. */
     void release(String client) {
         open.decrementAndGet();

@@ -67,6 +67,7 @@ class SlowClientsTest {
 
     @Test
     void aConnectionThatNeverFinishesItsHeadIsClosedAndTheCapRefusesTheRestCleanly() throws Exception {
+        awaitOpenConnections(0); // the other test's connections have idled out
         List<Socket> slow = new ArrayList<>();
         for (int i = 0; i < PER_CLIENT; i++) {
             Socket s = connect();
@@ -74,6 +75,8 @@ class SlowClientsTest {
             s.getOutputStream().flush();
             slow.add(s);
         }
+        // connections are counted on the event loop that accepts each: wait until the five are
+        awaitOpenConnections(PER_CLIENT);
         // one more from the same address is over the cap: a request it sends at once is answered 503
         try (Socket extra = connect()) {
             String body = "{}";
@@ -111,6 +114,18 @@ class SlowClientsTest {
         }
         JsonNode slow = Json.parse(chat("slow-model").body());
         assertThat(slow.path("usage").path("completion_tokens").asInt()).isPositive();
+    }
+
+    /** Waits until the gateway's gauge of open client connections reads {@code n}. */
+    static void awaitOpenConnections(int n) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        double open = -1;
+        while (System.nanoTime() < deadline) {
+            open = bed.services.observability().metrics().registry().get("tollgate_client_connections").gauge().value();
+            if (open == n) return;
+            Thread.sleep(5);
+        }
+        throw new AssertionError("the gateway counts " + open + " client connections, not " + n);
     }
 
     /** A call on a new connection (a pooled one may have been closed for idling). */
