@@ -119,7 +119,13 @@ final class LedgerSchema {
                         sample_rate    DOUBLE NOT NULL
                     )""")),
             // issue 5, speed: rollups of sealed hours (no per-batch partial rows), daily and tagless tables
-            new Migration(6, "sealed hourly and daily rollups", Rollup.sealedMigration()));
+            new Migration(6, "sealed hourly and daily rollups", Rollup.sealedMigration()),
+            // issue 13, routes: one row per attempt of a request (retries and fallbacks share the request id); older
+            // rows were each a request's only attempt, hence the default 1
+            new Migration(13, "attempts of a request", List.of(
+                    "ALTER TABLE requests ADD COLUMN attempt INTEGER DEFAULT 1",
+                    "ALTER TABLE requests ADD COLUMN attempt_reason VARCHAR",
+                    "ALTER TABLE requests ADD COLUMN upstream_model VARCHAR")));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();

@@ -340,6 +340,10 @@ final class LedgerWriter {
         a.append(e.estimated());
         string(a, e.cache());
         a.append(cost(e.savedUsd()));
+        LedgerEntry.Attempt attempt = e.attempt();
+        a.append(attempt == null ? 1 : attempt.number());
+        string(a, attempt == null ? null : attempt.reason());
+        string(a, attempt == null ? null : attempt.upstreamModel());
         a.endRow();
     }
 
