@@ -8,6 +8,7 @@ import dev.tollgate.gateway.budget.BudgetService;
 import dev.tollgate.gateway.cache.CacheStore;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
+import dev.tollgate.gateway.route.RouteMetrics;
 import dev.tollgate.gateway.route.Router;
 import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.Ledger;
@@ -42,11 +43,13 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
         Observability observability = Observability.create(config, observed, spanExporter);
         BudgetService budgets = BudgetService.start(config, observed, store, Clock.systemUTC());
+        Router router = new Router(config);
         if (observability.metrics() != null) {
+            RouteMetrics.bind(router, observability.metrics().registry());
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
             observability.metrics().beforeScrape(gauges::refresh);
         }
-        return new GatewayServices(config, new KeyStore(config.keys()), new Router(config), () -> withConfig,
+        return new GatewayServices(config, new KeyStore(config.keys()), router, () -> withConfig,
                 observed, observability, new CacheStore(config.cache()), budgets, List.of());
     }
 

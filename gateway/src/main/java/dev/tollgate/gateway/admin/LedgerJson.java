@@ -40,6 +40,11 @@ public final class LedgerJson {
         r.put("estimated", e.estimated());
         r.put("cache", e.cache());
         r.put("saved_usd", e.savedUsd());
+        if (e.attempt() != null) {
+            r.put("attempt", e.attempt().number());
+            r.put("attempt_reason", e.attempt().reason());
+            r.put("upstream_model", e.attempt().upstreamModel());
+        }
         return r;
     }
 }

@@ -21,7 +21,9 @@ import dev.tollgate.gateway.budget.BudgetWords;
 import dev.tollgate.gateway.budget.RateLimitHeaders;
 import dev.tollgate.gateway.budget.RateLimiter;
 import dev.tollgate.gateway.config.SpendControls;
+import dev.tollgate.gateway.route.Deployment;
 import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.route.RouteGroup;
 import dev.tollgate.gateway.route.Router;
 import dev.tollgate.gateway.translate.PromptTokens;
 import io.vertx.core.MultiMap;
@@ -110,7 +112,7 @@ public final class BudgetStage implements Stage {
         BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput, cacheWrites);
         if (fast != null) {
             BudgetSink held = new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens(),
-                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), maxOutput, cacheWrites));
+                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), exchange.routes(), maxOutput, cacheWrites));
             boundHolders.add(held);
             next.proceed(exchange, held);
             return;
@@ -191,7 +193,7 @@ public final class BudgetStage implements Stage {
     }
 
     /** What a call admitted on the bound needs to count its prompt later: its API, body, route, output cap, cache use. */
-    private record Bound(Api api, Buffer body, Route route, long maxOutput, boolean cacheWrites) {
+    private record Bound(Api api, Buffer body, Route route, RouteGroup routes, long maxOutput, boolean cacheWrites) {
     }
 
     /** A call's holds: its reservations and its token take; {@code bound} while they are the tokenizer-free bound. */
@@ -235,6 +237,7 @@ public final class BudgetStage implements Stage {
                     downgradedFrom = exchange.route().name();
                     exchange.downgradedFrom(exchange.route());
                     exchange.route(cheaper.get());
+                    exchange.routes(router.group(cheaper.get().name()));
                     continue;
                 }
             }
@@ -256,7 +259,18 @@ public final class BudgetStage implements Stage {
     }
 
     BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
-        return worstCase(exchange.route(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
+        return worstCase(exchange.route(), exchange.routes(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
+    }
+
+    /**
+     * A route group's reservation is its dearest deployment's worst case: attempts that fail before any content cost
+     * nothing, so whichever deployment serves, the one reservation covers it (a fallback to a pricier model included).
+     */
+    private BigDecimal worstCase(Route route, RouteGroup routes, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
+        if (routes == null) return worstCase(route, at, prompt, maxOutput, cacheWrites);
+        BigDecimal worst = BigDecimal.ZERO;
+        for (Deployment d : routes.deployments()) worst = worst.max(worstCase(d.target(), at, prompt, maxOutput, cacheWrites));
+        return worst;
     }
 
     private BigDecimal worstCase(Route route, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
@@ -273,7 +287,15 @@ public final class BudgetStage implements Stage {
 
     /** Whether the model bills cache writes above its input rate (Anthropic's do); for others the scan is skipped. */
     private boolean cacheWritesCostMore(Exchange exchange) {
-        Optional<ModelPrice> price = catalog.get().priceAt(exchange.route().pricedAs(), exchange.arrivedAt());
+        if (exchange.routes() != null) {
+            for (Deployment d : exchange.routes().deployments()) if (cacheWritesCostMore(d.target(), exchange.arrivedAt())) return true;
+            return false;
+        }
+        return cacheWritesCostMore(exchange.route(), exchange.arrivedAt());
+    }
+
+    private boolean cacheWritesCostMore(Route route, Instant at) {
+        Optional<ModelPrice> price = catalog.get().priceAt(route.pricedAs(), at);
         if (price.isEmpty()) return false;
         var r = price.get().rates();
         return r.cacheWrite5m().compareTo(r.input()) > 0 || r.cacheWrite1h().compareTo(r.input()) > 0;
@@ -427,7 +449,7 @@ public final class BudgetStage implements Stage {
             Holds loose = holds.get();
             if (loose == null || !loose.bound()) return false;
             long prompt = PromptTokens.count(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()));
-            BigDecimal worst = worstCase(bound.route(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites());
+            BigDecimal worst = worstCase(bound.route(), bound.routes(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites());
             List<Reservation> exact = new ArrayList<>(loose.reservations().size());
             for (Reservation r : loose.reservations()) exact.add(new Reservation(r.account(), r.periodStart(), worst));
             Holds tight = new Holds(exact, prompt + bound.maxOutput(), false);
