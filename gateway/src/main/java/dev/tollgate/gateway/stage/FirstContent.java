@@ -81,7 +81,7 @@ final class FirstContent {
     /** The provider's own error, with the type SDKs decide retries on, at the status its type stands for. */
     private static AttemptFailure inBand(String provider, JsonNode error, boolean anthropic) {
         String type = error.path("type").asText(null);
-        if (type == null) type = error.path("code").asText("server_error");
+        if (type == null || type.equals("error")) type = error.path("code").asText("server_error"); // Responses' error event
         String message = error.path("message").asText("(no message)");
         int status = switch (type) {
             case "overloaded_error" -> 529;

@@ -408,8 +408,12 @@ public final class ProviderStage implements Stage.Chain {
         @Override
         public void failed(Throwable cause) {
             if (finished) return;
-            if (held == null && relay != null) {
+            // a stream under way, or one the client hung up on after the provider opened it: the prompt was taken in,
+            // so what was relayed (or just the prompt) is counted, as for any broken stream
+            if (relay != null && (held == null || exchange.clientGone())) {
                 finished = true;
+                held = null;
+                cancelTimer();
                 relay.finish(sink, cause);
                 return;
             }
