@@ -41,6 +41,10 @@ class FallbackTest {
                 retries: 0
                 circuit_breaker: {window: 2, min_calls: 2, open_ms: 600000}
                 deployments: [{provider: broken, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]
+              - {name: cheap-then-opus, deployments: [{provider: sandbox, model: gpt-4o-mini}, {provider: sandbox-anthropic, model: claude-opus-4-1}]}
+            spend_controls:
+              budgets:
+                - {name: ads-small, scope: "team:ads", period: monthly, limit_usd: "0.01"}
             """;
 
     @TempDir
@@ -214,6 +218,19 @@ class FallbackTest {
         HttpResponse<String> metrics = bed.http.send(HttpRequest.newBuilder(URI.create(bed.url() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.body()).contains("tollgate_route_circuit_state{deployment=\"broken/gpt-4o-mini\",route=\"breaker\"} 1.0");
+    }
+
+    @Test
+    void theBudgetReservesTheDearestDeploymentsWorstCase() throws Exception {
+        String body = "{\"model\":\"%s\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Say hi\"}]}";
+        // gpt-4o-mini alone: at most about $0.0006, well within $0.01
+        var plain = bed.post("/v1/chat/completions", body.formatted("gpt-4o-mini"), "authorization", "Bearer " + TestBed.OTHER_KEY);
+        assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
+        // the same model first, but Claude Opus ($75 per million output tokens) may serve it: $0.075 is reserved
+        var routed = bed.post("/v1/chat/completions", body.formatted("cheap-then-opus"), "authorization", "Bearer " + TestBed.OTHER_KEY);
+        assertThat(routed.statusCode()).as(routed.body()).isEqualTo(429);
+        assertThat(Json.parse(routed.body()).path("error").path("type").asText()).isEqualTo("budget_exceeded");
+        assertThat(Json.parse(routed.body()).path("error").path("message").asText()).contains("may cost up to $0.075");
     }
 
     private static JsonNode find(JsonNode array, String field, String value) {
