@@ -3,6 +3,8 @@ package dev.tollgate.gateway.route;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.netty.util.AsciiString;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,13 +27,22 @@ public final class Deployment {
     private final LongAdder attempts = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder served = new LongAdder();
+    private final Clock clock;
+    private final long openMillis;
+    /** When the circuit last opened (the breaker's clock); a probe is due {@link #openMillis} later. */
+    private volatile long openedAt;
 
-    Deployment(Route target, String id, int weight, CircuitBreaker breaker) {
+    Deployment(Route target, String id, int weight, CircuitBreaker breaker, Clock clock, Duration open) {
         this.target = target;
         this.id = id;
         this.idHeader = AsciiString.cached(id);
         this.weight = weight;
         this.breaker = breaker;
+        this.clock = clock;
+        this.openMillis = open.toMillis();
+        breaker.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) openedAt = clock.millis();
+        });
     }
 
     /** The route's name with this deployment's provider, upstream model and price: what an attempt here uses. */
@@ -55,9 +66,14 @@ public final class Deployment {
 
     public long served() { return served.sum(); }
 
-    /** Whether the breaker lets calls through without waiting for a probe. */
+    /**
+     * Whether the breaker lets calls through: closed, half-open, or open long enough that the next call is its probe
+     * (the breaker moves to half-open only when asked, so without this an open deployment behind a healthy one would
+     * never be asked again).
+     */
     public boolean healthy() {
         CircuitBreaker.State s = breaker.getState();
+        if (s == CircuitBreaker.State.OPEN) return clock.millis() >= openedAt + openMillis;
         return s == CircuitBreaker.State.CLOSED || s == CircuitBreaker.State.HALF_OPEN || s == CircuitBreaker.State.DISABLED;
     }
 

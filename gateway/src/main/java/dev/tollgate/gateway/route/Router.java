@@ -54,7 +54,8 @@ public final class Router {
                             + "', which is not among the providers: " + config.providers().keySet());
                 }
                 Route target = new Route(r.name(), provider, d.model(), d.pricedAs());
-                deployments.add(new Deployment(target, d.id(), d.weight(), CircuitBreaker.of(r.name() + ":" + d.id(), breaker)));
+                deployments.add(new Deployment(target, d.id(), d.weight(), CircuitBreaker.of(r.name() + ":" + d.id(), breaker),
+                        clock, r.breaker().open()));
             }
             RouteGroup group = new RouteGroup(r, deployments);
             groupMap.put(r.name(), group);

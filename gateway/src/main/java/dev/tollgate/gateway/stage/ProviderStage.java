@@ -214,6 +214,7 @@ public final class ProviderStage implements Stage.Chain {
 
         /** The answer has begun reaching the client: no more attempts. */
         void served(ProviderAnswer answer, MultiMap headers) {
+            answer.judged = true;
             deployment().succeeded(System.nanoTime() - answer.startedNanos);
             headers.set(DEPLOYMENT_HEADER, deployment().idHeader());
         }
@@ -225,6 +226,7 @@ public final class ProviderStage implements Stage.Chain {
         boolean retry(ProviderAnswer answer, AttemptFailure failure) {
             long now = System.nanoTime();
             Deployment here = deployment();
+            answer.judged = true;
             if (failure.unwell()) here.failed(now - answer.startedNanos, failure.asThrowable());
             else here.neutral();
             last = failure;
@@ -253,6 +255,13 @@ public final class ProviderStage implements Stage.Chain {
             if (delay <= 0) vertx.runOnContext(v -> launch());
             else vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delay)), id -> launch());
             return true;
+        }
+
+        /** The attempt ended without a verdict on the deployment (a hang-up, an unreadable answer): its permit is returned. */
+        void ended(ProviderAnswer answer) {
+            if (answer.judged) return;
+            answer.judged = true;
+            deployment().neutral();
         }
 
         void cancelTimer(long id) {
@@ -293,6 +302,8 @@ public final class ProviderStage implements Stage.Chain {
         private List<SseEvent> held;
         /** The sink has had its last word (a relay's finish is called once), or the attempt was refused. */
         private boolean finished;
+        /** The deployment's breaker has heard how this attempt went (each permit is answered once). */
+        private boolean judged;
 
         ProviderAnswer(Exchange exchange, Upstream upstream, Translation translation, ReplySink sink, Attempts attempts) {
             this.exchange = exchange;
@@ -400,6 +411,7 @@ public final class ProviderStage implements Stage.Chain {
                     translation.complete(exchange, body, out);
                 } catch (RuntimeException e) {
                     log.warn("request {}: unreadable answer from provider '{}'", exchange.requestId(), upstream.name(), e);
+                    if (attempts != null) attempts.ended(this);
                     sink.fail(GatewayError.upstream(502, "provider '" + upstream.name() + "' sent an answer the gateway could not read"));
                 }
             }
@@ -414,6 +426,7 @@ public final class ProviderStage implements Stage.Chain {
                 finished = true;
                 held = null;
                 cancelTimer();
+                if (attempts != null) attempts.ended(this);
                 relay.finish(sink, cause);
                 return;
             }

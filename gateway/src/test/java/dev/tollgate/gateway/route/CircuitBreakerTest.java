@@ -60,8 +60,11 @@ class CircuitBreakerTest {
         assertThat(a.tryAcquire()).isFalse();
 
         clock.advance(Duration.ofSeconds(29));
+        assertThat(a.healthy()).isFalse();
         assertThat(a.tryAcquire()).isFalse();
         clock.advance(Duration.ofSeconds(2));
+        // its probe is due: the planner puts it back in its place, so the breaker is asked and lets the probe go
+        assertThat(a.healthy()).isTrue();
         // past the open time: probes go through, half-open
         assertThat(a.tryAcquire()).isTrue();
         assertThat(a.breaker().getState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
