@@ -82,7 +82,7 @@ public final class BudgetStage implements Stage {
         String key = exchange.principal().keyName();
         Map<String, String> tags = exchange.tags();
         Optional<SpendControls.SandboxKey> sandbox = service.sandboxKey(key);
-        if (sandbox.isPresent() && !allowed(sandbox.get(), exchange.route())) {
+        if (sandbox.isPresent() && !allowed(sandbox.get(), exchange)) {
             sink.fail(GatewayError.forbidden("key '" + key + "' is a sandbox key: it may use only " + allowList(sandbox.get())
                     + ", not model '" + exchange.route().name() + "' (provider " + exchange.route().provider().name() + ")"));
             return;
@@ -328,6 +328,16 @@ public final class BudgetStage implements Stage {
 
     private static long count(JsonNode n) {
         return n != null && n.canConvertToLong() ? n.asLong() : 1;
+    }
+
+    /** A route is allowed only when every deployment a fallback may reach is. */
+    private static boolean allowed(SpendControls.SandboxKey key, Exchange exchange) {
+        if (exchange.routes() == null) return allowed(key, exchange.route());
+        if (key.allow().contains(exchange.route().name())) return true;
+        for (Deployment d : exchange.routes().deployments()) {
+            if (!allowed(key, d.target())) return false;
+        }
+        return true;
     }
 
     private static boolean allowed(SpendControls.SandboxKey key, Route route) {

@@ -45,6 +45,8 @@ class FallbackTest {
             spend_controls:
               budgets:
                 - {name: ads-small, scope: "team:ads", period: monthly, limit_usd: "0.01"}
+              sandbox_keys:
+                - {key: ads-dev, cap_usd: "1"}
             """;
 
     @TempDir
@@ -231,6 +233,14 @@ class FallbackTest {
         assertThat(routed.statusCode()).as(routed.body()).isEqualTo(429);
         assertThat(Json.parse(routed.body()).path("error").path("type").asText()).isEqualTo("budget_exceeded");
         assertThat(Json.parse(routed.body()).path("error").path("message").asText()).contains("may cost up to $0.075");
+    }
+
+    @Test
+    void aSandboxKeyMayUseARouteOnlyWhenEveryDeploymentIsInTheSandbox() throws Exception {
+        // after-500 may fall back from "broken" (not a sandbox provider) to "sandbox": refused as a whole
+        var refused = bed.post("/v1/chat/completions", chat("after-500", false), "authorization", "Bearer " + TestBed.OTHER_KEY);
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(Json.parse(refused.body()).path("error").path("message").asText()).contains("sandbox key");
     }
 
     private static JsonNode find(JsonNode array, String field, String value) {
