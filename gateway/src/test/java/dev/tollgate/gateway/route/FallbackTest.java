@@ -41,6 +41,8 @@ class FallbackTest {
                 retries: 0
                 circuit_breaker: {window: 2, min_calls: 2, open_ms: 600000}
                 deployments: [{provider: broken, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]
+              - {name: limited-waits, retries: 1, max_backoff_ms: 3000, deployments: [{provider: limited, model: gpt-4o-mini}]}
+              - {name: limited-gives-up, retries: 1, max_backoff_ms: 500, deployments: [{provider: limited, model: gpt-4o-mini}]}
               - {name: cheap-then-opus, deployments: [{provider: sandbox, model: gpt-4o-mini}, {provider: sandbox-anthropic, model: claude-opus-4-1}]}
             spend_controls:
               budgets:
@@ -115,7 +117,6 @@ class FallbackTest {
 
     @Test
     void fallsBackAfterA429AtOnceRatherThanWaitingItsRetryAfter() throws Exception {
-        long start = System.nanoTime();
         var response = openAi("after-429", false);
         assertFellBack(response, "limited", "rate_limited", 429);
         assertThat(rows(response).get(0).path("error").asText()).contains("Rate limit");
@@ -220,6 +221,23 @@ class FallbackTest {
         HttpResponse<String> metrics = bed.http.send(HttpRequest.newBuilder(URI.create(bed.url() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.body()).contains("tollgate_route_circuit_state{deployment=\"broken/gpt-4o-mini\",route=\"breaker\"} 1.0");
+    }
+
+    @Test
+    void aRetryOnTheSameDeploymentWaitsItsRetryAfter() throws Exception {
+        long start = System.nanoTime();
+        var response = openAi("limited-waits", false); // the sandbox's 429 says retry-after: 1
+        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(1_000_000_000L);
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(response.headers().firstValue("retry-after")).hasValue("1");
+        assertThat(rows(response)).extracting(r -> r.path("attempt_reason").asText(null)).containsExactly("rate_limited", null);
+    }
+
+    @Test
+    void aRetryAfterLongerThanTheLongestBackoffIsNotWaitedFor() throws Exception {
+        var response = openAi("limited-gives-up", false);
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(rows(response)).hasSize(1);
     }
 
     @Test
