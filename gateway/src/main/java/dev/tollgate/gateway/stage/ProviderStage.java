@@ -159,6 +159,11 @@ public final class ProviderStage implements Stage.Chain {
         private int made;
         private ProviderAnswer current;
         private AttemptFailure last;
+        /**
+         * The row of the attempt that failed, written once the next attempt starts; when none can (every deployment left
+         * is open, the client left), the request's own row is that attempt's, so each attempt has exactly one row.
+         */
+        private LedgerEntry pending;
 
         Attempts(Exchange exchange, ReplySink sink, RouteGroup group) {
             this.exchange = exchange;
@@ -190,6 +195,10 @@ public final class ProviderStage implements Stage.Chain {
                         .withHeaders(Map.of("retry-after", String.valueOf(Math.max(1, config.breaker().open().toSeconds())))));
                 return;
             }
+            if (pending != null) {
+                attemptLog.accept(pending);
+                pending = null;
+            }
             made++;
             triesHere++;
             exchange.attempt(made);
@@ -202,12 +211,10 @@ public final class ProviderStage implements Stage.Chain {
             return plan[position];
         }
 
-        /** The call is on its way: watch its deadline (for a stream, also the time to its first content). */
+        /** The call is on its way: watch the time to its first content, within the route's deadline. */
         void started(ProviderAnswer answer) {
             current = answer;
-            long now = System.nanoTime();
-            long wait = deadlineNanos - now;
-            if (exchange.stream()) wait = Math.min(wait, config.firstContent().toNanos());
+            long wait = Math.min(deadlineNanos - System.nanoTime(), config.firstContent().toNanos());
             long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait));
             answer.timer = vertx.setTimer(millis, id -> answer.timedOut());
         }
@@ -246,8 +253,8 @@ public final class ProviderStage implements Stage.Chain {
                 return false;
             }
             if (now + delay >= deadlineNanos) return false;
-            attemptLog.accept(MeteringStage.attemptRow(exchange, failure.error().status(), failure.error().message(),
-                    failure.kind(), answer.startedNanos));
+            pending = MeteringStage.attemptRow(exchange, failure.error().status(), failure.error().message(),
+                    failure.kind(), answer.startedNanos);
             if (!same) {
                 position++;
                 triesHere = 0;

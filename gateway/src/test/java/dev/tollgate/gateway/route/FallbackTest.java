@@ -43,6 +43,10 @@ class FallbackTest {
                 deployments: [{provider: broken, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]
               - {name: limited-waits, retries: 1, max_backoff_ms: 3000, deployments: [{provider: limited, model: gpt-4o-mini}]}
               - {name: limited-gives-up, retries: 1, max_backoff_ms: 500, deployments: [{provider: limited, model: gpt-4o-mini}]}
+              - name: all-broken
+                retries: 0
+                circuit_breaker: {window: 1, min_calls: 1, open_ms: 600000}
+                deployments: [{provider: broken, model: gpt-4o-mini}, {provider: broken, model: gpt-4o}]
               - {name: cheap-then-opus, deployments: [{provider: sandbox, model: gpt-4o-mini}, {provider: sandbox-anthropic, model: claude-opus-4-1}]}
             spend_controls:
               budgets:
@@ -221,6 +225,18 @@ class FallbackTest {
         HttpResponse<String> metrics = bed.http.send(HttpRequest.newBuilder(URI.create(bed.url() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.body()).contains("tollgate_route_circuit_state{deployment=\"broken/gpt-4o-mini\",route=\"breaker\"} 1.0");
+    }
+
+    @Test
+    void whenEveryDeploymentIsOutTheRouteAnswers503AndRecordsOneRow() throws Exception {
+        var first = openAi("all-broken", false);
+        assertThat(first.statusCode()).isEqualTo(502);
+        assertThat(rows(first)).extracting(r -> r.path("upstream_model").asText()).containsExactly("gpt-4o-mini", "gpt-4o");
+        var out = openAi("all-broken", false);
+        assertThat(out.statusCode()).isEqualTo(503);
+        assertThat(out.headers().firstValue("retry-after")).hasValue("600");
+        assertThat(Json.parse(out.body()).path("error").path("message").asText()).contains("every deployment of route 'all-broken'");
+        assertThat(rows(out)).hasSize(1);
     }
 
     @Test
