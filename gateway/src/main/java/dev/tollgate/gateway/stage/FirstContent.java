@@ -58,6 +58,7 @@ final class FirstContent {
             }
         }
         if (data.equals("[DONE]")) return CONTENT;
+        if (type == null && startsText(data)) return CONTENT; // the usual first delta, without a parse
         JsonNode json = Json.parseOrNull(data);
         if (json == null || !json.isObject()) return malformed(provider, type);
         if (json.has("error") || "error".equals(type)) return inBand(provider, json.has("error") ? json.get("error") : json, false);
@@ -71,6 +72,14 @@ final class FirstContent {
             }
         }
         return OPENING;
+    }
+
+    private static final String TEXT = "\"delta\":{\"content\":\"";
+
+    /** A chunk whose delta begins with non-empty text, as OpenAI and compatible servers write it. */
+    private static boolean startsText(String data) {
+        int i = data.indexOf(TEXT);
+        return i >= 0 && i + TEXT.length() < data.length() && data.charAt(i + TEXT.length()) != '"' && !data.contains("\"error\"");
     }
 
     private static AttemptFailure malformed(String provider, String type) {
