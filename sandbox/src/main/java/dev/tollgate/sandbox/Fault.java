@@ -48,10 +48,6 @@ enum Fault {
         };
     }
 
-    boolean isOpeningFault() {
-        return this == STREAM_ERROR || this == STALL || this == MALFORMED;
-    }
-
     /** The HTTP status of an error fault. */
     int status() {
         return switch (this) {

@@ -121,7 +121,7 @@ final class SseStream {
         }
     }
 
-    /** The head and the events before the first token, then the opening fault (see {@link Fault#isOpeningFault()}). */
+    /** The head and the events before the first token, then the opening fault (stream-error, stall, malformed). */
     private void playRefusal() {
         response = call.request.response();
         response.setChunked(true)
