@@ -92,6 +92,8 @@ public final class TestBed implements AutoCloseable {
                   - {name: slow-model, provider: slow, model: gpt-4o-mini}
                   - {name: nowhere-model, provider: nowhere, model: gpt-4o-mini}
                   - {name: chat-only-model, provider: chat-only, model: gpt-4o-mini}
+                  - {name: overloaded-claude, provider: erroring-anthropic, model: claude-haiku-4-5}
+                  - {name: erroring-model, provider: erroring, model: gpt-4o-mini}
                 keys:
                   - {key: %s, name: search-prod, tags: {team: search, project: web, env: prod}}
                   - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}

@@ -195,6 +195,26 @@ class FallbackTest {
     }
 
     @Test
+    void aPlainModelRefusedInBandAnswersTheProvidersErrorAndChargesNothing() throws Exception {
+        // issue 13: this was "the provider closed the stream before it was complete", charged an estimate
+        var anthropicClient = anthropic("overloaded-claude", true);
+        assertThat(anthropicClient.statusCode()).isEqualTo(529);
+        assertThat(Json.parse(anthropicClient.body()).path("error").path("type").asText()).isEqualTo("overloaded_error");
+        assertThat(anthropicClient.headers().firstValue("x-tollgate-deployment")).isEmpty();
+        JsonNode row = rows(anthropicClient).getFirst();
+        assertThat(row.path("cost_usd").decimalValue()).isZero();
+        assertThat(row.path("input_tokens").asLong()).isZero();
+        assertThat(row.path("estimated").asBoolean()).isFalse();
+        assertThat(row.path("status").asInt()).isEqualTo(529);
+        assertThat(row.has("attempt")).isFalse(); // a plain model's one attempt
+
+        var openAiClient = openAi("erroring-model", true);
+        assertThat(openAiClient.statusCode()).isEqualTo(500);
+        assertThat(Json.parse(openAiClient.body()).path("error").path("type").asText()).isEqualTo("server_error");
+        assertThat(rows(openAiClient).getFirst().path("cost_usd").decimalValue()).isZero();
+    }
+
+    @Test
     void retriesTheSameDeploymentUpToItsRetriesThenAnswersTheLastError() throws Exception {
         var response = openAi("broken-thrice", false);
         assertThat(response.statusCode()).isEqualTo(502);
