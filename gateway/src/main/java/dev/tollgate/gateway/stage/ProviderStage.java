@@ -305,7 +305,8 @@ public final class ProviderStage implements Stage.Chain {
         private StreamRelay relay;
         private SseParser parser;
         private MultiMap startHeaders;
-        /** Opening events held until the first content; null once released. */
+        /** A stream before its first content: its opening events are held back ({@link #held}, made when one comes). */
+        private boolean holding;
         private List<SseEvent> held;
         /** The sink has had its last word (a relay's finish is called once), or the attempt was refused. */
         private boolean finished;
@@ -331,7 +332,7 @@ public final class ProviderStage implements Stage.Chain {
                         .add("content-type", "text/event-stream; charset=utf-8")
                         .add("cache-control", "no-cache");
                 copyRelayed(headers, startHeaders);
-                held = new ArrayList<>(4);
+                holding = true;
                 parser = new SseParser(this::event);
                 return;
             }
@@ -342,12 +343,13 @@ public final class ProviderStage implements Stage.Chain {
 
         private void event(SseEvent event) {
             if (finished) return;
-            if (held == null) {
+            if (!holding) {
                 relay.event(event, sink);
                 return;
             }
             Object kind = FirstContent.classify(upstream.dialect(), translation.upstreamApi(exchange.api()), upstream.name(), event);
             if (kind == FirstContent.OPENING) {
+                if (held == null) held = new ArrayList<>(4);
                 held.add(event);
             } else if (kind == FirstContent.CONTENT) {
                 release();
@@ -362,9 +364,10 @@ public final class ProviderStage implements Stage.Chain {
             cancelTimer();
             if (attempts != null) attempts.served(this, startHeaders);
             sink.start(200, startHeaders);
+            holding = false;
             List<SseEvent> opening = held;
             held = null;
-            for (SseEvent e : opening) relay.event(e, sink);
+            if (opening != null) for (SseEvent e : opening) relay.event(e, sink);
         }
 
         @Override
@@ -378,7 +381,7 @@ public final class ProviderStage implements Stage.Chain {
                 parser.feed(chunk);
             } catch (RuntimeException e) {
                 if (finished) return;
-                if (held != null) {
+                if (holding) {
                     refuse(AttemptFailure.unwell("stream_malformed", GatewayError.upstream(502, "provider '" + upstream.name()
                             + "' sent a stream the gateway could not read")));
                     return;
@@ -388,7 +391,7 @@ public final class ProviderStage implements Stage.Chain {
                 call.cancel();
                 return;
             }
-            if (held == null && !finished && exchange.connection().writeQueueFull()) {
+            if (!holding && !finished && exchange.connection().writeQueueFull()) {
                 call.pause();
                 exchange.connection().onDrain(call::resume);
             }
@@ -400,7 +403,7 @@ public final class ProviderStage implements Stage.Chain {
             if (parser != null) {
                 parser.finish();
                 if (finished) return;
-                if (held != null) {
+                if (holding) {
                     refuse(AttemptFailure.unwell("stream_closed", GatewayError.upstream(502, "provider '" + upstream.name()
                             + "' closed the stream before its first content")));
                     return;
@@ -429,8 +432,9 @@ public final class ProviderStage implements Stage.Chain {
             if (finished) return;
             // a stream under way, or one the client hung up on after the provider opened it: the prompt was taken in,
             // so what was relayed (or just the prompt) is counted, as for any broken stream
-            if (relay != null && (held == null || exchange.clientGone())) {
+            if (relay != null && (!holding || exchange.clientGone())) {
                 finished = true;
+                holding = false;
                 held = null;
                 cancelTimer();
                 if (attempts != null) attempts.ended(this);
@@ -443,7 +447,7 @@ public final class ProviderStage implements Stage.Chain {
         /** The deadline for this attempt (or for a stream's first content) passed with nothing sent to the client. */
         void timedOut() {
             timer = -1;
-            if (finished || (relay != null && held == null)) return;
+            if (finished || (relay != null && !holding)) return;
             boolean stalled = relay != null;
             refuse(AttemptFailure.unwell(stalled ? "stream_stall" : "timeout", GatewayError.upstream(504, stalled
                     ? "provider '" + upstream.name() + "' sent no content within " + waited() + " of opening its stream"
@@ -457,6 +461,7 @@ public final class ProviderStage implements Stage.Chain {
         /** Nothing reached the client: try again if the route allows, else answer the failure (nothing is charged). */
         void refuse(AttemptFailure failure) {
             finished = true; // first: cancelling makes the call fail, and that failure is this refusal, not another
+            holding = false;
             held = null;
             cancelTimer();
             if (call != null) call.cancel(); // the provider stops generating; a call already over is left as it is
