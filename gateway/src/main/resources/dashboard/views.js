@@ -379,15 +379,20 @@ export async function requests(view) {
         h('td', {}, r.key || '—'), h('td', {}, label(r.tags.team)), h('td', {}, label(r.tags.feature)),
         h('td', {}, r.served_model || r.requested_model || '—'), h('td', {}, String(r.status)),
         h('td', { class: 'num' }, count(r.input_tokens)), h('td', { class: 'num' }, count(r.output_tokens)),
-        h('td', { class: 'num' }, usd(r.cost_usd)), h('td', { class: 'num' }, r.latency_ms.toFixed(1)))))));
+        h('td', { class: 'num' }, usd(r.cost_usd), r.unpriced ? unpricedMark() : null), h('td', { class: 'num' }, r.latency_ms.toFixed(1)))))));
   } catch (e) {
     box.append(failure(e, 'The request log'));
   }
 }
 
+/** A call whose model has no price: its $0 is not what it cost. */
+function unpricedMark() {
+  return h('span', { class: 'unpriced', 'data-testid': 'unpriced', title: 'no price for this model: metered at $0; add one under prices: or mark the model free: true' }, ' unpriced');
+}
+
 const SHOWN = new Set(['time', 'request_id', 'key', 'tags', 'api', 'provider', 'deployment', 'requested_model', 'served_model',
   'input_tokens', 'cached_input_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'output_tokens', 'reasoning_tokens',
-  'cost_usd', 'price_version', 'status', 'error', 'latency_ms', 'ttft_ms', 'stream', 'estimated']);
+  'cost_usd', 'price_version', 'status', 'error', 'latency_ms', 'ttft_ms', 'stream', 'estimated', 'unpriced']);
 
 function moreFields(r) {
   const extra = Object.entries(r).filter(([k]) => !SHOWN.has(k));
@@ -404,7 +409,7 @@ export async function request(view, id) {
     view.append(
       panel('Cost', h('dl', { class: 'facts', 'data-testid': 'request-detail' },
         row('cost', usd(r.cost_usd, { 'data-testid': 'request-cost' })), row('exact cost', '$' + money.exact(money.parse(r.cost_usd))),
-        row('priced by', r.price_version || 'unpriced'), row('usage', r.estimated ? 'estimated locally (the provider reported none)' : 'reported by the provider'))),
+        row('priced by', r.unpriced ? unpricedMark() : r.price_version || 'unpriced'), row('usage', r.estimated ? 'estimated locally (the provider reported none)' : 'reported by the provider'))),
       h('div', { class: 'grid3' },
         panel('Request', h('dl', { class: 'facts' }, row('time', utc(r.time)), row('request id', r.request_id), row('key', r.key || '—'),
           row('api', r.api), row('stream', r.stream ? 'yes' : 'no'), row('status', String(r.status)), row('error', r.error || '—'))),

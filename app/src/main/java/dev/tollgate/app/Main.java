@@ -1,5 +1,6 @@
 package dev.tollgate.app;
 
+import dev.tollgate.app.eval.EvalCommand;
 import dev.tollgate.app.plan.PlanCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "AI cost control plane: a metered OpenAI- and Anthropic-compatible gateway.",
         subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class,
                 AuditCommand.class, BudgetsCommand.class, PlanCommand.class, ReportCommand.class, ExportCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

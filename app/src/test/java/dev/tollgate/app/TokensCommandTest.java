@@ -27,6 +27,19 @@ class TokensCommandTest {
     }
 
     @Test
+    void aRequestWithoutACapIsCountedWithTheCapTheGatewayReservesAndSends() throws Exception {
+        var request = Json.parse("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]}");
+        var e = TokensCommand.Estimate.of(request, "gpt-4o-mini", null, PriceCatalog.bundled(), NOW);
+        assertThat(e.maxOutputTokens()).isEqualTo(4096);
+        assertThat(e.defaulted()).isTrue();
+        assertThat(e.worstCaseUsd()).isEqualByComparingTo(new BigDecimal("9").multiply(new BigDecimal("0.15"))
+                .add(new BigDecimal("4096").multiply(new BigDecimal("0.60"))).movePointLeft(6));
+        // a configured default_max_output_tokens, and two answers (n) each up to it
+        var two = Json.parse("{\"model\":\"gpt-4o-mini\",\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]}");
+        assertThat(TokensCommand.Estimate.of(two, "gpt-4o-mini", null, 100, PriceCatalog.bundled(), NOW).maxOutputTokens()).isEqualTo(200);
+    }
+
+    @Test
     void anOverrideOfTheOutputCapAndAnUnpricedModel() throws Exception {
         var request = Json.parse("{\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]}");
         var e = TokensCommand.Estimate.of(request, "my-local-llama", 50L, PriceCatalog.bundled(), NOW);

@@ -42,6 +42,7 @@ public final class Exchange {
     private String servedModel;
     private BigDecimal cost;
     private String priceVersion;
+    private boolean unpriced;
     private Route downgradedFrom;
     private BigDecimal savedByRouting = BigDecimal.ZERO;
     private int status;
@@ -122,6 +123,10 @@ public final class Exchange {
         this.cost = cost;
         this.priceVersion = priceVersion;
     }
+
+    /** Whether the call used tokens that no price covers (metered at 0, marked in the ledger). */
+    public boolean unpriced() { return unpriced; }
+    public void unpriced(boolean unpriced) { this.unpriced = unpriced; }
 
     /** The route the client asked for when a budget sent the request to a cheaper one; null otherwise. */
     public Route downgradedFrom() { return downgradedFrom; }

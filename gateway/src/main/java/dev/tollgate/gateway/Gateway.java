@@ -1,6 +1,7 @@
 package dev.tollgate.gateway;
 
 import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.gateway.http.ConnectionGuard;
 import dev.tollgate.gateway.http.GatewayVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -32,7 +33,8 @@ public final class Gateway implements AutoCloseable {
     public static Future<Gateway> start(Vertx vertx, GatewayServices services, int port, int instances) {
         int actualPort = port == 0 ? freePort() : port;
         TokenCounter.warmUp(); // budgets, estimates and count_tokens need them; the first request should not wait
-        return vertx.deployVerticle(() -> new GatewayVerticle(services, actualPort), new DeploymentOptions().setInstances(instances))
+        ConnectionGuard guard = new ConnectionGuard(services.config().server());
+        return vertx.deployVerticle(() -> new GatewayVerticle(services, actualPort, guard), new DeploymentOptions().setInstances(instances))
                 .map(id -> new Gateway(vertx, id, actualPort));
     }
 

@@ -10,6 +10,7 @@ import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
 import dev.tollgate.gateway.route.RouteMetrics;
 import dev.tollgate.gateway.route.Router;
+import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.ObservedLedger;
@@ -31,6 +32,8 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
                               ObservedLedger ledger, Observability observability, CacheStore cache, BudgetService budgets,
                               List<AdminRoute> adminRoutes) {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GatewayServices.class);
+
     /** Builds the services; loads budgets' spend from the ledger, so it blocks: call it before serving. */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger) {
         return of(config, catalog, ledger, null);
@@ -38,12 +41,22 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
 
     /** As {@link #of(GatewayConfig, PriceCatalog, Ledger)}, with a span exporter that receives every span too. */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter) {
+        return of(config, catalog, ledger, spanExporter, Clock.systemUTC());
+    }
+
+    /**
+     * As {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter)}, on {@code clock}: the time requests are stamped
+     * with, budget periods are read on and reports default to (tests pass one of their own).
+     */
+    public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
+                                     Clock clock) {
         PriceCatalog withConfig = catalog.with(config.prices());
+        Router router = new Router(config, clock);
+        MeteringStage.unpricedWarning(router.all(), withConfig, clock.instant()).ifPresent(log::warn);
         ObservedLedger observed = ObservedLedger.of(ledger);
         BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
         Observability observability = Observability.create(config, observed, spanExporter);
-        BudgetService budgets = BudgetService.start(config, observed, store, Clock.systemUTC());
-        Router router = new Router(config);
+        BudgetService budgets = BudgetService.start(config, observed, store, clock);
         if (observability.metrics() != null) {
             RouteMetrics.bind(router, observability.metrics().registry());
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
@@ -51,6 +64,11 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         }
         return new GatewayServices(config, new KeyStore(config.keys()), router, () -> withConfig,
                 observed, observability, new CacheStore(config.cache()), budgets, List.of());
+    }
+
+    /** The gateway's clock (see {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter, Clock)}). */
+    public Clock clock() {
+        return budgets.clock();
     }
 
     /** These services with {@code routes} added to the admin API; call it before the gateway starts. */

@@ -1,9 +1,11 @@
 package dev.tollgate.gateway;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +17,7 @@ import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /** The gateway's one JSON mapper. Numbers with a fraction are read as BigDecimal so nothing passes through a double. */
 public final class Json {
@@ -43,6 +46,23 @@ public final class Json {
             return node;
         }
     }
+
+    /**
+     * A malformed body in words for the client: what is wrong and where, without the parser's advice on its own
+     * settings ("enable `JsonReadFeature.…`", "from `StreamReadConstraints.…`"), which the client cannot act on.
+     */
+    public static String describe(JsonProcessingException e) {
+        String what = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage();
+        what = PARSER_ADVICE.matcher(what).replaceAll("").strip();
+        if (e instanceof StreamConstraintsException) return "the request body is beyond what the gateway accepts: " + what;
+        JsonLocation at = e.getLocation();
+        String where = at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+        return "malformed JSON in request body" + where + ": " + what;
+    }
+
+    /** A parenthesised remark (one level of nested parentheses allowed) about the parser's features or limits. */
+    private static final Pattern PARSER_ADVICE =
+            Pattern.compile("\\s*\\((?:[^()]|\\([^()]*\\))*?(?:Feature|Constraints|enable)(?:[^()]|\\([^()]*\\))*\\)");
 
     /**
      * The value at the parser's current token as a tree. The gateway's documents are small (requests, usage

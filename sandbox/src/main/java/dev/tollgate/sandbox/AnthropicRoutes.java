@@ -43,13 +43,24 @@ final class AnthropicRoutes {
             }
             return;
         }
+        String reply = call.reply(OutputFormat.anthropic(call.body));
+        int replyTokens = reply == null ? 0 : counter.count(reply);
+        if (reply != null && replyTokens <= maxTokens.asInt()) {
+            answer(call, messageId, inputUsage, AnswerText.reply(reply), replyTokens, "end_turn");
+            return;
+        }
         Call.OutputPlan plan = call.plan(maxTokens.asInt());
-        String stopReason = plan.capped() ? "max_tokens" : "end_turn";
+        answer(call, messageId, inputUsage, AnswerText.prose(call.text, plan.tokens()), plan.tokens(),
+                plan.capped() ? "max_tokens" : "end_turn");
+    }
+
+    private static void answer(Call call, String messageId, AnthropicInput.Usage inputUsage, AnswerText answer,
+                               int outputTokens, String stopReason) {
         if (call.streaming()) {
-            streamText(call, messageId, inputUsage, plan.tokens(), stopReason);
+            streamText(call, messageId, inputUsage, answer, outputTokens, stopReason);
         } else {
-            ObjectNode block = Json.object().put("type", "text").put("text", call.text.text(plan.tokens()));
-            call.json(message(call, messageId, block, stopReason, inputUsage, plan.tokens()));
+            ObjectNode block = Json.object().put("type", "text").put("text", answer.text());
+            call.json(message(call, messageId, block, stopReason, inputUsage, outputTokens));
         }
     }
 
@@ -116,15 +127,16 @@ final class AnthropicRoutes {
         return Json.write(event);
     }
 
-    private static void streamText(Call call, String id, AnthropicInput.Usage input, int tokens, String stopReason) {
+    private static void streamText(Call call, String id, AnthropicInput.Usage input, AnswerText answer, int tokens,
+                                   String stopReason) {
         SseStream stream = call.stream()
                 .event("message_start", messageStart(call, id, input))
                 .event("content_block_start",
                         "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
                 .event("ping", "{\"type\":\"ping\"}");
-        for (int i = 0; i < tokens; i++) {
+        for (int i = 0; i < answer.pieces(); i++) {
             stream.event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,"
-                    + "\"delta\":{\"type\":\"text_delta\",\"text\":" + Json.quote(call.text.piece(i)) + "}}").token();
+                    + "\"delta\":{\"type\":\"text_delta\",\"text\":" + Json.quote(answer.piece(i)) + "}}").token();
         }
         finish(stream, stopReason, tokens);
     }

@@ -71,6 +71,14 @@ final class Call {
         return cap >= 0 && cap < wanted ? new OutputPlan(cap, true) : new OutputPlan(wanted, false);
     }
 
+    /**
+     * The reply the request asks for (structured output, "Reply with exactly: X", a grading prompt), right or wrong as
+     * the model's {@code x-sandbox-quality} decides for its prompt; null to answer with prose. See {@link Reply}.
+     */
+    String reply(OutputFormat format) {
+        return Reply.decide(Prompt.lastUserText(body), Quality.of(request), format);
+    }
+
     /** How long a stream waits before its first token. */
     long timeToFirstTokenMs() {
         return latencyOverrideMs >= 0 ? latencyOverrideMs : config.timeToFirstToken().toMillis();

@@ -50,6 +50,11 @@ final class OpenAiRoutes {
             call.badRequest("Missing required parameter: 'messages'.");
             return;
         }
+        if (body.has("max_tokens") && Reasoning.isReasoningModel(call.model())) {
+            // as OpenAI does: its reasoning models take only max_completion_tokens
+            call.badRequest("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.");
+            return;
+        }
         TokenCounter counter = call.counter();
         JsonNode tools = body.get("tools");
         int toolTokens = tools == null ? 0 : counter.count(tools.toString());
@@ -67,15 +72,24 @@ final class OpenAiRoutes {
             return;
         }
         int cap = Json.intOr(body, "max_completion_tokens", Json.intOr(body, "max_tokens", -1));
+        String reply = call.reply(OutputFormat.chat(body));
+        int replyTokens = reply == null ? 0 : counter.count(reply);
+        if (reply != null && (cap < 0 || replyTokens <= cap)) {
+            answer(call, AnswerText.reply(reply), "stop", new Usage(promptTokens, cached, replyTokens, 0));
+            return;
+        }
         Call.OutputPlan plan = call.plan(cap);
         int reasoning = Reasoning.tokens(call.config, call.model(), plan.tokens());
         int visible = plan.tokens() - reasoning;
         Usage usage = new Usage(promptTokens, cached, plan.tokens(), reasoning);
-        String finish = plan.capped() ? "length" : "stop";
+        answer(call, AnswerText.prose(call.text, visible), plan.capped() ? "length" : "stop", usage);
+    }
+
+    private static void answer(Call call, AnswerText answer, String finish, Usage usage) {
         if (call.streaming()) {
-            streamText(call, usage, visible, finish);
+            streamText(call, usage, answer, finish);
         } else {
-            ObjectNode message = Json.object().put("role", "assistant").put("content", call.text.text(visible));
+            ObjectNode message = Json.object().put("role", "assistant").put("content", answer.text());
             message.putNull("refusal");
             message.putArray("annotations");
             call.json(chatCompletion(call, message, finish, usage));
@@ -139,12 +153,12 @@ final class OpenAiRoutes {
         return completion;
     }
 
-    private void streamText(Call call, Usage usage, int visible, String finish) {
+    private static void streamText(Call call, Usage usage, AnswerText answer, String finish) {
         ChunkTemplate chunks = new ChunkTemplate(call, "chat.completion.chunk");
         SseStream stream = call.stream();
         stream.data(chunks.choice("{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}", "null"));
-        for (int i = 0; i < visible; i++) {
-            stream.data(chunks.choice("{\"content\":" + Json.quote(call.text.piece(i)) + "}", "null")).token();
+        for (int i = 0; i < answer.pieces(); i++) {
+            stream.data(chunks.choice("{\"content\":" + Json.quote(answer.piece(i)) + "}", "null")).token();
         }
         stream.data(chunks.choice("{}", "\"" + finish + "\""));
         finishStream(stream, chunks, usage.chatJson());

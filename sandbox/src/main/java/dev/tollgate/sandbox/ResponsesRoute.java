@@ -49,16 +49,27 @@ final class ResponsesRoute {
             else call.json(response(call, id, createdAt, "completed", item, usage));
             return;
         }
-        Call.OutputPlan plan = call.plan(Json.intOr(body, "max_output_tokens", -1));
+        int cap = Json.intOr(body, "max_output_tokens", -1);
+        String reply = call.reply(OutputFormat.responses(body));
+        int replyTokens = reply == null ? 0 : counter.count(reply);
+        if (reply != null && (cap < 0 || replyTokens <= cap)) {
+            ObjectNode usage = usage(inputTokens, cachedTokens(body, counter, inputTokens), replyTokens, 0);
+            answer(call, id, createdAt, AnswerText.reply(reply), "completed", usage);
+            return;
+        }
+        Call.OutputPlan plan = call.plan(cap);
         int reasoning = Reasoning.tokens(call.config, call.model(), plan.tokens());
         int visible = plan.tokens() - reasoning;
         ObjectNode usage = usage(inputTokens, cachedTokens(body, counter, inputTokens), plan.tokens(), reasoning);
-        String status = plan.capped() ? "incomplete" : "completed";
+        answer(call, id, createdAt, AnswerText.prose(call.text, visible), plan.capped() ? "incomplete" : "completed", usage);
+    }
+
+    private void answer(Call call, String id, long createdAt, AnswerText answer, String status, ObjectNode usage) {
         String messageId = Ids.next("msg_");
         if (call.streaming()) {
-            streamMessage(call, id, createdAt, messageId, visible, status, usage);
+            streamMessage(call, id, createdAt, messageId, answer, status, usage);
         } else {
-            call.json(response(call, id, createdAt, status, message(messageId, call.text.text(visible), status), usage));
+            call.json(response(call, id, createdAt, status, message(messageId, answer.text(), status), usage));
         }
     }
 
@@ -167,7 +178,8 @@ final class ResponsesRoute {
         response.putNull("previous_response_id");
         response.putObject("reasoning").putNull("effort").putNull("summary");
         response.put("store", body.path("store").asBoolean(true)).put("temperature", 1.0);
-        response.putObject("text").putObject("format").put("type", "text");
+        if (body.path("text").path("format").isObject()) response.putObject("text").set("format", body.get("text").get("format"));
+        else response.putObject("text").putObject("format").put("type", "text");
         response.set("tool_choice", body.has("tool_choice") ? body.get("tool_choice") : Json.MAPPER.getNodeFactory().textNode("auto"));
         response.set("tools", body.has("tools") ? body.get("tools") : Json.MAPPER.createArrayNode());
         response.put("top_p", 1.0).put("truncation", "disabled");
@@ -177,7 +189,7 @@ final class ResponsesRoute {
         return response;
     }
 
-    private void streamMessage(Call call, String id, long createdAt, String messageId, int tokens, String status,
+    private void streamMessage(Call call, String id, long createdAt, String messageId, AnswerText answer, String status,
                                ObjectNode usage) {
         Events events = new Events(call);
         events.started(id, createdAt);
@@ -187,11 +199,11 @@ final class ResponsesRoute {
         events.add("response.content_part.added", part(messageId).set("part", outputText("")));
         String deltaHead = "{\"type\":\"response.output_text.delta\",\"item_id\":\"" + messageId
                 + "\",\"output_index\":0,\"content_index\":0,\"logprobs\":[],\"sequence_number\":";
-        for (int i = 0; i < tokens; i++) {
+        for (int i = 0; i < answer.pieces(); i++) {
             events.stream.event("response.output_text.delta",
-                    deltaHead + events.sequence++ + ",\"delta\":" + Json.quote(call.text.piece(i)) + "}").token();
+                    deltaHead + events.sequence++ + ",\"delta\":" + Json.quote(answer.piece(i)) + "}").token();
         }
-        String text = call.text.text(tokens);
+        String text = answer.text();
         events.add("response.output_text.done", part(messageId).put("text", text).set("logprobs", Json.MAPPER.createArrayNode()));
         events.add("response.content_part.done", part(messageId).set("part", outputText(text)));
         ObjectNode done = message(messageId, text, status);

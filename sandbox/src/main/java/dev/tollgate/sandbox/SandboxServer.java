@@ -39,6 +39,8 @@ import java.util.function.Consumer;
  * <li>Reasoning models (names starting o1, o3, o4, gpt-5) report {@link SandboxConfig#reasoningShare()} of their
  *     output tokens as reasoning tokens, included in the output count as OpenAI does; the visible text is the
  *     rest.</li>
+ * <li>Chat Completions for those models refuse {@code max_tokens} with a 400, as OpenAI's do (they take
+ *     {@code max_completion_tokens}).</li>
  * <li>OpenAI prompt caching, approximated: a prompt of 1024+ tokens whose leading messages were all seen before
  *     reports the longest such prefix, rounded down to a multiple of 128, as cached tokens.</li>
  * <li>Anthropic prompt caching: the input up to the last {@code cache_control} breakpoint (tools, then system, then
@@ -61,7 +63,15 @@ import java.util.function.Consumer;
  * <li>{@code x-sandbox-output-tokens: N} — answer with N output tokens (the request's cap still applies).</li>
  * <li>{@code x-sandbox-latency-ms: N} — wait N ms before the response head, or before the first token of a
  *     stream, instead of the configured latency.</li>
+ * <li>{@code x-sandbox-quality: Q} — answer the share Q of prompts right (see {@link Quality} and {@link Reply}).</li>
  * </ul>
+ *
+ * <h2>Structured output and checkable answers</h2>
+ * A JSON schema in {@code response_format}, {@code text.format} or {@code output_config.format} is answered with
+ * JSON valid against it ({@code json_object} with {@code {"answer": …}}), streamed in small deltas; a line
+ * "Reply with exactly: X" is answered X; a grading prompt with {@code <reference>} and {@code <answer>} is answered
+ * PASS or FAIL. Under a quality below 1 a share of those answers is wrong (see {@link Reply}). Their output tokens
+ * are counted from the text written, with no reasoning tokens.
  */
 public final class SandboxServer {
 

@@ -32,6 +32,8 @@ import java.util.Map;
  *                       the gateway served again (cost 0, no tokens billed)
  * @param savedUsd       what serving it again avoided (the cost of the original call); for a provider call, what a
  *                       budget's downgrade to a cheaper model saved against the model asked for (else 0)
+ * @param unpriced       the call used tokens but its model has no price (and is not marked free), so its cost of 0
+ *                       is not what it cost
  * @param attempt        which attempt of the client's request this row is (rows of one request share its id), or
  *                       null for a request that made one attempt at a model that is not a route
  */
@@ -39,7 +41,7 @@ public record LedgerEntry(Instant time, String requestId, String keyName, Map<St
                           String provider, String deployment, String requestedModel, String servedModel,
                           Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
                           long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
-                          BigDecimal savedUsd, Attempt attempt) {
+                          BigDecimal savedUsd, boolean unpriced, Attempt attempt) {
 
     /**
      * One attempt of a request sent to a route (issue 13): retried or fallen back attempts are rows of their own,
@@ -59,9 +61,9 @@ public record LedgerEntry(Instant time, String requestId, String keyName, Map<St
                        String provider, String deployment, String requestedModel, String servedModel,
                        Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
                        long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
-                       BigDecimal savedUsd) {
+                       BigDecimal savedUsd, boolean unpriced) {
         this(time, requestId, keyName, tags, api, provider, deployment, requestedModel, servedModel, usage, costUsd,
-                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, cache, savedUsd, null);
+                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, cache, savedUsd, unpriced, null);
     }
 
     public LedgerEntry {
@@ -71,12 +73,22 @@ public record LedgerEntry(Instant time, String requestId, String keyName, Map<St
         savedUsd = savedUsd == null ? BigDecimal.ZERO : savedUsd;
     }
 
+    /** A priced (or free) call. */
+    public LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                       String provider, String deployment, String requestedModel, String servedModel,
+                       Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
+                       long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
+                       BigDecimal savedUsd) {
+        this(time, requestId, keyName, tags, api, provider, deployment, requestedModel, servedModel, usage, costUsd,
+                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, cache, savedUsd, false);
+    }
+
     /** A provider call: not served from the cache, nothing saved. */
     public LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
                        String provider, String deployment, String requestedModel, String servedModel,
                        Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
                        long latencyMicros, long ttftMicros, boolean stream, boolean estimated) {
         this(time, requestId, keyName, tags, api, provider, deployment, requestedModel, servedModel, usage, costUsd,
-                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, null, BigDecimal.ZERO, null);
+                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, null, BigDecimal.ZERO);
     }
 }

@@ -18,7 +18,7 @@ public record SpendQuery(List<String> groupBy, Instant from, Instant to, Map<Str
 
     /** Dimensions that are columns of the ledger rather than tags. */
     public static final Set<String> COLUMNS = Set.of("key", "model", "requested_model", "provider", "deployment",
-            "api", "status", "status_class", "price_version", "hour", "day", "week", "month", "cache");
+            "api", "status", "status_class", "price_version", "minute", "hour", "day", "week", "month", "cache");
 
     /** Time buckets: UTC hours, days, ISO weeks (named by their Monday) and calendar months. */
     public static final List<String> BUCKETS = List.of("hour", "day", "week", "month", "cache");

@@ -83,35 +83,52 @@ public final class PlanWhatIf extends PlanStep {
             System.err.println("plan whatif: give a policy to replay (--route, --cache-ttl, --max-input-tokens, --max-output-tokens or --self-host)");
             return 2;
         }
+        long began = System.nanoTime();
+        Replayed replayed = replay(options, policy, dataDir, gateway, adminToken, out.format == PlanOutput.Format.TABLE);
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        List<Table> tables = tables(replayed.result(), policy, by, took, replayed.source());
+        out.print(tables);
+        return 0;
+    }
+
+    /** A replay's result, and a note saying where it ran when a gateway ran it (else null). */
+    record Replayed(ReplayResult result, String source) {
+    }
+
+    /**
+     * Replays [{@code from}, {@code to}) with {@code routes} (as {@code --route} takes them, e.g. "gpt-4o->gpt-4o-mini"):
+     * what moving that traffic would have cost. Used by {@code tollgate eval} for the saving of switching a route.
+     */
+    public static ReplayResult replayRoutes(Path dataDir, String gateway, String adminToken, List<String> routes, Instant from, Instant to)
+            throws Exception {
+        WhatIfOptions options = new WhatIfOptions(from.toString(), to.toString(), routes, null, 0, 0, null, null);
+        return replay(options, options.policy(), dataDir, gateway, adminToken, false).result();
+    }
+
+    /** The ledger file when no process holds it, else the gateway that does (through its admin API). */
+    private static Replayed replay(WhatIfOptions options, ReplayPolicy policy, Path dataDir, String gateway, String adminToken,
+                                   boolean progress) throws Exception {
         Instant start = options.start();
         Instant end = options.end();
-        long began = System.nanoTime();
-        ReplayResult result;
-        String source = null;
         try (LedgerScan scan = LedgerScan.open(dataDir)) {
-            ReplayEngine engine = new ReplayEngine(PricesCommand.catalog(dataDir), policy, by);
+            ReplayEngine engine = new ReplayEngine(PricesCommand.catalog(dataDir), policy, options.by());
             long rows = scan.count(start, end);
-            if (rows >= PROGRESS_FROM && out.format == PlanOutput.Format.TABLE) {
+            if (rows >= PROGRESS_FROM && progress) {
                 try (ProgressBar bar = new ProgressBarBuilder().setTaskName("replay").setInitialMax(rows).setUnit(" rows", 1)
                         .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).build()) {
-                    result = PipelinedReplay.run(scan, start, end, engine, bar::stepTo);
+                    return new Replayed(PipelinedReplay.run(scan, start, end, engine, bar::stepTo), null);
                 }
-            } else {
-                result = PipelinedReplay.run(scan, start, end, engine, seen -> { });
             }
+            return new Replayed(PipelinedReplay.run(scan, start, end, engine, seen -> { }), null);
         } catch (LedgerScan.LedgerBusyException busy) {
             // the running gateway replays it through its own connection, with its own price catalog
             GatewayLink link = GatewayLink.find(dataDir, gateway, adminToken);
             if (link.token() == null) {
                 throw new IllegalStateException(busy.getMessage() + ", or give its admin token (--admin-token or TOLLGATE_ADMIN_TOKEN) to ask it");
             }
-            result = ReplayJson.read(link.post(PlanAdminRoutes.WHATIF, options.toJson()));
-            source = "Replayed by the gateway at " + link.url() + " (admin API), which holds the ledger.";
+            return new Replayed(ReplayJson.read(link.post(PlanAdminRoutes.WHATIF, options.toJson())),
+                    "Replayed by the gateway at " + link.url() + " (admin API), which holds the ledger.");
         }
-        Duration took = Duration.ofNanos(System.nanoTime() - began);
-        List<Table> tables = tables(result, policy, by, took, source);
-        out.print(tables);
-        return 0;
     }
 
     /** The result's tables; {@code source}, when not null, is a note saying where the replay ran. */

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>the same request body (by hash) {@code samePrompt} times within {@code windowMillis};</li>
  *   <li>requests in the current minute above {@code rateMultiple ×} the key's own usual rate (the median of its
  *       per-minute counts over the previous hour, at least 1) and at least {@code minPerMinute}; a key needs an hour
- *       of history before its rate is judged.</li>
+ *       of history before its rate is judged ({@link #seed} gives it from the ledger at start-up).</li>
  * </ul>
  * One finding per key and kind per {@code cooldownMillis}. Thread-safe; each call costs a hash-map lookup and, at
  * most once a minute per key, a sort of 60 counts.
@@ -42,6 +42,15 @@ public final class RunawayDetector {
         return keys.computeIfAbsent(key, k -> new KeyState(atMillis)).observe(key, promptHash, atMillis, settings);
     }
 
+    /**
+     * Adds a past minute's request count for a key (read from the ledger at start-up), so that a restart neither
+     * forgets the key's usual rate nor waits an hour to judge it again. A key whose history reaches back an hour is
+     * judged at once.
+     */
+    public void seed(String key, long minuteMillis, long requests) {
+        keys.computeIfAbsent(key, k -> new KeyState(minuteMillis)).seed(minuteMillis, requests);
+    }
+
     private static final class KeyState {
         private final Map<Long, ArrayDeque<Long>> prompts = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
@@ -51,7 +60,7 @@ public final class RunawayDetector {
         };
         private final long[] perMinute = new long[HISTORY_MINUTES + 2];
         private long currentMinute;
-        private final long firstMinute;
+        private long firstMinute;
         private long baselineMinute = Long.MIN_VALUE;
         private double baseline;
         private long lastRepeatAlert = Long.MIN_VALUE;
@@ -60,6 +69,22 @@ public final class RunawayDetector {
         KeyState(long at) {
             this.currentMinute = Math.floorDiv(at, 60_000L);
             this.firstMinute = currentMinute;
+        }
+
+        synchronized void seed(long at, long requests) {
+            long minute = Math.floorDiv(at, 60_000L);
+            firstMinute = Math.min(firstMinute, minute);
+            advanceTo(minute);
+            if (minute >= currentMinute - HISTORY_MINUTES) perMinute[(int) Math.floorMod(minute, perMinute.length)] += requests;
+        }
+
+        /** Moves the current minute forward, clearing the counts of the minutes it passes. */
+        private void advanceTo(long minute) {
+            if (minute <= currentMinute) return;
+            for (long m = currentMinute + 1; m <= Math.min(minute, currentMinute + perMinute.length); m++) {
+                perMinute[(int) Math.floorMod(m, perMinute.length)] = 0;
+            }
+            currentMinute = minute;
         }
 
         synchronized Finding observe(String key, long hash, long at, Settings s) {
@@ -73,12 +98,7 @@ public final class RunawayDetector {
                 found = new Finding(Kind.REPEATED_PROMPT, key, at, times.size(), 0);
             }
             long minute = Math.floorDiv(at, 60_000L);
-            if (minute > currentMinute) {
-                for (long m = currentMinute + 1; m <= Math.min(minute, currentMinute + perMinute.length); m++) {
-                    perMinute[(int) Math.floorMod(m, perMinute.length)] = 0;
-                }
-                currentMinute = minute;
-            }
+            advanceTo(minute);
             if (minute < currentMinute - HISTORY_MINUTES) return found; // too old to matter
             long count = ++perMinute[(int) Math.floorMod(minute, perMinute.length)];
             if (found == null && minute == currentMinute && count >= s.minPerMinute() && count > s.rateMultiple()

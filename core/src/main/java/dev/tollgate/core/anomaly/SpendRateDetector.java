@@ -3,14 +3,18 @@ package dev.tollgate.core.anomaly;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Spend-rate anomalies per scope: the spend of the trailing hour against that scope's own usual spend for the same
- * hour of the week, learnt from past weeks.
+ * Spend-rate anomalies per scope: a clock hour's spend against that scope's own usual spend for the same hour of the
+ * week, learnt from past weeks.
  *
- * <p>The baseline is the median of the spend in the same hour-long window (same weekday, same time of day) in each of
- * the past {@value #WEEKS} weeks, read pro rata from hourly buckets; its spread is the MAD. The trailing hour is an
- * anomaly when it is above both {@code factor × median} and {@code median + 3σ} (σ from the MAD), and at
- * least {@code minSpend}, so a noisy scope or a tiny one does not page anyone. A scope needs
- * {@value #MIN_HISTORY_DAYS} days (two comparable weeks) of history before it is judged; one alert per scope per {@code cooldown}.
+ * <p>The baseline is the median of the spend in the same clock hour (same weekday, same hour of the day) in each of
+ * the past {@value #WEEKS} weeks; its spread is the MAD. Two hours are judged against it: the current one so far, and
+ * the last complete one (for a spike that straddles the hour). Both sides are read from the same hourly buckets, like
+ * with like: the current hour so far is a part of an hour compared with whole hours, so it can only look smaller,
+ * never larger, than it is; a window sliding across two hours would instead have to guess how past weeks' spend fell
+ * within each hour (read pro rata, a burst at the same minute every week looked like a spike). An hour is an anomaly
+ * when its spend is above both {@code factor × median} and {@code median + 3σ} (σ from the MAD), and at least
+ * {@code minSpend}, so a noisy scope or a tiny one does not page anyone. A scope needs {@value #MIN_HISTORY_DAYS} days
+ * (two comparable weeks) of history before it is judged; one alert per scope per {@code cooldown}.
  *
  * <p>Spend here is a rate statistic (double), not money that is stored or billed. Thread-safe.
  */
@@ -18,18 +22,19 @@ public final class SpendRateDetector {
 
     static final int WEEKS = 4;
     static final int MIN_HISTORY_DAYS = 14;
-    private static final long WEEK = 168 * 3_600_000L;
+    private static final long WEEK_HOURS = 168;
     private static final long HOUR = 3_600_000L;
-    private static final long FIVE_MINUTES = 300_000L;
     private static final int HOURS_KEPT = (WEEKS + 1) * 168;
-    private static final int SLOTS = 12;
 
     /** @param cooldownMillis after an alert, the scope is quiet this long */
     public record Settings(double factor, double minSpend, long cooldownMillis) {
     }
 
-    /** An anomaly found: the trailing hour's spend and the baseline it was judged against. */
-    public record Finding(String scope, long atMillis, double lastHour, double baselineMedian, double baselineMad) {
+    /**
+     * An anomaly found: the judged hour's spend (the current hour so far, or the last complete one, starting at
+     * {@code hourMillis}) and the baseline it was judged against.
+     */
+    public record Finding(String scope, long atMillis, double lastHour, double baselineMedian, double baselineMad, long hourMillis) {
     }
 
     private final Settings settings;
@@ -70,67 +75,56 @@ public final class SpendRateDetector {
         private final double[] hourly = new double[HOURS_KEPT];
         private long latestHour;
         private long firstMillis;
-        private final double[] fiveMinutes = new double[SLOTS];
-        private long latestSlot;
         private long lastAlert = Long.MIN_VALUE;
 
         ScopeState(long firstMillis) {
             this.firstMillis = firstMillis;
             this.latestHour = Math.floorDiv(firstMillis, HOUR);
-            this.latestSlot = Math.floorDiv(firstMillis, FIVE_MINUTES);
         }
 
         synchronized void add(long at, double usd) {
             firstMillis = Math.min(firstMillis, at);
             long hour = Math.floorDiv(at, HOUR);
-            if (hour > latestHour) {
-                for (long h = latestHour + 1; h <= Math.min(hour, latestHour + HOURS_KEPT); h++) hourly[(int) Math.floorMod(h, HOURS_KEPT)] = 0;
-                latestHour = hour;
-            }
+            advanceTo(hour);
             if (hour > latestHour - HOURS_KEPT) hourly[(int) Math.floorMod(hour, HOURS_KEPT)] += usd;
-            advanceSlots(at);
-            long slot = Math.floorDiv(at, FIVE_MINUTES);
-            if (slot > latestSlot - SLOTS) fiveMinutes[(int) Math.floorMod(slot, SLOTS)] += usd;
         }
 
-        private void advanceSlots(long at) {
-            long slot = Math.floorDiv(at, FIVE_MINUTES);
-            if (slot <= latestSlot) return;
-            for (long s = latestSlot + 1; s <= Math.min(slot, latestSlot + SLOTS); s++) fiveMinutes[(int) Math.floorMod(s, SLOTS)] = 0;
-            latestSlot = slot;
-        }
-
-        /** Spend in {@code [end - 1h, end)} from the hourly buckets, pro rata within the two hours it spans. */
-        private double hourSpendEndingAt(long end) {
-            long hour = Math.floorDiv(end, HOUR);
-            double intoHour = (double) (end - hour * HOUR) / HOUR;
-            return intoHour * hourly[(int) Math.floorMod(hour, HOURS_KEPT)]
-                    + (1 - intoHour) * hourly[(int) Math.floorMod(hour - 1, HOURS_KEPT)];
+        /** Moves the newest hour forward, clearing the buckets of the hours it passes. */
+        private void advanceTo(long hour) {
+            if (hour <= latestHour) return;
+            for (long h = latestHour + 1; h <= Math.min(hour, latestHour + HOURS_KEPT); h++) hourly[(int) Math.floorMod(h, HOURS_KEPT)] = 0;
+            latestHour = hour;
         }
 
         synchronized Finding judge(String scope, long at, Settings settings) {
             if (at - firstMillis < MIN_HISTORY_DAYS * 24 * HOUR) return null;
             if (lastAlert != Long.MIN_VALUE && at - lastAlert < settings.cooldownMillis()) return null;
-            advanceSlots(at);
-            double lastHour = 0;
-            for (double v : fiveMinutes) lastHour += v;
-            if (lastHour < settings.minSpend()) return null;
+            long hour = Math.floorDiv(at, HOUR);
+            advanceTo(hour);
+            Finding f = judgeHour(scope, at, hour, settings);
+            if (f == null) f = judgeHour(scope, at, hour - 1, settings);
+            if (f != null) lastAlert = at;
+            return f;
+        }
+
+        /** Clock hour {@code hour} against the same hour in each past week whose whole hour is in the history. */
+        private Finding judgeHour(String scope, long at, long hour, Settings settings) {
+            if (hour <= latestHour - HOURS_KEPT) return null;
+            double spend = hourly[(int) Math.floorMod(hour, HOURS_KEPT)];
+            if (spend < settings.minSpend()) return null;
             double[] samples = new double[WEEKS];
             int n = 0;
-            // the trailing twelve five-minute slots end where the current slot ends; past weeks are read over the same span
-            long windowEnd = (Math.floorDiv(at, FIVE_MINUTES) + 1) * FIVE_MINUTES;
             for (int w = 1; w <= WEEKS; w++) {
-                long end = windowEnd - w * WEEK;
-                if (end - HOUR < firstMillis || Math.floorDiv(end - HOUR, HOUR) <= latestHour - HOURS_KEPT) continue;
-                samples[n++] = hourSpendEndingAt(end);
+                long past = hour - w * WEEK_HOURS;
+                if (past * HOUR < firstMillis || past <= latestHour - HOURS_KEPT) continue;
+                samples[n++] = hourly[(int) Math.floorMod(past, HOURS_KEPT)];
             }
             if (n < 2) return null;
             double median = Robust.median(samples, n);
             double mad = Robust.mad(samples, n, median);
             double threshold = Math.max(settings.factor() * median, median + 3 * Robust.MAD_TO_SIGMA * mad);
-            if (lastHour <= threshold) return null;
-            lastAlert = at;
-            return new Finding(scope, at, lastHour, median, mad);
+            if (spend <= threshold) return null;
+            return new Finding(scope, at, spend, median, mad, hour * HOUR);
         }
     }
 }

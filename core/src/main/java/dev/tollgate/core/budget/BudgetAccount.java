@@ -21,7 +21,7 @@ public final class BudgetAccount {
      * @param periodStart when the current period began
      * @param spent       settled spend in the period
      * @param reserved    worst-case cost of calls still in flight
-     * @param alerted     bit i set: threshold i has been alerted in this period
+     * @param alerted     bit i set: threshold i has been alerted in this period; {@link #REFUSAL_BIT}: a refusal has
      */
     public record State(Instant periodStart, BigDecimal spent, BigDecimal reserved, int alerted) {
         public BigDecimal committed() {
@@ -110,6 +110,18 @@ public final class BudgetAccount {
             }
             if (crossed.isEmpty()) return crossed;
             if (state.compareAndSet(s, new State(s.periodStart(), s.spent(), s.reserved(), mask))) return crossed;
+        }
+    }
+
+    /** The bit of {@link State#alerted} that says a refusal was alerted this period (thresholds use at most bits 0–30). */
+    public static final int REFUSAL_BIT = 1 << 31;
+
+    /** Marks a refusal as alerted in this period; true for exactly one caller per period. */
+    public boolean claimRefusal() {
+        while (true) {
+            State s = state.get();
+            if ((s.alerted() & REFUSAL_BIT) != 0) return false;
+            if (state.compareAndSet(s, new State(s.periodStart(), s.spent(), s.reserved(), s.alerted() | REFUSAL_BIT))) return true;
         }
     }
 

@@ -44,4 +44,20 @@ class RunawayDetectorTest {
         assertThat(f.count()).isEqualTo(41);
         assertThat(f.baseline()).isEqualTo(8.0);
     }
+
+    @Test
+    void anHourOfSeededHistoryIsJudgedAtOnceAndAShorterOneWaits() {
+        RunawayDetector d = new RunawayDetector(SETTINGS);
+        long start = 1_000 * MINUTE;
+        for (int m = 1; m <= 61; m++) d.seed("old", start - m * MINUTE, 8); // the hour before start, as a restart reads it
+        for (int m = 1; m <= 20; m++) d.seed("young", start - m * MINUTE, 8); // a key first seen 20 minutes ago
+        RunawayDetector.Finding f = null;
+        int sent = 0;
+        while (f == null && sent < 100) f = d.observe("old", sent, start + (sent++) * 100L);
+        assertThat(f).isNotNull();
+        assertThat(f.kind()).isEqualTo(RunawayDetector.Kind.REQUEST_RATE);
+        assertThat(f.count()).isEqualTo(41); // above 5 × its usual 8 a minute
+        assertThat(f.baseline()).isEqualTo(8.0);
+        for (int i = 0; i < 100; i++) assertThat(d.observe("young", i, start + i * 100L)).isNull();
+    }
 }

@@ -57,4 +57,25 @@ class SpendRateDetectorTest {
         feed(d, "key:new", T0, T0 + 10 * DAY, 10);
         assertThat(feed(d, "key:new", T0 + 10 * DAY, T0 + 11 * DAY, 100)).isNull(); // one comparable week is not enough
     }
+
+    @Test
+    void aBurstAtTheSameMinuteEveryWeekIsNormalAndTheSpikeAfterItIsFound() {
+        // issue 14: $0.006 an hour, and a $0.03 burst every week at 10:05; read pro rata from hourly buckets, the past
+        // weeks held only a sixth of the burst in the hour ending 10:10, so the burst looked like a 3× spike each week
+        // and the cooldown then hid a real spike
+        SpendRateDetector d = new SpendRateDetector(new SpendRateDetector.Settings(2.0, 0.01, 6 * HOUR));
+        long burst = 10 * HOUR + 5 * MINUTE;
+        for (long t = T0; t < T0 + 28 * DAY + 10 * HOUR + 30 * MINUTE; t += 5 * MINUTE) {
+            double usd = 0.0005 + (Math.floorMod(t - T0, 7 * DAY) == burst ? 0.03 : 0);
+            assertThat(d.observe("customer:weekly", t, usd)).as("at %d minutes", (t - T0) / MINUTE).isNull();
+        }
+        // then a real spike: $0.05 an hour more from 10:30, found within the hour
+        long spike = T0 + 28 * DAY + 10 * HOUR + 30 * MINUTE;
+        SpendRateDetector.Finding f = null;
+        for (long t = spike; f == null && t < spike + 3 * HOUR; t += 5 * MINUTE) f = d.observe("customer:weekly", t, (0.006 + 0.05) / 12);
+        assertThat(f).isNotNull();
+        assertThat(f.atMillis() - spike).isLessThanOrEqualTo(HOUR);
+        assertThat(f.baselineMedian()).isEqualTo(0.006, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(f.hourMillis()).isEqualTo(T0 + 28 * DAY + 11 * HOUR);
+    }
 }

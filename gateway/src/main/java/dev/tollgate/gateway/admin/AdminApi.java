@@ -14,7 +14,6 @@ import io.vertx.core.http.HttpServerRequest;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -139,7 +138,7 @@ public final class AdminApi {
     }
 
     private ObjectNode spend(HttpServerRequest request) {
-        return SpendReport.spend(services.ledger(), SpendReport.query(params(request), Instant.now()));
+        return SpendReport.spend(services.ledger(), SpendReport.query(params(request), services.clock().instant()));
     }
 
     /** The query parameters, the last value of a repeated one winning. */
@@ -156,7 +155,7 @@ public final class AdminApi {
         Map<String, String> params = params(request);
         params.remove("limit");
         List<LedgerEntry> rows = params.isEmpty() ? services.ledger().recent(limit)
-                : services.ledger().audit(SpendReport.query(params, Instant.now()), limit); // filters: an audit
+                : services.ledger().audit(SpendReport.query(params, services.clock().instant()), limit); // filters: an audit
         for (LedgerEntry e : rows) out.add(LedgerJson.of(e));
         return body;
     }

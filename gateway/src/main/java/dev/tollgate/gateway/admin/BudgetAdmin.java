@@ -128,9 +128,9 @@ final class BudgetAdmin {
         return n;
     }
 
-    static ObjectNode json(BudgetBook.Entry e) {
+    private ObjectNode json(BudgetBook.Entry e) {
         ObjectNode n = definition(e.budget());
-        Period.Window w = e.window(Instant.now());
+        Period.Window w = e.window(budgets.clock().instant());
         BudgetAccount.State s = e.state();
         n.put("spent_usd", BudgetWords.exact(s.spent())).put("reserved_usd", BudgetWords.exact(s.reserved())).put("remaining_usd", BudgetWords.exact(e.remaining()));
         n.put("period_start", e.budget().period() == Period.LIFETIME ? null : w.start().toString());

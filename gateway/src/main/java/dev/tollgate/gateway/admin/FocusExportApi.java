@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpServerRequest;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -35,7 +34,7 @@ final class FocusExportApi {
             return;
         }
         SpendQuery range = SpendReport.query(Map.of("from", params.getOrDefault("from", ""), "to", params.getOrDefault("to", ""),
-                "since", params.getOrDefault("since", "")), Instant.now());
+                "since", params.getOrDefault("since", "")), services.clock().instant());
         if (!(services.ledger().unwrap() instanceof DuckDbLedger ledger)) {
             AdminApi.respondError(request, new GatewayError(501, "api_error", "not_supported",
                     "this gateway's ledger cannot export FOCUS data", null, null));

@@ -40,6 +40,7 @@ public final class LedgerJson {
         r.put("estimated", e.estimated());
         r.put("cache", e.cache());
         r.put("saved_usd", e.savedUsd());
+        r.put("unpriced", e.unpriced());
         if (e.attempt() != null) {
             r.put("attempt", e.attempt().number());
             r.put("attempt_reason", e.attempt().reason());

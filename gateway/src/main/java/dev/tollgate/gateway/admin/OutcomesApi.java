@@ -33,7 +33,7 @@ final class OutcomesApi {
 
     void handle(HttpServerRequest request) {
         if (request.method() == HttpMethod.GET) {
-            admin.query(request, () -> SpendReport.outcomes(services.ledger(), SpendReport.query(AdminApi.params(request), Instant.now())));
+            admin.query(request, () -> SpendReport.outcomes(services.ledger(), SpendReport.query(AdminApi.params(request), services.clock().instant())));
         } else if (request.method() == HttpMethod.POST) {
             String length = request.getHeader("content-length");
             if (length != null && length.trim().length() > 9 || length != null && Long.parseLong(length.trim()) > MAX_BODY) {
@@ -53,7 +53,7 @@ final class OutcomesApi {
                 }
                 Outcome outcome;
                 try {
-                    outcome = parse(body.result().toString(), Instant.now());
+                    outcome = parse(body.result().toString(), services.clock().instant());
                 } catch (IllegalArgumentException e) {
                     AdminApi.respondError(request, GatewayError.badRequest(e.getMessage(), null));
                     return;

@@ -28,7 +28,7 @@ public final class AuditEndpoint {
     public static ObjectNode report(GatewayServices services, HttpServerRequest request) {
         Instant to = instant(request.getParam("to"), "to");
         Instant from = request.getParam("from") != null ? instant(request.getParam("from"), "from")
-                : (to == null ? Instant.now() : to).minus(since(request.getParam("since")));
+                : (to == null ? services.clock().instant() : to).minus(since(request.getParam("since")));
         int limit = DEFAULT_LIMIT;
         if (request.getParam("limit") != null) {
             try {

@@ -101,13 +101,16 @@ public final class AnomalyWatch {
         String times = f.baselineMedian() > 0 ? String.format("%.1f× ", f.lastHour() / f.baselineMedian()) : "far above ";
         Map<String, String> details = new LinkedHashMap<>();
         details.put("scope", f.scope());
-        details.put("last_hour_usd", lastHour.toPlainString());
+        details.put("last_hour_usd", lastHour.toPlainString()); // the judged clock hour's spend (see hour_start)
         details.put("baseline_median_usd", usd(f.baselineMedian()));
         details.put("baseline_mad_usd", usd(f.baselineMad()));
         details.put("factor", String.valueOf(settings.factor()));
+        Instant hour = Instant.ofEpochMilli(f.hourMillis());
+        boolean current = f.atMillis() - f.hourMillis() < 3_600_000L;
+        details.put("hour_start", hour.toString());
         alerts.fire(new Alert(Instant.ofEpochMilli(f.atMillis()), "spend_anomaly", f.scope(), "spend of " + f.scope()
-                + " is running at $" + lastHour.toPlainString() + " in the last hour, " + times + "its usual $"
-                + usual.toPlainString() + " for this hour of the week", details));
+                + " is running at $" + lastHour.toPlainString() + " in the hour from " + hour.toString().substring(11, 16) + " UTC"
+                + (current ? " so far" : "") + ", " + times + "its usual $" + usual.toPlainString() + " for this hour of the week", details));
     }
 
     private static String usd(double v) {

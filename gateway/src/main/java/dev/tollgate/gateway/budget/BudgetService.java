@@ -2,8 +2,11 @@ package dev.tollgate.gateway.budget;
 
 import dev.tollgate.core.alert.Alert;
 import dev.tollgate.core.budget.Budget;
+import dev.tollgate.core.budget.BudgetAccount;
 import dev.tollgate.core.budget.Period;
 import dev.tollgate.core.budget.Scope;
+import dev.tollgate.gateway.auth.KeyStore;
+import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.config.SpendControls;
@@ -17,6 +20,7 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,7 +61,7 @@ public final class BudgetService implements AutoCloseable {
         this.rateLimiter = new RateLimiter(controls.rateLimits(), System::nanoTime);
         this.alerts = new AlertDispatcher(controls.alerts(), store);
         this.runaway = new RunawayWatch(controls.runaway(), alerts, clock);
-        this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis());
+        this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis(), clock);
         controls.sandboxKeys().forEach(k -> sandboxKeys.put(k.key(), k));
     }
 
@@ -78,7 +82,9 @@ public final class BudgetService implements AutoCloseable {
     }
 
     private void load(GatewayConfig config, ObservedLedger ledger, BudgetStore store, Clock clock) {
+        checkSandboxKeys(config);
         anomalies = AnomalyWatch.start(config.controls().anomaly(), alerts, ledger, clock);
+        if (runaway.enabled()) runaway.seed(ledger);
         Map<String, Budget> budgets = new LinkedHashMap<>();
         for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
         List<Budget> changed = store.budgets();
@@ -158,6 +164,26 @@ public final class BudgetService implements AutoCloseable {
         return install(budget, store.alertsSince(budget.period().window(clock.instant(), budget.zone()).start()));
     }
 
+    /**
+     * A sandbox key is named by its key's name: a name that no key has would cap nobody, and a secret pasted there
+     * instead would leave the real key uncapped (and, once it is a sandbox key, refused everywhere else).
+     */
+    static void checkSandboxKeys(GatewayConfig config) {
+        Set<String> names = new LinkedHashSet<>();
+        config.keys().forEach(k -> names.add(k.name()));
+        if (names.isEmpty()) names.add(Principal.ANONYMOUS.keyName());
+        for (SpendControls.SandboxKey s : config.controls().sandboxKeys()) {
+            if (names.contains(s.key())) continue;
+            String hash = KeyStore.hash(s.key());
+            Optional<GatewayConfig.Key> secretOf = config.keys().stream().filter(k -> k.keyHash().equals(hash)).findFirst();
+            throw new ConfigLoader.ConfigException(secretOf.isPresent()
+                    ? "spend_controls.sandbox_keys: an entry gives a key's secret where its name belongs; write key: "
+                      + secretOf.get().name() + " (the name under keys:), and keep the secret out of this section"
+                    : "spend_controls.sandbox_keys: key '" + s.key() + "' is not the name of a configured key (keys: "
+                      + String.join(", ", names) + ")");
+        }
+    }
+
     /** A budget that downgrades must name a model this gateway serves. */
     private void checkModel(Budget b, boolean atStart) {
         if (b.action() != Budget.Action.DOWNGRADE || models.contains(b.downgradeTo())) return;
@@ -216,11 +242,12 @@ public final class BudgetService implements AutoCloseable {
         entry.observe(window.start(), c.spent(), c.reserved());
     }
 
-    /** Thresholds already alerted in this period (from the store), so a restart does not alert them again. */
+    /** Thresholds (and a refusal) already alerted in this period (from the store), so a restart does not alert them again. */
     static int alertedMask(Budget budget, Period.Window window, List<Alert> fired) {
         int mask = 0;
         for (Alert a : fired) {
             if (!a.subject().equals(budget.name()) || !window.start().toString().equals(a.details().get("period_start"))) continue;
+            if (a.kind().equals(REFUSED_KIND)) mask |= BudgetAccount.REFUSAL_BIT;
             String threshold = a.details().get("threshold_percent");
             int i = threshold == null ? -1 : budget.thresholds().indexOf(Integer.valueOf(threshold));
             if (i >= 0) mask |= 1 << i;
@@ -234,6 +261,58 @@ public final class BudgetService implements AutoCloseable {
         List<Integer> crossed = entry.account().claimThresholds(b.thresholds(), b.limitUsd(), exhausted);
         if (crossed.isEmpty()) return;
         alert(entry, crossed, entry.account().state().spent());
+    }
+
+    /**
+     * A request this budget could not afford (refused, or let through or downgraded by a budget that does not block).
+     * Only a budget whose spend has reached its limit is exhausted (its 100% alert); before that, one request's worst
+     * case did not fit in what was left, and the alert says so, once per period. Call before reserving it anyway.
+     * Never blocks.
+     */
+    public void refused(BudgetBook.Entry entry, BigDecimal worstCase) {
+        Budget b = entry.budget();
+        BudgetAccount.State s = entry.account().state();
+        if (s.spent().compareTo(b.limitUsd()) >= 0) {
+            checkThresholds(entry, true);
+        } else if (b.thresholds().contains(100) && entry.account().claimRefusal()) {
+            alertRefused(entry, worstCase, s.spent(), s.reserved());
+        }
+    }
+
+    /** Sends the alert that one request did not fit in what {@code spent} and {@code reserved} left (claimed by the caller). */
+    public void alertRefused(BudgetBook.Entry entry, BigDecimal worstCase, BigDecimal spent, BigDecimal reserved) {
+        Budget b = entry.budget();
+        Period.Window window = entry.window(clock.instant());
+        BigDecimal left = b.limitUsd().subtract(spent).subtract(reserved).max(BigDecimal.ZERO);
+        String message = "budget '" + b.name() + "' (" + b.scope() + ") could not afford one request: its worst case "
+                + BudgetWords.usd(worstCase) + " is more than the " + BudgetWords.usd(left) + " left (" + BudgetWords.usd(spent) + " of "
+                + BudgetWords.usd(b.limitUsd()) + " spent " + BudgetWords.period(b)
+                + (reserved.signum() > 0 ? ", " + BudgetWords.usd(reserved) + " held by requests in flight" : "") + "); "
+                + refusalPhrase(b) + "; resets " + BudgetWords.reset(b, window);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("budget", b.name());
+        details.put("scope", b.scope().toString());
+        details.put("worst_case_usd", BudgetWords.exact(worstCase));
+        details.put("remaining_usd", BudgetWords.exact(left));
+        details.put("spent_usd", BudgetWords.exact(spent));
+        details.put("reserved_usd", BudgetWords.exact(reserved));
+        details.put("limit_usd", BudgetWords.exact(b.limitUsd()));
+        details.put("period", b.period().label());
+        details.put("period_start", window.start().toString());
+        if (window.end() != Instant.MAX) details.put("resets_at", window.end().toString());
+        details.put("action", b.action().label());
+        alerts.fire(new Alert(clock.instant(), REFUSED_KIND, b.name(), message, details));
+    }
+
+    /** The kind of the alert that one request did not fit (the budget is not exhausted). */
+    public static final String REFUSED_KIND = "budget_refused";
+
+    private static String refusalPhrase(Budget b) {
+        return switch (b.action()) {
+            case BLOCK -> "it was refused, and requests that fit are still served";
+            case NOTIFY -> "it was let through (notify only)";
+            case DOWNGRADE -> "requests that do not fit are served by " + b.downgradeTo();
+        };
     }
 
     /** Sends the alerts of thresholds {@code crossed} (claimed for this period by the caller) at {@code spent}. Never blocks. */

@@ -18,6 +18,7 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -89,9 +90,11 @@ public final class RedisCounters implements AutoCloseable {
 
     /**
      * KEYS: the budgets' hashes. ARGV: amount (h, l), force (1: reserve on budgets that may go over), request id, lease
-     * ms, then per budget: limit (h, l), blocks (1/0), expires-at ms (0: never), alerts at 100% (1/0).
-     * Returns {-1, i, sh, sl, rh, rl, claimed100} when budget i blocks; {-2, i…} when budgets that may go over are over
-     * and force is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed100) per budget over}.
+     * ms, then per budget: limit (h, l), blocks (1/0), time to live ms (0: never expires), alerts at 100% (1/0).
+     * Returns {-1, i, sh, sl, rh, rl, claimed} when budget i blocks; {-2, i…} when budgets that may go over are over
+     * and force is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed) per budget over}.
+     * claimed: 1 = this call claimed the 100% alert (spend has reached the limit), 2 = the period's alert that one
+     * request did not fit, 0 = none.
      * A reservation is held under the request id with a lease ({@code KEY:leases}, by deadline); holds whose lease ran
      * out (a replica that died mid-call) are given back first, a few per call.
      */
@@ -104,10 +107,16 @@ public final class RedisCounters implements AutoCloseable {
               for i = 1, #KEYS do
                 local e = ARGV[G + (i - 1) * 5 + 4]
                 if e ~= '0' then
-                  redis.call('PEXPIREAT', KEYS[i], e)
-                  redis.call('PEXPIREAT', KEYS[i] .. ':leases', e)
+                  redis.call('PEXPIRE', KEYS[i], e)
+                  redis.call('PEXPIRE', KEYS[i] .. ':leases', e)
                 end
               end
+            end
+            -- a refusal alerts once per period: as exhausted (t100, 1) when spend has reached the limit, else as one
+            -- request that did not fit in what was left (tref, 2)
+            local function claim(k, sh, sl, b)
+              if le(tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), sh, sl) then return redis.call('HSETNX', k, 't100', 1) end
+              return redis.call('HSETNX', k, 'tref', 1) * 2
             end
             local state, over = {}, {}
             for i = 1, #KEYS do
@@ -120,7 +129,7 @@ public final class RedisCounters implements AutoCloseable {
               if not le(th, tl, tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])) then
                 if ARGV[b + 3] == '1' then
                   local claimed = 0
-                  if ARGV[b + 5] == '1' then claimed = redis.call('HSETNX', KEYS[i], 't100', 1) end
+                  if ARGV[b + 5] == '1' then claimed = claim(KEYS[i], sh, sl, b) end
                   touch()
                   return {-1, i, sh, sl, rh, rl, claimed}
                 end
@@ -143,7 +152,7 @@ public final class RedisCounters implements AutoCloseable {
             end
             for _, i in ipairs(over) do
               local claimed = 0
-              if ARGV[G + (i - 1) * 5 + 5] == '1' then claimed = redis.call('HSETNX', KEYS[i], 't100', 1) end
+              if ARGV[G + (i - 1) * 5 + 5] == '1' then claimed = claim(KEYS[i], state[i][1], state[i][2], G + (i - 1) * 5) end
               out[#out + 1] = i; out[#out + 1] = claimed
             end
             touch()
@@ -188,14 +197,14 @@ public final class RedisCounters implements AutoCloseable {
             """;
 
     /**
-     * KEYS[1]: a budget's hash. ARGV: spent (h, l), expires-at ms, then the thresholds already alerted. Starts the
+     * KEYS[1]: a budget's hash. ARGV: spent (h, l), time to live ms (0: never expires), then the thresholds already alerted. Starts the
      * counters of a period from the ledger's spend, unless another replica already has.
      */
     static final String SEED = """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
             redis.call('HSET', KEYS[1], 'sh', ARGV[1], 'sl', ARGV[2], 'rh', 0, 'rl', 0)
             for j = 4, #ARGV do redis.call('HSET', KEYS[1], 't' .. ARGV[j], 1) end
-            if ARGV[3] ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+            if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
             return 1
             """;
 
@@ -235,19 +244,22 @@ public final class RedisCounters implements AutoCloseable {
             """;
 
     private final SpendControls.Redis settings;
+    private final Clock clock;
     private final Vertx vertx;
     private final Redis client;
 
-    private RedisCounters(SpendControls.Redis settings) {
+    private RedisCounters(SpendControls.Redis settings, Clock clock) {
         this.settings = settings;
+        this.clock = clock;
         // its own event loop: replies are handed back to each request's context by the caller
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
         this.client = Redis.createClient(vertx, new RedisOptions().setConnectionString(settings.url())
                 .setMaxPoolSize(8).setMaxPoolWaiting(100_000).setMaxWaitingHandlers(100_000));
     }
 
-    public static RedisCounters connect(SpendControls.Redis settings) {
-        return new RedisCounters(settings);
+    /** {@code clock} is the one the budgets' periods are read on: a period's counters live until it ends by that clock. */
+    public static RedisCounters connect(SpendControls.Redis settings, Clock clock) {
+        return new RedisCounters(settings, clock);
     }
 
     public SpendControls.Redis settings() {
@@ -263,8 +275,14 @@ public final class RedisCounters implements AutoCloseable {
         return settings.keyPrefix() + "budget:" + budget.name() + ":" + account + ":" + periodStart.getEpochSecond();
     }
 
-    private static String expiresAt(Period.Window window) {
-        return window.end() == Instant.MAX ? "0" : String.valueOf(window.end().toEpochMilli() + GRACE_MS);
+    /**
+     * Milliseconds until an hour after the period ends, relative so that the counters follow the budgets' clock rather
+     * than Redis's; a period long over gets a negative time, which makes Redis delete its counters at once.
+     */
+    private String timeToLive(Period.Window window) {
+        if (window.end() == Instant.MAX) return "0";
+        long ttl = window.end().toEpochMilli() + GRACE_MS - clock.millis();
+        return String.valueOf(ttl == 0 ? -1 : ttl);
     }
 
     private String bucketKey(String scope, String kind, long perMinute) {
@@ -287,10 +305,12 @@ public final class RedisCounters implements AutoCloseable {
      * @param blockedBy  index of the budget that refused (nothing reserved), or -1
      * @param over       indices of budgets that may go over and are over
      * @param counters   each budget's counters after the reservation (only the blocking one's when blocked)
-     * @param exhausted  indices of budgets whose 100% alert this call claimed
+     * @param exhausted  indices of budgets whose 100% alert this call claimed (their spend has reached the limit)
+     * @param refused    indices of budgets whose alert that one request did not fit this call claimed
      * @param reserved   whether the amount was reserved (on every budget)
      */
-    public record Reserve(int blockedBy, List<Integer> over, List<Counters> counters, List<Integer> exhausted, boolean reserved) {
+    public record Reserve(int blockedBy, List<Integer> over, List<Counters> counters, List<Integer> exhausted,
+                          List<Integer> refused, boolean reserved) {
     }
 
     /**
@@ -313,29 +333,32 @@ public final class RedisCounters implements AutoCloseable {
             args.add(limit[0]);
             args.add(limit[1]);
             args.add(b.action() == Budget.Action.BLOCK ? "1" : "0");
-            args.add(expiresAt(t.window()));
+            args.add(timeToLive(t.window()));
             args.add(b.thresholds().contains(100) ? "1" : "0");
         }
         return eval(RESERVE, keys, args).map(r -> {
             int status = r.get(0).toInteger();
             if (status == -1) {
                 int i = r.get(1).toInteger() - 1;
-                return new Reserve(i, List.of(), List.of(counters(r, 2)), r.get(6).toInteger() == 1 ? List.of(i) : List.of(), false);
+                int claimed = r.get(6).toInteger();
+                return new Reserve(i, List.of(), List.of(counters(r, 2)), claimed == 1 ? List.of(i) : List.of(),
+                        claimed == 2 ? List.of(i) : List.of(), false);
             }
             if (status == -2) {
                 List<Integer> over = new ArrayList<>();
                 for (int j = 1; j < r.size(); j++) over.add(r.get(j).toInteger() - 1);
-                return new Reserve(-1, over, List.of(), List.of(), false);
+                return new Reserve(-1, over, List.of(), List.of(), List.of(), false);
             }
             List<Counters> counters = new ArrayList<>(targets.size());
             for (int i = 0; i < targets.size(); i++) counters.add(counters(r, 1 + 4 * i));
-            List<Integer> over = new ArrayList<>(), exhausted = new ArrayList<>();
+            List<Integer> over = new ArrayList<>(), exhausted = new ArrayList<>(), refused = new ArrayList<>();
             for (int j = 1 + 4 * targets.size(); j < r.size(); j += 2) {
                 int i = r.get(j).toInteger() - 1;
                 over.add(i);
                 if (r.get(j + 1).toInteger() == 1) exhausted.add(i);
+                if (r.get(j + 1).toInteger() == 2) refused.add(i);
             }
-            return new Reserve(-1, over, counters, exhausted, true);
+            return new Reserve(-1, over, counters, exhausted, refused, true);
         });
     }
 
@@ -386,7 +409,7 @@ public final class RedisCounters implements AutoCloseable {
     /** Starts a budget's counters for {@code window} at the ledger's {@code spent}, unless they exist. */
     public Future<Boolean> seed(Budget budget, Period.Window window, BigDecimal spent, List<Integer> alerted) {
         String[] s = limbs(spent);
-        List<String> args = new ArrayList<>(List.of(s[0], s[1], expiresAt(window)));
+        List<String> args = new ArrayList<>(List.of(s[0], s[1], timeToLive(window)));
         alerted.forEach(p -> args.add(String.valueOf(p)));
         return eval(SEED, List.of(budgetKey(budget, window.start())), args).map(r -> r.toInteger() == 1);
     }

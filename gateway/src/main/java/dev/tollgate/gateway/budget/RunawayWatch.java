@@ -4,10 +4,16 @@ import dev.tollgate.core.alert.Alert;
 import dev.tollgate.core.anomaly.RunawayDetector;
 import dev.tollgate.gateway.BufferBytes;
 import dev.tollgate.gateway.config.SpendControls;
+import dev.tollgate.store.Ledger;
+import dev.tollgate.store.SpendQuery;
+import dev.tollgate.store.SpendRow;
 import io.vertx.core.buffer.Buffer;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -16,6 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * alerts, and, when {@code throttle_minutes} is set, refuses the key's requests for that long.
  */
 public final class RunawayWatch {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RunawayWatch.class);
 
     private final SpendControls.Runaway settings;
     private final RunawayDetector detector;
@@ -48,6 +56,23 @@ public final class RunawayWatch {
 
     public long throttledUntil(String key) {
         return throttledUntil.getOrDefault(key, 0L);
+    }
+
+    /**
+     * Reads each key's requests per minute over the past hour (and a minute) from the ledger, so that the rate sign
+     * works from the first minute after a restart. Blocks (a ledger read of raw rows): call at start-up. Minutes the
+     * gateway was down count as minutes without requests.
+     */
+    void seed(Ledger ledger) {
+        Instant now = clock.instant();
+        try {
+            for (SpendRow row : ledger.spend(new SpendQuery(List.of("minute", "key"), now.minus(Duration.ofMinutes(61)), now, Map.of()))) {
+                String minute = row.group().get("minute"), key = row.group().get("key");
+                if (minute != null && key != null) detector.seed(key, Instant.parse(minute.replace("Z", ":00Z")).toEpochMilli(), row.requests());
+            }
+        } catch (RuntimeException e) {
+            log.warn("request history for runaway detection could not be loaded ({}); request rates are judged after an hour", e.getMessage());
+        }
     }
 
     /** Records a request; cheap (a hash of the body and a map lookup), never blocks. */

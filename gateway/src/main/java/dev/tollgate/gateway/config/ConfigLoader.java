@@ -96,7 +96,11 @@ public final class ConfigLoader {
                 n.has("upstream_timeout_ms") ? Duration.ofMillis(n.get("upstream_timeout_ms").asLong()) : d.upstreamTimeout(),
                 n.has("connect_timeout_ms") ? Duration.ofMillis(n.get("connect_timeout_ms").asLong()) : d.connectTimeout(),
                 n.path("event_loops").asInt(d.eventLoops()),
-                n.path("default_max_tokens").asInt(d.defaultMaxTokens()));
+                n.path("default_max_tokens").asInt(d.defaultMaxTokens()),
+                n.path("max_connections").asInt(d.maxConnections()),
+                n.path("max_connections_per_client").asInt(d.maxConnectionsPerClient()),
+                n.has("header_timeout_ms") ? Duration.ofMillis(n.get("header_timeout_ms").asLong()) : d.headerTimeout(),
+                n.has("keep_alive_timeout_ms") ? Duration.ofMillis(n.get("keep_alive_timeout_ms").asLong()) : d.keepAliveTimeout());
     }
 
     private static Map<String, GatewayConfig.Provider> providers(JsonNode n) {
@@ -138,7 +142,9 @@ public final class ConfigLoader {
             String provider = text(m, "provider");
             if (name == null || provider == null) throw new ConfigException("every entry of models needs a name and a provider: " + m);
             String model = text(m, "model");
-            out.add(new GatewayConfig.Model(name, provider, model == null ? name : model, text(m, "price_as")));
+            JsonNode free = m.path("free");
+            if (!free.isMissingNode() && !free.isBoolean()) throw new ConfigException("models." + name + ".free must be true or false, not " + free);
+            out.add(new GatewayConfig.Model(name, provider, model == null ? name : model, text(m, "price_as"), free.asBoolean(false)));
         }
         return out;
     }

@@ -42,11 +42,23 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      * @param connectTimeout    how long to wait for a connection to a provider
      * @param eventLoops        event-loop threads; 0 = one per core
      * @param defaultMaxTokens  max_tokens sent to providers that require it (Anthropic) when the client set none
+     * @param maxConnections    client connections open at once; more are refused
+     * @param maxConnectionsPerClient client connections open at once from one address; 0 = no cap (behind a load
+     *                          balancer every client has its address)
+     * @param headerTimeout     how long a new connection may take to send a complete request head
+     * @param keepAliveTimeout  how long a connection may wait, after an answer, for its next complete request head
      */
     public record Server(long maxBodyBytes, Duration upstreamTimeout, Duration connectTimeout, int eventLoops,
-                         int defaultMaxTokens) {
+                         int defaultMaxTokens, int maxConnections, int maxConnectionsPerClient, Duration headerTimeout,
+                         Duration keepAliveTimeout) {
         public static final Server DEFAULTS = new Server(10 * 1024 * 1024, Duration.ofMinutes(10),
-                Duration.ofSeconds(10), 0, 4096);
+                Duration.ofSeconds(10), 0, 4096, 10_000, 1_000, Duration.ofSeconds(10), Duration.ofSeconds(75));
+
+        /** The server settings with the defaults' connection limits. */
+        public Server(long maxBodyBytes, Duration upstreamTimeout, Duration connectTimeout, int eventLoops, int defaultMaxTokens) {
+            this(maxBodyBytes, upstreamTimeout, connectTimeout, eventLoops, defaultMaxTokens, DEFAULTS.maxConnections,
+                    DEFAULTS.maxConnectionsPerClient, DEFAULTS.headerTimeout, DEFAULTS.keepAliveTimeout);
+        }
     }
 
     /** @param token the bearer token of the admin API; null when none was configured */
@@ -84,8 +96,15 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      * @param model    what the provider is asked for, and what the call is priced as
      * @param priceAs  the catalog model to price it as when the provider's name is not in the catalog (Azure
      *                 deployment names, self-hosted models); defaults to {@code model}
+     * @param free     {@code free: true}: its calls cost nothing here (self-hosted, paid for elsewhere), so it needs no
+     *                 price and budgets let it through; a model without a price that is not free is refused where a
+     *                 budget applies
      */
-    public record Model(String name, String provider, String model, String priceAs) {
+    public record Model(String name, String provider, String model, String priceAs, boolean free) {
+        public Model(String name, String provider, String model, String priceAs) {
+            this(name, provider, model, priceAs, false);
+        }
+
         public String pricedAs() {
             return priceAs == null ? model : priceAs;
         }

@@ -32,11 +32,14 @@ import java.util.Set;
 public record SpendControls(ZoneId timeZone, int defaultMaxOutputTokens, List<Budget> budgets, List<RateLimit> rateLimits,
                            List<SandboxKey> sandboxKeys, Alerts alerts, Anomaly anomaly, Runaway runaway, Redis redis) {
 
+    /** Output tokens reserved (and sent upstream as the cap) for a request that sets no maximum, unless configured. */
+    public static final int DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
     public static final SpendControls NONE = new SpendControls(null, 0, null, null, null, null, null, null, null);
 
     public SpendControls {
         timeZone = timeZone == null ? ZoneId.of("UTC") : timeZone;
-        defaultMaxOutputTokens = defaultMaxOutputTokens <= 0 ? 4096 : defaultMaxOutputTokens;
+        defaultMaxOutputTokens = defaultMaxOutputTokens <= 0 ? DEFAULT_MAX_OUTPUT_TOKENS : defaultMaxOutputTokens;
         budgets = budgets == null ? List.of() : List.copyOf(budgets);
         rateLimits = rateLimits == null ? List.of() : List.copyOf(rateLimits);
         sandboxKeys = sandboxKeys == null ? List.of() : List.copyOf(sandboxKeys);

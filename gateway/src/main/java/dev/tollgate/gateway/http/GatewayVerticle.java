@@ -38,10 +38,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One event loop's share of the gateway: an HTTP server on the shared port, its own provider connection pools,
@@ -58,6 +59,9 @@ public final class GatewayVerticle extends VerticleBase {
             "/v1/messages", Api.ANTHROPIC_MESSAGES,
             "/v1/messages/count_tokens", Api.ANTHROPIC_COUNT_TOKENS);
 
+    /** How long a stopping gateway waits for calls in flight (under the usual 30 s a container gets after SIGTERM). */
+    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(25);
+
     private final GatewayServices services;
     private final int port;
     private final Map<String, Upstream> upstreams = new HashMap<>();
@@ -69,9 +73,14 @@ public final class GatewayVerticle extends VerticleBase {
     private MetricsEndpoint metrics;
     private HttpServer server;
 
-    public GatewayVerticle(GatewayServices services, int port) {
+    private final ConnectionGuard guard;
+    private ClientConnections connections;
+
+    /** {@code guard} counts client connections across all the gateway's verticles. */
+    public GatewayVerticle(GatewayServices services, int port, ConnectionGuard guard) {
         this.services = services;
         this.port = port;
+        this.guard = guard;
     }
 
     @Override
@@ -100,17 +109,30 @@ public final class GatewayVerticle extends VerticleBase {
                 .setStrictThreadMode(true)
                 .setTcpNoDelay(true)
                 .setMaxInitialLineLength(8192)
-                .setCompressionSupported(false));
-        return server.requestHandler(this::handle).listen(port);
+                .setCompressionSupported(false)
+                // HTTP/1.1 only: with clear-text HTTP/2 on, a connection is known only once its first request head is
+                // complete (it might ask to upgrade), so a client that never completes one could not be timed out
+                .setHttp2ClearTextEnabled(false));
+        connections = new ClientConnections(vertx, guard, config.server());
+        return server.connectionHandler(connections::opened).requestHandler(this::handle).listen(port);
     }
 
+    /**
+     * Stops accepting connections, lets the calls in flight finish (each connection closes once its request is
+     * answered, within {@link #SHUTDOWN_GRACE}), and only then closes the provider connections those calls need.
+     */
     @Override
     public Future<?> stop() {
-        upstreams.values().forEach(Upstream::close);
-        return server == null ? Future.succeededFuture() : server.close();
+        Future<Void> drained = server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        return drained.eventually(() -> {
+            if (connections != null) connections.close();
+            upstreams.values().forEach(Upstream::close);
+            return Future.succeededFuture();
+        });
     }
 
     private void handle(HttpServerRequest request) {
+        if (!connections.started(request)) return;
         String path = request.path();
         Api api = API_PATHS.get(path);
         if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health") && !path.equals("/metrics")) {
@@ -183,7 +205,7 @@ public final class GatewayVerticle extends VerticleBase {
         try {
             parsed = Json.parse(body);
         } catch (JsonProcessingException e) {
-            reject(request, api, requestId, GatewayError.badRequest("malformed JSON in request body: " + e.getOriginalMessage(), null));
+            reject(request, api, requestId, GatewayError.badRequest(Json.describe(e), null));
             return;
         } catch (IOException e) {
             reject(request, api, requestId, GatewayError.badRequest("could not read the request body: " + e.getMessage(), null));
@@ -193,7 +215,7 @@ public final class GatewayVerticle extends VerticleBase {
             reject(request, api, requestId, GatewayError.badRequest("the request body must be a JSON object", null));
             return;
         }
-        Exchange exchange = new Exchange(requestId, api, Instant.now(), System.nanoTime(), request.headers(), body, (ObjectNode) parsed);
+        Exchange exchange = new Exchange(requestId, api, services.clock().instant(), System.nanoTime(), request.headers(), body, (ObjectNode) parsed);
         HttpReply reply = new HttpReply(request.response(), exchange);
         exchange.connection(reply);
         try {

@@ -11,7 +11,6 @@ import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.route.Route;
 import io.vertx.core.http.HttpServerRequest;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -63,7 +62,7 @@ final class ModelsEndpoint {
     private ObjectNode extension(Route route) {
         ObjectNode ext = Json.object();
         ext.put("provider", route.provider().name()).put("upstream_model", route.model());
-        Optional<ModelPrice> price = services.catalog().get().priceAt(route.pricedAs(), Instant.now());
+        Optional<ModelPrice> price = services.catalog().get().priceAt(route.pricedAs(), services.clock().instant());
         if (price.isPresent()) {
             Rates r = price.get().rates();
             ObjectNode p = ext.putObject("price");

@@ -89,6 +89,7 @@ public final class GatewayMetrics {
         s.cost.add(e.costUsd());
         if (u.cachedInputTokens() > 0) s.promptCacheHits.increment();
         if (e.estimated()) s.estimated.increment();
+        if (e.unpriced()) s.unpriced().increment();
         if (e.cache() != null) s.cacheServed(e.cache()).increment();
         if (e.savedUsd().signum() != 0) s.saved.add(e.savedUsd()); // cache replays and downgrades to cheaper models
         s.latency.record(e.latencyMicros(), TimeUnit.MICROSECONDS);
@@ -124,6 +125,7 @@ public final class GatewayMetrics {
         final Counter estimated;
         final Timer latency;
         private volatile Timer ttft;
+        private volatile Counter unpriced;
 
         Series(MeterRegistry registry, Tags tags) {
             this.registry = registry;
@@ -150,6 +152,18 @@ public final class GatewayMetrics {
             latency = Timer.builder("tollgate.request.duration")
                     .description("Time from a request's arrival to the last byte of its answer")
                     .serviceLevelObjectives(LATENCY_BUCKETS).tags(tags).register(registry);
+        }
+
+        /** Registered with the first unpriced call, so the metric appears only where a price is missing. */
+        Counter unpriced() {
+            Counter c = unpriced;
+            if (c == null) {
+                c = Counter.builder("tollgate.unpriced.requests")
+                        .description("Requests to a model with no price (not marked free): metered at $0, so their cost is missing")
+                        .tags(tags).register(registry);
+                unpriced = c;
+            }
+            return c;
         }
 
         /** Registered with the first stream, so label sets that never stream show no empty histogram. */

@@ -9,6 +9,10 @@ import dev.tollgate.gateway.config.GatewayConfig;
  * @param provider the configured provider
  * @param model    the upstream model
  * @param pricedAs the catalog model the call is priced as
+ * @param free     the config says its calls cost nothing (no price needed)
  */
-public record Route(String name, GatewayConfig.Provider provider, String model, String pricedAs) {
+public record Route(String name, GatewayConfig.Provider provider, String model, String pricedAs, boolean free) {
+    public Route(String name, GatewayConfig.Provider provider, String model, String pricedAs) {
+        this(name, provider, model, pricedAs, false);
+    }
 }

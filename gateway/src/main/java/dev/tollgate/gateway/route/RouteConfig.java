@@ -42,8 +42,9 @@ public record RouteConfig(String name, Strategy strategy, List<DeploymentConfig>
      * @param model    what the provider is asked for
      * @param priceAs  the catalog model it is priced as (null: {@code model})
      * @param weight   its share under the weighted strategy
+     * @param free     its calls cost nothing here (as {@code models[].free}): no price needed where budgets apply
      */
-    public record DeploymentConfig(String provider, String model, String priceAs, int weight) {
+    public record DeploymentConfig(String provider, String model, String priceAs, int weight, boolean free) {
         public String pricedAs() {
             return priceAs == null ? model : priceAs;
         }
@@ -89,7 +90,9 @@ public record RouteConfig(String name, Strategy strategy, List<DeploymentConfig>
                 String model = text(d, "model");
                 int weight = d.path("weight").asInt(1);
                 if (weight < 0) throw new ConfigException(at + ".deployments: weight must be >= 0: " + d);
-                deployments.add(new DeploymentConfig(provider, model == null ? name : model, text(d, "price_as"), weight));
+                JsonNode free = d.path("free");
+                if (!free.isMissingNode() && !free.isBoolean()) throw new ConfigException(at + ".deployments: free must be true or false: " + d);
+                deployments.add(new DeploymentConfig(provider, model == null ? name : model, text(d, "price_as"), weight, free.asBoolean(false)));
             }
             if (deployments.isEmpty()) throw new ConfigException(at + ".deployments must list at least one deployment");
             if (strategy == Strategy.WEIGHTED && deployments.stream().allMatch(d -> d.weight() == 0)) {

@@ -36,7 +36,7 @@ public final class Router {
                 throw new ConfigException("model '" + m.name() + "' names provider '" + m.provider()
                         + "', which is not among the providers: " + config.providers().keySet());
             }
-            if (map.put(m.name(), new Route(m.name(), provider, m.model(), m.pricedAs())) != null) {
+            if (map.put(m.name(), new Route(m.name(), provider, m.model(), m.pricedAs(), m.free())) != null) {
                 throw new ConfigException("model '" + m.name() + "' is configured twice");
             }
         }
@@ -53,7 +53,7 @@ public final class Router {
                     throw new ConfigException("routes." + r.name() + " names provider '" + d.provider()
                             + "', which is not among the providers: " + config.providers().keySet());
                 }
-                Route target = new Route(r.name(), provider, d.model(), d.pricedAs());
+                Route target = new Route(r.name(), provider, d.model(), d.pricedAs(), d.free());
                 deployments.add(new Deployment(target, d.id(), d.weight(), CircuitBreaker.of(r.name() + ":" + d.id(), breaker),
                         clock, r.breaker().open()));
             }

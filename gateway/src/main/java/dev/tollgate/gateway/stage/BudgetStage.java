@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.stage;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.budget.Budget;
 import dev.tollgate.core.budget.BudgetAccount.Reservation;
 import dev.tollgate.core.budget.Period;
@@ -25,6 +26,7 @@ import dev.tollgate.gateway.route.Deployment;
 import dev.tollgate.gateway.route.Route;
 import dev.tollgate.gateway.route.RouteGroup;
 import dev.tollgate.gateway.route.Router;
+import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.PromptTokens;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -59,6 +61,8 @@ public final class BudgetStage implements Stage {
     public static final String REMAINING_HEADER = "x-tollgate-budget-remaining-usd";
     public static final String BUDGET_HEADER = "x-tollgate-budget";
     public static final String DOWNGRADED_HEADER = "x-tollgate-downgraded-from";
+    /** On an answer to a request that set no output cap: the cap the gateway sent upstream (the one it reserved for). */
+    public static final String MAX_TOKENS_APPLIED_HEADER = "x-tollgate-max-tokens-applied";
 
     private final BudgetService service;
     private final Router router;
@@ -103,6 +107,14 @@ public final class BudgetStage implements Stage {
             next.proceed(exchange, sink);
             return;
         }
+        if (!budgets.isEmpty()) {
+            Route unpriced = unpriced(exchange);
+            if (unpriced != null) {
+                sink.fail(notPriced(unpriced, budgets.getFirst()));
+                return;
+            }
+        }
+        next = capped(next);
         if (shared != null) {
             shared.handle(exchange, sink, next, buckets, budgets);
             return;
@@ -227,11 +239,11 @@ public final class BudgetStage implements Stage {
             }
             if (blocked != null) {
                 held.forEach(r -> r.account().release(r));
-                service.checkThresholds(blocked, true);
+                service.refused(blocked, worst);
                 return new Reserved(List.of(), List.of(), blocked, worst, downgradedFrom);
             }
             if (over != null && attempt == 0) {
-                Optional<Route> cheaper = downgrade(over);
+                Optional<Route> cheaper = downgrade(over, exchange.arrivedAt());
                 if (cheaper.isPresent() && !cheaper.get().name().equals(exchange.route().name())) {
                     held.forEach(r -> r.account().release(r));
                     downgradedFrom = exchange.route().name();
@@ -243,17 +255,18 @@ public final class BudgetStage implements Stage {
             }
             if (over != null) {
                 for (BudgetBook.Entry e : over) {
+                    service.refused(e, worst);
                     held.add(e.account().forceReserve(worst));
-                    service.checkThresholds(e, true);
                 }
             }
             return new Reserved(held, over == null ? List.of() : over, null, worst, downgradedFrom);
         }
     }
 
-    Optional<Route> downgrade(List<BudgetBook.Entry> over) {
+    Optional<Route> downgrade(List<BudgetBook.Entry> over, Instant at) {
         for (BudgetBook.Entry e : over) {
-            if (e.budget().action() == Budget.Action.DOWNGRADE) return router.route(e.budget().downgradeTo());
+            // a cheaper model that cannot be priced would walk through the very budget that sent the call to it
+            if (e.budget().action() == Budget.Action.DOWNGRADE) return router.route(e.budget().downgradeTo()).filter(r -> !unpriced(r, at));
         }
         return Optional.empty();
     }
@@ -274,8 +287,37 @@ public final class BudgetStage implements Stage {
     }
 
     private BigDecimal worstCase(Route route, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
-        Optional<ModelPrice> price = catalog.get().priceAt(route.pricedAs(), at);
-        return price.map(p -> WorstCase.cost(p, prompt, maxOutput, cacheWrites)).orElse(BigDecimal.ZERO);
+        return price(route, at).map(p -> WorstCase.cost(p, prompt, maxOutput, cacheWrites)).orElse(BigDecimal.ZERO);
+    }
+
+    /** The price a route's calls are charged at; none for a model the config marks free (it costs 0 here). */
+    private Optional<ModelPrice> price(Route route, Instant at) {
+        return route.free() ? Optional.empty() : catalog.get().priceAt(route.pricedAs(), at);
+    }
+
+    /** The deployment this request may reach whose calls cannot be priced (a fallback's included), or null. */
+    private Route unpriced(Exchange exchange) {
+        if (exchange.routes() == null) return unpriced(exchange.route(), exchange.arrivedAt()) ? exchange.route() : null;
+        for (Deployment d : exchange.routes().deployments()) if (unpriced(d.target(), exchange.arrivedAt())) return d.target();
+        return null;
+    }
+
+    /** Whether a call to this route cannot be priced: a budget could not count it, so it must not let it through. */
+    private boolean unpriced(Route route, Instant at) {
+        return !route.free() && catalog.get().priceAt(route.pricedAs(), at).isEmpty();
+    }
+
+    /**
+     * The refusal of a call no budget can count. 403 rather than 429 or 5xx: waiting or retrying cannot help (the SDKs
+     * retry neither 403 nor, told so, this), and the fix is the operator's, so the message says what to change.
+     */
+    static GatewayError notPriced(Route route, BudgetBook.Entry budget) {
+        String model = route.name().equals(route.pricedAs()) ? "'" + route.name() + "'" : "'" + route.name() + "' (priced as '" + route.pricedAs() + "')";
+        return new GatewayError(403, "invalid_request_error", "model_not_priced", "model " + model + " has no price, so budget '"
+                + budget.budget().name() + "' (" + budget.budget().scope() + ") cannot count what this request would cost, and it was not sent."
+                + " The gateway's operator can add a price for '" + route.pricedAs() + "' under prices: in the config, point the model's"
+                + " price_as at a priced model, or mark it free: true under models: if its cost is counted elsewhere (self-hosted)",
+                "model", Map.of("x-should-retry", "false"));
     }
 
     private static final byte[] CACHE_CONTROL = "\"cache_control\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -295,7 +337,7 @@ public final class BudgetStage implements Stage {
     }
 
     private boolean cacheWritesCostMore(Route route, Instant at) {
-        Optional<ModelPrice> price = catalog.get().priceAt(route.pricedAs(), at);
+        Optional<ModelPrice> price = price(route, at);
         if (price.isEmpty()) return false;
         var r = price.get().rates();
         return r.cacheWrite5m().compareTo(r.input()) > 0 || r.cacheWrite1h().compareTo(r.input()) > 0;
@@ -308,20 +350,76 @@ public final class BudgetStage implements Stage {
 
     /** The output cap the client set, in its API's own field, or the configured default; times the answers asked for. */
     long maxOutputTokens(Exchange exchange) {
-        JsonNode body = exchange.body();
-        String field = switch (exchange.api()) {
+        return maxOutputTokens(exchange.api(), exchange.body(), defaultMaxOutput);
+    }
+
+    /**
+     * The most output a request may be billed for, as the gateway reserves it (and {@code tollgate tokens count} shows
+     * it): the client's cap, else {@code defaultMaxOutput} (which {@link #capped} then sends upstream), times the
+     * answers asked for; 0 for APIs without output.
+     */
+    public static long maxOutputTokens(Api api, JsonNode body, long defaultMaxOutput) {
+        if (capField(api, body) == null) return 0;
+        long set = clientCap(api, body);
+        long cap = set >= 0 ? set : defaultMaxOutput;
+        // n (and a completion's best_of) answers are each up to the cap, and all are billed; providers allow at most
+        // 128, and the clamps keep an absurd value from overflowing into a negative worst case
+        long answers = Math.min(MAX_ANSWERS, Math.max(1, Math.max(count(body.get("n")), count(body.get("best_of")))));
+        return Math.min(cap, Long.MAX_VALUE / (4 * MAX_ANSWERS)) * answers;
+    }
+
+    /** The field an API's output cap is read from; null for APIs that generate no output. */
+    private static String capField(Api api, JsonNode body) {
+        return switch (api) {
             case OPENAI_EMBEDDINGS, ANTHROPIC_COUNT_TOKENS -> null;
             case OPENAI_RESPONSES -> "max_output_tokens";
             case OPENAI_CHAT -> body.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
             case OPENAI_COMPLETIONS, ANTHROPIC_MESSAGES -> "max_tokens";
         };
-        if (field == null) return 0;
-        JsonNode value = body.get(field);
-        long cap = value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : defaultMaxOutput;
-        // n (and a completion's best_of) answers are each up to the cap, and all are billed; providers allow at most
-        // 128, and the clamps keep an absurd value from overflowing into a negative worst case
-        long answers = Math.min(MAX_ANSWERS, Math.max(1, Math.max(count(body.get("n")), count(body.get("best_of")))));
-        return Math.min(cap, Long.MAX_VALUE / (4 * MAX_ANSWERS)) * answers;
+    }
+
+    /** The cap the client set, or -1 when it set none (or none a provider would take as one). */
+    public static long clientCap(Api api, JsonNode body) {
+        String field = capField(api, body);
+        JsonNode value = field == null ? null : body.get(field);
+        return value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : -1;
+    }
+
+    /**
+     * The rest of the path, with the output cap the reservation assumed written into a request that set none: else
+     * the provider would be free to write as long an answer as it likes and bill more than was reserved. Applied
+     * just before the call, once a downgrade has chosen the model, whose family decides the field; the response says
+     * so in {@value #MAX_TOKENS_APPLIED_HEADER}.
+     */
+    private Chain capped(Chain rest) {
+        return (exchange, sink) -> {
+            if (capField(exchange.api(), exchange.body()) == null || clientCap(exchange.api(), exchange.body()) >= 0) {
+                rest.proceed(exchange, sink);
+                return;
+            }
+            ObjectNode body = exchange.body();
+            String field = "max_tokens";
+            if (exchange.api() == Api.OPENAI_RESPONSES) {
+                field = "max_output_tokens";
+            } else if (exchange.api() == Api.OPENAI_CHAT) {
+                body.remove("max_completion_tokens"); // a null or unusable value would otherwise stand beside the cap
+                Route route = exchange.route();
+                if (MessagesOverOpenAi.usesCompletionTokens(route.model()) || MessagesOverOpenAi.usesCompletionTokens(route.pricedAs())) {
+                    body.remove("max_tokens");
+                    field = "max_completion_tokens";
+                }
+            }
+            body.put(field, defaultMaxOutput);
+            exchange.markBodyChanged();
+            String applied = String.valueOf(defaultMaxOutput);
+            rest.proceed(exchange, new ReplySink.Forwarding(sink) {
+                @Override
+                public void start(int status, MultiMap headers) {
+                    headers.set(MAX_TOKENS_APPLIED_HEADER, applied);
+                    next.start(status, headers);
+                }
+            });
+        };
     }
 
     private static final long MAX_ANSWERS = 128;

@@ -6,6 +6,7 @@ import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
+import dev.tollgate.gateway.route.Route;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.gateway.AsciiHeaders;
@@ -16,6 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,6 +35,8 @@ public final class MeteringStage implements Stage {
     private static final AsciiString COST_NAME = AsciiString.cached(COST_HEADER);
     /** The ledger's status for a client that hung up before its reply was complete (nginx's convention). */
     public static final int CLIENT_CLOSED = 499;
+    /** The price version of a call to a model the config marks {@code free: true}. */
+    public static final String FREE = "free";
     private static final Logger log = LoggerFactory.getLogger(MeteringStage.class);
 
     private final Supplier<PriceCatalog> catalog;
@@ -48,17 +53,25 @@ public final class MeteringStage implements Stage {
         next.proceed(exchange, new MeteringSink(exchange, sink));
     }
 
-    /** Prices usage for an exchange; the served model is the fallback when the route's model has no price. */
+    /**
+     * Prices usage for an exchange; the served model is the fallback when the route's model has no price. A model the
+     * config marks free costs 0 by design ({@value #FREE}); one with no price costs 0 too, but the row says unpriced.
+     */
     void price(Exchange exchange, Usage usage, String servedModel) {
+        if (exchange.route().free()) {
+            exchange.priced(BigDecimal.ZERO, FREE);
+            return;
+        }
         PriceCatalog prices = catalog.get();
         String pricedAs = exchange.route().pricedAs();
         Optional<ModelPrice> price = prices.priceAt(pricedAs, exchange.arrivedAt());
         if (price.isEmpty() && servedModel != null) price = prices.priceAt(servedModel, exchange.arrivedAt());
         if (price.isEmpty()) {
             if (warnedUnpriced.add(pricedAs)) {
-                log.warn("no price for model '{}': its calls are metered at $0 until a price is added (prices: in the config)", pricedAs);
+                log.warn("no price for model '{}': its calls are metered at $0 and marked unpriced until a price is added (prices: in the config)", pricedAs);
             }
             exchange.priced(BigDecimal.ZERO, null);
+            exchange.unpriced(true);
             return;
         }
         exchange.priced(price.get().cost(usage).total(), price.get().version());
@@ -132,6 +145,20 @@ public final class MeteringStage implements Stage {
     }
 
     /**
+     * The configured models that cannot be priced at {@code at} (no catalog price for what they are priced as, and not
+     * marked free), as one line for the start-up log; empty when every model is priced.
+     */
+    public static Optional<String> unpricedWarning(List<Route> routes, PriceCatalog catalog, Instant at) {
+        List<String> unpriced = routes.stream().filter(r -> !r.free() && catalog.priceAt(r.pricedAs(), at).isEmpty())
+                .map(r -> r.name().equals(r.pricedAs()) ? r.name() : r.name() + " (priced as " + r.pricedAs() + ")").toList();
+        if (unpriced.isEmpty()) return Optional.empty();
+        return Optional.of("no price for model" + (unpriced.size() == 1 ? " " : "s ") + String.join(", ", unpriced)
+                + ": requests a budget applies to are refused (403 model_not_priced), others are metered at $0 and marked"
+                + " unpriced; add a price under prices: in the config, point a model's price_as at a priced model, or mark it"
+                + " free: true if its cost is counted elsewhere");
+    }
+
+    /**
      * The ledger row of an exchange as it stands, ending now: its usage, cost and status, or 499 when the client hung
      * up first. {@code cache} and {@code saved} say how an answer served again by the cache was served and what it
      * saved (for a provider call: null, and what a budget's downgrade to a cheaper model saved).
@@ -145,6 +172,7 @@ public final class MeteringStage implements Stage {
                 exchange.cost(), exchange.priceVersion(), exchange.clientGone() ? CLIENT_CLOSED : exchange.status(),
                 exchange.clientGone() ? "the client closed the connection before the reply was complete" : exchange.error(),
                 (now - exchange.arrivedNanos()) / 1000, ttft, exchange.stream(), exchange.estimated(), cache, saved,
+                exchange.unpriced(),
                 exchange.attempt() == 0 ? null : new LedgerEntry.Attempt(exchange.attempt(), null, exchange.route().model()));
     }
 
@@ -156,7 +184,7 @@ public final class MeteringStage implements Stage {
         return new LedgerEntry(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(),
                 exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
                 exchange.route().name(), exchange.requestedModel(), null, Usage.ZERO, BigDecimal.ZERO, null, status, error,
-                (System.nanoTime() - startedNanos) / 1000, -1, exchange.stream(), false, null, BigDecimal.ZERO,
+                (System.nanoTime() - startedNanos) / 1000, -1, exchange.stream(), false, null, BigDecimal.ZERO, false,
                 new LedgerEntry.Attempt(exchange.attempt(), reason, exchange.route().model()));
     }
 }

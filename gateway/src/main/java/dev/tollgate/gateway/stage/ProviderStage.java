@@ -32,6 +32,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 
 import java.net.ConnectException;
+import java.net.UnknownHostException;
+import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -541,21 +543,35 @@ public final class ProviderStage implements Stage.Chain {
         return message;
     }
 
-    /** A call that failed before the client saw anything; {@code streamOpened}: after a stream's head. */
+    /**
+     * A call that failed before the client saw anything ({@code streamOpened}: after a stream's head), and what the
+     * client is told if no other attempt follows: what happened in words it can act on, never the provider's address
+     * or the network library's own message (those go to the log).
+     */
     private static AttemptFailure failure(Upstream upstream, Throwable cause, boolean streamOpened) {
+        String provider = "provider '" + upstream.name() + "'";
+        log.warn("the call to {} failed: {}", provider, cause.toString());
         if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
             return AttemptFailure.unwell(streamOpened ? "stream_stall" : "timeout",
-                    GatewayError.upstream(504, "provider '" + upstream.name() + "' did not answer in time: " + cause.getMessage()));
+                    GatewayError.upstream(504, provider + " did not answer in time; try again later"));
+        }
+        if (cause instanceof UnknownHostException) {
+            return AttemptFailure.unwell("connection_failed",
+                    GatewayError.upstream(502, "could not reach " + provider + ": its host name does not resolve"));
         }
         if (cause instanceof ConnectException) {
+            String why = String.valueOf(cause.getMessage()).contains("refused") ? "the connection was refused" : "the connection failed";
             return AttemptFailure.unwell("connection_failed",
-                    GatewayError.upstream(502, "could not reach provider '" + upstream.name() + "': " + cause.getMessage()));
+                    GatewayError.upstream(502, "could not reach " + provider + ": " + why + "; try again later"));
+        }
+        if (cause instanceof SSLException) {
+            return AttemptFailure.unwell("connection_failed",
+                    GatewayError.upstream(502, "could not reach " + provider + ": the TLS handshake failed"));
         }
         if (cause instanceof CancellationException) {
-            return AttemptFailure.fatal("cancelled", GatewayError.upstream(502, "the request to provider '" + upstream.name() + "' was cancelled"));
+            return AttemptFailure.fatal("cancelled", GatewayError.upstream(502, "the request to " + provider + " was cancelled"));
         }
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         return AttemptFailure.unwell(streamOpened ? "stream_closed" : "connection_failed",
-                GatewayError.upstream(502, "provider '" + upstream.name() + "' failed: " + message));
+                GatewayError.upstream(502, provider + " closed the connection or failed before answering; try again later"));
     }
 }

@@ -98,14 +98,16 @@ final class SharedBudgets {
             if (r.blockedBy() >= 0) {
                 BudgetBook.Entry blocked = q.targets.get(r.blockedBy()).entry();
                 observe(q.targets.get(r.blockedBy()), r.counters().getFirst());
-                if (!r.exhausted().isEmpty()) service.alert(blocked, List.of(100), r.counters().getFirst().spent());
+                RedisCounters.Counters c = r.counters().getFirst();
+                if (!r.exhausted().isEmpty()) service.alert(blocked, List.of(100), c.spent());
+                if (!r.refused().isEmpty()) service.alertRefused(blocked, worst, c.spent(), c.reserved());
                 giveBack(q, false); // the request counts against requests per minute, as in-process
                 q.sink.fail(BudgetStage.budgetExceeded(blocked, worst, q.exchange.arrivedAt()));
                 return;
             }
             if (!r.reserved()) {
                 List<BudgetBook.Entry> over = r.over().stream().map(i -> q.targets.get(i).entry()).toList();
-                Optional<Route> cheaper = downgradedFrom == null ? stage.downgrade(over) : Optional.empty();
+                Optional<Route> cheaper = downgradedFrom == null ? stage.downgrade(over, q.exchange.arrivedAt()) : Optional.empty();
                 if (cheaper.isPresent() && !cheaper.get().name().equals(q.exchange.route().name())) {
                     String from = q.exchange.route().name();
                     q.exchange.downgradedFrom(q.exchange.route()); // metering records what the cheaper model saved
@@ -118,6 +120,11 @@ final class SharedBudgets {
             }
             for (int i = 0; i < q.targets.size(); i++) observe(q.targets.get(i), r.counters().get(i));
             for (int i : r.exhausted()) service.alert(q.targets.get(i).entry(), List.of(100), r.counters().get(i).spent());
+            // the counters include this request's own hold: what was held before it is less by its worst case
+            for (int i : r.refused()) {
+                RedisCounters.Counters c = r.counters().get(i);
+                service.alertRefused(q.targets.get(i).entry(), worst, c.spent(), c.reserved().subtract(worst).max(BigDecimal.ZERO));
+            }
             q.next.proceed(q.exchange, new SharedSink(q, r, worst, downgradedFrom));
         }));
     }

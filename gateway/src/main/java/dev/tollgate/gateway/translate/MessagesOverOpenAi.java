@@ -64,9 +64,14 @@ public final class MessagesOverOpenAi implements Translation {
         return out;
     }
 
-    /** OpenAI's reasoning models take {@code max_completion_tokens}; the rest, and most compatible servers, {@code max_tokens}. */
-    private static boolean usesCompletionTokens(String model) {
-        return model.startsWith("o1") || model.startsWith("o3") || model.startsWith("o4") || model.startsWith("gpt-5");
+    /**
+     * OpenAI's reasoning models take {@code max_completion_tokens} (they refuse {@code max_tokens}); the rest, and most
+     * compatible servers, {@code max_tokens}. A provider prefix ("openai/o3") is ignored.
+     */
+    public static boolean usesCompletionTokens(String model) {
+        if (model == null) return false;
+        String m = model.substring(model.lastIndexOf('/') + 1).toLowerCase(java.util.Locale.ROOT);
+        return m.startsWith("o1") || m.startsWith("o3") || m.startsWith("o4") || m.startsWith("gpt-5");
     }
 
     private static ObjectNode assistant(JsonNode content) {

@@ -112,15 +112,17 @@ class BudgetAdminTest {
                 """;
         try (BudgetBed bed = new BudgetBed(data, config)) {
             assertThat(bed.post("/v1/chat/completions", CHAT, TEAM).statusCode()).isEqualTo(200);
-            BudgetsTest.await(() -> bed.adminJson("/admin/alerts").path("alerts").size() >= 4 ? true : null);
+            BudgetsTest.await(() -> bed.adminJson("/admin/alerts").path("alerts").size() >= 5 ? true : null);
         }
         try (BudgetBed bed = new BudgetBed(data, config)) {
             assertThat(bed.post("/v1/chat/completions", CHAT, TEAM).statusCode()).isEqualTo(200);
             Thread.sleep(300);
             JsonNode alerts = bed.adminJson("/admin/alerts").path("alerts");
-            assertThat(alerts).hasSize(4);
-            assertThat(alerts).extracting(a -> a.path("details").path("threshold_percent").asText())
-                    .containsExactlyInAnyOrder("60", "80", "95", "100");
+            // the thresholds, and the first request that did not fit (before anything was spent), each once per period
+            assertThat(alerts).hasSize(5);
+            assertThat(alerts).extracting(a -> a.path("kind").asText().equals("budget_refused") ? "refused"
+                            : a.path("details").path("threshold_percent").asText())
+                    .containsExactlyInAnyOrder("refused", "60", "80", "95", "100");
         }
     }
 

@@ -19,12 +19,16 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
 /**
  * A sandbox provider and a gateway with spend controls in front of it: the sandbox reached as itself ("sandbox",
  * "sandbox-anthropic"), under a production-looking name ("openai") and answering slowly ("slow-model", 700 ms), keys for a team, a sandbox learner and a
- * runaway script. {@code controls} is the body of the {@code spend_controls:} section.
+ * runaway script; "wordy-*" models whose provider writes 5,000 tokens unless capped, an unpriced model
+ * ("my-llama-70b") and the same marked free ("free-llama"). {@code controls} is the body of the {@code spend_controls:} section.
  */
 final class BudgetBed implements AutoCloseable {
 
@@ -39,6 +43,9 @@ final class BudgetBed implements AutoCloseable {
     final Gateway gateway;
     final GatewayServices services;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** The gateway's clock: it ticks from {@link #START}, so periods, resets and retry-after are known whatever today is. */
+    final Clock clock = Clock.offset(Clock.systemUTC(), Duration.between(Instant.now(), START));
+    static final Instant START = Instant.parse("2026-11-10T12:00:00Z");
 
     BudgetBed(Path dataDir, String controls) throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
@@ -54,6 +61,8 @@ final class BudgetBed implements AutoCloseable {
                   broken: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "500"}}
                   cutting: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "cut"}}
                   slow: {type: openai, base_url: "%s/v1", headers: {x-sandbox-latency-ms: "700"}}
+                  wordy: {type: openai, base_url: "%s/v1", headers: {x-sandbox-output-tokens: "5000"}}
+                  wordy-anthropic: {type: anthropic, base_url: "%s", headers: {x-sandbox-output-tokens: "5000"}}
                 models:
                   - {name: gpt-4o-mini, provider: sandbox}
                   - {name: gpt-4o, provider: sandbox}
@@ -62,16 +71,21 @@ final class BudgetBed implements AutoCloseable {
                   - {name: broken-model, provider: broken, model: gpt-4o-mini}
                   - {name: cutting-model, provider: cutting, model: gpt-4o-mini}
                   - {name: slow-model, provider: slow, model: gpt-4o-mini}
+                  - {name: wordy-mini, provider: wordy, model: gpt-4o-mini}
+                  - {name: wordy-o3, provider: wordy, model: o3-mini}
+                  - {name: wordy-haiku, provider: wordy-anthropic, model: claude-haiku-4-5}
+                  - {name: my-llama-70b, provider: sandbox}
+                  - {name: free-llama, provider: sandbox, model: my-llama-70b, free: true}
                 keys:
                   - {key: %s, name: team-key, tags: {team: search}}
                   - {key: %s, name: learner}
                   - {key: %s, name: loop}
                 spend_controls:
                 %s
-                """.formatted(ADMIN, s, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
+                """.formatted(ADMIN, s, s, s, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
-        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger);
+        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, null, clock);
         gateway = Gateway.start(vertx, services, 0, 2).await();
     }
 

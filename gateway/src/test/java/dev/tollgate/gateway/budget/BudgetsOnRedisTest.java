@@ -16,6 +16,6 @@ class BudgetsOnRedisTest extends BudgetsTest {
 
     @AfterAll
     static void dropKeys() {
-        redis.close();
+        if (redis != null) redis.close();
     }
 }

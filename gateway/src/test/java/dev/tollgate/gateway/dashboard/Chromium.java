@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.dashboard;
 
+import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -12,7 +13,8 @@ import java.nio.file.Path;
 
 /**
  * Headless Chromium driven by the system's chromedriver (Debian: {@code apt-get install chromium chromium-driver};
- * .ci/run installs both). {@code TOLLGATE_CHROMIUM} and {@code TOLLGATE_CHROMEDRIVER} point elsewhere.
+ * .ci/run installs both). {@code TOLLGATE_CHROMIUM} and {@code TOLLGATE_CHROMEDRIVER} point elsewhere. Without
+ * them the browser tests are skipped with a message, except under CI.
  */
 final class Chromium {
 
@@ -23,8 +25,11 @@ final class Chromium {
         String binary = env("TOLLGATE_CHROMIUM", "/usr/bin/chromium");
         String driver = env("TOLLGATE_CHROMEDRIVER", "/usr/bin/chromedriver");
         if (!new File(binary).canExecute() || !new File(driver).canExecute()) {
-            throw new IllegalStateException("the dashboard's browser tests need " + binary + " and " + driver
-                    + " (apt-get install chromium chromium-driver)");
+            String missing = "the dashboard's browser tests need " + binary + " and " + driver
+                    + " (apt-get install chromium chromium-driver)";
+            // a newcomer's run skips them and says why; CI (which installs both) must not pass without them
+            if ("true".equals(System.getenv("CI"))) throw new IllegalStateException(missing);
+            Assumptions.abort("skipped: " + missing);
         }
         ChromeOptions options = new ChromeOptions();
         options.setBinary(binary);

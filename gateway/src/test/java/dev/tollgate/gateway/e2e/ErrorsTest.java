@@ -39,6 +39,22 @@ class ErrorsTest extends EndToEnd {
     }
 
     @Test
+    void malformedJsonIsDescribedWithoutTheParsersInternals() throws Exception {
+        // comments, single quotes and nesting past the parser's limit: each names where, never Jackson's settings
+        String comment = "{\"model\": \"gpt-4o-mini\", // a comment\n \"messages\": []}";
+        String quotes = "{'model': 'gpt-4o-mini'}";
+        String deep = "{\"model\":\"gpt-4o-mini\",\"x\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
+        for (String body : new String[] {comment, quotes, deep}) {
+            String message = openAiError(bed.post("/v1/chat/completions", body, AUTH), 400).path("message").asText();
+            assertThat(message).as(body).startsWith(body == deep ? "the request body is beyond what the gateway accepts: Document nesting depth"
+                            : "malformed JSON in request body at line ")
+                    .doesNotContain("Feature").doesNotContain("Constraints").doesNotContain("enable").doesNotContain("`");
+        }
+        assertThat(openAiError(bed.post("/v1/chat/completions", comment, AUTH), 400).path("message").asText())
+                .contains("line 1, column " + (comment.indexOf("//") + 1));
+    }
+
+    @Test
     void missingModel() throws Exception {
         JsonNode error = openAiError(bed.post("/v1/chat/completions", "{\"messages\":[]}", AUTH), 400);
         assertThat(error.path("param").asText()).isEqualTo("model");
@@ -86,7 +102,9 @@ class ErrorsTest extends EndToEnd {
         openAiError(limited, 429);
         assertThat(limited.headers().firstValue("retry-after")).isPresent();
         JsonNode nowhere = openAiError(bed.post("/v1/chat/completions", body.formatted("nowhere-model"), AUTH), 502);
-        assertThat(nowhere.path("message").asText()).contains("nowhere");
+        // what happened, not where the provider lives nor the network library's words
+        assertThat(nowhere.path("message").asText()).contains("could not reach provider 'nowhere'").contains("refused")
+                .doesNotContain("127.0.0.1").doesNotContain("finishConnect").doesNotContain("error(");
     }
 
     @Test

@@ -340,6 +340,7 @@ final class LedgerWriter {
         a.append(e.estimated());
         string(a, e.cache());
         a.append(cost(e.savedUsd()));
+        a.append(e.unpriced());
         LedgerEntry.Attempt attempt = e.attempt();
         a.append(attempt == null ? 1 : attempt.number());
         string(a, attempt == null ? null : attempt.reason());

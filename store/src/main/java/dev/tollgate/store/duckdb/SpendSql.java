@@ -53,6 +53,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
             Map.entry("status", "CAST(status AS VARCHAR)"),
             Map.entry("status_class", "CAST(status // 100 AS VARCHAR) || 'xx'"),
             Map.entry("price_version", "price_version"),
+            Map.entry("minute", "strftime(t, '%Y-%m-%dT%H:%MZ')"), // raw rows only: the rollups are hourly
             Map.entry("hour", "strftime(t, '%Y-%m-%dT%H:00Z')"),
             Map.entry("day", "strftime(t, '%Y-%m-%d')"),
             Map.entry("week", "strftime(date_trunc('week', t), '%Y-%m-%d')"),
@@ -64,7 +65,7 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
      * formatting every row), formatted only once per group.
      */
     private static final Map<String, String> TIME_FORMAT = Map.of(
-            "hour", "%Y-%m-%dT%H:00Z", "day", "%Y-%m-%d", "week", "%Y-%m-%d", "month", "%Y-%m");
+            "minute", "%Y-%m-%dT%H:%MZ", "hour", "%Y-%m-%dT%H:00Z", "day", "%Y-%m-%d", "week", "%Y-%m-%d", "month", "%Y-%m");
 
     /** The value a branch produces for a dimension: as {@link #expression}, but time dimensions stay timestamps. */
     private static String branchExpression(String dimension, List<Object> params) {

@@ -1,0 +1,167 @@
+package dev.tollgate.app.eval;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code tollgate eval}: the quality gate a cheaper model must pass, on your own tasks, before it takes traffic. */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run a task set through the gateway on candidate models and grade the answers against a gate.",
+                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete), 2 bad input,",
+                "1 the results file cannot be written."})
+public final class EvalCommand implements Callable<Integer> {
+
+    static final int NONE_PASSES = 3;
+    static final int INCOMPLETE = 4;
+    static final int BAD_INPUT = 2;
+
+    enum Format { TABLE, JSON }
+
+    @Option(names = "--tasks", required = true, paramLabel = "FILE",
+            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line.")
+    Path tasksFile;
+
+    @Option(names = "--models", required = true, split = ",", paramLabel = "MODEL", description = "Candidate models, as the gateway names them.")
+    List<String> models;
+
+    @Option(names = "--url", defaultValue = "${TOLLGATE_URL:-http://localhost:4000}",
+            description = "The gateway (default: $TOLLGATE_URL, else http://localhost:4000).")
+    String url;
+
+    @Option(names = "--key", defaultValue = "${TOLLGATE_API_KEY}", description = "A virtual key of the gateway (default: $TOLLGATE_API_KEY).")
+    String key;
+
+    @Option(names = "--tags", defaultValue = "feature=eval", description = "x-tollgate-tags the calls are metered under (default: ${DEFAULT-VALUE}).")
+    String tags;
+
+    @Option(names = "--results", defaultValue = "eval-results.jsonl", paramLabel = "FILE",
+            description = "Answers are appended here; a rerun asks only for what is missing (default: ${DEFAULT-VALUE}).")
+    Path resultsFile;
+
+    @Option(names = "--concurrency", defaultValue = "4", description = "Calls in flight at once (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--gate", defaultValue = "0.75", description = "Share of answers that must pass (default: ${DEFAULT-VALUE}).")
+    double gate;
+
+    @Option(names = "--judge", paramLabel = "MODEL", description = "The reviewer model for tasks scored by \"judge\".")
+    String judgeModel;
+
+    @Option(names = "--rubric", description = "The judge's rubric where a task has none of its own.")
+    String rubric = Judge.DEFAULT_RUBRIC;
+
+    @Option(names = "--allow-same-family", description = "Let the judge grade candidates of its own family (refused by default).")
+    boolean allowSameFamily;
+
+    @Option(names = "--labels", paramLabel = "FILE",
+            description = "People's verdicts, JSONL {\"id\", \"model\"?, \"pass\"}: they override the scores and measure the judge.")
+    Path labelsFile;
+
+    @Option(names = "--format", defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Option(names = "--chart", paramLabel = "FILE", description = "Also draw cost vs quality to FILE (.png or .svg).")
+    Path chart;
+
+    @Option(names = "--limit", defaultValue = "" + Integer.MAX_VALUE, paramLabel = "N",
+            description = "Make at most N calls of candidates this run; the rest wait for the next.")
+    int limit;
+
+    @Option(names = "--route", paramLabel = "MODEL",
+            description = "The model the traffic runs on now: say what switching it to the cheapest passing model would have saved over the last --days of the ledger.")
+    String route;
+
+    @Option(names = "--days", defaultValue = "30", description = "Days of the ledger --route looks back (default: ${DEFAULT-VALUE}).")
+    int days;
+
+    @Option(names = "--data", defaultValue = "data", description = "Data directory of the ledger, for --route (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--admin-token", defaultValue = "${TOLLGATE_ADMIN_TOKEN}",
+            description = "The gateway's admin token, for --route while the gateway holds the ledger (default: $TOLLGATE_ADMIN_TOKEN).")
+    String adminToken;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Where "the last --days" ends. */
+    Clock clock = Clock.systemUTC();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<EvalTask> tasks;
+        Labels labels;
+        try {
+            tasks = EvalTask.read(tasksFile);
+            labels = labelsFile == null ? Labels.none() : Labels.read(labelsFile);
+            check(tasks);
+        } catch (EvalTask.Invalid | IllegalArgumentException e) {
+            err.println("eval: " + e.getMessage());
+            return BAD_INPUT;
+        } catch (IOException e) {
+            err.println("eval: cannot read " + e.getMessage());
+            return BAD_INPUT;
+        }
+        Judge judge = judgeModel == null ? null : new Judge(judgeModel, rubric);
+        EvalReport report;
+        try (ResultsFile results = ResultsFile.open(resultsFile)) {
+            EvalRun run = new EvalRun(new GatewayCaller(url, key, tags), judge, results, concurrency);
+            List<EvalRun.Pair> pending = run.pending(tasks, models);
+            int skipped = tasks.size() * models.size() - pending.size();
+            if (skipped > 0) err.println("eval: " + skipped + " answers already in " + resultsFile + ", " + pending.size() + " to go");
+            try (Progress progress = Progress.of(Math.min(limit, pending.size()), err)) {
+                run.run(pending, limit, progress);
+            }
+            report = EvalReport.of(tasks, models, results.all(), labels, gate);
+        } catch (IOException e) {
+            err.println("eval: cannot read or write " + resultsFile + ": " + e.getMessage());
+            return 1;
+        }
+        Savings savings = null;
+        if (route != null && report.cheapestPassing() != null && !route.equals(report.cheapestPassing())) {
+            try {
+                savings = Savings.replay(dataDir, url, adminToken, route, report.cheapestPassing(), days, clock.instant());
+            } catch (Exception e) {
+                err.println("eval: cannot tell what switching " + route + " would save: " + e.getMessage());
+            }
+        }
+        out.print(format == Format.JSON ? EvalOutput.json(report, judgeModel, savings) : EvalOutput.table(report, judgeModel, savings));
+        out.flush();
+        if (chart != null) {
+            try {
+                EvalChart.write(report, chart);
+                err.println("eval: chart written to " + chart);
+            } catch (IOException e) {
+                err.println("eval: cannot write the chart " + chart + ": " + e.getMessage());
+            }
+        }
+        if (report.pending() > 0) return INCOMPLETE;
+        return report.anyPasses() ? 0 : NONE_PASSES;
+    }
+
+    private void check(List<EvalTask> tasks) {
+        if (!(gate >= 0 && gate <= 1)) throw new IllegalArgumentException("--gate must be within 0..1");
+        if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be at least 1");
+        if (limit < 0) throw new IllegalArgumentException("--limit must be at least 0");
+        if (days < 1) throw new IllegalArgumentException("--days must be at least 1");
+        boolean judged = tasks.stream().anyMatch(t -> t.scorer() instanceof Scorer.Judged);
+        if (judged && judgeModel == null) throw new IllegalArgumentException("tasks scored by \"judge\" need --judge MODEL");
+        if (judgeModel == null || allowSameFamily) return;
+        for (String model : models) {
+            if (Judge.family(model).equals(Judge.family(judgeModel))) {
+                throw new IllegalArgumentException("the judge " + judgeModel + " would grade " + model + ", a model of its own family ("
+                        + Judge.family(model) + "); pick a judge of another family or pass --allow-same-family");
+            }
+        }
+    }
+}

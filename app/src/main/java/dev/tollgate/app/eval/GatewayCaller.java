@@ -1,0 +1,70 @@
+package dev.tollgate.app.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.gateway.Json;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * Asks the gateway's Chat Completions route, as any client does, under the eval's own tags and past the response cache
+ * ({@code cache-control: no-cache}): every answer is a fresh, metered call.
+ */
+final class GatewayCaller {
+
+    /** One answer: its text, its cost (the gateway's {@code x-tollgate-cost-usd}), its latency; or why there is none. */
+    record Answer(String text, BigDecimal costUsd, double latencyMs, String error) {
+        boolean failed() {
+            return error != null;
+        }
+    }
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final URI endpoint;
+    private final String key;
+    private final String tags;
+
+    GatewayCaller(String url, String key, String tags) {
+        this.endpoint = URI.create(url.replaceAll("/+$", "") + "/v1/chat/completions");
+        this.key = key;
+        this.tags = tags;
+    }
+
+    Answer ask(String model, ArrayNode messages, JsonNode responseFormat) {
+        ObjectNode body = Json.object().put("model", model);
+        body.set("messages", messages);
+        if (responseFormat != null) body.set("response_format", responseFormat);
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint).timeout(Duration.ofMinutes(5))
+                .header("content-type", "application/json").header("cache-control", "no-cache")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+        if (key != null && !key.isBlank()) request.header("authorization", "Bearer " + key);
+        if (tags != null && !tags.isBlank()) request.header("x-tollgate-tags", tags);
+        long start = System.nanoTime();
+        HttpResponse<String> response;
+        try {
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return new Answer(null, null, 0, "no answer from " + endpoint + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(null, null, 0, "interrupted");
+        }
+        double latencyMs = (System.nanoTime() - start) / 1e6;
+        JsonNode json = Json.tree(response.body());
+        if (response.statusCode() != 200) {
+            return new Answer(null, null, latencyMs, "HTTP " + response.statusCode() + ": "
+                    + json.path("error").path("message").asText(response.body()));
+        }
+        BigDecimal cost = response.headers().firstValue("x-tollgate-cost-usd").map(BigDecimal::new).orElse(BigDecimal.ZERO);
+        String text = json.path("choices").path(0).path("message").path("content").asText("");
+        return new Answer(text, cost, latencyMs, null);
+    }
+}

@@ -1,0 +1,370 @@
+package dev.tollgate.app.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.Gateway;
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.config.ConfigLoader;
+import dev.tollgate.sandbox.SandboxConfig;
+import dev.tollgate.sandbox.SandboxServer;
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * {@code tollgate eval} through a real gateway in front of the sandbox, whose models have a known quality: a provider
+ * per quality sends {@code x-sandbox-quality}. Expected pass counts come from the sandbox's documented draw (SHA-256
+ * of the prompt), computed here on its own.
+ */
+class EvalCommandTest {
+
+    static Vertx vertx;
+    static SandboxServer sandbox;
+    static DuckDbLedger ledger;
+    static Gateway gateway;
+    @TempDir
+    static Path dataDir;
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        vertx = Vertx.vertx();
+        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
+        String base = "http://127.0.0.1:" + sandbox.port() + "/v1";
+        String config = """
+                providers:
+                  q90: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.9"}}
+                  q50: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.5"}}
+                  q80: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.8"}}
+                  perfect: {type: openai, base_url: %1$s}
+                models:
+                  - {name: gpt-4o-mini-q90, provider: q90, model: gpt-4o-mini}
+                  - {name: gpt-4.1-nano-q50, provider: q50, model: gpt-4.1-nano}
+                  - {name: claude-haiku-judge, provider: perfect, model: claude-haiku-4-5}
+                  - {name: claude-sonnet-judge80, provider: q80, model: claude-sonnet-4-5}
+                  - {name: gpt-4o-judge, provider: perfect, model: gpt-4o}
+                  - {name: gpt-4o-mini, provider: q90}
+                """.formatted(base);
+        ledger = DuckDbLedger.open(dataDir);
+        gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
+                PriceCatalog.bundled(), ledger), 0, 1).await();
+    }
+
+    @AfterAll
+    static void stop() {
+        gateway.close();
+        vertx.close().await();
+        ledger.close();
+    }
+
+    record Run(int exit, String out, String err) {
+        JsonNode json() throws Exception {
+            return Json.parse(out);
+        }
+    }
+
+    Run eval(String... args) {
+        return eval(new EvalCommand(), args);
+    }
+
+    Run eval(EvalCommand command, String... args) {
+        CommandLine cli = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        List<String> all = new ArrayList<>(List.of("--url", gateway.baseUrl()));
+        if (!List.of(args).contains("--results")) all.addAll(List.of("--results", dir.resolve("results.jsonl").toString()));
+        all.addAll(List.of(args));
+        int exit = cli.execute(all.toArray(String[]::new));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    /** The sandbox's documented draw: the first 53 bits of the prompt's SHA-256, over 2^53. */
+    static double draw(String prompt) throws Exception {
+        byte[] d = MessageDigest.getInstance("SHA-256").digest(prompt.getBytes(StandardCharsets.UTF_8));
+        long v = 0;
+        for (int i = 0; i < 8; i++) v = v << 8 | (d[i] & 0xff);
+        return (v >>> 11) / Math.pow(2, 53);
+    }
+
+    static String prompt(int i) {
+        return "Task " + i + " of the support set.\nReply with exactly: " + answer(i);
+    }
+
+    /** Answers of several kinds, each scored by a scorer the right answer passes and prose fails. */
+    static String answer(int i) {
+        return switch (i % 4) {
+            case 0 -> "Refund approved";
+            case 1 -> "order " + (1000 + i);
+            case 2 -> "3.14";
+            default -> "Paris";
+        };
+    }
+
+    static final String SCHEMA = "{\"type\":\"object\",\"properties\":{\"category\":{\"type\":\"string\",\"enum\":[\"billing\",\"bug\"]},"
+            + "\"priority\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":3}},\"required\":[\"category\",\"priority\"],\"additionalProperties\":false}";
+
+    /** {@code n} tasks; every fifth asks for JSON against a schema. */
+    Path tasks(int n, String judgeScorer) throws Exception {
+        StringBuilder lines = new StringBuilder("# a comment line\n");
+        for (int i = 0; i < n; i++) {
+            ObjectNode task = Json.object().put("id", "t" + i);
+            task.putArray("messages").addObject().put("role", "system").put("content", "You are terse.");
+            if (judgeScorer != null) {
+                task.withArray("messages").addObject().put("role", "user").put("content", prompt(i));
+                task.put("reference", answer(i)).put("scorer", judgeScorer);
+            } else if (i % 5 == 4) {
+                task.withArray("messages").addObject().put("role", "user").put("content", "Classify ticket " + i + " as JSON.");
+                task.putObject("scorer").put("type", "json_schema").set("schema", Json.parse(SCHEMA));
+                task.putObject("response_format").put("type", "json_schema").putObject("json_schema").put("name", "ticket")
+                        .set("schema", Json.parse(SCHEMA));
+            } else {
+                task.withArray("messages").addObject().put("role", "user").put("content", prompt(i));
+                task.put("reference", answer(i));
+                switch (i % 4) {
+                    case 0 -> task.put("scorer", "normalized");
+                    case 1 -> task.putObject("scorer").put("type", "regex").put("pattern", "^order \\d{4}$");
+                    case 2 -> task.putObject("scorer").put("type", "numeric").put("tolerance", "0.01").put("_", "3.14159");
+                    default -> task.put("scorer", "exact");
+                }
+                if (i % 4 == 2) task.put("reference", "3.14159");
+            }
+            lines.append(task).append('\n');
+        }
+        Path file = dir.resolve("tasks.jsonl");
+        Files.writeString(file, lines);
+        return file;
+    }
+
+    static String userPrompt(int i, String judgeScorer) {
+        return judgeScorer == null && i % 5 == 4 ? "Classify ticket " + i + " as JSON." : prompt(i);
+    }
+
+    static int expectedPasses(int n, double quality) throws Exception {
+        int passes = 0;
+        for (int i = 0; i < n; i++) if (draw(userPrompt(i, null)) < quality) passes++;
+        return passes;
+    }
+
+    /** Wilson's 95% interval, written out here on its own. */
+    static double[] wilson(int k, int n) {
+        double z = 1.96, p = (double) k / n;
+        double c = (p + z * z / (2 * n)) / (1 + z * z / n);
+        double h = z * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / (1 + z * z / n);
+        return new double[]{c - h, c + h};
+    }
+
+    static BigDecimal ledgerCost(String model) {
+        ledger.flush();
+        return ledger.recent(100_000).stream()
+                .filter(e -> model.equals(e.requestedModel()) && "eval".equals(e.tags().get("feature")))
+                .map(LedgerEntry::costUsd).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+
+    @Test
+    void modelsOfKnownQualityGetTheRightVerdictsCostsAndChart() throws Exception {
+        int n = 80;
+        Path tasks = tasks(n, null);
+        BigDecimal costBefore = ledgerCost("gpt-4o-mini-q90");
+        Run run = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90,gpt-4.1-nano-q50", "--concurrency", "3",
+                "--format", "json", "--chart", dir.resolve("chart.png").toString());
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode report = run.json();
+        JsonNode good = report.at("/models/0"), poor = report.at("/models/1");
+
+        int goodPasses = expectedPasses(n, 0.9), poorPasses = expectedPasses(n, 0.5);
+        assertThat(good.get("answers").asInt()).isEqualTo(n);
+        assertThat(good.get("passed").asInt()).isEqualTo(goodPasses);
+        assertThat(poor.get("passed").asInt()).isEqualTo(poorPasses);
+        assertThat(good.get("pass_rate").asDouble()).isCloseTo(goodPasses / (double) n, within(1e-12));
+        double[] ci = wilson(goodPasses, n);
+        assertThat(good.get("ci95_low").asDouble()).isCloseTo(ci[0], within(1e-4));
+        assertThat(good.get("ci95_high").asDouble()).isCloseTo(ci[1], within(1e-4));
+        assertThat(0.9).isBetween(good.get("ci95_low").asDouble(), good.get("ci95_high").asDouble());
+        assertThat(0.5).isBetween(poor.get("ci95_low").asDouble(), poor.get("ci95_high").asDouble());
+        assertThat(good.get("verdict").asText()).isEqualTo("pass");
+        assertThat(poor.get("verdict").asText()).isEqualTo("fail");
+        assertThat(report.get("cheapest_passing").asText()).isEqualTo("gpt-4o-mini-q90");
+        assertThat(report.get("pending").asInt()).isZero();
+
+        // what the gateway charged for the eval's calls, from its own ledger, is what the report counts
+        BigDecimal charged = ledgerCost("gpt-4o-mini-q90").subtract(costBefore);
+        assertThat(charged.signum()).isPositive();
+        assertThat(good.get("cost_usd").decimalValue()).isEqualByComparingTo(charged);
+        assertThat(good.get("cost_per_request_usd").decimalValue())
+                .isEqualByComparingTo(charged.divide(BigDecimal.valueOf(n), 10, java.math.RoundingMode.HALF_UP));
+        assertThat(good.get("cost_per_pass_usd").decimalValue())
+                .isEqualByComparingTo(charged.divide(BigDecimal.valueOf(goodPasses), 10, java.math.RoundingMode.HALF_UP));
+        assertThat(good.get("p95_ms").asDouble()).isGreaterThanOrEqualTo(good.get("p50_ms").asDouble());
+        assertThat(Files.size(dir.resolve("chart.png"))).isPositive();
+
+        // the same run again asks nothing (every answer is in the results file) and prints a table
+        long received = sandbox.requestsReceived();
+        Run table = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90,gpt-4.1-nano-q50", "--gate", "0.75",
+                "--chart", dir.resolve("chart.svg").toString());
+        assertThat(sandbox.requestsReceived()).isEqualTo(received);
+        assertThat(table.out()).contains("model", "pass rate", "95% CI", "cost/request", "cost/pass", "p50 ms", "p95 ms", "verdict")
+                .contains("Cheapest model that passes: gpt-4o-mini-q90");
+        assertThat(table.out().lines().filter(l -> l.startsWith("gpt-4.1-nano-q50")).findFirst().orElseThrow()).endsWith("FAIL");
+        assertThat(Files.readString(dir.resolve("chart.svg"))).contains("<svg");
+    }
+
+    static LedgerEntry row(String time, String model, long in, long out, String cost) {
+        return new LedgerEntry(java.time.Instant.parse(time), "req-" + time, "app-key", Map.of("feature", "support"), "openai.chat",
+                "openai", model, model, model, new dev.tollgate.core.usage.Usage(in, 0, 0, 0, out, 0), new BigDecimal(cost),
+                model + "@v1", 200, null, 1000, -1, false, false);
+    }
+
+    @Test
+    void theReportSaysWhatSwitchingTheRouteWouldHaveSavedOverTheLastDays() throws Exception {
+        Path history = dir.resolve("history");
+        try (DuckDbLedger past = DuckDbLedger.open(history)) {
+            past.append(row("2026-11-20T10:00:00Z", "gpt-4o", 1_000_000, 100_000, "3.5"));
+            past.append(row("2026-11-25T10:00:00Z", "gpt-4o", 200_000, 0, "0.5"));
+            past.append(row("2026-10-01T10:00:00Z", "gpt-4o", 1_000_000, 0, "2.5"));          // over 30 days before
+            past.append(row("2026-11-21T10:00:00Z", "claude-haiku-4-5", 1_000_000, 0, "1")); // another route
+            past.flush();
+        }
+        EvalCommand command = new EvalCommand();
+        command.clock = java.time.Clock.fixed(java.time.Instant.parse("2026-11-30T00:00:00Z"), java.time.ZoneOffset.UTC);
+        Run run = eval(command, "--tasks", tasks(80, null).toString(), "--models", "gpt-4o-mini", "--route", "gpt-4o",
+                "--data", history.toString(), "--format", "json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode saving = run.json().get("switch_saving");
+        assertThat(saving.get("to").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(saving.get("requests").asLong()).isEqualTo(2);
+        // $4.00 recorded; on gpt-4o-mini ($0.15 in, $0.60 out per million): 1.2M in $0.18 + 0.1M out $0.06
+        assertThat(saving.get("saving_usd").decimalValue()).isEqualByComparingTo("3.76");
+        assertThat(saving.get("unpriced").asLong()).isZero();
+
+        Run table = eval(command, "--tasks", tasks(80, null).toString(), "--models", "gpt-4o-mini", "--route", "gpt-4o",
+                "--data", history.toString());
+        assertThat(table.out()).contains("Switching gpt-4o to gpt-4o-mini would have saved $3.76 over the last 30 days (2 requests in the ledger).");
+    }
+
+    @Test
+    void noCandidatePassingExitsThree() throws Exception {
+        Path tasks = tasks(40, null);
+        Run run = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50");
+        assertThat(run.exit()).as(run.err()).isEqualTo(EvalCommand.NONE_PASSES);
+        assertThat(run.out()).contains("No candidate passes the gate.");
+        Run lowGate = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--gate", "0.3");
+        assertThat(lowGate.exit()).isZero();
+
+        Run unknownScorer = eval("--tasks", write("bad.jsonl", "{\"id\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"scorer\":\"vibes\"}\n"),
+                "--models", "gpt-4.1-nano-q50");
+        assertThat(unknownScorer.exit()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(unknownScorer.err()).contains("bad.jsonl:1", "unknown scorer 'vibes'");
+    }
+
+    String write(String name, String content) throws Exception {
+        Path file = dir.resolve(name);
+        Files.writeString(file, content);
+        return file.toString();
+    }
+
+    @Test
+    void anInterruptedRunResumesWithOnlyTheMissingAnswers() throws Exception {
+        Path tasks = tasks(20, null);
+        long before = sandbox.requestsReceived();
+        Run first = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90,gpt-4.1-nano-q50", "--limit", "7", "--concurrency", "2");
+        assertThat(first.exit()).as(first.err()).isEqualTo(EvalCommand.INCOMPLETE);
+        assertThat(first.out()).contains("Incomplete: 33 answers missing");
+        assertThat(sandbox.requestsReceived() - before).isEqualTo(7);
+        Path results = dir.resolve("results.jsonl");
+        assertThat(Files.readAllLines(results)).hasSize(7);
+        Files.writeString(results, "{\"task\":\"t19\",\"mod", java.nio.file.StandardOpenOption.APPEND); // killed mid-line
+
+        Run rest = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90,gpt-4.1-nano-q50", "--format", "json");
+        assertThat(rest.err()).contains("7 answers already in");
+        assertThat(sandbox.requestsReceived() - before).isEqualTo(40);
+        JsonNode report = rest.json();
+        assertThat(report.get("pending").asInt()).isZero();
+        assertThat(report.at("/models/0/answers").asInt()).isEqualTo(20);
+        assertThat(report.at("/models/0/passed").asInt()).isEqualTo(expectedPasses(20, 0.9));
+        assertThat(report.at("/models/1/passed").asInt()).isEqualTo(expectedPasses(20, 0.5));
+        boolean anyPasses = expectedPasses(20, 0.9) >= 15 || expectedPasses(20, 0.5) >= 15;
+        assertThat(rest.exit()).isEqualTo(anyPasses ? 0 : EvalCommand.NONE_PASSES);
+    }
+
+    @Test
+    void theJudgeIsMeasuredAgainstPeopleAndPeopleOverrideIt() throws Exception {
+        int n = 40;
+        Path tasks = tasks(n, "judge");
+        // people label each answer by whether the candidate answered right: the truth the sandbox knows
+        StringBuilder labels = new StringBuilder();
+        int rightAnswers = 0;
+        for (int i = 0; i < n; i++) {
+            boolean right = draw(prompt(i)) < 0.5;
+            if (right) rightAnswers++;
+            labels.append("{\"id\":\"t").append(i).append("\",\"model\":\"gpt-4.1-nano-q50\",\"pass\":").append(right).append("}\n");
+        }
+        String labelFile = write("labels.jsonl", labels.toString());
+
+        Run perfect = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "claude-haiku-judge",
+                "--labels", labelFile, "--format", "json", "--results", dir.resolve("perfect.jsonl").toString());
+        assertThat(perfect.exit()).as(perfect.err()).isIn(0, EvalCommand.NONE_PASSES);
+        JsonNode p = perfect.json();
+        assertThat(p.at("/judge_agreement/answers").asInt()).isEqualTo(n);
+        assertThat(p.at("/judge_agreement/rate").asDouble()).isEqualTo(1.0);
+        assertThat(p.at("/judge_agreement/kappa").asDouble()).isCloseTo(1.0, within(1e-9));
+        assertThat(p.at("/models/0/passed").asInt()).isEqualTo(rightAnswers);
+        assertThat(p.at("/models/0/judge_cost_usd").decimalValue().signum()).isPositive();
+
+        Path results80 = dir.resolve("judge80.jsonl");
+        Run noisy = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "claude-sonnet-judge80",
+                "--labels", labelFile, "--format", "json", "--results", results80.toString());
+        JsonNode j = noisy.json();
+        // agreement and kappa, recomputed here from the judge's verdicts in the results file
+        Map<String, Boolean> truth = new HashMap<>();
+        for (int i = 0; i < n; i++) truth.put("t" + i, draw(prompt(i)) < 0.5);
+        int a = 0, b = 0, c = 0, d = 0; // judge pass & people pass, judge pass & people fail, judge fail & pass, both fail
+        for (String line : Files.readAllLines(results80)) {
+            JsonNode r = Json.parse(line);
+            boolean judge = r.get("pass").asBoolean(), people = truth.get(r.get("task").asText());
+            if (judge && people) a++;
+            else if (judge) b++;
+            else if (people) c++;
+            else d++;
+        }
+        double po = (a + d) / (double) n;
+        double pe = ((a + b) / (double) n) * ((a + c) / (double) n) + ((c + d) / (double) n) * ((b + d) / (double) n);
+        assertThat(j.at("/judge_agreement/rate").asDouble()).isCloseTo(po, within(1e-9)).isBetween(0.6, 0.97);
+        assertThat(j.at("/judge_agreement/kappa").asDouble()).isCloseTo((po - pe) / (1 - pe), within(1e-9));
+        assertThat(j.at("/models/0/passed").asInt()).as("people's labels override the judge").isEqualTo(rightAnswers);
+
+        Run sameFamily = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "gpt-4o-judge");
+        assertThat(sameFamily.exit()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(sameFamily.err()).contains("its own family (openai)", "--allow-same-family");
+        Run allowed = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "gpt-4o-judge",
+                "--allow-same-family", "--limit", "2", "--results", dir.resolve("same.jsonl").toString());
+        assertThat(allowed.exit()).as(allowed.err()).isEqualTo(EvalCommand.INCOMPLETE);
+        Run noJudge = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50");
+        assertThat(noJudge.exit()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(noJudge.err()).contains("need --judge");
+    }
+}
