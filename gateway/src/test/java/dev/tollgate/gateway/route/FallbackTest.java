@@ -47,6 +47,8 @@ class FallbackTest {
                 retries: 0
                 circuit_breaker: {window: 1, min_calls: 1, open_ms: 600000}
                 deployments: [{provider: broken, model: gpt-4o-mini}, {provider: broken, model: gpt-4o}]
+              - {name: with-unpriced, deployments: [{provider: sandbox, model: gpt-4o-mini}, {provider: sandbox, model: house-model}]}
+              - {name: with-free, deployments: [{provider: sandbox, model: gpt-4o-mini}, {provider: sandbox, model: house-model, free: true}]}
               - {name: cheap-then-opus, deployments: [{provider: sandbox, model: gpt-4o-mini}, {provider: sandbox-anthropic, model: claude-opus-4-1}]}
             spend_controls:
               budgets:
@@ -287,6 +289,16 @@ class FallbackTest {
         assertThat(routed.statusCode()).as(routed.body()).isEqualTo(429);
         assertThat(Json.parse(routed.body()).path("error").path("type").asText()).isEqualTo("budget_exceeded");
         assertThat(Json.parse(routed.body()).path("error").path("message").asText()).contains("may cost up to $0.075");
+    }
+
+    @Test
+    void whereABudgetAppliesARouteThatMayReachAnUnpricedDeploymentIsRefused() throws Exception {
+        var refused = bed.post("/v1/chat/completions", chat("with-unpriced", false), "authorization", "Bearer " + TestBed.OTHER_KEY);
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(Json.parse(refused.body()).path("error").path("code").asText()).isEqualTo("model_not_priced");
+        assertThat(Json.parse(refused.body()).path("error").path("message").asText()).contains("house-model");
+        var free = bed.post("/v1/chat/completions", chat("with-free", false), "authorization", "Bearer " + TestBed.OTHER_KEY);
+        assertThat(free.statusCode()).as(free.body()).isEqualTo(200);
     }
 
     @Test
