@@ -29,9 +29,9 @@ class FallbackTest {
               - {name: after-500, retries: 0, deployments: [{provider: broken, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
               - {name: after-429, deployments: [{provider: limited, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
               - {name: after-refused, retries: 0, deployments: [{provider: nowhere, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
-              - {name: after-timeout, retries: 0, first_content_timeout_ms: 300, deployments: [{provider: silent, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
+              - {name: after-timeout, retries: 0, first_content_timeout_ms: 1000, deployments: [{provider: silent, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
               - {name: after-overload, retries: 0, deployments: [{provider: erroring-anthropic, model: claude-haiku-4-5}, {provider: sandbox, model: gpt-4o-mini}]}
-              - {name: after-stall, retries: 0, first_content_timeout_ms: 300, deployments: [{provider: stalling, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
+              - {name: after-stall, retries: 0, first_content_timeout_ms: 1000, deployments: [{provider: stalling, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
               - {name: after-garble, retries: 0, deployments: [{provider: garbled, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
               - {name: after-cut, retries: 0, deployments: [{provider: cutting, model: gpt-4o-mini}, {provider: sandbox, model: gpt-4o-mini}]}
               - {name: overloaded-only, retries: 0, deployments: [{provider: erroring-anthropic, model: claude-haiku-4-5}]}
