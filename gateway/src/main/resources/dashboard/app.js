@@ -19,6 +19,7 @@ const ROUTES = {
   budgets: v => views.budgets(v),
   alerts: v => views.alerts(v),
   audit: v => views.audit(v),
+  routes: v => views.routes(v),
 };
 
 function navigate(hash) {

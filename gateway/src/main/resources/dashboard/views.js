@@ -192,6 +192,20 @@ export async function alerts(view) {
   return endpointPanel(view, 'Alerts', '/admin/alerts', body => genericTable(items(body, 'alerts'), ALERT_COLUMNS, 'alerts'), { limit: 200 });
 }
 
+const DEPLOYMENT_COLUMNS = ['deployment', 'circuit', 'healthy', 'failure_rate', 'attempts', 'failures', 'served', 'latency_ms', 'weight'];
+
+/** Each route's deployments and their health: circuit, failure rate, attempts, answers served, moving latency. */
+export async function routes(view) {
+  view.append(h('h1', {}, 'Routes'));
+  return endpointPanel(view, 'Deployments', '/admin/routes', body => {
+    const list = items(body, 'routes');
+    if (!list.length) return note('No routes are configured (routes: in the config).');
+    return h('div', {}, list.map(r => h('div', {},
+      h('h2', {}, label(r.name), ' (' + r.strategy + ')'),
+      genericTable(r.deployments || [], DEPLOYMENT_COLUMNS, 'route-' + r.name))));
+  });
+}
+
 export async function audit(view) {
   view.append(h('h1', {}, 'Prompt audit'));
   const box = h('div');

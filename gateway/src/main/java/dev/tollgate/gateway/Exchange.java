@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.route.RouteGroup;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -32,6 +33,8 @@ public final class Exchange {
     private Principal principal = Principal.ANONYMOUS;
     private Map<String, String> tags = Map.of();
     private Route route;
+    private RouteGroup routes;
+    private int attempt;
     private boolean bodyChanged;
 
     private Usage usage;
@@ -93,8 +96,17 @@ public final class Exchange {
         this.tags = tags;
     }
 
+    /** The deployment this request (or its current attempt) goes to. */
     public Route route() { return route; }
     public void route(Route route) { this.route = route; }
+
+    /** The route group when the model asked for has several deployments; null for a single model (most). */
+    public RouteGroup routes() { return routes; }
+    public void routes(RouteGroup routes) { this.routes = routes; }
+
+    /** The current attempt at a route group (1, 2…); 0 for a single model, which makes one. */
+    public int attempt() { return attempt; }
+    public void attempt(int attempt) { this.attempt = attempt; }
 
     public Usage usage() { return usage; }
     public boolean estimated() { return estimated; }

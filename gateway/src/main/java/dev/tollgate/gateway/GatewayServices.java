@@ -8,6 +8,7 @@ import dev.tollgate.gateway.budget.BudgetService;
 import dev.tollgate.gateway.cache.CacheStore;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
+import dev.tollgate.gateway.route.RouteMetrics;
 import dev.tollgate.gateway.route.Router;
 import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.store.BudgetStore;
@@ -50,13 +51,14 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
                                      Clock clock) {
         PriceCatalog withConfig = catalog.with(config.prices());
-        Router router = new Router(config);
+        Router router = new Router(config, clock);
         MeteringStage.unpricedWarning(router.all(), withConfig, clock.instant()).ifPresent(log::warn);
         ObservedLedger observed = ObservedLedger.of(ledger);
         BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
         Observability observability = Observability.create(config, observed, spanExporter);
         BudgetService budgets = BudgetService.start(config, observed, store, clock);
         if (observability.metrics() != null) {
+            RouteMetrics.bind(router, observability.metrics().registry());
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
             observability.metrics().beforeScrape(gauges::refresh);
         }

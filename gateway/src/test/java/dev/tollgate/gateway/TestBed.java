@@ -75,6 +75,10 @@ public final class TestBed implements AutoCloseable {
                   slow: {type: openai, base_url: "%s/v1", headers: {x-sandbox-latency-ms: "400"}}
                   nowhere: {type: openai, base_url: "http://127.0.0.1:1/v1"}
                   chat-only: {type: openai, base_url: "%s/v1", responses: chat}
+                  erroring: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "stream-error"}}
+                  erroring-anthropic: {type: anthropic, base_url: "%s", headers: {x-sandbox-fault: "stream-error"}}
+                  stalling: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "stall"}}
+                  garbled: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "malformed"}}
                 models:
                   - {name: gpt-4o-mini, provider: sandbox, model: gpt-4o-mini}
                   - {name: fast, provider: sandbox, model: gpt-4o-mini}
@@ -88,10 +92,12 @@ public final class TestBed implements AutoCloseable {
                   - {name: slow-model, provider: slow, model: gpt-4o-mini}
                   - {name: nowhere-model, provider: nowhere, model: gpt-4o-mini}
                   - {name: chat-only-model, provider: chat-only, model: gpt-4o-mini}
+                  - {name: overloaded-claude, provider: erroring-anthropic, model: claude-haiku-4-5}
+                  - {name: erroring-model, provider: erroring, model: gpt-4o-mini}
                 keys:
                   - {key: %s, name: search-prod, tags: {team: search, project: web, env: prod}}
                   - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}
-                """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
+                """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
         services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, spanExporter).withAdminRoutes(adminRoutes);

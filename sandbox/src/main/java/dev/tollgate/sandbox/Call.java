@@ -22,6 +22,8 @@ final class Call {
     final String requestId;
     /** Close the connection mid-answer. */
     final boolean cut;
+    /** A fault of a stream's opening (stream-error, stall, malformed), or NONE. */
+    Fault opening = Fault.NONE;
     /** {@code x-sandbox-output-tokens}, or -1. */
     private final int outputTokensOverride;
     /** {@code x-sandbox-latency-ms}, or -1. */

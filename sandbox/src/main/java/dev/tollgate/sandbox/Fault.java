@@ -4,7 +4,13 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** What goes wrong with one request, if anything: asked for by {@code x-sandbox-fault} or drawn from the rates. */
 enum Fault {
-    NONE, SERVER_ERROR, OVERLOADED, OVERLOADED_529, RATE_LIMITED, TIMEOUT, CUT;
+    NONE, SERVER_ERROR, OVERLOADED, OVERLOADED_529, RATE_LIMITED, TIMEOUT, CUT,
+    /** A stream that opens (HTTP 200, its opening events) and then refuses in-band before its first content. */
+    STREAM_ERROR,
+    /** A stream that opens and then sends nothing more, the connection left open. */
+    STALL,
+    /** A stream whose first event is not JSON. */
+    MALFORMED;
 
     /** The header's value wins; without it, one draw against the configured rates. */
     static Fault decide(String header, SandboxConfig config) {
@@ -28,6 +34,16 @@ enum Fault {
             case "429" -> RATE_LIMITED;
             case "timeout" -> TIMEOUT;
             case "cut" -> CUT;
+            default -> openingFault(header.trim().toLowerCase(java.util.Locale.ROOT));
+        };
+    }
+
+    /** Faults of a stream's opening, before its first content (issue 13: what fallbacks must survive). */
+    private static Fault openingFault(String value) {
+        return switch (value) {
+            case "stream-error" -> STREAM_ERROR;
+            case "stall" -> STALL;
+            case "malformed" -> MALFORMED;
             default -> NONE;
         };
     }

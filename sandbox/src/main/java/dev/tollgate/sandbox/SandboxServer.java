@@ -56,6 +56,10 @@ import java.util.function.Consumer;
  *     {@code retry-after}; 529 is Anthropic's overloaded status), never answer ({@code timeout}), or close the
  *     connection: before any response for a non-stream, after about half of the output events for a stream
  *     ({@code cut}). Without the header a fault is drawn from the configured rates.</li>
+ * <li>{@code x-sandbox-fault: stream-error|stall|malformed} — a stream opens (HTTP 200 and its opening events, e.g.
+ *     {@code message_start}) and then refuses in-band before its first content (Anthropic: {@code event: error} with
+ *     {@code overloaded_error}; OpenAI: an {@code error} chunk of type {@code server_error}), sends nothing more with
+ *     the connection left open, or sends an event that is not JSON.</li>
  * <li>{@code x-sandbox-output-tokens: N} — answer with N output tokens (the request's cap still applies).</li>
  * <li>{@code x-sandbox-latency-ms: N} — wait N ms before the response head, or before the first token of a
  *     stream, instead of the configured latency.</li>
@@ -164,8 +168,21 @@ public final class SandboxServer {
                 else request.connection().close();
             }
             case NONE -> route.handler.accept(call);
+            case STREAM_ERROR, STALL, MALFORMED -> refuseOpening(call, route, fault);
             default -> failWith(call, fault);
         }
+    }
+
+    /** A stream refused after its opening; a complete answer with the same fault fails as a plain error (or hangs). */
+    private void refuseOpening(Call call, Route route, Fault fault) {
+        if (call.streaming()) {
+            call.opening = fault;
+            route.handler.accept(call);
+        } else if (fault == Fault.STREAM_ERROR) {
+            failWith(call, call.dialect == Dialect.ANTHROPIC ? Fault.OVERLOADED_529 : Fault.SERVER_ERROR);
+        } else if (fault == Fault.MALFORMED) {
+            call.request.response().putHeader("content-type", "application/json").end("{not json");
+        } // STALL: never answer
     }
 
     private void failWith(Call call, Fault fault) {

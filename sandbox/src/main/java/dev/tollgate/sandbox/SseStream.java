@@ -52,6 +52,10 @@ final class SseStream {
     }
 
     void play() {
+        if (call.opening != Fault.NONE) {
+            playRefusal();
+            return;
+        }
         response = call.request.response();
         response.setChunked(true)
                 .putHeader(HttpHeaders.CONTENT_TYPE, EVENT_STREAM)
@@ -115,6 +119,31 @@ final class SseStream {
         } else {
             response.end();
         }
+    }
+
+    /** The head and the events before the first token, then the opening fault (stream-error, stall, malformed). */
+    private void playRefusal() {
+        response = call.request.response();
+        response.setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, EVENT_STREAM)
+                .putHeader(HttpHeaders.CACHE_CONTROL, NO_CACHE)
+                .putHeader(call.dialect.requestIdHeader, call.requestId);
+        if (call.opening == Fault.MALFORMED) {
+            response.end("data: {\"id\": not json\n\n");
+            return;
+        }
+        writeUpTo(tokenEvents.isEmpty() ? 1 : tokenEvents.get(0));
+        if (next == 0) response.writeHead();
+        if (call.opening == Fault.STALL) return; // the connection stays open, silent
+        String error;
+        if (call.dialect == Dialect.ANTHROPIC) {
+            error = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+        } else if (events.get(0).startsWith("event:")) {
+            error = "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The server had an error while processing your request.\",\"param\":null}\n\n";
+        } else {
+            error = "data: {\"error\":{\"message\":\"The server had an error while processing your request.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n";
+        }
+        response.end(Buffer.buffer(error));
     }
 
     /** Where a cut stream stops: after half of its token events, or half of all events when none carry tokens. */

@@ -53,6 +53,24 @@ class FaultsAndPacingTest extends SandboxTestSupport {
     }
 
     @Test
+    void aStreamErrorOpensTheStreamThenRefusesInBandBeforeTheFirstContent() throws Exception {
+        String messages = json("model", "claude-haiku-4-5", "max_tokens", 100, "stream", true, "messages",
+                List.of(Map.of("role", "user", "content", "Hi")));
+        HttpResponse<String> anthropic = post("/v1/messages", messages, "x-sandbox-fault", "stream-error");
+        assertThat(anthropic.statusCode()).isEqualTo(200);
+        assertThat(anthropic.body()).startsWith("event: message_start").doesNotContain("content_block_delta")
+                .endsWith("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n");
+
+        String chat = json("model", "gpt-4o", "stream", true, "messages", List.of(Map.of("role", "user", "content", "Hi")));
+        HttpResponse<String> openAi = post("/v1/chat/completions", chat, "x-sandbox-fault", "stream-error");
+        assertThat(openAi.statusCode()).isEqualTo(200);
+        assertThat(openAi.body()).contains("\"role\":\"assistant\"").contains("\"type\":\"server_error\"").doesNotContain("[DONE]");
+
+        HttpResponse<String> garbled = post("/v1/chat/completions", chat, "x-sandbox-fault", "malformed");
+        assertThat(garbled.body()).isEqualTo("data: {\"id\": not json\n\n");
+    }
+
+    @Test
     void cutClosesANonStreamWithoutAResponse() {
         assertThatThrownBy(() -> post("/v1/chat/completions", CHAT, "x-sandbox-fault", "cut"))
                 .isInstanceOf(IOException.class);

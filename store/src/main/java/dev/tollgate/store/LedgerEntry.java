@@ -34,12 +34,37 @@ import java.util.Map;
  *                       budget's downgrade to a cheaper model saved against the model asked for (else 0)
  * @param unpriced       the call used tokens but its model has no price (and is not marked free), so its cost of 0
  *                       is not what it cost
+ * @param attempt        which attempt of the client's request this row is (rows of one request share its id), or
+ *                       null for a request that made one attempt at a model that is not a route
  */
 public record LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
                           String provider, String deployment, String requestedModel, String servedModel,
                           Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
                           long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
-                          BigDecimal savedUsd, boolean unpriced) {
+                          BigDecimal savedUsd, boolean unpriced, Attempt attempt) {
+
+    /**
+     * One attempt of a request sent to a route (issue 13): retried or fallen back attempts are rows of their own,
+     * sharing the client's request id.
+     *
+     * @param number        1 for the first attempt, 2 for the next…
+     * @param reason        why the gateway tried again after this attempt ({@code rate_limited}, {@code server_error},
+     *                      {@code connection_failed}, {@code timeout}, {@code stream_error}, {@code stream_stall},
+     *                      {@code stream_malformed}, {@code stream_closed}); null for the attempt that ended the request
+     * @param upstreamModel the model the provider was asked for (with {@code provider}, the deployment)
+     */
+    public record Attempt(int number, String reason, String upstreamModel) {
+    }
+
+    /** As the canonical constructor, for a request that made one attempt. */
+    public LedgerEntry(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
+                       String provider, String deployment, String requestedModel, String servedModel,
+                       Usage usage, BigDecimal costUsd, String priceVersion, int status, String error,
+                       long latencyMicros, long ttftMicros, boolean stream, boolean estimated, String cache,
+                       BigDecimal savedUsd, boolean unpriced) {
+        this(time, requestId, keyName, tags, api, provider, deployment, requestedModel, servedModel, usage, costUsd,
+                priceVersion, status, error, latencyMicros, ttftMicros, stream, estimated, cache, savedUsd, unpriced, null);
+    }
 
     public LedgerEntry {
         tags = tags == null ? Map.of() : Map.copyOf(tags);

@@ -54,6 +54,8 @@ public final class AdminApi {
                 case "/admin/requests" -> query(request, () -> requests(request));
                 case "/admin/audit" -> query(request, () -> AuditEndpoint.report(services, request));
                 case "/admin/alerts" -> budgetAdmin.alerts(request);
+                case "/admin/routes" -> request.response().putHeader("content-type", "application/json")
+                        .end(Json.buffer(RoutesHealth.of(services.router())));
                 case "/admin/outcomes" -> outcomes.handle(request);
                 case "/admin/export/focus" -> focusExport.handle(request);
                 case String p when p.equals("/admin/budgets") || p.startsWith("/admin/budgets/") -> budgetAdmin.budgets(request);

@@ -41,6 +41,11 @@ public final class LedgerJson {
         r.put("cache", e.cache());
         r.put("saved_usd", e.savedUsd());
         r.put("unpriced", e.unpriced());
+        if (e.attempt() != null) {
+            r.put("attempt", e.attempt().number());
+            r.put("attempt_reason", e.attempt().reason());
+            r.put("upstream_model", e.attempt().upstreamModel());
+        }
         return r;
     }
 }

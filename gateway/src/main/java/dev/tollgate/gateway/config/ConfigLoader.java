@@ -10,6 +10,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
+import dev.tollgate.gateway.route.RouteConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ public final class ConfigLoader {
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
                 prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")),
-                SpendControls.parse(root.path("spend_controls")));
+                SpendControls.parse(root.path("spend_controls")), RouteConfig.parse(root.get("routes")));
     }
 
     private JsonNode substitute(JsonNode node, String path) {

@@ -3,6 +3,7 @@ package dev.tollgate.gateway.config;
 import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
+import dev.tollgate.gateway.route.RouteConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -14,7 +15,13 @@ import java.util.Map;
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
                             List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
-                            SpendControls controls) {
+                            SpendControls controls, List<RouteConfig> routes) {
+
+    public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
+                         List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
+                         SpendControls controls) {
+        this(server, admin, providers, models, keys, prices, observe, cache, controls, List.of());
+    }
 
     public GatewayConfig {
         server = server == null ? Server.DEFAULTS : server;
@@ -26,6 +33,7 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
         observe = observe == null ? ObserveConfig.DEFAULTS : observe;
         cache = cache == null ? CacheConfig.DEFAULTS : cache;
         controls = controls == null ? SpendControls.NONE : controls;
+        routes = routes == null ? List.of() : List.copyOf(routes);
     }
 
     /**

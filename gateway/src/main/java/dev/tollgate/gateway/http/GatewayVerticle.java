@@ -89,7 +89,8 @@ public final class GatewayVerticle extends VerticleBase {
         config.providers().values().forEach(p -> upstreams.put(p.name(), new Upstream((ContextInternal) context, p, config.server())));
         Stage authentication = new AuthenticationStage(services.keys());
         Stage routing = new RoutingStage(services.router());
-        ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens());
+        ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
+                services.ledger()::append, services.catalog());
         requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
                 new CacheStage(services.cache(), services.ledger(),
                         config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),

@@ -2,18 +2,33 @@ package dev.tollgate.gateway.route;
 
 import dev.tollgate.gateway.config.ConfigLoader.ConfigException;
 import dev.tollgate.gateway.config.GatewayConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Resolves the model a client asks for to a {@link Route}. */
+/**
+ * Resolves the model a client asks for to a {@link Route}: a configured model is one deployment; a configured route
+ * ({@code routes:}) is a {@link RouteGroup} of several, whose first deployment stands for it until the provider stage
+ * picks per attempt.
+ */
 public final class Router {
 
     private final Map<String, Route> routes;
+    private final Map<String, RouteGroup> groups;
+    private final List<String> names;
 
     public Router(GatewayConfig config) {
+        this(config, Clock.systemUTC());
+    }
+
+    /** {@code clock}: what the deployments' circuit breakers measure their open time by (tests move it). */
+    public Router(GatewayConfig config, Clock clock) {
         Map<String, Route> map = new LinkedHashMap<>();
         for (GatewayConfig.Model m : config.models()) {
             GatewayConfig.Provider provider = config.providers().get(m.provider());
@@ -25,17 +40,59 @@ public final class Router {
                 throw new ConfigException("model '" + m.name() + "' is configured twice");
             }
         }
+        Map<String, RouteGroup> groupMap = new LinkedHashMap<>();
+        for (RouteConfig r : config.routes()) {
+            if (map.containsKey(r.name())) {
+                throw new ConfigException("route '" + r.name() + "' has the name of a model (or another route): a client's model names one of them");
+            }
+            CircuitBreakerConfig breaker = breakerConfig(r.breaker(), clock);
+            List<Deployment> deployments = new ArrayList<>();
+            for (RouteConfig.DeploymentConfig d : r.deployments()) {
+                GatewayConfig.Provider provider = config.providers().get(d.provider());
+                if (provider == null) {
+                    throw new ConfigException("routes." + r.name() + " names provider '" + d.provider()
+                            + "', which is not among the providers: " + config.providers().keySet());
+                }
+                Route target = new Route(r.name(), provider, d.model(), d.pricedAs(), d.free());
+                deployments.add(new Deployment(target, d.id(), d.weight(), CircuitBreaker.of(r.name() + ":" + d.id(), breaker),
+                        clock, r.breaker().open()));
+            }
+            RouteGroup group = new RouteGroup(r, deployments);
+            groupMap.put(r.name(), group);
+            map.put(r.name(), deployments.getFirst().target());
+        }
         this.routes = Map.copyOf(map);
+        this.groups = Map.copyOf(groupMap);
         this.names = List.copyOf(map.keySet());
     }
 
-    private final List<String> names;
+    private static CircuitBreakerConfig breakerConfig(RouteConfig.BreakerConfig b, Clock clock) {
+        return CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(b.window())
+                .minimumNumberOfCalls(Math.min(b.minCalls(), b.window()))
+                .failureRateThreshold(b.failureRate())
+                .waitDurationInOpenState(b.open())
+                .permittedNumberOfCallsInHalfOpenState(b.halfOpenCalls())
+                .clock(clock)
+                .build();
+    }
 
     public Optional<Route> route(String model) {
         return model == null ? Optional.empty() : Optional.ofNullable(routes.get(model));
     }
 
-    /** Model names in configuration order. */
+    /** The route group of that name, or null when the name is a single model (most are). */
+    public RouteGroup group(String model) {
+        return groups.isEmpty() || model == null ? null : groups.get(model);
+    }
+
+    /** Every route group, in configuration order. */
+    public List<RouteGroup> groups() {
+        return names.stream().map(groups::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** Model names in configuration order (routes after models). */
     public List<String> names() {
         return names;
     }

@@ -22,7 +22,9 @@ import dev.tollgate.gateway.budget.BudgetWords;
 import dev.tollgate.gateway.budget.RateLimitHeaders;
 import dev.tollgate.gateway.budget.RateLimiter;
 import dev.tollgate.gateway.config.SpendControls;
+import dev.tollgate.gateway.route.Deployment;
 import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.route.RouteGroup;
 import dev.tollgate.gateway.route.Router;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.PromptTokens;
@@ -84,7 +86,7 @@ public final class BudgetStage implements Stage {
         String key = exchange.principal().keyName();
         Map<String, String> tags = exchange.tags();
         Optional<SpendControls.SandboxKey> sandbox = service.sandboxKey(key);
-        if (sandbox.isPresent() && !allowed(sandbox.get(), exchange.route())) {
+        if (sandbox.isPresent() && !allowed(sandbox.get(), exchange)) {
             sink.fail(GatewayError.forbidden("key '" + key + "' is a sandbox key: it may use only " + allowList(sandbox.get())
                     + ", not model '" + exchange.route().name() + "' (provider " + exchange.route().provider().name() + ")"));
             return;
@@ -105,9 +107,12 @@ public final class BudgetStage implements Stage {
             next.proceed(exchange, sink);
             return;
         }
-        if (!budgets.isEmpty() && unpriced(exchange.route(), exchange.arrivedAt())) {
-            sink.fail(notPriced(exchange.route(), budgets.getFirst()));
-            return;
+        if (!budgets.isEmpty()) {
+            Route unpriced = unpriced(exchange);
+            if (unpriced != null) {
+                sink.fail(notPriced(unpriced, budgets.getFirst()));
+                return;
+            }
         }
         next = capped(next);
         if (shared != null) {
@@ -119,7 +124,7 @@ public final class BudgetStage implements Stage {
         BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput, cacheWrites);
         if (fast != null) {
             BudgetSink held = new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens(),
-                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), maxOutput, cacheWrites));
+                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), exchange.routes(), maxOutput, cacheWrites));
             boundHolders.add(held);
             next.proceed(exchange, held);
             return;
@@ -200,7 +205,7 @@ public final class BudgetStage implements Stage {
     }
 
     /** What a call admitted on the bound needs to count its prompt later: its API, body, route, output cap, cache use. */
-    private record Bound(Api api, Buffer body, Route route, long maxOutput, boolean cacheWrites) {
+    private record Bound(Api api, Buffer body, Route route, RouteGroup routes, long maxOutput, boolean cacheWrites) {
     }
 
     /** A call's holds: its reservations and its token take; {@code bound} while they are the tokenizer-free bound. */
@@ -244,6 +249,7 @@ public final class BudgetStage implements Stage {
                     downgradedFrom = exchange.route().name();
                     exchange.downgradedFrom(exchange.route());
                     exchange.route(cheaper.get());
+                    exchange.routes(router.group(cheaper.get().name()));
                     continue;
                 }
             }
@@ -266,7 +272,18 @@ public final class BudgetStage implements Stage {
     }
 
     BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
-        return worstCase(exchange.route(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
+        return worstCase(exchange.route(), exchange.routes(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
+    }
+
+    /**
+     * A route group's reservation is its dearest deployment's worst case: attempts that fail before any content cost
+     * nothing, so whichever deployment serves, the one reservation covers it (a fallback to a pricier model included).
+     */
+    private BigDecimal worstCase(Route route, RouteGroup routes, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
+        if (routes == null) return worstCase(route, at, prompt, maxOutput, cacheWrites);
+        BigDecimal worst = BigDecimal.ZERO;
+        for (Deployment d : routes.deployments()) worst = worst.max(worstCase(d.target(), at, prompt, maxOutput, cacheWrites));
+        return worst;
     }
 
     private BigDecimal worstCase(Route route, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
@@ -276,6 +293,13 @@ public final class BudgetStage implements Stage {
     /** The price a route's calls are charged at; none for a model the config marks free (it costs 0 here). */
     private Optional<ModelPrice> price(Route route, Instant at) {
         return route.free() ? Optional.empty() : catalog.get().priceAt(route.pricedAs(), at);
+    }
+
+    /** The deployment this request may reach whose calls cannot be priced (a fallback's included), or null. */
+    private Route unpriced(Exchange exchange) {
+        if (exchange.routes() == null) return unpriced(exchange.route(), exchange.arrivedAt()) ? exchange.route() : null;
+        for (Deployment d : exchange.routes().deployments()) if (unpriced(d.target(), exchange.arrivedAt())) return d.target();
+        return null;
     }
 
     /** Whether a call to this route cannot be priced: a budget could not count it, so it must not let it through. */
@@ -305,7 +329,15 @@ public final class BudgetStage implements Stage {
 
     /** Whether the model bills cache writes above its input rate (Anthropic's do); for others the scan is skipped. */
     private boolean cacheWritesCostMore(Exchange exchange) {
-        Optional<ModelPrice> price = price(exchange.route(), exchange.arrivedAt());
+        if (exchange.routes() != null) {
+            for (Deployment d : exchange.routes().deployments()) if (cacheWritesCostMore(d.target(), exchange.arrivedAt())) return true;
+            return false;
+        }
+        return cacheWritesCostMore(exchange.route(), exchange.arrivedAt());
+    }
+
+    private boolean cacheWritesCostMore(Route route, Instant at) {
+        Optional<ModelPrice> price = price(route, at);
         if (price.isEmpty()) return false;
         var r = price.get().rates();
         return r.cacheWrite5m().compareTo(r.input()) > 0 || r.cacheWrite1h().compareTo(r.input()) > 0;
@@ -394,6 +426,16 @@ public final class BudgetStage implements Stage {
 
     private static long count(JsonNode n) {
         return n != null && n.canConvertToLong() ? n.asLong() : 1;
+    }
+
+    /** A route is allowed only when every deployment a fallback may reach is. */
+    private static boolean allowed(SpendControls.SandboxKey key, Exchange exchange) {
+        if (exchange.routes() == null) return allowed(key, exchange.route());
+        if (key.allow().contains(exchange.route().name())) return true;
+        for (Deployment d : exchange.routes().deployments()) {
+            if (!allowed(key, d.target())) return false;
+        }
+        return true;
     }
 
     private static boolean allowed(SpendControls.SandboxKey key, Route route) {
@@ -515,7 +557,7 @@ public final class BudgetStage implements Stage {
             Holds loose = holds.get();
             if (loose == null || !loose.bound()) return false;
             long prompt = PromptTokens.count(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()));
-            BigDecimal worst = worstCase(bound.route(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites());
+            BigDecimal worst = worstCase(bound.route(), bound.routes(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites());
             List<Reservation> exact = new ArrayList<>(loose.reservations().size());
             for (Reservation r : loose.reservations()) exact.add(new Reservation(r.account(), r.periodStart(), worst));
             Holds tight = new Holds(exact, prompt + bound.maxOutput(), false);

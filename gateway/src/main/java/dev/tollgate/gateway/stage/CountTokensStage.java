@@ -32,6 +32,7 @@ public final class CountTokensStage implements Stage.Chain {
     @Override
     public void proceed(Exchange exchange, ReplySink sink) {
         if (upstreams.get(exchange.route().provider().name()).dialect() == WireFormat.ANTHROPIC) {
+            exchange.routes(null); // a route's first deployment counts: free, so nothing to fall back for
             provider.proceed(exchange, sink);
             return;
         }

@@ -172,6 +172,19 @@ public final class MeteringStage implements Stage {
                 exchange.cost(), exchange.priceVersion(), exchange.clientGone() ? CLIENT_CLOSED : exchange.status(),
                 exchange.clientGone() ? "the client closed the connection before the reply was complete" : exchange.error(),
                 (now - exchange.arrivedNanos()) / 1000, ttft, exchange.stream(), exchange.estimated(), cache, saved,
-                exchange.unpriced());
+                exchange.unpriced(),
+                exchange.attempt() == 0 ? null : new LedgerEntry.Attempt(exchange.attempt(), null, exchange.route().model()));
+    }
+
+    /**
+     * The row of an attempt at a route that failed before the client saw anything and was followed by another: nothing
+     * used, nothing charged, its status and error, and {@code reason} (the failure's kind). It shares the request's id.
+     */
+    public static LedgerEntry attemptRow(Exchange exchange, int status, String error, String reason, long startedNanos) {
+        return new LedgerEntry(exchange.arrivedAt(), exchange.requestId(), exchange.principal().keyName(),
+                exchange.tags(), exchange.api().ledgerName(), exchange.route().provider().name(),
+                exchange.route().name(), exchange.requestedModel(), null, Usage.ZERO, BigDecimal.ZERO, null, status, error,
+                (System.nanoTime() - startedNanos) / 1000, -1, exchange.stream(), false, null, BigDecimal.ZERO, false,
+                new LedgerEntry.Attempt(exchange.attempt(), reason, exchange.route().model()));
     }
 }

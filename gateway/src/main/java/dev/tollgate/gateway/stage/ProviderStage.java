@@ -21,13 +21,26 @@ import dev.tollgate.gateway.translate.Translation.StreamRelay;
 import dev.tollgate.gateway.translate.Translation.UntranslatableException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.route.Deployment;
+import dev.tollgate.gateway.route.RouteConfig;
+import dev.tollgate.gateway.route.RouteGroup;
+import dev.tollgate.gateway.sse.SseEvent;
+import dev.tollgate.store.LedgerEntry;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import javax.net.ssl.SSLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 
@@ -44,45 +57,74 @@ public final class ProviderStage implements Stage.Chain {
     private static final String[] RELAYED_HEADERS = {"retry-after", "x-ratelimit-", "anthropic-ratelimit-",
             "openai-processing-ms", "x-request-id", "request-id"};
 
+    public static final String DEPLOYMENT_HEADER = "x-tollgate-deployment";
+
     private final Map<String, Upstream> upstreams;
     private final Translation chatOverAnthropic;
     private final Translation responsesOverAnthropic;
     private final Translation responsesOverChat;
+    /** Timers for backoff and for streams silent before their first content; null where no route needs them. */
+    private final Vertx vertx;
+    /** Where the rows of attempts that were retried or fell back go (the ledger). */
+    private final Consumer<LedgerEntry> attemptLog;
+    private final Supplier<PriceCatalog> catalog;
 
     public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens) {
+        this(upstreams, defaultMaxTokens, null, row -> { }, PriceCatalog::bundled);
+    }
+
+    public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens, Vertx vertx, Consumer<LedgerEntry> attemptLog,
+                         Supplier<PriceCatalog> catalog) {
         this.upstreams = upstreams;
         this.chatOverAnthropic = new ChatOverAnthropic(defaultMaxTokens);
         this.responsesOverAnthropic = new ResponsesOverAnthropic(defaultMaxTokens);
         this.responsesOverChat = new ResponsesOverChat(defaultMaxTokens);
+        this.vertx = vertx;
+        this.attemptLog = attemptLog;
+        this.catalog = catalog;
     }
 
     @Override
     public void proceed(Exchange exchange, ReplySink sink) {
+        RouteGroup group = exchange.routes();
+        if (group == null || vertx == null) {
+            ProviderAnswer answer = attempt(exchange, sink, null);
+            if (answer == null) return;
+            exchange.connection().onClose(() -> {
+                exchange.clientGone(true);
+                // A stream is cancelled: the provider stops generating, and the tokens relayed so far are
+                // counted. A complete answer is billed whether anyone reads it or not, so it is left to
+                // arrive and the ledger gets its real usage.
+                if (exchange.stream()) answer.call.cancel();
+            });
+            return;
+        }
+        new Attempts(exchange, sink, group).launch();
+    }
+
+    /** One call to the deployment {@code exchange.route()} names; null when the request could not even be sent. */
+    private ProviderAnswer attempt(Exchange exchange, ReplySink sink, Attempts attempts) {
         Upstream upstream = upstreams.get(exchange.route().provider().name());
         Translation translation = translation(exchange.api(), upstream);
+        ProviderAnswer answer = new ProviderAnswer(exchange, upstream, translation, sink, attempts);
         if (translation == null) {
-            sink.fail(GatewayError.badRequest(exchange.api().ledgerName() + " is not available for model '"
-                    + exchange.route().name() + "': its provider speaks " + upstream.dialect().name().toLowerCase(), "model"));
-            return;
+            answer.refuse(new AttemptFailure("unsupported", GatewayError.badRequest(exchange.api().ledgerName()
+                    + " is not available for model '" + exchange.route().name() + "': its provider speaks "
+                    + upstream.dialect().name().toLowerCase(), "model"), attempts != null, false, 0));
+            return null;
         }
         Buffer body;
         try {
             body = translation.requestBody(exchange);
         } catch (UntranslatableException e) {
-            sink.fail(GatewayError.badRequest(e.getMessage(), e.param()));
-            return;
+            answer.refuse(new AttemptFailure("unsupported", GatewayError.badRequest(e.getMessage(), e.param()),
+                    attempts != null, false, 0));
+            return null;
         }
-        ProviderAnswer answer = new ProviderAnswer(exchange, upstream, translation, sink);
-        UpstreamCall call = upstream.send(translation.upstreamApi(exchange.api()), exchange.route().model(),
+        answer.call = upstream.send(translation.upstreamApi(exchange.api()), exchange.route().model(),
                 exchange.requestHeaders(), body, answer);
-        answer.call = call;
-        exchange.connection().onClose(() -> {
-            exchange.clientGone(true);
-            // A stream is cancelled: the provider stops generating, and the tokens relayed so far are
-            // counted. A complete answer is billed whether anyone reads it or not, so it is left to
-            // arrive and the ledger gets its real usage.
-            if (exchange.stream()) call.cancel();
-        });
+        if (attempts != null) attempts.started(answer);
+        return answer;
     }
 
     private Translation translation(Api api, Upstream upstream) {
@@ -100,26 +142,185 @@ public final class ProviderStage implements Stage.Chain {
         };
     }
 
-    /** The provider's answer: gathered whole for a complete body or an error, relayed event by event for a stream. */
+    /**
+     * The attempts of one request to a route group: the loop that tries the planned deployments in turn, retrying one
+     * after backoff (or its {@code retry-after}) or falling back to the next, until an answer starts reaching the client,
+     * the attempts or the route's deadline run out, or the failure is the request's own. Each attempt that is tried
+     * again is a ledger row of its own; the last one is metered as usual. Confined to the request's event loop.
+     */
+    private final class Attempts {
+        private final Exchange exchange;
+        private final ReplySink sink;
+        private final RouteGroup group;
+        private final RouteConfig config;
+        private final Deployment[] plan;
+        private final long deadlineNanos;
+        private int position;
+        /** Attempts made on {@code plan[position]} so far. */
+        private int triesHere;
+        private int made;
+        private ProviderAnswer current;
+        private AttemptFailure last;
+        /**
+         * The row of the attempt that failed, written once the next attempt starts; when none can (every deployment left
+         * is open, the client left), the request's own row is that attempt's, so each attempt has exactly one row.
+         */
+        private LedgerEntry pending;
+
+        Attempts(Exchange exchange, ReplySink sink, RouteGroup group) {
+            this.exchange = exchange;
+            this.sink = sink;
+            this.group = group;
+            this.config = group.config();
+            double draw = config.strategy() == RouteConfig.Strategy.WEIGHTED ? ThreadLocalRandom.current().nextDouble() : 0;
+            this.plan = group.plan(catalog.get(), exchange.arrivedAt(), draw);
+            this.deadlineNanos = exchange.arrivedNanos() + config.timeout().toNanos();
+            exchange.connection().onClose(() -> {
+                exchange.clientGone(true);
+                if (exchange.stream() && current != null && current.call != null) current.call.cancel();
+            });
+        }
+
+        /** Starts the next attempt on the first deployment from {@code position} whose breaker lets it through. */
+        void launch() {
+            if (exchange.clientGone()) {
+                sink.fail(GatewayError.upstream(502, "the client closed the connection before an attempt could be made"));
+                return;
+            }
+            while (position < plan.length && !plan[position].tryAcquire()) {
+                position++;
+                triesHere = 0;
+            }
+            if (position >= plan.length) {
+                sink.fail(last != null ? last.error() : GatewayError.upstream(503, "every deployment of route '" + group.name()
+                        + "' is out of service (circuit open after repeated failures); it is probed again shortly")
+                        .withHeaders(Map.of("retry-after", String.valueOf(Math.max(1, config.breaker().open().toSeconds())))));
+                return;
+            }
+            if (pending != null) {
+                attemptLog.accept(pending);
+                pending = null;
+            }
+            made++;
+            triesHere++;
+            exchange.attempt(made);
+            exchange.route(plan[position].target());
+            current = null;
+            attempt(exchange, sink, this);
+        }
+
+        Deployment deployment() {
+            return plan[position];
+        }
+
+        /** The call is on its way: watch the time to its first content, within the route's deadline. */
+        void started(ProviderAnswer answer) {
+            current = answer;
+            long wait = Math.min(deadlineNanos - System.nanoTime(), config.firstContent().toNanos());
+            long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait));
+            answer.timer = vertx.setTimer(millis, id -> answer.timedOut());
+        }
+
+        /** The answer has begun reaching the client: no more attempts. */
+        void served(ProviderAnswer answer, MultiMap headers) {
+            answer.judged = true;
+            deployment().succeeded(System.nanoTime() - answer.startedNanos);
+            headers.set(DEPLOYMENT_HEADER, deployment().idHeader());
+        }
+
+        /**
+         * The attempt failed before the client saw anything. Returns true when another attempt follows (this one is
+         * then in the ledger as a row of its own); false when {@code failure} is the request's answer.
+         */
+        boolean retry(ProviderAnswer answer, AttemptFailure failure) {
+            long now = System.nanoTime();
+            Deployment here = deployment();
+            answer.judged = true;
+            if (failure.unwell()) here.failed(now - answer.startedNanos, failure.asThrowable());
+            else here.neutral();
+            last = failure;
+            if (!failure.retryable() || exchange.clientGone() || made >= config.maxAttempts() || now >= deadlineNanos) return false;
+            boolean otherLeft = position + 1 < plan.length;
+            boolean sameAllowed = triesHere <= config.retries() && failure.unwell();
+            long delay = 0;
+            boolean same;
+            if (failure.retryAfterNanos() > 0 && otherLeft) {
+                same = false; // the provider asked for time: another deployment need not wait
+            } else if (sameAllowed && failure.retryAfterNanos() <= config.maxBackoff().toNanos()) {
+                same = true;
+                delay = Math.max(backoff(), failure.retryAfterNanos());
+            } else if (otherLeft) {
+                same = false;
+            } else {
+                return false;
+            }
+            if (now + delay >= deadlineNanos) return false;
+            pending = MeteringStage.attemptRow(exchange, failure.error().status(), failure.error().message(),
+                    failure.kind(), answer.startedNanos);
+            if (!same) {
+                position++;
+                triesHere = 0;
+            }
+            if (delay <= 0) vertx.runOnContext(v -> launch());
+            else vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delay)), id -> launch());
+            return true;
+        }
+
+        /** The attempt ended without a verdict on the deployment (a hang-up, an unreadable answer): its permit is returned. */
+        void ended(ProviderAnswer answer) {
+            if (answer.judged) return;
+            answer.judged = true;
+            deployment().neutral();
+        }
+
+        void cancelTimer(long id) {
+            vertx.cancelTimer(id);
+        }
+
+        /** Exponential backoff with equal jitter: half the doubled wait for sure, the other half drawn. */
+        private long backoff() {
+            long base = config.backoff().toNanos();
+            long capped = Math.min(config.maxBackoff().toNanos(), base << Math.min(20, triesHere - 1));
+            if (capped <= 1) return Math.max(0, capped);
+            return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+        }
+    }
+
+    /**
+     * The provider's answer: gathered whole for a complete body or an error, relayed event by event for a stream. A
+     * stream's opening events are held until its first content, so a refusal that comes after them (an in-band error, a
+     * reset, silence, an unreadable event) is still a refusal the client never saw: another attempt may follow, or the
+     * provider's own error is answered, and nothing is charged.
+     */
     private static final class ProviderAnswer implements UpstreamCall.Answer {
         private final Exchange exchange;
         private final Upstream upstream;
         private final Translation translation;
         private final ReplySink sink;
+        private final Attempts attempts;
+        private final long startedNanos = System.nanoTime();
         private UpstreamCall call;
+        private long timer = -1;
         private int status;
         private HttpHeaders headers;
         private Buffer body;
         private StreamRelay relay;
         private SseParser parser;
-        /** The sink has had its last word (a relay's finish is called once). */
+        private MultiMap startHeaders;
+        /** A stream before its first content: its opening events are held back ({@link #held}, made when one comes). */
+        private boolean holding;
+        private List<SseEvent> held;
+        /** The sink has had its last word (a relay's finish is called once), or the attempt was refused. */
         private boolean finished;
+        /** The deployment's breaker has heard how this attempt went (each permit is answered once). */
+        private boolean judged;
 
-        ProviderAnswer(Exchange exchange, Upstream upstream, Translation translation, ReplySink sink) {
+        ProviderAnswer(Exchange exchange, Upstream upstream, Translation translation, ReplySink sink, Attempts attempts) {
             this.exchange = exchange;
             this.upstream = upstream;
             this.translation = translation;
             this.sink = sink;
+            this.attempts = attempts;
         }
 
         @Override
@@ -129,16 +330,46 @@ public final class ProviderStage implements Stage.Chain {
             String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
             if (status >= 200 && status < 300 && contentType != null && contentType.startsWith("text/event-stream")) {
                 relay = translation.stream(exchange);
-                MultiMap start = MultiMap.caseInsensitiveMultiMap()
+                startHeaders = MultiMap.caseInsensitiveMultiMap()
                         .add("content-type", "text/event-stream; charset=utf-8")
                         .add("cache-control", "no-cache");
-                copyRelayed(headers, start);
-                sink.start(200, start);
-                parser = new SseParser(event -> relay.event(event, sink));
+                copyRelayed(headers, startHeaders);
+                holding = true;
+                parser = new SseParser(this::event);
                 return;
             }
+            cancelTimer(); // a complete answer's head: its body follows, and it is the answer's first content
             int declared = headers.getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
             body = Buffer.buffer(declared > 0 && declared < 16 * 1024 * 1024 ? declared : 1024);
+        }
+
+        private void event(SseEvent event) {
+            if (finished) return;
+            if (!holding) {
+                relay.event(event, sink);
+                return;
+            }
+            Object kind = FirstContent.classify(upstream.dialect(), translation.upstreamApi(exchange.api()), upstream.name(), event);
+            if (kind == FirstContent.OPENING) {
+                if (held == null) held = new ArrayList<>(4);
+                held.add(event);
+            } else if (kind == FirstContent.CONTENT) {
+                release();
+                relay.event(event, sink);
+            } else {
+                refuse((AttemptFailure) kind);
+            }
+        }
+
+        /** The first content is here: the client gets the head and the held opening events. */
+        private void release() {
+            cancelTimer();
+            if (attempts != null) attempts.served(this, startHeaders);
+            sink.start(200, startHeaders);
+            holding = false;
+            List<SseEvent> opening = held;
+            held = null;
+            if (opening != null) for (SseEvent e : opening) relay.event(e, sink);
         }
 
         @Override
@@ -151,12 +382,18 @@ public final class ProviderStage implements Stage.Chain {
             try {
                 parser.feed(chunk);
             } catch (RuntimeException e) {
+                if (finished) return;
+                if (holding) {
+                    refuse(AttemptFailure.unwell("stream_malformed", GatewayError.upstream(502, "provider '" + upstream.name()
+                            + "' sent a stream the gateway could not read")));
+                    return;
+                }
                 finished = true;
                 relay.finish(sink, e);
                 call.cancel();
                 return;
             }
-            if (exchange.connection().writeQueueFull()) {
+            if (!holding && !finished && exchange.connection().writeQueueFull()) {
                 call.pause();
                 exchange.connection().onDrain(call::resume);
             }
@@ -165,17 +402,28 @@ public final class ProviderStage implements Stage.Chain {
         @Override
         public void end() {
             if (finished) return;
-            finished = true;
             if (parser != null) {
                 parser.finish();
+                if (finished) return;
+                if (holding) {
+                    refuse(AttemptFailure.unwell("stream_closed", GatewayError.upstream(502, "provider '" + upstream.name()
+                            + "' closed the stream before its first content")));
+                    return;
+                }
+                finished = true;
                 relay.finish(sink, null);
             } else if (status < 200 || status >= 300) {
-                sink.fail(upstreamError(upstream, status, body, headers));
+                refuse(AttemptFailure.http(status, upstreamError(upstream, status, body, headers),
+                        AttemptFailure.retryAfterNanos(headers.get("retry-after-ms"), headers.get("retry-after"))));
             } else {
+                finished = true;
+                cancelTimer();
+                ReplySink out = withRelayedHeaders(headers, sink, attempts == null ? null : this);
                 try {
-                    translation.complete(exchange, body, withRelayedHeaders(headers, sink));
+                    translation.complete(exchange, body, out);
                 } catch (RuntimeException e) {
                     log.warn("request {}: unreadable answer from provider '{}'", exchange.requestId(), upstream.name(), e);
+                    if (attempts != null) attempts.ended(this);
                     sink.fail(GatewayError.upstream(502, "provider '" + upstream.name() + "' sent an answer the gateway could not read"));
                 }
             }
@@ -184,18 +432,60 @@ public final class ProviderStage implements Stage.Chain {
         @Override
         public void failed(Throwable cause) {
             if (finished) return;
-            finished = true;
-            if (relay != null) relay.finish(sink, cause);
-            else sink.fail(failure(upstream, cause));
+            // a stream under way, or one the client hung up on after the provider opened it: the prompt was taken in,
+            // so what was relayed (or just the prompt) is counted, as for any broken stream
+            if (relay != null && (!holding || exchange.clientGone())) {
+                finished = true;
+                holding = false;
+                held = null;
+                cancelTimer();
+                if (attempts != null) attempts.ended(this);
+                relay.finish(sink, cause);
+                return;
+            }
+            refuse(failure(upstream, cause, relay != null));
+        }
+
+        /** The deadline for this attempt (or for a stream's first content) passed with nothing sent to the client. */
+        void timedOut() {
+            timer = -1;
+            if (finished || (relay != null && !holding)) return;
+            boolean stalled = relay != null;
+            refuse(AttemptFailure.unwell(stalled ? "stream_stall" : "timeout", GatewayError.upstream(504, stalled
+                    ? "provider '" + upstream.name() + "' sent no content within " + waited() + " of opening its stream"
+                    : "provider '" + upstream.name() + "' did not answer within " + waited())));
+        }
+
+        private String waited() {
+            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos) + " ms";
+        }
+
+        /** Nothing reached the client: try again if the route allows, else answer the failure (nothing is charged). */
+        void refuse(AttemptFailure failure) {
+            finished = true; // first: cancelling makes the call fail, and that failure is this refusal, not another
+            holding = false;
+            held = null;
+            cancelTimer();
+            if (call != null) call.cancel(); // the provider stops generating; a call already over is left as it is
+            if (attempts != null && attempts.retry(this, failure)) return;
+            sink.fail(failure.error());
+        }
+
+        private void cancelTimer() {
+            if (timer >= 0 && attempts != null) {
+                attempts.cancelTimer(timer);
+                timer = -1;
+            }
         }
     }
 
-    /** The provider's rate-limit and request-id headers on a complete answer, as on a stream. */
-    private static ReplySink withRelayedHeaders(HttpHeaders upstreamHeaders, ReplySink sink) {
+    /** The provider's rate-limit and request-id headers on a complete answer, as on a stream; the deployment for a route. */
+    private static ReplySink withRelayedHeaders(HttpHeaders upstreamHeaders, ReplySink sink, ProviderAnswer routed) {
         return new ReplySink.Forwarding(sink) {
             @Override
             public void start(int status, MultiMap headers) {
                 copyRelayed(upstreamHeaders, headers);
+                if (routed != null) routed.attempts.served(routed, headers);
                 next.start(status, headers);
             }
         };
@@ -254,28 +544,34 @@ public final class ProviderStage implements Stage.Chain {
     }
 
     /**
-     * What the client is told when the call to a provider failed: what happened in words it can act on, never the
-     * provider's address or the network library's own message (those go to the log).
+     * A call that failed before the client saw anything ({@code streamOpened}: after a stream's head), and what the
+     * client is told if no other attempt follows: what happened in words it can act on, never the provider's address
+     * or the network library's own message (those go to the log).
      */
-    private static GatewayError failure(Upstream upstream, Throwable cause) {
+    private static AttemptFailure failure(Upstream upstream, Throwable cause, boolean streamOpened) {
         String provider = "provider '" + upstream.name() + "'";
         log.warn("the call to {} failed: {}", provider, cause.toString());
         if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
-            return GatewayError.upstream(504, provider + " did not answer in time; try again later");
+            return AttemptFailure.unwell(streamOpened ? "stream_stall" : "timeout",
+                    GatewayError.upstream(504, provider + " did not answer in time; try again later"));
         }
         if (cause instanceof UnknownHostException) {
-            return GatewayError.upstream(502, "could not reach " + provider + ": its host name does not resolve");
+            return AttemptFailure.unwell("connection_failed",
+                    GatewayError.upstream(502, "could not reach " + provider + ": its host name does not resolve"));
         }
         if (cause instanceof ConnectException) {
             String why = String.valueOf(cause.getMessage()).contains("refused") ? "the connection was refused" : "the connection failed";
-            return GatewayError.upstream(502, "could not reach " + provider + ": " + why + "; try again later");
+            return AttemptFailure.unwell("connection_failed",
+                    GatewayError.upstream(502, "could not reach " + provider + ": " + why + "; try again later"));
         }
         if (cause instanceof SSLException) {
-            return GatewayError.upstream(502, "could not reach " + provider + ": the TLS handshake failed");
+            return AttemptFailure.unwell("connection_failed",
+                    GatewayError.upstream(502, "could not reach " + provider + ": the TLS handshake failed"));
         }
         if (cause instanceof CancellationException) {
-            return GatewayError.upstream(502, "the request to " + provider + " was cancelled");
+            return AttemptFailure.fatal("cancelled", GatewayError.upstream(502, "the request to " + provider + " was cancelled"));
         }
-        return GatewayError.upstream(502, provider + " closed the connection or failed before answering; try again later");
+        return AttemptFailure.unwell(streamOpened ? "stream_closed" : "connection_failed",
+                GatewayError.upstream(502, provider + " closed the connection or failed before answering; try again later"));
     }
 }

@@ -34,6 +34,7 @@ public final class RoutingStage implements Stage {
             return;
         }
         exchange.route(route.get());
+        exchange.routes(router.group(model));
         next.proceed(exchange, sink);
     }
 

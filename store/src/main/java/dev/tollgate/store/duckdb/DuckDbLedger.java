@@ -72,7 +72,8 @@ public final class DuckDbLedger implements Ledger {
     private static final String ENTRY_COLUMNS = """
             epoch_us(time), request_id, key_name, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)), api, provider, deployment, requested_model, served_model,
             input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
-            reasoning_tokens, cost_usd, price_version, status, error, latency_us, ttft_us, stream, estimated, cache, saved_usd, unpriced""";
+            reasoning_tokens, cost_usd, price_version, status, error, latency_us, ttft_us, stream, estimated, cache, saved_usd, unpriced,
+            attempt, attempt_reason, upstream_model""";
 
     private final Path file;
     private final DuckDBConnection root;
@@ -291,7 +292,7 @@ public final class DuckDbLedger implements Ledger {
         if (requestId == null) return Optional.empty();
         return read(conn -> {
             try (PreparedStatement p = conn.prepareStatement(
-                    "SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? ORDER BY time DESC LIMIT 1")) {
+                    "SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? ORDER BY time DESC, attempt DESC LIMIT 1")) {
                 p.setString(1, requestId);
                 try (ResultSet rs = p.executeQuery()) {
                     return rs.next() ? Optional.of(entry(rs)) : Optional.empty();
@@ -400,7 +401,15 @@ public final class DuckDbLedger implements Ledger {
                 rs.getString(2), rs.getString(3), tags, rs.getString(5), rs.getString(6), rs.getString(7),
                 rs.getString(8), rs.getString(9), usage, money(rs.getBigDecimal(16)), rs.getString(17),
                 rs.getInt(18), rs.getString(19), rs.getLong(20), ttft, rs.getBoolean(22), rs.getBoolean(23),
-                rs.getString(24), money(rs.getBigDecimal(25)), rs.getBoolean(26));
+                rs.getString(24), money(rs.getBigDecimal(25)), rs.getBoolean(26), attempt(rs));
+    }
+
+    /** Null for a request's only attempt at a plain model (no reason, no upstream model recorded). */
+    private static LedgerEntry.Attempt attempt(ResultSet rs) throws SQLException {
+        int number = rs.getInt(27);
+        String reason = rs.getString(28);
+        String upstream = rs.getString(29);
+        return number <= 1 && reason == null && upstream == null ? null : new LedgerEntry.Attempt(number, reason, upstream);
     }
 
     /** The stored DECIMAL without its padding zeros, never in exponent form (so 1.000000000000 → 1, not 1E+0). */

@@ -121,7 +121,13 @@ final class LedgerSchema {
             // issue 5, speed: rollups of sealed hours (no per-batch partial rows), daily and tagless tables
             new Migration(6, "sealed hourly and daily rollups", Rollup.sealedMigration()),
             // issue 14, budgets: a call whose model has no price is metered at 0 and says so (older rows read false)
-            new Migration(7, "unpriced flag", List.of("ALTER TABLE requests ADD COLUMN unpriced BOOLEAN DEFAULT false")));
+            new Migration(7, "unpriced flag", List.of("ALTER TABLE requests ADD COLUMN unpriced BOOLEAN DEFAULT false")),
+            // issue 13, routes: one row per attempt of a request (retries and fallbacks share the request id); older
+            // rows were each a request's only attempt, hence the default 1
+            new Migration(13, "attempts of a request", List.of(
+                    "ALTER TABLE requests ADD COLUMN attempt INTEGER DEFAULT 1",
+                    "ALTER TABLE requests ADD COLUMN attempt_reason VARCHAR",
+                    "ALTER TABLE requests ADD COLUMN upstream_model VARCHAR")));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();

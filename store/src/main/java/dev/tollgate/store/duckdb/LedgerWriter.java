@@ -341,6 +341,10 @@ final class LedgerWriter {
         string(a, e.cache());
         a.append(cost(e.savedUsd()));
         a.append(e.unpriced());
+        LedgerEntry.Attempt attempt = e.attempt();
+        a.append(attempt == null ? 1 : attempt.number());
+        string(a, attempt == null ? null : attempt.reason());
+        string(a, attempt == null ? null : attempt.upstreamModel());
         a.endRow();
     }
 

@@ -1,0 +1,54 @@
+package dev.tollgate.gateway.route;
+
+import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.core.pricing.PriceCatalog;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** A route with several deployments, as the gateway runs it: its settings and its live deployments. */
+public final class RouteGroup {
+
+    private final RouteConfig config;
+    private final List<Deployment> deployments;
+    private final Deployment[] array;
+    private final int[] weights;
+
+    RouteGroup(RouteConfig config, List<Deployment> deployments) {
+        this.config = config;
+        this.deployments = List.copyOf(deployments);
+        this.array = deployments.toArray(Deployment[]::new);
+        this.weights = deployments.stream().mapToInt(Deployment::weight).toArray();
+    }
+
+    public String name() { return config.name(); }
+
+    public RouteConfig config() { return config; }
+
+    public List<Deployment> deployments() { return deployments; }
+
+    /** The deployments in the order this request should try them (see {@link RoutePlanner}). */
+    public Deployment[] plan(PriceCatalog catalog, Instant at, double draw) {
+        int n = array.length;
+        boolean[] healthy = new boolean[n];
+        long[] latency = config.strategy() == RouteConfig.Strategy.LATENCY ? new long[n] : null;
+        BigDecimal[] prices = config.strategy() == RouteConfig.Strategy.CHEAPEST ? new BigDecimal[n] : null;
+        for (int i = 0; i < n; i++) {
+            healthy[i] = array[i].healthy();
+            if (latency != null) latency[i] = array[i].latencyNanos();
+            if (prices != null) prices[i] = unitPrice(catalog, array[i].target().pricedAs(), at);
+        }
+        int[] order = RoutePlanner.order(config.strategy(), weights, healthy, latency, prices, draw);
+        Deployment[] out = new Deployment[n];
+        for (int i = 0; i < n; i++) out[i] = array[order[i]];
+        return out;
+    }
+
+    /** Input and output rates added: what "cheapest" compares. */
+    private static BigDecimal unitPrice(PriceCatalog catalog, String model, Instant at) {
+        Optional<ModelPrice> price = catalog.priceAt(model, at);
+        return price.map(p -> p.rates().input().add(p.rates().output())).orElse(null);
+    }
+}

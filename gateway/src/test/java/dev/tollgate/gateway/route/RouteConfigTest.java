@@ -1,0 +1,70 @@
+package dev.tollgate.gateway.route;
+
+import dev.tollgate.gateway.config.ConfigLoader;
+import dev.tollgate.gateway.config.GatewayConfig;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class RouteConfigTest {
+
+    private static GatewayConfig parse(String yaml) throws Exception {
+        return new ConfigLoader(Map.<String, String>of()::get).parse("""
+                providers:
+                  a: {type: openai, base_url: "http://127.0.0.1:9/v1"}
+                models:
+                  - {name: plain, provider: a}
+                """ + yaml);
+    }
+
+    @Test
+    void defaultsAndEveryKey() throws Exception {
+        RouteConfig r = parse("""
+                routes:
+                  - name: mini
+                    deployments: [{provider: a, model: gpt-4o-mini}, {provider: a, model: x, price_as: gpt-4o, weight: 3}]
+                """).routes().getFirst();
+        assertThat(r.strategy()).isEqualTo(RouteConfig.Strategy.ORDERED);
+        assertThat(r.retries()).isEqualTo(1);
+        assertThat(r.maxAttempts()).isEqualTo(4);
+        assertThat(r.timeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(r.deployments().get(1).pricedAs()).isEqualTo("gpt-4o");
+        assertThat(r.deployments().get(1).weight()).isEqualTo(3);
+
+        RouteConfig all = parse("""
+                routes:
+                  - name: mini
+                    strategy: cheapest
+                    retries: 0
+                    max_attempts: 5
+                    timeout_ms: 1000
+                    first_content_timeout_ms: 200
+                    backoff_ms: 10
+                    max_backoff_ms: 50
+                    circuit_breaker: {failure_rate: 25, window: 8, min_calls: 4, open_ms: 500, half_open_calls: 1}
+                    deployments: [{provider: a}]
+                """).routes().getFirst();
+        assertThat(all.strategy()).isEqualTo(RouteConfig.Strategy.CHEAPEST);
+        assertThat(all.deployments().getFirst().model()).isEqualTo("mini");
+        assertThat(all.maxAttempts()).isEqualTo(5);
+        assertThat(all.firstContent()).isEqualTo(Duration.ofMillis(200));
+        assertThat(all.breaker()).isEqualTo(new RouteConfig.BreakerConfig(25, 8, 4, Duration.ofMillis(500), 1));
+    }
+
+    @Test
+    void mistakesAreNamed() {
+        assertThatThrownBy(() -> parse("routes: [{name: r, strategy: fastest, deployments: [{provider: a}]}]"))
+                .hasMessageContaining("routes.r.strategy");
+        assertThatThrownBy(() -> parse("routes: [{name: r, deployments: []}]")).hasMessageContaining("at least one deployment");
+        assertThatThrownBy(() -> new Router(parse("routes: [{name: r, deployments: [{provider: nope}]}]")))
+                .hasMessageContaining("provider 'nope'");
+        assertThatThrownBy(() -> new Router(parse("routes: [{name: plain, deployments: [{provider: a}]}]")))
+                .hasMessageContaining("has the name of a model");
+        assertThatThrownBy(() -> parse("routes: [{name: r, retries: -1, deployments: [{provider: a}]}]"))
+                .hasMessageContaining("routes.r.retries");
+    }
+}
