@@ -1,5 +1,8 @@
 package dev.tollgate.gateway.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,6 +16,7 @@ import dev.tollgate.gateway.cache.CacheConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,12 +32,16 @@ import java.util.regex.Pattern;
 /**
  * Reads the gateway's YAML configuration. {@code ${VAR}} and {@code ${VAR:-default}} in any string are replaced
  * from the environment; a variable that is not set and has no default is an error naming it, so a missing secret
- * is caught at start-up rather than at the first request.
+ * is caught at start-up rather than at the first request. The result is checked against {@link ConfigSchema}: an
+ * unknown key, a value of the wrong type or out of range stops start-up, so a typo never switches a control off.
  */
 public final class ConfigLoader {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
     private static final Set<String> PROVIDER_TYPES = Set.of("openai", "anthropic", "azure");
+    // a key written twice would silently keep only its last value
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private final Function<String, String> env;
 
@@ -41,15 +49,58 @@ public final class ConfigLoader {
         this.env = env;
     }
 
-    public static GatewayConfig load(Path file) throws IOException {
-        return new ConfigLoader(System::getenv).parse(Files.readString(file));
+    public static GatewayConfig load(Path file) {
+        ConfigLoader loader = new ConfigLoader(System::getenv);
+        return loader.build(loader.read(file), file.toString());
     }
 
-    public GatewayConfig parse(String yaml) throws IOException {
-        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
-        if (root == null || root.isMissingNode() || root.isNull()) root = new ObjectMapper().createObjectNode();
-        if (!root.isObject()) throw new ConfigException("the configuration must be a YAML mapping");
+    public GatewayConfig parse(String yaml) {
+        return build(read(yaml, "config"), "config");
+    }
+
+    /** The file's text; a file that cannot be read is a {@link ConfigException} saying why. */
+    public JsonNode read(Path file) {
+        try {
+            return read(Files.readString(file), file.toString());
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such configuration file (check --config, or leave it out to use"
+                    + " ./tollgate.yaml or the built-in sandbox)");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read it (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * The configuration tree with environment variables substituted, checked against the schema; every problem is in
+     * the exception, with {@code source}, line and column.
+     */
+    public JsonNode read(String yaml, String source) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
+            throw new ConfigException(where + ": not valid YAML: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) root = YAML.createObjectNode();
+        if (!root.isObject()) throw new ConfigException(source + ": the configuration must be a YAML mapping of sections (server:, providers:, …)");
         root = substitute(root, "");
+        List<String> problems = ConfigSchema.get().problems(root, yaml, source);
+        if (!problems.isEmpty()) throw new ConfigException(problems);
+        return root;
+    }
+
+    /** The configuration a checked tree describes; a mistake the schema cannot see is reported with {@code source}. */
+    public GatewayConfig build(JsonNode root, String source) {
+        try {
+            return build(root);
+        } catch (ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
+    }
+
+    private static GatewayConfig build(JsonNode root) {
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
                 prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")),
@@ -183,10 +234,22 @@ public final class ConfigLoader {
         return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
-    /** A configuration mistake, worded for the person who made it. */
+    /** A configuration mistake, worded for the person who made it: one line each (the message is the first). */
     public static final class ConfigException extends RuntimeException {
+        private final List<String> problems;
+
         public ConfigException(String message) {
-            super(message);
+            this(List.of(message));
+        }
+
+        public ConfigException(List<String> problems) {
+            super(problems.getFirst() + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problem"
+                    + (problems.size() > 2 ? "s" : "") + ": `tollgate config check` lists them all)" : ""));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
         }
     }
 }
