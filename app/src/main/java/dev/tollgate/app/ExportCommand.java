@@ -7,7 +7,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -77,14 +76,15 @@ final class ExportCommand {
         /** Fails before the export runs when {@code --out} cannot be written, naming the flag rather than the ledger. */
         static void writable(Path out) {
             Path dir = out.toAbsolutePath().getParent();
-            if (!Files.isDirectory(dir)) throw new UserError("--out " + out + ": there is no directory " + dir + "; choose a path in an existing directory");
+            if (!Files.isDirectory(dir)) {
+                throw new UserError("--out " + out + ": there is no directory " + dir + "; choose a path in an existing directory");
+            }
             boolean existed = Files.exists(out);
             try {
                 Files.newOutputStream(out, StandardOpenOption.CREATE, StandardOpenOption.APPEND).close();
                 if (!existed) Files.delete(out);
             } catch (IOException e) {
-                String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
-                throw new UserError("--out " + out + ": cannot write there (" + reason + "); choose a writable path", e);
+                throw new UserError("--out " + out + ": cannot write there (" + Failures.reason(e) + "); choose a writable path", e);
             }
         }
     }

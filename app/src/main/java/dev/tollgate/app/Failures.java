@@ -8,6 +8,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.UnmatchedArgumentException;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -47,6 +48,14 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
         if (verbose) ex.printStackTrace(err);
         err.println(cmd.getCommandSpec().qualifiedName() + ": " + line);
         err.flush();
+    }
+
+    /** Why a file operation failed, in words ("Not a directory", "Read-only file system"), without the path. */
+    static String reason(IOException e) {
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
+        if (e instanceof NoSuchFileException) return "no such file or directory";
+        if (e instanceof AccessDeniedException) return "permission denied";
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /** The one line for a failure: the messages of our own exceptions are written for people; the JDK's are named. */

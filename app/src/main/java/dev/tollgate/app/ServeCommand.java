@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -136,8 +135,8 @@ final class ServeCommand implements Callable<Integer> {
         } catch (FileAlreadyExistsException e) {
             throw new UserError("--data " + dir + " is a file, not a directory; pass --data with a directory", e);
         } catch (IOException e) {
-            String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
-            throw new UserError("--data " + dir + ": cannot create the data directory (" + reason + "); pass --data with a writable directory", e);
+            throw new UserError("--data " + dir + ": cannot create the data directory (" + Failures.reason(e)
+                    + "); pass --data with a writable directory", e);
         }
         if (!Files.isWritable(dir)) {
             throw new UserError("--data " + dir + ": the directory is not writable; pass --data with a writable directory");
