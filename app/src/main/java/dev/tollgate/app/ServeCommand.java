@@ -56,9 +56,16 @@ final class ServeCommand implements Callable<Integer> {
         // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
         portIsFree(port);
         dataDirectory(dataDir);
+        PriceCatalog catalog = PricesCommand.catalog(dataDir);
+        Ledger ledger;
+        try {
+            ledger = DuckDbLedger.open(dataDir);
+        } catch (IllegalStateException e) {
+            throw new UserError(e.getMessage().lines().findFirst().orElse("") + " (is another `tollgate serve` using --data "
+                    + dataDir + "?)", e);
+        }
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
-        PriceCatalog catalog = PricesCommand.catalog(dataDir);
 
         if (config.providers().isEmpty()) {
             SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
@@ -73,13 +80,6 @@ final class ServeCommand implements Callable<Integer> {
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
-        Ledger ledger;
-        try {
-            ledger = DuckDbLedger.open(dataDir);
-        } catch (IllegalStateException e) {
-            vertx.close();
-            throw new UserError(e.getMessage() + " (is another `tollgate serve` using --data " + dataDir + "?)", e);
-        }
         GatewayServices services;
         try {
             services = GatewayServices.of(config, catalog, ledger).withAdminRoutes(PlanAdminRoutes.all());

@@ -102,16 +102,16 @@ public final class ConfigSchema {
                 + " (known: " + String.join(", ", known) + ")";
     }
 
-    /** "must be a whole number above 0, not "lots"", worded from the $def's title where there is one. */
+    /** "must be a whole number above 0, not "lots"": worded from the $def's title, else from the choices of an enum. */
     private String wrongValue(Error e, JsonNode value) {
         JsonNode failing = schemaAt(e.getSchemaLocation().getFragment());
         String shown = value.isMissingNode() ? "" : ", not " + value;
-        if (e.getKeyword().equals("enum")) {
-            List<String> values = new ArrayList<>();
-            failing.path("enum").forEach(v -> values.add(v.asText()));
-            if (!values.contains("true")) return "must be one of " + String.join(", ", values) + shown;
-        }
         if (failing.hasNonNull("title")) return "must be " + failing.get("title").asText() + shown;
+        if (failing.has("enum")) {
+            List<String> values = new ArrayList<>();
+            failing.get("enum").forEach(v -> values.add(v.asText()));
+            return "must be one of " + String.join(", ", values) + shown;
+        }
         return e.getMessage() + shown;
     }
 
@@ -120,12 +120,11 @@ public final class ConfigSchema {
         return tree.at(JsonPointer.compile(pointer(keywordPath)).head());
     }
 
-    /** Property names a schema knows, its $ref and allOf included (a price entry shares a price's fields). */
+    /** Property names a schema knows, its $ref's included (a price entry shares a price's fields). */
     private List<String> keys(JsonNode s) {
         List<String> out = new ArrayList<>();
-        s.path("properties").fieldNames().forEachRemaining(out::add);
+        s.path("properties").properties().forEach(p -> out.add(p.getKey()));
         if (s.has("$ref")) out.addAll(keys(resolve(s)));
-        s.path("allOf").forEach(a -> out.addAll(keys(a)));
         return out;
     }
 
