@@ -24,7 +24,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,7 +37,6 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
-    private static final Set<String> PROVIDER_TYPES = Set.of("openai", "anthropic", "azure");
     // a key written twice would silently keep only its last value
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
@@ -155,18 +153,12 @@ public final class ConfigLoader {
             var e = it.next();
             String name = e.getKey();
             JsonNode p = e.getValue();
-            String type = text(p, "type");
-            if (type == null || !PROVIDER_TYPES.contains(type)) {
-                throw new ConfigException("providers." + name + ".type must be one of " + PROVIDER_TYPES + ", not " + type);
-            }
+            String type = text(p, "type"); // the schema has checked it and responses: against their choices
             String baseUrl = text(p, "base_url");
             if (baseUrl == null) baseUrl = defaultBaseUrl(type, name);
             Map<String, String> headers = new LinkedHashMap<>();
             p.path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
             String responses = p.path("responses").asText("native");
-            if (!responses.equals("native") && !responses.equals("chat")) {
-                throw new ConfigException("providers." + name + ".responses must be 'native' or 'chat', not " + responses);
-            }
             out.put(name, new GatewayConfig.Provider(name, type, stripSlash(baseUrl), text(p, "api_key"),
                     text(p, "api_version"), headers, responses.equals("chat")));
         }

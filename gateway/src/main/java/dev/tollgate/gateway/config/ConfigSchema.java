@@ -164,36 +164,45 @@ public final class ConfigSchema {
         return d[a.length()][b.length()];
     }
 
-    /** The configuration as the gateway runs it: every key with a default that the file leaves out, filled in. */
+    /**
+     * The configuration as the gateway runs it: every key with a default that the file leaves out filled in, and every
+     * mapping in the schema's order.
+     */
     public JsonNode withDefaults(JsonNode config) {
-        JsonNode copy = config.isObject() ? config.deepCopy() : JSON.createObjectNode();
-        fill(copy, tree);
-        return copy;
+        return fill(config.isObject() ? config : JSON.createObjectNode(), tree);
     }
 
-    private void fill(JsonNode node, JsonNode schemaNode) {
+    private JsonNode fill(JsonNode node, JsonNode schemaNode) {
         JsonNode s = resolve(schemaNode);
         if (node.isObject()) {
-            ObjectNode o = (ObjectNode) node;
+            ObjectNode out = JSON.createObjectNode();
             for (var p : s.path("properties").properties()) {
+                JsonNode v = node.get(p.getKey());
                 JsonNode ps = resolve(p.getValue());
-                JsonNode v = o.get(p.getKey());
-                if ((v == null || v.isNull()) && p.getValue().has("default")) {
-                    o.set(p.getKey(), p.getValue().get("default"));
-                } else if ((v == null || v.isNull()) && ps.has("properties") && !ps.has("required")) {
+                if (v != null && !v.isNull()) {
+                    out.set(p.getKey(), fill(v, p.getValue()));
+                } else if (p.getValue().has("default")) {
+                    out.set(p.getKey(), p.getValue().get("default"));
+                } else if (ps.has("properties") && !ps.has("required")) {
                     // a section left out is a section with its defaults
-                    ObjectNode section = o.objectNode();
-                    fill(section, ps);
-                    if (!section.isEmpty()) o.set(p.getKey(), section);
+                    JsonNode section = fill(JSON.createObjectNode(), ps);
+                    if (!section.isEmpty()) out.set(p.getKey(), section);
                 } else if (v != null) {
-                    fill(v, ps);
+                    out.set(p.getKey(), v);
                 }
             }
-            JsonNode extra = s.path("additionalProperties");
-            if (extra.isObject()) o.properties().forEach(e -> fill(e.getValue(), extra));
-        } else if (node.isArray() && s.has("items")) {
-            node.forEach(item -> fill(item, s.get("items")));
+            // names the schema does not list: providers, tags, headers
+            for (var e : node.properties()) {
+                if (!out.has(e.getKey())) out.set(e.getKey(), fill(e.getValue(), s.path("additionalProperties")));
+            }
+            return out;
         }
+        if (node.isArray()) {
+            var out = JSON.createArrayNode();
+            node.forEach(item -> out.add(fill(item, s.path("items"))));
+            return out;
+        }
+        return node;
     }
 
     /** A copy with every secret (writeOnly in the schema) and every password in a URL replaced by "****". */
