@@ -124,7 +124,7 @@ final class ServeCommand implements Callable<Integer> {
             probe.bind(new InetSocketAddress(port));
         } catch (IOException e) {
             throw new UserError("cannot listen on port " + port + ": " + (e.getMessage() != null && e.getMessage().contains("in use")
-                    ? "another process (another `tollgate serve`?) already does" : e.getMessage()) + "; pass --port with a free port", e);
+                    ? "another process already does (a `tollgate serve` or `sandbox` still running?)" : e.getMessage()) + "; pass --port with a free port", e);
         }
     }
 

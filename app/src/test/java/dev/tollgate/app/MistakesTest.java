@@ -84,7 +84,7 @@ class MistakesTest {
             Run r = run("serve", "--port", String.valueOf(port), "--data", dir.resolve("data").toString());
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.line()).isEqualTo("tollgate serve: cannot listen on port " + port
-                    + ": another process (another `tollgate serve`?) already does; pass --port with a free port");
+                    + ": another process already does (a `tollgate serve` or `sandbox` still running?); pass --port with a free port");
             assertThat(r.out()).doesNotContain("sandbox");
         }
     }
