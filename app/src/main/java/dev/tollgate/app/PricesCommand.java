@@ -1,5 +1,7 @@
 package dev.tollgate.app;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.core.pricing.LiteLlmImport;
 import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.core.pricing.PriceCatalog;
@@ -8,9 +10,6 @@ import dev.tollgate.core.pricing.Rates;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
 
 import java.io.IOException;
 import java.io.InputStream;

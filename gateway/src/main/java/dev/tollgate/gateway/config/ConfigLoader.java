@@ -56,7 +56,7 @@ public final class ConfigLoader {
         return build(read(yaml, "config"), "config");
     }
 
-    /** The file's text; a file that cannot be read is a {@link ConfigException} saying why. */
+    /** A file's configuration tree, as {@link #read(String, String)}; a file that cannot be read is a {@link ConfigException} too. */
     public JsonNode read(Path file) {
         try {
             return read(Files.readString(file), file.toString());
@@ -83,7 +83,11 @@ public final class ConfigLoader {
         }
         if (root == null || root.isMissingNode() || root.isNull()) root = YAML.createObjectNode();
         if (!root.isObject()) throw new ConfigException(source + ": the configuration must be a YAML mapping of sections (server:, providers:, …)");
-        root = substitute(root, "");
+        try {
+            root = substitute(root, "");
+        } catch (ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
         List<String> problems = ConfigSchema.get().problems(root, yaml, source);
         if (!problems.isEmpty()) throw new ConfigException(problems);
         return root;
