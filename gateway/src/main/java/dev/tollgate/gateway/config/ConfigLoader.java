@@ -61,8 +61,7 @@ public final class ConfigLoader {
         try {
             return read(Files.readString(file), file.toString());
         } catch (NoSuchFileException e) {
-            throw new ConfigException(file + ": no such configuration file (check --config, or leave it out to use"
-                    + " ./tollgate.yaml or the built-in sandbox)");
+            throw new ConfigException(file + ": no such configuration file (check the path)");
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read it (" + e.getMessage() + ")");
         }
