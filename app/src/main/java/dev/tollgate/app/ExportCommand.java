@@ -6,7 +6,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -52,6 +55,7 @@ final class ExportCommand {
                 spec.commandLine().getErr().println("export: --format must be csv or parquet, not '" + format + "'");
                 return 2;
             }
+            writable(out);
             Map<String, String> range = new LinkedHashMap<>();
             if (since != null) range.put("since", since);
             if (from != null) range.put("from", from);
@@ -66,6 +70,21 @@ final class ExportCommand {
             } catch (IllegalStateException e) {
                 spec.commandLine().getErr().println("export: " + e.getMessage());
                 return 1;
+            }
+        }
+
+        /** Fails before the export runs when {@code --out} cannot be written, naming the flag rather than the ledger. */
+        static void writable(Path out) {
+            Path dir = out.toAbsolutePath().getParent();
+            if (!Files.isDirectory(dir)) {
+                throw new UserError("--out " + out + ": there is no directory " + dir + "; choose a path in an existing directory");
+            }
+            boolean existed = Files.exists(out);
+            try {
+                Files.newOutputStream(out, StandardOpenOption.CREATE, StandardOpenOption.APPEND).close();
+                if (!existed) Files.delete(out);
+            } catch (IOException e) {
+                throw new UserError("--out " + out + ": cannot write there (" + Failures.reason(e) + "); choose a writable path", e);
             }
         }
     }

@@ -4,21 +4,41 @@ import dev.tollgate.app.eval.EvalCommand;
 import dev.tollgate.app.plan.PlanCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.TypeConversionException;
+
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 
 /** The {@code tollgate} command line. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0",
         description = "AI cost control plane: a metered OpenAI- and Anthropic-compatible gateway.",
-        subcommands = {ServeCommand.class, SandboxCommand.class, PricesCommand.class, KeysCommand.class, TokensCommand.class,
-                AuditCommand.class, BudgetsCommand.class, PlanCommand.class, ReportCommand.class, ExportCommand.class,
-                EvalCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, SandboxCommand.class, ConfigCommand.class, PricesCommand.class, KeysCommand.class,
+                TokensCommand.class, AuditCommand.class, BudgetsCommand.class, PlanCommand.class, ReportCommand.class,
+                ExportCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
+
+    // read by Failures from the command line; declared so that every command accepts it
+    @Option(names = Failures.VERBOSE, scope = ScopeType.INHERIT, description = "On failure, also print the stack trace (for bug reports).")
+    boolean verbose;
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        Failures failures = new Failures();
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+                .registerConverter(LocalDate.class, Main::date)
+                .setExecutionExceptionHandler(failures).setParameterExceptionHandler(failures);
+    }
+
+    static LocalDate date(String text) {
+        try {
+            return LocalDate.parse(text.trim());
+        } catch (DateTimeParseException e) {
+            throw new TypeConversionException("'" + text + "' is not a date; write it as YYYY-MM-DD, e.g. 2026-01-31");
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tollgate.app;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.core.pricing.LiteLlmImport;
 import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.core.pricing.PriceCatalog;
@@ -9,10 +11,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -123,8 +127,16 @@ public final class PricesCommand {
             List<ModelPrice> prices;
             try (InputStream in = Files.newInputStream(file)) {
                 prices = LiteLlmImport.read(in, day, "litellm:" + file.getFileName());
+            } catch (JsonProcessingException e) {
+                JsonLocation at = e.getLocation();
+                throw new UserError(file + (at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr()) + ": not valid JSON ("
+                        + e.getOriginalMessage().lines().findFirst().orElse("") + "); import LiteLLM's model_prices_and_context_window.json", e);
+            } catch (FileSystemException e) {
+                throw e; // a missing or unreadable file: Failures names it
+            } catch (IOException e) {
+                throw new UserError(file + ": " + e.getMessage() + " (import LiteLLM's model_prices_and_context_window.json)", e);
             }
-            Files.createDirectories(dataDir);
+            ServeCommand.dataDirectory(dataDir);
             Path target = importedFile(dataDir);
             try (OutputStream out = Files.newOutputStream(target)) {
                 LiteLlmImport.writeYaml(prices, out);

@@ -44,6 +44,7 @@ final class SandboxCommand implements Callable<Integer> {
                 .tokensPerSecond(tokensPerSecond).defaultOutputTokens(outputTokens)
                 .faultRate5xx(fault5xx).faultRate429(fault429).faultRateTimeout(faultTimeout).faultRateCut(faultCut)
                 .build();
+        ServeCommand.portIsFree(port);
         int loops = eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
         SandboxServer server = SandboxServer.start(vertx, config, port).await();

@@ -15,6 +15,10 @@ import io.vertx.core.VertxOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -48,16 +52,20 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path file = configFile != null ? configFile : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
-        GatewayConfig config;
+        GatewayConfig config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
+        // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
+        portIsFree(port);
+        dataDirectory(dataDir);
+        PriceCatalog catalog = PricesCommand.catalog(dataDir);
+        Ledger ledger;
         try {
-            config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
-        } catch (ConfigLoader.ConfigException e) {
-            System.err.println("tollgate: configuration error in " + file + ": " + e.getMessage());
-            return 2;
+            ledger = DuckDbLedger.open(dataDir);
+        } catch (IllegalStateException e) {
+            throw new UserError(e.getMessage().lines().findFirst().orElse("") + " (is another `tollgate serve` using --data "
+                    + dataDir + "?)", e);
         }
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
-        PriceCatalog catalog = PricesCommand.catalog(dataDir);
 
         if (config.providers().isEmpty()) {
             SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
@@ -72,22 +80,13 @@ final class ServeCommand implements Callable<Integer> {
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
-        Ledger ledger;
-        try {
-            ledger = DuckDbLedger.open(dataDir);
-        } catch (IllegalStateException e) {
-            System.err.println("tollgate: " + e.getMessage());
-            vertx.close();
-            return 1;
-        }
         GatewayServices services;
         try {
             services = GatewayServices.of(config, catalog, ledger).withAdminRoutes(PlanAdminRoutes.all());
         } catch (ConfigLoader.ConfigException e) {
-            System.err.println("tollgate: configuration error: " + e.getMessage());
             ledger.close();
             vertx.close();
-            return 2;
+            throw file == null ? e : new ConfigLoader.ConfigException(file + ": " + e.getMessage());
         }
         Gateway gateway = Gateway.start(vertx, services, port, loops).await();
         System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + ", ledger: "
@@ -116,6 +115,33 @@ final class ServeCommand implements Callable<Integer> {
         }, "tollgate-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** Fails when another process listens on {@code port}. */
+    static void portIsFree(int port) {
+        if (port == 0) return;
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(port));
+        } catch (IOException e) {
+            throw new UserError("cannot listen on port " + port + ": " + (e.getMessage() != null && e.getMessage().contains("in use")
+                    ? "another process already does (a `tollgate serve` or `sandbox` still running?)" : e.getMessage()) + "; pass --port with a free port", e);
+        }
+    }
+
+    /** The data directory, created when missing; a path that cannot be one (a file, read-only, …) is named. */
+    static Path dataDirectory(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (FileAlreadyExistsException e) {
+            throw new UserError("--data " + dir + " is a file, not a directory; pass --data with a directory", e);
+        } catch (IOException e) {
+            throw new UserError("--data " + dir + ": cannot create the data directory (" + Failures.reason(e)
+                    + "); pass --data with a writable directory", e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new UserError("--data " + dir + ": the directory is not writable; pass --data with a writable directory");
+        }
+        return dir;
     }
 
     /** Where metrics and traces go and whether prompts are logged, in one line. */

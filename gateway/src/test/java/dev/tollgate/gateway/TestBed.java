@@ -57,10 +57,12 @@ public final class TestBed implements AutoCloseable {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
+        // a key may appear once: a test that sets its own upstream timeout replaces this one
+        String timeout = extraServerYaml.contains("upstream_timeout_ms:") ? "" : "upstream_timeout_ms: 3000";
         String yaml = """
                 server:
                   max_body_bytes: 65536
-                  upstream_timeout_ms: 3000
+                  %s
                 %s
                 admin:
                   token: %s
@@ -97,7 +99,7 @@ public final class TestBed implements AutoCloseable {
                 keys:
                   - {key: %s, name: search-prod, tags: {team: search, project: web, env: prod}}
                   - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}
-                """.formatted(extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
+                """.formatted(timeout, extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
         services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, spanExporter).withAdminRoutes(adminRoutes);

@@ -1,5 +1,8 @@
 package dev.tollgate.gateway.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,6 +17,7 @@ import dev.tollgate.gateway.route.RouteConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +25,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,12 +32,15 @@ import java.util.regex.Pattern;
 /**
  * Reads the gateway's YAML configuration. {@code ${VAR}} and {@code ${VAR:-default}} in any string are replaced
  * from the environment; a variable that is not set and has no default is an error naming it, so a missing secret
- * is caught at start-up rather than at the first request.
+ * is caught at start-up rather than at the first request. The result is checked against {@link ConfigSchema}: an
+ * unknown key, a value of the wrong type or out of range stops start-up, so a typo never switches a control off.
  */
 public final class ConfigLoader {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
-    private static final Set<String> PROVIDER_TYPES = Set.of("openai", "anthropic", "azure");
+    // a key written twice would silently keep only its last value
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private final Function<String, String> env;
 
@@ -42,15 +48,61 @@ public final class ConfigLoader {
         this.env = env;
     }
 
-    public static GatewayConfig load(Path file) throws IOException {
-        return new ConfigLoader(System::getenv).parse(Files.readString(file));
+    public static GatewayConfig load(Path file) {
+        ConfigLoader loader = new ConfigLoader(System::getenv);
+        return loader.build(loader.read(file), file.toString());
     }
 
-    public GatewayConfig parse(String yaml) throws IOException {
-        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
-        if (root == null || root.isMissingNode() || root.isNull()) root = new ObjectMapper().createObjectNode();
-        if (!root.isObject()) throw new ConfigException("the configuration must be a YAML mapping");
-        root = substitute(root, "");
+    public GatewayConfig parse(String yaml) {
+        return build(read(yaml, "config"), "config");
+    }
+
+    /** A file's configuration tree, as {@link #read(String, String)}; a file that cannot be read is a {@link ConfigException} too. */
+    public JsonNode read(Path file) {
+        try {
+            return read(Files.readString(file), file.toString());
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such configuration file (check the path)");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read it (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * The configuration tree with environment variables substituted, checked against the schema; every problem is in
+     * the exception, with {@code source}, line and column.
+     */
+    public JsonNode read(String yaml, String source) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
+            throw new ConfigException(where + ": not valid YAML: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) root = YAML.createObjectNode();
+        if (!root.isObject()) throw new ConfigException(source + ": the configuration must be a YAML mapping of sections (server:, providers:, …)");
+        try {
+            root = substitute(root, "");
+        } catch (ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
+        List<String> problems = ConfigSchema.get().problems(root, yaml, source);
+        if (!problems.isEmpty()) throw new ConfigException(problems);
+        return root;
+    }
+
+    /** The configuration a checked tree describes; a mistake the schema cannot see is reported with {@code source}. */
+    public GatewayConfig build(JsonNode root, String source) {
+        try {
+            return build(root);
+        } catch (ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage());
+        }
+    }
+
+    private static GatewayConfig build(JsonNode root) {
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
                 prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")),
@@ -109,18 +161,12 @@ public final class ConfigLoader {
             var e = it.next();
             String name = e.getKey();
             JsonNode p = e.getValue();
-            String type = text(p, "type");
-            if (type == null || !PROVIDER_TYPES.contains(type)) {
-                throw new ConfigException("providers." + name + ".type must be one of " + PROVIDER_TYPES + ", not " + type);
-            }
+            String type = text(p, "type"); // the schema has checked it and responses: against their choices
             String baseUrl = text(p, "base_url");
             if (baseUrl == null) baseUrl = defaultBaseUrl(type, name);
             Map<String, String> headers = new LinkedHashMap<>();
             p.path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
             String responses = p.path("responses").asText("native");
-            if (!responses.equals("native") && !responses.equals("chat")) {
-                throw new ConfigException("providers." + name + ".responses must be 'native' or 'chat', not " + responses);
-            }
             out.put(name, new GatewayConfig.Provider(name, type, stripSlash(baseUrl), text(p, "api_key"),
                     text(p, "api_version"), headers, responses.equals("chat")));
         }
@@ -142,9 +188,8 @@ public final class ConfigLoader {
             String provider = text(m, "provider");
             if (name == null || provider == null) throw new ConfigException("every entry of models needs a name and a provider: " + m);
             String model = text(m, "model");
-            JsonNode free = m.path("free");
-            if (!free.isMissingNode() && !free.isBoolean()) throw new ConfigException("models." + name + ".free must be true or false, not " + free);
-            out.add(new GatewayConfig.Model(name, provider, model == null ? name : model, text(m, "price_as"), free.asBoolean(false)));
+            // the schema has checked it is true or false (as a boolean or as text)
+            out.add(new GatewayConfig.Model(name, provider, model == null ? name : model, text(m, "price_as"), m.path("free").asBoolean(false)));
         }
         return out;
     }
@@ -190,10 +235,22 @@ public final class ConfigLoader {
         return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
-    /** A configuration mistake, worded for the person who made it. */
+    /** A configuration mistake, worded for the person who made it: one line each (the message is the first). */
     public static final class ConfigException extends RuntimeException {
+        private final List<String> problems;
+
         public ConfigException(String message) {
-            super(message);
+            this(List.of(message));
+        }
+
+        public ConfigException(List<String> problems) {
+            super(problems.getFirst() + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problem"
+                    + (problems.size() > 2 ? "s" : "") + ": `tollgate config check` lists them all)" : ""));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
         }
     }
 }

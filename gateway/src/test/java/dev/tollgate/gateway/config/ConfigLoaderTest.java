@@ -3,7 +3,11 @@ package dev.tollgate.gateway.config;
 import dev.tollgate.gateway.auth.KeyStore;
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,5 +64,107 @@ class ConfigLoaderTest {
         assertThat(config.providers().get("openai").responsesOverChat()).isFalse();
         assertThatThrownBy(() -> loader.parse("providers:\n  x: {type: openai, base_url: http://x, responses: maybe}\n"))
                 .hasMessageContaining("providers.x.responses");
+    }
+
+    private static final ConfigLoader NO_ENV = new ConfigLoader(Map.<String, String>of()::get);
+
+    private static String mistake(String yaml) {
+        try {
+            NO_ENV.parse(yaml);
+        } catch (ConfigLoader.ConfigException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("accepted: " + yaml);
+    }
+
+    @Test
+    void aMisspeltKeyStopsStartUpWithWhereAndTheKeyMeant() {
+        assertThat(mistake("provders:\n  openai: {type: openai}\n"))
+                .startsWith("config:1:1: unknown key 'provders' at the top level; did you mean 'providers'? (known: server, admin,");
+        assertThat(mistake("admin: {token: t}\nspend_controls:\n  budget:\n    - {name: b, scope: org, limit_usd: \"1\"}\n"))
+                .startsWith("config:3:3: unknown key 'budget' in spend_controls; did you mean 'budgets'? (known: time_zone,");
+        assertThat(mistake("providers:\n  local: {type: openai, base_ur: \"http://h/v1\"}\n"))
+                .startsWith("config:2:25: unknown key 'base_ur' in providers.local; did you mean 'base_url'?");
+        assertThat(mistake("models:\n  - {name: a, provider: p, modle: gpt-4o}\n"))
+                .startsWith("config:2:28: unknown key 'modle' in models[0]; did you mean 'model'?");
+        // nothing near: no guess, only the list
+        assertThat(mistake("cache: {colour: blue}\n")).startsWith("config:1:9: unknown key 'colour' in cache (known: enabled,");
+    }
+
+    @Test
+    void valuesOfTheWrongTypeOrOutOfRangeAreRefusedWithWhere() {
+        assertThat(mistake("server:\n  max_body_bytes: lots\n"))
+                .isEqualTo("config:2:3: server.max_body_bytes must be a whole number above 0, not \"lots\"");
+        assertThat(mistake("server: {upstream_timeout_ms: -5}\n")).contains("server.upstream_timeout_ms must be a whole number above 0, not -5");
+        assertThat(mistake("cache: {ttl: soon}\n")).contains("cache.ttl must be a duration such as");
+        assertThat(mistake("cache: {enabled: maybe}\n")).contains("cache.enabled must be true or false, not \"maybe\"");
+        assertThat(mistake("providers:\n  x: {type: bedrock}\n")).contains("providers.x.type must be one of openai, anthropic, azure");
+        assertThat(mistake("models:\n  - {name: a}\n")).isEqualTo("config:2:5: models[0] needs 'provider'");
+        assertThat(mistake("spend_controls: {budgets: [{name: b, scope: org, limit_usd: \"1\", period: yearly}]}\n"))
+                .contains("spend_controls.budgets[0].period must be one of daily, weekly, monthly, lifetime");
+    }
+
+    @Test
+    void everyProblemIsListedInFileOrder() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(ConfigLoader.ConfigException.class,
+                () -> NO_ENV.parse("server: {max_body_bytes: lots}\nprovders: {}\ncache: {ttl: soon}\n"));
+        assertThat(e.problems()).hasSize(3);
+        assertThat(e.problems().get(0)).startsWith("config:1:");
+        assertThat(e.problems().get(1)).startsWith("config:2:1: unknown key 'provders'");
+        assertThat(e.problems().get(2)).startsWith("config:3:");
+        assertThat(e.getMessage()).endsWith("(and 2 more problems: `tollgate config check` lists them all)");
+    }
+
+    @Test
+    void brokenYamlAndRepeatedKeysSayWhere() {
+        assertThat(mistake("server:\n  max_body_bytes: [1\n")).startsWith("config:").contains("not valid YAML");
+        assertThat(mistake("cache: {enabled: true}\ncache: {enabled: false}\n")).startsWith("config:2:").contains("cache");
+        assertThat(mistake("- a\n- b\n")).contains("must be a YAML mapping");
+    }
+
+    @Test
+    void aMissingFileIsNamed(@org.junit.jupiter.api.io.TempDir Path dir) {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml")))
+                .hasMessage(dir.resolve("nope.yaml") + ": no such configuration file (check the path)");
+    }
+
+    /** The README's configuration reference is the documentation of every key: all of it must load. */
+    @Test
+    void theReadmeReferenceLoads() throws Exception {
+        String readme = Files.readString(Path.of("../README.md"));
+        int section = readme.indexOf("## Configuration reference");
+        int start = readme.indexOf("```yaml\n", section) + "```yaml\n".length();
+        String yaml = readme.substring(start, readme.indexOf("```", start));
+        GatewayConfig config = new ConfigLoader(name -> name.equals("REDIS_URL") ? null : "value-of-" + name).parse(yaml);
+        assertThat(config.controls().budgets()).hasSize(3);
+        assertThat(config.cache().policies()).hasSize(3);
+    }
+
+    @Test
+    void theSchemaDefaultsAreTheGatewayDefaults() {
+        // what `config check` prints for an empty file must be what the gateway runs with when given nothing
+        JsonNode filled = ConfigSchema.get().withDefaults(NO_ENV.read("", "config"));
+        assertThat(NO_ENV.build(filled, "config")).isEqualTo(NO_ENV.parse(""));
+        JsonNode budget = ConfigSchema.get().withDefaults(NO_ENV.read("spend_controls: {budgets: [{name: b, scope: org, limit_usd: 1}]}", "config"));
+        assertThat(NO_ENV.build(budget, "config")).isEqualTo(NO_ENV.parse("spend_controls: {budgets: [{name: b, scope: org, limit_usd: 1}]}"));
+        assertThat(filled.path("cache").path("ttl").asText()).isEqualTo("1h");
+    }
+
+    @Test
+    void secretsAreMasked() {
+        JsonNode tree = new ConfigLoader(Map.of("K", "sk-live")::get).read("""
+                admin: {token: adm-secret}
+                providers:
+                  openai: {type: openai, api_key: "${K}", headers: {x-api-key: h}}
+                keys:
+                  - {key: tg-1, name: a}
+                telemetry: {headers: {authorization: t}}
+                spend_controls:
+                  alerts: {channels: [{type: webhook, url: "https://hooks/x", secret: s}]}
+                  redis: "redis://user:pw@r:6379"
+                """, "config");
+        String masked = ConfigSchema.get().masked(tree).toString();
+        assertThat(masked).doesNotContain("adm-secret", "sk-live", "\"h\"", "tg-1", "\"t\"", "hooks", "\"s\"", "pw")
+                .contains("redis://****@r:6379", "\"name\":\"a\"", "\"type\":\"openai\"");
     }
 }

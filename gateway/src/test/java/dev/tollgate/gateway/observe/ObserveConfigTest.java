@@ -44,7 +44,7 @@ class ObserveConfigTest {
         assertThatThrownBy(() -> parse("telemetry: {otlp_endpoint: collector:4318}"))
                 .hasMessageContaining("telemetry.otlp_endpoint must be an http:// or https:// URL");
         assertThatThrownBy(() -> parse("prompt_log: {enabled: true, sample_rate: 2}"))
-                .hasMessageContaining("prompt_log.sample_rate must be in (0, 1]");
+                .hasMessageContaining("prompt_log.sample_rate must be a share above 0 and at most 1");
         assertThatThrownBy(() -> parse("metrics: {max_label_values: 0}")).hasMessageContaining("metrics.max_label_values");
     }
 }

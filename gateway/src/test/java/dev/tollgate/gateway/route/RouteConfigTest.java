@@ -58,13 +58,13 @@ class RouteConfigTest {
     @Test
     void mistakesAreNamed() {
         assertThatThrownBy(() -> parse("routes: [{name: r, strategy: fastest, deployments: [{provider: a}]}]"))
-                .hasMessageContaining("routes.r.strategy");
-        assertThatThrownBy(() -> parse("routes: [{name: r, deployments: []}]")).hasMessageContaining("at least one deployment");
+                .hasMessageContaining("routes[0].strategy must be one of ordered, weighted, latency, cheapest");
+        assertThatThrownBy(() -> parse("routes: [{name: r, deployments: []}]")).hasMessageContaining("routes[0].deployments");
         assertThatThrownBy(() -> new Router(parse("routes: [{name: r, deployments: [{provider: nope}]}]")))
                 .hasMessageContaining("provider 'nope'");
         assertThatThrownBy(() -> new Router(parse("routes: [{name: plain, deployments: [{provider: a}]}]")))
                 .hasMessageContaining("has the name of a model");
         assertThatThrownBy(() -> parse("routes: [{name: r, retries: -1, deployments: [{provider: a}]}]"))
-                .hasMessageContaining("routes.r.retries");
+                .hasMessageContaining("routes[0].retries must be a whole number, 0 or more");
     }
 }
