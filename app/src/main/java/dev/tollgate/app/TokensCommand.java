@@ -89,8 +89,8 @@ final class TokensCommand {
             if (config != null) {
                 try {
                     defaultMaxOutput = ConfigLoader.load(config).controls().defaultMaxOutputTokens();
-                } catch (IOException | ConfigLoader.ConfigException e) {
-                    System.err.println("tokens: cannot read the config " + config + ": " + e.getMessage());
+                } catch (ConfigLoader.ConfigException e) {
+                    System.err.println("tokens: " + e.getMessage()); // names the file, and the line where it can
                     return 2;
                 }
             }
