@@ -173,8 +173,9 @@ public final class PlanGpu extends PlanStep {
         double maxCross = 0;
         List<BigDecimal[]> apis = new ArrayList<>();
         for (String m : compare) {
-            ModelPrice p = catalog.priceAt(m, Instant.now()).orElseThrow(() -> new IllegalArgumentException("no price for '" + m + "'"));
-            BigDecimal api = scenarioPerCall.containsKey(m) ? scenarioPerCall.get(m) : p.cost(new Usage(input, 0, 0, 0, output, 0)).total();
+            BigDecimal api = scenarioPerCall.containsKey(m) ? scenarioPerCall.get(m)
+                    : catalog.priceAt(m, Instant.now()).orElseThrow(() -> new IllegalArgumentException("no price for '" + m + "'"))
+                    .cost(new Usage(input, 0, 0, 0, output, 0)).total();
             BigDecimal cross = setup.crossoverRequestsPerMonth(api);
             apis.add(new BigDecimal[] {api});
             if (cross == null) {

@@ -68,6 +68,29 @@ class PlanCommandTest {
     }
 
     @Test
+    void aTieredScenarioPrintsBeforeAndAfter(@TempDir Path dir) throws Exception {
+        Run r = run("../examples/tiered-support.yaml", "--format", "json", "--priced-on", "2026-12-01", "--data", dir.toString());
+        assertThat(r.exit()).isZero();
+        JsonNode rows = r.table("Before and after").path("rows");
+        assertThat(rows).hasSize(2);
+        BigDecimal before = rows.get(0).path("per month").decimalValue();
+        BigDecimal after = rows.get(1).path("per month").decimalValue();
+        assertThat(rows.get(1).path("model").asText()).isEqualTo("tiered");
+        // amounts come to twelve decimal places
+        BigDecimal ulp = new BigDecimal("0.00000000001");
+        assertThat(rows.get(1).path("saving per month").decimalValue()).isCloseTo(before.subtract(after), org.assertj.core.api.Assertions.within(ulp));
+        assertThat(rows.get(1).path("saving").decimalValue()).isCloseTo(
+                before.subtract(after).divide(before, 12, java.math.RoundingMode.HALF_EVEN), org.assertj.core.api.Assertions.within(ulp));
+        JsonNode tiers = r.table("Tiers of tiered").path("rows");
+        assertThat(tiers).hasSize(4);
+        assertThat(tiers.get(3).path("tier").asText()).isEqualTo("response cache");
+        // the tiers add up to the mix
+        BigDecimal sum = BigDecimal.ZERO;
+        for (JsonNode t : tiers) sum = sum.add(t.path("per month").decimalValue());
+        assertThat(sum).isCloseTo(after, org.assertj.core.api.Assertions.within(ulp));
+    }
+
+    @Test
     void buildVsBuyWithChartsAndCsv(@TempDir Path dir) throws Exception {
         Run r = run("gpu", "--requests-per-day", "100000", "--format", "csv", "--chart", dir.toString(), "--data", dir.toString());
         assertThat(r.exit()).isZero();
