@@ -100,6 +100,51 @@ class PlanCommandTest {
     }
 
     @Test
+    void gpuMonthsHaveTheDaysYouSayAndJsonGivesNumbers(@TempDir Path dir) throws Exception {
+        // an A100 at $4.10 an hour: 4.10 * 720 = 2,952 in a 30-day month, 4.10 * 730 = 2,993 in an average one
+        Run thirty = run("gpu", "--gpu", "a100", "--hourly", "4.10", "--days-per-month", "30", "--requests-per-day", "200000",
+                "--format", "json", "--data", dir.toString());
+        assertThat(thirty.exit()).isZero();
+        JsonNode deployment = thirty.table("Deployment for 200,000 requests a day");
+        assertThat(deployment.path("rows").get(2).path("value").decimalValue()).isEqualByComparingTo("2952");
+        assertThat(deployment.path("notes").get(0).asText()).isEqualTo("A month is 30 days, 720 hours.");
+        JsonNode throughput = thirty.table("Throughput per replica").path("rows").get(0);
+        assertThat(throughput.path("decode tokens/s").isIntegralNumber()).isTrue();
+        assertThat(throughput.path("requests/s").isNumber()).isTrue();
+        assertThat(throughput.path("decode step").isNumber()).isTrue();
+
+        Run average = run("gpu", "--gpu", "a100", "--hourly", "4.10", "--requests-per-day", "200000", "--format", "json", "--data", dir.toString());
+        assertThat(average.table("Deployment for 200,000 requests a day").path("rows").get(2).path("value").decimalValue()).isEqualByComparingTo("2993");
+        assertThat(average.table("Replica").toString()).contains("per replica-month (365/12 days, 730 hours)");
+    }
+
+    @Test
+    void gpusBeyondTheBuiltInOnes(@TempDir Path dir) throws Exception {
+        Run l4 = run("gpu", "--gpu", "l4", "--precision", "fp8", "--format", "json", "--data", dir.toString());
+        assertThat(l4.exit()).isZero();
+        assertThat(l4.table("Replica").toString()).contains("x l4 (24 GB").contains("$0.70 per GPU-hour");
+
+        Run own = run("gpu", "--gpu", "my-card", "--gpu-memory-gb", "48", "--gpu-bandwidth", "1", "--gpu-tflops", "200", "--hourly", "1.25",
+                "--format", "json", "--data", dir.toString());
+        assertThat(own.exit()).isZero();
+        assertThat(own.table("Replica").toString()).contains("x my-card (48 GB, 1 TB/s, 200 bf16 TFLOP/s)").contains("$1.25 per GPU-hour (given)");
+
+        Run fromScenario = run("gpu", "--scenario", "../examples/tiered-support.yaml", "--gpu", "l4-cloud", "--precision", "fp8",
+                "--format", "json", "--data", dir.toString());
+        assertThat(fromScenario.exit()).isZero();
+        assertThat(fromScenario.table("Replica").toString()).contains("x l4-cloud");
+        // the scenario's mix is not an API to compare with
+        assertThat(fromScenario.table("Build vs buy").path("rows")).hasSize(1);
+
+        Run unknown = run("gpu", "--gpu", "tpu", "--data", dir.toString());
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("unknown GPU 'tpu'").contains("l4").contains("--gpu-memory-gb");
+        Run half = run("gpu", "--gpu", "x", "--gpu-memory-gb", "48", "--data", dir.toString());
+        assertThat(half.exit()).isEqualTo(2);
+        assertThat(half.err()).contains("needs --gpu-memory-gb, --gpu-bandwidth, --gpu-tflops and --hourly");
+    }
+
+    @Test
     void capacityFromAUsageFile(@TempDir Path dir) throws Exception {
         Path usage = dir.resolve("usage.csv");
         // the hand-computed case of CapacityPlannerTest: 1, 2, 3, 4 GPUs; reserving 2 saves $8 of $40

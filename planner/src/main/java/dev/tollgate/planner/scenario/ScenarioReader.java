@@ -75,10 +75,11 @@ public final class ScenarioReader {
                 decimal(root, "days_per_month", null), tco, outcome, selfHosted, mixes);
     }
 
-    /** The GPUs a scenario defines ({@code gpus:}), for {@code plan gpu --scenario} too. */
-    public static List<Gpu> gpus(JsonNode root) {
+    /** The GPUs a scenario file defines under {@code gpus:}, for {@code plan gpu --scenario}. */
+    public static List<Gpu> definedGpus(InputStream in) throws IOException {
+        JsonNode root = YAML.readTree(in);
         List<Gpu> gpus = new ArrayList<>();
-        for (JsonNode g : root.path("gpus")) gpus.add(gpu(g));
+        if (root != null) for (JsonNode g : root.path("gpus")) gpus.add(gpu(g));
         return gpus;
     }
 
