@@ -178,6 +178,26 @@ class PlanCommandTest {
         assertThat(row.path("spent so far").decimalValue()).isEqualByComparingTo("0.0675");     // 9 * 0.0075
         assertThat(row.path("month-end forecast").decimalValue()).isEqualByComparingTo("0.225"); // 30 * 0.0075
         assertThat(row.path("runs out").asText()).isEqualTo("2026-11-20");     // the 20th day reaches 0.15
+        // no noise: the interval is the forecast itself, as two numbers; the trend is a number too
+        assertThat(row.path("95% interval low").decimalValue()).isEqualByComparingTo("0.225");
+        assertThat(row.path("95% interval high").decimalValue()).isEqualByComparingTo("0.225");
+        assertThat(row.path("trend $/day/day").isNumber()).isTrue();
+        assertThat(row.path("trend $/day/day").decimalValue().abs()).isLessThan(new BigDecimal("0.000001"));
+
+        // the table shows small amounts to four significant digits, not "$0.07"
+        Run text = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z");
+        assertThat(text.out()).contains("$0.0675").contains("$0.225");
+
+        // $0.05 was spent by the end of Nov 7 (7 * 0.0075 = 0.0525): crossed then, not "today"
+        Run crossed = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                "--budget", "search=0.05", "--format", "json");
+        assertThat(crossed.table("Month-end forecast").path("rows").get(0).path("runs out").asText()).isEqualTo("crossed 2026-11-07");
+
+        // 'all' with --by is the total of every team, not a team named "all"
+        Run all = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                "--budget", "all=0.15", "--format", "csv");
+        assertThat(all.out()).contains("team,spent so far,month-end forecast,95% interval low,95% interval high,trend $/day/day,budget,runs out")
+                .contains("all (every team),0.0675,0.225,0.225,0.225,").contains(",0.15,2026-11-20");
 
         Run w = run("whatif", "--data", dir.toString(), "--route", "gpt-4o->gpt-4o-mini", "--format", "json");
         assertThat(w.exit()).isZero();
