@@ -205,6 +205,17 @@ class PlanCommandTest {
         assertThat(summary.get(0).path("cost").decimalValue()).isEqualByComparingTo("0.3");   // 40 * 0.0075
         // gpt-4o-mini: 1000 * 0.15 + 500 * 0.6 = 450 per million, 40 calls = $0.018
         assertThat(summary.get(summary.size() - 1).path("cost").decimalValue()).isEqualByComparingTo("0.018");
+        // by model: before under gpt-4o, after under gpt-4o-mini, which serves them now
+        JsonNode byModel = w.table("By model").path("rows");
+        assertThat(byModel).hasSize(2);
+        assertThat(byModel.get(0).path("model").asText()).isEqualTo("gpt-4o");
+        assertThat(byModel.get(0).path("requests after").asLong()).isZero();
+        assertThat(byModel.get(1).path("model").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(byModel.get(1).path("requests after").asLong()).isEqualTo(40);
+        assertThat(byModel.get(1).path("after").decimalValue()).isEqualByComparingTo("0.018");
+        // small amounts keep their significant digits in the table: $0.3 before, $0.018 after, saving $0.282 (94.0%)
+        Run whatIfText = run("whatif", "--data", dir.toString(), "--route", "gpt-4o->gpt-4o-mini");
+        assertThat(whatIfText.out()).contains("$0.018 ").contains("$0.282 (94.0%)");
     }
 
     @Test
