@@ -54,6 +54,12 @@ class PlanCommandTest {
         }
     }
 
+    /** The row of an item/value table whose item is {@code name}. */
+    static JsonNode item(JsonNode rows, String name) {
+        for (JsonNode row : rows) if (row.path("item").asText().equals(name)) return row;
+        throw new AssertionError("no row '" + name + "' in " + rows);
+    }
+
     @Test
     void aScenarioFileThroughTheShortcut(@TempDir Path dir) throws Exception {
         Run r = run("../examples/support-chatbot.yaml", "--format", "json", "--priced-on", "2026-11-01", "--data", dir.toString());
@@ -153,9 +159,24 @@ class PlanCommandTest {
         Run r = run("capacity", "--usage", usage.toString(), "--on-demand", "4", "--reserved", "2.5", "--spot", "2.2", "--format", "json");
         assertThat(r.exit()).isZero();
         JsonNode purchase = r.table("Recommended purchase").path("rows");
-        assertThat(purchase.get(0).path("value").asInt()).isEqualTo(2);
-        assertThat(purchase.get(1).path("value").decimalValue()).isEqualByComparingTo("0.3"); // 3 of 10 GPU-hours
-        assertThat(purchase.get(5).path("value").decimalValue()).isEqualByComparingTo("8");    // saving: 40 - 32
+        java.util.function.Function<String, JsonNode> item = name -> item(purchase, name);
+        assertThat(item.apply("reserved commitment").path("cheapest").asInt()).isEqualTo(2);
+        // the lowest (only, partial) day used 2.5 GPUs on average: 70% is 1.75, so 1 GPU
+        assertThat(item.apply("reserved commitment").path("conservative").asInt()).isEqualTo(1);
+        // GPU 2 is busy in 3 of 4 hours (break-even 2.5 / 4 = 62.5%); GPU 1 in all
+        assertThat(item.apply("last reserved GPU busy").path("cheapest").decimalValue()).isEqualByComparingTo("0.75");
+        assertThat(item.apply("last reserved GPU busy").path("conservative").decimalValue()).isEqualByComparingTo("1");
+        assertThat(item.apply("left on demand").path("cheapest").decimalValue()).isEqualByComparingTo("0.3"); // 3 of 10 GPU-hours
+        // per month of 730 hours, from 4: saving 40 - 32 = 8 and 40 - 34 = 6, times 182.5
+        assertThat(item.apply("saving").path("cheapest").decimalValue()).isEqualByComparingTo("1460");
+        assertThat(item.apply("saving").path("conservative").decimalValue()).isEqualByComparingTo("1095");
+        assertThat(item.apply("of the cheapest's saving").path("conservative").decimalValue()).isEqualByComparingTo("0.75");
+        // 2 GPUs * $2.5 * 8760 hours
+        assertThat(item.apply("commitment over 12 months").path("cheapest").decimalValue()).isEqualByComparingTo("43800");
+        assertThat(r.table("Recommended purchase").path("notes").toString()).contains("busy more than 62.5% of hours");
+        JsonNode spot = r.table("Workload types").path("rows").get(0);
+        assertThat(spot.path("spot overhead").decimalValue()).isEqualByComparingTo("0.5");   // real-time headroom, a number
+        assertThat(spot.path("GPU-hours").decimalValue()).isEqualByComparingTo("10");
     }
 
     @Test
@@ -238,9 +259,10 @@ class PlanCommandTest {
         // On demand $2.99, reserved $2.10 over 8 hours: reserve 0: 12 GPU-h * 2.99 = 35.88; 1: 16.80 + 4 * 2.99 = 28.76;
         // 2: 33.60 -> reserve 1 and buy 4 of the 12 GPU-hours on demand
         JsonNode purchase = r.table("Recommended purchase").path("rows");
-        assertThat(purchase.get(0).path("value").asInt()).isEqualTo(1);
-        assertThat(purchase.get(1).path("value").doubleValue()).isCloseTo(1 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
-        assertThat(purchase.get(4).path("value").decimalValue()).isEqualByComparingTo("28.76");
+        assertThat(item(purchase, "reserved commitment").path("cheapest").asInt()).isEqualTo(1);
+        assertThat(item(purchase, "left on demand").path("cheapest").doubleValue()).isCloseTo(1 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
+        // per month: 28.76 over 8 hours, times 730 / 8
+        assertThat(item(purchase, "with this plan").path("cheapest").decimalValue()).isEqualByComparingTo("2624.35");
     }
 
     @Test
