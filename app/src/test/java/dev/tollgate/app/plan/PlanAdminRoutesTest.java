@@ -151,6 +151,7 @@ class PlanAdminRoutesTest {
         assertThat(budgets.get(0).path("limit_usd").decimalValue()).isEqualByComparingTo("50");
         assertThat(budgets.get(0).path("spent_usd").decimalValue()).isEqualByComparingTo("18");
         assertThat(budgets.get(0).path("exhausted_on").asText()).isEqualTo("2026-11-25");
+        assertThat(budgets.get(0).path("crossed").asBoolean()).isFalse();
         // a key's budget: the same traffic, $100 lasts the month
         assertThat(budgets.get(1).path("name").asText()).isEqualTo("search-app-monthly");
         assertThat(budgets.get(1).path("forecast_usd").decimalValue()).isEqualByComparingTo("60");

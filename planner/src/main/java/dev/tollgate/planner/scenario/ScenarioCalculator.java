@@ -37,7 +37,7 @@ public final class ScenarioCalculator {
 
     public ModelPrice price(String model) {
         return catalog.priceAt(model, pricedAt).orElseThrow(() -> new IllegalArgumentException(
-                "model '" + model + "' has no price in the catalog (see ./tollgate prices list)"));
+                "model '" + model + "' has no price in the catalog (see ./tollgate prices list) and is not a self_hosted or mixes entry of the scenario"));
     }
 
     public ModelCost cost(Scenario scenario, String model) {
