@@ -92,14 +92,19 @@ public final class PlanForecast extends PlanStep {
         return (v.signum() < 0 ? "-" : "+") + digits;
     }
 
+    /** A share as "12.3%", and as a plain number in JSON and CSV. */
+    private static Table.Cell share(double fraction) {
+        return Money.percentCell(new BigDecimal(fraction, new java.math.MathContext(12, RoundingMode.HALF_EVEN)));
+    }
+
     private int backtest() {
         Table.Builder t = Table.builder("Back-test on generated histories (30-day totals, 200 histories each)",
                 "daily noise", "history", "mean abs. error", "worst error", "95% interval covered");
         for (double noise : new double[] {0.05, 0.10, 0.20}) {
             for (int train : new int[] {28, 56}) {
                 Backtest.Result r = Backtest.run(200, train, noise, 7);
-                t.row(Money.percent(noise), train + " days", Money.percent(r.meanAbsolutePercentError()),
-                        Money.percent(r.worstAbsolutePercentError()), Money.percent(r.coverage()));
+                t.row(share(noise), new Table.Cell(train + " days", train), share(r.meanAbsolutePercentError()),
+                        share(r.worstAbsolutePercentError()), share(r.coverage()));
             }
         }
         t.note("Each history: base $50-$1000/day, trend -0.5%..+1.5% of base per day, weekends at 30-100% of weekdays, Gaussian noise; seed 7.");

@@ -151,6 +151,16 @@ class PlanCommandTest {
     }
 
     @Test
+    void theBacktestGivesNumbersInJson() throws Exception {
+        Run r = run("forecast", "--backtest", "--format", "json");
+        assertThat(r.exit()).isZero();
+        JsonNode first = r.table("Back-test").path("rows").get(0);
+        assertThat(first.path("daily noise").decimalValue()).isEqualByComparingTo("0.05");
+        assertThat(first.path("history").asInt()).isEqualTo(28);
+        assertThat(first.path("95% interval covered").isNumber()).isTrue();
+    }
+
+    @Test
     void capacityFromAUsageFile(@TempDir Path dir) throws Exception {
         Path usage = dir.resolve("usage.csv");
         // the hand-computed case of CapacityPlannerTest: 1, 2, 3, 4 GPUs; reserving 2 saves $8 of $40
