@@ -6,6 +6,7 @@ import dev.tollgate.planner.capacity.CapacityPlanner;
 import dev.tollgate.planner.capacity.SpotRisk;
 import dev.tollgate.planner.capacity.UsageHour;
 import dev.tollgate.planner.capacity.WorkloadType;
+import dev.tollgate.planner.gpu.BuildVsBuy;
 import dev.tollgate.planner.gpu.Efficiency;
 import dev.tollgate.planner.gpu.Gpu;
 import dev.tollgate.planner.gpu.ModelShape;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -72,6 +74,8 @@ public final class PlanCapacity extends PlanStep {
     double batchItemMinutes;
     @Option(names = "--realtime-headroom", defaultValue = "0.5", description = "Spare spot capacity real-time serving would need (default: ${DEFAULT-VALUE}).")
     double headroom;
+    @Option(names = "--term-months", defaultValue = "12", description = "Length of the commitment the reserved price needs, in months (default: ${DEFAULT-VALUE}).")
+    int termMonths;
     @Mixin
     OutputOptions out;
 
@@ -82,7 +86,8 @@ public final class PlanCapacity extends PlanStep {
 
     @Override
     int run() throws Exception {
-        Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "'"));
+        Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "' (built in: " + Gpu.builtInNames()
+                + "; for another, give its prices with --on-demand, --reserved and --spot and a built-in GPU of similar speed)"));
         BigDecimal od = onDemand != null ? onDemand : gpu.onDemandHourly();
         BigDecimal res = reserved != null ? reserved : gpu.reservedHourly();
         BigDecimal sp = spot != null ? spot : gpu.spotHourly();
@@ -103,39 +108,66 @@ public final class PlanCapacity extends PlanStep {
                 "workload", "GPU-hours", "spot overhead", "spot per useful GPU-hour", "buy as");
         for (var e : plan.gpuHoursByType().entrySet()) {
             WorkloadType t = e.getKey();
-            types.row(t.name().toLowerCase(), e.getValue().stripTrailingZeros().toPlainString(),
-                    Money.percent(risk.overhead(t)) + (risk.onDemandFallback(t) > 0 ? " + fallback" : ""),
+            BigDecimal overhead = new BigDecimal(risk.overhead(t), new java.math.MathContext(12));
+            types.row(t.name().toLowerCase(), new Table.Cell(e.getValue().stripTrailingZeros().toPlainString(), e.getValue()),
+                    new Table.Cell(Money.percent(overhead) + (risk.onDemandFallback(t) > 0 ? " + fallback" : ""), overhead),
                     Money.usdFineCell(plan.spotCostPerUsefulHour().get(t)), plan.onSpot().contains(t) ? "spot" : "reserved + on demand");
         }
         types.note("Spot overhead: preemptions x (work lost since the last checkpoint or item start + restart); real-time serving keeps spare replicas and falls back to on demand while a replacement starts.");
         tables.add(types.build());
 
-        tables.add(Table.builder("Recommended purchase", "item", "value")
-                .row("reserved commitment", new Table.Cell(plan.reservedGpus() + " GPUs", plan.reservedGpus()))
-                .row("left on demand", new Table.Cell(Money.percent(plan.onDemandShare()) + " of the non-spot GPU-hours", plan.onDemandShare()))
-                .row("moved to spot", plan.onSpot().isEmpty() ? "nothing" : String.join(", ", plan.onSpot().stream().map(t -> t.name().toLowerCase()).toList()))
-                .row("all on demand", Money.usdCell(plan.allOnDemand()))
-                .row("with this plan", Money.usdCell(plan.planned()))
-                .row("saving", new Table.Cell(Money.usd(plan.saving()) + " (" + Money.percent(Money.ratio(plan.saving(), plan.allOnDemand())) + ")", plan.saving()))
-                .note("Costs over the history's " + hours(usage) + " hours.")
-                .build());
+        if (termMonths < 1) throw new IllegalArgumentException("--term-months must be at least 1");
+        // history amounts scaled to a month of 730 hours (365/12 days)
+        BigDecimal perMonth = BuildVsBuy.HOURS_PER_MONTH.divide(BigDecimal.valueOf(plan.hours()), 12, RoundingMode.HALF_EVEN);
+        int cheapest = plan.reservedGpus();
+        int safe = plan.conservativeGpus();
+        BigDecimal bestSaving = plan.saving();
+        BigDecimal poolHours = plan.curve().getFirst().onDemandGpuHours();
+        String spotTypes = plan.onSpot().isEmpty() ? "nothing" : String.join(", ", plan.onSpot().stream().map(t -> t.name().toLowerCase()).toList());
+        Table.Builder purchase = Table.builder("Recommended purchase (per month of 730 hours)", "item", "cheapest", "conservative");
+        purchase.row("reserved commitment", new Table.Cell(gpus(cheapest), cheapest), new Table.Cell(gpus(safe), safe));
+        purchase.row("chosen as", "lowest cost over the history", "70% of the lowest day (" + plan.lowestDay().setScale(1, RoundingMode.HALF_EVEN).toPlainString() + " GPUs)");
+        purchase.row("last reserved GPU busy", busyCell(plan, cheapest), busyCell(plan, safe));
+        purchase.row("left on demand", onDemandCell(plan, cheapest, poolHours), onDemandCell(plan, safe, poolHours));
+        purchase.row("moved to spot", spotTypes, spotTypes);
+        purchase.row("all on demand", Money.usdCell(plan.allOnDemand().multiply(perMonth)), Money.usdCell(plan.allOnDemand().multiply(perMonth)));
+        purchase.row("with this plan", Money.usdCell(plan.planned().multiply(perMonth)), Money.usdCell(plan.plannedWith(safe).multiply(perMonth)));
+        BigDecimal safeSaving = plan.allOnDemand().subtract(plan.plannedWith(safe));
+        purchase.row("saving", savingCell(bestSaving.multiply(perMonth), plan.allOnDemand().multiply(perMonth)),
+                savingCell(safeSaving.multiply(perMonth), plan.allOnDemand().multiply(perMonth)));
+        purchase.row("of the cheapest's saving", Money.percentCell(BigDecimal.ONE), Money.percentCell(Money.ratio(safeSaving, bestSaving)));
+        BigDecimal termHours = BuildVsBuy.HOURS_PER_MONTH.multiply(BigDecimal.valueOf(termMonths));
+        purchase.row("commitment over " + termMonths + " months", commitmentCell(cheapest, res, termHours), commitmentCell(safe, res, termHours));
+        purchase.note("A reserved GPU pays off when it is busy more than " + Money.percent(plan.breakEven()) + " of hours (reserved "
+                + Money.usdFine(res) + " / on demand " + Money.usdFine(od) + ").");
+        if (cheapest > safe) {
+            purchase.note((cheapest > safe + 1 ? "GPUs " + (safe + 1) + "-" + cheapest + " of the cheapest commitment are" : "GPU " + cheapest + " of the cheapest commitment is")
+                    + " busy "
+                    + Money.percent(plan.busy(safe + 1, cheapest)) + " of hours against that break-even, adding "
+                    + Money.percent(Money.ratio(bestSaving.subtract(safeSaving), bestSaving)) + " of its saving.");
+        }
+        purchase.note("Costs scaled from the history's " + plan.hours() + " hours to a month of 730; the reserved price commits to "
+                + termMonths + " months (--term-months), " + (plan.hours() < termHours.longValue() ? "longer than the history: the saving assumes its usage goes on." : "no longer than the history."));
+        tables.add(purchase.build());
 
-        Table.Builder curve = Table.builder("Savings curve of the reserved commitment (reserved + on-demand pool)", "reserved GPUs", "pool cost", "saving vs on demand");
+        Table.Builder curve = Table.builder("Savings curve of the reserved commitment (reserved + on-demand pool, per month)",
+                "reserved GPUs", "pool cost", "saving vs on demand", "last GPU busy");
         List<CapacityPlan.Level> levels = plan.curve();
         int step = Math.max(1, levels.size() / 15);
         for (int i = 0; i < levels.size(); i++) {
             CapacityPlan.Level l = levels.get(i);
-            if (i % step == 0 || l.reservedGpus() == plan.reservedGpus() || i == levels.size() - 1) {
-                curve.row(new Table.Cell(l.reservedGpus() + (l.reservedGpus() == plan.reservedGpus() ? " (best)" : ""), l.reservedGpus()),
-                        Money.usdCell(l.poolCost()), Money.usdCell(l.saving()));
+            if (i % step == 0 || l.reservedGpus() == cheapest || l.reservedGpus() == safe || i == levels.size() - 1) {
+                String mark = l.reservedGpus() == cheapest ? " (cheapest)" : l.reservedGpus() == safe ? " (conservative)" : "";
+                curve.row(new Table.Cell(l.reservedGpus() + mark, l.reservedGpus()), Money.usdCell(l.poolCost().multiply(perMonth)),
+                        Money.usdCell(l.saving().multiply(perMonth)), l.reservedGpus() == 0 ? "" : Money.percentCell(l.lastGpuBusy()));
             }
         }
         tables.add(curve.build());
         out.print(tables);
 
         PlanCharts.Lines lines = new PlanCharts.Lines();
-        for (CapacityPlan.Level l : levels) lines.add("saving vs all on demand", l.reservedGpus(), l.saving().doubleValue());
-        out.chart("capacity-savings", "Savings by reserved commitment", "reserved GPUs", "USD saved over the history", lines.series());
+        for (CapacityPlan.Level l : levels) lines.add("saving vs all on demand", l.reservedGpus(), l.saving().multiply(perMonth).doubleValue());
+        out.chart("capacity-savings", "Savings by reserved commitment", "reserved GPUs", "USD saved per month", lines.series());
         return 0;
     }
 
@@ -180,10 +212,27 @@ public final class PlanCapacity extends PlanStep {
         }
     }
 
-    private static long hours(List<UsageHour> usage) {
-        Instant first = usage.stream().map(UsageHour::hour).min(Instant::compareTo).orElseThrow();
-        Instant last = usage.stream().map(UsageHour::hour).max(Instant::compareTo).orElseThrow();
-        return ChronoUnit.HOURS.between(first, last) + 1;
+    private static String gpus(int n) {
+        return n + (n == 1 ? " GPU" : " GPUs");
+    }
+
+    private static Table.Cell busyCell(CapacityPlan plan, int gpus) {
+        if (gpus == 0) return new Table.Cell("-", null);
+        BigDecimal busy = plan.curve().get(gpus).lastGpuBusy();
+        return new Table.Cell(Money.percent(busy) + " of hours", busy);
+    }
+
+    private static Table.Cell onDemandCell(CapacityPlan plan, int gpus, BigDecimal poolHours) {
+        BigDecimal share = Money.ratio(plan.curve().get(gpus).onDemandGpuHours(), poolHours);
+        return new Table.Cell(Money.percent(share) + " of the non-spot GPU-hours", share);
+    }
+
+    private static Table.Cell savingCell(BigDecimal saving, BigDecimal of) {
+        return new Table.Cell(Money.usd(saving) + " (" + Money.percent(Money.ratio(saving, of)) + ")", saving);
+    }
+
+    private static Table.Cell commitmentCell(int gpus, BigDecimal reservedHourly, BigDecimal termHours) {
+        return Money.usdCell(reservedHourly.multiply(BigDecimal.valueOf(gpus)).multiply(termHours));
     }
 
     static List<UsageHour> read(Path file) throws Exception {

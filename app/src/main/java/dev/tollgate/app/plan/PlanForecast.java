@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -27,7 +28,7 @@ public final class PlanForecast extends PlanStep {
     Path dataDir;
     @Option(names = "--by", description = "Forecast per value of this tag (team, project, customer, …); default: the whole ledger.")
     String by;
-    @Option(names = "--budget", description = "A monthly budget: SCOPE=USD (the scope is a value of --by, or 'all'). Repeatable.")
+    @Option(names = "--budget", description = "A monthly budget: SCOPE=USD (the scope is a value of --by, or 'all' for the total of every scope). Repeatable.")
     Map<String, BigDecimal> budgets = new LinkedHashMap<>();
     @Option(names = "--as-of", description = "Forecast as of this time (default: now).")
     String asOf;
@@ -60,23 +61,40 @@ public final class PlanForecast extends PlanStep {
         for (ScopeForecasts.Forecast f : ScopeForecasts.of(data.days(), budgets, now)) {
             BigDecimal budget = f.budget();
             MonthEnd m = f.monthEnd();
+            String scope = by != null && f.scope().equals(ScopeForecasts.TOTAL) ? "all (every " + by + ")" : f.scope();
             if (m == null) {
-                t.row(f.scope(), Money.usdCell(f.spentToday()), "-", "-", "-", budget == null ? "" : Money.usdCell(budget), "too little history");
+                t.row(scope, Money.usdFineCell(f.spentToday()), "-", "-", "-", budget == null ? "" : Money.usdCell(budget), "too little history");
                 continue;
             }
-            t.row(f.scope(), Money.usdCell(m.spentToDate()), Money.usdCell(m.expected()), Money.usd(m.low()) + " - " + Money.usd(m.high()),
-                    new Table.Cell(String.format("%+.2f", m.model().trendPerDay()), m.model().trendPerDay()), budget == null ? "" : Money.usdCell(budget),
-                    budget == null ? "" : m.exhaustedOn() == null ? "not this month" : m.exhaustedOn().toString());
+            BigDecimal trend = new BigDecimal(m.model().trendPerDay()).setScale(6, RoundingMode.HALF_EVEN);
+            t.row(scope, Money.usdFineCell(m.spentToDate()), Money.usdFineCell(m.expected()),
+                    new Table.Cell(Money.usdFine(m.low()) + " - " + Money.usdFine(m.high()), new Table.Range(m.low(), m.high())),
+                    new Table.Cell(signed(trend), trend), budget == null ? "" : Money.usdCell(budget),
+                    budget == null ? "" : m.exhaustedOn() == null ? "not this month" : m.crossed() ? "crossed " + m.exhaustedOn() : m.exhaustedOn().toString());
             for (DailySpend d : f.history()) lines.add(f.scope(), d.day().toEpochDay() - today.toEpochDay(), d.usd().doubleValue());
             for (LocalDate d = today; !d.isAfter(m.month().atEndOfMonth()); d = d.plusDays(1)) {
                 lines.add(f.scope() + " (forecast)", d.toEpochDay() - today.toEpochDay(), m.model().expected(d));
             }
         }
+        if (budgets.containsKey(ScopeForecasts.TOTAL) && by != null) t.note("'all' is the total of every " + by + ", untagged spend included.");
         t.note("Data: " + data.source() + ", " + historyDays + " days back. Model: linear trend + weekday pattern, least squares; "
                 + "the interval adds the fit's own uncertainty to the daily noise.");
         out.print(List.of(t.build()));
         out.chart("forecast", "Daily spend and forecast", "days from today", "USD per day", lines.series());
         return 0;
+    }
+
+    /** A signed rate: "+0.07", or three significant digits when under a cent ("-0.00412"). */
+    static String signed(BigDecimal v) {
+        BigDecimal abs = v.abs();
+        String digits = abs.signum() == 0 ? "0.00" : abs.compareTo(new BigDecimal("0.01")) >= 0 ? abs.setScale(2, RoundingMode.HALF_EVEN).toPlainString()
+                : abs.round(new java.math.MathContext(3, RoundingMode.HALF_EVEN)).stripTrailingZeros().toPlainString();
+        return (v.signum() < 0 ? "-" : "+") + digits;
+    }
+
+    /** A share as "12.3%", and as a plain number in JSON and CSV. */
+    private static Table.Cell share(double fraction) {
+        return Money.percentCell(new BigDecimal(fraction, new java.math.MathContext(12, RoundingMode.HALF_EVEN)));
     }
 
     private int backtest() {
@@ -85,8 +103,8 @@ public final class PlanForecast extends PlanStep {
         for (double noise : new double[] {0.05, 0.10, 0.20}) {
             for (int train : new int[] {28, 56}) {
                 Backtest.Result r = Backtest.run(200, train, noise, 7);
-                t.row(Money.percent(noise), train + " days", Money.percent(r.meanAbsolutePercentError()),
-                        Money.percent(r.worstAbsolutePercentError()), Money.percent(r.coverage()));
+                t.row(share(noise), new Table.Cell(train + " days", train), share(r.meanAbsolutePercentError()),
+                        share(r.worstAbsolutePercentError()), share(r.coverage()));
             }
         }
         t.note("Each history: base $50-$1000/day, trend -0.5%..+1.5% of base per day, weekends at 30-100% of weekdays, Gaussian noise; seed 7.");

@@ -40,8 +40,17 @@ import java.util.TreeSet;
         description = "Build vs buy: throughput and cost per million tokens of a self-hosted model, GPUs needed, and the volume from which self-hosting beats each API model.")
 public final class PlanGpu extends PlanStep {
 
-    @Option(names = "--gpu", defaultValue = "h100", description = "h100, h200, a100 or l40s (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--gpu", defaultValue = "h100", description = "h100, h200, a100, l40s or l4, one defined under gpus: in the --scenario file, "
+            + "or any name with --gpu-memory-gb, --gpu-bandwidth, --gpu-tflops and --hourly (default: ${DEFAULT-VALUE}).")
     String gpuName;
+    @Option(names = "--gpu-memory-gb", description = "A GPU of your own: its memory in GB.")
+    Double gpuMemoryGb;
+    @Option(names = "--gpu-bandwidth", description = "A GPU of your own: its memory bandwidth in TB/s.")
+    Double gpuBandwidth;
+    @Option(names = "--gpu-tflops", description = "A GPU of your own: its dense bf16 TFLOP/s.")
+    Double gpuTflops;
+    @Option(names = "--days-per-month", description = "Days in a month for monthly figures (default: 365/12, a 730-hour month; the scenario's with --scenario).")
+    BigDecimal daysPerMonth;
     @Option(names = "--pricing", defaultValue = "on-demand", description = "on-demand, spot or reserved (default: ${DEFAULT-VALUE}).")
     String pricing;
     @Option(names = "--hourly", description = "Your price of one GPU hour (overrides the built-in price).")
@@ -98,7 +107,7 @@ public final class PlanGpu extends PlanStep {
 
     @Override
     int run() throws Exception {
-        Gpu gpu = Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "' (h100, h200, a100, l40s)"));
+        Gpu gpu = gpu();
         Gpu.Pricing option = Gpu.Pricing.valueOf(pricing.toUpperCase(Locale.ROOT).replace('-', '_'));
         ModelShape shape = params != null
                 ? new ModelShape("custom", params, need(layers, "--layers"), need(hidden, "--hidden"), need(kvHeads, "--kv-heads"), headDim, vocab)
@@ -106,6 +115,12 @@ public final class PlanGpu extends PlanStep {
         Precision precision = Precision.valueOf(precisionName.toUpperCase(Locale.ROOT));
         String sizedFor = null;
         if (scenarioFile != null) sizedFor = fromScenario();
+        if (daysPerMonth == null) daysPerMonth = Scenario.DEFAULT_DAYS_PER_MONTH;
+        if (daysPerMonth.signum() <= 0) throw new IllegalArgumentException("--days-per-month must be above 0");
+        boolean averageMonth = daysPerMonth.compareTo(Scenario.DEFAULT_DAYS_PER_MONTH) == 0;
+        BigDecimal hoursPerMonth = averageMonth ? BuildVsBuy.HOURS_PER_MONTH : BuildVsBuy.hoursIn(daysPerMonth);
+        String month = (averageMonth ? "365/12" : daysPerMonth.stripTrailingZeros().toPlainString()) + " days, "
+                + hoursPerMonth.stripTrailingZeros().toPlainString() + " hours";
         Efficiency efficiency = Efficiency.H100_CALIBRATED;
         if (calibration != null) {
             try (Reader r = Files.newBufferedReader(calibration)) {
@@ -119,12 +134,13 @@ public final class PlanGpu extends PlanStep {
         if (maxBatch < 1) throw new IllegalArgumentException("the model does not fit on " + replicaGpus + " " + gpu.name() + " with this context; use more --gpus");
         int atBatch = batch != null ? batch : Math.min(maxBatch, 256);
         BigDecimal price = hourly != null ? hourly : gpu.hourly(option);
-        BuildVsBuy setup = new BuildVsBuy(replica, price, atBatch, utilization, input, output, fixedMonthly);
+        BuildVsBuy setup = new BuildVsBuy(replica, price, atBatch, utilization, input, output, fixedMonthly, hoursPerMonth);
 
         List<Table> tables = new ArrayList<>();
         tables.add(Table.builder("Replica", "item", "value")
                 .row("GPU", replicaGpus + " x " + gpu.name() + " (" + fmt(gpu.memoryGb()) + " GB, " + fmt(gpu.bandwidthTbPerS()) + " TB/s, " + fmt(gpu.bf16Tflops()) + " bf16 TFLOP/s)")
-                .row("price", Money.usdFine(price) + " per GPU-hour (" + (hourly != null ? "given" : pricing) + "), " + Money.usd(setup.replicaMonthly()) + " per replica-month")
+                .row("price", (price.stripTrailingZeros().scale() <= 2 ? Money.usd(price) : Money.usdFine(price)) + " per GPU-hour (" + (hourly != null ? "given" : pricing) + "), " + Money.usd(setup.replicaMonthly())
+                        + " per replica-month (" + month + ")")
                 .row("model", shape.name() + ", " + fmt(shape.parameters() / 1e9) + "B parameters, " + precisionName + ": " + fmt(replica.weightBytes() / 1e9) + " GB of weights")
                 .row("KV cache", fmt(shape.kvBytesPerToken() / 1024) + " KiB per token")
                 .row("largest batch", maxBatch + " sequences of " + (input + output) + " tokens (90% of memory)")
@@ -141,8 +157,12 @@ public final class PlanGpu extends PlanStep {
         Table.Builder perf = Table.builder("Throughput per replica (" + input + " tokens in, " + output + " out)",
                 "batch", "decode step", "decode tokens/s", "requests/s", "$/M tokens @10%", "@25%", "@50%", "@75%", "@100% busy");
         for (int b : batches) {
-            List<Object> row = new ArrayList<>(List.of(b, String.format("%.2f ms", replica.decodeStepSeconds(b, context) * 1000),
-                    String.format("%,.0f", replica.decodeTokensPerSecond(b, context)), String.format("%.2f", 1 / setup.secondsPerRequest(b))));
+            double stepMs = replica.decodeStepSeconds(b, context) * 1000;
+            long tokensPerSecond = Math.round(replica.decodeTokensPerSecond(b, context));
+            double requestsPerSecond = 1 / setup.secondsPerRequest(b);
+            List<Object> row = new ArrayList<>(List.of(b, new Table.Cell(String.format("%.2f ms", stepMs), stepMs),
+                    new Table.Cell(String.format("%,d", tokensPerSecond), tokensPerSecond),
+                    new Table.Cell(String.format("%.2f", requestsPerSecond), requestsPerSecond)));
             for (double u : utils) row.add(Money.usdFineCell(setup.costPerMillionTokens(b, u)));
             perf.row(row.toArray());
         }
@@ -151,16 +171,17 @@ public final class PlanGpu extends PlanStep {
         tables.add(perf.build());
 
         if (requestsPerDay != null) {
-            BigDecimal perMonth = BigDecimal.valueOf(requestsPerDay).multiply(Scenario.DEFAULT_DAYS_PER_MONTH);
+            BigDecimal perMonth = BigDecimal.valueOf(requestsPerDay).multiply(daysPerMonth);
             long replicas = setup.replicasFor(perMonth);
             BigDecimal monthly = setup.selfHostedMonthly(perMonth);
             tables.add(Table.builder("Deployment for " + String.format("%,d", requestsPerDay) + " requests a day (batch " + atBatch + ", " + Money.percent(utilization) + " busy)", "item", "value")
                     .row("replicas", replicas)
                     .row("GPUs", replicas * replicaGpus + " x " + gpu.name())
-                    .row("GPU cost per month", Money.usd(setup.replicaMonthly().multiply(BigDecimal.valueOf(replicas))))
-                    .row("people and operations", Money.usd(fixedMonthly))
-                    .row("total per month", Money.usd(monthly))
-                    .row("per request", Money.usdFine(Money.ratio(monthly, perMonth)))
+                    .row("GPU cost per month", Money.usdCell(setup.replicaMonthly().multiply(BigDecimal.valueOf(replicas))))
+                    .row("people and operations", Money.usdCell(fixedMonthly))
+                    .row("total per month", Money.usdCell(monthly))
+                    .row("per request", Money.usdFineCell(Money.ratio(monthly, perMonth)))
+                    .note("A month is " + month + ".")
                     .build());
         }
 
@@ -173,14 +194,15 @@ public final class PlanGpu extends PlanStep {
         double maxCross = 0;
         List<BigDecimal[]> apis = new ArrayList<>();
         for (String m : compare) {
-            ModelPrice p = catalog.priceAt(m, Instant.now()).orElseThrow(() -> new IllegalArgumentException("no price for '" + m + "'"));
-            BigDecimal api = scenarioPerCall.containsKey(m) ? scenarioPerCall.get(m) : p.cost(new Usage(input, 0, 0, 0, output, 0)).total();
+            BigDecimal api = scenarioPerCall.containsKey(m) ? scenarioPerCall.get(m)
+                    : catalog.priceAt(m, Instant.now()).orElseThrow(() -> new IllegalArgumentException("no price for '" + m + "'"))
+                    .cost(new Usage(input, 0, 0, 0, output, 0)).total();
             BigDecimal cross = setup.crossoverRequestsPerMonth(api);
             apis.add(new BigDecimal[] {api});
             if (cross == null) {
                 vs.row(m, Money.usdFineCell(api), Money.usdFineCell(selfPerRequest), "never", "", "");
             } else {
-                BigDecimal perDay = cross.divide(Scenario.DEFAULT_DAYS_PER_MONTH, 0, RoundingMode.CEILING);
+                BigDecimal perDay = cross.divide(daysPerMonth, 0, RoundingMode.CEILING);
                 maxCross = Math.max(maxCross, perDay.doubleValue());
                 vs.row(m, Money.usdFineCell(api), Money.usdFineCell(selfPerRequest),
                         new Table.Cell(String.format("%,d requests/day", perDay.longValueExact()), perDay.longValueExact()),
@@ -196,7 +218,7 @@ public final class PlanGpu extends PlanStep {
         double top = maxCross > 0 ? maxCross * 2 : 1_000_000;
         for (int i = 0; i <= 200; i++) {
             double perDay = top * i / 200;
-            BigDecimal perMonth = BigDecimal.valueOf(perDay).multiply(Scenario.DEFAULT_DAYS_PER_MONTH);
+            BigDecimal perMonth = BigDecimal.valueOf(perDay).multiply(daysPerMonth);
             lines.add("self-hosted " + shape.name() + " on " + gpu.name(), perDay, setup.selfHostedMonthly(perMonth).doubleValue());
             for (int k = 0; k < compare.size(); k++) lines.add(compare.get(k), perDay, perMonth.multiply(apis.get(k)[0]).doubleValue());
         }
@@ -225,9 +247,28 @@ public final class PlanGpu extends PlanStep {
         requestsPerDay = callsPerDay.setScale(0, RoundingMode.HALF_EVEN).longValueExact();
         input = in.divide(callsPerDay, 0, RoundingMode.HALF_EVEN).longValueExact();
         output = outTokens.divide(callsPerDay, 0, RoundingMode.HALF_EVEN).longValueExact();
-        compare = scenario.models();
-        for (String m : scenario.models()) scenarioPerCall.put(m, calc.cost(scenario, m).perCall());
+        // the scenario's catalog models: its mixes and self-hosted models are not APIs to compare with
+        compare = scenario.models().stream().filter(m -> scenario.mix(m).isEmpty() && scenario.selfHosted(m).isEmpty()).toList();
+        if (daysPerMonth == null) daysPerMonth = scenario.daysPerMonth();
+        for (String m : compare) scenarioPerCall.put(m, calc.cost(scenario, m).perCall());
         return scenario.name();
+    }
+
+    /** --gpu: built in, defined in the --scenario file, or described by the --gpu-* options. */
+    private Gpu gpu() throws Exception {
+        if (gpuMemoryGb != null || gpuBandwidth != null || gpuTflops != null) {
+            if (gpuMemoryGb == null || gpuBandwidth == null || gpuTflops == null || hourly == null) {
+                throw new IllegalArgumentException("a GPU of your own needs --gpu-memory-gb, --gpu-bandwidth, --gpu-tflops and --hourly");
+            }
+            return Gpu.custom(gpuName, gpuMemoryGb, gpuBandwidth, gpuTflops, hourly);
+        }
+        if (scenarioFile != null) {
+            try (InputStream in = Files.newInputStream(scenarioFile)) {
+                for (Gpu g : ScenarioReader.definedGpus(in)) if (g.name().equalsIgnoreCase(gpuName)) return g;
+            }
+        }
+        return Gpu.named(gpuName).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpuName + "' (built in: " + Gpu.builtInNames()
+                + "; describe another with --gpu-memory-gb, --gpu-bandwidth, --gpu-tflops and --hourly)"));
     }
 
     private static int need(Integer v, String flag) {

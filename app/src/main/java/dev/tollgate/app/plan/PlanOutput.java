@@ -62,16 +62,35 @@ public final class PlanOutput {
 
     static void printCsv(Table t, PrintStream out) {
         out.println("# " + t.title());
-        out.println(csv(t.columns()));
+        List<String> header = new java.util.ArrayList<>();
+        for (int i = 0; i < t.columns().size(); i++) {
+            if (isRangeColumn(t, i)) {
+                header.add(t.columns().get(i) + " low");
+                header.add(t.columns().get(i) + " high");
+            } else {
+                header.add(t.columns().get(i));
+            }
+        }
+        out.println(csv(header));
         for (int r = 0; r < t.rows().size(); r++) out.println(csv(exact(t, r)));
         out.println();
     }
 
-    /** A row's cells, each as its exact value where it has one (plain decimal), else its text. */
+    /** Whether a column holds intervals: printed as two columns of numbers in CSV and two fields in JSON. */
+    private static boolean isRangeColumn(Table t, int i) {
+        return t.values().stream().anyMatch(r -> r.get(i) instanceof Table.Range);
+    }
+
+    /** A row's cells, each as its exact value where it has one (plain decimal), else its text; intervals as two cells. */
     private static List<String> exact(Table t, int r) {
         List<String> cells = new java.util.ArrayList<>();
         for (int i = 0; i < t.columns().size(); i++) {
             Object v = t.values().get(r).get(i);
+            if (isRangeColumn(t, i)) {
+                cells.add(v instanceof Table.Range range ? exact(range.low()).toPlainString() : "");
+                cells.add(v instanceof Table.Range range ? exact(range.high()).toPlainString() : "");
+                continue;
+            }
             cells.add(v instanceof java.math.BigDecimal d ? exact(d).toPlainString() : v != null ? v.toString() : t.rows().get(r).get(i));
         }
         return cells;
@@ -104,14 +123,23 @@ public final class PlanOutput {
             ObjectNode o = list.addObject();
             o.put("title", t.title());
             ArrayNode cols = o.putArray("columns");
-            t.columns().forEach(cols::add);
+            for (int i = 0; i < t.columns().size(); i++) {
+                if (isRangeColumn(t, i)) cols.add(t.columns().get(i) + " low").add(t.columns().get(i) + " high");
+                else cols.add(t.columns().get(i));
+            }
             ArrayNode rows = o.putArray("rows");
             for (int k = 0; k < t.rows().size(); k++) {
                 ObjectNode r = rows.addObject();
                 for (int i = 0; i < t.columns().size(); i++) {
                     Object v = t.values().get(k).get(i);
                     String column = t.columns().get(i);
-                    if (v instanceof java.math.BigDecimal d) r.put(column, exact(d));
+                    if (v instanceof Table.Range range) {
+                        r.put(column + " low", exact(range.low()));
+                        r.put(column + " high", exact(range.high()));
+                    } else if (isRangeColumn(t, i)) {
+                        r.putNull(column + " low");
+                        r.putNull(column + " high");
+                    } else if (v instanceof java.math.BigDecimal d) r.put(column, exact(d));
                     else if (v instanceof Long l) r.put(column, l);
                     else if (v instanceof Integer n) r.put(column, n);
                     else if (v instanceof Double x) r.put(column, x);

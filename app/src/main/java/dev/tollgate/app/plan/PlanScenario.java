@@ -2,6 +2,7 @@ package dev.tollgate.app.plan;
 
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;
+import dev.tollgate.planner.scenario.Mix;
 import dev.tollgate.planner.scenario.ModelCost;
 import dev.tollgate.planner.scenario.Scenario;
 import dev.tollgate.planner.scenario.ScenarioCalculator;
@@ -64,7 +65,7 @@ public final class PlanScenario extends PlanStep {
                     BigDecimal growth = scenario.workloads().stream().filter(x -> x.name().equals(w.workload())).findFirst().orElseThrow().growthPerMonth();
                     month = month.add(w.monthly().multiply(BigDecimal.ONE.add(growth).pow(m)));
                 }
-                lines.add(c.model(), m + 1, month.doubleValue());
+                lines.add(c.model(), m + 1, month.add(c.fixedMonthly()).doubleValue());
             }
         }
         output.chart("scenario-monthly-cost", scenario.name() + ": monthly model cost", "month", "USD per month", lines.series());
@@ -83,6 +84,7 @@ public final class PlanScenario extends PlanStep {
                 : s.daysPerMonth().stripTrailingZeros().toPlainString();
         summary.note("A month is " + days + " days; the 12-month figure compounds each workload's monthly growth.");
         tables.add(summary.build());
+        if (!s.mixes().isEmpty()) tables.addAll(mixTables(s, calc, costs));
 
         Table.Builder detail = Table.builder("Per workload", "workload", "model", "price", "tokens in/out per conv.",
                 "cached in", "per conversation", "p90 conversation", "per month");
@@ -93,6 +95,9 @@ public final class PlanScenario extends PlanStep {
             }
         }
         detail.note("p90: every message, context and answer at its 90th percentile (mean + 1.28 spread).");
+        if (costs.stream().anyMatch(c -> c.fixedMonthly().signum() > 0)) {
+            detail.note("Self-hosted models' fixed_monthly (people and operations) is in the per-model totals, not in these rows.");
+        }
         tables.add(detail.build());
 
         List<String> cols = new ArrayList<>(List.of("driver", "change"));
@@ -131,6 +136,53 @@ public final class PlanScenario extends PlanStep {
                 List<Object> human = new ArrayList<>(List.of("done by people"));
                 tco.forEach(x -> human.add(new Table.Cell(Money.usdFine(x.humanPerOutcome()) + " (" + ratio(x.humanPerOutcome(), x.perOutcome()) + ")", x.humanPerOutcome())));
                 t.row(human.toArray());
+            }
+            tables.add(t.build());
+        }
+        return tables;
+    }
+
+    /** Before (the first model that is not a mix) and after (each mix) with the saving, then each mix's tiers. */
+    static List<Table> mixTables(Scenario s, ScenarioCalculator calc, List<ModelCost> costs) {
+        List<Table> tables = new ArrayList<>();
+        ModelCost before = s.before().flatMap(b -> costs.stream().filter(c -> c.model().equals(b)).findFirst()).orElse(null);
+        Table.Builder ba = Table.builder("Before and after", "", "model", "per month", "first 12 months", "saving per month", "saving");
+        if (before != null) ba.row("before", "all on " + before.model(), Money.usdCell(before.monthly()), Money.usdCell(before.yearly()), "", "");
+        for (Mix mix : s.mixes()) {
+            ModelCost after = costs.stream().filter(c -> c.model().equals(mix.name())).findFirst().orElseGet(() -> calc.cost(s, mix.name()));
+            if (before == null) {
+                ba.row("after", mix.name(), Money.usdCell(after.monthly()), Money.usdCell(after.yearly()), "", "");
+                continue;
+            }
+            BigDecimal saving = before.monthly().subtract(after.monthly());
+            ba.row("after", mix.name(), Money.usdCell(after.monthly()), Money.usdCell(after.yearly()), Money.usdCell(saving),
+                    Money.percentCell(Money.ratio(saving, before.monthly())));
+        }
+        for (Mix mix : s.mixes()) ba.note(mix.name() + ": " + mix.describe() + ".");
+        ba.note(before == null ? "Add a model that is not a mix to models: to compare with it."
+                : "Before is the first model in models: that is not a mix. A response cache hit costs nothing; the prompt cache (cache_hit_rate) discounts prompts on every tier.");
+        tables.add(ba.build());
+
+        for (Mix mix : s.mixes()) {
+            Table.Builder t = Table.builder("Tiers of " + mix.name() + " (per month)", "tier", "share", "calls/month", "price", "per month", "of the bill");
+            List<ScenarioCalculator.TierCost> tiers = calc.tiers(s, mix);
+            BigDecimal total = tiers.stream().map(ScenarioCalculator.TierCost::monthly).reduce(BigDecimal.ZERO, BigDecimal::add);
+            for (ScenarioCalculator.TierCost tier : tiers) {
+                boolean cache = tier.model() == null;
+                t.row(cache ? "response cache" : tier.model(), Money.percentCell(tier.share()),
+                        new Table.Cell(count(tier.monthlyCalls()), tier.monthlyCalls()), cache ? "a hit costs nothing" : tier.price(),
+                        Money.usdCell(tier.monthly()), Money.percentCell(Money.ratio(tier.monthly(), total)));
+            }
+            t.note("Tier shares are of the calls the response cache leaves (" + Money.percent(mix.served()) + " of all calls).");
+            for (ScenarioCalculator.TierCost tier : tiers) {
+                if (tier.model() == null) continue;
+                s.selfHosted(tier.model()).ifPresent(h -> {
+                    BigDecimal gpuHours = Money.ratio(tier.monthly().subtract(h.fixedMonthly()), h.gpuHourly());
+                    BigDecimal hours = s.daysPerMonth().multiply(BigDecimal.valueOf(24));
+                    t.note(tier.model() + ": " + count(gpuHours) + " paid GPU-hours a month (the hours of "
+                            + gpuHours.divide(hours, 1, RoundingMode.HALF_EVEN).toPlainString() + " " + h.gpu().name()
+                            + " GPUs running all month) plus " + Money.usd(h.fixedMonthly()) + " a month of people and operations (fixed_monthly).");
+                });
             }
             tables.add(t.build());
         }

@@ -135,7 +135,7 @@ public final class PlanWhatIf extends PlanStep {
     static List<Table> tables(ReplayResult r, ReplayPolicy policy, String by, Duration took, String source) {
         List<Table> tables = new ArrayList<>();
         Table.Builder summary = Table.builder("What-if replay of " + String.format("%,d", r.rows()) + " ledger rows", "", "cost", "saving");
-        summary.row("before (as recorded)", Money.usdCell(r.before()), "");
+        summary.row("before (as recorded)", Money.usdFineCell(r.before()), "");
         Map<String, BigDecimal> parts = r.savingByPart();
         long[] counts = {r.routed(), r.cacheHits(), r.trimmed(), r.capped(), r.selfHosted()};
         String[] what = {"requests routed", "cache hits", "prompts trimmed", "answers capped", "requests self-hosted"};
@@ -143,11 +143,11 @@ public final class PlanWhatIf extends PlanStep {
         for (var e : parts.entrySet()) {
             if (counts[i] > 0 || e.getValue().signum() != 0) {
                 summary.row("  " + e.getKey() + " (" + String.format("%,d", counts[i]) + " " + what[i] + ")", "",
-                        new Table.Cell(Money.usd(e.getValue()) + " (" + Money.percent(Money.ratio(e.getValue(), r.before())) + ")", e.getValue()));
+                        new Table.Cell(Money.usdFine(e.getValue()) + " (" + Money.percent(Money.ratio(e.getValue(), r.before())) + ")", e.getValue()));
             }
             i++;
         }
-        summary.row("after", Money.usdCell(r.after()), new Table.Cell(Money.usd(r.saving()) + " (" + Money.percent(Money.ratio(r.saving(), r.before())) + ")", r.saving()));
+        summary.row("after", Money.usdFineCell(r.after()), new Table.Cell(Money.usdFine(r.saving()) + " (" + Money.percent(Money.ratio(r.saving(), r.before())) + ")", r.saving()));
         summary.note("Policy: " + String.join("; ", policy.describe()) + ".");
         if (policy.cacheTtl() != null) {
             summary.note("The ledger keeps no prompts: a repeat is a request with the same key, model, tags and prompt length within the TTL.");
@@ -160,15 +160,22 @@ public final class PlanWhatIf extends PlanStep {
         summary.note(String.format("Replayed in %.1f s.", took.toMillis() / 1000.0));
         if (source != null) summary.note(source);
         tables.add(summary.build());
-        tables.add(breakdown("By model (as served)", "model", r.byModel()));
-        if (by != null) tables.add(breakdown("By " + by, by, r.byScope()));
+        Table.Builder models = Table.builder("By model (as served)", "model", "requests before", "requests after", "before", "after", "saving", "saving %");
+        r.byModel().forEach((k, v) -> models.row(k, count(v.requests()), count(v.requestsAfter()), Money.usdFineCell(v.before()),
+                Money.usdFineCell(v.after()), Money.usdFineCell(v.saving()), v.before().signum() == 0 ? "" : Money.percentCell(Money.ratio(v.saving(), v.before()))));
+        models.note("Before: the model that served each request; after: the one that serves it under the policy ("
+                + ReplayEngine.CACHE + " for cache hits, MODEL (self-hosted) on your GPUs).");
+        tables.add(models.build());
+        if (by != null) {
+            Table.Builder t = Table.builder("By " + by, by, "requests", "before", "after", "saving", "saving %");
+            r.byScope().forEach((k, v) -> t.row(k, count(v.requests()), Money.usdFineCell(v.before()),
+                    Money.usdFineCell(v.after()), Money.usdFineCell(v.saving()), Money.percentCell(Money.ratio(v.saving(), v.before()))));
+            tables.add(t.build());
+        }
         return tables;
     }
 
-    private static Table breakdown(String title, String dimension, Map<String, ReplayResult.BeforeAfter> rows) {
-        Table.Builder t = Table.builder(title, dimension, "requests", "before", "after", "saving", "saving %");
-        rows.forEach((k, v) -> t.row(k, new Table.Cell(String.format("%,d", v.requests()), v.requests()), Money.usdCell(v.before()),
-                Money.usdCell(v.after()), Money.usdCell(v.saving()), Money.percentCell(Money.ratio(v.saving(), v.before()))));
-        return t.build();
+    private static Table.Cell count(long n) {
+        return new Table.Cell(String.format("%,d", n), n);
     }
 }

@@ -37,7 +37,7 @@ final class ReplayJson {
     }
 
     private static void breakdown(ObjectNode out, Map<String, ReplayResult.BeforeAfter> rows) {
-        rows.forEach((k, v) -> out.putObject(k).put("requests", v.requests()).put("before_usd", v.before())
+        rows.forEach((k, v) -> out.putObject(k).put("requests", v.requests()).put("requests_after", v.requestsAfter()).put("before_usd", v.before())
                 .put("after_usd", v.after()).put("saving_usd", v.saving()));
     }
 
@@ -52,7 +52,8 @@ final class ReplayJson {
     private static Map<String, ReplayResult.BeforeAfter> breakdown(JsonNode node) {
         Map<String, ReplayResult.BeforeAfter> out = new LinkedHashMap<>();
         node.properties().forEach(e -> out.put(e.getKey(), new ReplayResult.BeforeAfter(e.getValue().path("requests").asLong(),
-                e.getValue().path("before_usd").decimalValue(), e.getValue().path("after_usd").decimalValue())));
+                e.getValue().path("before_usd").decimalValue(), e.getValue().path("after_usd").decimalValue(),
+                e.getValue().path("requests_after").asLong(e.getValue().path("requests").asLong()))));
         return out;
     }
 }

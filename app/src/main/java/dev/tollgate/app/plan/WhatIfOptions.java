@@ -46,7 +46,8 @@ record WhatIfOptions(String from, String to, List<String> routes, String cacheTt
         static final int DEFAULT_BATCH = 64;
 
         ReplayPolicy.SelfHost policy() {
-            Gpu g = Gpu.named(gpu).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpu + "'"));
+            Gpu g = Gpu.named(gpu).orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + gpu + "' (built in: " + Gpu.builtInNames()
+                    + "; for another, pick one of similar speed and give your price with --self-host-hourly)"));
             ModelShape s = ModelShape.named(shape).orElseThrow(() -> new IllegalArgumentException("unknown model shape '" + shape + "'"));
             Precision p;
             try {

@@ -54,6 +54,12 @@ class PlanCommandTest {
         }
     }
 
+    /** The row of an item/value table whose item is {@code name}. */
+    static JsonNode item(JsonNode rows, String name) {
+        for (JsonNode row : rows) if (row.path("item").asText().equals(name)) return row;
+        throw new AssertionError("no row '" + name + "' in " + rows);
+    }
+
     @Test
     void aScenarioFileThroughTheShortcut(@TempDir Path dir) throws Exception {
         Run r = run("../examples/support-chatbot.yaml", "--format", "json", "--priced-on", "2026-11-01", "--data", dir.toString());
@@ -68,12 +74,90 @@ class PlanCommandTest {
     }
 
     @Test
+    void aTieredScenarioPrintsBeforeAndAfter(@TempDir Path dir) throws Exception {
+        Run r = run("../examples/tiered-support.yaml", "--format", "json", "--priced-on", "2026-12-01", "--data", dir.toString());
+        assertThat(r.exit()).isZero();
+        JsonNode rows = r.table("Before and after").path("rows");
+        assertThat(rows).hasSize(2);
+        BigDecimal before = rows.get(0).path("per month").decimalValue();
+        BigDecimal after = rows.get(1).path("per month").decimalValue();
+        assertThat(rows.get(1).path("model").asText()).isEqualTo("tiered");
+        // amounts come to twelve decimal places
+        BigDecimal ulp = new BigDecimal("0.00000000001");
+        assertThat(rows.get(1).path("saving per month").decimalValue()).isCloseTo(before.subtract(after), org.assertj.core.api.Assertions.within(ulp));
+        assertThat(rows.get(1).path("saving").decimalValue()).isCloseTo(
+                before.subtract(after).divide(before, 12, java.math.RoundingMode.HALF_EVEN), org.assertj.core.api.Assertions.within(ulp));
+        JsonNode tiers = r.table("Tiers of tiered").path("rows");
+        assertThat(tiers).hasSize(4);
+        assertThat(tiers.get(3).path("tier").asText()).isEqualTo("response cache");
+        // the tiers add up to the mix
+        BigDecimal sum = BigDecimal.ZERO;
+        for (JsonNode t : tiers) sum = sum.add(t.path("per month").decimalValue());
+        assertThat(sum).isCloseTo(after, org.assertj.core.api.Assertions.within(ulp));
+    }
+
+    @Test
     void buildVsBuyWithChartsAndCsv(@TempDir Path dir) throws Exception {
         Run r = run("gpu", "--requests-per-day", "100000", "--format", "csv", "--chart", dir.toString(), "--data", dir.toString());
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("# Build vs buy").contains("gpt-4o-mini").contains("# Deployment for 100,000 requests a day");
         assertThat(dir.resolve("build-vs-buy.png")).isNotEmptyFile();
         assertThat(Files.readString(dir.resolve("build-vs-buy.svg"))).contains("<svg");
+    }
+
+    @Test
+    void gpuMonthsHaveTheDaysYouSayAndJsonGivesNumbers(@TempDir Path dir) throws Exception {
+        // an A100 at $4.10 an hour: 4.10 * 720 = 2,952 in a 30-day month, 4.10 * 730 = 2,993 in an average one
+        Run thirty = run("gpu", "--gpu", "a100", "--hourly", "4.10", "--days-per-month", "30", "--requests-per-day", "200000",
+                "--format", "json", "--data", dir.toString());
+        assertThat(thirty.exit()).isZero();
+        JsonNode deployment = thirty.table("Deployment for 200,000 requests a day");
+        assertThat(deployment.path("rows").get(2).path("value").decimalValue()).isEqualByComparingTo("2952");
+        assertThat(deployment.path("notes").get(0).asText()).isEqualTo("A month is 30 days, 720 hours.");
+        JsonNode throughput = thirty.table("Throughput per replica").path("rows").get(0);
+        assertThat(throughput.path("decode tokens/s").isIntegralNumber()).isTrue();
+        assertThat(throughput.path("requests/s").isNumber()).isTrue();
+        assertThat(throughput.path("decode step").isNumber()).isTrue();
+
+        Run average = run("gpu", "--gpu", "a100", "--hourly", "4.10", "--requests-per-day", "200000", "--format", "json", "--data", dir.toString());
+        assertThat(average.table("Deployment for 200,000 requests a day").path("rows").get(2).path("value").decimalValue()).isEqualByComparingTo("2993");
+        assertThat(average.table("Replica").toString()).contains("per replica-month (365/12 days, 730 hours)");
+    }
+
+    @Test
+    void gpusBeyondTheBuiltInOnes(@TempDir Path dir) throws Exception {
+        Run l4 = run("gpu", "--gpu", "l4", "--precision", "fp8", "--format", "json", "--data", dir.toString());
+        assertThat(l4.exit()).isZero();
+        assertThat(l4.table("Replica").toString()).contains("x l4 (24 GB").contains("$0.70 per GPU-hour");
+
+        Run own = run("gpu", "--gpu", "my-card", "--gpu-memory-gb", "48", "--gpu-bandwidth", "1", "--gpu-tflops", "200", "--hourly", "1.25",
+                "--format", "json", "--data", dir.toString());
+        assertThat(own.exit()).isZero();
+        assertThat(own.table("Replica").toString()).contains("x my-card (48 GB, 1 TB/s, 200 bf16 TFLOP/s)").contains("$1.25 per GPU-hour (given)");
+
+        Run fromScenario = run("gpu", "--scenario", "../examples/tiered-support.yaml", "--gpu", "l4-cloud", "--precision", "fp8",
+                "--format", "json", "--data", dir.toString());
+        assertThat(fromScenario.exit()).isZero();
+        assertThat(fromScenario.table("Replica").toString()).contains("x l4-cloud");
+        // the scenario's mix is not an API to compare with
+        assertThat(fromScenario.table("Build vs buy").path("rows")).hasSize(1);
+
+        Run unknown = run("gpu", "--gpu", "tpu", "--data", dir.toString());
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("unknown GPU 'tpu'").contains("l4").contains("--gpu-memory-gb");
+        Run half = run("gpu", "--gpu", "x", "--gpu-memory-gb", "48", "--data", dir.toString());
+        assertThat(half.exit()).isEqualTo(2);
+        assertThat(half.err()).contains("needs --gpu-memory-gb, --gpu-bandwidth, --gpu-tflops and --hourly");
+    }
+
+    @Test
+    void theBacktestGivesNumbersInJson() throws Exception {
+        Run r = run("forecast", "--backtest", "--format", "json");
+        assertThat(r.exit()).isZero();
+        JsonNode first = r.table("Back-test").path("rows").get(0);
+        assertThat(first.path("daily noise").decimalValue()).isEqualByComparingTo("0.05");
+        assertThat(first.path("history").asInt()).isEqualTo(28);
+        assertThat(first.path("95% interval covered").isNumber()).isTrue();
     }
 
     @Test
@@ -85,9 +169,24 @@ class PlanCommandTest {
         Run r = run("capacity", "--usage", usage.toString(), "--on-demand", "4", "--reserved", "2.5", "--spot", "2.2", "--format", "json");
         assertThat(r.exit()).isZero();
         JsonNode purchase = r.table("Recommended purchase").path("rows");
-        assertThat(purchase.get(0).path("value").asInt()).isEqualTo(2);
-        assertThat(purchase.get(1).path("value").decimalValue()).isEqualByComparingTo("0.3"); // 3 of 10 GPU-hours
-        assertThat(purchase.get(5).path("value").decimalValue()).isEqualByComparingTo("8");    // saving: 40 - 32
+        java.util.function.Function<String, JsonNode> item = name -> item(purchase, name);
+        assertThat(item.apply("reserved commitment").path("cheapest").asInt()).isEqualTo(2);
+        // the lowest (only, partial) day used 2.5 GPUs on average: 70% is 1.75, so 1 GPU
+        assertThat(item.apply("reserved commitment").path("conservative").asInt()).isEqualTo(1);
+        // GPU 2 is busy in 3 of 4 hours (break-even 2.5 / 4 = 62.5%); GPU 1 in all
+        assertThat(item.apply("last reserved GPU busy").path("cheapest").decimalValue()).isEqualByComparingTo("0.75");
+        assertThat(item.apply("last reserved GPU busy").path("conservative").decimalValue()).isEqualByComparingTo("1");
+        assertThat(item.apply("left on demand").path("cheapest").decimalValue()).isEqualByComparingTo("0.3"); // 3 of 10 GPU-hours
+        // per month of 730 hours, from 4: saving 40 - 32 = 8 and 40 - 34 = 6, times 182.5
+        assertThat(item.apply("saving").path("cheapest").decimalValue()).isEqualByComparingTo("1460");
+        assertThat(item.apply("saving").path("conservative").decimalValue()).isEqualByComparingTo("1095");
+        assertThat(item.apply("of the cheapest's saving").path("conservative").decimalValue()).isEqualByComparingTo("0.75");
+        // 2 GPUs * $2.5 * 8760 hours
+        assertThat(item.apply("commitment over 12 months").path("cheapest").decimalValue()).isEqualByComparingTo("43800");
+        assertThat(r.table("Recommended purchase").path("notes").toString()).contains("busy more than 62.5% of hours");
+        JsonNode spot = r.table("Workload types").path("rows").get(0);
+        assertThat(spot.path("spot overhead").decimalValue()).isEqualByComparingTo("0.5");   // real-time headroom, a number
+        assertThat(spot.path("GPU-hours").decimalValue()).isEqualByComparingTo("10");
     }
 
     @Test
@@ -110,6 +209,26 @@ class PlanCommandTest {
         assertThat(row.path("spent so far").decimalValue()).isEqualByComparingTo("0.0675");     // 9 * 0.0075
         assertThat(row.path("month-end forecast").decimalValue()).isEqualByComparingTo("0.225"); // 30 * 0.0075
         assertThat(row.path("runs out").asText()).isEqualTo("2026-11-20");     // the 20th day reaches 0.15
+        // no noise: the interval is the forecast itself, as two numbers; the trend is a number too
+        assertThat(row.path("95% interval low").decimalValue()).isEqualByComparingTo("0.225");
+        assertThat(row.path("95% interval high").decimalValue()).isEqualByComparingTo("0.225");
+        assertThat(row.path("trend $/day/day").isNumber()).isTrue();
+        assertThat(row.path("trend $/day/day").decimalValue().abs()).isLessThan(new BigDecimal("0.000001"));
+
+        // the table shows small amounts to four significant digits, not "$0.07"
+        Run text = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z");
+        assertThat(text.out()).contains("$0.0675").contains("$0.225");
+
+        // $0.05 was spent by the end of Nov 7 (7 * 0.0075 = 0.0525): crossed then, not "today"
+        Run crossed = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                "--budget", "search=0.05", "--format", "json");
+        assertThat(crossed.table("Month-end forecast").path("rows").get(0).path("runs out").asText()).isEqualTo("crossed 2026-11-07");
+
+        // 'all' with --by is the total of every team, not a team named "all"
+        Run all = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T00:00:00Z",
+                "--budget", "all=0.15", "--format", "csv");
+        assertThat(all.out()).contains("team,spent so far,month-end forecast,95% interval low,95% interval high,trend $/day/day,budget,runs out")
+                .contains("all (every team),0.0675,0.225,0.225,0.225,").contains(",0.15,2026-11-20");
 
         Run w = run("whatif", "--data", dir.toString(), "--route", "gpt-4o->gpt-4o-mini", "--format", "json");
         assertThat(w.exit()).isZero();
@@ -117,6 +236,17 @@ class PlanCommandTest {
         assertThat(summary.get(0).path("cost").decimalValue()).isEqualByComparingTo("0.3");   // 40 * 0.0075
         // gpt-4o-mini: 1000 * 0.15 + 500 * 0.6 = 450 per million, 40 calls = $0.018
         assertThat(summary.get(summary.size() - 1).path("cost").decimalValue()).isEqualByComparingTo("0.018");
+        // by model: before under gpt-4o, after under gpt-4o-mini, which serves them now
+        JsonNode byModel = w.table("By model").path("rows");
+        assertThat(byModel).hasSize(2);
+        assertThat(byModel.get(0).path("model").asText()).isEqualTo("gpt-4o");
+        assertThat(byModel.get(0).path("requests after").asLong()).isZero();
+        assertThat(byModel.get(1).path("model").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(byModel.get(1).path("requests after").asLong()).isEqualTo(40);
+        assertThat(byModel.get(1).path("after").decimalValue()).isEqualByComparingTo("0.018");
+        // small amounts keep their significant digits in the table: $0.3 before, $0.018 after, saving $0.282 (94.0%)
+        Run whatIfText = run("whatif", "--data", dir.toString(), "--route", "gpt-4o->gpt-4o-mini");
+        assertThat(whatIfText.out()).contains("$0.018 ").contains("$0.282 (94.0%)");
     }
 
     @Test
@@ -139,9 +269,10 @@ class PlanCommandTest {
         // On demand $2.99, reserved $2.10 over 8 hours: reserve 0: 12 GPU-h * 2.99 = 35.88; 1: 16.80 + 4 * 2.99 = 28.76;
         // 2: 33.60 -> reserve 1 and buy 4 of the 12 GPU-hours on demand
         JsonNode purchase = r.table("Recommended purchase").path("rows");
-        assertThat(purchase.get(0).path("value").asInt()).isEqualTo(1);
-        assertThat(purchase.get(1).path("value").doubleValue()).isCloseTo(1 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
-        assertThat(purchase.get(4).path("value").decimalValue()).isEqualByComparingTo("28.76");
+        assertThat(item(purchase, "reserved commitment").path("cheapest").asInt()).isEqualTo(1);
+        assertThat(item(purchase, "left on demand").path("cheapest").doubleValue()).isCloseTo(1 / 3.0, org.assertj.core.api.Assertions.within(1e-9));
+        // per month: 28.76 over 8 hours, times 730 / 8
+        assertThat(item(purchase, "with this plan").path("cheapest").decimalValue()).isEqualByComparingTo("2624.35");
     }
 
     @Test

@@ -9,10 +9,16 @@ import java.util.List;
  * A scope's month-end forecast: spent so far this month plus the expected rest, its 95% interval, and the day a
  * budget runs out at the current pace.
  *
- * @param exhaustedOn the day cumulative spend reaches the budget; null without a budget or when it lasts the month
+ * @param exhaustedOn the day cumulative spend reaches the budget: a past day when the month's spend already crossed
+ *                    it ({@link #crossed()}), a forecast one otherwise; null without a budget or when it lasts the month
  */
 public record MonthEnd(String scope, YearMonth month, BigDecimal spentToDate, BigDecimal expected, BigDecimal low,
                        BigDecimal high, BigDecimal budget, LocalDate exhaustedOn, Forecaster model) {
+
+    /** Whether the month's spend so far has already reached the budget. */
+    public boolean crossed() {
+        return budget != null && spentToDate.compareTo(budget) >= 0;
+    }
 
     /**
      * The forecast for the month of {@code today}. {@code history} holds complete days before today;
@@ -34,7 +40,17 @@ public record MonthEnd(String scope, YearMonth month, BigDecimal spentToDate, Bi
         LocalDate exhausted = null;
         if (budget != null) {
             if (spent.compareTo(budget) >= 0) {
+                // already over: the day the month's actual spend crossed it
                 exhausted = today;
+                BigDecimal cumulative = BigDecimal.ZERO;
+                for (DailySpend d : history) {
+                    if (!YearMonth.from(d.day()).equals(month)) continue;
+                    cumulative = cumulative.add(d.usd());
+                    if (cumulative.compareTo(budget) >= 0) {
+                        exhausted = d.day();
+                        break;
+                    }
+                }
             } else {
                 // a millionth of a cent of slack: sums of doubles must not miss a budget they reach exactly
                 double limit = budget.doubleValue() - 1e-8;

@@ -12,11 +12,12 @@ import java.math.RoundingMode;
  * upgrades, evaluation), which an API does not. Throughput comes from the {@link ThroughputModel} (doubles); every
  * amount of money is a BigDecimal.
  *
- * @param gpuHourly   price of one GPU hour (on-demand, spot or reserved)
- * @param utilization share of paid hours that serve traffic, in (0, 1]
+ * @param gpuHourly     price of one GPU hour (on-demand, spot or reserved)
+ * @param utilization   share of paid hours that serve traffic, in (0, 1]
+ * @param hoursPerMonth hours in a month: 730 (365/12 days) by default, 720 for a 30-day month
  */
 public record BuildVsBuy(ThroughputModel replica, BigDecimal gpuHourly, int batch, double utilization,
-                         long inputTokens, long outputTokens, BigDecimal fixedMonthly) {
+                         long inputTokens, long outputTokens, BigDecimal fixedMonthly, BigDecimal hoursPerMonth) {
 
     /** Hours in an average month (8760 / 12). */
     public static final BigDecimal HOURS_PER_MONTH = new BigDecimal("730");
@@ -25,6 +26,18 @@ public record BuildVsBuy(ThroughputModel replica, BigDecimal gpuHourly, int batc
     public BuildVsBuy {
         if (utilization <= 0 || utilization > 1) throw new IllegalArgumentException("utilization must be in (0, 1]");
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1");
+        if (hoursPerMonth.signum() <= 0) throw new IllegalArgumentException("a month must have hours");
+    }
+
+    /** A month of 365/12 days (730 hours). */
+    public BuildVsBuy(ThroughputModel replica, BigDecimal gpuHourly, int batch, double utilization, long inputTokens,
+                      long outputTokens, BigDecimal fixedMonthly) {
+        this(replica, gpuHourly, batch, utilization, inputTokens, outputTokens, fixedMonthly, HOURS_PER_MONTH);
+    }
+
+    /** Hours in a month of {@code days} days. */
+    public static BigDecimal hoursIn(BigDecimal days) {
+        return days.multiply(BigDecimal.valueOf(24));
     }
 
     public BigDecimal replicaHourly() {
@@ -32,7 +45,7 @@ public record BuildVsBuy(ThroughputModel replica, BigDecimal gpuHourly, int batc
     }
 
     public BigDecimal replicaMonthly() {
-        return replicaHourly().multiply(HOURS_PER_MONTH);
+        return replicaHourly().multiply(hoursPerMonth);
     }
 
     public double secondsPerRequest(int atBatch) {
@@ -60,7 +73,7 @@ public record BuildVsBuy(ThroughputModel replica, BigDecimal gpuHourly, int batc
     /** Requests a month one replica serves at this setup's batch and utilization. */
     public BigDecimal requestsPerReplicaMonth() {
         double perSecond = utilization / secondsPerRequest(batch);
-        return new BigDecimal(perSecond, MC).multiply(HOURS_PER_MONTH).multiply(BigDecimal.valueOf(3600));
+        return new BigDecimal(perSecond, MC).multiply(hoursPerMonth).multiply(BigDecimal.valueOf(3600));
     }
 
     /** Replicas needed for a volume (at least one: a deployment that exists runs all month). */

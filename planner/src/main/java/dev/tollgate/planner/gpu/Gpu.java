@@ -19,7 +19,25 @@ public record Gpu(String name, double memoryGb, double bandwidthTbPerS, double b
             new Gpu("h100", 80, 3.35, 989, new BigDecimal("2.99"), new BigDecimal("1.65"), new BigDecimal("2.10")),
             new Gpu("h200", 141, 4.8, 989, new BigDecimal("3.79"), new BigDecimal("2.20"), new BigDecimal("2.70")),
             new Gpu("a100", 80, 2.039, 312, new BigDecimal("1.79"), new BigDecimal("0.95"), new BigDecimal("1.29")),
-            new Gpu("l40s", 48, 0.864, 362, new BigDecimal("0.99"), new BigDecimal("0.55"), new BigDecimal("0.72")));
+            new Gpu("l40s", 48, 0.864, 362, new BigDecimal("0.99"), new BigDecimal("0.55"), new BigDecimal("0.72")),
+            new Gpu("l4", 24, 0.3, 121, new BigDecimal("0.70"), new BigDecimal("0.40"), new BigDecimal("0.50")));
+
+    /** Names of the built-in GPUs, for messages: "h100, h200, a100, l40s, l4". */
+    public static String builtInNames() {
+        return String.join(", ", BUILT_IN.stream().map(Gpu::name).toList());
+    }
+
+    /**
+     * A GPU that is not built in: its memory, bandwidth and dense bf16 throughput, and one hourly price (used for
+     * every pricing option, since only you know your spot and reserved prices).
+     */
+    public static Gpu custom(String name, double memoryGb, double bandwidthTbPerS, double bf16Tflops, BigDecimal hourly) {
+        if (memoryGb <= 0 || bandwidthTbPerS <= 0 || bf16Tflops <= 0) {
+            throw new IllegalArgumentException("GPU '" + name + "': memory, bandwidth and TFLOP/s must be above 0");
+        }
+        if (hourly == null || hourly.signum() < 0) throw new IllegalArgumentException("GPU '" + name + "' needs an hourly price of at least 0");
+        return new Gpu(name.toLowerCase(Locale.ROOT), memoryGb, bandwidthTbPerS, bf16Tflops, hourly, hourly, hourly);
+    }
 
     public static Optional<Gpu> named(String name) {
         String n = name.toLowerCase(Locale.ROOT);

@@ -21,6 +21,13 @@ public record Table(String title, List<String> columns, List<List<String>> rows,
         }
     }
 
+    /**
+     * The exact value of a cell that shows an interval ("$4,155.93 - $4,355.32"): CSV and JSON give it as two plain
+     * numbers, in the columns "COLUMN low" and "COLUMN high".
+     */
+    public record Range(java.math.BigDecimal low, java.math.BigDecimal high) {
+    }
+
     public Table {
         columns = List.copyOf(columns);
         rows = rows.stream().map(List::copyOf).toList();

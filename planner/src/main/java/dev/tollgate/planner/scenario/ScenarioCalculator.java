@@ -37,21 +37,105 @@ public final class ScenarioCalculator {
 
     public ModelPrice price(String model) {
         return catalog.priceAt(model, pricedAt).orElseThrow(() -> new IllegalArgumentException(
-                "model '" + model + "' has no price in the catalog (see ./tollgate prices list)"));
+                "model '" + model + "' has no price in the catalog (see ./tollgate prices list) and is not a self_hosted or mixes entry of the scenario"));
     }
 
     public ModelCost cost(Scenario scenario, String model) {
         List<WorkloadCost> costs = new ArrayList<>();
-        for (Workload w : scenario.workloads()) costs.add(cost(w, model, scenario.daysPerMonth()));
-        return new ModelCost(model, costs);
+        for (Workload w : scenario.workloads()) costs.add(cost(scenario, w, model));
+        return new ModelCost(model, costs, fixedMonthly(scenario, model));
+    }
+
+    /** The fixed monthly cost of the self-hosted models a name uses: its own, or each self-hosted tier's once. */
+    static BigDecimal fixedMonthly(Scenario scenario, String model) {
+        var mix = scenario.mix(model);
+        if (mix.isEmpty()) return scenario.selfHosted(model).map(SelfHostedModel::fixedMonthly).orElse(BigDecimal.ZERO);
+        return mix.get().tiers().stream().map(t -> fixedMonthly(scenario, t.model())).reduce(BigDecimal.ZERO, BigDecimal::add);
     }
 
     public List<ModelCost> costs(Scenario scenario) {
         return scenario.models().stream().map(m -> cost(scenario, m)).toList();
     }
 
+    /** One workload on a catalog model. */
     public WorkloadCost cost(Workload w, String model, BigDecimal daysPerMonth) {
         ModelPrice price = price(model);
+        return cost(w, model, price.version(), daysPerMonth, (usage, batch) -> {
+            var cost = price.cost(usage, batch);
+            return new BigDecimal[] {cost.input().add(cost.cachedInput()).add(cost.cacheWrite()), cost.output()};
+        });
+    }
+
+    /** One workload on a name of the scenario: a tiered mix, a self-hosted model, or a catalog model. */
+    public WorkloadCost cost(Scenario scenario, Workload w, String model) {
+        var mix = scenario.mix(model);
+        if (mix.isPresent()) return mixCost(scenario, w, mix.get());
+        var self = scenario.selfHosted(model);
+        if (self.isPresent()) {
+            SelfHostedModel s = self.get();
+            // the prefix read from the cache is not prefilled again; batch APIs do not apply to your own GPUs
+            return cost(w, model, s.describe(), scenario.daysPerMonth(), (usage, batch) -> new BigDecimal[] {
+                    s.cost(s.prefillSeconds(usage.inputTokens() - usage.cachedInputTokens())),
+                    s.cost(s.decodeSeconds(usage.inputTokens(), usage.outputTokens()))});
+        }
+        return cost(w, model, scenario.daysPerMonth());
+    }
+
+    /**
+     * A workload on a mix: each tier's cost weighted by its share, all of it times the share of calls the response
+     * cache does not answer. Tokens per conversation are the workload's own (the same on every tier).
+     */
+    private WorkloadCost mixCost(Scenario scenario, Workload w, Mix mix) {
+        BigDecimal served = mix.served();
+        BigDecimal perConversation = BigDecimal.ZERO;
+        BigDecimal p90 = BigDecimal.ZERO;
+        BigDecimal input = BigDecimal.ZERO;
+        BigDecimal output = BigDecimal.ZERO;
+        BigDecimal yearly = BigDecimal.ZERO;
+        WorkloadCost any = null;
+        for (Mix.Tier t : mix.tiers()) {
+            WorkloadCost c = cost(scenario, w, t.model());
+            BigDecimal k = t.share().multiply(served);
+            perConversation = perConversation.add(c.perConversation().multiply(k));
+            p90 = p90.add(c.p90PerConversation().multiply(k));
+            input = input.add(c.inputMonthly().multiply(k));
+            output = output.add(c.outputMonthly().multiply(k));
+            yearly = yearly.add(c.yearly().multiply(k));
+            any = c;
+        }
+        return new WorkloadCost(w.name(), mix.name(), "mix of " + mix.tiers().size() + " tiers", w.turns(), any.inputTokensPerConversation(),
+                any.cachedTokensPerConversation(), any.outputTokensPerConversation(), perConversation,
+                Money.ratio(perConversation, BigDecimal.valueOf(w.turns())), p90, any.monthlyCalls(), input, output, yearly);
+    }
+
+    /** One tier of a mix over every workload: the tier's share of the month after the response cache, fixed costs included. */
+    public record TierCost(String model, String price, BigDecimal share, BigDecimal monthlyCalls, BigDecimal monthly) {
+    }
+
+    /**
+     * Each tier of a mix priced over all workloads (its share of the calls the response cache leaves), then a last
+     * row, model null, for the calls the response cache answers at no cost.
+     */
+    public List<TierCost> tiers(Scenario scenario, Mix mix) {
+        List<TierCost> rows = new ArrayList<>();
+        BigDecimal calls = BigDecimal.ZERO;
+        for (Mix.Tier t : mix.tiers()) {
+            ModelCost c = cost(scenario, t.model());
+            String price = c.workloads().getFirst().priceVersion();
+            rows.add(new TierCost(t.model(), price, t.share(), c.monthlyCalls().multiply(t.share()).multiply(mix.served()),
+                    c.usageMonthly().multiply(t.share()).multiply(mix.served()).add(c.fixedMonthly())));
+            calls = c.monthlyCalls(); // the same on every tier: the workloads' calls
+        }
+        rows.add(new TierCost(null, "response cache", mix.responseCacheHitRate(), calls.multiply(mix.responseCacheHitRate()), BigDecimal.ZERO));
+        return rows;
+    }
+
+    /** How one call is priced: its usage (and whether it may go through a batch API) to {input, output} dollars. */
+    private interface CallPricer {
+        BigDecimal[] price(Usage usage, boolean batch);
+    }
+
+    private WorkloadCost cost(Workload w, String model, String priceVersion, BigDecimal daysPerMonth, CallPricer pricer) {
         BigDecimal input = BigDecimal.ZERO;
         BigDecimal output = BigDecimal.ZERO;
         long inputTokens = 0;
@@ -59,9 +143,9 @@ public final class ScenarioCalculator {
         long outputTokens = 0;
         for (int turn = 1; turn <= w.turns(); turn++) {
             Usage usage = turnUsage(w, turn, w.inputTokens(), w.contextTokens(), w.outputTokens());
-            var cost = price.cost(usage, w.batch());
-            input = input.add(cost.input()).add(cost.cachedInput()).add(cost.cacheWrite());
-            output = output.add(cost.output());
+            BigDecimal[] cost = pricer.price(usage, w.batch());
+            input = input.add(cost[0]);
+            output = output.add(cost[1]);
             inputTokens += usage.inputTokens();
             cachedTokens += usage.cachedInputTokens();
             outputTokens += usage.outputTokens();
@@ -71,7 +155,8 @@ public final class ScenarioCalculator {
         for (int turn = 1; turn <= w.turns(); turn++) {
             Usage usage = turnUsage(w, turn, p90(w.inputTokens(), w.inputSpread()), p90(w.contextTokens(), w.inputSpread()),
                     p90(w.outputTokens(), w.outputSpread()));
-            p90 = p90.add(price.cost(usage, w.batch()).total());
+            BigDecimal[] cost = pricer.price(usage, w.batch());
+            p90 = p90.add(cost[0]).add(cost[1]);
         }
         BigDecimal conversationsPerMonth = w.conversationsPerDay().multiply(daysPerMonth);
         BigDecimal inputMonthly = input.multiply(conversationsPerMonth);
@@ -83,7 +168,7 @@ public final class ScenarioCalculator {
             yearly = yearly.add(month);
             month = month.multiply(growth);
         }
-        return new WorkloadCost(w.name(), model, price.version(), w.turns(), inputTokens, cachedTokens, outputTokens,
+        return new WorkloadCost(w.name(), model, priceVersion, w.turns(), inputTokens, cachedTokens, outputTokens,
                 perConversation, Money.ratio(perConversation, BigDecimal.valueOf(w.turns())), p90,
                 conversationsPerMonth.multiply(BigDecimal.valueOf(w.turns())), inputMonthly, outputMonthly, yearly);
     }

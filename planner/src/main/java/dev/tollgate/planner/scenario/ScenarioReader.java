@@ -5,6 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import dev.tollgate.planner.gpu.Efficiency;
+import dev.tollgate.planner.gpu.Gpu;
+import dev.tollgate.planner.gpu.ModelShape;
+import dev.tollgate.planner.gpu.Precision;
+import dev.tollgate.planner.gpu.ThroughputModel;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
@@ -21,7 +27,13 @@ public final class ScenarioReader {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
-    private static final Set<String> TOP = Set.of("name", "days_per_month", "models", "workloads", "tco", "outcome");
+    private static final Set<String> TOP = Set.of("name", "days_per_month", "models", "workloads", "tco", "outcome",
+            "gpus", "self_hosted", "mixes");
+    private static final Set<String> GPU = Set.of("name", "memory_gb", "bandwidth_tb_per_s", "bf16_tflops", "hourly");
+    private static final Set<String> SELF_HOSTED = Set.of("name", "gpu", "gpus", "hourly", "utilization", "shape",
+            "precision", "batch", "decode_tokens_per_second", "prefill_tokens_per_second", "fixed_monthly");
+    private static final Set<String> MIX = Set.of("name", "tiers", "response_cache_hit_rate");
+    private static final Set<String> TIER = Set.of("model", "share");
     private static final Set<String> WORKLOAD = Set.of("name", "conversations_per_day", "requests_per_day", "turns",
             "input_tokens", "input_spread", "output_tokens", "output_spread", "system_prompt_tokens", "context_tokens",
             "history_per_turn", "growth_per_month", "cache_hit_rate", "batch");
@@ -53,8 +65,85 @@ public final class ScenarioReader {
             outcome = new Outcome(o.path("name").asText("outcome"), decimal(o, "per_conversation", BigDecimal.ONE),
                     required(o, "human_cost", "outcome"));
         }
+        List<Gpu> gpus = new ArrayList<>();
+        for (JsonNode g : root.path("gpus")) gpus.add(gpu(g));
+        List<SelfHostedModel> selfHosted = new ArrayList<>();
+        for (JsonNode s : root.path("self_hosted")) selfHosted.add(selfHosted(s, gpus));
+        List<Mix> mixes = new ArrayList<>();
+        for (JsonNode m : root.path("mixes")) mixes.add(mix(m));
         return new Scenario(root.path("name").asText("scenario"), workloads, models,
-                decimal(root, "days_per_month", null), tco, outcome);
+                decimal(root, "days_per_month", null), tco, outcome, selfHosted, mixes);
+    }
+
+    /** The GPUs a scenario file defines under {@code gpus:}, for {@code plan gpu --scenario}. */
+    public static List<Gpu> definedGpus(InputStream in) throws IOException {
+        JsonNode root = YAML.readTree(in);
+        List<Gpu> gpus = new ArrayList<>();
+        if (root != null) for (JsonNode g : root.path("gpus")) gpus.add(gpu(g));
+        return gpus;
+    }
+
+    private static Gpu gpu(JsonNode g) {
+        String name = text(g, "name", "gpus entry");
+        known(g, GPU, "gpu '" + name + "'");
+        String where = "gpu '" + name + "'";
+        return Gpu.custom(name, required(g, "memory_gb", where).doubleValue(), required(g, "bandwidth_tb_per_s", where).doubleValue(),
+                required(g, "bf16_tflops", where).doubleValue(), required(g, "hourly", where));
+    }
+
+    private static Gpu gpuNamed(String name, List<Gpu> defined) {
+        return defined.stream().filter(g -> g.name().equalsIgnoreCase(name)).findFirst().or(() -> Gpu.named(name))
+                .orElseThrow(() -> new IllegalArgumentException("unknown GPU '" + name + "' (built in: " + Gpu.builtInNames()
+                        + "; define others under gpus:)"));
+    }
+
+    private static SelfHostedModel selfHosted(JsonNode s, List<Gpu> gpus) {
+        String name = text(s, "name", "self_hosted entry");
+        String where = "self-hosted '" + name + "'";
+        known(s, SELF_HOSTED, where);
+        Gpu gpu = gpuNamed(text(s, "gpu", where), gpus);
+        BigDecimal hourly = decimal(s, "hourly", gpu.onDemandHourly());
+        double utilization = decimal(s, "utilization", new BigDecimal("0.6")).doubleValue();
+        BigDecimal decode = decimal(s, "decode_tokens_per_second", null);
+        BigDecimal prefill = decimal(s, "prefill_tokens_per_second", null);
+        if (decode != null || prefill != null) {
+            if (decode == null || prefill == null) throw new IllegalArgumentException(where + ": give both decode_tokens_per_second and prefill_tokens_per_second");
+            if (s.has("shape") || s.has("precision") || s.has("batch")) {
+                throw new IllegalArgumentException(where + ": give either measured throughput or a shape (with precision and batch), not both");
+            }
+            return new SelfHostedModel(name, gpu, s.path("gpus").asInt(1), hourly, utilization, null, 0, decode.doubleValue(), prefill.doubleValue(),
+                    decimal(s, "fixed_monthly", BigDecimal.ZERO));
+        }
+        String shapeName = text(s, "shape", where + " (or decode_tokens_per_second and prefill_tokens_per_second)");
+        ModelShape shape = ModelShape.named(shapeName).orElseThrow(() -> new IllegalArgumentException(where + ": unknown shape '" + shapeName
+                + "' (" + String.join(", ", ModelShape.BUILT_IN.stream().map(ModelShape::name).toList()) + ")"));
+        Precision precision;
+        try {
+            precision = Precision.valueOf(s.path("precision").asText("bf16").toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": precision is bf16, fp8 or int4, not '" + s.path("precision").asText() + "'");
+        }
+        int n = s.has("gpus") ? s.get("gpus").asInt() : ThroughputModel.minimumGpus(gpu, shape, precision, 0);
+        ThroughputModel replica = new ThroughputModel(gpu, n, shape, precision, Efficiency.H100_CALIBRATED);
+        int batch = s.path("batch").asInt(32);
+        return new SelfHostedModel(name, gpu, n, hourly, utilization, replica, batch, 0, 0, decimal(s, "fixed_monthly", BigDecimal.ZERO));
+    }
+
+    private static Mix mix(JsonNode m) {
+        String name = text(m, "name", "mixes entry");
+        String where = "mix '" + name + "'";
+        known(m, MIX, where);
+        List<Mix.Tier> tiers = new ArrayList<>();
+        for (JsonNode t : m.path("tiers")) {
+            known(t, TIER, where + " tier");
+            tiers.add(new Mix.Tier(text(t, "model", where + " tier"), required(t, "share", where + " tier")));
+        }
+        return new Mix(name, tiers, decimal(m, "response_cache_hit_rate", BigDecimal.ZERO));
+    }
+
+    private static String text(JsonNode n, String field, String where) {
+        if (!n.hasNonNull(field) || n.get(field).asText().isBlank()) throw new IllegalArgumentException(where + " needs '" + field + "'");
+        return n.get(field).asText();
     }
 
     private static Workload workload(JsonNode w) {

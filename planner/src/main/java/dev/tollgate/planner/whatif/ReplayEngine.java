@@ -52,6 +52,8 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
     private BigDecimal before = BigDecimal.ZERO;
     private BigDecimal after = BigDecimal.ZERO;
     private final BigDecimal[] savings = new BigDecimal[PARTS.size()];
+    /** Where a response cache hit is served from, in the per-model breakdown. */
+    public static final String CACHE = "(response cache)";
     private final Map<String, Acc> byModel = new HashMap<>();
     private final Map<String, Acc> byScope = new HashMap<>();
 
@@ -84,6 +86,7 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
 
     private static final class Acc {
         long requests;
+        long requestsAfter;
         BigDecimal before = BigDecimal.ZERO;
         BigDecimal after = BigDecimal.ZERO;
     }
@@ -120,6 +123,7 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
         }
         // 2. response cache: a repeat within the TTL costs nothing
         boolean hit = false;
+        boolean ownGpus = false;
         if (ttlMicros > 0 && ok) {
             CacheKey key = new CacheKey(row.keyName(), row.requestedModel(), row.tags(), row.inputTokens());
             expire(row.epochMicros());
@@ -161,12 +165,16 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
             if (selfHostModel != null && selfHostModel.equals(resolve(model))) {
                 cost = step(4, cost, policy.selfHost().setup().costOf(usage.inputTokens(), usage.outputTokens()));
                 selfHosted++;
+                ownGpus = true;
             }
         }
         before = before.add(original);
         after = after.add(cost);
-        add(byModel, row.servedModel() == null ? "(none)" : row.servedModel(), original, cost);
-        if (scopeTag != null) add(byScope, scopeOf(row.tags()), original, cost);
+        String servedBefore = row.servedModel() == null ? "(none)" : row.servedModel();
+        String servedAfter = hit ? CACHE : ownGpus ? model + " (self-hosted)" : model == null ? "(none)" : model;
+        add(byModel, servedBefore, original, BigDecimal.ZERO, 1, 0);
+        add(byModel, servedAfter, BigDecimal.ZERO, cost, 0, 1);
+        if (scopeTag != null) add(byScope, scopeOf(row.tags()), original, cost, 1, 1);
     }
 
     private BigDecimal step(int part, BigDecimal from, BigDecimal to) {
@@ -225,9 +233,10 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
         return slot.price.cost(usage).total();
     }
 
-    private static void add(Map<String, Acc> map, String key, BigDecimal before, BigDecimal after) {
+    private static void add(Map<String, Acc> map, String key, BigDecimal before, BigDecimal after, int requests, int requestsAfter) {
         Acc a = map.computeIfAbsent(key, k -> new Acc());
-        a.requests++;
+        a.requests += requests;
+        a.requestsAfter += requestsAfter;
         a.before = a.before.add(before);
         a.after = a.after.add(after);
     }
@@ -242,7 +251,7 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
     private static Map<String, ReplayResult.BeforeAfter> sorted(Map<String, Acc> map) {
         Map<String, ReplayResult.BeforeAfter> out = new LinkedHashMap<>();
         map.entrySet().stream().sorted((a, b) -> b.getValue().before.compareTo(a.getValue().before))
-                .forEach(e -> out.put(e.getKey(), new ReplayResult.BeforeAfter(e.getValue().requests, e.getValue().before, e.getValue().after)));
+                .forEach(e -> out.put(e.getKey(), new ReplayResult.BeforeAfter(e.getValue().requests, e.getValue().before, e.getValue().after, e.getValue().requestsAfter)));
         return out;
     }
 }

@@ -37,6 +37,27 @@ class CapacityPlannerTest {
     }
 
     @Test
+    void theMarginOfTheCheapestCommitmentAndAConservativeOne() {
+        // three whole days, 4, 2 and 10 GPUs every hour; break-even 2.5 / 4 = 62.5% of hours
+        int[] gpus = new int[72];
+        for (int h = 0; h < 72; h++) gpus[h] = h < 24 ? 4 : h < 48 ? 2 : 10;
+        CapacityPlan plan = planner.plan(hours(WorkloadType.REALTIME, gpus));
+        assertThat(plan.breakEven()).isEqualByComparingTo("0.625");
+        // GPUs 1-2 busy every hour, 3-4 two days of three, 5-10 one day of three
+        assertThat(plan.curve().get(2).lastGpuBusy()).isEqualByComparingTo("1");
+        assertThat(plan.curve().get(4).lastGpuBusy().doubleValue()).isCloseTo(2.0 / 3, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(plan.curve().get(5).lastGpuBusy().doubleValue()).isCloseTo(1.0 / 3, org.assertj.core.data.Offset.offset(1e-9));
+        // so the cheapest reserves 4 (2/3 > 62.5%), and the rule of thumb 70% of the lowest day's 2 GPUs: 1
+        assertThat(plan.reservedGpus()).isEqualTo(4);
+        assertThat(plan.lowestDay()).isEqualByComparingTo("2");
+        assertThat(plan.conservativeGpus()).isEqualTo(1);
+        assertThat(plan.busy(2, 4).doubleValue()).isCloseTo((1 + 2.0 / 3 + 2.0 / 3) / 3, org.assertj.core.data.Offset.offset(1e-9));
+        // 1 reserved: 72 h * 2.5 + (3*24 + 1*24 + 9*24) GPU-h * 4 = 180 + 1248
+        assertThat(plan.plannedWith(1)).isEqualByComparingTo("1428");
+        assertThat(plan.hours()).isEqualTo(72);
+    }
+
+    @Test
     void checkpointedTrainingMovesToSpotAndServingKeepsTheReservation() {
         List<UsageHour> usage = new ArrayList<>(hours(WorkloadType.REALTIME, 2, 2, 2, 2));
         usage.addAll(hours(WorkloadType.TRAINING, 8, 8, 0, 8));

@@ -54,6 +54,22 @@ class ForecasterTest {
     }
 
     @Test
+    void aBudgetAlreadySpentSaysWhenItWasCrossed() {
+        // $10 a day since October 1; on November 10, $90 spent on the 1st..9th and $5 today
+        List<DailySpend> h = series(LocalDate.of(2026, 10, 1), 40, i -> 10);
+        // a $70 budget: $10, $20, ... reaches 70 at the end of November 7
+        MonthEnd m = MonthEnd.of("team:growth", h, LocalDate.of(2026, 11, 10), new BigDecimal("5"), 0.5, new BigDecimal("70"));
+        assertThat(m.crossed()).isTrue();
+        assertThat(m.exhaustedOn()).isEqualTo(LocalDate.of(2026, 11, 7));
+        // $92: not reached by yesterday's $90, crossed by today's spend
+        MonthEnd today = MonthEnd.of("team:growth", h, LocalDate.of(2026, 11, 10), new BigDecimal("5"), 0.5, new BigDecimal("92"));
+        assertThat(today.crossed()).isTrue();
+        assertThat(today.exhaustedOn()).isEqualTo(LocalDate.of(2026, 11, 10));
+        // $150 is not crossed yet: the 15th is a forecast
+        assertThat(MonthEnd.of("team:growth", h, LocalDate.of(2026, 11, 10), new BigDecimal("5"), 0.5, new BigDecimal("150")).crossed()).isFalse();
+    }
+
+    @Test
     void backTestOnGeneratedHistoriesStaysWithinItsBound() {
         // 200 histories, 8 weeks of training, 10% daily noise, trend and weekend dip drawn at random
         Backtest.Result r = Backtest.run(200, 56, 0.10, 42);

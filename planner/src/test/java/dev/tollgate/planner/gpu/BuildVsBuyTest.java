@@ -26,6 +26,18 @@ class BuildVsBuyTest {
     }
 
     @Test
+    void aMonthHasTheHoursItIsGiven() {
+        // 730 hours (365/12 days) by default; 720 in a 30-day month
+        assertThat(setup.replicaMonthly()).isEqualByComparingTo("2182.70");
+        BuildVsBuy thirty = new BuildVsBuy(replica, new BigDecimal("4.10"), 64, 0.5, 1000, 250, BigDecimal.ZERO, BuildVsBuy.hoursIn(BigDecimal.valueOf(30)));
+        assertThat(thirty.replicaMonthly()).isEqualByComparingTo("2952");
+        // a replica serves fewer requests in a shorter month: 720/730 of them
+        BuildVsBuy average = new BuildVsBuy(replica, new BigDecimal("4.10"), 64, 0.5, 1000, 250, BigDecimal.ZERO);
+        assertThat(thirty.requestsPerReplicaMonth().divide(average.requestsPerReplicaMonth(), 9, RoundingMode.HALF_EVEN))
+                .isEqualByComparingTo(new BigDecimal("720").divide(new BigDecimal("730"), 9, RoundingMode.HALF_EVEN));
+    }
+
+    @Test
     void theCrossoverIsWhereTheApiLineCrossesTheStaircase() {
         BigDecimal api = new BigDecimal("0.003");   // $ per request
         BigDecimal v = setup.crossoverRequestsPerMonth(api);

@@ -44,7 +44,19 @@ class ReplayEngineTest {
         assertThat(r.routed()).isEqualTo(1);
         assertThat(r.byScope().get("y").after()).isEqualByComparingTo("0.00078");
         assertThat(r.byScope().get("x").before()).isEqualByComparingTo("0.0225");
-        assertThat(r.byModel().get("gpt-4o").requests()).isEqualTo(4);
+        // by model: all four were served by gpt-4o; after, two still are, one by gpt-4o-mini, one by the cache
+        ReplayResult.BeforeAfter gpt4o = r.byModel().get("gpt-4o");
+        assertThat(gpt4o.requests()).isEqualTo(4);
+        assertThat(gpt4o.requestsAfter()).isEqualTo(2);
+        assertThat(gpt4o.before()).isEqualByComparingTo("0.0525");
+        assertThat(gpt4o.after()).isEqualByComparingTo("0.011");      // the two misses, 5500 per million each
+        ReplayResult.BeforeAfter mini = r.byModel().get("gpt-4o-mini");
+        assertThat(mini.requests()).isZero();
+        assertThat(mini.requestsAfter()).isEqualTo(1);
+        assertThat(mini.before()).isZero();
+        assertThat(mini.after()).isEqualByComparingTo("0.00078");
+        assertThat(r.byModel().get(ReplayEngine.CACHE).requestsAfter()).isEqualTo(1);
+        assertThat(r.byModel().get(ReplayEngine.CACHE).after()).isZero();
     }
 
     @Test
@@ -63,6 +75,8 @@ class ReplayEngineTest {
         double seconds = replica.prefillSeconds(2000) + 400 * replica.decodeStepSeconds(32, 2200) / 32;
         BigDecimal expected = BigDecimal.valueOf(seconds * 0.001 / 0.5);
         assertThat(r.selfHosted()).isEqualTo(1);
+        assertThat(r.byModel().get("gpt-4o-mini (self-hosted)").requestsAfter()).isEqualTo(1);
+        assertThat(r.byModel().get("gpt-4o-mini").requestsAfter()).isZero();
         assertThat(r.after().subtract(new BigDecimal("0.009")).subtract(expected).abs()).isLessThan(new BigDecimal("1e-12"));
         assertThat(r.savingByPart().get("self-hosting")).isEqualByComparingTo(new BigDecimal("0.00054").subtract(r.after().subtract(new BigDecimal("0.009"))));
     }
