@@ -75,7 +75,7 @@ class PlanCommandTest {
 
     @Test
     void aTieredScenarioPrintsBeforeAndAfter(@TempDir Path dir) throws Exception {
-        Run r = run("../examples/tiered-support.yaml", "--format", "json", "--priced-on", "2026-12-01", "--data", dir.toString());
+        Run r = run("../examples/tiered-support-plan.yaml", "--format", "json", "--priced-on", "2026-12-01", "--data", dir.toString());
         assertThat(r.exit()).isZero();
         JsonNode rows = r.table("Before and after").path("rows");
         assertThat(rows).hasSize(2);
@@ -135,7 +135,7 @@ class PlanCommandTest {
         assertThat(own.exit()).isZero();
         assertThat(own.table("Replica").toString()).contains("x my-card (48 GB, 1 TB/s, 200 bf16 TFLOP/s)").contains("$1.25 per GPU-hour (given)");
 
-        Run fromScenario = run("gpu", "--scenario", "../examples/tiered-support.yaml", "--gpu", "l4-cloud", "--precision", "fp8",
+        Run fromScenario = run("gpu", "--scenario", "../examples/tiered-support-plan.yaml", "--gpu", "l4-cloud", "--precision", "fp8",
                 "--format", "json", "--data", dir.toString());
         assertThat(fromScenario.exit()).isZero();
         assertThat(fromScenario.table("Replica").toString()).contains("x l4-cloud");

@@ -115,7 +115,7 @@ class TieredScenarioTest {
 
     @Test
     void theTieredSupportExampleTellsTheStory() throws Exception {
-        try (InputStream in = Files.newInputStream(Path.of("../examples/tiered-support.yaml"))) {
+        try (InputStream in = Files.newInputStream(Path.of("../examples/tiered-support-plan.yaml"))) {
             Scenario s = ScenarioReader.read(in);
             BigDecimal before = calc.cost(s, "claude-sonnet-4-5").monthly();
             BigDecimal after = calc.cost(s, "tiered").monthly();
