@@ -89,7 +89,7 @@ final class TokensCommand {
             if (config != null) {
                 try {
                     defaultMaxOutput = ConfigLoader.load(config).controls().defaultMaxOutputTokens();
-                } catch (IOException | ConfigLoader.ConfigException e) {
+                } catch (ConfigLoader.ConfigException e) {
                     System.err.println("tokens: cannot read the config " + config + ": " + e.getMessage());
                     return 2;
                 }
