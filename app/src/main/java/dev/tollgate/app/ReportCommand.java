@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 
 /** {@code tollgate report}: spend, or cost per successful outcome, by any dimension over a period. */
 @Command(name = "report", mixinStandardHelpOptions = true,
@@ -54,8 +53,6 @@ final class ReportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    Function<String, String> env = System::getenv;
-
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -72,7 +69,7 @@ final class ReportCommand implements Callable<Integer> {
         if (since != null) params.put("since", since);
         if (from != null) params.put("from", from);
         if (to != null) params.put("to", to);
-        try (LedgerReader reader = LedgerReader.open(ledger, env)) {
+        try (LedgerReader reader = LedgerReader.open(ledger)) {
             JsonNode body = outcomes ? reader.outcomes(params) : reader.spend(params);
             out.print(ReportFormat.render(body, outcomes, format));
             out.flush();

@@ -1,6 +1,7 @@
 package dev.tollgate.app.plan;
 
 import dev.tollgate.app.GatewayLink;
+import dev.tollgate.app.GatewayOptions;
 import dev.tollgate.app.PricesCommand;
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;
@@ -62,10 +63,8 @@ public final class PlanWhatIf extends PlanStep {
     BigDecimal selfHostHourly;
     @Option(names = "--by", description = "Also break the result down by this tag (team, customer, …).")
     String by;
-    @Option(names = "--gateway", description = "A running gateway to ask when it holds the ledger (default: the one serve noted in DATA/gateway.json, else http://localhost:4000).")
-    String gateway;
-    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN, else DATA/gateway.json).")
-    String adminToken;
+    @Mixin
+    GatewayOptions.WithGatewayAlias gateway = new GatewayOptions.WithGatewayAlias();
     @Mixin
     OutputOptions out;
 
@@ -84,7 +83,7 @@ public final class PlanWhatIf extends PlanStep {
             return 2;
         }
         long began = System.nanoTime();
-        Replayed replayed = replay(options, policy, dataDir, gateway, adminToken, out.format == PlanOutput.Format.TABLE);
+        Replayed replayed = replay(options, policy, dataDir, gateway.url(), gateway.adminToken(), out.format == PlanOutput.Format.TABLE);
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         List<Table> tables = tables(replayed.result(), policy, by, took, replayed.source());
         out.print(tables);
