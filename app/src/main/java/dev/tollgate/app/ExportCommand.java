@@ -58,7 +58,11 @@ final class ExportCommand {
             if (from != null) range.put("from", from);
             if (to != null) range.put("to", to);
             try (LedgerReader reader = LedgerReader.open(ledger)) {
-                spec.commandLine().getOut().println(reader.exportFocus(range, f, out.toAbsolutePath()));
+                String wrote;
+                try (WorkProgress progress = WorkProgress.elapsed("export focus", "writing " + out, System.err)) {
+                    wrote = reader.exportFocus(range, f, out.toAbsolutePath());
+                }
+                spec.commandLine().getOut().println(wrote);
                 spec.commandLine().getOut().flush();
                 return 0;
             } catch (LedgerReader.Failure | IllegalArgumentException e) {

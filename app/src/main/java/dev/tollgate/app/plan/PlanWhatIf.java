@@ -3,6 +3,7 @@ package dev.tollgate.app.plan;
 import dev.tollgate.app.GatewayLink;
 import dev.tollgate.app.GatewayOptions;
 import dev.tollgate.app.PricesCommand;
+import dev.tollgate.app.WorkProgress;
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;
 import dev.tollgate.planner.whatif.PipelinedReplay;
@@ -10,9 +11,6 @@ import dev.tollgate.planner.whatif.ReplayEngine;
 import dev.tollgate.planner.whatif.ReplayPolicy;
 import dev.tollgate.planner.whatif.ReplayResult;
 import dev.tollgate.store.duckdb.LedgerScan;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -113,8 +111,7 @@ public final class PlanWhatIf extends PlanStep {
             ReplayEngine engine = new ReplayEngine(PricesCommand.catalog(dataDir), policy, options.by());
             long rows = scan.count(start, end);
             if (rows >= PROGRESS_FROM && progress) {
-                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("replay").setInitialMax(rows).setUnit(" rows", 1)
-                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).build()) {
+                try (WorkProgress bar = WorkProgress.rows("plan whatif", rows, System.err)) {
                     return new Replayed(PipelinedReplay.run(scan, start, end, engine, bar::stepTo), null);
                 }
             }
