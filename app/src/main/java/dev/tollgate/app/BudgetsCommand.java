@@ -81,8 +81,8 @@ final class BudgetsCommand {
         if (rows.size() == 1) out.println("(no budgets: create one with ./tollgate budgets create)");
     }
 
-    static final String SCOPE = "org, key:NAME or TAG:VALUE (team:search, customer:acme, …).";
-    static final String LIMIT = "US dollars per period, e.g. 500 or 12.50.";
+    static final String SCOPE = "org, key:NAME or TAG:VALUE (team:search, customer:acme, …)";
+    static final String LIMIT = "US dollars per period, e.g. 500 or 12.50";
 
     /** Options shared by create and set; only those given are sent. */
     static final class Fields {
@@ -113,8 +113,8 @@ final class BudgetsCommand {
     static final class Create implements Callable<Integer> {
         @Mixin Gateway gateway;
         @Parameters(paramLabel = "NAME", description = "The budget's name.") String name;
-        @Option(names = "--scope", required = true, description = SCOPE + " (required)") String scope;
-        @Option(names = "--limit", required = true, paramLabel = "USD", description = LIMIT + " (required)") String limit;
+        @Option(names = "--scope", required = true, paramLabel = "SCOPE", description = SCOPE + " (required).") String scope;
+        @Option(names = "--limit", required = true, paramLabel = "USD", description = LIMIT + " (required).") String limit;
         @Mixin Fields fields;
 
         @Override
@@ -132,8 +132,8 @@ final class BudgetsCommand {
     static final class Set implements Callable<Integer> {
         @Mixin Gateway gateway;
         @Parameters(paramLabel = "NAME", description = "The budget to change.") String name;
-        @Option(names = "--scope", description = SCOPE) String scope;
-        @Option(names = "--limit", paramLabel = "USD", description = LIMIT) String limit;
+        @Option(names = "--scope", paramLabel = "SCOPE", description = SCOPE + ".") String scope;
+        @Option(names = "--limit", paramLabel = "USD", description = LIMIT + ".") String limit;
         @Mixin Fields fields;
 
         @Override
