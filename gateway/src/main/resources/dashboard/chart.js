@@ -16,6 +16,12 @@ function dollars(value) {
   return '$' + Number(value.toPrecision(3)).toString();
 }
 
+/** The last point of the chart: what the legend shows while the pointer is not over it. */
+function latest(u) {
+  const n = u.data[0].length;
+  return n ? n - 1 : null;
+}
+
 function base(container, series, height) {
   return {
     width: widthOf(container),
@@ -23,6 +29,11 @@ function base(container, series, height) {
     tzDate: ts => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
     scales: { x: { time: true } },
     legend: { live: true },
+    // the legend reads the hovered point, and the latest one otherwise (never "UTC: — spend: —")
+    hooks: {
+      ready: [u => u.setLegend({ idx: latest(u) }, false)],
+      setLegend: [u => { if (u.legend.idx === null || u.legend.idx === undefined) u.setLegend({ idx: latest(u) }, false); }],
+    },
     axes: [{}, { size: 70, values: (u, ticks) => ticks.map(dollars) }],
     series: [{ label: 'UTC', value: (u, ts) => (ts === null || ts === undefined ? '—' : new Date(ts * 1000).toISOString().slice(0, 16).replace('T', ' ')) }, ...series],
   };

@@ -66,11 +66,12 @@ export function share(fraction) {
  * A table of objects whose fields nobody fixed in advance (budgets, alerts, findings from other parts of the
  * gateway): the preferred columns first, then the rest; *_usd fields as money, nested objects as name=value text.
  */
-export function genericTable(items, preferred = [], testid) {
+export function genericTable(items, preferred = [], testid, onlyPreferred = false) {
   if (!items.length) return note('None.');
   const seen = new Set();
   for (const item of items) Object.keys(item).forEach(k => seen.add(k));
-  const columns = [...preferred.filter(c => seen.has(c)), ...[...seen].filter(c => !preferred.includes(c))].slice(0, 10);
+  const rest = onlyPreferred ? [] : [...seen].filter(c => !preferred.includes(c));
+  const columns = [...preferred.filter(c => seen.has(c)), ...rest].slice(0, 10);
   return h('table', { class: 'grid', 'data-testid': testid },
     h('thead', {}, h('tr', {}, columns.map(c => h('th', { class: numeric(items, c) ? 'num' : '' }, c.replace(/_/g, ' '))))),
     h('tbody', {}, items.map(item => h('tr', {}, columns.map(c => h('td', { class: numeric(items, c) ? 'num' : '' }, cell(c, item[c])))))));
@@ -83,8 +84,19 @@ function numeric(items, column) {
 function cell(column, value) {
   if (value === undefined || value === null) return '—';
   if (column.endsWith('_usd')) return usd(value);
-  if (Array.isArray(value)) return value.map(v => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ');
-  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => k + '=' + (typeof v === 'object' ? JSON.stringify(v) : v)).join(', ');
+  if (Array.isArray(value)) return long(value.map(v => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', '));
+  if (typeof value === 'object') return long(Object.entries(value).map(([k, v]) => k + '=' + (typeof v === 'object' ? JSON.stringify(v) : v)).join(', '));
   if (typeof value === 'number') return Number.isInteger(value) ? count(value) : String(value);
-  return String(value);
+  return long(String(value));
+}
+
+/** Text past this many characters (a whole system prompt; alert messages are shorter) is cut, the rest a click away. */
+export const LONG_TEXT = 300;
+
+/** The text itself when short; else its start, and the whole of it when the reader opens it. */
+export function long(text) {
+  if (text.length <= LONG_TEXT) return text;
+  return h('details', { class: 'long' },
+    h('summary', { title: 'show all ' + count(text.length) + ' characters' }, text.slice(0, LONG_TEXT - 60).trimEnd() + '…'),
+    h('div', { class: 'long-full' }, text));
 }

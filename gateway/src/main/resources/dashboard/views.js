@@ -72,7 +72,7 @@ export async function overview(view) {
       const xs = buckets(cal.monthStart, cal.tomorrow, DAY, byDay.keys());
       chart.bars(daily, xs, xs.map(x => byDay.get(x) || 0), 'spend');
     }).catch(e => cards.append(failure(e, 'Spend'))),
-    ...[['team', 'Top teams'], ['model', 'Top models'], ['feature', 'Top features']].map(([dim, title]) => {
+    ...[['team', 'Top teams'], ['model', 'Top models (as served)'], ['feature', 'Top features']].map(([dim, title]) => {
       const box = panel(title);
       tops.append(box);
       return api.get('/admin/spend', { from: cal.monthStart, group_by: dim })
@@ -81,7 +81,7 @@ export async function overview(view) {
     }),
     endpointPanel(extras, 'Budgets', '/admin/budgets', body => budgetTable(items(body, 'budgets'))),
     endpointPanel(extras, 'Alerts', '/admin/alerts', body => genericTable(items(body, 'alerts').slice(0, 8), ALERT_COLUMNS, 'alerts'), { limit: 8 }),
-    endpointPanel(extras, 'Prompt audit findings', '/admin/audit', body => findings(body, 5)),
+    endpointPanel(extras, 'Prompt audit findings', '/admin/audit', body => findings(body, 5, OVERVIEW_FINDING_COLUMNS)),
   ];
   return Promise.allSettled(work);
 }
@@ -134,6 +134,8 @@ function endpointPanel(parent, title, path, render, params = {}) {
 
 const ALERT_COLUMNS = ['time', 'kind', 'subject', 'message'];
 const FINDING_COLUMNS = ['type', 'group', 'model', 'recommendation', 'requests', 'token_reduction_pct', 'monthly_saving_usd'];
+/** What of a finding fits a third of the overview; the audit page shows all of it. */
+const OVERVIEW_FINDING_COLUMNS = ['type', 'group', 'recommendation', 'monthly_saving_usd'];
 
 /** Budgets with how much of each is used and what state that puts it in. */
 function budgetTable(budgets) {
@@ -164,14 +166,14 @@ function budgetState(b, spent, limit, used) {
 }
 
 /** The prompt audit's findings, each with its recommendation and monthly saving, biggest saving first. */
-function findings(body, limit) {
+function findings(body, limit, columns) {
   const list = items(body, 'findings');
   const parts = [];
   if (body.prompt_log_enabled === false) parts.push(note('Prompt logging is off, so there is nothing to audit yet.'));
   if (body.monthly_saving_usd !== undefined && list.length) {
     parts.push(h('p', {}, 'Estimated saving if all are applied: ', usd(body.monthly_saving_usd, { 'data-testid': 'audit-saving' }), ' a month'));
   }
-  parts.push(genericTable(limit ? list.slice(0, limit) : list, FINDING_COLUMNS, 'findings'));
+  parts.push(genericTable(limit ? list.slice(0, limit) : list, columns || FINDING_COLUMNS, 'findings', Boolean(columns)));
   return h('div', {}, parts);
 }
 
@@ -391,12 +393,22 @@ export async function requests(view) {
         h('td', {}, utc(r.time)),
         h('td', {}, h('a', { href: '#request/' + encodeURIComponent(r.request_id || ''), class: 'request-id' }, r.request_id || '—')),
         h('td', {}, r.key || '—'), h('td', {}, label(r.tags.team)), h('td', {}, label(r.tags.feature)),
-        h('td', {}, r.served_model || r.requested_model || '—'), h('td', {}, String(r.status)),
+        h('td', { class: 'model' }, modelName(r)), h('td', {}, String(r.status)),
         h('td', { class: 'num' }, count(r.input_tokens)), h('td', { class: 'num' }, count(r.output_tokens)),
         h('td', { class: 'num' }, usd(r.cost_usd), r.unpriced ? unpricedMark() : null), h('td', { class: 'num' }, r.latency_ms.toFixed(1)))))));
   } catch (e) {
     box.append(failure(e, 'The request log'));
   }
+}
+
+/**
+ * The model of a request: the one asked for and the one that answered ("gpt-4o → gpt-4o-mini") when they differ (an
+ * alias, a route, a budget's downgrade), else the one name. Metrics and spans label by the model asked for.
+ */
+export function modelName(r) {
+  const asked = r.requested_model, served = r.served_model;
+  if (asked && served && asked !== served) return h('span', { title: 'asked for ' + asked + ', served by ' + served }, asked + ' → ' + served);
+  return served || asked || '—';
 }
 
 /** A call whose model has no price: its $0 is not what it cost. */

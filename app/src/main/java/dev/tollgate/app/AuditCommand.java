@@ -8,6 +8,7 @@ import dev.tollgate.gateway.audit.AuditJson;
 import dev.tollgate.gateway.audit.PromptAudit;
 import dev.tollgate.store.duckdb.DuckDbLedger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -30,20 +31,17 @@ final class AuditCommand implements Callable<Integer> {
 
     enum Format { text, json }
 
-    @Option(names = "--url", description = "The gateway that holds the ledger file (default: the one serving --data).")
-    String url;
+    @Mixin
+    GatewayOptions gateway = new GatewayOptions();
 
-    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}",
-            description = "Its admin token (default: $TOLLGATE_ADMIN_TOKEN, else the one serve left in --data).")
-    String adminToken;
-
-    @Option(names = "--data", defaultValue = "data", description = "Data directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+            description = "Data directory of the ledger; while a gateway holds its file, that gateway is asked (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
     @Option(names = "--since", defaultValue = "30d", description = "How far back: 30d, 12h, 90m (default: ${DEFAULT-VALUE}).")
     String since;
 
-    @Option(names = "--group-tag", defaultValue = "feature", description = "Tag findings are grouped by, when reading the file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--group-tag", paramLabel = "TAG", defaultValue = "feature", description = "Tag findings are grouped by, when reading the file (default: ${DEFAULT-VALUE}).")
     String groupTag;
 
     @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
@@ -69,7 +67,7 @@ final class AuditCommand implements Callable<Integer> {
         }
         if (report == null) {
             try {
-                report = GatewayLink.find(dataDir, url, adminToken).get("/admin/audit?since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
+                report = gateway.link(dataDir).get("/admin/audit?since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
             } catch (IllegalStateException | IllegalArgumentException e) {
                 System.err.println("tollgate audit: " + e.getMessage());
                 return 1;

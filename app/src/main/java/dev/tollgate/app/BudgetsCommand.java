@@ -25,13 +25,9 @@ final class BudgetsCommand {
 
     /** Where the gateway is and how to authenticate. */
     static final class Gateway {
-        @Option(names = "--url", defaultValue = "${TOLLGATE_URL}",
-                description = "The gateway (default: $TOLLGATE_URL, else the one serving --data, else http://localhost:4000).")
-        String url;
-        @Option(names = "--admin-token", defaultValue = "${TOLLGATE_ADMIN_TOKEN}",
-                description = "The admin token (default: $TOLLGATE_ADMIN_TOKEN, else the one serve left in --data).")
-        String token;
-        @Option(names = "--data", defaultValue = "data",
+        @Mixin
+        GatewayOptions options = new GatewayOptions();
+        @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
                 description = "The data directory of the gateway to ask (default: ${DEFAULT-VALUE}).")
         Path dataDir;
 
@@ -39,7 +35,7 @@ final class BudgetsCommand {
         JsonNode call(String method, String path, JsonNode body, PrintStream err) {
             try {
                 // what serve left in the data directory fills what the options leave open
-                return GatewayLink.find(dataDir, url, token).call(method, path, body);
+                return options.link(dataDir).call(method, path, body);
             } catch (IllegalStateException | IllegalArgumentException e) {
                 err.println("budgets: " + e.getMessage());
                 return null;
@@ -85,14 +81,18 @@ final class BudgetsCommand {
         if (rows.size() == 1) out.println("(no budgets: create one with ./tollgate budgets create)");
     }
 
+    static final String SCOPE = "org, key:NAME or TAG:VALUE (team:search, customer:acme, …)";
+    static final String LIMIT = "US dollars per period, e.g. 500 or 12.50";
+
     /** Options shared by create and set; only those given are sent. */
     static final class Fields {
-        @Option(names = "--scope", description = "org, key:NAME or TAG:VALUE (team:search, customer:acme, …).") String scope;
-        @Option(names = "--limit", description = "US dollars per period, e.g. 500 or 12.50.") String limit;
+        // --scope and --limit: required by create, optional for set (declared by each)
+        String scope;
+        String limit;
         @Option(names = "--period", description = "daily, weekly, monthly or lifetime.") String period;
         @Option(names = "--action", description = "block, notify or downgrade.") String action;
         @Option(names = "--downgrade-to", description = "The cheaper model for --action downgrade.") String downgradeTo;
-        @Option(names = "--thresholds", split = ",", description = "Alert percentages, e.g. 60,80,95,100.") List<Integer> thresholds;
+        @Option(names = "--thresholds", split = ",", paramLabel = "PCT", description = "Alert percentages, e.g. 60,80,95,100.") List<Integer> thresholds;
         @Option(names = "--time-zone", description = "Calendar of the periods, e.g. Europe/Berlin.") String timeZone;
 
         ObjectNode json(String name) {
@@ -112,15 +112,15 @@ final class BudgetsCommand {
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a budget (kept across restarts).")
     static final class Create implements Callable<Integer> {
         @Mixin Gateway gateway;
-        @Parameters(paramLabel = "NAME") String name;
+        @Parameters(paramLabel = "NAME", description = "The budget's name.") String name;
+        @Option(names = "--scope", required = true, paramLabel = "SCOPE", description = SCOPE + " (required).") String scope;
+        @Option(names = "--limit", required = true, paramLabel = "USD", description = LIMIT + " (required).") String limit;
         @Mixin Fields fields;
 
         @Override
         public Integer call() throws Exception {
-            if (fields.scope == null || fields.limit == null) {
-                System.err.println("budgets create: --scope and --limit are required");
-                return 2;
-            }
+            fields.scope = scope;
+            fields.limit = limit;
             JsonNode b = gateway.call("POST", "/admin/budgets", fields.json(name), System.err);
             if (b == null) return 1;
             print(Json.array().add(b), System.out);
@@ -131,11 +131,15 @@ final class BudgetsCommand {
     @Command(name = "set", mixinStandardHelpOptions = true, description = "Change a budget; options left out keep their values.")
     static final class Set implements Callable<Integer> {
         @Mixin Gateway gateway;
-        @Parameters(paramLabel = "NAME") String name;
+        @Parameters(paramLabel = "NAME", description = "The budget to change.") String name;
+        @Option(names = "--scope", paramLabel = "SCOPE", description = SCOPE + ".") String scope;
+        @Option(names = "--limit", paramLabel = "USD", description = LIMIT + ".") String limit;
         @Mixin Fields fields;
 
         @Override
         public Integer call() throws Exception {
+            fields.scope = scope;
+            fields.limit = limit;
             JsonNode b = gateway.call("PUT", "/admin/budgets/" + encode(name), fields.json(null), System.err);
             if (b == null) return 1;
             print(Json.array().add(b), System.out);
@@ -146,7 +150,7 @@ final class BudgetsCommand {
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a budget (a budget from the config stays deleted).")
     static final class Delete implements Callable<Integer> {
         @Mixin Gateway gateway;
-        @Parameters(paramLabel = "NAME") String name;
+        @Parameters(paramLabel = "NAME", description = "The budget to delete.") String name;
 
         @Override
         public Integer call() throws Exception {

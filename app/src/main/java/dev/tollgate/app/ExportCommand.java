@@ -13,7 +13,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 
 /** {@code tollgate export}: the ledger in formats other tools read. */
 @Command(name = "export", mixinStandardHelpOptions = true, description = "Export the ledger for other tools.",
@@ -37,7 +36,7 @@ final class ExportCommand {
         @Option(names = "--to", description = "End (exclusive): a date or instant, rounded up to the hour.")
         String to;
 
-        @Option(names = "--out", required = true, description = "The file to write.")
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "The file to write (required).")
         Path out;
 
         @Option(names = "--format", description = "csv or parquet (default: parquet when --out ends in .parquet, else csv).")
@@ -45,8 +44,6 @@ final class ExportCommand {
 
         @Spec
         CommandSpec spec;
-
-        Function<String, String> env = System::getenv;
 
         @Override
         public Integer call() {
@@ -60,8 +57,12 @@ final class ExportCommand {
             if (since != null) range.put("since", since);
             if (from != null) range.put("from", from);
             if (to != null) range.put("to", to);
-            try (LedgerReader reader = LedgerReader.open(ledger, env)) {
-                spec.commandLine().getOut().println(reader.exportFocus(range, f, out.toAbsolutePath()));
+            try (LedgerReader reader = LedgerReader.open(ledger)) {
+                String wrote;
+                try (WorkProgress progress = WorkProgress.elapsed("export focus", "writing " + out, System.err)) {
+                    wrote = reader.exportFocus(range, f, out.toAbsolutePath());
+                }
+                spec.commandLine().getOut().println(wrote);
                 spec.commandLine().getOut().flush();
                 return 0;
             } catch (LedgerReader.Failure | IllegalArgumentException e) {

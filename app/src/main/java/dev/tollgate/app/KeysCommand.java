@@ -28,7 +28,7 @@ final class KeysCommand {
 
     @Command(name = "hash", mixinStandardHelpOptions = true, description = "Print the SHA-256 of a key, for key_sha256 in the config.")
     static final class Hash implements Callable<Integer> {
-        @Parameters(paramLabel = "KEY")
+        @Parameters(paramLabel = "KEY", description = "The virtual key to hash.")
         String key;
 
         @Override

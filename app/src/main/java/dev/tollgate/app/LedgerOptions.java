@@ -1,19 +1,17 @@
 package dev.tollgate.app;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** Where a reading command finds the ledger: the data directory, or a running gateway's admin API. */
+/** Where a reading command finds the ledger: the file in the data directory, or the gateway that holds it. */
 final class LedgerOptions {
 
-    @Option(names = "--data", defaultValue = "data", description = "Data directory of the ledger (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+            description = "Data directory of the ledger; while a gateway holds its file, that gateway is asked (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--url", description = "Ask the gateway at this URL instead of opening the ledger file"
-            + " (default: only when a running gateway holds the file; its URL is read from DATA/gateway.json).")
-    String url;
-
-    @Option(names = "--admin-token", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN).")
-    String adminToken;
+    @Mixin
+    GatewayOptions gateway = new GatewayOptions();
 }

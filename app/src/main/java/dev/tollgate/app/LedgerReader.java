@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -29,7 +28,7 @@ import java.util.stream.Collectors;
  */
 abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader.Local, LedgerReader.Remote {
 
-    static final String TOKEN_ENV = "TOLLGATE_ADMIN_TOKEN";
+    static final String TOKEN_ENV = GatewayOptions.TOKEN_ENV;
 
     /** A mistake or an unreachable ledger, with a message for the user. */
     static final class Failure extends RuntimeException {
@@ -49,9 +48,13 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
     public void close() {
     }
 
-    static LedgerReader open(LedgerOptions options, Function<String, String> env) {
-        String token = options.adminToken != null ? options.adminToken : env.apply(TOKEN_ENV);
-        if (options.url != null) return new Remote(options.url, token, null);
+    /** The gateway when {@code --url} is given on the command line, else the file, else the gateway that holds it. */
+    static LedgerReader open(LedgerOptions options) {
+        GatewayOptions gateway = options.gateway;
+        if (gateway.url != null && !gateway.url.isBlank()) {
+            GatewayLink link = gateway.link(options.dataDir);
+            return new Remote(link.url(), link.token(), null);
+        }
         Path file = options.dataDir.resolve(DuckDbLedger.FILE_NAME);
         if (!Files.exists(file)) {
             throw new Failure("no ledger at " + file.toAbsolutePath() + " (run `tollgate serve` first, or pass --data)");
@@ -62,7 +65,7 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
             if (e.getMessage() == null || !e.getMessage().toLowerCase().contains("lock")) throw e;
         }
         // the gateway that holds it left its address (and admin token) in the data directory
-        GatewayLink link = GatewayLink.find(options.dataDir, null, token);
+        GatewayLink link = gateway.link(options.dataDir);
         return new Remote(link.url(), link.token(), "the ledger " + file.toAbsolutePath() + " is in use by the gateway at " + link.url());
     }
 

@@ -23,8 +23,21 @@ public final class Main {
     @Option(names = Failures.VERBOSE, scope = ScopeType.INHERIT, description = "On failure, also print the stack trace (for bug reports).")
     boolean verbose;
 
+    static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
     public static void main(String[] args) {
+        String level = logLevel(args);
+        if (level != null && System.getProperty(LOG_LEVEL) == null) System.setProperty(LOG_LEVEL, level);
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * serve and sandbox log what they do (INFO); every other command prints its answer and logs only warnings and errors
+     * (to stderr), so that "ledger opened at …" never mixes with a report. Null: keep simplelogger.properties' level.
+     */
+    static String logLevel(String[] args) {
+        String command = java.util.Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse("");
+        return command.equals("serve") || command.equals("sandbox") ? null : "warn";
     }
 
     static CommandLine commandLine() {

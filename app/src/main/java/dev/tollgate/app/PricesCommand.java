@@ -78,7 +78,7 @@ public final class PricesCommand {
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "One model's price history, tiers and discounts.")
     static final class Show implements Callable<Integer> {
-        @Parameters(paramLabel = "MODEL")
+        @Parameters(paramLabel = "MODEL", description = "The model, as the price catalog names it (e.g. gpt-4o-mini).")
         String model;
         @Option(names = "--data", defaultValue = "data", description = "Data directory (default: ${DEFAULT-VALUE}).")
         Path dataDir;
@@ -114,7 +114,7 @@ public final class PricesCommand {
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = "Import LiteLLM's model_prices_and_context_window.json into the data directory; the gateway loads it at start.")
     static final class Import implements Callable<Integer> {
-        @Parameters(paramLabel = "FILE")
+        @Parameters(paramLabel = "FILE", description = "A LiteLLM price file (model_prices_and_context_window.json).")
         Path file;
         @Option(names = "--data", defaultValue = "data", description = "Data directory (default: ${DEFAULT-VALUE}).")
         Path dataDir;

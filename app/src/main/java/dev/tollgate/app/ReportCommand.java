@@ -1,6 +1,7 @@
 package dev.tollgate.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.store.SpendQuery;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 
 /** {@code tollgate report}: spend, or cost per successful outcome, by any dimension over a period. */
 @Command(name = "report", mixinStandardHelpOptions = true,
@@ -54,8 +54,6 @@ final class ReportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    Function<String, String> env = System::getenv;
-
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -72,10 +70,13 @@ final class ReportCommand implements Callable<Integer> {
         if (since != null) params.put("since", since);
         if (from != null) params.put("from", from);
         if (to != null) params.put("to", to);
-        try (LedgerReader reader = LedgerReader.open(ledger, env)) {
+        try (LedgerReader reader = LedgerReader.open(ledger)) {
             JsonNode body = outcomes ? reader.outcomes(params) : reader.spend(params);
             out.print(ReportFormat.render(body, outcomes, format));
             out.flush();
+            for (String tag : unusedTags(body)) {
+                err.println("report: no request in this period carries the tag '" + tag + "', so all of it is under (none)");
+            }
             return 0;
         } catch (LedgerReader.Failure | IllegalArgumentException e) {
             err.println("report: " + e.getMessage());
@@ -84,5 +85,19 @@ final class ReportCommand implements Callable<Integer> {
             err.println("report: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** The tags grouped by that no row of the report has (a misspelt or unused tag), when there are rows. */
+    List<String> unusedTags(JsonNode body) {
+        JsonNode rows = body.path("rows");
+        if (rows.isEmpty()) return List.of();
+        List<String> unused = new java.util.ArrayList<>();
+        for (String dim : outcomes && by.isEmpty() ? List.of("feature") : by) {
+            if (SpendQuery.COLUMNS.contains(dim)) continue;
+            boolean carried = false;
+            for (JsonNode row : rows) carried |= row.hasNonNull(dim);
+            if (!carried) unused.add(dim);
+        }
+        return unused;
     }
 }

@@ -66,8 +66,8 @@ class ReportCommandTest {
         CommandLine.ParseResult parsed = cli.parseArgs(args);
         Object command = parsed.subcommand().subcommand() != null
                 ? parsed.subcommand().subcommand().commandSpec().userObject() : parsed.subcommand().commandSpec().userObject();
-        if (command instanceof ReportCommand r) r.env = env::get;
-        if (command instanceof ExportCommand.Focus f) f.env = env::get;
+        if (command instanceof ReportCommand r) r.ledger.gateway.env = env::get;
+        if (command instanceof ExportCommand.Focus f) f.ledger.gateway.env = env::get;
         int exit = cli.getExecutionStrategy().execute(parsed);
         return new Run(exit, out.toString(), err.toString());
     }

@@ -1,6 +1,9 @@
 package dev.tollgate.app.eval;
 
+import dev.tollgate.app.GatewayLink;
+import dev.tollgate.app.GatewayOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,15 +29,14 @@ public final class EvalCommand implements Callable<Integer> {
     enum Format { TABLE, JSON }
 
     @Option(names = "--tasks", required = true, paramLabel = "FILE",
-            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line.")
+            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line (required).")
     Path tasksFile;
 
-    @Option(names = "--models", required = true, split = ",", paramLabel = "MODEL", description = "Candidate models, as the gateway names them.")
+    @Option(names = "--models", required = true, split = ",", paramLabel = "MODEL", description = "Candidate models, as the gateway names them (required).")
     List<String> models;
 
-    @Option(names = "--url", defaultValue = "${TOLLGATE_URL:-http://localhost:4000}",
-            description = "The gateway (default: $TOLLGATE_URL, else http://localhost:4000).")
-    String url;
+    @Mixin
+    GatewayOptions gateway = new GatewayOptions();
 
     @Option(names = "--key", defaultValue = "${TOLLGATE_API_KEY}", description = "A virtual key of the gateway (default: $TOLLGATE_API_KEY).")
     String key;
@@ -82,12 +84,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--days", defaultValue = "30", description = "Days of the ledger --route looks back (default: ${DEFAULT-VALUE}).")
     int days;
 
-    @Option(names = "--data", defaultValue = "data", description = "Data directory of the ledger, for --route (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data", description = "Data directory of the ledger, for --route (default: ${DEFAULT-VALUE}).")
     Path dataDir;
-
-    @Option(names = "--admin-token", defaultValue = "${TOLLGATE_ADMIN_TOKEN}",
-            description = "The gateway's admin token, for --route while the gateway holds the ledger (default: $TOLLGATE_ADMIN_TOKEN).")
-    String adminToken;
 
     @Spec
     CommandSpec spec;
@@ -113,9 +111,10 @@ public final class EvalCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         Judge judge = judgeModel == null ? null : new Judge(judgeModel, rubric);
+        GatewayLink link = gateway.link(dataDir);
         EvalReport report;
         try (ResultsFile results = ResultsFile.open(resultsFile)) {
-            EvalRun run = new EvalRun(new GatewayCaller(url, key, tags), judge, results, concurrency);
+            EvalRun run = new EvalRun(new GatewayCaller(link.url(), key, tags), judge, results, concurrency);
             List<EvalRun.Pair> pending = run.pending(tasks, models);
             int skipped = tasks.size() * models.size() - pending.size();
             if (skipped > 0) err.println("eval: " + skipped + " answers already in " + resultsFile + ", " + pending.size() + " to go");
@@ -130,7 +129,7 @@ public final class EvalCommand implements Callable<Integer> {
         Savings savings = null;
         if (route != null && report.cheapestPassing() != null && !route.equals(report.cheapestPassing())) {
             try {
-                savings = Savings.replay(dataDir, url, adminToken, route, report.cheapestPassing(), days, clock.instant());
+                savings = Savings.replay(dataDir, link.url(), link.token(), route, report.cheapestPassing(), days, clock.instant());
             } catch (Exception e) {
                 err.println("eval: cannot tell what switching " + route + " would save: " + e.getMessage());
             }

@@ -1,10 +1,10 @@
 package dev.tollgate.app.eval;
 
+import dev.tollgate.app.WorkProgress;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-import java.io.Console;
 import java.io.PrintWriter;
 
 /** How a run shows its progress: a bar with an ETA on a terminal, a plain line per answer otherwise. */
@@ -16,17 +16,7 @@ interface Progress extends AutoCloseable {
     void close();
 
     static Progress of(int total, PrintWriter err) {
-        return onTerminal() ? new Bar(total) : new Lines(total, err);
-    }
-
-    private static boolean onTerminal() {
-        Console console = System.console();
-        if (console == null) return false;
-        try { // Console.isTerminal() exists from Java 22 on; before it a console was always a terminal
-            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException e) {
-            return true;
-        }
+        return WorkProgress.stderrIsTerminal() ? new Bar(total) : new Lines(total, err);
     }
 
     /** me.tongfei's progress bar on stderr. */

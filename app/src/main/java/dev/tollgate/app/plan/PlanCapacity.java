@@ -1,6 +1,7 @@
 package dev.tollgate.app.plan;
 
 import dev.tollgate.app.GatewayLink;
+import dev.tollgate.app.GatewayOptions;
 import dev.tollgate.planner.capacity.CapacityPlan;
 import dev.tollgate.planner.capacity.CapacityPlanner;
 import dev.tollgate.planner.capacity.SpotRisk;
@@ -40,10 +41,8 @@ public final class PlanCapacity extends PlanStep {
     String ledgerProvider;
     @Option(names = "--data", defaultValue = "data", description = "Data directory holding ledger.duckdb (default: ${DEFAULT-VALUE}).")
     Path dataDir;
-    @Option(names = "--gateway", description = "With --ledger-provider: a running gateway to ask when it holds the ledger (default: the one serve noted in DATA/gateway.json, else http://localhost:4000).")
-    String gateway;
-    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN, else DATA/gateway.json).")
-    String adminToken;
+    @Mixin
+    GatewayOptions.WithGatewayAlias gateway = new GatewayOptions.WithGatewayAlias();
     @Option(names = "--from", description = "With --ledger-provider: history from (2026-10-01 or an ISO instant).")
     String from;
     @Option(names = "--to", description = "With --ledger-provider: history to (exclusive).")
@@ -196,7 +195,7 @@ public final class PlanCapacity extends PlanStep {
         try (LedgerScan scan = LedgerScan.open(dataDir)) {
             return scan.hourlyTokens(start, end, ledgerProvider);
         } catch (LedgerScan.LedgerBusyException busy) {
-            GatewayLink link = GatewayLink.find(dataDir, gateway, adminToken);
+            GatewayLink link = gateway.link(dataDir);
             if (link.token() == null) {
                 throw new IllegalStateException(busy.getMessage() + ", or give its admin token (--admin-token or TOLLGATE_ADMIN_TOKEN) to ask it");
             }

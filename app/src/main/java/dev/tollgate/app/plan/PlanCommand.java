@@ -29,8 +29,9 @@ public final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (file == null) {
-            spec.commandLine().usage(System.out);
-            return 0;
+            // as 'tollgate' alone does: the usage, on stderr, and the status of a command-line mistake
+            spec.commandLine().usage(spec.commandLine().getErr());
+            return spec.exitCodeOnInvalidInput();
         }
         List<String> args = new ArrayList<>(List.of(file.toString()));
         args.addAll(scenarioOptions);

@@ -1,5 +1,6 @@
 package dev.tollgate.app.plan;
 
+import dev.tollgate.app.GatewayOptions;
 import dev.tollgate.planner.forecast.Backtest;
 import dev.tollgate.planner.forecast.DailySpend;
 import dev.tollgate.planner.forecast.MonthEnd;
@@ -28,16 +29,14 @@ public final class PlanForecast extends PlanStep {
     Path dataDir;
     @Option(names = "--by", description = "Forecast per value of this tag (team, project, customer, …); default: the whole ledger.")
     String by;
-    @Option(names = "--budget", description = "A monthly budget: SCOPE=USD (the scope is a value of --by, or 'all' for the total of every scope). Repeatable.")
+    @Option(names = "--budget", paramLabel = "SCOPE=USD", description = "A monthly budget: SCOPE=USD (the scope is a value of --by, or 'all' for the total of every scope). Repeatable.")
     Map<String, BigDecimal> budgets = new LinkedHashMap<>();
     @Option(names = "--as-of", description = "Forecast as of this time (default: now).")
     String asOf;
     @Option(names = "--history-days", defaultValue = "56", description = "Days of history to fit (default: ${DEFAULT-VALUE}).")
     int historyDays;
-    @Option(names = "--gateway", description = "A running gateway to ask when it holds the ledger (default: the one serve noted in DATA/gateway.json, else http://localhost:4000).")
-    String gateway;
-    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN).")
-    String adminToken;
+    @Mixin
+    GatewayOptions.WithGatewayAlias gateway = new GatewayOptions.WithGatewayAlias();
     @Option(names = "--backtest", description = "Instead: back-test the forecaster on generated histories and report its error.")
     boolean backtest;
     @Mixin
@@ -53,7 +52,7 @@ public final class PlanForecast extends PlanStep {
         if (backtest) return backtest();
         Instant now = asOf == null ? Instant.now() : Inputs.instant(asOf);
         LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
-        DailySpendSource.Result data = DailySpendSource.load(dataDir, ScopeForecasts.historyStart(now, historyDays), now, by, gateway, adminToken);
+        DailySpendSource.Result data = DailySpendSource.load(dataDir, ScopeForecasts.historyStart(now, historyDays), now, by, gateway.url(), gateway.adminToken());
 
         Table.Builder t = Table.builder("Month-end forecast for " + java.time.YearMonth.from(today) + " (as of " + now + ")",
                 by == null ? "scope" : by, "spent so far", "month-end forecast", "95% interval", "trend $/day/day", "budget", "runs out");

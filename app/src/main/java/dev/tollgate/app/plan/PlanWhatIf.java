@@ -1,7 +1,9 @@
 package dev.tollgate.app.plan;
 
 import dev.tollgate.app.GatewayLink;
+import dev.tollgate.app.GatewayOptions;
 import dev.tollgate.app.PricesCommand;
+import dev.tollgate.app.WorkProgress;
 import dev.tollgate.planner.report.Money;
 import dev.tollgate.planner.report.Table;
 import dev.tollgate.planner.whatif.PipelinedReplay;
@@ -9,9 +11,6 @@ import dev.tollgate.planner.whatif.ReplayEngine;
 import dev.tollgate.planner.whatif.ReplayPolicy;
 import dev.tollgate.planner.whatif.ReplayResult;
 import dev.tollgate.store.duckdb.LedgerScan;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,10 +61,8 @@ public final class PlanWhatIf extends PlanStep {
     BigDecimal selfHostHourly;
     @Option(names = "--by", description = "Also break the result down by this tag (team, customer, …).")
     String by;
-    @Option(names = "--gateway", description = "A running gateway to ask when it holds the ledger (default: the one serve noted in DATA/gateway.json, else http://localhost:4000).")
-    String gateway;
-    @Option(names = "--admin-token", defaultValue = "${env:TOLLGATE_ADMIN_TOKEN}", description = "The gateway's admin token (default: $TOLLGATE_ADMIN_TOKEN, else DATA/gateway.json).")
-    String adminToken;
+    @Mixin
+    GatewayOptions.WithGatewayAlias gateway = new GatewayOptions.WithGatewayAlias();
     @Mixin
     OutputOptions out;
 
@@ -84,7 +81,7 @@ public final class PlanWhatIf extends PlanStep {
             return 2;
         }
         long began = System.nanoTime();
-        Replayed replayed = replay(options, policy, dataDir, gateway, adminToken, out.format == PlanOutput.Format.TABLE);
+        Replayed replayed = replay(options, policy, dataDir, gateway.url(), gateway.adminToken(), out.format == PlanOutput.Format.TABLE);
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         List<Table> tables = tables(replayed.result(), policy, by, took, replayed.source());
         out.print(tables);
@@ -114,8 +111,7 @@ public final class PlanWhatIf extends PlanStep {
             ReplayEngine engine = new ReplayEngine(PricesCommand.catalog(dataDir), policy, options.by());
             long rows = scan.count(start, end);
             if (rows >= PROGRESS_FROM && progress) {
-                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("replay").setInitialMax(rows).setUnit(" rows", 1)
-                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(500).build()) {
+                try (WorkProgress bar = WorkProgress.rows("plan whatif", rows, System.err)) {
                     return new Replayed(PipelinedReplay.run(scan, start, end, engine, bar::stepTo), null);
                 }
             }

@@ -2,6 +2,8 @@ package dev.tollgate.gateway.observe;
 
 import io.opentelemetry.api.common.AttributeKey;
 
+import java.util.List;
+
 /**
  * The OpenTelemetry semantic conventions for generative AI client spans that the gateway emits (semconv 1.37 and
  * later: {@code gen_ai.provider.name} replaced {@code gen_ai.system}). Written out here because the conventions are
@@ -17,6 +19,11 @@ final class GenAi {
     static final AttributeKey<Long> OUTPUT_TOKENS = AttributeKey.longKey("gen_ai.usage.output_tokens");
     static final AttributeKey<Long> CACHE_READ_TOKENS = AttributeKey.longKey("gen_ai.usage.cache_read.input_tokens");
     static final AttributeKey<Long> CACHE_CREATION_TOKENS = AttributeKey.longKey("gen_ai.usage.cache_creation.input_tokens");
+    static final AttributeKey<Long> REQUEST_MAX_TOKENS = AttributeKey.longKey("gen_ai.request.max_tokens");
+    static final AttributeKey<String> RESPONSE_ID = AttributeKey.stringKey("gen_ai.response.id");
+    static final AttributeKey<List<String>> RESPONSE_FINISH_REASONS = AttributeKey.stringArrayKey("gen_ai.response.finish_reasons");
+    static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+    static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
     static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
     static final AttributeKey<Long> HTTP_STATUS = AttributeKey.longKey("http.response.status_code");
 

@@ -17,6 +17,7 @@ import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
+import java.net.URI;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,23 +44,45 @@ public final class LedgerTracing implements AutoCloseable {
 
     private final SdkTracerProvider provider;
     private final Tracer tracer;
-    private final Map<String, String> providerTypes;
+    private final Map<String, Upstream> upstreams;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final TraceParents parents = new TraceParents();
+    private final ResponseNotes notes = new ResponseNotes();
 
-    private LedgerTracing(SdkTracerProvider provider, Map<String, String> providerTypes) {
+    /**
+     * A configured provider as spans name it.
+     *
+     * @param type "openai", "anthropic", "azure"
+     * @param host its base URL's host ({@code server.address}), or null
+     * @param port its base URL's port, or the scheme's (443, 80)
+     */
+    public record Upstream(String type, String host, int port) {
+
+        /** The provider of {@code type} at {@code baseUrl} (null or unreadable: no address). */
+        public static Upstream of(String type, String baseUrl) {
+            try {
+                URI uri = URI.create(baseUrl);
+                int port = uri.getPort() != -1 ? uri.getPort() : "http".equalsIgnoreCase(uri.getScheme()) ? 80 : 443;
+                return new Upstream(type, uri.getHost(), port);
+            } catch (RuntimeException e) {
+                return new Upstream(type, null, 0);
+            }
+        }
+    }
+
+    private LedgerTracing(SdkTracerProvider provider, Map<String, Upstream> upstreams) {
         this.provider = provider;
         this.tracer = provider.get("dev.tollgate.gateway", "0.1.0");
-        this.providerTypes = Map.copyOf(providerTypes);
+        this.upstreams = Map.copyOf(upstreams);
     }
 
     /**
      * Tracing for this configuration, or null when there is nowhere to send spans (no {@code otlp_endpoint} and no
      * {@code extraExporter}). {@code extraExporter} (tests, embedding) receives every span as soon as it ends.
      *
-     * @param providerTypes configured provider name → type ("openai", "anthropic", "azure")
+     * @param upstreams configured provider name → its type and address
      */
-    public static LedgerTracing create(ObserveConfig.Telemetry config, Map<String, String> providerTypes,
+    public static LedgerTracing create(ObserveConfig.Telemetry config, Map<String, Upstream> upstreams,
                                        SpanExporter extraExporter) {
         if (config.otlpEndpoint() == null && extraExporter == null) return null;
         SdkTracerProviderBuilder builder = SdkTracerProvider.builder()
@@ -73,7 +96,7 @@ public final class LedgerTracing implements AutoCloseable {
             builder.addSpanProcessor(BatchSpanProcessor.builder(otlp.build()).build());
         }
         if (extraExporter != null) builder.addSpanProcessor(SimpleSpanProcessor.create(extraExporter));
-        return new LedgerTracing(builder.build(), providerTypes);
+        return new LedgerTracing(builder.build(), upstreams);
     }
 
     /** Where the request path leaves the clients' trace contexts for the spans. */
@@ -81,18 +104,34 @@ public final class LedgerTracing implements AutoCloseable {
         return parents;
     }
 
+    /** Where the request path leaves what the ledger row does not hold (max tokens, response id, finish reasons). */
+    ResponseNotes notes() {
+        return notes;
+    }
+
     /** Emits the span of one ledger row. */
     public void record(LedgerEntry e) {
         String operation = GenAi.operation(e.api());
         String requestModel = e.requestedModel() != null ? e.requestedModel() : e.deployment();
         Instant start = e.time();
+        Upstream upstream = upstreams.get(e.provider());
         Span span = tracer.spanBuilder(operation + " " + requestModel)
                 .setParent(parents.take(e.requestId()))
                 .setSpanKind(SpanKind.CLIENT)
                 .setStartTimestamp(start)
                 .setAttribute(GenAi.OPERATION_NAME, operation)
-                .setAttribute(GenAi.PROVIDER_NAME, GenAi.provider(providerTypes.get(e.provider())))
+                .setAttribute(GenAi.PROVIDER_NAME, GenAi.provider(upstream == null ? null : upstream.type()))
                 .startSpan();
+        if (upstream != null && upstream.host() != null) {
+            span.setAttribute(GenAi.SERVER_ADDRESS, upstream.host());
+            span.setAttribute(GenAi.SERVER_PORT, (long) upstream.port());
+        }
+        ResponseNotes.Note note = notes.take(e.requestId());
+        if (note != null) {
+            if (note.maxTokens != null) span.setAttribute(GenAi.REQUEST_MAX_TOKENS, note.maxTokens);
+            if (note.responseId() != null) span.setAttribute(GenAi.RESPONSE_ID, note.responseId());
+            if (!note.finishReasons().isEmpty()) span.setAttribute(GenAi.RESPONSE_FINISH_REASONS, note.finishReasons());
+        }
         Usage u = e.usage();
         span.setAttribute(GenAi.REQUEST_MODEL, requestModel);
         if (e.servedModel() != null) span.setAttribute(GenAi.RESPONSE_MODEL, e.servedModel());

@@ -25,9 +25,9 @@ public record Observability(ObserveConfig config, GatewayMetrics metrics, Ledger
     public static Observability create(GatewayConfig config, ObservedLedger ledger, SpanExporter extraSpanExporter) {
         ObserveConfig observe = config.observe();
         GatewayMetrics metrics = observe.metrics().enabled() ? new GatewayMetrics(observe.metrics()) : null;
-        Map<String, String> providerTypes = new LinkedHashMap<>();
-        config.providers().forEach((name, p) -> providerTypes.put(name, p.type()));
-        LedgerTracing tracing = LedgerTracing.create(observe.telemetry(), providerTypes, extraSpanExporter);
+        Map<String, LedgerTracing.Upstream> upstreams = new LinkedHashMap<>();
+        config.providers().forEach((name, p) -> upstreams.put(name, LedgerTracing.Upstream.of(p.type(), p.baseUrl())));
+        LedgerTracing tracing = LedgerTracing.create(observe.telemetry(), upstreams, extraSpanExporter);
         if (metrics != null) ledger.subscribe(metrics::record);
         if (tracing != null) ledger.subscribe(tracing::record);
         PromptRecorder prompts = null;

@@ -212,6 +212,11 @@ class DashboardBrowserTest {
         assertThat(rows).hasSize(sent.size() + 1);
         WebElement first = rows.get(0);
         assertThat(first.findElement(By.className("request-id")).getText()).isEqualTo(newest.requestId());
+        // asked for the alias "fast", answered by the model behind it: the log shows both, as metrics and spans name the first
+        assertThat(newest.model()).isNotEqualTo("fast");
+        assertThat(first.findElement(By.className("model")).getText()).isEqualTo("fast → " + newest.model());
+        assertThat(rows.stream().map(r -> r.findElement(By.className("model")).getText()))
+                .contains("gpt-4o-mini").noneMatch(m -> m.equals("gpt-4o-mini → gpt-4o-mini"));
         assertMoney(first.findElement(By.className("usd")), newest.cost());
         Chromium.screenshot(browser, "dashboard-requests.png");
 
@@ -288,6 +293,51 @@ class DashboardBrowserTest {
         waitReady("audit");
         assertMoney(byTestId("audit-saving"), new BigDecimal("1240.5"));
         assertThat(byTestId("findings").getText()).contains("long_history", "feature=support", "keep the last 3 exchanges of history", "$1,240.50");
+    }
+
+    /**
+     * A prompt audit with a 2,000-character system prompt: in a 1,400 px window no card spills out of the page, the
+     * prompt shows cut with the whole a click away, and the chart's legend reads the latest day before any hover.
+     */
+    @Test
+    void longPromptsStayInsideTheirCardsAndTheChartLegendReadsTheLatestDay() {
+        String prompt = "You are the support assistant of Acme; answer politely and cite the policy. ".repeat(27).substring(0, 2000);
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1400, 1000));
+        try {
+            open("requests");
+            browser.executeScript("""
+                    const prompt = arguments[0];
+                    const answer = {prompt_log_enabled: true, monthly_saving_usd: '12.5', findings: [{type: 'big_system_prompt',
+                       group: 'feature=support_and_returns_and_refunds', model: 'gpt-4o', requests: 1200, token_reduction_pct: 48,
+                       recommendation: 'a 612-token system prompt carries the whole policy on every call; ' + prompt.slice(0, 300),
+                       observed_saving_usd: '0.42', monthly_saving_usd: '12.5',
+                       evidence: {system_prompt_template: prompt.slice(0, 200) + '…', system_tokens: 612, calls_per_day: 40}}],
+                       token_shares: [{group: 'feature=support', requests: 1200, system_pct: 80, history_pct: 10, user_pct: 10}],
+                       templates: [{kind: 'system', template: prompt, requests: 1200, input_tokens: 734400, output_tokens: 1200, cost_usd: '0.11'}]};
+                    const real = window.fetch;
+                    window.fetch = (url, options) => new URL(url, location.origin).pathname === '/admin/audit'
+                      ? Promise.resolve(new Response(JSON.stringify(answer), {status: 200})) : real(url, options);
+                    location.hash = '#overview';""", prompt);
+            waitReady("overview");
+            assertThat(byTestId("findings").getText()).contains("big_system_prompt", "$12.50");
+            assertThat(browser.executeScript("return document.documentElement.scrollWidth")).as("page width")
+                    .isEqualTo(browser.executeScript("return document.documentElement.clientWidth"));
+            String legend = byTestId("daily-chart").findElement(By.className("u-legend")).getText();
+            assertThat(legend).doesNotContain("—").contains(today.toString());
+
+            browser.executeScript("location.hash = '#audit'");
+            waitReady("audit");
+            assertThat(browser.executeScript("return document.documentElement.scrollWidth"))
+                    .isEqualTo(browser.executeScript("return document.documentElement.clientWidth"));
+            WebElement template = byTestId("templates").findElement(By.cssSelector("tbody td details"));
+            String cut = template.getText();
+            assertThat(cut).endsWith("…").hasSizeLessThan(300);
+            assertThat(prompt).startsWith(cut.substring(0, cut.length() - 1));
+            template.findElement(By.tagName("summary")).click();
+            assertThat(template.getText()).contains(prompt);
+        } finally {
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
+        }
     }
 
     @Test

@@ -86,6 +86,13 @@ class TracingTest {
             assertThat(chat.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
             assertThat(chat.getEndEpochNanos()).isGreaterThan(chat.getStartEpochNanos());
             assertThat(chat.getResource().getAttribute(AttributeKey.stringKey("service.name"))).isEqualTo("tollgate");
+            // the recommended attributes: the provider's address, the cap asked for, the response's id and finish reasons
+            assertThat(str(chat, "server.address")).isEqualTo("127.0.0.1");
+            assertThat(num(chat, "server.port")).isEqualTo(bed.sandbox.port());
+            assertThat(num(chat, "gen_ai.request.max_tokens")).isEqualTo(7);
+            assertThat(str(chat, "gen_ai.response.id")).isEqualTo(completion.id()).isNotBlank();
+            assertThat(chat.getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")))
+                    .containsExactly(completion.choices().get(0).finishReason().asString());
 
             exporter.reset();
             HttpResponse<String> anthropic = bed.post("/v1/messages",
@@ -99,9 +106,32 @@ class TracingTest {
             assertThat(str(messages, "gen_ai.provider.name")).isEqualTo("anthropic");
             var body = Json.parse(anthropic.body());
             assertThat(num(messages, "gen_ai.usage.output_tokens")).isEqualTo(body.path("usage").path("output_tokens").asLong());
+            assertThat(num(messages, "gen_ai.request.max_tokens")).isEqualTo(5);
+            assertThat(str(messages, "gen_ai.response.id")).isEqualTo(body.path("id").asText()).isNotBlank();
+            assertThat(messages.getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")))
+                    .containsExactly(body.path("stop_reason").asText());
+            assertThat(num(messages, "server.port")).isEqualTo(bed.sandbox.port());
             SpanData failed = spans.stream().filter(s -> s.getName().equals("chat broken-model")).findFirst().orElseThrow();
             assertThat(failed.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
             assertThat(str(failed, "error.type")).isEqualTo("502");
+        }
+    }
+
+    @Test
+    void aStreamedAnswerHasItsIdAndFinishReasonOnTheSpan() throws Exception {
+        InMemorySpanExporter exporter = InMemorySpanExporter.create();
+        try (TestBed bed = new TestBed(data, "", exporter)) {
+            HttpResponse<String> stream = bed.post("/v1/chat/completions", "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"max_tokens\":4,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"stream me\"}]}", "authorization", "Bearer " + TestBed.KEY);
+            assertThat(stream.statusCode()).isEqualTo(200);
+            String firstEvent = stream.body().lines().filter(l -> l.startsWith("data: {")).findFirst().orElseThrow();
+            String id = Json.parse(firstEvent.substring("data: ".length())).path("id").asText();
+            String finish = stream.body().lines().filter(l -> l.contains("\"finish_reason\":\"")).findFirst()
+                    .map(l -> Json.parseOrNull(l.substring("data: ".length())).path("choices").get(0).path("finish_reason").asText()).orElseThrow();
+            SpanData span = await(exporter, 1).get(0);
+            assertThat(str(span, "gen_ai.response.id")).isEqualTo(id).isNotBlank();
+            assertThat(span.getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons"))).containsExactly(finish);
+            assertThat(num(span, "gen_ai.request.max_tokens")).isEqualTo(4);
         }
     }
 
