@@ -35,7 +35,15 @@ public final class AnswerChecks {
      * tool call) passes: the checks are about text.
      */
     public static String failure(TierConfig.Cascade checks, Api api, JsonNode request, JsonNode answer) {
-        String text = text(api, answer);
+        return failureOfText(checks, api, request, text(api, answer));
+    }
+
+    /** As {@link #failure}, for a stream held whole: its server-sent events, in the client's wire format. */
+    public static String streamFailure(TierConfig.Cascade checks, Api api, JsonNode request, String events) {
+        return failureOfText(checks, api, request, streamText(api, events));
+    }
+
+    private static String failureOfText(TierConfig.Cascade checks, Api api, JsonNode request, String text) {
         if (text == null) return null;
         JsonNode format = StructuredOutput.format(api, request);
         if (format != null && checks.jsonSchema()) {
@@ -57,6 +65,38 @@ public final class AnswerChecks {
     static boolean refusal(String text) {
         String head = text.length() > REFUSAL_WINDOW ? text.substring(0, REFUSAL_WINDOW) : text;
         return REFUSAL.matcher(head.toLowerCase(Locale.ROOT).replace('\u2019', '\'')).find();
+    }
+
+    /** A stream's text, from its deltas; null when it calls a tool. */
+    static String streamText(Api api, String events) {
+        StringBuilder out = new StringBuilder();
+        for (String line : events.split("\n")) {
+            if (!line.startsWith("data:")) continue;
+            String data = line.substring(5).strip();
+            if (data.isEmpty() || data.equals("[DONE]")) continue;
+            JsonNode e = Json.tree(data);
+            switch (api) {
+                case OPENAI_CHAT -> {
+                    JsonNode delta = e.path("choices").path(0).path("delta");
+                    if (delta.has("tool_calls")) return null;
+                    if (delta.path("content").isTextual()) out.append(delta.get("content").asText());
+                }
+                case OPENAI_COMPLETIONS -> out.append(e.path("choices").path(0).path("text").asText(""));
+                case ANTHROPIC_MESSAGES -> {
+                    if (e.path("content_block").path("type").asText().equals("tool_use")) return null;
+                    if (e.path("delta").path("type").asText().equals("text_delta")) out.append(e.path("delta").path("text").asText());
+                }
+                case OPENAI_RESPONSES -> {
+                    String type = e.path("type").asText();
+                    if (type.startsWith("response.function_call")) return null;
+                    if (type.equals("response.output_text.delta")) out.append(e.path("delta").asText());
+                }
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return out.toString();
     }
 
     /** The answer's text, or null when it has none (only tool calls). */

@@ -23,19 +23,23 @@ import java.util.function.Consumer;
  * priced and in the ledger; an escalated attempt's row says {@code attempt_reason = escalated}. The client sees only
  * the answer that stands, with the cost of all attempts in {@code x-tollgate-cost-usd}.
  *
- * <p>Complete answers only: a stream is cascaded when the client allows it to be held whole first
- * ({@code x-tollgate-cascade: buffer}), which is not done yet, so streams go to their tier as chosen.
+ * <p>A stream is cascaded only when the client allows it to be held whole first ({@code x-tollgate-cascade: buffer}):
+ * it is then checked and replayed event by event. Other streams go to their tier as chosen.
  */
 public final class CascadeStage implements Stage {
 
     public static final String ESCALATED = "escalated";
     public static final String TIER_HEADER = "x-tollgate-tier";
+    /** {@code x-tollgate-cascade: buffer}: the client lets a stream be held whole, so it can be cascaded. */
+    public static final String CASCADE_HEADER = "x-tollgate-cascade";
+    private static final String COST_COMMENT = ": " + MeteringStage.COST_HEADER + "=";
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CascadeStage.class);
 
     @Override
     public void handle(Exchange exchange, ReplySink sink, Chain next) {
         Tiers.Choice tier = exchange.tier();
-        if (tier == null || !tier.model().config().cascade().enabled() || tier.next() == null || exchange.stream()) {
+        if (tier == null || !tier.model().config().cascade().enabled() || tier.next() == null
+                || exchange.stream() && !"buffer".equalsIgnoreCase(exchange.requestHeaders().get(CASCADE_HEADER))) {
             next.proceed(exchange, tier == null ? sink : withTierHeader(sink, tier, null));
             return;
         }
@@ -99,6 +103,8 @@ public final class CascadeStage implements Stage {
                     why = "failed: " + failure.message();
                 } else if (status < 200 || status >= 300) {
                     why = "HTTP " + status;
+                } else if (exchange.stream()) {
+                    why = AnswerChecks.streamFailure(tier.model().config().cascade(), exchange.api(), exchange.body(), body.toString());
                 } else {
                     JsonNode answer = Json.tree(body);
                     why = answer.isObject() ? AnswerChecks.failure(tier.model().config().cascade(), exchange.api(), exchange.body(), answer)
@@ -164,6 +170,17 @@ public final class CascadeStage implements Stage {
                     headers.set(MeteringStage.COST_HEADER, MeteringStage.format(run.total()));
                 }
                 next.start(status, headers);
+            }
+
+            @Override
+            public void data(Buffer chunk) {
+                // a stream's cost comes last, as a comment: after a cascade it too is the cost of every attempt
+                if (run != null && run.spent.signum() != 0 && chunk.length() < 200 && chunk.toString().startsWith(COST_COMMENT)) {
+                    String rest = chunk.toString().substring(COST_COMMENT.length());
+                    String estimated = rest.contains(" estimated") ? " estimated" : "";
+                    chunk = Buffer.buffer(COST_COMMENT + MeteringStage.format(run.total()) + estimated + "\n\n");
+                }
+                next.data(chunk);
             }
         };
     }

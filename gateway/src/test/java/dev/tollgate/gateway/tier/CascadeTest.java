@@ -131,6 +131,8 @@ class CascadeTest {
 
     @Test
     void aPoorCheapTierAlwaysEscalatesSchemaRequests() throws Exception {
+        double escalations = metric("tollgate_cascade_escalations_total{model=\"strict\",tier=\"cheap\"}");
+        double accepted = metric("tollgate_cascade_accepted_total{model=\"strict\",tier=\"cheap\"}");
         for (String prompt : List.of("Why was I charged twice?", "Where is my order?", "How do I update my card?")) {
             HttpResponse<String> response = post(jsonRequest("strict", prompt, false));
             assertThat(response.headers().firstValue(CascadeStage.TIER_HEADER)).hasValue("top");
@@ -160,8 +162,8 @@ class CascadeTest {
             BigDecimal both = listCost("gpt-4.1-nano", cheap).add(listCost("gpt-4o", top));
             assertThat(new BigDecimal(response.headers().firstValue("x-tollgate-cost-usd").orElseThrow())).isEqualByComparingTo(both);
         }
-        assertThat(metric("tollgate_cascade_escalations_total{model=\"strict\",tier=\"cheap\"}")).isEqualTo(3);
-        assertThat(metric("tollgate_cascade_accepted_total{model=\"strict\",tier=\"cheap\"}")).isZero();
+        assertThat(metric("tollgate_cascade_escalations_total{model=\"strict\",tier=\"cheap\"}")).isEqualTo(escalations + 3);
+        assertThat(metric("tollgate_cascade_accepted_total{model=\"strict\",tier=\"cheap\"}")).isEqualTo(accepted);
     }
 
     @Test
@@ -208,6 +210,28 @@ class CascadeTest {
         assertThat(rows).hasSize(1);
         assertThat(rows.getFirst().path("provider").asText()).isEqualTo("poor");
         assertThat(rows.getFirst().path("attempt_reason").asText(null)).isNull();
+    }
+
+    @Test
+    void aStreamTheClientLetsBeBufferedIsCascadedAndReplayed() throws Exception {
+        HttpResponse<String> response = post(jsonRequest("strict", "Where is my order?", true), CascadeStage.CASCADE_HEADER, "buffer");
+        assertThat(response.headers().firstValue(CascadeStage.TIER_HEADER)).hasValue("top");
+        assertThat(response.body()).endsWith("data: [DONE]\n\n");
+        StringBuilder text = new StringBuilder();
+        String costComment = null;
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith(": x-tollgate-cost-usd=")) costComment = line.substring(": x-tollgate-cost-usd=".length());
+            if (!line.startsWith("data: {")) continue;
+            text.append(Json.tree(line.substring(6)).path("choices").path(0).path("delta").path("content").asText(""));
+        }
+        assertThat(Json.tree(text.toString()).path("category").asText()).isIn("billing", "shipping", "account");
+
+        List<JsonNode> rows = rows(response);
+        assertThat(rows).extracting(r -> r.path("attempt_reason").asText(null)).containsExactly("escalated", null);
+        assertThat(rows).extracting(r -> r.path("stream").asBoolean()).containsExactly(true, true);
+        BigDecimal both = listCost("gpt-4.1-nano", rows.get(0)).add(listCost("gpt-4o", rows.get(1)));
+        assertThat(rows.get(0).path("cost_usd").decimalValue().add(rows.get(1).path("cost_usd").decimalValue())).isEqualByComparingTo(both);
+        assertThat(new BigDecimal(costComment)).isEqualByComparingTo(both);
     }
 
     @Test
