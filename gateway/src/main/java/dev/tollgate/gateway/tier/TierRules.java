@@ -14,7 +14,8 @@ public final class TierRules {
      *
      * @param tags           the request's tags (the key's and {@code x-tollgate-tags})
      * @param key            the virtual key's name
-     * @param promptTokens   the prompt's tokens, or -1 when no rule needs them (they were not counted)
+     * @param promptTokens   the prompt's tokens, or -1 when no rule needs them (they were not counted); or a bound on
+     *                       them below {@link #firstThreshold()}, which decides the same
      * @param tools          the request offers tools
      * @param responseFormat it asks for JSON or a JSON schema
      * @param messages       messages in the conversation (Responses: input items)
@@ -27,6 +28,7 @@ public final class TierRules {
     private final int[] tiers;
     private final int fallback;
     private final boolean needsPromptTokens;
+    private final long firstThreshold;
 
     public TierRules(TierConfig config) {
         List<TierConfig.Rule> list = config.rules();
@@ -35,6 +37,20 @@ public final class TierRules {
         for (int i = 0; i < rules.length; i++) tiers[i] = TierConfig.tierIndex(config.ladder(), rules[i].tier(), "tiers." + config.name());
         this.fallback = TierConfig.tierIndex(config.ladder(), config.fallback(), "tiers." + config.name());
         this.needsPromptTokens = list.stream().anyMatch(TierConfig.Rule::usesPromptTokens);
+        long first = Long.MAX_VALUE;
+        for (TierConfig.Rule r : rules) {
+            if (r.minPromptTokens() > 0) first = Math.min(first, r.minPromptTokens());
+            if (r.maxPromptTokens() >= 0) first = Math.min(first, r.maxPromptTokens() + 1);
+        }
+        this.firstThreshold = first;
+    }
+
+    /**
+     * The smallest prompt size at which some prompt-token condition changes its verdict: every count below it decides
+     * the same, so a bound below it (the body's length in bytes) can stand in for counting.
+     */
+    public long firstThreshold() {
+        return firstThreshold;
     }
 
     /** Whether some rule looks at prompt tokens (else {@link Facts#promptTokens()} need not be counted). */

@@ -143,8 +143,11 @@ public final class Tiers {
         JsonNode body = exchange.body();
         long prompt = -1;
         if (tiered.rules.needsPromptTokens()) {
-            // counted as the cheapest tier's model would count them: rules are written in its tokens
-            prompt = PromptTokens.count(exchange.api(), body, TokenCounter.forModel(tiered.routes[0].model()));
+            // a prompt never has more tokens than its body has bytes: a body shorter than every threshold needs no
+            // count; otherwise it is counted as the cheapest tier's model would count it (rules are written in its tokens)
+            long bound = exchange.outgoingBody().length();
+            prompt = bound < tiered.rules.firstThreshold() ? bound
+                    : PromptTokens.count(exchange.api(), body, TokenCounter.forModel(tiered.routes[0].model()));
         }
         JsonNode tools = body.get("tools");
         return new TierRules.Facts(exchange.tags(), exchange.principal().keyName(), prompt,

@@ -85,6 +85,7 @@ class TierRulesTest {
     @Test
     void promptTokensAreCountedOnlyWhenARuleNeedsThem() throws Exception {
         assertThat(support().needsPromptTokens()).isTrue();
+        assertThat(support().firstThreshold()).isEqualTo(51); // max_prompt_tokens: 50 changes its verdict at 51
         TierConfig tagsOnly = parse("[{name: t, ladder: [{name: a, model: x}], rules: [{tier: a, tags: {feature: faq}}]}]").getFirst();
         assertThat(new TierRules(tagsOnly).needsPromptTokens()).isFalse();
     }
