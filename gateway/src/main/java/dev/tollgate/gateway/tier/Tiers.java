@@ -11,7 +11,6 @@ import dev.tollgate.gateway.translate.PromptTokens;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,12 +105,17 @@ public final class Tiers {
             }
             map.put(c.name(), new Tiered(c, routes, groups, baseline));
         }
-        return new Tiers(Map.copyOf(map));
+        return new Tiers(java.util.Collections.unmodifiableMap(map));
     }
 
     /** The tiered model of that name, or null. */
     public Tiered get(String model) {
         return byName.isEmpty() || model == null ? null : byName.get(model);
+    }
+
+    /** Every tiered model, in configuration order. */
+    public java.util.Collection<Tiered> all() {
+        return byName.values();
     }
 
     public boolean isEmpty() {
@@ -163,7 +167,7 @@ public final class Tiers {
 
     /** The request's tags with {@code tier} set to the chosen tier. */
     public static Map<String, String> tagged(Map<String, String> tags, String tier) {
-        Map<String, String> with = new HashMap<>(tags);
+        Map<String, String> with = new LinkedHashMap<>(tags);
         with.put(TAG, tier);
         return with;
     }

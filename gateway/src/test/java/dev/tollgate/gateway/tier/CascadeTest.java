@@ -79,6 +79,9 @@ class CascadeTest {
                   - name: by-rules
                     ladder: [{name: small, model: nano-good}, {name: flagship, model: gpt-4o}]
                     rules: [{tier: small, tags: {feature: faq}}]
+                spend_controls:
+                  budgets:
+                    - {name: everything, scope: org, period: monthly, limit_usd: "100", action: notify}
                 """.formatted(s);
         ledger = DuckDbLedger.open(data);
         services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml), PriceCatalog.bundled(), ledger);
@@ -200,6 +203,22 @@ class CascadeTest {
         assertThat(rows).extracting(r -> r.path("tags").path("tier").asText()).containsExactly("cheap", "mid", "mid");
         assertThat(rows.get(2).path("saved_usd").decimalValue())
                 .isEqualByComparingTo(listCost("gpt-4o", rows.get(2)).subtract(listCost("gpt-4o-mini", rows.get(2))));
+    }
+
+    @Test
+    void bothAttemptsCountAgainstBudgets() throws Exception {
+        BigDecimal before = spent();
+        HttpResponse<String> response = post(jsonRequest("strict", "How do I cancel my subscription?", false));
+        List<JsonNode> rows = rows(response);
+        assertThat(rows).hasSize(2);
+        BigDecimal both = listCost("gpt-4.1-nano", rows.get(0)).add(listCost("gpt-4o", rows.get(1)));
+        assertThat(spent().subtract(before)).isEqualByComparingTo(both);
+    }
+
+    private static BigDecimal spent() throws Exception {
+        JsonNode budget = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/budgets/everything"))
+                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
+        return new BigDecimal(budget.path("spent_usd").asText());
     }
 
     @Test

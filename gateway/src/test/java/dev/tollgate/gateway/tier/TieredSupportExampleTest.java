@@ -50,6 +50,13 @@ class TieredSupportExampleTest {
             http = HttpClient.newHttpClient();
             base = gateway.baseUrl();
             try {
+                // clients can find the tiered name among the models
+                JsonNode models = admin("/v1/models");
+                JsonNode listed = null;
+                for (JsonNode m : models.path("data")) if (m.path("id").asText().equals("support-assistant")) listed = m;
+                assertThat(listed).isNotNull();
+                assertThat(listed.path("tollgate").path("tiers").findValuesAsText("name")).containsExactly("small", "mid", "flagship");
+
                 // an FAQ the small model answers right: it stands
                 HttpResponse<String> canada = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
                         + "\"Do you ship to Canada?\"}],\"response_format\":" + SCHEMA + "}", "feature=faq");
