@@ -104,6 +104,35 @@ class TierRulesTest {
         assertThat(on.cascade()).isEqualTo(new TierConfig.Cascade(true, true, null, 0, true));
     }
 
+    private static dev.tollgate.gateway.route.Router router(String tiers) throws Exception {
+        return new dev.tollgate.gateway.route.Router(new dev.tollgate.gateway.config.ConfigLoader(Map.<String, String>of()::get).parse("""
+                providers: {openai: {type: openai}}
+                models:
+                  - {name: gpt-4.1-nano, provider: openai}
+                  - {name: gpt-4o, provider: openai}
+                routes:
+                  - {name: mini, deployments: [{provider: openai, model: gpt-4o-mini}]}
+                tiers:
+                """ + tiers));
+    }
+
+    @Test
+    void tiersNameModelsOrRoutesAndTheBaselineDefaultsSensibly() throws Exception {
+        var tiers = router("""
+                  - {name: helper, ladder: [{name: a, model: gpt-4.1-nano}, {name: b, model: mini}]}
+                  - {name: gpt-4o, ladder: [{name: a, model: gpt-4.1-nano}, {name: b, model: gpt-4o}]}
+                """).tiers();
+        // a new name compares against its top tier; an existing model against itself
+        assertThat(tiers.get("helper").baseline().model()).isEqualTo("gpt-4o-mini");
+        assertThat(tiers.get("helper").choice(1).group()).isNotNull(); // a route keeps its deployments
+        assertThat(tiers.get("gpt-4o").baseline().name()).isEqualTo("gpt-4o");
+        assertThat(tiers.get("gpt-4.1-nano")).isNull();
+        assertThatThrownBy(() -> router("  - {name: t, ladder: [{name: a, model: nowhere}]}\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tier 'a' names 'nowhere', which is neither a model nor a route");
+        assertThatThrownBy(() -> router("  - {name: t, baseline: gone, ladder: [{name: a, model: gpt-4o}]}\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tiers.t.baseline");
+    }
+
     @Test
     void mistakesNameTheirKey() {
         assertThatThrownBy(() -> parse("[{name: t, ladder: []}]")).isInstanceOf(ConfigException.class)
