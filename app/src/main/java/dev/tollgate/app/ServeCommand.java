@@ -92,6 +92,9 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + ", ledger: "
                 + dataDir.toAbsolutePath().resolve("ledger.duckdb") + ")");
         System.out.println("Models: " + String.join(", ", services.router().names()));
+        services.router().tiers().all().forEach(t -> System.out.println("Tiered: " + t.name() + " → "
+                + String.join(", ", t.config().ladder().stream().map(l -> l.name() + " (" + l.model() + ")").toList())
+                + (t.config().cascade().enabled() ? ", cascade on" : "")));
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
                 : config.keys().size() + " virtual key(s) configured.");
         System.out.println(observabilityLine(config, gateway.port()));

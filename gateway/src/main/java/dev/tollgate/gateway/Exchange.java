@@ -35,6 +35,9 @@ public final class Exchange {
     private Route route;
     private RouteGroup routes;
     private int attempt;
+    private String attemptReason;
+    private Verdict verdict;
+    private dev.tollgate.gateway.tier.Tiers.Choice tier;
     private boolean bodyChanged;
 
     private Usage usage;
@@ -89,7 +92,18 @@ public final class Exchange {
     public ClientConnection connection() { return connection; }
     public void connection(ClientConnection connection) { this.connection = connection; }
 
+    /**
+     * Judges an attempt's outcome before metering records it: returns the reason the attempt is tried again on another
+     * tier ({@code escalated}), or null when it stands. Set by a cascade while it tries a tier.
+     */
+    @FunctionalInterface
+    public interface Verdict {
+        String judge(GatewayError failure);
+    }
+
     public Principal principal() { return principal; }
+    /** Replaces the request's tags (routing adds {@code tier}). */
+    public void tags(Map<String, String> tags) { this.tags = tags; }
     public Map<String, String> tags() { return tags; }
     public void authenticate(Principal principal, Map<String, String> tags) {
         this.principal = principal;
@@ -107,6 +121,33 @@ public final class Exchange {
     /** The current attempt at a route group (1, 2…); 0 for a single model, which makes one. */
     public int attempt() { return attempt; }
     public void attempt(int attempt) { this.attempt = attempt; }
+
+    /** Why this attempt was followed by another (a cascade's {@code escalated}); null when it ended the request. */
+    public String attemptReason() { return attemptReason; }
+    public void attemptReason(String reason) { this.attemptReason = reason; }
+
+    public Verdict verdict() { return verdict; }
+    public void verdict(Verdict verdict) { this.verdict = verdict; }
+
+    /** The tier chosen for a request to a tiered model (see {@code tiers:}); null for other models. */
+    public dev.tollgate.gateway.tier.Tiers.Choice tier() { return tier; }
+    public void tier(dev.tollgate.gateway.tier.Tiers.Choice tier) { this.tier = tier; }
+
+    /** Forgets the last attempt's outcome, so a cascade's next attempt is metered on its own. */
+    public void resetOutcome() {
+        usage = null;
+        servedModel = null;
+        estimated = false;
+        cost = null;
+        priceVersion = null;
+        unpriced = false;
+        downgradedFrom = null;
+        savedByRouting = BigDecimal.ZERO;
+        status = 0;
+        error = null;
+        firstByteNanos = -1;
+        attemptReason = null;
+    }
 
     public Usage usage() { return usage; }
     public boolean estimated() { return estimated; }

@@ -59,6 +59,7 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         BudgetService budgets = BudgetService.start(config, observed, store, clock);
         if (observability.metrics() != null) {
             RouteMetrics.bind(router, observability.metrics().registry());
+            router.tiers().bind(observability.metrics().registry());
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
             observability.metrics().beforeScrape(gauges::refresh);
         }

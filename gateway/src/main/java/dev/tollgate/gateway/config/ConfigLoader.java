@@ -14,6 +14,7 @@ import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
 import dev.tollgate.gateway.route.RouteConfig;
+import dev.tollgate.gateway.tier.TierConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,7 +107,8 @@ public final class ConfigLoader {
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
                 prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")),
-                SpendControls.parse(root.path("spend_controls")), RouteConfig.parse(root.get("routes")));
+                SpendControls.parse(root.path("spend_controls")), RouteConfig.parse(root.get("routes")),
+                TierConfig.parse(root.get("tiers")));
     }
 
     private JsonNode substitute(JsonNode node, String path) {

@@ -4,6 +4,7 @@ import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
 import dev.tollgate.gateway.route.RouteConfig;
+import dev.tollgate.gateway.tier.TierConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +16,13 @@ import java.util.Map;
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
                             List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
-                            SpendControls controls, List<RouteConfig> routes) {
+                            SpendControls controls, List<RouteConfig> routes, List<TierConfig> tiers) {
+
+    public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
+                         List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
+                         SpendControls controls, List<RouteConfig> routes) {
+        this(server, admin, providers, models, keys, prices, observe, cache, controls, routes, List.of());
+    }
 
     public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
                          List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
@@ -34,6 +41,7 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
         cache = cache == null ? CacheConfig.DEFAULTS : cache;
         controls = controls == null ? SpendControls.NONE : controls;
         routes = routes == null ? List.of() : List.copyOf(routes);
+        tiers = tiers == null ? List.of() : List.copyOf(tiers);
     }
 
     /**

@@ -25,6 +25,7 @@ import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.gateway.stage.ProviderStage;
 import dev.tollgate.gateway.stage.RoutingStage;
 import dev.tollgate.gateway.stage.Stage;
+import dev.tollgate.gateway.tier.CascadeStage;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -94,6 +95,7 @@ public final class GatewayVerticle extends VerticleBase {
         requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
                 new CacheStage(services.cache(), services.ledger(),
                         config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),
+                new CascadeStage(),
                 new BudgetStage(services.budgets(), services.router(), services.catalog()),
                 PromptLogStage.of(services.observability().prompts()),
                 new MeteringStage(services.catalog(), services.ledger())), provider);

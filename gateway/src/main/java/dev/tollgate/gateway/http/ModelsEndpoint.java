@@ -9,6 +9,7 @@ import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.tier.Tiers;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.util.List;
@@ -49,10 +50,25 @@ final class ModelsEndpoint {
             }
             entry.set("tollgate", extension(route));
         }
+        // tiered names that are not also a model or route: priced by the tier that answers, so no price here
+        String lastTiered = null;
+        for (Tiers.Tiered tiered : services.router().tiers().all()) {
+            if (services.router().route(tiered.name()).isPresent()) continue;
+            ObjectNode entry = data.addObject();
+            if (format == WireFormat.ANTHROPIC) {
+                entry.put("type", "model").put("id", tiered.name()).put("display_name", tiered.name())
+                        .put("created_at", "1970-01-01T00:00:00Z");
+            } else {
+                entry.put("id", tiered.name()).put("object", "model").put("created", 0).put("owned_by", "tollgate");
+            }
+            ArrayNode ladder = entry.putObject("tollgate").putArray("tiers");
+            tiered.config().ladder().forEach(t -> ladder.addObject().put("name", t.name()).put("model", t.model()));
+            lastTiered = tiered.name();
+        }
         if (format == WireFormat.ANTHROPIC) {
             body.put("has_more", false);
-            body.put("first_id", routes.isEmpty() ? null : routes.get(0).name());
-            body.put("last_id", routes.isEmpty() ? null : routes.get(routes.size() - 1).name());
+            body.put("first_id", data.isEmpty() ? null : data.get(0).path("id").asText());
+            body.put("last_id", lastTiered != null ? lastTiered : routes.isEmpty() ? null : routes.get(routes.size() - 1).name());
         } else {
             body.put("object", "list");
         }

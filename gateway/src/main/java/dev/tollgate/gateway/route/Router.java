@@ -22,6 +22,7 @@ public final class Router {
     private final Map<String, Route> routes;
     private final Map<String, RouteGroup> groups;
     private final List<String> names;
+    private final dev.tollgate.gateway.tier.Tiers tiers;
 
     public Router(GatewayConfig config) {
         this(config, Clock.systemUTC());
@@ -64,6 +65,12 @@ public final class Router {
         this.routes = Map.copyOf(map);
         this.groups = Map.copyOf(groupMap);
         this.names = List.copyOf(map.keySet());
+        this.tiers = dev.tollgate.gateway.tier.Tiers.of(config.tiers(), routes::get, groups::get);
+    }
+
+    /** The tiered models ({@code tiers:}); a tiered name is looked up before models and routes. */
+    public dev.tollgate.gateway.tier.Tiers tiers() {
+        return tiers;
     }
 
     private static CircuitBreakerConfig breakerConfig(RouteConfig.BreakerConfig b, Clock clock) {

@@ -75,6 +75,17 @@ public final class MeteringStage implements Stage {
             return;
         }
         exchange.priced(price.get().cost(usage).total(), price.get().version());
+        if (exchange.tier() != null && exchange.downgradedFrom() == null) {
+            // a tier served it: the same usage at the baseline's price (the model asked for, or the flagship) is what
+            // it saved; negative when the tier costs more
+            Route baseline = exchange.tier().model().baseline();
+            if (baseline.free()) {
+                exchange.savedByRouting(exchange.cost().negate());
+            } else {
+                prices.priceAt(baseline.pricedAs(), exchange.arrivedAt()).ifPresent(asked ->
+                        exchange.savedByRouting(asked.cost(usage).total().subtract(exchange.cost())));
+            }
+        }
         if (exchange.downgradedFrom() != null) {
             // a budget served a cheaper model: the same usage at the price of the model asked for is what it saved
             prices.priceAt(exchange.downgradedFrom().pricedAs(), exchange.arrivedAt()).ifPresent(asked ->
@@ -82,7 +93,7 @@ public final class MeteringStage implements Stage {
         }
     }
 
-    static String format(BigDecimal cost) {
+    public static String format(BigDecimal cost) {
         return cost.signum() == 0 ? "0" : cost.stripTrailingZeros().toPlainString();
     }
 
@@ -123,6 +134,7 @@ public final class MeteringStage implements Stage {
 
         @Override
         public void end() {
+            judge(null);
             // the row is queued before the last byte goes out, so a client that reads its answer and then asks the
             // admin API for its spend always finds it
             record();
@@ -133,8 +145,14 @@ public final class MeteringStage implements Stage {
         public void fail(GatewayError error) {
             if (!started) exchange.status(error.status());
             exchange.error(error.message());
+            judge(error);
             record();
             next.fail(error);
+        }
+
+        /** A cascade's verdict on this attempt, before its row is written: it says whether the attempt is escalated. */
+        private void judge(GatewayError failure) {
+            if (!recorded && exchange.verdict() != null) exchange.attemptReason(exchange.verdict().judge(failure));
         }
 
         private void record() {
@@ -173,7 +191,7 @@ public final class MeteringStage implements Stage {
                 exchange.clientGone() ? "the client closed the connection before the reply was complete" : exchange.error(),
                 (now - exchange.arrivedNanos()) / 1000, ttft, exchange.stream(), exchange.estimated(), cache, saved,
                 exchange.unpriced(),
-                exchange.attempt() == 0 ? null : new LedgerEntry.Attempt(exchange.attempt(), null, exchange.route().model()));
+                exchange.attempt() == 0 ? null : new LedgerEntry.Attempt(exchange.attempt(), exchange.attemptReason(), exchange.route().model()));
     }
 
     /**

@@ -159,6 +159,8 @@ public final class ProviderStage implements Stage.Chain {
         /** Attempts made on {@code plan[position]} so far. */
         private int triesHere;
         private int made;
+        /** Attempts of the request before this route's (a cascade's cheaper tiers); 0 for most. */
+        private final int base;
         private ProviderAnswer current;
         private AttemptFailure last;
         /**
@@ -175,6 +177,7 @@ public final class ProviderStage implements Stage.Chain {
             double draw = config.strategy() == RouteConfig.Strategy.WEIGHTED ? ThreadLocalRandom.current().nextDouble() : 0;
             this.plan = group.plan(catalog.get(), exchange.arrivedAt(), draw);
             this.deadlineNanos = exchange.arrivedNanos() + config.timeout().toNanos();
+            this.base = exchange.attempt(); // a cascade's earlier tiers were attempts too
             exchange.connection().onClose(() -> {
                 exchange.clientGone(true);
                 if (exchange.stream() && current != null && current.call != null) current.call.cancel();
@@ -203,7 +206,7 @@ public final class ProviderStage implements Stage.Chain {
             }
             made++;
             triesHere++;
-            exchange.attempt(made);
+            exchange.attempt(base + made);
             exchange.route(plan[position].target());
             current = null;
             attempt(exchange, sink, this);

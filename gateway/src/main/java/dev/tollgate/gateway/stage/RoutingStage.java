@@ -5,11 +5,12 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.route.Route;
 import dev.tollgate.gateway.route.Router;
+import dev.tollgate.gateway.tier.Tiers;
 
 import java.util.List;
 import java.util.Optional;
 
-/** Finds the provider and upstream model for the model the client asked for. */
+/** Finds the provider and upstream model for the model the client asked for (for a tiered model, by its rules). */
 public final class RoutingStage implements Stage {
 
     private static final int MODELS_LISTED = 20;
@@ -25,6 +26,17 @@ public final class RoutingStage implements Stage {
         String model = exchange.requestedModel();
         if (model == null || model.isEmpty()) {
             sink.fail(GatewayError.badRequest("you must provide a model parameter", "model"));
+            return;
+        }
+        Tiers.Tiered tiered = router.tiers().get(model);
+        if (tiered != null) {
+            // a tiered model: what the request is picks the tier (a model or route) that serves it
+            Tiers.Choice tier = Tiers.choose(tiered, exchange);
+            exchange.tier(tier);
+            exchange.route(tier.route());
+            exchange.routes(tier.group());
+            exchange.tags(Tiers.tagged(exchange.tags(), tier.name()));
+            next.proceed(exchange, sink);
             return;
         }
         Optional<Route> route = router.route(model);

@@ -1,0 +1,174 @@
+package dev.tollgate.gateway.tier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.Exchange;
+import dev.tollgate.gateway.config.ConfigLoader.ConfigException;
+import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.route.RouteGroup;
+import dev.tollgate.gateway.translate.PromptTokens;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** The tiered models of the gateway ({@code tiers:}), resolved against its models and routes. Thread-safe, immutable. */
+public final class Tiers {
+
+    public static final String TAG = "tier";
+    public static final Tiers NONE = new Tiers(Map.of());
+
+    /** A tiered model: its rules, and each tier's route (and route group, when the tier names a route). */
+    public static final class Tiered {
+        private final TierConfig config;
+        private final TierRules rules;
+        private final Route[] routes;
+        private final RouteGroup[] groups;
+        private final Route baseline;
+        private final Choice[] choices;
+        private final Counter[] escalations;
+        private final Counter[] accepted;
+
+        Tiered(TierConfig config, Route[] routes, RouteGroup[] groups, Route baseline) {
+            this.config = config;
+            this.rules = new TierRules(config);
+            this.routes = routes;
+            this.groups = groups;
+            this.baseline = baseline;
+            this.choices = new Choice[routes.length];
+            for (int i = 0; i < routes.length; i++) choices[i] = new Choice(this, i);
+            this.escalations = new Counter[routes.length];
+            this.accepted = new Counter[routes.length];
+        }
+
+        public TierConfig config() { return config; }
+        public TierRules rules() { return rules; }
+        public String name() { return config.name(); }
+        public int size() { return routes.length; }
+        public Choice choice(int index) { return choices[index]; }
+
+        /** What {@code saved_usd} compares against: the model asked for, or the flagship. */
+        public Route baseline() { return baseline; }
+
+        /** Counts a cascade's verdict on an answer of tier {@code index} (when metrics are on). */
+        public void counted(int index, boolean escalated) {
+            Counter c = escalated ? escalations[index] : accepted[index];
+            if (c != null) c.increment();
+        }
+    }
+
+    /** The tier a request goes to: the tiered model and the index of the tier in its ladder. */
+    public record Choice(Tiered model, int index) {
+        public String name() { return model.config.ladder().get(index).name(); }
+        public Route route() { return model.routes[index]; }
+        public RouteGroup group() { return model.groups[index]; }
+        /** The next tier up the ladder, or null at the top. */
+        public Choice next() { return index + 1 < model.size() ? model.choice(index + 1) : null; }
+    }
+
+    private final Map<String, Tiered> byName;
+
+    private Tiers(Map<String, Tiered> byName) {
+        this.byName = byName;
+    }
+
+    /**
+     * Resolves every tier against the gateway's models and routes ({@code route} and {@code group} as the router
+     * answers them); a tier naming neither, or another tiered model, is a {@link ConfigException}.
+     */
+    public static Tiers of(List<TierConfig> configs, Function<String, Route> route, Function<String, RouteGroup> group) {
+        if (configs.isEmpty()) return NONE;
+        Map<String, Tiered> map = new LinkedHashMap<>();
+        for (TierConfig c : configs) {
+            Route[] routes = new Route[c.ladder().size()];
+            RouteGroup[] groups = new RouteGroup[routes.length];
+            for (int i = 0; i < routes.length; i++) {
+                String model = c.ladder().get(i).model();
+                routes[i] = route.apply(model);
+                if (routes[i] == null) {
+                    throw new ConfigException("tiers." + c.name() + ": tier '" + c.ladder().get(i).name() + "' names '" + model
+                            + "', which is neither a model nor a route of this gateway");
+                }
+                groups[i] = group.apply(model);
+            }
+            Route baseline;
+            if (c.baseline() != null) {
+                baseline = route.apply(c.baseline());
+                if (baseline == null) throw new ConfigException("tiers." + c.name() + ".baseline names '" + c.baseline() + "', which is neither a model nor a route of this gateway");
+            } else {
+                Route asked = route.apply(c.name());
+                baseline = asked != null ? asked : routes[routes.length - 1];
+            }
+            map.put(c.name(), new Tiered(c, routes, groups, baseline));
+        }
+        return new Tiers(java.util.Collections.unmodifiableMap(map));
+    }
+
+    /** The tiered model of that name, or null. */
+    public Tiered get(String model) {
+        return byName.isEmpty() || model == null ? null : byName.get(model);
+    }
+
+    /** Every tiered model, in configuration order. */
+    public java.util.Collection<Tiered> all() {
+        return byName.values();
+    }
+
+    public boolean isEmpty() {
+        return byName.isEmpty();
+    }
+
+    /** Registers {@code tollgate_cascade_escalations_total} and {@code tollgate_cascade_accepted_total}, per tiered model and tier. */
+    public void bind(MeterRegistry registry) {
+        for (Tiered t : byName.values()) {
+            if (!t.config.cascade().enabled()) continue;
+            for (int i = 0; i < t.size() - 1; i++) { // the top tier's answer is never judged
+                String tier = t.config.ladder().get(i).name();
+                t.escalations[i] = Counter.builder("tollgate_cascade_escalations_total")
+                        .description("Answers of a cheaper tier that failed the cascade's checks and went to the next tier")
+                        .tags("model", t.name(), "tier", tier).register(registry);
+                t.accepted[i] = Counter.builder("tollgate_cascade_accepted_total")
+                        .description("Answers of a cheaper tier that passed the cascade's checks")
+                        .tags("model", t.name(), "tier", tier).register(registry);
+            }
+        }
+    }
+
+    /** Picks the tier of a request to {@code tiered}: what the request is, by the rules. */
+    public static Choice choose(Tiered tiered, Exchange exchange) {
+        return tiered.choice(tiered.rules.decide(facts(tiered, exchange)));
+    }
+
+    static TierRules.Facts facts(Tiered tiered, Exchange exchange) {
+        JsonNode body = exchange.body();
+        long prompt = -1;
+        if (tiered.rules.needsPromptTokens()) {
+            // a prompt never has more tokens than its body has bytes: a body shorter than every threshold needs no
+            // count; otherwise it is counted as the cheapest tier's model would count it (rules are written in its tokens)
+            long bound = exchange.outgoingBody().length();
+            prompt = bound < tiered.rules.firstThreshold() ? bound
+                    : PromptTokens.count(exchange.api(), body, TokenCounter.forModel(tiered.routes[0].model()));
+        }
+        JsonNode tools = body.get("tools");
+        return new TierRules.Facts(exchange.tags(), exchange.principal().keyName(), prompt,
+                tools != null && tools.isArray() && !tools.isEmpty(), StructuredOutput.requested(exchange.api(), body),
+                messages(exchange.api(), body));
+    }
+
+    private static int messages(Api api, JsonNode body) {
+        JsonNode list = api == Api.OPENAI_RESPONSES ? body.get("input") : body.get("messages");
+        if (list == null || list.isNull()) return api == Api.OPENAI_COMPLETIONS && body.has("prompt") ? 1 : 0;
+        return list.isArray() ? list.size() : 1;
+    }
+
+    /** The request's tags with {@code tier} set to the chosen tier. */
+    public static Map<String, String> tagged(Map<String, String> tags, String tier) {
+        Map<String, String> with = new LinkedHashMap<>(tags);
+        with.put(TAG, tier);
+        return with;
+    }
+}
