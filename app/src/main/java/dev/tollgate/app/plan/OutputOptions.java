@@ -21,8 +21,13 @@ public final class OutputOptions {
 
     /** Draws a chart when --chart was given, and says where it went (on stderr, to keep stdout parseable). */
     void chart(String name, String title, String xTitle, String yTitle, List<PlanCharts.Series> series) throws Exception {
+        chart(name, new PlanCharts.Spec(title, xTitle, yTitle, series));
+    }
+
+    /** As above, for a chart with marked points or a cut-off top. */
+    void chart(String name, PlanCharts.Spec spec) throws Exception {
         if (chartDir == null) return;
-        List<Path> files = PlanCharts.write(chartDir, name, title, xTitle, yTitle, series);
+        List<Path> files = PlanCharts.write(chartDir, name, spec);
         System.err.println("chart: " + files.get(0) + " and " + files.get(1));
     }
 }

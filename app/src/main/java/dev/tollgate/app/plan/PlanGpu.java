@@ -215,14 +215,36 @@ public final class PlanGpu extends PlanStep {
         tables.add(vs.build());
         out.print(tables);
 
-        double top = maxCross > 0 ? maxCross * 2 : 1_000_000;
-        for (int i = 0; i <= 200; i++) {
-            double perDay = top * i / 200;
-            BigDecimal perMonth = BigDecimal.valueOf(perDay).multiply(daysPerMonth);
-            lines.add("self-hosted " + shape.name() + " on " + gpu.name(), perDay, setup.selfHostedMonthly(perMonth).doubleValue());
-            for (int k = 0; k < compare.size(); k++) lines.add(compare.get(k), perDay, perMonth.multiply(apis.get(k)[0]).doubleValue());
+        // the x axis runs a little past the last crossover, so every break-even is in view; API lines are straight
+        // (two points), the self-hosted one steps up a replica at a time (sampled finely)
+        double top = PlanCharts.round(maxCross > 0 ? maxCross * 1.25 : 1_000_000);
+        String selfHosted = "self-hosted " + shape.name() + " on " + gpu.name();
+        List<PlanCharts.Mark> marks = new ArrayList<>();
+        double last = Double.NaN;
+        for (int i = 0; i <= 1000; i++) {   // one point at each end of each step: a small SVG
+            double perDay = top * i / 1000;
+            double monthly = setup.selfHostedMonthly(BigDecimal.valueOf(perDay).multiply(daysPerMonth)).doubleValue();
+            if (monthly != last || i == 1000) {
+                if (i > 0 && monthly != last) lines.add(selfHosted, top * (i - 1) / 1000, last);
+                lines.add(selfHosted, perDay, monthly);
+                last = monthly;
+            }
         }
-        out.chart("build-vs-buy", "Monthly cost: self-hosted " + shape.name() + " vs APIs", "requests per day", "USD per month", lines.series());
+        for (int k = 0; k < compare.size(); k++) {
+            BigDecimal api = apis.get(k)[0];
+            BigDecimal cross = setup.crossoverRequestsPerMonth(api);
+            String label = compare.get(k);
+            if (cross != null) {
+                BigDecimal perDay = cross.divide(daysPerMonth, 0, RoundingMode.CEILING);
+                label += String.format(" (break-even %,d/day)", perDay.longValueExact());
+                marks.add(new PlanCharts.Mark(label, perDay.doubleValue(), cross.multiply(api).doubleValue()));
+            }
+            lines.add(label, 0, 0).add(label, top, BigDecimal.valueOf(top).multiply(daysPerMonth).multiply(api).doubleValue());
+        }
+        // the top leaves room above the self-hosted line; steeper API lines leave the chart there
+        double selfAtTop = setup.selfHostedMonthly(BigDecimal.valueOf(top).multiply(daysPerMonth)).doubleValue();
+        out.chart("build-vs-buy", new PlanCharts.Spec("Monthly cost: self-hosted " + shape.name() + " vs APIs (dots: break-even)",
+                "requests per day", "USD per month", lines.series(), marks, selfAtTop * 2));
         return 0;
     }
 
