@@ -19,11 +19,27 @@ server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
 admin: {token: bench-admin}
 providers:
   sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
-models:
-  - {name: gpt-4o-mini, provider: sandbox}
+  sandbox-b: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
 keys:
   - {key: tg-bench, name: bench, tags: {team: bench}}
 YAML
+  # ROUTED=1: the model the load asks for is a tier (one rule on the key's tags) over a route of two deployments;
+  # otherwise it is a plain model
+  if [ "${ROUTED:-0}" = 1 ]; then cat >>"$OUT/tollgate.yaml" <<YAML
+models:
+  - {name: mini-a, provider: sandbox, model: gpt-4o-mini}
+routes:
+  - {name: mini-route, deployments: [{provider: sandbox, model: gpt-4o-mini}, {provider: sandbox-b, model: gpt-4o-mini}]}
+tiers:
+  - name: gpt-4o-mini
+    ladder: [{name: small, model: mini-route}, {name: large, model: mini-a}]
+    rules: [{tier: small, tags: {team: bench}}]
+YAML
+  else cat >>"$OUT/tollgate.yaml" <<YAML
+models:
+  - {name: gpt-4o-mini, provider: sandbox}
+YAML
+  fi
   # BUDGETS=5: five budgets and a rate limit apply to every request (limits far above what a run spends)
   if [ "${BUDGETS:-0}" = 5 ]; then cat >>"$OUT/tollgate.yaml" <<YAML
 spend_controls:

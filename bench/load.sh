@@ -7,6 +7,7 @@
 #   ROUNDS=5 DURATION=20 CONNS="1 16 64" bench/load.sh
 #   TARGETS="nginx tollgate" TOLLGATE_EVENT_LOOPS=1 bench/load.sh
 #   GATEWAY_JAVA_OPTS=-XX:+UseParallelGC bench/load.sh    # JVM flags for the gateway only (not the sandbox)
+#   ROUTED=1 BUDGETS=5 bench/load.sh       # a tier over a two-deployment route, five budgets and a rate limit
 #
 # Needs wrk, nginx and node (apt-get install wrk nginx-light nodejs npm); installs Portkey into bench/node_modules.
 set -euo pipefail

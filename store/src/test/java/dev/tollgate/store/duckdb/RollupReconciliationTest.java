@@ -4,6 +4,7 @@ import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -192,6 +193,26 @@ class RollupReconciliationTest {
                 return List.of(rs.getLong(1), rs.getLong(2));
             });
             assertThat(counts).containsExactly(sets, sets);
+        }
+    }
+
+    /**
+     * The same reconciliation at volume: a million rows in time order, written in the gateway writer's batch size, and
+     * every breakdown still equal to the sum of its raw rows to the last digit. Heavy: {@code ./tollgate test-heavy}.
+     */
+    @Test
+    @Tag("heavy")
+    void aMillionRowsInTimeOrderReconcile() {
+        List<LedgerEntry> rows = new ArrayList<>(randomRows(2026, 1_000_000));
+        rows.sort(java.util.Comparator.comparing(LedgerEntry::time));
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir, 1 << 20)) {
+            for (int i = 0; i < rows.size(); i++) {
+                ledger.append(rows.get(i));
+                if (i % 2048 == 2047) ledger.flush();
+            }
+            ledger.flush();
+            assertThat(ledger.sealedUntil()).isAfter(START.plus(3, ChronoUnit.DAYS));
+            for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(rows, q));
         }
     }
 
