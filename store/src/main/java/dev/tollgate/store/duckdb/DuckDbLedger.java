@@ -3,6 +3,7 @@ package dev.tollgate.store.duckdb;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.LedgerHealth;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.store.OutcomeRow;
 import dev.tollgate.store.SpendQuery;
@@ -68,6 +69,8 @@ public final class DuckDbLedger implements Ledger {
      * a crash, a few seconds.
      */
     static final String CHECKPOINT_THRESHOLD = "512MB";
+    /** The journal's directory inside the data directory, unless {@link LedgerOptions#journalDir()} says otherwise. */
+    public static final String JOURNAL_DIR = "journal";
 
     private static final String ENTRY_COLUMNS = """
             epoch_us(time), request_id, key_name, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)), api, provider, deployment, requested_model, served_model,
@@ -78,16 +81,26 @@ public final class DuckDbLedger implements Ledger {
     private final DuckDBConnection root;
     private final DuckDBConnection writeConn;
     private final LedgerWriter writer;
+    private final LedgerJournal journal;
+    private final LedgerOptions options;
     /** Reads hold it shared; close holds it exclusively, so connections never close under a running query. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private DuckDbLedger(Path file, DuckDBConnection root, DuckDBConnection writeConn, int queueCapacity)
-            throws SQLException {
+    private DuckDbLedger(Path file, DuckDBConnection root, DuckDBConnection writeConn, LedgerJournal journal,
+                         LedgerOptions options, LedgerWriter.BeforeCommit beforeCommit) throws SQLException {
         this.file = file;
         this.root = root;
         this.writeConn = writeConn;
-        this.writer = new LedgerWriter(writeConn, queueCapacity);
+        this.journal = journal;
+        this.options = options;
+        java.nio.file.FileStore disk = null;
+        try {
+            disk = Files.getFileStore(file.getParent());
+        } catch (IOException e) {
+            log.warn("cannot watch the free space of {}: {}", file.getParent(), e.toString());
+        }
+        this.writer = new LedgerWriter(writeConn, options.memoryRows(), journal, disk, options.minFreeBytes(), beforeCommit);
     }
 
     /** Opens (creating if needed) {@code dataDir/ledger.duckdb}, migrates its schema and starts the writer. */
@@ -95,9 +108,22 @@ public final class DuckDbLedger implements Ledger {
         return open(dataDir, DEFAULT_QUEUE_CAPACITY);
     }
 
-    /** As {@link #open(Path)}, with the number of rows the write queue holds before it drops. */
+    /** As {@link #open(Path)}, with the number of rows the write queue holds before rows go to the journal only. */
     public static DuckDbLedger open(Path dataDir, int queueCapacity) {
         if (queueCapacity < 1) throw new IllegalArgumentException("queueCapacity must be positive");
+        return open(dataDir, LedgerOptions.DEFAULTS.withMemoryRows(queueCapacity));
+    }
+
+    /**
+     * As {@link #open(Path)}, with {@code options}. Rows left in the journal by a process that died are written (those
+     * not in the ledger yet) by the writer before any new row.
+     */
+    public static DuckDbLedger open(Path dataDir, LedgerOptions options) {
+        return open(dataDir, options, null);
+    }
+
+    /** As {@link #open(Path, LedgerOptions)}; {@code beforeCommit} may fail commits as a full disk does (tests). */
+    static DuckDbLedger open(Path dataDir, LedgerOptions options, LedgerWriter.BeforeCommit beforeCommit) {
         Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
         try {
             Files.createDirectories(dataDir);
@@ -110,10 +136,16 @@ public final class DuckDbLedger implements Ledger {
             root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file);
             int version = LedgerSchema.migrate(root);
             try (Statement s = root.createStatement()) {
-                s.execute("SET checkpoint_threshold = '" + CHECKPOINT_THRESHOLD + "'");
+                s.execute("SET checkpoint_threshold = '" + (options.walMaxBytes() >> 20) + "MB'");
             }
             writeConn = (DuckDBConnection) root.duplicate();
-            DuckDbLedger ledger = new DuckDbLedger(file, root, writeConn, queueCapacity);
+            Path journalDir = options.journalDir() != null ? options.journalDir() : dataDir.resolve(JOURNAL_DIR);
+            LedgerJournal journal = new LedgerJournal(journalDir.toAbsolutePath(), options.spoolMaxBytes());
+            if (!journal.leftovers().isEmpty()) {
+                log.info("ledger journal at {}: {} segments left by a previous run are written to the ledger before new rows",
+                        journalDir, journal.leftovers().size());
+            }
+            DuckDbLedger ledger = new DuckDbLedger(file, root, writeConn, journal, options, beforeCommit);
             ledger.writer.start();
             log.info("ledger opened at {} (schema version {})", file, version);
             return ledger;
@@ -145,15 +177,65 @@ public final class DuckDbLedger implements Ledger {
         return file;
     }
 
+    /**
+     * Writes the row to the journal (one write into the page cache) and queues it for the writer, in the same order
+     * for both. A row the queue has no room for stays in the journal only (spooled) and is written from there; one that
+     * neither can take is lost and counted ({@link #droppedRows()}).
+     */
     @Override
     public void append(LedgerEntry entry) {
         if (entry == null) throw new NullPointerException("entry");
-        writer.append(entry);
+        byte[] line = JournalCodec.encode(entry);
+        synchronized (journal) {
+            boolean journaled = journal.append(line);
+            if (!writer.offer(entry)) {
+                if (journaled) journal.overflowed(); else writer.dropped();
+            }
+            journal.rotateIfDue();
+            // a closed segment is announced behind its last row; with the queue full it waits for the next append
+            for (long seq; (seq = journal.nextUnannounced()) >= 0 && writer.offerSegment(seq); ) journal.announced(seq);
+        }
+    }
+
+    /** Waits until every row appended before it, spooled ones included, is in the ledger. */
+    @Override
+    public void flush() {
+        announceSegments();
+        writer.flush();
+    }
+
+    /** Closes the journal's current segment and queues it and any not yet announced (may wait for room). */
+    private void announceSegments() {
+        List<Long> closed;
+        synchronized (journal) {
+            closed = journal.closeAndTakeUnannounced();
+        }
+        try {
+            for (long seq : closed) writer.putSegment(seq);
+        } catch (IllegalStateException e) {
+            log.debug("the ledger writer stopped before journal segments were announced", e);
+        }
     }
 
     @Override
-    public void flush() {
-        writer.flush();
+    public LedgerHealth health() {
+        String storage = writer.storageFailure();
+        String journalFailure = journal.failure();
+        long spooled = journal.spooledRows();
+        boolean cannotKeep = writer.full() && journalFailure != null;
+        StringBuilder reason = new StringBuilder();
+        if (storage != null) reason.append("ledger writes fail: ").append(storage);
+        if (journalFailure != null) reason.append(reason.isEmpty() ? "" : "; ").append(journalFailure);
+        if (spooled > 0) reason.append(reason.isEmpty() ? "" : "; ").append(spooled).append(" rows wait in the journal");
+        if (cannotKeep) reason.append("; memory (").append(options.memoryRows()).append(" rows) is full: new rows cannot be kept");
+        boolean degraded = !reason.isEmpty();
+        return new LedgerHealth(degraded, cannotKeep && !options.serveOnFailure(), degraded ? reason.toString() : null,
+                writer.queuedRows(), spooled, writer.droppedRows() + writer.failedRows(), writer.stalledSeconds());
+    }
+
+    /** Where the journal is. */
+    public Path journalDir() {
+        return journal.dir();
     }
 
     /** Budgets and alerts kept in the same database file (tables {@code budgets} and {@code alerts}). */
@@ -306,7 +388,12 @@ public final class DuckDbLedger implements Ledger {
             promptsClosed = true;
             if (prompts != null) prompts.close();
         }
+        if (!writer.stopped()) announceSegments();
         writer.close();
+        synchronized (journal) {
+            // every row is in the ledger unless the writer had to leave some in the journal (storage failing)
+            journal.close(!writer.abandoned());
+        }
         lifecycle.writeLock().lock();
         try {
             if (closed) return;
