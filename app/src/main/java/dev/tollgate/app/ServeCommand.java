@@ -68,13 +68,14 @@ final class ServeCommand implements Callable<Integer> {
         if (config.admin().token() == null) {
             String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
             config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
-                    config.keys(), config.prices(), config.observe(), config.cache(), config.controls());
+                    config.keys(), config.prices(), config.observe(), config.cache(), config.controls(), config.ledger());
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
         Ledger ledger;
         try {
-            ledger = DuckDbLedger.open(dataDir);
+            NativeTempDir.choose(config.ledger().tempDir(), dataDir);
+            ledger = DuckDbLedger.open(dataDir, config.ledger().store());
         } catch (IllegalStateException e) {
             System.err.println("tollgate: " + e.getMessage());
             vertx.close();
@@ -142,6 +143,6 @@ final class ServeCommand implements Callable<Integer> {
                     .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
         }
         return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(),
-                config.observe(), config.cache(), config.controls());
+                config.observe(), config.cache(), config.controls(), config.ledger());
     }
 }

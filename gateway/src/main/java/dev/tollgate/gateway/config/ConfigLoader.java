@@ -10,6 +10,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
+import dev.tollgate.store.duckdb.LedgerOptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,29 @@ public final class ConfigLoader {
         return new GatewayConfig(server(root.path("server")), new GatewayConfig.Admin(text(root.path("admin"), "token")),
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
                 prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")),
-                SpendControls.parse(root.path("spend_controls")));
+                SpendControls.parse(root.path("spend_controls")), ledger(root.path("ledger")));
+    }
+
+    /** Section {@code ledger:} (README, configuration reference). */
+    private static GatewayConfig.LedgerSettings ledger(JsonNode n) {
+        LedgerOptions d = LedgerOptions.DEFAULTS;
+        String onFailure = n.path("on_failure").asText("refuse");
+        if (!onFailure.equals("refuse") && !onFailure.equals("serve")) {
+            throw new ConfigException("ledger.on_failure must be 'refuse' or 'serve', not " + onFailure);
+        }
+        String journal = text(n, "journal_dir");
+        String temp = text(n, "temp_dir");
+        try {
+            LedgerOptions options = new LedgerOptions(journal == null ? null : Path.of(journal),
+                    n.path("memory_rows").asInt(d.memoryRows()),
+                    n.has("spool_max_mb") ? n.get("spool_max_mb").asLong() << 20 : d.spoolMaxBytes(),
+                    n.has("wal_max_mb") ? n.get("wal_max_mb").asLong() << 20 : d.walMaxBytes(),
+                    n.has("min_free_mb") ? n.get("min_free_mb").asLong() << 20 : d.minFreeBytes(),
+                    onFailure.equals("serve"));
+            return new GatewayConfig.LedgerSettings(options, temp == null ? null : Path.of(temp));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     private JsonNode substitute(JsonNode node, String path) {

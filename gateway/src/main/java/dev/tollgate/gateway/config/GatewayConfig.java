@@ -14,9 +14,16 @@ import java.util.Map;
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
                             List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
-                            SpendControls controls) {
+                            SpendControls controls, LedgerSettings ledger) {
+
+    /** A configuration with the ledger's defaults. */
+    public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models, List<Key> keys,
+                         List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache, SpendControls controls) {
+        this(server, admin, providers, models, keys, prices, observe, cache, controls, null);
+    }
 
     public GatewayConfig {
+        ledger = ledger == null ? LedgerSettings.DEFAULTS : ledger;
         server = server == null ? Server.DEFAULTS : server;
         admin = admin == null ? new Admin(null) : admin;
         providers = providers == null ? Map.of() : Map.copyOf(providers);
@@ -51,6 +58,17 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
             this(maxBodyBytes, upstreamTimeout, connectTimeout, eventLoops, defaultMaxTokens, DEFAULTS.maxConnections,
                     DEFAULTS.maxConnectionsPerClient, DEFAULTS.headerTimeout, DEFAULTS.keepAliveTimeout);
         }
+    }
+
+    /**
+     * Section {@code ledger:}.
+     *
+     * @param store   how the ledger keeps rows when its disk fails (journal, spool, bounds, on_failure)
+     * @param tempDir where DuckDB's native library is unpacked at start ({@code java.io.tmpdir}); null: the JVM's temp
+     *                directory, or {@code DATA/tmp} when that one is not writable or nearly full
+     */
+    public record LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions store, java.nio.file.Path tempDir) {
+        public static final LedgerSettings DEFAULTS = new LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions.DEFAULTS, null);
     }
 
     /** @param token the bearer token of the admin API; null when none was configured */

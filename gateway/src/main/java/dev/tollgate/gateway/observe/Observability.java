@@ -28,7 +28,10 @@ public record Observability(ObserveConfig config, GatewayMetrics metrics, Ledger
         Map<String, String> providerTypes = new LinkedHashMap<>();
         config.providers().forEach((name, p) -> providerTypes.put(name, p.type()));
         LedgerTracing tracing = LedgerTracing.create(observe.telemetry(), providerTypes, extraSpanExporter);
-        if (metrics != null) ledger.subscribe(metrics::record);
+        if (metrics != null) {
+            ledger.subscribe(metrics::record);
+            metrics.bindLedger(ledger::health);
+        }
         if (tracing != null) ledger.subscribe(tracing::record);
         PromptRecorder prompts = null;
         if (observe.promptLog().enabled()) {
