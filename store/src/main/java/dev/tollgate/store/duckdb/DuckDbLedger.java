@@ -88,7 +88,7 @@ public final class DuckDbLedger implements Ledger {
     private boolean closed;
 
     private DuckDbLedger(Path file, DuckDBConnection root, DuckDBConnection writeConn, LedgerJournal journal,
-                         LedgerOptions options, LedgerWriter.BeforeCommit beforeCommit) throws SQLException {
+                         LedgerOptions options, BeforeCommit beforeCommit) throws SQLException {
         this.file = file;
         this.root = root;
         this.writeConn = writeConn;
@@ -122,8 +122,14 @@ public final class DuckDbLedger implements Ledger {
         return open(dataDir, options, null);
     }
 
+    /** A test's stand-in for the disk: may throw before each commit, as DuckDB does on a full disk. */
+    @FunctionalInterface
+    public interface BeforeCommit {
+        void check() throws SQLException;
+    }
+
     /** As {@link #open(Path, LedgerOptions)}; {@code beforeCommit} may fail commits as a full disk does (tests). */
-    static DuckDbLedger open(Path dataDir, LedgerOptions options, LedgerWriter.BeforeCommit beforeCommit) {
+    public static DuckDbLedger open(Path dataDir, LedgerOptions options, BeforeCommit beforeCommit) {
         Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
         try {
             Files.createDirectories(dataDir);

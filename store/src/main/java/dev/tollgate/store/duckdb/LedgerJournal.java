@@ -70,6 +70,8 @@ final class LedgerJournal implements AutoCloseable {
     /** Written under the monitor, read without it (health checks run on every request). */
     private volatile long spooledRows;
     private boolean closed;
+    /** Whether {@link #failure} is the size limit (cleared as segments go) rather than the disk. */
+    private boolean full;
 
     /** Opens the journal in {@code dir}; segments found there are left over from a previous run and need replay. */
     LedgerJournal(Path dir, long maxBytes) {
@@ -113,6 +115,7 @@ final class LedgerJournal implements AutoCloseable {
         if (failure != null && now - retryAt < 0) return false;
         if (totalBytes + line.length > maxBytes) {
             failure = "the journal holds its limit of " + (maxBytes >> 20) + " MB (ledger.spool_max_mb)";
+            full = true;
             retryAt = now + RETRY_NANOS;
             return false;
         }
@@ -125,11 +128,13 @@ final class LedgerJournal implements AutoCloseable {
             totalBytes += line.length;
             if (failure != null) log.info("the ledger journal in {} is writable again", dir);
             failure = null;
+            full = false;
             return true;
         } catch (IOException e) {
             // a torn line stays behind in the segment (replay skips it); the next write starts a fresh segment
             if (failure == null) log.error("cannot write the ledger journal in {}: {}; rows not yet in the ledger are kept in memory only", dir, e.toString());
             failure = "cannot write the journal in " + dir + ": " + e.getMessage();
+            full = false;
             retryAt = now + RETRY_NANOS;
             closeCurrent();
             return false;
@@ -203,6 +208,10 @@ final class LedgerJournal implements AutoCloseable {
         if (s == null) return;
         totalBytes -= s.bytes;
         spooledRows -= s.overflowRows;
+        if (full && totalBytes < maxBytes) { // room again: the next row may be kept
+            full = false;
+            failure = null;
+        }
         try {
             Files.deleteIfExists(file(seq));
         } catch (IOException e) {

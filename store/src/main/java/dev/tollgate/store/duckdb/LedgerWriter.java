@@ -55,11 +55,6 @@ final class LedgerWriter {
     record SegmentClosed(long seq) {
     }
 
-    /** A test's stand-in for the disk: may throw before each commit, as DuckDB does on a full disk. */
-    @FunctionalInterface
-    interface BeforeCommit {
-        void check() throws SQLException;
-    }
 
     /** After a commit failed for want of storage, try again this often (close and flush wake it at once). */
     static final long STORAGE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
@@ -77,7 +72,7 @@ final class LedgerWriter {
     private final LedgerJournal journal;
     private final java.nio.file.FileStore disk;
     private final long minFreeBytes;
-    private final BeforeCommit beforeCommit;
+    private final DuckDbLedger.BeforeCommit beforeCommit;
     /** Why commits fail for want of storage, or null while they succeed. */
     private volatile String storageFailure;
     private volatile long failingSince;
@@ -116,7 +111,7 @@ final class LedgerWriter {
      * {@code minFreeBytes} before each commit (null: not checked).
      */
     LedgerWriter(DuckDBConnection conn, int capacity, LedgerJournal journal, java.nio.file.FileStore disk,
-                 long minFreeBytes, BeforeCommit beforeCommit) throws SQLException {
+                 long minFreeBytes, DuckDbLedger.BeforeCommit beforeCommit) throws SQLException {
         this.conn = conn;
         this.capacity = capacity;
         this.journal = journal;

@@ -29,7 +29,7 @@ class LedgerDurabilityTest {
 
     private final AtomicBoolean diskFull = new AtomicBoolean();
 
-    private LedgerWriter.BeforeCommit disk() {
+    private DuckDbLedger.BeforeCommit disk() {
         return () -> {
             if (diskFull.get()) throw new SQLException(ENOSPC);
         };
