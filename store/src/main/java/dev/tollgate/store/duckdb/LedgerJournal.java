@@ -26,12 +26,14 @@ import java.util.stream.Stream;
 /**
  * The ledger's write-ahead journal: every row is appended here, one JSON line ({@link JournalCodec}), before the
  * client gets its answer, so a row the writer had not yet committed when the process died is replayed at the next
- * start. Each append is one {@code write(2)} into the OS page cache, with no fsync: the page cache survives a crash of
- * the process (kill -9, OOM kill, SIGSEGV), not a power loss or a kernel crash, which can take what the kernel had not
- * yet written back (by default up to about 30 s, {@code vm.dirty_expire_centisecs}).
+ * start. Each segment is memory-mapped, so an append is a copy into the OS page cache with no system call and no
+ * fsync: the page cache survives a crash of the process (kill -9, OOM kill, SIGSEGV), not a power loss or a kernel
+ * crash, which can take what the kernel had not yet written back (by default up to about 30 s,
+ * {@code vm.dirty_expire_centisecs}). The file grows ahead of the rows by {@link #CHUNK_BYTES} of zeros written with
+ * {@code write(2)}, so a full disk shows up as an error there, never as a fault on the mapped memory.
  *
  * <p>The journal is a series of segment files, {@code ledger-journal-<seq>.jsonl}, rotated every
- * {@link #SEGMENT_MAX_BYTES} or {@link #SEGMENT_MAX_NANOS}. A closed segment is announced to the writer through its
+ * {@link #SEGMENT_MAX_BYTES} or {@link #SEGMENT_MAX_NANOS}, whichever comes first. A closed segment is announced to the writer through its
  * queue (behind every row of the segment); once the writer has committed those rows it deletes the segment, or, when
  * some rows of it never reached the queue (it was full: the disk was full or slow), replays it against the ledger
  * first. The journal is also the spool of those rows: its total size is bounded by {@code maxBytes}.
@@ -43,7 +45,9 @@ final class LedgerJournal implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LedgerJournal.class);
     private static final Pattern NAME = Pattern.compile("ledger-journal-(\\d{19})\\.jsonl");
-    static final long SEGMENT_MAX_BYTES = 4L << 20;
+    static final int SEGMENT_MAX_BYTES = 4 << 20;
+    static final int CHUNK_BYTES = 64 << 10;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CHUNK_BYTES);
     static final long SEGMENT_MAX_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** After a failed write (disk full), wait this long before trying the disk again. */
     static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -63,6 +67,10 @@ final class LedgerJournal implements AutoCloseable {
     private long totalBytes;
     private long nextSeq;
     private FileChannel current;
+    private java.nio.MappedByteBuffer mapped;
+    /** Bytes of rows in the current segment, and the file's length (rows plus zeros ahead of them). */
+    private int position;
+    private int allocated;
     private long currentSeq = -1;
     private long openedAt;
     private long retryAt = System.nanoTime();
@@ -113,24 +121,25 @@ final class LedgerJournal implements AutoCloseable {
         if (closed) return false;
         long now = System.nanoTime();
         if (failure != null && now - retryAt < 0) return false;
-        if (totalBytes + line.length > maxBytes) {
-            failure = "the journal holds its limit of " + (maxBytes >> 20) + " MB (ledger.spool_max_mb)";
-            full = true;
-            retryAt = now + RETRY_NANOS;
-            return false;
-        }
+        if (line.length > SEGMENT_MAX_BYTES) return false; // a row of megabytes of tags: queued, not journaled
         try {
+            if (current != null && position + line.length > SEGMENT_MAX_BYTES) closeCurrent();
+            boolean needsRoom = current == null || position + line.length > allocated;
+            if (needsRoom && totalBytes + CHUNK_BYTES > maxBytes) {
+                failure = "the journal holds its limit of " + (maxBytes >> 20) + " MB (ledger.spool_max_mb)";
+                full = true;
+                retryAt = now + RETRY_NANOS;
+                return false;
+            }
             if (current == null) open(now);
-            ByteBuffer buf = ByteBuffer.wrap(line);
-            while (buf.hasRemaining()) current.write(buf);
-            Segment s = segments.get(currentSeq);
-            s.bytes += line.length;
-            totalBytes += line.length;
+            while (position + line.length > allocated) grow();
+            mapped.put(position, line);
+            position += line.length;
             if (failure != null) log.info("the ledger journal in {} is writable again", dir);
             failure = null;
             full = false;
             return true;
-        } catch (IOException e) {
+        } catch (IOException | InternalError e) { // InternalError: a fault on mapped memory (a disk that cannot back it)
             // a torn line stays behind in the segment (replay skips it); the next write starts a fresh segment
             if (failure == null) log.error("cannot write the ledger journal in {}: {}; rows not yet in the ledger are kept in memory only", dir, e.toString());
             failure = "cannot write the journal in " + dir + ": " + e.getMessage();
@@ -150,8 +159,7 @@ final class LedgerJournal implements AutoCloseable {
     /** Closes the current segment when it is big or old enough; it then waits in {@link #nextUnannounced()}. */
     synchronized void rotateIfDue() {
         if (current == null) return;
-        Segment s = segments.get(currentSeq);
-        if (s.bytes >= SEGMENT_MAX_BYTES || System.nanoTime() - openedAt >= SEGMENT_MAX_NANOS) closeCurrent();
+        if (System.nanoTime() - openedAt >= SEGMENT_MAX_NANOS) closeCurrent(); // a full one closes as it fills
     }
 
     /** The oldest closed segment the writer has not been told of, or -1. */
@@ -183,19 +191,22 @@ final class LedgerJournal implements AutoCloseable {
         return false;
     }
 
-    /** The rows of a closed segment; a line that cannot be read (torn by a failed write) is skipped and logged. */
+    /**
+     * The rows of a closed segment, up to the zeros a crash leaves after the last row; a line that cannot be read (torn
+     * by a crash or a failed write) is skipped and logged.
+     */
     List<LedgerEntry> read(long seq) throws IOException {
         List<LedgerEntry> rows = new ArrayList<>();
         int bad = 0;
-        try (var lines = Files.newBufferedReader(file(seq), StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = lines.readLine()) != null) {
-                if (line.isBlank()) continue;
-                try {
-                    rows.add(JournalCodec.decode(line));
-                } catch (IOException | RuntimeException e) {
-                    bad++;
-                }
+        byte[] bytes = Files.readAllBytes(file(seq));
+        int end = 0;
+        while (end < bytes.length && bytes[end] != 0) end++;
+        for (String line : new String(bytes, 0, end, StandardCharsets.UTF_8).split("\n")) {
+            if (line.isBlank()) continue;
+            try {
+                rows.add(JournalCodec.decode(line));
+            } catch (IOException | RuntimeException e) {
+                bad++;
             }
         }
         if (bad > 0) log.warn("ledger journal {}: skipped {} unreadable lines (torn by a failed write)", file(seq), bad);
@@ -248,20 +259,49 @@ final class LedgerJournal implements AutoCloseable {
 
     private void open(long now) throws IOException {
         long seq = nextSeq++;
-        current = FileChannel.open(file(seq), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        FileChannel channel = FileChannel.open(file(seq), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, SEGMENT_MAX_BYTES);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            Files.deleteIfExists(file(seq));
+            throw e;
+        }
+        current = channel;
         currentSeq = seq;
         openedAt = now;
+        position = 0;
+        allocated = 0;
         segments.put(seq, new Segment());
+    }
+
+    /** Extends the current segment's file by a chunk of zeros, so the mapped pages the next rows go to have disk. */
+    private void grow() throws IOException {
+        if (totalBytes + CHUNK_BYTES > maxBytes) throw new IOException("the journal holds its limit of " + (maxBytes >> 20) + " MB (ledger.spool_max_mb)");
+        ByteBuffer zeros = ZEROS.duplicate();
+        while (zeros.hasRemaining()) current.write(zeros, allocated + zeros.position());
+        allocated += CHUNK_BYTES;
+        segments.get(currentSeq).bytes += CHUNK_BYTES;
+        totalBytes += CHUNK_BYTES;
     }
 
     private void closeCurrent() {
         if (current == null) return;
+        Segment s = segments.get(currentSeq);
+        try {
+            current.truncate(position); // the zeros ahead of the rows go; the mapping is not touched again
+            s.bytes -= allocated - position;
+            totalBytes -= allocated - position;
+        } catch (IOException e) {
+            log.debug("trimming a ledger journal segment failed", e);
+        }
         try {
             current.close();
         } catch (IOException e) {
             log.debug("closing a ledger journal segment failed", e);
         }
         current = null;
+        mapped = null;
         unannounced.addLast(currentSeq);
     }
 
