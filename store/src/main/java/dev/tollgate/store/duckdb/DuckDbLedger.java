@@ -239,6 +239,11 @@ public final class DuckDbLedger implements Ledger {
                 writer.queuedRows(), spooled, writer.droppedRows() + writer.failedRows(), writer.stalledSeconds());
     }
 
+    /** Why the database's disk is too full to write to (under ledger.min_free_mb), or null when it has room. */
+    String lowSpace() {
+        return writer.lowSpace();
+    }
+
     /** Where the journal is. */
     public Path journalDir() {
         return journal.dir();

@@ -467,15 +467,19 @@ final class LedgerWriter {
      */
     private void checkStorage() throws SQLException {
         beforeCommit.check();
-        if (disk == null || minFreeBytes == 0) return;
+        String low = lowSpace();
+        if (low != null) throw new SQLException("IO Error: " + low);
+    }
+
+    /** Why the ledger's disk is too full to write to, or null when it has room. */
+    String lowSpace() {
+        if (disk == null || minFreeBytes == 0) return null;
         try {
             long free = disk.getUsableSpace();
-            if (free < minFreeBytes) {
-                throw new SQLException("IO Error: only " + (free >> 20) + " MB free on the ledger's disk, under ledger.min_free_mb ("
-                        + (minFreeBytes >> 20) + " MB)");
-            }
+            return free >= minFreeBytes ? null : "only " + (free >> 20) + " MB free on the ledger's disk, under ledger.min_free_mb ("
+                    + (minFreeBytes >> 20) + " MB)";
         } catch (java.io.IOException e) {
-            throw new SQLException("IO Error: cannot read the free space of the ledger's disk: " + e.getMessage(), e);
+            return "cannot read the free space of the ledger's disk: " + e.getMessage();
         }
     }
 
