@@ -3,12 +3,13 @@ package dev.tollgate.app;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
- * DuckDB's JDBC driver unpacks its native library (about 60 MB) into {@code java.io.tmpdir} each time it loads. A
- * full or read-only /tmp must not stop the gateway from starting, so before the ledger opens this points
- * {@code java.io.tmpdir} at {@code ledger.temp_dir} when set, or at {@code DATA/tmp} when the JVM's temp directory
- * cannot take the library. It must run before anything in the JVM creates a temp file (the JDK reads the property once).
+ * DuckDB's JDBC driver unpacks its native library (about 60 MB) into {@code java.io.tmpdir} each time it loads, and
+ * the JVM reads that property once, at launch: a program cannot move it later. The {@code tollgate} launcher points it
+ * at {@code TOLLGATE_TMPDIR}, or at {@code DATA/tmp} when the system's temp directory cannot take the library; this
+ * checks the result before the ledger opens, so a full or read-only /tmp gives one clear line instead of a stack trace.
  */
 final class NativeTempDir {
 
@@ -18,28 +19,24 @@ final class NativeTempDir {
     private NativeTempDir() {
     }
 
-    /** Sets {@code java.io.tmpdir} when needed; returns the directory the library goes to. */
-    static Path choose(Path configured, Path dataDir) throws IOException {
-        Path chosen;
-        if (configured != null) {
-            chosen = Files.createDirectories(configured);
-        } else {
-            Path current = Path.of(System.getProperty("java.io.tmpdir"));
-            if (usable(current)) return current;
-            chosen = Files.createDirectories(dataDir.resolve("tmp"));
-            System.err.println("tollgate: the temp directory " + current + " is not writable or has under "
-                    + (NEEDED_BYTES >> 20) + " MB free; DuckDB's native library is unpacked into " + chosen.toAbsolutePath()
-                    + " instead (set ledger.temp_dir to choose)");
+    /** Why DuckDB's native library cannot be unpacked into {@code dir}, with the fix; empty when it can. */
+    static Optional<String> problem(Path dir) {
+        String why;
+        try {
+            if (!Files.isDirectory(dir)) why = "does not exist";
+            else if (!Files.isWritable(dir)) why = "is not writable";
+            else if (Files.getFileStore(dir).getUsableSpace() < NEEDED_BYTES) why = "has under " + (NEEDED_BYTES >> 20) + " MB free";
+            else return Optional.empty();
+        } catch (IOException e) {
+            why = "cannot be read (" + e.getMessage() + ")";
         }
-        System.setProperty("java.io.tmpdir", chosen.toAbsolutePath().toString());
-        return chosen;
+        return Optional.of("the temp directory " + dir + " " + why + ", and DuckDB unpacks its native library (about 60 MB)"
+                + " there at each start; start through ./tollgate (it falls back to DATA/tmp), set TOLLGATE_TMPDIR, or pass"
+                + " -Djava.io.tmpdir=DIR to java");
     }
 
-    static boolean usable(Path dir) {
-        try {
-            return Files.isDirectory(dir) && Files.isWritable(dir) && Files.getFileStore(dir).getUsableSpace() >= NEEDED_BYTES;
-        } catch (IOException e) {
-            return false;
-        }
+    /** The JVM's temp directory. */
+    static Path current() {
+        return Path.of(System.getProperty("java.io.tmpdir"));
     }
 }

@@ -55,6 +55,11 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("tollgate: configuration error in " + file + ": " + e.getMessage());
             return 2;
         }
+        var tempProblem = NativeTempDir.problem(NativeTempDir.current());
+        if (tempProblem.isPresent()) {
+            System.err.println("tollgate: " + tempProblem.get());
+            return 1;
+        }
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
         PriceCatalog catalog = PricesCommand.catalog(dataDir);
@@ -74,9 +79,8 @@ final class ServeCommand implements Callable<Integer> {
 
         Ledger ledger;
         try {
-            NativeTempDir.choose(config.ledger().tempDir(), dataDir);
             ledger = DuckDbLedger.open(dataDir, config.ledger().store());
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | LinkageError e) { // LinkageError: DuckDB's native library did not load
             System.err.println("tollgate: " + e.getMessage());
             vertx.close();
             return 1;

@@ -89,6 +89,19 @@ class CrashDurabilityTest {
         }
     }
 
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aTempDirectoryThatCannotTakeDuckDbsLibraryStopsStartWithOneClearLine() throws Exception {
+        Process gateway = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + dir.resolve("no-such-tmp"), "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "serve", "--port", "0", "--data", dir.resolve("data").toString())
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(gateway.getInputStream().readAllBytes());
+        assertThat(gateway.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(gateway.exitValue()).isEqualTo(1);
+        assertThat(out).contains("no-such-tmp does not exist").contains("TOLLGATE_TMPDIR").doesNotContain("Exception");
+    }
+
     private static int awaitPort(Process gateway) throws Exception {
         BufferedReader out = new BufferedReader(new InputStreamReader(gateway.getInputStream()));
         StringBuilder seen = new StringBuilder();
@@ -109,7 +122,12 @@ class CrashDurabilityTest {
             }
             throw new IllegalStateException("the gateway exited before listening:\n" + seen);
         });
-        return port.get(60, TimeUnit.SECONDS);
+        try {
+            return port.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            gateway.destroyForcibly();
+            throw new AssertionError("the gateway did not start within 60 s; it wrote:\n" + seen);
+        }
     }
 
     private static void drain(BufferedReader out) {

@@ -65,7 +65,6 @@ public final class ConfigLoader {
             throw new ConfigException("ledger.on_failure must be 'refuse' or 'serve', not " + onFailure);
         }
         String journal = text(n, "journal_dir");
-        String temp = text(n, "temp_dir");
         try {
             LedgerOptions options = new LedgerOptions(journal == null ? null : Path.of(journal),
                     n.path("memory_rows").asInt(d.memoryRows()),
@@ -73,7 +72,7 @@ public final class ConfigLoader {
                     n.has("wal_max_mb") ? n.get("wal_max_mb").asLong() << 20 : d.walMaxBytes(),
                     n.has("min_free_mb") ? n.get("min_free_mb").asLong() << 20 : d.minFreeBytes(),
                     onFailure.equals("serve"));
-            return new GatewayConfig.LedgerSettings(options, temp == null ? null : Path.of(temp));
+            return new GatewayConfig.LedgerSettings(options);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -63,12 +63,10 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
     /**
      * Section {@code ledger:}.
      *
-     * @param store   how the ledger keeps rows when its disk fails (journal, spool, bounds, on_failure)
-     * @param tempDir where DuckDB's native library is unpacked at start ({@code java.io.tmpdir}); null: the JVM's temp
-     *                directory, or {@code DATA/tmp} when that one is not writable or nearly full
+     * @param store how the ledger keeps rows when its disk fails (journal, spool, bounds, on_failure)
      */
-    public record LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions store, java.nio.file.Path tempDir) {
-        public static final LedgerSettings DEFAULTS = new LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions.DEFAULTS, null);
+    public record LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions store) {
+        public static final LedgerSettings DEFAULTS = new LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions.DEFAULTS);
     }
 
     /** @param token the bearer token of the admin API; null when none was configured */
