@@ -203,7 +203,10 @@ public final class DuckDbLedger implements Ledger {
         }
     }
 
-    /** Waits until every row appended before it, spooled ones included, is in the ledger. */
+    /**
+     * Waits until every row appended before it, spooled ones included, is in the ledger; while writes fail for want
+     * of storage it waits at most about 2 s and returns with the rows still kept (see {@link #health()}).
+     */
     @Override
     public void flush() {
         announceSegments();
@@ -216,10 +219,13 @@ public final class DuckDbLedger implements Ledger {
         synchronized (journal) {
             closed = journal.closeAndTakeUnannounced();
         }
-        try {
-            for (long seq : closed) writer.putSegment(seq);
-        } catch (IllegalStateException e) {
-            log.debug("the ledger writer stopped before journal segments were announced", e);
+        for (int i = 0; i < closed.size(); i++) {
+            if (!writer.putSegment(closed.get(i))) { // writes fail and the queue stays full: announce them later
+                synchronized (journal) {
+                    journal.unannounced(closed.subList(i, closed.size()));
+                }
+                return;
+            }
         }
     }
 

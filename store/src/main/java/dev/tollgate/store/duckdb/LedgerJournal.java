@@ -171,6 +171,11 @@ final class LedgerJournal implements AutoCloseable {
         unannounced.remove(seq);
     }
 
+    /** Segments taken by {@link #closeAndTakeUnannounced()} that could not be announced: they go first again. */
+    synchronized void unannounced(List<Long> seqs) {
+        for (int i = seqs.size() - 1; i >= 0; i--) unannounced.addFirst(seqs.get(i));
+    }
+
     /** Closes the current segment and hands every closed segment not yet announced to the caller, who announces them. */
     synchronized List<Long> closeAndTakeUnannounced() {
         closeCurrent();

@@ -179,14 +179,15 @@ final class LedgerWriter {
     }
 
     /** Queues a marker that may wait for room (flush and close may block; appends never do). */
-    void putSegment(long seq) {
-        send(new SegmentClosed(seq));
+    boolean putSegment(long seq) {
+        return send(new SegmentClosed(seq), false) != null;
     }
 
     /** Blocks until every row queued before the call is committed (or the writer has stopped). */
     void flush() {
         if (stopped) return;
-        await(send(new Marker(false)));
+        Marker m = send(new Marker(false), false);
+        if (m != null) await(m, false);
     }
 
     /** Writes everything queued, then stops the thread. Idempotent. */
@@ -194,7 +195,7 @@ final class LedgerWriter {
         if (!closed.compareAndSet(false, true)) return;
         stopped = true;
         if (!thread.isAlive()) return;
-        await(send(new Marker(true)));
+        await(send(new Marker(true), true), true);
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
@@ -215,9 +216,18 @@ final class LedgerWriter {
         return failed.get();
     }
 
-    private <T> T send(T marker) {
+    /**
+     * Queues a marker, waiting for room (flush and close may block). While writes fail for want of storage a flush
+     * gives up after {@link #FLUSH_PATIENCE_NANOS} and returns null: the rows are kept, and a caller such as an admin
+     * query must not hang for as long as the disk stays full. Close always waits (the writer then stops trying).
+     */
+    private <T> T send(T marker, boolean always) {
         try {
-            queue.put(marker); // markers may wait for room; flush and close are allowed to block
+            long deadline = System.nanoTime() + FLUSH_PATIENCE_NANOS;
+            while (!queue.offer(marker, 100, TimeUnit.MILLISECONDS)) {
+                if (!always && storageFailure != null && System.nanoTime() - deadline > 0) return null;
+                if (!thread.isAlive()) return null;
+            }
             LockSupport.unpark(thread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -226,10 +236,16 @@ final class LedgerWriter {
         return marker;
     }
 
-    private void await(Marker marker) {
+    /** How long a flush waits while writes fail for want of storage. */
+    static final long FLUSH_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private void await(Marker marker, boolean always) {
+        if (marker == null) return;
         try {
-            while (!marker.done().await(1, TimeUnit.SECONDS)) {
+            long deadline = System.nanoTime() + FLUSH_PATIENCE_NANOS;
+            while (!marker.done().await(100, TimeUnit.MILLISECONDS)) {
                 if (!thread.isAlive()) throw new IllegalStateException("the ledger writer thread has stopped");
+                if (!always && storageFailure != null && System.nanoTime() - deadline > 0) return; // rows are kept
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
