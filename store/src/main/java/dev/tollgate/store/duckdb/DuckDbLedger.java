@@ -36,13 +36,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * The ledger as an embedded DuckDB database, {@code ledger.duckdb} in the data directory, one row per request in
  * table {@code requests} (see {@link LedgerSchema}).
  *
- * <p><b>Writes.</b> {@link #append} is safe to call from event loops: it only offers the row to a bounded queue
- * ({@value #DEFAULT_QUEUE_CAPACITY} rows by default, roughly 1 KiB each) that a single writer thread drains in
- * batches ({@link LedgerWriter}). It never blocks. If the queue is full, because the disk has stalled for seconds,
- * the row is dropped rather than stalling the gateway: {@link #droppedRows()} counts such rows and the writer logs
- * them at WARN at most once a second. Rows whose batch could not be written even on a retry are logged at ERROR and
- * counted by {@link #failedRows()}. {@link #flush()} waits for everything appended before it; {@link #close()}
- * writes everything queued, so a clean shutdown loses nothing. Appends after close are counted as dropped.
+ * <p><b>Writes.</b> {@link #append} is safe to call from event loops and never blocks on the database: it copies the
+ * row into the journal ({@link LedgerJournal}, memory-mapped, so it survives a crash of the process) and offers it to
+ * a bounded queue ({@link LedgerOptions#memoryRows()}, {@value #DEFAULT_QUEUE_CAPACITY} rows by default, roughly 1 KiB
+ * each) that a single writer thread drains in batches ({@link LedgerWriter}). A row the full queue cannot take stays
+ * in the journal only and is written from there; one that neither can keep is counted by {@link #droppedRows()}.
+ * While commits fail for want of storage the writer keeps its batch and retries; {@link #health()} says so. Rows
+ * whose batch the database refused even row by row are logged at ERROR and counted by {@link #failedRows()}.
+ * {@link #flush()} waits for everything appended before it; {@link #close()} writes everything queued, so a clean
+ * shutdown loses nothing and leaves no journal. Appends after close are counted as dropped.
  *
  * <p><b>Rollup.</b> Next to the raw rows the writer keeps hourly and daily rollups ({@link Rollup}) of every hour
  * that has ended (a grace later), rolled up in SQL in the transaction that moves their watermark; {@link #spend}
@@ -265,7 +267,7 @@ public final class DuckDbLedger implements Ledger {
         return writer.sealedUntil();
     }
 
-    /** Rows never written because the queue was full or the ledger was closed. */
+    /** Rows kept nowhere: the queue and the journal were both full or failing, or the ledger was closed. */
     public long droppedRows() {
         return writer.droppedRows();
     }

@@ -31,10 +31,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #MAX_BATCH} rows or {@link #MAX_DELAY_NANOS} after the batch's first row, whichever comes first.
  *
  * <p>{@link #flush()} and {@link #close()} send a marker through the same queue, so they wait for exactly the rows
- * queued before them. A full queue drops the row (never blocks the caller) and counts it; the thread reports drops
- * at WARN at most once a second. A batch that fails to write is retried once on a fresh appender, then logged at
- * ERROR and counted as failed; the thread keeps running. Because each attempt is its own transaction and a failed
- * one is rolled back, a retry never writes a row twice.
+ * queued before them; so do journal segments ({@link SegmentClosed}), which the writer deletes once their rows are
+ * committed, or replays first when some of their rows never reached the queue. A full queue never blocks the caller:
+ * the row stays in the journal ({@link DuckDbLedger#append}). A batch that fails for want of storage is kept and
+ * retried until it commits (rows already in the ledger are skipped on a retry); one that fails otherwise is written
+ * again row by row, and the rows refused twice are logged at ERROR and counted as failed; the thread keeps running.
  *
  * <p>A batch costs only its raw rows: the rollups are made in SQL, a few hours at a time, once the hours are sealed
  * ({@link Rollup#seal}), in a transaction of their own; a row for an hour already sealed rolls that hour up again in
