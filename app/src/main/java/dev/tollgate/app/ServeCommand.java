@@ -57,12 +57,21 @@ final class ServeCommand implements Callable<Integer> {
         portIsFree(port);
         dataDirectory(dataDir);
         PriceCatalog catalog = PricesCommand.catalog(dataDir);
+        // DuckDB unpacks its native library into java.io.tmpdir: a full or missing one is said before it fails
+        var tempProblem = NativeTempDir.problem(NativeTempDir.current());
+        if (tempProblem.isPresent()) {
+            System.err.println("tollgate: " + tempProblem.get());
+            return 1;
+        }
         Ledger ledger;
         try {
-            ledger = DuckDbLedger.open(dataDir);
+            ledger = DuckDbLedger.open(dataDir, config.ledger().store());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage().lines().findFirst().orElse("") + " (is another `tollgate serve` using --data "
                     + dataDir + "?)", e);
+        } catch (LinkageError e) {
+            throw new UserError("DuckDB's native library did not load (" + e.getMessage() + "); set TOLLGATE_TMPDIR to a"
+                    + " writable directory with space", e);
         }
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
@@ -76,7 +85,8 @@ final class ServeCommand implements Callable<Integer> {
         if (config.admin().token() == null) {
             String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
             config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
-                    config.keys(), config.prices(), config.observe(), config.cache(), config.controls(), config.routes());
+                    config.keys(), config.prices(), config.observe(), config.cache(), config.controls(), config.routes(),
+                    config.tiers(), config.ledger());
             System.out.println("No admin.token configured: this run's admin token is " + token);
         }
 
@@ -171,6 +181,6 @@ final class ServeCommand implements Callable<Integer> {
                     .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
         }
         return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(),
-                config.observe(), config.cache(), config.controls(), config.routes());
+                config.observe(), config.cache(), config.controls(), config.routes(), config.tiers(), config.ledger());
     }
 }

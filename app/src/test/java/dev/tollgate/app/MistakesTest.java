@@ -151,7 +151,7 @@ class MistakesTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err().lines()).containsExactly(
                 bad + ":1:10: server.max_body_bytes must be a whole number above 0, not \"lots\"",
-                bad + ":2:1: unknown key 'provders' at the top level; did you mean 'providers'? (known: server, admin, providers, models, routes, tiers,"
+                bad + ":2:1: unknown key 'provders' at the top level; did you mean 'providers'? (known: server, admin, providers, models, routes, tiers, ledger,"
                         + " keys, prices, metrics, telemetry, prompt_log, cache, spend_controls)",
                 "tollgate config check: 2 problems in " + bad + "; `tollgate serve` would not start");
 

@@ -42,6 +42,13 @@ public record GatewayError(int status, String type, String code, String message,
                 status == 504 ? "upstream_timeout" : "upstream_error", message, null, null);
     }
 
+    /** The ledger can keep no more rows (its disk and spool are full), so a call that would spend is not made. */
+    public static GatewayError ledgerUnavailable() {
+        return new GatewayError(503, "api_error", "ledger_unavailable",
+                "the gateway cannot record spend right now (its ledger storage is full), so it does not make metered calls;"
+                        + " retry shortly", null, Map.of("retry-after", "5"));
+    }
+
     public GatewayError withHeaders(Map<String, String> more) {
         return new GatewayError(status, type, code, message, param, more);
     }

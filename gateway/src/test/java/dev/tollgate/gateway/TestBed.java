@@ -38,6 +38,10 @@ public final class TestBed implements AutoCloseable {
     public final Gateway gateway;
     public final GatewayServices services;
     public final HttpClient http = HttpClient.newHttpClient();
+    /** What DuckDB throws when the disk under its write-ahead log is full. */
+    public static final String DISK_FULL = "IO Error: Could not write file \"ledger.duckdb.wal\": No space left on device";
+    /** While true, every ledger commit fails as on a full disk. */
+    public final java.util.concurrent.atomic.AtomicBoolean diskFull = new java.util.concurrent.atomic.AtomicBoolean();
 
     public TestBed(Path dataDir) throws Exception {
         this(dataDir, "");
@@ -101,7 +105,9 @@ public final class TestBed implements AutoCloseable {
                   - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}
                 """.formatted(timeout, extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
-        ledger = DuckDbLedger.open(dataDir);
+        ledger = DuckDbLedger.open(dataDir, config.ledger().store(), () -> {
+            if (diskFull.get()) throw new java.sql.SQLException(DISK_FULL);
+        });
         services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, spanExporter).withAdminRoutes(adminRoutes);
         gateway = Gateway.start(vertx, services, 0, 2).await();
     }

@@ -42,6 +42,11 @@ public interface Ledger extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record outcomes");
     }
 
+    /** Whether every row is being recorded; see {@link LedgerHealth}. Cheap: safe to call on every request. */
+    default LedgerHealth health() {
+        return LedgerHealth.OK;
+    }
+
     /** Flushes everything queued and releases the store. */
     @Override
     void close();

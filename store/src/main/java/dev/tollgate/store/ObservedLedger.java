@@ -86,6 +86,11 @@ public final class ObservedLedger implements Ledger {
     }
 
     @Override
+    public LedgerHealth health() {
+        return ledger.health();
+    }
+
+    @Override
     public void close() {
         ledger.close();
     }

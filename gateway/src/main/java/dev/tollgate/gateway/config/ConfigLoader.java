@@ -15,6 +15,7 @@ import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
 import dev.tollgate.gateway.route.RouteConfig;
 import dev.tollgate.gateway.tier.TierConfig;
+import dev.tollgate.store.duckdb.LedgerOptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -108,7 +109,28 @@ public final class ConfigLoader {
                 providers(root.path("providers")), models(root.path("models")), keys(root.path("keys")),
                 prices(root.path("prices")), ObserveConfig.parse(root), CacheConfig.parse(root.get("cache")),
                 SpendControls.parse(root.path("spend_controls")), RouteConfig.parse(root.get("routes")),
-                TierConfig.parse(root.get("tiers")));
+                TierConfig.parse(root.get("tiers")), ledger(root.path("ledger")));
+    }
+
+    /** Section {@code ledger:} (README, configuration reference). */
+    private static GatewayConfig.LedgerSettings ledger(JsonNode n) {
+        LedgerOptions d = LedgerOptions.DEFAULTS;
+        String onFailure = n.path("on_failure").asText("refuse");
+        if (!onFailure.equals("refuse") && !onFailure.equals("serve")) {
+            throw new ConfigException("ledger.on_failure must be 'refuse' or 'serve', not " + onFailure);
+        }
+        String journal = text(n, "journal_dir");
+        try {
+            LedgerOptions options = new LedgerOptions(journal == null ? null : Path.of(journal),
+                    n.path("memory_rows").asInt(d.memoryRows()),
+                    n.has("spool_max_mb") ? n.get("spool_max_mb").asLong() << 20 : d.spoolMaxBytes(),
+                    n.has("wal_max_mb") ? n.get("wal_max_mb").asLong() << 20 : d.walMaxBytes(),
+                    n.has("min_free_mb") ? n.get("min_free_mb").asLong() << 20 : d.minFreeBytes(),
+                    onFailure.equals("serve"));
+            return new GatewayConfig.LedgerSettings(options);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     private JsonNode substitute(JsonNode node, String path) {

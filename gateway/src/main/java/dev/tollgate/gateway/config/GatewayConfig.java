@@ -16,14 +16,16 @@ import java.util.Map;
  */
 public record GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
                             List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
-                            SpendControls controls, List<RouteConfig> routes, List<TierConfig> tiers) {
+                            SpendControls controls, List<RouteConfig> routes, List<TierConfig> tiers, LedgerSettings ledger) {
 
+    /** A configuration with no tiers and the ledger's defaults. */
     public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
                          List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
                          SpendControls controls, List<RouteConfig> routes) {
-        this(server, admin, providers, models, keys, prices, observe, cache, controls, routes, List.of());
+        this(server, admin, providers, models, keys, prices, observe, cache, controls, routes, List.of(), null);
     }
 
+    /** A configuration with no routes, no tiers and the ledger's defaults. */
     public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
                          List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
                          SpendControls controls) {
@@ -31,6 +33,7 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
     }
 
     public GatewayConfig {
+        ledger = ledger == null ? LedgerSettings.DEFAULTS : ledger;
         server = server == null ? Server.DEFAULTS : server;
         admin = admin == null ? new Admin(null) : admin;
         providers = providers == null ? Map.of() : Map.copyOf(providers);
@@ -67,6 +70,15 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
             this(maxBodyBytes, upstreamTimeout, connectTimeout, eventLoops, defaultMaxTokens, DEFAULTS.maxConnections,
                     DEFAULTS.maxConnectionsPerClient, DEFAULTS.headerTimeout, DEFAULTS.keepAliveTimeout);
         }
+    }
+
+    /**
+     * Section {@code ledger:}.
+     *
+     * @param store how the ledger keeps rows when its disk fails (journal, spool, bounds, on_failure)
+     */
+    public record LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions store) {
+        public static final LedgerSettings DEFAULTS = new LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions.DEFAULTS);
     }
 
     /** @param token the bearer token of the admin API; null when none was configured */

@@ -26,6 +26,7 @@ import dev.tollgate.gateway.stage.ProviderStage;
 import dev.tollgate.gateway.stage.RoutingStage;
 import dev.tollgate.gateway.stage.Stage;
 import dev.tollgate.gateway.tier.CascadeStage;
+import dev.tollgate.store.LedgerHealth;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -143,7 +144,7 @@ public final class GatewayVerticle extends VerticleBase {
         if (api != null && request.method() == HttpMethod.POST) {
             readBody(request, api);
         } else if (path.equals("/health")) {
-            request.response().putHeader("content-type", "application/json").end("{\"status\":\"ok\"}");
+            health(request);
         } else if (path.equals("/metrics") && request.method() == HttpMethod.GET) {
             metrics.handle(request);
         } else if (path.equals("/v1/models") || path.equals("/models")) {
@@ -160,6 +161,24 @@ public final class GatewayVerticle extends VerticleBase {
             request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
                     .end(error.render(format, null));
         }
+    }
+
+    /**
+     * 200 {@code {"status":"ok"}}; 200 {@code "degraded"} with the reason while the ledger cannot write as it goes
+     * (rows are kept); 503 {@code "failing"} while it refuses metered calls because it can keep no more rows.
+     */
+    private void health(HttpServerRequest request) {
+        LedgerHealth h = services.ledger().health();
+        if (!h.degraded()) {
+            request.response().putHeader("content-type", "application/json").end("{\"status\":\"ok\"}");
+            return;
+        }
+        ObjectNode body = Json.object();
+        body.put("status", h.refusing() ? "failing" : "degraded").put("reason", h.reason());
+        body.putObject("ledger").put("queued_rows", h.queuedRows()).put("spooled_rows", h.spooledRows())
+                .put("lost_rows", h.lostRows()).put("lag_seconds", h.lagSeconds());
+        request.response().setStatusCode(h.refusing() ? 503 : 200).putHeader("content-type", "application/json")
+                .end(Json.buffer(body));
     }
 
     /** Reads the body up to the configured limit; a larger one is refused with 413 as soon as it is seen. */

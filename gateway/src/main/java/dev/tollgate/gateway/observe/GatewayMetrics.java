@@ -4,6 +4,9 @@ import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.LedgerEntry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import dev.tollgate.store.LedgerHealth;
+import java.util.function.Supplier;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -73,6 +76,22 @@ public final class GatewayMetrics {
     /** Runs {@code action} before every scrape: for meters whose set changes at run time (budgets). */
     public void beforeScrape(Runnable action) {
         beforeScrape.add(action);
+    }
+
+    /** Gauges of the ledger's writer: what waits in memory and in the spool, what was lost, how long it is stalled. */
+    public void bindLedger(Supplier<LedgerHealth> health) {
+        Gauge.builder("tollgate.ledger.queued.rows", () -> health.get().queuedRows())
+                .description("Ledger rows in memory waiting for the writer").register(registry);
+        Gauge.builder("tollgate.ledger.spooled.rows", () -> health.get().spooledRows())
+                .description("Ledger rows kept only in the journal (spool) until the ledger's disk takes them").register(registry);
+        FunctionCounter.builder("tollgate.ledger.lost.rows", health, h -> h.get().lostRows())
+                .description("Ledger rows neither written nor kept (memory and spool full, or refused by the database)").register(registry);
+        Gauge.builder("tollgate.ledger.lag.seconds", () -> health.get().lagSeconds())
+                .description("How long the ledger writer has been unable to commit; 0 while it commits").register(registry);
+        Gauge.builder("tollgate.ledger.degraded", () -> health.get().degraded() ? 1 : 0)
+                .description("1 while the ledger cannot write rows as they come (see /health for why)").register(registry);
+        Gauge.builder("tollgate.ledger.refusing", () -> health.get().refusing() ? 1 : 0)
+                .description("1 while metered calls are refused because the ledger can keep no more rows").register(registry);
     }
 
     /** Counts one ledger row. */

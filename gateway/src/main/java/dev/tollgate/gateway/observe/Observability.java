@@ -28,7 +28,10 @@ public record Observability(ObserveConfig config, GatewayMetrics metrics, Ledger
         Map<String, LedgerTracing.Upstream> upstreams = new LinkedHashMap<>();
         config.providers().forEach((name, p) -> upstreams.put(name, LedgerTracing.Upstream.of(p.type(), p.baseUrl())));
         LedgerTracing tracing = LedgerTracing.create(observe.telemetry(), upstreams, extraSpanExporter);
-        if (metrics != null) ledger.subscribe(metrics::record);
+        if (metrics != null) {
+            ledger.subscribe(metrics::record);
+            metrics.bindLedger(ledger::health);
+        }
         if (tracing != null) ledger.subscribe(tracing::record);
         PromptRecorder prompts = null;
         if (observe.promptLog().enabled()) {

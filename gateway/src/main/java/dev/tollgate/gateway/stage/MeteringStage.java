@@ -50,6 +50,11 @@ public final class MeteringStage implements Stage {
 
     @Override
     public void handle(Exchange exchange, ReplySink sink, Chain next) {
+        if (ledger.health().refusing()) {
+            // neither memory nor the spool can keep another row: serving would be spend nobody records
+            sink.fail(GatewayError.ledgerUnavailable());
+            return;
+        }
         next.proceed(exchange, new MeteringSink(exchange, sink));
     }
 

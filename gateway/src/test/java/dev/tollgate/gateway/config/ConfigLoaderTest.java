@@ -167,4 +167,32 @@ class ConfigLoaderTest {
         assertThat(masked).doesNotContain("adm-secret", "sk-live", "\"h\"", "tg-1", "\"t\"", "hooks", "\"s\"", "pw")
                 .contains("redis://****@r:6379", "\"name\":\"a\"", "\"type\":\"openai\"");
     }
+
+    @Test
+    void readsTheLedgerSection() throws Exception {
+        ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get);
+        GatewayConfig defaults = loader.parse("");
+        assertThat(defaults.ledger()).isEqualTo(GatewayConfig.LedgerSettings.DEFAULTS);
+        assertThat(defaults.ledger().store().serveOnFailure()).isFalse();
+
+        GatewayConfig config = loader.parse("""
+                ledger:
+                  journal_dir: /spool/tollgate
+                  memory_rows: 1000
+                  spool_max_mb: 10
+                  wal_max_mb: 8
+                  min_free_mb: 100
+                  on_failure: serve
+                """);
+        var ledger = config.ledger();
+        assertThat(ledger.store().journalDir()).isEqualTo(java.nio.file.Path.of("/spool/tollgate"));
+        assertThat(ledger.store().memoryRows()).isEqualTo(1000);
+        assertThat(ledger.store().spoolMaxBytes()).isEqualTo(10L << 20);
+        assertThat(ledger.store().walMaxBytes()).isEqualTo(8L << 20);
+        assertThat(ledger.store().minFreeBytes()).isEqualTo(100L << 20);
+        assertThat(ledger.store().serveOnFailure()).isTrue();
+
+        assertThatThrownBy(() -> loader.parse("ledger: {on_failure: drop}")).hasMessageContaining("ledger.on_failure");
+        assertThatThrownBy(() -> loader.parse("ledger: {memory_rows: 0}")).hasMessageContaining("ledger.memory_rows");
+    }
 }

@@ -3,6 +3,7 @@ package dev.tollgate.store.duckdb;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.LedgerHealth;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.store.OutcomeRow;
 import dev.tollgate.store.SpendQuery;
@@ -35,13 +36,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * The ledger as an embedded DuckDB database, {@code ledger.duckdb} in the data directory, one row per request in
  * table {@code requests} (see {@link LedgerSchema}).
  *
- * <p><b>Writes.</b> {@link #append} is safe to call from event loops: it only offers the row to a bounded queue
- * ({@value #DEFAULT_QUEUE_CAPACITY} rows by default, roughly 1 KiB each) that a single writer thread drains in
- * batches ({@link LedgerWriter}). It never blocks. If the queue is full, because the disk has stalled for seconds,
- * the row is dropped rather than stalling the gateway: {@link #droppedRows()} counts such rows and the writer logs
- * them at WARN at most once a second. Rows whose batch could not be written even on a retry are logged at ERROR and
- * counted by {@link #failedRows()}. {@link #flush()} waits for everything appended before it; {@link #close()}
- * writes everything queued, so a clean shutdown loses nothing. Appends after close are counted as dropped.
+ * <p><b>Writes.</b> {@link #append} is safe to call from event loops and never blocks on the database: it copies the
+ * row into the journal ({@link LedgerJournal}, memory-mapped, so it survives a crash of the process) and offers it to
+ * a bounded queue ({@link LedgerOptions#memoryRows()}, {@value #DEFAULT_QUEUE_CAPACITY} rows by default, roughly 1 KiB
+ * each) that a single writer thread drains in batches ({@link LedgerWriter}). A row the full queue cannot take stays
+ * in the journal only and is written from there; one that neither can keep is counted by {@link #droppedRows()}.
+ * While commits fail for want of storage the writer keeps its batch and retries; {@link #health()} says so. Rows
+ * whose batch the database refused even row by row are logged at ERROR and counted by {@link #failedRows()}.
+ * {@link #flush()} waits for everything appended before it; {@link #close()} writes everything queued, so a clean
+ * shutdown loses nothing and leaves no journal. Appends after close are counted as dropped.
  *
  * <p><b>Rollup.</b> Next to the raw rows the writer keeps hourly and daily rollups ({@link Rollup}) of every hour
  * that has ended (a grace later), rolled up in SQL in the transaction that moves their watermark; {@link #spend}
@@ -68,6 +71,8 @@ public final class DuckDbLedger implements Ledger {
      * a crash, a few seconds.
      */
     static final String CHECKPOINT_THRESHOLD = "512MB";
+    /** The journal's directory inside the data directory, unless {@link LedgerOptions#journalDir()} says otherwise. */
+    public static final String JOURNAL_DIR = "journal";
 
     private static final String ENTRY_COLUMNS = """
             epoch_us(time), request_id, key_name, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)), api, provider, deployment, requested_model, served_model,
@@ -79,16 +84,26 @@ public final class DuckDbLedger implements Ledger {
     private final DuckDBConnection root;
     private final DuckDBConnection writeConn;
     private final LedgerWriter writer;
+    private final LedgerJournal journal;
+    private final LedgerOptions options;
     /** Reads hold it shared; close holds it exclusively, so connections never close under a running query. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private DuckDbLedger(Path file, DuckDBConnection root, DuckDBConnection writeConn, int queueCapacity)
-            throws SQLException {
+    private DuckDbLedger(Path file, DuckDBConnection root, DuckDBConnection writeConn, LedgerJournal journal,
+                         LedgerOptions options, BeforeCommit beforeCommit) throws SQLException {
         this.file = file;
         this.root = root;
         this.writeConn = writeConn;
-        this.writer = new LedgerWriter(writeConn, queueCapacity);
+        this.journal = journal;
+        this.options = options;
+        java.nio.file.FileStore disk = null;
+        try {
+            disk = Files.getFileStore(file.getParent());
+        } catch (IOException e) {
+            log.warn("cannot watch the free space of {}: {}", file.getParent(), e.toString());
+        }
+        this.writer = new LedgerWriter(writeConn, options.memoryRows(), journal, disk, options.minFreeBytes(), beforeCommit);
     }
 
     /** Opens (creating if needed) {@code dataDir/ledger.duckdb}, migrates its schema and starts the writer. */
@@ -96,9 +111,28 @@ public final class DuckDbLedger implements Ledger {
         return open(dataDir, DEFAULT_QUEUE_CAPACITY);
     }
 
-    /** As {@link #open(Path)}, with the number of rows the write queue holds before it drops. */
+    /** As {@link #open(Path)}, with the number of rows the write queue holds before rows go to the journal only. */
     public static DuckDbLedger open(Path dataDir, int queueCapacity) {
         if (queueCapacity < 1) throw new IllegalArgumentException("queueCapacity must be positive");
+        return open(dataDir, LedgerOptions.DEFAULTS.withMemoryRows(queueCapacity));
+    }
+
+    /**
+     * As {@link #open(Path)}, with {@code options}. Rows left in the journal by a process that died are written (those
+     * not in the ledger yet) by the writer before any new row.
+     */
+    public static DuckDbLedger open(Path dataDir, LedgerOptions options) {
+        return open(dataDir, options, null);
+    }
+
+    /** A test's stand-in for the disk: may throw before each commit, as DuckDB does on a full disk. */
+    @FunctionalInterface
+    public interface BeforeCommit {
+        void check() throws SQLException;
+    }
+
+    /** As {@link #open(Path, LedgerOptions)}; {@code beforeCommit} may fail commits as a full disk does (tests). */
+    public static DuckDbLedger open(Path dataDir, LedgerOptions options, BeforeCommit beforeCommit) {
         Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
         try {
             Files.createDirectories(dataDir);
@@ -111,10 +145,16 @@ public final class DuckDbLedger implements Ledger {
             root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file);
             int version = LedgerSchema.migrate(root);
             try (Statement s = root.createStatement()) {
-                s.execute("SET checkpoint_threshold = '" + CHECKPOINT_THRESHOLD + "'");
+                s.execute("SET checkpoint_threshold = '" + (options.walMaxBytes() >> 20) + "MB'");
             }
             writeConn = (DuckDBConnection) root.duplicate();
-            DuckDbLedger ledger = new DuckDbLedger(file, root, writeConn, queueCapacity);
+            Path journalDir = options.journalDir() != null ? options.journalDir() : dataDir.resolve(JOURNAL_DIR);
+            LedgerJournal journal = new LedgerJournal(journalDir.toAbsolutePath(), options.spoolMaxBytes());
+            if (!journal.leftovers().isEmpty()) {
+                log.info("ledger journal at {}: {} segments left by a previous run are written to the ledger before new rows",
+                        journalDir, journal.leftovers().size());
+            }
+            DuckDbLedger ledger = new DuckDbLedger(file, root, writeConn, journal, options, beforeCommit);
             ledger.writer.start();
             log.info("ledger opened at {} (schema version {})", file, version);
             return ledger;
@@ -146,15 +186,76 @@ public final class DuckDbLedger implements Ledger {
         return file;
     }
 
+    /**
+     * Writes the row to the journal (one write into the page cache) and queues it for the writer, in the same order
+     * for both. A row the queue has no room for stays in the journal only (spooled) and is written from there; one that
+     * neither can take is lost and counted ({@link #droppedRows()}).
+     */
     @Override
     public void append(LedgerEntry entry) {
         if (entry == null) throw new NullPointerException("entry");
-        writer.append(entry);
+        byte[] line = JournalCodec.encode(entry);
+        synchronized (journal) {
+            boolean journaled = journal.append(line);
+            if (!writer.offer(entry)) {
+                if (journaled) journal.overflowed(); else writer.dropped();
+            }
+            journal.rotateIfDue();
+            // a closed segment is announced behind its last row; with the queue full it waits for the next append
+            for (long seq; (seq = journal.nextUnannounced()) >= 0 && writer.offerSegment(seq); ) journal.announced(seq);
+        }
+    }
+
+    /**
+     * Waits until every row appended before it, spooled ones included, is in the ledger; while writes fail for want
+     * of storage it waits at most about 2 s and returns with the rows still kept (see {@link #health()}).
+     */
+    @Override
+    public void flush() {
+        announceSegments();
+        writer.flush();
+    }
+
+    /** Closes the journal's current segment and queues it and any not yet announced (may wait for room). */
+    private void announceSegments() {
+        List<Long> closed;
+        synchronized (journal) {
+            closed = journal.closeAndTakeUnannounced();
+        }
+        for (int i = 0; i < closed.size(); i++) {
+            if (!writer.putSegment(closed.get(i))) { // writes fail and the queue stays full: announce them later
+                synchronized (journal) {
+                    journal.unannounced(closed.subList(i, closed.size()));
+                }
+                return;
+            }
+        }
     }
 
     @Override
-    public void flush() {
-        writer.flush();
+    public LedgerHealth health() {
+        String storage = writer.storageFailure();
+        String journalFailure = journal.failure();
+        long spooled = journal.spooledRows();
+        boolean cannotKeep = writer.full() && journalFailure != null;
+        StringBuilder reason = new StringBuilder();
+        if (storage != null) reason.append("ledger writes fail: ").append(storage);
+        if (journalFailure != null) reason.append(reason.isEmpty() ? "" : "; ").append(journalFailure);
+        if (spooled > 0) reason.append(reason.isEmpty() ? "" : "; ").append(spooled).append(" rows wait in the journal");
+        if (cannotKeep) reason.append("; memory (").append(options.memoryRows()).append(" rows) is full: new rows cannot be kept");
+        boolean degraded = !reason.isEmpty();
+        return new LedgerHealth(degraded, cannotKeep && !options.serveOnFailure(), degraded ? reason.toString() : null,
+                writer.queuedRows(), spooled, writer.droppedRows() + writer.failedRows(), writer.stalledSeconds());
+    }
+
+    /** Why the database's disk is too full to write to (under ledger.min_free_mb), or null when it has room. */
+    String lowSpace() {
+        return writer.lowSpace();
+    }
+
+    /** Where the journal is. */
+    public Path journalDir() {
+        return journal.dir();
     }
 
     /** Budgets and alerts kept in the same database file (tables {@code budgets} and {@code alerts}). */
@@ -167,7 +268,7 @@ public final class DuckDbLedger implements Ledger {
         return writer.sealedUntil();
     }
 
-    /** Rows never written because the queue was full or the ledger was closed. */
+    /** Rows kept nowhere: the queue and the journal were both full or failing, or the ledger was closed. */
     public long droppedRows() {
         return writer.droppedRows();
     }
@@ -307,7 +408,12 @@ public final class DuckDbLedger implements Ledger {
             promptsClosed = true;
             if (prompts != null) prompts.close();
         }
+        if (!writer.stopped()) announceSegments();
         writer.close();
+        synchronized (journal) {
+            // every row is in the ledger unless the writer had to leave some in the journal (storage failing)
+            journal.close(!writer.abandoned());
+        }
         lifecycle.writeLock().lock();
         try {
             if (closed) return;

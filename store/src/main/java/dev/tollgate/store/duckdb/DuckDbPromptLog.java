@@ -156,6 +156,14 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
     /** Writes the batch in one transaction; a batch that fails is logged and counted as dropped (prompts are a sample). */
     private void write(List<PromptRecord> batch) {
         if (batch.isEmpty()) return;
+        String lowSpace = ledger.lowSpace();
+        if (lowSpace != null) {
+            // DuckDB's own out-of-space path has crashed the JVM: on a nearly full disk prompts (a sample) are dropped
+            dropped.addAndGet(batch.size());
+            log.warn("{} prompts dropped: {}", batch.size(), lowSpace);
+            batch.clear();
+            return;
+        }
         try (DuckDBAppender a = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "prompts")) {
             for (PromptRecord p : batch) appendRow(a, p);
             a.flush();

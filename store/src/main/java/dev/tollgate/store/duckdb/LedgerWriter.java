@@ -31,10 +31,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #MAX_BATCH} rows or {@link #MAX_DELAY_NANOS} after the batch's first row, whichever comes first.
  *
  * <p>{@link #flush()} and {@link #close()} send a marker through the same queue, so they wait for exactly the rows
- * queued before them. A full queue drops the row (never blocks the caller) and counts it; the thread reports drops
- * at WARN at most once a second. A batch that fails to write is retried once on a fresh appender, then logged at
- * ERROR and counted as failed; the thread keeps running. Because each attempt is its own transaction and a failed
- * one is rolled back, a retry never writes a row twice.
+ * queued before them; so do journal segments ({@link SegmentClosed}), which the writer deletes once their rows are
+ * committed, or replays first when some of their rows never reached the queue. A full queue never blocks the caller:
+ * the row stays in the journal ({@link DuckDbLedger#append}). A batch that fails for want of storage is kept and
+ * retried until it commits (rows already in the ledger are skipped on a retry); one that fails otherwise is written
+ * again row by row, and the rows refused twice are logged at ERROR and counted as failed; the thread keeps running.
  *
  * <p>A batch costs only its raw rows: the rollups are made in SQL, a few hours at a time, once the hours are sealed
  * ({@link Rollup#seal}), in a transaction of their own; a row for an hour already sealed rolls that hour up again in
@@ -51,6 +52,14 @@ final class LedgerWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long DROP_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    /** A journal segment all of whose queued rows are ahead of this in the queue (see {@link LedgerJournal}). */
+    record SegmentClosed(long seq) {
+    }
+
+
+    /** After a commit failed for want of storage, try again this often (close and flush wake it at once). */
+    static final long STORAGE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
     /** A flush or stop request; counted down once every row queued before it is committed. */
     private record Marker(CountDownLatch done, boolean stop) {
         Marker(boolean stop) {
@@ -60,6 +69,18 @@ final class LedgerWriter {
 
     private final DuckDBConnection conn;
     private final BlockingQueue<Object> queue;
+    private final int capacity;
+    private final LedgerJournal journal;
+    private final java.nio.file.FileStore disk;
+    private final long minFreeBytes;
+    private final DuckDbLedger.BeforeCommit beforeCommit;
+    /** Why commits fail for want of storage, or null while they succeed. */
+    private volatile String storageFailure;
+    private volatile long failingSince;
+    /** Rows in the batch being written (read by health checks). */
+    private volatile int batchRows;
+    /** Rows the writer gave up on at close while storage failed: they stay in the journal for the next start. */
+    private volatile boolean abandoned;
     private final Thread thread;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
@@ -86,9 +107,18 @@ final class LedgerWriter {
     private long reportedDrops;
     private long lastDropReport = System.nanoTime() - DROP_REPORT_NANOS;
 
-    /** Takes ownership of {@code conn}'s transactions: it must not be used by anyone else. */
-    LedgerWriter(DuckDBConnection conn, int capacity) throws SQLException {
+    /**
+     * Takes ownership of {@code conn}'s transactions: it must not be used by anyone else. {@code disk} is checked for
+     * {@code minFreeBytes} before each commit (null: not checked).
+     */
+    LedgerWriter(DuckDBConnection conn, int capacity, LedgerJournal journal, java.nio.file.FileStore disk,
+                 long minFreeBytes, DuckDbLedger.BeforeCommit beforeCommit) throws SQLException {
         this.conn = conn;
+        this.capacity = capacity;
+        this.journal = journal;
+        this.disk = disk;
+        this.minFreeBytes = minFreeBytes;
+        this.beforeCommit = beforeCommit == null ? () -> { } : beforeCommit;
         conn.setAutoCommit(false);
         sealedUntil = Rollup.sealedUntil(conn);
         try (var s = conn.createStatement(); var rs = s.executeQuery("SELECT epoch_us(max(time)) FROM requests")) {
@@ -105,15 +135,60 @@ final class LedgerWriter {
         thread.start();
     }
 
-    /** Queues a row without ever blocking; counts it as dropped when the queue is full or the writer stopped. */
-    void append(LedgerEntry entry) {
-        if (stopped || !queue.offer(entry)) dropped.incrementAndGet();
+    /** Queues a row without ever blocking; false when the queue is full or the writer stopped. */
+    boolean offer(LedgerEntry entry) {
+        return !stopped && queue.offer(entry);
+    }
+
+    boolean stopped() {
+        return stopped;
+    }
+
+    /** Counts a row that was kept nowhere. */
+    void dropped() {
+        dropped.incrementAndGet();
+    }
+
+    /** Tells the writer, without blocking, that a journal segment is closed; false when the queue is full. */
+    boolean offerSegment(long seq) {
+        if (stopped || !queue.offer(new SegmentClosed(seq))) return false;
+        return true;
+    }
+
+    /** The queue is full: a further row would go to the journal only. */
+    boolean full() {
+        return queue.size() >= capacity;
+    }
+
+    int queuedRows() {
+        return queue.size() + batchRows;
+    }
+
+    /** Why commits fail now for want of storage, or null. */
+    String storageFailure() {
+        return storageFailure;
+    }
+
+    /** Seconds since commits began to fail; 0 while they succeed. */
+    double stalledSeconds() {
+        return storageFailure == null ? 0 : (System.nanoTime() - failingSince) / 1e9;
+    }
+
+    /** Whether rows were left in the journal at close because storage failed (the next start replays them). */
+    boolean abandoned() {
+        return abandoned;
+    }
+
+    /** Queues a marker that may wait for room (flush and close may block; appends never do). */
+    boolean putSegment(long seq) {
+        return send(new SegmentClosed(seq), false) != null;
     }
 
     /** Blocks until every row queued before the call is committed (or the writer has stopped). */
     void flush() {
         if (stopped) return;
-        await(send(new Marker(false)));
+        Marker m = send(new Marker(false), false);
+        if (m != null) await(m, false);
     }
 
     /** Writes everything queued, then stops the thread. Idempotent. */
@@ -121,7 +196,7 @@ final class LedgerWriter {
         if (!closed.compareAndSet(false, true)) return;
         stopped = true;
         if (!thread.isAlive()) return;
-        await(send(new Marker(true)));
+        await(send(new Marker(true), true), true);
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
@@ -142,9 +217,18 @@ final class LedgerWriter {
         return failed.get();
     }
 
-    private Marker send(Marker marker) {
+    /**
+     * Queues a marker, waiting for room (flush and close may block). While writes fail for want of storage a flush
+     * gives up after {@link #FLUSH_PATIENCE_NANOS} and returns null: the rows are kept, and a caller such as an admin
+     * query must not hang for as long as the disk stays full. Close always waits (the writer then stops trying).
+     */
+    private <T> T send(T marker, boolean always) {
         try {
-            queue.put(marker); // markers may wait for room; flush and close are allowed to block
+            long deadline = System.nanoTime() + FLUSH_PATIENCE_NANOS;
+            while (!queue.offer(marker, 100, TimeUnit.MILLISECONDS)) {
+                if (!always && storageFailure != null && System.nanoTime() - deadline > 0) return null;
+                if (!thread.isAlive()) return null;
+            }
             LockSupport.unpark(thread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -153,10 +237,16 @@ final class LedgerWriter {
         return marker;
     }
 
-    private void await(Marker marker) {
+    /** How long a flush waits while writes fail for want of storage. */
+    static final long FLUSH_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private void await(Marker marker, boolean always) {
+        if (marker == null) return;
         try {
-            while (!marker.done().await(1, TimeUnit.SECONDS)) {
+            long deadline = System.nanoTime() + FLUSH_PATIENCE_NANOS;
+            while (!marker.done().await(100, TimeUnit.MILLISECONDS)) {
                 if (!thread.isAlive()) throw new IllegalStateException("the ledger writer thread has stopped");
+                if (!always && storageFailure != null && System.nanoTime() - deadline > 0) return; // rows are kept
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -179,6 +269,7 @@ final class LedgerWriter {
         List<LedgerEntry> batch = new ArrayList<>(MAX_BATCH);
         long deadline = 0;
         try {
+            for (long seq : journal.leftovers()) replay(seq, batch);
             while (true) {
                 if (batch.isEmpty()) {
                     Object first = queue.poll(MAX_DELAY_NANOS, TimeUnit.NANOSECONDS); // idle: the next row wakes it
@@ -195,6 +286,10 @@ final class LedgerWriter {
                         if (batch.isEmpty()) deadline = System.nanoTime() + MAX_DELAY_NANOS;
                         batch.add(e);
                         if (batch.size() >= MAX_BATCH) write(batch);
+                    } else if (drained.get(i) instanceof SegmentClosed c) {
+                        write(batch);
+                        if (abandoned) continue; // its rows are not all in the ledger: the next start replays it
+                        if (journal.release(c.seq())) replay(c.seq(), batch);
                     } else if (drained.get(i) instanceof Marker m) {
                         write(batch);
                         seal(m.stop());
@@ -230,8 +325,9 @@ final class LedgerWriter {
      */
     private void write(List<LedgerEntry> batch) {
         if (batch.isEmpty()) return;
+        batchRows = batch.size();
         try {
-            appendAll(batch);
+            writeOrWait(batch);
         } catch (Exception first) {
             log.warn("ledger write of {} rows failed, writing them one by one: {}", batch.size(), first.toString());
             for (LedgerEntry row : batch) {
@@ -245,9 +341,118 @@ final class LedgerWriter {
             }
         }
         batch.clear();
+        batchRows = 0;
+    }
+
+    /**
+     * Commits the batch; while that fails for want of storage (a full disk), keeps the batch and tries again every
+     * {@link #STORAGE_RETRY_NANOS}, so the queue fills and further rows go to the journal (the spool). At close it
+     * gives up: the rows stay in the journal for the next start. Other failures are thrown.
+     */
+    private void writeOrWait(List<LedgerEntry> batch) throws SQLException {
+        boolean retry = false;
+        while (true) {
+            try {
+                if (retry) {
+                    // a commit that failed late may still have landed: never write a row twice
+                    java.util.Set<String> present = present(batch);
+                    batch.removeIf(r -> present.contains(r.requestId() + "/" + r.latencyMicros()));
+                    if (batch.isEmpty()) return;
+                }
+                retry = true;
+                appendAll(batch);
+                if (storageFailure != null) {
+                    log.warn("ALERT ledger writes succeed again after {} s; rows kept meanwhile are being written",
+                            Math.round(stalledSeconds()));
+                    storageFailure = null;
+                }
+                return;
+            } catch (SQLException e) {
+                if (!isStorageFailure(e)) throw e;
+                if (storageFailure == null) {
+                    failingSince = System.nanoTime();
+                    log.error("ALERT ledger writes fail for want of storage: {}; rows are kept in memory (up to {}) and in"
+                            + " the journal at {} until they can be written", e.getMessage(), capacity, journal.dir());
+                }
+                storageFailure = e.getMessage();
+                if (stopped) {
+                    abandoned = true;
+                    log.error("ledger closing while writes fail: {} rows stay in the journal at {} for the next start",
+                            batch.size() + queue.size(), journal.dir());
+                    return;
+                }
+                LockSupport.parkNanos(this, STORAGE_RETRY_NANOS);
+            }
+        }
+    }
+
+    /** Whether a failure is the disk's (full, failing) rather than the row's: such rows are kept and retried. */
+    static boolean isStorageFailure(SQLException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("IO Error") || m.contains("No space left") || m.contains("Disk full")
+                || m.contains("disk is full") || m.contains("database has been invalidated");
+    }
+
+    /**
+     * Writes the rows of journal segment {@code seq} that are not in the ledger yet (a row is known by its request id
+     * and latency, so attempts of one request stay apart), then deletes the segment. Idempotent: a replay cut short
+     * by a crash is simply done again.
+     */
+    private void replay(long seq, List<LedgerEntry> batch) throws SQLException {
+        write(batch);
+        List<LedgerEntry> rows;
+        try {
+            rows = journal.read(seq);
+        } catch (java.io.IOException e) {
+            log.error("cannot read ledger journal segment {} (kept for the next start): {}", seq, e.toString());
+            return;
+        }
+        if (!rows.isEmpty()) {
+            java.util.Set<String> present = present(rows);
+            int written = 0;
+            for (LedgerEntry row : rows) {
+                if (present.contains(row.requestId() + "/" + row.latencyMicros())) continue;
+                batch.add(row);
+                written++;
+                if (batch.size() >= MAX_BATCH) write(batch);
+            }
+            write(batch);
+            if (abandoned) return;
+            if (written > 0) log.info("ledger journal: wrote {} rows of {} that were not in the ledger yet", written, rows.size());
+        }
+        journal.delete(seq);
+    }
+
+    /** The rows among {@code rows}' time range already in the ledger, as request id/latency. */
+    private java.util.Set<String> present(List<LedgerEntry> rows) throws SQLException {
+        long from = Long.MAX_VALUE, to = Long.MIN_VALUE;
+        for (LedgerEntry r : rows) {
+            long t = epochMicros(r.time());
+            from = Math.min(from, t);
+            to = Math.max(to, t);
+        }
+        java.util.Set<String> present = new java.util.HashSet<>();
+        closeAppender(); // a query beside an open appender may miss the rows it committed
+        while (true) {
+            try (var p = conn.prepareStatement("SELECT request_id, latency_us FROM requests"
+                    + " WHERE time BETWEEN make_timestamp(?::BIGINT) AND make_timestamp(?::BIGINT)")) {
+                p.setLong(1, from);
+                p.setLong(2, to);
+                try (var rs = p.executeQuery()) {
+                    while (rs.next()) present.add(rs.getString(1) + "/" + rs.getLong(2));
+                }
+                conn.commit();
+                return present;
+            } catch (SQLException e) {
+                abandon(e);
+                if (!isStorageFailure(e) || stopped) throw e;
+                LockSupport.parkNanos(this, STORAGE_RETRY_NANOS);
+            }
+        }
     }
 
     private void appendAll(List<LedgerEntry> batch) throws SQLException {
+        checkStorage(); // before the batch touches the database: nothing to roll back
         try {
             if (appender == null) appender = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "requests");
             Instant sealed = sealedUntil;
@@ -270,6 +475,28 @@ final class LedgerWriter {
         } catch (SQLException | RuntimeException e) {
             abandon(e);
             throw e;
+        }
+    }
+
+    /**
+     * Refuses to commit while the ledger's disk has less than {@code minFreeBytes} free: DuckDB's own out-of-space
+     * paths are the least tested (a full disk has crashed the JVM in native code), so the writer waits before them.
+     */
+    private void checkStorage() throws SQLException {
+        beforeCommit.check();
+        String low = lowSpace();
+        if (low != null) throw new SQLException("IO Error: " + low);
+    }
+
+    /** Why the ledger's disk is too full to write to, or null when it has room. */
+    String lowSpace() {
+        if (disk == null || minFreeBytes == 0) return null;
+        try {
+            long free = disk.getUsableSpace();
+            return free >= minFreeBytes ? null : "only " + (free >> 20) + " MB free on the ledger's disk, under ledger.min_free_mb ("
+                    + (minFreeBytes >> 20) + " MB)";
+        } catch (java.io.IOException e) {
+            return "cannot read the free space of the ledger's disk: " + e.getMessage();
         }
     }
 
@@ -377,7 +604,8 @@ final class LedgerWriter {
         long total = dropped.get();
         long now = System.nanoTime();
         if (total == reportedDrops || (!force && now - lastDropReport < DROP_REPORT_NANOS)) return;
-        log.warn("ledger queue full: dropped {} rows ({} in all since start)", total - reportedDrops, total);
+        log.error("ALERT ledger lost {} rows: memory (ledger.memory_rows) and journal were both full or failing ({} in all since start)",
+                total - reportedDrops, total);
         reportedDrops = total;
         lastDropReport = now;
     }
@@ -400,12 +628,12 @@ final class LedgerWriter {
         queue.drainTo(drained);
         int lost = 0;
         for (Object item : drained) {
-            if (item instanceof Marker m) m.done().countDown(); else lost++;
+            if (item instanceof Marker m) m.done().countDown(); else if (item instanceof LedgerEntry) lost++;
         }
         drained.clear();
         if (lost > 0) {
-            dropped.addAndGet(lost);
-            log.warn("ledger writer stopped with {} rows still queued; they were not written", lost);
+            abandoned = true;
+            log.warn("ledger writer stopped with {} rows still queued; they stay in the journal for the next start", lost);
         }
     }
 }
