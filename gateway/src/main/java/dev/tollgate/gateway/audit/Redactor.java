@@ -11,6 +11,9 @@ import java.util.regex.Pattern;
  * digit runs that pass the Luhn check, so order numbers stay) and phone numbers. Each is replaced by a marker
  * naming what was there ({@code [SECRET]}, {@code [EMAIL]}, {@code [CARD]}, {@code [PHONE]}), which also lets the
  * template miner see them as one recurring token. Errs on the side of removing: a 9+ digit number may go as a phone.
+ * E-mail addresses written out to dodge scrapers ("jane [at] example [dot] com") and card numbers grouped by dots are
+ * caught too. No maintained detector library exists for the JVM that would replace these rules (Presidio and
+ * gitleaks are Python and Go); RedactorTest holds a corpus of real-looking secrets and of text that must stay.
  */
 public final class Redactor {
 
@@ -36,11 +39,24 @@ public final class Redactor {
         };
     }
 
+    /** A dot spelt out ("[dot]", "(dot)", " dot "); {@code ANY_DOT} also takes a plain "."; the at in brackets. */
+    private static final String SPOKEN_DOT = "(?:\\s*[\\[({<]\\s*dot\\s*[\\])}>]\\s*|\\s+dot\\s+)";
+    private static final String ANY_DOT = "(?:" + SPOKEN_DOT + "|\\.)";
+    private static final String BRACKETED_AT = "[\\[({<]\\s*at\\s*[\\])}>]";
+    /** An address's local part, perhaps with spelt-out dots, starting at the beginning of a word. */
+    private static final String LOCAL = "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:" + SPOKEN_DOT + "[A-Za-z0-9_%+-]+)*";
+
+    /** A domain whose labels are joined by {@code dot} and which ends in a top-level domain of letters. */
+    private static String domain(String dot) {
+        return "[A-Za-z0-9-]+(?:" + dot + "[A-Za-z0-9-]+)*" + dot + "[A-Za-z]{2,}\\b";
+    }
+
     private static final List<Rule> RULES = List.of(
             new Rule(has("PRIVATE KEY-----"), "-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----", SECRET),
             new Rule(has("earer", "EARER", "asic", "ASIC"), "(?i)\\b(bearer|basic)\\s+[A-Za-z0-9._~+/=-]{8,}", "$1 " + SECRET),
             // OpenAI (sk-, sk-proj-), Anthropic (sk-ant-), AWS access key ids, GitHub, Slack, Google API keys, JWTs
-            new Rule(has("sk-"), "\\bsk-[A-Za-z0-9_-]{16,}", SECRET),
+            // sk- keys of every length providers and proxies hand out (LiteLLM's virtual keys are sk- and 22 characters)
+            new Rule(has("sk-"), "\\bsk-[A-Za-z0-9_-]{10,}", SECRET),
             new Rule(has("AKIA", "ASIA"), "\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b", SECRET),
             new Rule(has("gh", "github_pat_"), "\\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})", SECRET),
             new Rule(has("xox"), "\\bxox[abprs]-[A-Za-z0-9-]{10,}", SECRET),
@@ -50,7 +66,12 @@ public final class Redactor {
                     + "(\"?\\s*[:=]\\s*\"?)[^\\s\"',;]{4,}", "$1$2" + SECRET),
             // the look-behind starts a match only at the beginning of a word, so a long word is not rescanned from each letter
             new Rule(has("@"), "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", EMAIL),
-            new Rule(Redactor::hasLongNumber, Pattern.compile("(?<![\\w-])\\d(?:[ -]?\\d){12,18}(?![\\w-])"), CARD, Redactor::isCardNumber),
+            // written out to dodge scrapers: "jane(at)example.com", "jane [at] example [dot] com", "jane dot doe at
+            // example dot com"; a spoken " at " counts only with a spoken dot, so "look at example.com" stays
+            new Rule(has("at)", "at]", "at}", "at>", "at )", "at ]", "AT)", "AT]", "AT}", "AT>"), "(?i)" + LOCAL + "\\s*" + BRACKETED_AT + "\\s*" + domain(ANY_DOT), EMAIL),
+            new Rule(has("dot", "DOT"), "(?i)" + LOCAL + "\\s+at\\s+" + domain(SPOKEN_DOT), EMAIL),
+            // grouped by spaces, dashes or dots (4111.1111.1111.1111), or not at all
+            new Rule(Redactor::hasLongNumber, Pattern.compile("(?<![\\w-])\\d(?:[ .-]?\\d){12,18}(?![\\w-]|\\.\\d)"), CARD, Redactor::isCardNumber),
             new Rule(Redactor::hasLongNumber, Pattern.compile("(?<![\\w+])\\+?\\(?\\d[\\d ().-]{6,}\\d(?!\\w)"), PHONE, Redactor::isPhoneNumber));
 
     /** Whether the text has 8 digits or more: no phone or card number without. */
@@ -110,6 +131,7 @@ public final class Redactor {
         int digits = 0;
         for (int i = 0; i < candidate.length(); i++) if (Character.isDigit(candidate.charAt(i))) digits++;
         if (candidate.matches("\\d{4}-\\d{2}-\\d{2}.*")) return false; // an ISO date, maybe with more after it
+        if (candidate.matches("\\d+\\.\\d+")) return false; // a decimal number (3.14159265358979)
         return digits <= 15 && (digits >= 9 || (candidate.startsWith("+") && digits >= 8));
     }
 }

@@ -55,4 +55,39 @@ class RedactorTest {
         assertThat(Redactor.redact("Summarize the meeting notes in 3 bullet points.")).isEqualTo("Summarize the meeting notes in 3 bullet points.");
         assertThat(Redactor.redact(null)).isNull();
     }
+
+    /**
+     * A corpus of real-looking secrets and personal data in the shapes people paste into prompts, each with what must
+     * be left of it, and ordinary text that must come through untouched.
+     */
+    @Test
+    void aCorpusOfRealLookingSecretsIsRemovedAndOrdinaryTextKept() {
+        String[][] removed = {
+                {"card 4111.1111.1111.1111 please", "card [CARD] please"},
+                {"pay with 5555.5555.5555.4444", "pay with [CARD]"},
+                {"visa 4012 8888 8888 1881 thanks", "visa [CARD] thanks"},
+                {"key sk-a1B2c3D4e5F6 in the env", "key [SECRET] in the env"},
+                {"OPENAI_API_KEY=sk-1234567890ab", "OPENAI_API_KEY=[SECRET]"},
+                {"litellm key sk-Xq3kP9zLmN2vR7tY8wE1aB", "litellm key [SECRET]"},
+                {"mail jane(at)example.com today", "mail [EMAIL] today"},
+                {"mail jane [at] example [dot] com today", "mail [EMAIL] today"},
+                {"reach jane dot doe at example dot co dot uk", "reach [EMAIL]"},
+                {"JOHN{AT}MAIL{DOT}EXAMPLE{DOT}ORG", "[EMAIL]"},
+                {"ops <at> corp.example.io", "[EMAIL]"},
+                {"slack xoxb-1234567890-abcdefghij", "slack [SECRET]"},
+                {"github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "[SECRET]"},
+        };
+        for (String[] c : removed) assertThat(Redactor.redact(c[0])).as(c[0]).isEqualTo(c[1]);
+
+        String[] kept = {
+                "look at example.com for the docs",
+                "the meeting is at 10.30 in room 4",
+                "version 1.2.3.4 of the skeleton",
+                "ask for sk-rate pricing",
+                "what is 3.14159265358979 to six places",
+                "the task-level result was at the top",
+                "We met at noon. Then at dot-com parties we talked.",
+        };
+        for (String text : kept) assertThat(Redactor.redact(text)).as(text).isEqualTo(text);
+    }
 }
