@@ -76,10 +76,12 @@ final class ServeCommand implements Callable<Integer> {
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
 
+        // what start-up says is printed once the configuration has been accepted, so a mistake is the only line
+        List<String> said = new ArrayList<>();
         if (config.providers().isEmpty()) {
             SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
             config = withSandbox(config, "http://127.0.0.1:" + sandbox.port(), catalog);
-            System.out.println("No provider configured: serving the built-in sandbox provider (simulated answers, real token"
+            said.add("No provider configured: serving the built-in sandbox provider (simulated answers, real token"
                     + " counts, catalog prices) at http://127.0.0.1:" + sandbox.port());
         }
         if (config.admin().token() == null) {
@@ -87,7 +89,7 @@ final class ServeCommand implements Callable<Integer> {
             config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
                     config.keys(), config.prices(), config.observe(), config.cache(), config.controls(), config.routes(),
                     config.tiers(), config.ledger());
-            System.out.println("No admin.token configured: this run's admin token is " + token);
+            said.add("No admin.token configured: this run's admin token is " + token);
         }
 
         GatewayServices services;
@@ -98,6 +100,7 @@ final class ServeCommand implements Callable<Integer> {
             vertx.close();
             throw file == null ? e : new ConfigLoader.ConfigException(file + ": " + e.getMessage());
         }
+        said.forEach(System.out::println);
         Gateway gateway = Gateway.start(vertx, services, port, loops).await();
         System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + ", ledger: "
                 + dataDir.toAbsolutePath().resolve("ledger.duckdb") + ")");

@@ -40,6 +40,25 @@ class MistakesTest {
     }
 
     @Test
+    void aConfigRefusedAtStartIsTheOnlyThingServeSays() throws Exception {
+        // valid against the schema, refused when the budgets are built: no sandbox line or admin token printed before it
+        Path bad = Files.writeString(dir.resolve("downgrade.yaml"), "spend_controls:\n  budgets:\n"
+                + "    - {name: b, scope: org, limit_usd: \"1\", action: downgrade, downgrade_to: gpt-9}\n");
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true));
+        Run r;
+        try {
+            r = run("serve", "--config", bad.toString(), "--port", "0", "--data", dir.resolve("data").toString());
+        } finally {
+            System.setOut(stdout);
+        }
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.line()).startsWith("tollgate serve: " + bad + ": budget 'b': downgrade_to 'gpt-9' is not a configured model");
+        assertThat(printed.toString()).isEmpty();
+    }
+
+    @Test
     void aMissingConfigFile() {
         Path nope = dir.resolve("nope.yaml");
         Run r = run("serve", "--config", nope.toString(), "--port", "0", "--data", dir.resolve("data").toString());
