@@ -86,9 +86,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (config.admin().token() == null) {
             String token = "tga-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-            config = new GatewayConfig(config.server(), new GatewayConfig.Admin(token), config.providers(), config.models(),
-                    config.keys(), config.prices(), config.observe(), config.cache(), config.controls(), config.routes(),
-                    config.tiers(), config.ledger());
+            config = config.withAdmin(new GatewayConfig.Admin(token));
             said.add("No admin.token configured: this run's admin token is " + token);
         }
 
@@ -183,7 +181,6 @@ final class ServeCommand implements Callable<Integer> {
             SANDBOX_ANTHROPIC_MODELS.stream().filter(m -> catalog.resolve(m).isPresent())
                     .forEach(m -> models.add(new GatewayConfig.Model(m, "sandbox-anthropic", m, null)));
         }
-        return new GatewayConfig(config.server(), config.admin(), providers, models, config.keys(), config.prices(),
-                config.observe(), config.cache(), config.controls(), config.routes(), config.tiers(), config.ledger());
+        return config.withProviders(providers, models);
     }
 }

@@ -18,18 +18,14 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
                             List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
                             SpendControls controls, List<RouteConfig> routes, List<TierConfig> tiers, LedgerSettings ledger) {
 
-    /** A configuration with no tiers and the ledger's defaults. */
-    public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
-                         List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
-                         SpendControls controls, List<RouteConfig> routes) {
-        this(server, admin, providers, models, keys, prices, observe, cache, controls, routes, List.of(), null);
+    /** This configuration with another admin section (serve's generated token). */
+    public GatewayConfig withAdmin(Admin newAdmin) {
+        return new GatewayConfig(server, newAdmin, providers, models, keys, prices, observe, cache, controls, routes, tiers, ledger);
     }
 
-    /** A configuration with no routes, no tiers and the ledger's defaults. */
-    public GatewayConfig(Server server, Admin admin, Map<String, Provider> providers, List<Model> models,
-                         List<Key> keys, List<ModelPrice> prices, ObserveConfig observe, CacheConfig cache,
-                         SpendControls controls) {
-        this(server, admin, providers, models, keys, prices, observe, cache, controls, List.of());
+    /** This configuration with other providers and models (serve's in-process sandbox). */
+    public GatewayConfig withProviders(Map<String, Provider> newProviders, List<Model> newModels) {
+        return new GatewayConfig(server, admin, newProviders, newModels, keys, prices, observe, cache, controls, routes, tiers, ledger);
     }
 
     public GatewayConfig {

@@ -114,7 +114,7 @@ public final class BudgetStage implements Stage {
                 return;
             }
         }
-        next = capped(next);
+        if (uncapped(exchange)) next = capped(next); // most clients set their cap: no wrapper for them
         if (shared != null) {
             shared.handle(exchange, sink, next, buckets, budgets);
             return;
@@ -385,6 +385,11 @@ public final class BudgetStage implements Stage {
         return value != null && value.canConvertToLong() && value.asLong() >= 0 ? value.asLong() : -1;
     }
 
+    /** Whether the request generates output and the client set no cap on it. */
+    private static boolean uncapped(Exchange exchange) {
+        return capField(exchange.api(), exchange.body()) != null && clientCap(exchange.api(), exchange.body()) < 0;
+    }
+
     /**
      * The rest of the path, with the output cap the reservation assumed written into a request that set none: else
      * the provider would be free to write as long an answer as it likes and bill more than was reserved. Applied
@@ -393,10 +398,6 @@ public final class BudgetStage implements Stage {
      */
     private Chain capped(Chain rest) {
         return (exchange, sink) -> {
-            if (capField(exchange.api(), exchange.body()) == null || clientCap(exchange.api(), exchange.body()) >= 0) {
-                rest.proceed(exchange, sink);
-                return;
-            }
             ObjectNode body = exchange.body();
             String field = "max_tokens";
             if (exchange.api() == Api.OPENAI_RESPONSES) {

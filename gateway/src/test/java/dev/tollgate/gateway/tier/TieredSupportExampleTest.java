@@ -1,15 +1,8 @@
 package dev.tollgate.gateway.tier;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.core.pricing.PriceCatalog;
-import dev.tollgate.gateway.Gateway;
-import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.ExampleBed;
 import dev.tollgate.gateway.Json;
-import dev.tollgate.gateway.config.ConfigLoader;
-import dev.tollgate.sandbox.SandboxConfig;
-import dev.tollgate.sandbox.SandboxServer;
-import dev.tollgate.store.duckdb.DuckDbLedger;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,76 +32,63 @@ class TieredSupportExampleTest {
 
     @Test
     void theWalkThrough(@TempDir Path data) throws Exception {
-        Vertx vertx = Vertx.vertx();
-        SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
-        String yaml = Files.readString(Path.of("../examples/tiered-support.yaml")).replace("127.0.0.1:9000", "127.0.0.1:" + sandbox.port());
-        try (DuckDbLedger ledger = DuckDbLedger.open(data)) {
-            GatewayServices services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml),
-                    PriceCatalog.bundled(), ledger);
-            Gateway gateway = Gateway.start(vertx, services, 0, 1).await();
+        try (ExampleBed bed = new ExampleBed("tiered-support.yaml", data)) {
             http = HttpClient.newHttpClient();
-            base = gateway.baseUrl();
-            try {
-                // clients can find the tiered name among the models
-                JsonNode models = admin("/v1/models");
-                JsonNode listed = null;
-                for (JsonNode m : models.path("data")) if (m.path("id").asText().equals("support-assistant")) listed = m;
-                assertThat(listed).isNotNull();
-                assertThat(listed.path("tollgate").path("tiers").findValuesAsText("name")).containsExactly("small", "mid", "flagship");
+            base = bed.url();
+            // clients can find the tiered name among the models
+            JsonNode models = admin("/v1/models");
+            JsonNode listed = null;
+            for (JsonNode m : models.path("data")) if (m.path("id").asText().equals("support-assistant")) listed = m;
+            assertThat(listed).isNotNull();
+            assertThat(listed.path("tollgate").path("tiers").findValuesAsText("name")).containsExactly("small", "mid", "flagship");
 
-                // an FAQ the small model answers right: it stands
-                HttpResponse<String> canada = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
-                        + "\"Do you ship to Canada?\"}],\"response_format\":" + SCHEMA + "}", "feature=faq");
-                assertThat(canada.headers().firstValue("x-tollgate-tier")).hasValue("small");
-                assertThat(rows(canada)).extracting(r -> r.path("provider").asText()).containsExactly("sandbox-small");
+            // an FAQ the small model answers right: it stands
+            HttpResponse<String> canada = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
+                    + "\"Do you ship to Canada?\"}],\"response_format\":" + SCHEMA + "}", "feature=faq");
+            assertThat(canada.headers().firstValue("x-tollgate-tier")).hasValue("small");
+            assertThat(rows(canada)).extracting(r -> r.path("provider").asText()).containsExactly("sandbox-small");
 
-                // an FAQ the small model gets wrong (JSON the schema rejects): the mid model answers
-                HttpResponse<String> password = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
-                        + "\"How do I reset my password?\"}],\"response_format\":" + SCHEMA + "}", "feature=faq");
-                assertThat(password.headers().firstValue("x-tollgate-tier")).hasValue("mid");
-                List<JsonNode> escalated = rows(password);
-                assertThat(escalated).extracting(r -> r.path("tags").path("tier").asText()).containsExactly("small", "mid");
-                assertThat(escalated).extracting(r -> r.path("attempt_reason").asText(null)).containsExactly("escalated", null);
-                assertThat(Json.tree(Json.tree(password.body()).path("choices").path(0).path("message").path("content").asText())
-                        .path("category").asText()).isIn("billing", "shipping", "account");
+            // an FAQ the small model gets wrong (JSON the schema rejects): the mid model answers
+            HttpResponse<String> password = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
+                    + "\"How do I reset my password?\"}],\"response_format\":" + SCHEMA + "}", "feature=faq");
+            assertThat(password.headers().firstValue("x-tollgate-tier")).hasValue("mid");
+            List<JsonNode> escalated = rows(password);
+            assertThat(escalated).extracting(r -> r.path("tags").path("tier").asText()).containsExactly("small", "mid");
+            assertThat(escalated).extracting(r -> r.path("attempt_reason").asText(null)).containsExactly("escalated", null);
+            assertThat(Json.tree(Json.tree(password.body()).path("choices").path(0).path("message").path("content").asText())
+                    .path("category").asText()).isIn("billing", "shipping", "account");
 
-                // tools: the flagship
-                HttpResponse<String> tools = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
-                        + "\"Where is order 4711?\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"lookup_order\","
-                        + "\"parameters\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}}}}}]}", null);
-                assertThat(tools.headers().firstValue("x-tollgate-tier")).hasValue("flagship");
+            // tools: the flagship
+            HttpResponse<String> tools = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
+                    + "\"Where is order 4711?\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"lookup_order\","
+                    + "\"parameters\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}}}}}]}", null);
+            assertThat(tools.headers().firstValue("x-tollgate-tier")).hasValue("flagship");
 
-                // neither short nor tagged: the mid model
-                HttpResponse<String> longer = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
-                        + "\"My parcel was due last Tuesday and the tracking page has said in transit for six days now. I have emailed"
-                        + " twice and nobody answered. What can you do, and can I get the shipping fee back?\"}]}", null);
-                assertThat(longer.headers().firstValue("x-tollgate-tier")).hasValue("mid");
+            // neither short nor tagged: the mid model
+            HttpResponse<String> longer = ask("{\"model\":\"support-assistant\",\"messages\":[{\"role\":\"user\",\"content\":"
+                    + "\"My parcel was due last Tuesday and the tracking page has said in transit for six days now. I have emailed"
+                    + " twice and nobody answered. What can you do, and can I get the shipping fee back?\"}]}", null);
+            assertThat(longer.headers().firstValue("x-tollgate-tier")).hasValue("mid");
 
-                // spend and savings by tier: the admin API's breakdown agrees with the rows
-                Map<String, BigDecimal[]> expected = new HashMap<>();
-                for (HttpResponse<String> r : List.of(canada, password, tools, longer)) {
-                    for (JsonNode row : rows(r)) {
-                        BigDecimal[] sums = expected.computeIfAbsent(row.path("tags").path("tier").asText(), k -> new BigDecimal[] {BigDecimal.ZERO, BigDecimal.ZERO});
-                        sums[0] = sums[0].add(row.path("cost_usd").decimalValue());
-                        sums[1] = sums[1].add(row.path("saved_usd").decimalValue());
-                    }
+            // spend and savings by tier: the admin API's breakdown agrees with the rows
+            Map<String, BigDecimal[]> expected = new HashMap<>();
+            for (HttpResponse<String> r : List.of(canada, password, tools, longer)) {
+                for (JsonNode row : rows(r)) {
+                    BigDecimal[] sums = expected.computeIfAbsent(row.path("tags").path("tier").asText(), k -> new BigDecimal[] {BigDecimal.ZERO, BigDecimal.ZERO});
+                    sums[0] = sums[0].add(row.path("cost_usd").decimalValue());
+                    sums[1] = sums[1].add(row.path("saved_usd").decimalValue());
                 }
-                assertThat(expected.keySet()).containsExactlyInAnyOrder("small", "mid", "flagship");
-                assertThat(expected.get("small")[1]).isNotZero(); // the FAQ it answered saved, the one it missed cost
-                assertThat(expected.get("flagship")[1]).isZero();  // the flagship is the baseline
-                JsonNode spend = admin("/admin/spend?group_by=tier&requested_model=support-assistant");
-                assertThat(spend.path("total").path("requests").asInt()).isEqualTo(5);
-                for (JsonNode row : spend.path("rows")) {
-                    BigDecimal[] sums = expected.get(row.path("tier").asText());
-                    assertThat(row.path("cost_usd").decimalValue()).isEqualByComparingTo(sums[0]);
-                    assertThat(row.path("saved_usd").decimalValue()).isEqualByComparingTo(sums[1]);
-                }
-            } finally {
-                gateway.close();
-                services.observability().close();
             }
-        } finally {
-            vertx.close().await();
+            assertThat(expected.keySet()).containsExactlyInAnyOrder("small", "mid", "flagship");
+            assertThat(expected.get("small")[1]).isNotZero(); // the FAQ it answered saved, the one it missed cost
+            assertThat(expected.get("flagship")[1]).isZero();  // the flagship is the baseline
+            JsonNode spend = admin("/admin/spend?group_by=tier&requested_model=support-assistant");
+            assertThat(spend.path("total").path("requests").asInt()).isEqualTo(5);
+            for (JsonNode row : spend.path("rows")) {
+                BigDecimal[] sums = expected.get(row.path("tier").asText());
+                assertThat(row.path("cost_usd").decimalValue()).isEqualByComparingTo(sums[0]);
+                assertThat(row.path("saved_usd").decimalValue()).isEqualByComparingTo(sums[1]);
+            }
         }
     }
 
