@@ -64,6 +64,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         Ledger ledger;
+        if (config.ledger().shared()) throw new UserError("ledger.type: postgres is not served by this build yet");
         try {
             ledger = DuckDbLedger.open(dataDir, config.ledger().store());
         } catch (IllegalStateException e) {

@@ -127,7 +127,9 @@ public final class ConfigLoader {
                     n.has("wal_max_mb") ? n.get("wal_max_mb").asLong() << 20 : d.walMaxBytes(),
                     n.has("min_free_mb") ? n.get("min_free_mb").asLong() << 20 : d.minFreeBytes(),
                     onFailure.equals("serve"));
-            return new GatewayConfig.LedgerSettings(options);
+            GatewayConfig.Postgres postgres = !"postgres".equals(n.path("type").asText("duckdb")) ? null
+                    : new GatewayConfig.Postgres(text(n, "url"), n.path("schema").asText("tollgate"), n.path("pool_size").asInt(8));
+            return new GatewayConfig.LedgerSettings(options, postgres);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -73,8 +73,23 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      *
      * @param store how the ledger keeps rows when its disk fails (journal, spool, bounds, on_failure)
      */
-    public record LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions store) {
-        public static final LedgerSettings DEFAULTS = new LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions.DEFAULTS);
+    public record LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions store, Postgres postgres) {
+        public static final LedgerSettings DEFAULTS = new LedgerSettings(dev.tollgate.store.duckdb.LedgerOptions.DEFAULTS, null);
+
+        /** Whether the ledger (and the control plane with it) is a PostgreSQL shared by replicas. */
+        public boolean shared() {
+            return postgres != null;
+        }
+    }
+
+    /**
+     * {@code ledger: {type: postgres}}: the ledger, keys, budgets and alerts of a group of replicas.
+     *
+     * @param url      as the operator wrote it ({@code postgres://…} or JDBC); holds the password, never printed
+     * @param schema   the schema everything lives in
+     * @param poolSize connections each replica keeps
+     */
+    public record Postgres(String url, String schema, int poolSize) {
     }
 
     /** @param token the bearer token of the admin API; null when none was configured */
