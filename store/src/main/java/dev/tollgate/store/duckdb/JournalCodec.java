@@ -19,7 +19,7 @@ import java.util.Map;
  * One ledger row as one line of JSON in the journal ({@link LedgerJournal}): every field of {@link LedgerEntry}, short
  * names, money as exact decimal strings, time in epoch microseconds (the ledger's precision).
  */
-final class JournalCodec {
+public final class JournalCodec {
 
     private static final JsonFactory FACTORY = new JsonFactory();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,7 +28,7 @@ final class JournalCodec {
     }
 
     /** The row as a JSON object followed by a newline. */
-    static byte[] encode(LedgerEntry e) {
+    public static byte[] encode(LedgerEntry e) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             Usage u = e.usage();
@@ -63,6 +63,13 @@ final class JournalCodec {
             g.writeStringField("cache", e.cache());
             g.writeStringField("saved", e.savedUsd().toPlainString());
             g.writeBooleanField("unpriced", e.unpriced());
+            if (e.attempt() != null) { // absent for a request's only attempt at a plain model (and in older journals)
+                g.writeObjectFieldStart("attempt");
+                g.writeNumberField("n", e.attempt().number());
+                g.writeStringField("reason", e.attempt().reason());
+                g.writeStringField("upstream", e.attempt().upstreamModel());
+                g.writeEndObject();
+            }
             g.writeEndObject();
         } catch (IOException ex) {
             throw new UncheckedIOException(ex); // a ByteArrayOutputStream does not fail
@@ -72,7 +79,7 @@ final class JournalCodec {
     }
 
     /** The row of one line written by {@link #encode}. */
-    static LedgerEntry decode(String line) throws IOException {
+    public static LedgerEntry decode(String line) throws IOException {
         JsonNode n = JSON.readTree(line);
         long micros = n.get("t").asLong();
         Map<String, String> tags = new LinkedHashMap<>();
@@ -86,7 +93,12 @@ final class JournalCodec {
                 text(n, "requested"), text(n, "served"), usage, new BigDecimal(n.get("cost").asText()), text(n, "price"),
                 n.get("status").asInt(), text(n, "error"), n.get("latency").asLong(), n.get("ttft").asLong(),
                 n.get("stream").asBoolean(), n.get("estimated").asBoolean(), text(n, "cache"),
-                new BigDecimal(n.get("saved").asText()), n.get("unpriced").asBoolean());
+                new BigDecimal(n.get("saved").asText()), n.get("unpriced").asBoolean(), attempt(n.get("attempt")));
+    }
+
+    private static LedgerEntry.Attempt attempt(JsonNode a) {
+        if (a == null || a.isNull()) return null;
+        return new LedgerEntry.Attempt(a.get("n").asInt(), text(a, "reason"), text(a, "upstream"));
     }
 
     private static String text(JsonNode n, String field) {

@@ -38,10 +38,12 @@ import java.util.stream.Stream;
  * some rows of it never reached the queue (it was full: the disk was full or slow), replays it against the ledger
  * first. The journal is also the spool of those rows: its total size is bounded by {@code maxBytes}.
  *
+ * <p>Shared by both ledgers (DuckDB and PostgreSQL, whose spool it is while the database is unreachable).
+ *
  * <p>Thread-safe; {@link DuckDbLedger} appends under this object's monitor so that the order of rows in the journal
  * and in the writer's queue is the same.
  */
-final class LedgerJournal implements AutoCloseable {
+public final class LedgerJournal implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LedgerJournal.class);
     private static final Pattern NAME = Pattern.compile("ledger-journal-(\\d{19})\\.jsonl");
@@ -82,7 +84,7 @@ final class LedgerJournal implements AutoCloseable {
     private boolean full;
 
     /** Opens the journal in {@code dir}; segments found there are left over from a previous run and need replay. */
-    LedgerJournal(Path dir, long maxBytes) {
+    public LedgerJournal(Path dir, long maxBytes) {
         this.dir = dir;
         this.maxBytes = maxBytes;
         try {
@@ -104,12 +106,12 @@ final class LedgerJournal implements AutoCloseable {
         nextSeq = segments.isEmpty() ? 1 : segments.lastKey() + 1;
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
     /** Segments left by a previous run, oldest first: replay them before deleting. */
-    synchronized List<Long> leftovers() {
+    public synchronized List<Long> leftovers() {
         return segments.entrySet().stream().filter(e -> e.getValue().leftover).map(Map.Entry::getKey).toList();
     }
 
@@ -117,7 +119,7 @@ final class LedgerJournal implements AutoCloseable {
      * Appends one encoded row to the current segment. Returns false when it could not: the disk failed a moment ago
      * (tried again after {@link #RETRY_NANOS}) or the journal holds {@code maxBytes} already.
      */
-    synchronized boolean append(byte[] line) {
+    public synchronized boolean append(byte[] line) {
         if (closed) return false;
         long now = System.nanoTime();
         if (failure != null && now - retryAt < 0) return false;
@@ -151,33 +153,33 @@ final class LedgerJournal implements AutoCloseable {
     }
 
     /** The row just appended did not reach the writer's queue: its segment needs a replay. */
-    synchronized void overflowed() {
+    public synchronized void overflowed() {
         segments.get(currentSeq).overflowRows++;
         spooledRows++;
     }
 
     /** Closes the current segment when it is big or old enough; it then waits in {@link #nextUnannounced()}. */
-    synchronized void rotateIfDue() {
+    public synchronized void rotateIfDue() {
         if (current == null) return;
         if (System.nanoTime() - openedAt >= SEGMENT_MAX_NANOS) closeCurrent(); // a full one closes as it fills
     }
 
     /** The oldest closed segment the writer has not been told of, or -1. */
-    synchronized long nextUnannounced() {
+    public synchronized long nextUnannounced() {
         return unannounced.isEmpty() ? -1 : unannounced.peekFirst();
     }
 
-    synchronized void announced(long seq) {
+    public synchronized void announced(long seq) {
         unannounced.remove(seq);
     }
 
     /** Segments taken by {@link #closeAndTakeUnannounced()} that could not be announced: they go first again. */
-    synchronized void unannounced(List<Long> seqs) {
+    public synchronized void unannounced(List<Long> seqs) {
         for (int i = seqs.size() - 1; i >= 0; i--) unannounced.addFirst(seqs.get(i));
     }
 
     /** Closes the current segment and hands every closed segment not yet announced to the caller, who announces them. */
-    synchronized List<Long> closeAndTakeUnannounced() {
+    public synchronized List<Long> closeAndTakeUnannounced() {
         closeCurrent();
         List<Long> out = List.copyOf(unannounced);
         unannounced.clear();
@@ -188,7 +190,7 @@ final class LedgerJournal implements AutoCloseable {
      * The writer has committed every queued row of segment {@code seq}: deletes it and returns false, or returns true
      * when rows of it never reached the queue and it must be replayed first.
      */
-    synchronized boolean release(long seq) {
+    public synchronized boolean release(long seq) {
         Segment s = segments.get(seq);
         if (s == null) return false;
         if (s.overflowRows > 0 || s.leftover) return true;
@@ -200,7 +202,7 @@ final class LedgerJournal implements AutoCloseable {
      * The rows of a closed segment, up to the zeros a crash leaves after the last row; a line that cannot be read (torn
      * by a crash or a failed write) is skipped and logged.
      */
-    List<LedgerEntry> read(long seq) throws IOException {
+    public List<LedgerEntry> read(long seq) throws IOException {
         List<LedgerEntry> rows = new ArrayList<>();
         int bad = 0;
         byte[] bytes = Files.readAllBytes(file(seq));
@@ -219,7 +221,7 @@ final class LedgerJournal implements AutoCloseable {
     }
 
     /** Removes a segment whose rows are all in the ledger. */
-    synchronized void delete(long seq) {
+    public synchronized void delete(long seq) {
         Segment s = segments.remove(seq);
         if (s == null) return;
         totalBytes -= s.bytes;
@@ -236,21 +238,21 @@ final class LedgerJournal implements AutoCloseable {
     }
 
     /** Rows only in the journal (not in memory) waiting to be written. */
-    long spooledRows() {
+    public long spooledRows() {
         return spooledRows;
     }
 
-    synchronized long bytes() {
+    public synchronized long bytes() {
         return totalBytes;
     }
 
     /** Why the journal cannot take rows now, or null when it can. */
-    String failure() {
+    public String failure() {
         return failure;
     }
 
     /** Closes the current segment; {@code deleteAll}: every row is in the ledger, so no segment is kept. */
-    synchronized void close(boolean deleteAll) {
+    public synchronized void close(boolean deleteAll) {
         closed = true;
         closeCurrent();
         unannounced.clear();

@@ -38,7 +38,7 @@ import java.util.stream.Stream;
  * @param groupBy    the grouped dimensions (bucket first, duplicates removed), selected as the first columns
  * @param fromRollup whether whole hours are read from the rollup
  */
-record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boolean fromRollup) {
+public record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boolean fromRollup) {
 
     private static final Pattern DIMENSION = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
@@ -244,16 +244,16 @@ record SpendSql(String sql, List<Object> parameters, List<String> groupBy, boole
     }
 
     /** A stretch of time and where it is read from: raw rows, hourly or daily rollups. */
-    enum Grain { RAW, HOURS, DAYS }
+    public enum Grain { RAW, HOURS, DAYS }
 
-    record Piece(Grain grain, Instant from, Instant to) {
+    public record Piece(Grain grain, Instant from, Instant to) {
     }
 
     /**
      * Splits {@code [from, to)} (either end null for open) into raw rows at the edges and after {@code sealedUntil},
      * whole hours, and whole days among them when {@code days}.
      */
-    static List<Piece> pieces(Instant from, Instant to, Instant sealedUntil, boolean days) {
+    public static List<Piece> pieces(Instant from, Instant to, Instant sealedUntil, boolean days) {
         Instant a = from == null ? null : ceil(from, ChronoUnit.HOURS);
         Instant b = to == null ? sealedUntil : min(to.truncatedTo(ChronoUnit.HOURS), sealedUntil);
         if (a != null && !a.isBefore(b)) return List.of(new Piece(Grain.RAW, from, to));
