@@ -84,14 +84,9 @@ public final class PgLedger implements Ledger {
             log.info("ledger journal at {}: {} segments left by a previous run are written to the shared ledger first",
                     journalDir, journal.leftovers().size());
         }
-        try {
-            PgLedgerWriter writer = new PgLedgerWriter(db, options.memoryRows(), journal);
-            writer.start();
-            return new PgLedger(db, journal, writer, options);
-        } catch (SQLException e) {
-            journal.close(false);
-            throw new IllegalStateException("cannot open the shared ledger in schema " + db.schema() + ": " + e.getMessage(), e);
-        }
+        PgLedgerWriter writer = new PgLedgerWriter(db, options.memoryRows(), journal);
+        writer.start();
+        return new PgLedger(db, journal, writer, options);
     }
 
     /** As the embedded ledger: journal first (the spool), then the queue, in the same order for both. */

@@ -109,18 +109,11 @@ final class PgLedgerWriter {
     /** Nanoseconds the thread spent writing batches (for the benchmark: the writer's cost per row). */
     private final AtomicLong busyNanos = new AtomicLong();
 
-    PgLedgerWriter(PgDatabase db, int capacity, LedgerJournal journal) throws SQLException {
+    PgLedgerWriter(PgDatabase db, int capacity, LedgerJournal journal) {
         this.db = db;
         this.lockSpace = PgRollup.lockSpace(db.schema());
         this.journal = journal;
         this.queue = new LinkedBlockingQueue<>(capacity);
-        try (Connection c = db.connection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT max(time) FROM requests")) {
-            rs.next();
-            LocalDateTime max = rs.getObject(1, LocalDateTime.class);
-            if (max != null) newest = PgLedger.micros(max.toInstant(ZoneOffset.UTC));
-            sealedUntil = PgRollup.sealedUntil(c);
-        }
         this.thread = Thread.ofPlatform().name("tollgate-pg-ledger-writer").daemon(true).unstarted(this::run);
     }
 
@@ -239,6 +232,7 @@ final class PgLedgerWriter {
         List<LedgerEntry> batch = new ArrayList<>(MAX_BATCH);
         long deadline = 0;
         try {
+            if (!started()) return;
             ensurePartitionsAhead();
             for (long seq : journal.leftovers()) replay(seq, batch);
             while (true) {
@@ -286,6 +280,33 @@ final class PgLedgerWriter {
         }
     }
 
+    /**
+     * Reads where the ledger stands (its newest row, the rollups' watermark), waiting while the database is
+     * unreachable; false when the writer closed meanwhile (rows then stay in the journal).
+     */
+    private boolean started() {
+        while (true) {
+            try (Connection c = db.connection(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT max(time) FROM requests")) {
+                rs.next();
+                LocalDateTime max = rs.getObject(1, LocalDateTime.class);
+                if (max != null) newest = PgLedger.micros(max.toInstant(ZoneOffset.UTC));
+                sealedUntil = PgRollup.sealedUntil(c);
+                outage = null;
+                return true;
+            } catch (SQLException e) {
+                if (!isOutage(e)) throw new IllegalStateException("cannot read the shared ledger: " + e.getMessage(), e);
+                if (outage == null) failingSince = System.nanoTime();
+                outage = String.valueOf(e.getMessage());
+                if (stopped) {
+                    abandoned = true;
+                    return false;
+                }
+                LockSupport.parkNanos(this, OUTAGE_RETRY_NANOS);
+            }
+        }
+    }
+
     /** Writes the rows of a journal segment (those already in the ledger are skipped by the unique key), then deletes it. */
     private void replay(long seq, List<LedgerEntry> batch) {
         write(batch);
@@ -313,6 +334,10 @@ final class PgLedgerWriter {
      */
     private void write(List<LedgerEntry> batch) {
         if (batch.isEmpty()) return;
+        if (abandoned) { // closing while the database is unreachable: these rows wait in the journal too
+            batch.clear();
+            return;
+        }
         batchRows = batch.size();
         long started = System.nanoTime();
         try {
