@@ -64,9 +64,11 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         Ledger ledger;
-        if (config.ledger().shared()) throw new UserError("ledger.type: postgres is not served by this build yet");
+        // ledger.type: postgres: the ledger a group of replicas shares (closed with the ledger, pool last)
+        SharedLedger shared = config.ledger().shared()
+                ? SharedLedger.open(config.ledger().postgres(), config.ledger().store(), dataDir) : null;
         try {
-            ledger = DuckDbLedger.open(dataDir, config.ledger().store());
+            ledger = shared != null ? shared.ledger() : DuckDbLedger.open(dataDir, config.ledger().store());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage().lines().findFirst().orElse("") + " (is another `tollgate serve` using --data "
                     + dataDir + "?)", e);
@@ -96,13 +98,14 @@ final class ServeCommand implements Callable<Integer> {
             services = GatewayServices.of(config, catalog, ledger).withAdminRoutes(PlanAdminRoutes.all());
         } catch (ConfigLoader.ConfigException e) {
             ledger.close();
+            if (shared != null) shared.database().close();
             vertx.close();
             throw file == null ? e : new ConfigLoader.ConfigException(file + ": " + e.getMessage());
         }
         said.forEach(System.out::println);
         Gateway gateway = Gateway.start(vertx, services, port, loops).await();
         System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + ", ledger: "
-                + dataDir.toAbsolutePath().resolve("ledger.duckdb") + ")");
+                + (shared != null ? shared.where() : dataDir.toAbsolutePath().resolve("ledger.duckdb")) + ")");
         System.out.println("Models: " + String.join(", ", services.router().names()));
         services.router().tiers().all().forEach(t -> System.out.println("Tiered: " + t.name() + " → "
                 + String.join(", ", t.config().ladder().stream().map(l -> l.name() + " (" + l.model() + ")").toList())
@@ -125,6 +128,7 @@ final class ServeCommand implements Callable<Integer> {
             services.budgets().close();
             services.observability().close();
             ledger.close();
+            if (shared != null) shared.database().close();
             vertx.close().await();
             stopped.countDown();
         }, "tollgate-shutdown"));
