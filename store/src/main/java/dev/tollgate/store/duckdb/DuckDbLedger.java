@@ -372,6 +372,33 @@ public final class DuckDbLedger implements Ledger {
         });
     }
 
+    /** Every row, oldest first (a copy into another ledger). Rows appended but not yet flushed may be missing. */
+    public void forEach(java.util.function.Consumer<LedgerEntry> sink) {
+        read(conn -> {
+            try (Statement s = conn.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT " + ENTRY_COLUMNS + " FROM requests ORDER BY time, rowid")) {
+                while (rs.next()) sink.accept(entry(rs));
+            }
+            return null;
+        });
+    }
+
+    /** Every recorded outcome, oldest first (a copy into another ledger). */
+    public void forEachOutcome(java.util.function.Consumer<Outcome> sink) {
+        read(conn -> {
+            try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(
+                    "SELECT epoch_us(time), request_id, decision, success, value_usd FROM outcomes ORDER BY time")) {
+                while (rs.next()) {
+                    long micros = rs.getLong(1);
+                    BigDecimal value = rs.getBigDecimal(5);
+                    sink.accept(new Outcome(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L),
+                            rs.getString(2), rs.getString(3), rs.getBoolean(4), value == null ? null : money(value)));
+                }
+            }
+            return null;
+        });
+    }
+
     @Override
     public List<LedgerEntry> recent(int limit) {
         if (limit < 0) throw new IllegalArgumentException("limit must not be negative");

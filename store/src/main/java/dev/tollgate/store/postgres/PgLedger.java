@@ -89,10 +89,19 @@ public final class PgLedger implements Ledger {
         return new PgLedger(db, journal, writer, options);
     }
 
+    /**
+     * A ledger that only reads (the CLI's reports and exports, straight from PostgreSQL): no writer, no journal;
+     * {@link #append} refuses. Any number of them may read while replicas write.
+     */
+    public static PgLedger reader(PgDatabase db) {
+        return new PgLedger(db, null, null, LedgerOptions.DEFAULTS);
+    }
+
     /** As the embedded ledger: journal first (the spool), then the queue, in the same order for both. */
     @Override
     public void append(LedgerEntry entry) {
         if (entry == null) throw new NullPointerException("entry");
+        if (writer == null) throw new UnsupportedOperationException("this PostgreSQL ledger only reads");
         byte[] line = JournalCodec.encode(entry);
         synchronized (journal) {
             boolean journaled = journal.append(line);
@@ -110,6 +119,7 @@ public final class PgLedger implements Ledger {
      */
     @Override
     public void flush() {
+        if (writer == null) return;
         announceSegments();
         writer.flush();
     }
@@ -131,6 +141,7 @@ public final class PgLedger implements Ledger {
 
     @Override
     public LedgerHealth health() {
+        if (writer == null) return LedgerHealth.OK;
         String outage = writer.outage();
         String journalFailure = journal.failure();
         long spooled = journal.spooledRows();
@@ -147,17 +158,17 @@ public final class PgLedger implements Ledger {
 
     /** Bytes the journal (spool) holds on disk now. */
     public long spoolBytes() {
-        return journal.bytes();
+        return journal == null ? 0 : journal.bytes();
     }
 
     /** Rows this replica's writer inserted since it opened (replayed duplicates not counted). */
     public long writtenRows() {
-        return writer.writtenRows();
+        return writer == null ? 0 : writer.writtenRows();
     }
 
     /** Nanoseconds the writer thread spent writing batches since it opened (the benchmark's writer cost). */
     public long writerBusyNanos() {
-        return writer.busyNanos();
+        return writer == null ? 0 : writer.busyNanos();
     }
 
     /** The database this ledger writes to. */
@@ -167,7 +178,12 @@ public final class PgLedger implements Ledger {
 
     /** Rows before this time are answered from the rollups; null when none are. */
     Instant sealedUntil() {
-        return writer.sealedUntil();
+        if (writer != null) return writer.sealedUntil();
+        try (Connection c = db.connection()) {
+            return PgRollup.sealedUntil(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("ledger query failed: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -246,6 +262,7 @@ public final class PgLedger implements Ledger {
     /** Writes everything queued (or leaves it in the journal while PostgreSQL is unreachable); the database stays open. */
     @Override
     public void close() {
+        if (writer == null) return;
         if (!writer.stopped()) announceSegments();
         writer.close();
         synchronized (journal) {

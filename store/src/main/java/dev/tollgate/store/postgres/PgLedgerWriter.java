@@ -389,6 +389,18 @@ final class PgLedgerWriter {
         }
     }
 
+    /**
+     * Writes a batch on the caller's thread, for a bulk copy into the ledger (the thread is never started then); rows
+     * already there count once. {@link #sealNow()} rolls up what the copy brought.
+     */
+    void writeNow(List<LedgerEntry> batch) throws SQLException {
+        insert(batch);
+    }
+
+    void sealNow() {
+        seal(true);
+    }
+
     /** Whether a failure is the database's availability (kept and retried) rather than the rows'. */
     static boolean isOutage(SQLException e) {
         if (e instanceof SQLTransientException || e instanceof SQLRecoverableException) return true;
