@@ -5,12 +5,23 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** Where a reading command finds the ledger: the file in the data directory, or the gateway that holds it. */
+/**
+ * Where a reading command finds the ledger: the file in the data directory, the gateway that holds it, or the shared
+ * ledger in PostgreSQL.
+ */
 final class LedgerOptions {
 
     @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
             description = "Data directory of the ledger; while a gateway holds its file, that gateway is asked (default: ${DEFAULT-VALUE}).")
     Path dataDir;
+
+    @Option(names = "--ledger", paramLabel = "URL",
+            description = "Read the ledger replicas share in PostgreSQL directly (postgres://user:password@host:5432/db) instead of --data.")
+    String sharedUrl;
+
+    @Option(names = "--ledger-schema", paramLabel = "SCHEMA", defaultValue = "tollgate",
+            description = "The PostgreSQL schema of --ledger (ledger.schema; default: ${DEFAULT-VALUE}).")
+    String sharedSchema;
 
     @Mixin
     GatewayOptions gateway = new GatewayOptions();

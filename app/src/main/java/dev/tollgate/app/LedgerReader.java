@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  * runs, the file is locked; the user never sees that lock, only the gateway's answer (or a message saying which
  * admin token to give).
  */
-abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader.Local, LedgerReader.Remote {
+abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader.Local, LedgerReader.Remote, LedgerReader.Shared {
 
     static final String TOKEN_ENV = GatewayOptions.TOKEN_ENV;
 
@@ -51,6 +51,7 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
     /** The gateway when {@code --url} is given on the command line, else the file, else the gateway that holds it. */
     static LedgerReader open(LedgerOptions options) {
         GatewayOptions gateway = options.gateway;
+        if (options.sharedUrl != null && !options.sharedUrl.isBlank()) return Shared.open(options.sharedUrl, options.sharedSchema);
         if (gateway.url != null && !gateway.url.isBlank()) {
             GatewayLink link = gateway.link(options.dataDir);
             return new Remote(link.url(), link.token(), null);
@@ -102,6 +103,77 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
         @Override
         public void close() {
             ledger.close();
+        }
+    }
+
+    /**
+     * Reads the shared ledger in PostgreSQL directly: any number of readers beside the replicas that write it. FOCUS
+     * export streams the range's rows into a scratch embedded ledger and writes the dataset from there, so both stores
+     * export the same way.
+     */
+    static final class Shared extends LedgerReader {
+        private final dev.tollgate.store.postgres.PgDatabase db;
+        private final dev.tollgate.store.postgres.PgLedger ledger;
+
+        private Shared(dev.tollgate.store.postgres.PgDatabase db) {
+            this.db = db;
+            this.ledger = dev.tollgate.store.postgres.PgLedger.reader(db);
+        }
+
+        static Shared open(String url, String schema) {
+            try {
+                return new Shared(dev.tollgate.store.postgres.PgDatabase.open(url, schema, 2));
+            } catch (RuntimeException e) {
+                throw new Failure("cannot read the shared ledger at " + SharedLedger.redacted(url) + ": "
+                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+            }
+        }
+
+        @Override
+        JsonNode spend(Map<String, String> params) {
+            return SpendReport.spend(ledger, SpendReport.query(params, Instant.now()));
+        }
+
+        @Override
+        JsonNode outcomes(Map<String, String> params) {
+            return SpendReport.outcomes(ledger, SpendReport.query(params, Instant.now()));
+        }
+
+        @Override
+        String exportFocus(Map<String, String> range, String format, Path out) {
+            var q = SpendReport.query(range, Instant.now());
+            // whole hours, as the export rounds them
+            Instant from = q.from() == null ? null : q.from().truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+            Instant to = q.to() == null ? null : q.to().truncatedTo(java.time.temporal.ChronoUnit.HOURS).equals(q.to())
+                    ? q.to() : q.to().truncatedTo(java.time.temporal.ChronoUnit.HOURS).plus(1, java.time.temporal.ChronoUnit.HOURS);
+            Path scratch;
+            try {
+                scratch = Files.createTempDirectory("tollgate-focus");
+                Files.deleteIfExists(out);
+            } catch (IOException e) {
+                throw new Failure("cannot prepare the export: " + e.getMessage());
+            }
+            try (DuckDbLedger copy = DuckDbLedger.open(scratch)) {
+                ledger.forEach(from, to, copy::append);
+                copy.flush();
+                long rows = copy.exportFocus(q.from(), q.to(), format, out);
+                return "wrote " + rows + " FOCUS charge rows to " + out + " (from PostgreSQL schema " + db.schema() + ")";
+            } finally {
+                deleteTree(scratch);
+            }
+        }
+
+        private static void deleteTree(Path dir) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // a scratch directory in the temporary directory
+            }
+        }
+
+        @Override
+        public void close() {
+            db.close();
         }
     }
 

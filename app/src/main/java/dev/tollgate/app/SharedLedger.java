@@ -1,6 +1,7 @@
 package dev.tollgate.app;
 
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.store.duckdb.DuckDbLedger;
 import dev.tollgate.store.duckdb.LedgerOptions;
 import dev.tollgate.store.postgres.PgDatabase;
 import dev.tollgate.store.postgres.PgLedger;
@@ -14,9 +15,6 @@ import java.nio.file.Path;
  */
 record SharedLedger(PgDatabase database, PgLedger ledger) implements AutoCloseable {
 
-    /** The journal's directory in the data directory, unless {@code ledger.journal_dir} names one. */
-    static final String JOURNAL_DIR = "journal-postgres";
-
     static SharedLedger open(GatewayConfig.Postgres postgres, LedgerOptions options, Path dataDir) {
         PgDatabase db;
         try {
@@ -25,7 +23,8 @@ record SharedLedger(PgDatabase database, PgLedger ledger) implements AutoCloseab
             throw new UserError("cannot open the shared ledger at " + redacted(postgres.url()) + " (schema "
                     + postgres.schema() + "): " + rootMessage(e), e);
         }
-        Path journal = options.journalDir() != null ? options.journalDir() : dataDir.resolve(JOURNAL_DIR);
+        // the embedded ledger's journal directory: rows left there by either store are written here, once
+        Path journal = options.journalDir() != null ? options.journalDir() : dataDir.resolve(DuckDbLedger.JOURNAL_DIR);
         return new SharedLedger(db, PgLedger.open(db, journal, options));
     }
 

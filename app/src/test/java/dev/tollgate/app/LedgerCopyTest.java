@@ -26,6 +26,10 @@ class LedgerCopyTest {
     @TempDir
     Path data;
 
+    private static String[] concat(String[] a, String[] b) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
+    }
+
     @Test
     void copiesEveryRowOnceAndVerifiesTheTotals() throws Exception {
         Random r = new Random(3);
@@ -55,6 +59,22 @@ class LedgerCopyTest {
             assertThat(run.out()).contains("copied " + rows + " rows and 1 outcomes")
                     .contains("embedded: " + expected).contains("postgres: " + expected)
                     .contains("totals match to the last decimal");
+
+            // the CLI reads PostgreSQL directly: the same report and the same FOCUS dataset as from the embedded file
+            String[] shared = {"--ledger", PgFixture.URL, "--ledger-schema", pg.schema};
+            AuditCommandTest.Run fromFile = AuditCommandTest.audit("report", "--data", data.toString(),
+                    "--by", "team", "--bucket", "day", "--format", "csv");
+            AuditCommandTest.Run fromPg = AuditCommandTest.audit(concat(new String[] {"report", "--by", "team", "--bucket", "day",
+                    "--format", "csv"}, shared));
+            assertThat(fromPg.exit()).as(fromPg.err()).isZero();
+            assertThat(fromPg.out()).isEqualTo(fromFile.out()).contains("2026-10-31").contains("2026-11-01");
+            Path fileCsv = data.resolve("file.csv");
+            Path pgCsv = data.resolve("pg.csv");
+            assertThat(AuditCommandTest.audit("export", "focus", "--data", data.toString(),
+                    "--out", fileCsv.toString()).exit()).isZero();
+            AuditCommandTest.Run export = AuditCommandTest.audit(concat(new String[] {"export", "focus", "--out", pgCsv.toString()}, shared));
+            assertThat(export.exit()).as(export.err()).isZero();
+            assertThat(java.nio.file.Files.readString(pgCsv)).isEqualTo(java.nio.file.Files.readString(fileCsv)).contains("gpt-4o");
 
             // run again: every row counts once
             run = AuditCommandTest.audit(args);

@@ -226,6 +226,31 @@ public final class PgLedger implements Ledger {
         return query(audit.sql(), audit.parameters(), PgLedger::entries);
     }
 
+    /**
+     * The rows of {@code [from, to)} (either end may be null), oldest first, streamed through a cursor so that a large
+     * range never sits in memory (a FOCUS export through an embedded copy).
+     */
+    public void forEach(Instant from, Instant to, java.util.function.Consumer<LedgerEntry> sink) {
+        List<Object> params = new ArrayList<>();
+        String sql = "SELECT " + ENTRY_COLUMNS + " FROM requests WHERE " + PgSpendSql.range("time", from, to, params)
+                + " ORDER BY time, seq";
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false); // a cursor: rows arrive in fetches, not all at once
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                p.setFetchSize(4096);
+                for (int i = 0; i < params.size(); i++) p.setObject(i + 1, params.get(i));
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) sink.accept(entry(rs));
+                }
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("ledger query failed: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void recordOutcome(Outcome outcome) {
         try (Connection c = db.connection();
