@@ -66,8 +66,11 @@ public final class KeyStore {
         view = new View(Map.copyOf(byHash), List.copyOf(listed), configured.isEmpty() && stored.isEmpty() && revoked.isEmpty());
     }
 
-    /** Reads the admin API's keys from {@code store} again. Blocks (store). */
-    public void reload(BudgetStore store) {
+    /**
+     * Reads the admin API's keys from {@code store} again. Blocks (store). Reading and swapping are one step, so a
+     * reload that read earlier cannot swap in a snapshot older than one that read later.
+     */
+    public synchronized void reload(BudgetStore store) {
         apply(store.keys(), store.revokedKeys());
     }
 

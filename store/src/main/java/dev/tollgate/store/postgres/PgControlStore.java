@@ -236,7 +236,7 @@ public final class PgControlStore implements BudgetStore {
         long backoffMs = 100;
         boolean reconnected = false;
         while (!closed) {
-            try (Connection conn = DriverManager.getConnection(jdbcUrl); Statement s = conn.createStatement()) {
+            try (Connection conn = DriverManager.getConnection(jdbcUrl, listenerProperties()); Statement s = conn.createStatement()) {
                 s.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
                 PGConnection pg = conn.unwrap(PGConnection.class);
                 firstTry.countDown();
@@ -268,6 +268,18 @@ public final class PgControlStore implements BudgetStore {
                 backoffMs = Math.min(backoffMs * 2, 5_000);
             }
         }
+    }
+
+    /** The listener's name in {@code pg_stat_activity}: which schema's control plane it listens for. */
+    String listenerName() {
+        String name = "tollgate-control-" + db.schema();
+        return name.length() > 63 ? name.substring(0, 63) : name;
+    }
+
+    private java.util.Properties listenerProperties() {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("ApplicationName", listenerName());
+        return p;
     }
 
     private static void callBack(Runnable onChange) {

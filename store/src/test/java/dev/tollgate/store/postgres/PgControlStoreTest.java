@@ -120,4 +120,27 @@ class PgControlStoreTest {
             assertThat(woken.tryAcquire(2, 5, TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    @Test
+    void aWatcherWhoseConnectionDropsReconnectsAndCatchesUp() throws Exception {
+        try (PgFixture pg = new PgFixture(); PgDatabase dbA = pg.open(); PgDatabase dbB = pg.open();
+             PgControlStore b = new PgControlStore(dbB, Duration.ofMinutes(5))) {
+            PgControlStore a = new PgControlStore(dbA, Duration.ofMinutes(5));
+            Semaphore woken = new Semaphore(0);
+            b.watch(woken::release);
+            try (var c = dbA.connection(); var s = c.prepareStatement(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")) {
+                s.setString(1, b.listenerName());
+                try (var rs = s.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).as("the listener's connection").isEqualTo(1);
+                }
+            }
+            a.save(budget("while-away", "5")); // possibly while nobody listens: the reload after reconnecting catches it
+            assertThat(woken.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+            woken.drainPermits();
+            a.save(budget("after", "5"));
+            assertThat(woken.tryAcquire(10, TimeUnit.SECONDS)).as("listening again").isTrue();
+        }
+    }
 }
