@@ -211,8 +211,8 @@ public final class PgControlStore implements BudgetStore {
     // ---- propagation
 
     /**
-     * Starts the listener and returns once it listens (or has failed to connect once, and retries in the background),
-     * so that a change made after this returns is never missed.
+     * Starts the listener and returns once it listens and has called back once (or has failed to connect once, and
+     * retries in the background): a change made before it listened has been applied, and one made after is heard.
      */
     @Override
     public synchronized void watch(Runnable onChange) {
@@ -239,11 +239,9 @@ public final class PgControlStore implements BudgetStore {
             try (Connection conn = DriverManager.getConnection(jdbcUrl, listenerProperties()); Statement s = conn.createStatement()) {
                 s.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
                 PGConnection pg = conn.unwrap(PGConnection.class);
+                if (reconnected) log.info("control plane: listening again on PostgreSQL; reloading budgets and keys");
+                callBack(onChange); // whatever changed before this replica listened
                 firstTry.countDown();
-                if (reconnected) {
-                    log.info("control plane: listening again on PostgreSQL; reloading budgets and keys");
-                    callBack(onChange); // whatever changed while this replica was not listening
-                }
                 backoffMs = 100;
                 long nextReload = System.nanoTime() + fullReloadEvery.toNanos();
                 while (!closed) {

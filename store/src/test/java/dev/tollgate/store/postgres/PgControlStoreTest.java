@@ -103,7 +103,10 @@ class PgControlStoreTest {
              PgControlStore b = new PgControlStore(dbB, Duration.ofMinutes(5))) {
             PgControlStore a = new PgControlStore(dbA, Duration.ofMinutes(5));
             Semaphore woken = new Semaphore(0);
-            b.watch(woken::release); // returns once it listens
+            b.save(budget("before", "5"));
+            b.watch(woken::release); // returns once it listens, having caught up once
+            assertThat(woken.availablePermits()).as("the catch-up").isEqualTo(1);
+            woken.drainPermits();
             a.save(budget("new", "5"));
             assertThat(woken.tryAcquire(1, TimeUnit.SECONDS)).as("woken by the budget").isTrue();
             a.revokeKey("someone");
@@ -128,6 +131,7 @@ class PgControlStoreTest {
             PgControlStore a = new PgControlStore(dbA, Duration.ofMinutes(5));
             Semaphore woken = new Semaphore(0);
             b.watch(woken::release);
+            woken.drainPermits();
             try (var c = dbA.connection(); var s = c.prepareStatement(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")) {
                 s.setString(1, b.listenerName());
