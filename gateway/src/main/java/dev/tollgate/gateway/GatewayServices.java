@@ -52,11 +52,21 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
      */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
                                      Clock clock) {
+        return of(config, catalog, ledger, spanExporter, clock, null);
+    }
+
+    /**
+     * As {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter, Clock)}, keeping run-time budgets, keys and alerts
+     * in {@code controlStore} (a {@code PgControlStore} on a database the caller opened once for its ledger too), which
+     * the budget service closes when it closes; null: the store the config says (see {@link #controlStore}).
+     */
+    public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
+                                     Clock clock, BudgetStore controlStore) {
         PriceCatalog withConfig = catalog.with(config.prices());
         Router router = new Router(config, clock);
         MeteringStage.unpricedWarning(router.all(), withConfig, clock.instant()).ifPresent(log::warn);
         ObservedLedger observed = ObservedLedger.of(ledger);
-        BudgetStore store = controlStore(config, observed);
+        BudgetStore store = controlStore != null ? controlStore : controlStore(config, observed);
         Observability observability = Observability.create(config, observed, spanExporter);
         BudgetService budgets;
         KeyStore keys = new KeyStore(config.keys());
@@ -90,7 +100,7 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         if (config.ledger().shared()) {
             GatewayConfig.Postgres pg = config.ledger().postgres();
             try {
-                return PgControlStore.open(pg.url(), pg.schema(), pg.poolSize());
+                return PgControlStore.open(pg.url(), pg.schema(), pg.poolSize()); // its own pool, closed with the store
             } catch (RuntimeException e) {
                 throw new ConfigLoader.ConfigException("ledger: cannot open PostgreSQL for the control plane (keys, budgets, alerts): "
                         + e.getMessage());

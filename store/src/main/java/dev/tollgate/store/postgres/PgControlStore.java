@@ -77,9 +77,12 @@ public final class PgControlStore implements BudgetStore {
         this.fullReloadEvery = fullReloadEvery;
     }
 
+    /** How often a replica reloads budgets and keys even when no notification came: the most a lost one costs. */
+    public static final Duration FULL_RELOAD_EVERY = Duration.ofSeconds(30);
+
     /** Opens (and migrates) the database as well; {@link #close} closes it. */
     public static PgControlStore open(String url, String schema, int poolSize) {
-        return new PgControlStore(PgDatabase.open(url, schema, poolSize), true, Duration.ofSeconds(30));
+        return new PgControlStore(PgDatabase.open(url, schema, poolSize), true, FULL_RELOAD_EVERY);
     }
 
     // ---- budgets
