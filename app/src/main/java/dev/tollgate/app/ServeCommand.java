@@ -111,7 +111,7 @@ final class ServeCommand implements Callable<Integer> {
                 + String.join(", ", t.config().ladder().stream().map(l -> l.name() + " (" + l.model() + ")").toList())
                 + (t.config().cascade().enabled() ? ", cascade on" : "")));
         System.out.println(services.keys().open() ? "No virtual keys configured: every request is accepted as 'anonymous'."
-                : config.keys().size() + " virtual key(s) configured.");
+                : services.keys().list().size() + " virtual key(s) in force (config and admin API).");
         System.out.println(observabilityLine(config, gateway.port()));
         try {
             // report, export and plan commands that find the ledger busy ask this gateway (see GatewayLink)

@@ -6,6 +6,7 @@ import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.budget.BudgetMetrics;
 import dev.tollgate.gateway.budget.BudgetService;
 import dev.tollgate.gateway.cache.CacheStore;
+import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
 import dev.tollgate.gateway.route.RouteMetrics;
@@ -15,6 +16,7 @@ import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.ObservedLedger;
 import dev.tollgate.store.duckdb.DuckDbLedger;
+import dev.tollgate.store.postgres.PgControlStore;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.time.Clock;
@@ -50,21 +52,61 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
      */
     public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
                                      Clock clock) {
+        return of(config, catalog, ledger, spanExporter, clock, null);
+    }
+
+    /**
+     * As {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter, Clock)}, keeping run-time budgets, keys and alerts
+     * in {@code controlStore} (a {@code PgControlStore} on a database the caller opened once for its ledger too), which
+     * the budget service closes when it closes; null: the store the config says (see {@link #controlStore}).
+     */
+    public static GatewayServices of(GatewayConfig config, PriceCatalog catalog, Ledger ledger, SpanExporter spanExporter,
+                                     Clock clock, BudgetStore controlStore) {
         PriceCatalog withConfig = catalog.with(config.prices());
         Router router = new Router(config, clock);
         MeteringStage.unpricedWarning(router.all(), withConfig, clock.instant()).ifPresent(log::warn);
         ObservedLedger observed = ObservedLedger.of(ledger);
-        BudgetStore store = observed.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
+        BudgetStore store = controlStore != null ? controlStore : controlStore(config, observed);
         Observability observability = Observability.create(config, observed, spanExporter);
-        BudgetService budgets = BudgetService.start(config, observed, store, clock);
+        BudgetService budgets;
+        KeyStore keys = new KeyStore(config.keys());
+        try {
+            budgets = BudgetService.start(config, observed, store, clock); // closes the store when it closes
+            keys.reload(store);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        // another replica's change to budgets or keys reaches this one the way a change through its own admin API does
+        store.watch(() -> {
+            budgets.reconcile();
+            keys.reload(store);
+        });
         if (observability.metrics() != null) {
             RouteMetrics.bind(router, observability.metrics().registry());
             router.tiers().bind(observability.metrics().registry());
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
             observability.metrics().beforeScrape(gauges::refresh);
         }
-        return new GatewayServices(config, new KeyStore(config.keys()), router, () -> withConfig,
+        return new GatewayServices(config, keys, router, () -> withConfig,
                 observed, observability, new CacheStore(config.cache()), budgets, List.of());
+    }
+
+    /**
+     * Where budgets, keys and alerts changed at run time are kept: PostgreSQL for a group of replicas ({@code ledger:
+     * type: postgres}), else the DuckDB ledger's file, else memory (ledgers of tests and benchmarks).
+     */
+    private static BudgetStore controlStore(GatewayConfig config, ObservedLedger ledger) {
+        if (config.ledger().shared()) {
+            GatewayConfig.Postgres pg = config.ledger().postgres();
+            try {
+                return PgControlStore.open(pg.url(), pg.schema(), pg.poolSize()); // its own pool, closed with the store
+            } catch (RuntimeException e) {
+                throw new ConfigLoader.ConfigException("ledger: cannot open PostgreSQL for the control plane (keys, budgets, alerts): "
+                        + e.getMessage());
+            }
+        }
+        return ledger.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
     }
 
     /** The gateway's clock (see {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter, Clock)}). */

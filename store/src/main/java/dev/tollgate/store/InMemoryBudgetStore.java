@@ -17,6 +17,8 @@ final class InMemoryBudgetStore implements BudgetStore {
     private final Map<String, Budget> budgets = new LinkedHashMap<>();
     private final Set<String> deleted = ConcurrentHashMap.newKeySet();
     private final List<Alert> alerts = new ArrayList<>();
+    private final Map<String, StoredKey> keys = new LinkedHashMap<>();
+    private final Set<String> revokedKeys = new java.util.HashSet<>();
 
     @Override
     public synchronized List<Budget> budgets() {
@@ -43,6 +45,37 @@ final class InMemoryBudgetStore implements BudgetStore {
     @Override
     public synchronized void record(Alert alert) {
         alerts.add(alert);
+    }
+
+    @Override
+    public synchronized boolean claim(Alert alert) {
+        if (alerts.stream().anyMatch(a -> BudgetStore.sameClaim(a, alert))) return false;
+        alerts.add(alert);
+        return true;
+    }
+
+    @Override
+    public synchronized List<StoredKey> keys() {
+        return List.copyOf(keys.values());
+    }
+
+    @Override
+    public synchronized Set<String> revokedKeys() {
+        return Set.copyOf(revokedKeys);
+    }
+
+    @Override
+    public synchronized boolean createKey(StoredKey key) {
+        if (keys.containsKey(key.name())) return false;
+        keys.put(key.name(), key);
+        revokedKeys.remove(key.name());
+        return true;
+    }
+
+    @Override
+    public synchronized void revokeKey(String name) {
+        keys.remove(name);
+        revokedKeys.add(name);
     }
 
     @Override

@@ -33,11 +33,13 @@ public final class AdminApi {
     private final FocusExportApi focusExport;
 
     private final BudgetAdmin budgetAdmin;
+    private final KeyAdmin keyAdmin;
 
     public AdminApi(Vertx vertx, GatewayServices services) {
         this.vertx = vertx;
         this.services = services;
         this.budgetAdmin = new BudgetAdmin(vertx, services.budgets());
+        this.keyAdmin = new KeyAdmin(vertx, services.keys(), services.budgets().store(), services.clock());
         this.outcomes = new OutcomesApi(this, services);
         this.focusExport = new FocusExportApi(vertx, services);
     }
@@ -59,6 +61,7 @@ public final class AdminApi {
                 case "/admin/outcomes" -> outcomes.handle(request);
                 case "/admin/export/focus" -> focusExport.handle(request);
                 case String p when p.equals("/admin/budgets") || p.startsWith("/admin/budgets/") -> budgetAdmin.budgets(request);
+                case String p when p.equals("/admin/keys") || p.startsWith("/admin/keys/") -> keyAdmin.handle(request);
                 case String p when p.startsWith(RequestLookup.PREFIX) -> query(request, () -> RequestLookup.find(services.ledger(), p));
                 default -> added(request);
             }

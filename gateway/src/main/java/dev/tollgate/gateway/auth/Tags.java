@@ -49,16 +49,26 @@ public final class Tags {
             int eq = pair.indexOf('=');
             if (eq <= 0) throw new IllegalArgumentException("tag '" + pair.trim() + "' is not name=value");
             String name = pair.substring(0, eq).trim().toLowerCase();
-            String value = pair.substring(eq + 1).trim();
-            if (!NAME.matcher(name).matches()) {
-                throw new IllegalArgumentException("tag name '" + name + "' must be lowercase letters, digits or _");
-            }
-            if (value.isEmpty() || value.length() > MAX_VALUE) {
-                throw new IllegalArgumentException("tag '" + name + "' needs a value of 1 to " + MAX_VALUE + " characters");
-            }
-            tags.put(name, value);
+            tags.put(name, checked(name, pair.substring(eq + 1).trim()));
         }
         if (tags.size() > MAX_TAGS) throw new IllegalArgumentException("at most " + MAX_TAGS + " tags per request");
         return tags;
+    }
+
+    /** Tags given as a map (a key's, through the admin API), held to the same rules as the header's. */
+    public static Map<String, String> checked(Map<String, String> tags) {
+        if (tags.size() > MAX_TAGS) throw new IllegalArgumentException("at most " + MAX_TAGS + " tags per key");
+        tags.forEach(Tags::checked);
+        return tags;
+    }
+
+    private static String checked(String name, String value) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("tag name '" + name + "' must be lowercase letters, digits or _");
+        }
+        if (value.isEmpty() || value.length() > MAX_VALUE) {
+            throw new IllegalArgumentException("tag '" + name + "' needs a value of 1 to " + MAX_VALUE + " characters");
+        }
+        return value;
     }
 }

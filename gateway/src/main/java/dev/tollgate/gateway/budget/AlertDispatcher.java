@@ -24,8 +24,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Sends alerts off the request path: {@link #fire} only hands the alert to one background thread, which records it
- * in the store and posts it to every channel, retrying failures with exponential backoff. The log always gets it.
+ * Sends alerts off the request path: {@link #fire} only hands the alert to one background thread, which claims it in
+ * the store ({@link BudgetStore#claim}) and, if this gateway won the claim, logs it and posts it to every channel,
+ * retrying failures with exponential backoff. Replicas sharing a store send each threshold once per period: the one
+ * whose claim lands sends it, the others stay quiet. If the store cannot be reached the alert is sent anyway (twice
+ * beats never).
  *
  * <p>Slack channels get {@code {"text": …}} (any Slack-compatible incoming webhook). Webhook channels get the alert as
  * JSON, signed with HMAC-SHA256 of the exact body under the channel's secret: {@code x-tollgate-signature:
@@ -52,9 +55,8 @@ public final class AlertDispatcher implements AutoCloseable {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(executor).build();
     }
 
-    /** Logs the alert and queues it for the store and the channels. Returns at once. */
+    /** Queues the alert for the store, the log and the channels. Returns at once. */
     public void fire(Alert alert) {
-        log.warn("ALERT {} {}: {}", alert.kind(), alert.subject(), alert.message());
         try {
             executor.execute(() -> deliverAll(alert));
         } catch (RejectedExecutionException e) {
@@ -64,10 +66,14 @@ public final class AlertDispatcher implements AutoCloseable {
 
     private void deliverAll(Alert alert) {
         try {
-            store.record(alert);
+            if (!store.claim(alert)) {
+                log.debug("alert '{}' was already sent for this period (by another replica)", alert.message());
+                return;
+            }
         } catch (RuntimeException e) {
             log.warn("could not record alert '{}' in the store: {}", alert.message(), e.getMessage());
         }
+        log.warn("ALERT {} {}: {}", alert.kind(), alert.subject(), alert.message());
         for (SpendControls.Channel channel : settings.channels()) deliver(channel, alert, 1);
     }
 

@@ -85,21 +85,67 @@ public final class BudgetService implements AutoCloseable {
         checkSandboxKeys(config);
         anomalies = AnomalyWatch.start(config.controls().anomaly(), alerts, ledger, clock);
         if (runaway.enabled()) runaway.seed(ledger);
-        Map<String, Budget> budgets = new LinkedHashMap<>();
-        for (Budget b : config.controls().budgets()) budgets.put(b.name(), b);
-        List<Budget> changed = store.budgets();
-        Set<String> deleted = store.deleted();
-        deleted.forEach(budgets::remove);
-        for (Budget b : changed) budgets.put(b.name(), b);
-        for (SpendControls.SandboxKey k : config.controls().sandboxKeys()) {
-            budgets.put(SANDBOX_BUDGET_PREFIX + k.key(), new Budget(SANDBOX_BUDGET_PREFIX + k.key(), new Scope("key", k.key()),
-                    Period.LIFETIME, k.capUsd(), Budget.Action.BLOCK, null, null, config.controls().timeZone()));
-        }
+        Map<String, Budget> budgets = inForce(store.budgets(), store.deleted());
         for (Budget b : budgets.values()) checkModel(b, true);
         if (!budgets.isEmpty()) {
             List<Alert> fired = store.alertsSince(clock.instant().minus(java.time.Duration.ofDays(32)));
             for (Budget b : budgets.values()) install(b, fired);
         }
+    }
+
+    /**
+     * The budgets in force: the config's, less those deleted through the admin API, with those created or changed
+     * through it (which win over the config's of the same name), and the sandbox keys' caps.
+     */
+    private Map<String, Budget> inForce(List<Budget> changed, Set<String> deleted) {
+        Map<String, Budget> budgets = new LinkedHashMap<>();
+        for (Budget b : controls.budgets()) budgets.put(b.name(), b);
+        deleted.forEach(budgets::remove);
+        for (Budget b : changed) budgets.put(b.name(), b);
+        for (SpendControls.SandboxKey k : controls.sandboxKeys()) {
+            budgets.put(SANDBOX_BUDGET_PREFIX + k.key(), new Budget(SANDBOX_BUDGET_PREFIX + k.key(), new Scope("key", k.key()),
+                    Period.LIFETIME, k.capUsd(), Budget.Action.BLOCK, null, null, controls.timeZone()));
+        }
+        return budgets;
+    }
+
+    /**
+     * Brings the budgets in force up to date with the store, where another replica may have created, changed or
+     * deleted some: the same install and remove that a change through this replica's admin API makes. A budget whose
+     * definition did not change keeps its account untouched. Blocks (store, ledger): the store's watcher calls it.
+     */
+    public synchronized void reconcile() {
+        Map<String, Budget> budgets = inForce(store.budgets(), store.deleted());
+        List<Alert> fired = null;
+        for (Budget b : budgets.values()) {
+            Optional<BudgetBook.Entry> current = book.find(b.name());
+            if (current.isPresent() && sameDefinition(current.get().budget(), b)) continue;
+            try {
+                checkModel(b, false);
+            } catch (IllegalArgumentException e) {
+                log.warn("budget '{}' from another replica is not applied here: {}", b.name(), e.getMessage());
+                continue;
+            }
+            if (fired == null) {
+                ledger.flush();
+                fired = store.alertsSince(clock.instant().minus(java.time.Duration.ofDays(32)));
+            }
+            log.info("budget '{}' {} by another replica", b.name(), current.isPresent() ? "changed" : "created");
+            install(b, fired);
+        }
+        for (BudgetBook.Entry e : book.entries()) {
+            if (budgets.containsKey(e.budget().name())) continue;
+            log.info("budget '{}' deleted by another replica", e.budget().name());
+            book.remove(e.budget().name());
+        }
+    }
+
+    /** Whether two budgets are defined alike (the limit compared by value: 5 and 5.00 are the same limit). */
+    static boolean sameDefinition(Budget a, Budget b) {
+        return a.name().equals(b.name()) && a.scope().equals(b.scope()) && a.period() == b.period()
+                && a.limitUsd().compareTo(b.limitUsd()) == 0 && a.action() == b.action()
+                && java.util.Objects.equals(a.downgradeTo(), b.downgradeTo()) && a.thresholds().equals(b.thresholds())
+                && a.zone().equals(b.zone());
     }
 
     public SpendControls controls() {
@@ -154,7 +200,7 @@ public final class BudgetService implements AutoCloseable {
     }
 
     /** Creates or changes a budget at run time and keeps it in the store. Blocks (ledger and store). */
-    public BudgetBook.Entry save(Budget budget) {
+    public synchronized BudgetBook.Entry save(Budget budget) {
         if (budget.name().startsWith(SANDBOX_BUDGET_PREFIX)) {
             throw new IllegalArgumentException("budget names starting with '" + SANDBOX_BUDGET_PREFIX + "' are the sandbox keys' caps (spend_controls.sandbox_keys)");
         }
@@ -194,7 +240,7 @@ public final class BudgetService implements AutoCloseable {
     }
 
     /** Deletes a budget, for good (a config budget stays deleted across restarts). Blocks (store). */
-    public boolean delete(String name) {
+    public synchronized boolean delete(String name) {
         if (name.startsWith(SANDBOX_BUDGET_PREFIX)) {
             throw new IllegalArgumentException("a sandbox key's cap is deleted by removing the key from spend_controls.sandbox_keys");
         }
@@ -352,5 +398,6 @@ public final class BudgetService implements AutoCloseable {
     public void close() {
         alerts.close();
         if (redis != null) redis.close();
+        store.close();
     }
 }

@@ -48,6 +48,11 @@ final class BudgetBed implements AutoCloseable {
     static final Instant START = Instant.parse("2026-11-10T12:00:00Z");
 
     BudgetBed(Path dataDir, String controls) throws Exception {
+        this(dataDir, controls, "");
+    }
+
+    /** As {@link #BudgetBed(Path, String)}, with {@code sections} (top-level YAML, such as {@code ledger:}) added. */
+    BudgetBed(Path dataDir, String controls, String sections) throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
@@ -80,9 +85,10 @@ final class BudgetBed implements AutoCloseable {
                   - {key: %s, name: team-key, tags: {team: search}}
                   - {key: %s, name: learner}
                   - {key: %s, name: loop}
+                %s
                 spend_controls:
                 %s
-                """.formatted(ADMIN, s, s, s, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, controls.indent(2));
+                """.formatted(ADMIN, s, s, s, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, sections, controls.indent(2));
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
         services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, null, clock);

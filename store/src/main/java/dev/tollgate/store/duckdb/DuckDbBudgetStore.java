@@ -7,6 +7,7 @@ import dev.tollgate.core.budget.Budget;
 import dev.tollgate.core.budget.Period;
 import dev.tollgate.core.budget.Scope;
 import dev.tollgate.store.BudgetStore;
+import dev.tollgate.store.StoredKey;
 
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,7 +26,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Budgets and alerts in the ledger's DuckDB file (schema version 4). A deleted budget stays as a row marked
+ * Budgets, alerts (schema version 4) and virtual keys (16) in the ledger's DuckDB file. A deleted budget stays as a row marked
  * {@code deleted}, so a budget that came from the config does not come back at the next start. Times are UTC
  * {@code TIMESTAMP}s, as in {@code requests}. Every call runs on its own duplicate of the ledger's connection under
  * the ledger's read lock ({@link DuckDbLedger#read}, which guards against closing, not against writing), beside the
@@ -122,6 +123,88 @@ final class DuckDbBudgetStore implements BudgetStore {
             }
             return null;
         });
+    }
+
+    /** One process owns the file: a lock is enough to make the check and the insert one step. */
+    @Override
+    public synchronized boolean claim(Alert alert) {
+        if (BudgetStore.claimKey(alert) != null) {
+            Instant periodStart = Instant.parse(alert.details().get("period_start"));
+            if (alertsSince(periodStart.minus(java.time.Duration.ofDays(1))).stream().anyMatch(a -> BudgetStore.sameClaim(a, alert))) {
+                return false;
+            }
+        }
+        record(alert);
+        return true;
+    }
+
+    @Override
+    public List<StoredKey> keys() {
+        return db.read(conn -> {
+            List<StoredKey> out = new ArrayList<>();
+            try (PreparedStatement p = conn.prepareStatement(
+                    "SELECT name, key_sha256, tags, created_at FROM virtual_keys WHERE revoked_at IS NULL ORDER BY name");
+                 ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new StoredKey(rs.getString(1), rs.getString(2), tags(rs.getString(3)),
+                            rs.getTimestamp(4).toLocalDateTime().toInstant(ZoneOffset.UTC)));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Set<String> revokedKeys() {
+        return db.read(conn -> {
+            Set<String> out = new HashSet<>();
+            try (PreparedStatement p = conn.prepareStatement("SELECT name FROM virtual_keys WHERE revoked_at IS NOT NULL");
+                 ResultSet rs = p.executeQuery()) {
+                while (rs.next()) out.add(rs.getString(1));
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public synchronized boolean createKey(StoredKey key) {
+        if (keys().stream().anyMatch(k -> k.name().equals(key.name()))) return false;
+        db.read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement("INSERT OR REPLACE INTO virtual_keys VALUES (?, ?, ?, ?, NULL)")) {
+                p.setString(1, key.name());
+                p.setString(2, key.keyHash());
+                p.setString(3, JSON.writeValueAsString(key.tags()));
+                p.setTimestamp(4, utc(key.createdAt()));
+                p.executeUpdate();
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new SQLException("cannot write key tags", e);
+            }
+            return null;
+        });
+        return true;
+    }
+
+    /** The row keeps the name only: a revoked key's hash is of no further use. */
+    @Override
+    public synchronized void revokeKey(String name) {
+        db.read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement("INSERT OR REPLACE INTO virtual_keys VALUES (?, '', '{}', ?, ?)")) {
+                Timestamp now = utc(Instant.now());
+                p.setString(1, name);
+                p.setTimestamp(2, now);
+                p.setTimestamp(3, now);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    private static Map<String, String> tags(String json) {
+        try {
+            return JSON.readValue(json, STRING_MAP);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Map.of();
+        }
     }
 
     @Override

@@ -88,6 +88,8 @@ public final class DuckDbLedger implements Ledger {
     private final LedgerOptions options;
     /** Reads hold it shared; close holds it exclusively, so connections never close under a running query. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /** One per ledger: it serializes alert claims and key creation (one process owns the file). */
+    private final DuckDbBudgetStore budgetStore = new DuckDbBudgetStore(this);
     private boolean closed;
 
     private DuckDbLedger(Path file, DuckDBConnection root, DuckDBConnection writeConn, LedgerJournal journal,
@@ -260,7 +262,7 @@ public final class DuckDbLedger implements Ledger {
 
     /** Budgets and alerts kept in the same database file (tables {@code budgets} and {@code alerts}). */
     public dev.tollgate.store.BudgetStore budgetStore() {
-        return new DuckDbBudgetStore(this);
+        return budgetStore;
     }
 
     /** Rows before this time are answered from the rollups (null: none yet); see {@link Rollup}. */

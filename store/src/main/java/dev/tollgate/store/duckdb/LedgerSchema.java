@@ -127,7 +127,17 @@ final class LedgerSchema {
             new Migration(13, "attempts of a request", List.of(
                     "ALTER TABLE requests ADD COLUMN attempt INTEGER DEFAULT 1",
                     "ALTER TABLE requests ADD COLUMN attempt_reason VARCHAR",
-                    "ALTER TABLE requests ADD COLUMN upstream_model VARCHAR")));
+                    "ALTER TABLE requests ADD COLUMN upstream_model VARCHAR")),
+            // issue 16, control plane: virtual keys created through the admin API (a revoked one keeps its row, so a
+            // revoked config key stays revoked); only the secret's SHA-256 is kept
+            new Migration(16, "virtual keys", List.of("""
+                    CREATE TABLE virtual_keys (
+                        name       VARCHAR PRIMARY KEY,
+                        key_sha256 VARCHAR NOT NULL,
+                        tags       VARCHAR NOT NULL,
+                        created_at TIMESTAMP NOT NULL,
+                        revoked_at TIMESTAMP
+                    )""")));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();

@@ -104,4 +104,28 @@ class DuckDbBudgetStoreTest {
         }
         return versions;
     }
+
+    @Test
+    void keysAndAlertClaimsSurviveReopening() {
+        Instant created = Instant.parse("2026-11-26T10:00:00Z");
+        Alert eighty = new Alert(created, "budget_threshold", "team", "80%",
+                Map.of("threshold_percent", "80", "period_start", "2026-11-01T00:00:00Z"));
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            BudgetStore store = ledger.budgetStore();
+            assertThat(store.createKey(new dev.tollgate.store.StoredKey("ci", "ab".repeat(32), Map.of("team", "ml"), created))).isTrue();
+            assertThat(store.createKey(new dev.tollgate.store.StoredKey("ci", "cd".repeat(32), Map.of(), created))).isFalse();
+            store.revokeKey("config-key");
+            assertThat(store.claim(eighty)).isTrue();
+            assertThat(store.claim(eighty)).isFalse();
+        }
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            BudgetStore store = ledger.budgetStore();
+            assertThat(store.keys()).containsExactly(new dev.tollgate.store.StoredKey("ci", "ab".repeat(32), Map.of("team", "ml"), created));
+            assertThat(store.revokedKeys()).containsExactly("config-key");
+            assertThat(store.claim(eighty)).as("claimed before the restart").isFalse();
+            store.revokeKey("ci");
+            assertThat(store.keys()).isEmpty();
+            assertThat(store.revokedKeys()).containsExactlyInAnyOrder("ci", "config-key");
+        }
+    }
 }
