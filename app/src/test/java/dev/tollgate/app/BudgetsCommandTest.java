@@ -122,6 +122,39 @@ class BudgetsCommandTest {
         assertThat(badScope.err()).contains("TAG:VALUE");
     }
 
+    @Test
+    void keysAddedThroughTheCliAuthenticateUntilRevoked() throws Exception {
+        String[] at = {"--url", gateway.baseUrl(), "--admin-token", "cli-secret"};
+        Run added = run(concat(new String[] {"keys", "add", "notebook", "--tag", "team=research"}, at));
+        assertThat(added.exit()).as(added.err()).isZero();
+        String secret = added.out().lines().filter(l -> l.startsWith("key:")).findFirst().orElseThrow().substring(4).trim();
+        assertThat(secret).startsWith("tg-");
+        assertThat(chat(secret)).isEqualTo(200);
+        assertThat(chat(null)).as("the gateway was open; with a key it asks for one").isEqualTo(401);
+
+        Run list = run(concat(new String[] {"keys", "list"}, at));
+        assertThat(list.exit()).isZero();
+        assertThat(list.out()).doesNotContain(secret);
+        assertThat(list.out().lines().toList().get(1)).startsWith("notebook").contains("admin").contains("team=research");
+
+        assertThat(run(concat(new String[] {"keys", "revoke", "notebook"}, at)).out()).contains("revoked key 'notebook'");
+        assertThat(chat(secret)).isEqualTo(401);
+        Run again = run(concat(new String[] {"keys", "revoke", "notebook"}, at));
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.err()).contains("no key named 'notebook'");
+    }
+
+    static int chat(String key) throws Exception {
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                .header("content-type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
+        if (key != null) request.header("authorization", "Bearer " + key);
+        try (var http = java.net.http.HttpClient.newHttpClient()) {
+            return http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
+    }
+
     static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

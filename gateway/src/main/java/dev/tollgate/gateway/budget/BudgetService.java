@@ -51,6 +51,8 @@ public final class BudgetService implements AutoCloseable {
     private final List<String> models;
     private final Set<BoundHold> boundHolds = ConcurrentHashMap.newKeySet();
     private final RedisCounters redis;
+    /** Budgets from other replicas that this one cannot apply (said once each, not at every reload). */
+    private final Set<Budget> unappliable = new java.util.HashSet<>();
 
     private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
         this.controls = controls;
@@ -123,7 +125,7 @@ public final class BudgetService implements AutoCloseable {
             try {
                 checkModel(b, false);
             } catch (IllegalArgumentException e) {
-                log.warn("budget '{}' from another replica is not applied here: {}", b.name(), e.getMessage());
+                if (unappliable.add(b)) log.warn("budget '{}' from another replica is not applied here: {}", b.name(), e.getMessage());
                 continue;
             }
             if (fired == null) {
