@@ -109,6 +109,14 @@ class SharedLedgerTest {
                     String someId = costById.keySet().iterator().next();
                     assertThat(admin(http, gateway, "/admin/requests/" + someId).path("request").path("cost_usd").decimalValue())
                             .isEqualByComparingTo(costById.get(someId));
+
+                    // the FOCUS download works from PostgreSQL too: one charge per hour, key, provider, model and tag set
+                    HttpResponse<String> focus = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl()
+                            + "/admin/export/focus?format=csv&since=1h")).header("authorization", "Bearer " + ADMIN).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(focus.statusCode()).as(focus.body()).isEqualTo(200);
+                    assertThat(focus.body().lines().skip(1).filter(l -> l.contains("gpt-4o-mini"))).isNotEmpty();
+                    assertThat(focus.body().lines().skip(1).filter(l -> l.contains("gpt-4o,") || l.contains("gpt-4o\""))).isNotEmpty();
                 } finally {
                     gateway.close();
                     services.observability().close();
