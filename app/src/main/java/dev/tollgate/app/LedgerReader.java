@@ -142,33 +142,13 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
         @Override
         String exportFocus(Map<String, String> range, String format, Path out) {
             var q = SpendReport.query(range, Instant.now());
-            // whole hours, as the export rounds them
-            Instant from = q.from() == null ? null : q.from().truncatedTo(java.time.temporal.ChronoUnit.HOURS);
-            Instant to = q.to() == null ? null : q.to().truncatedTo(java.time.temporal.ChronoUnit.HOURS).equals(q.to())
-                    ? q.to() : q.to().truncatedTo(java.time.temporal.ChronoUnit.HOURS).plus(1, java.time.temporal.ChronoUnit.HOURS);
-            Path scratch;
             try {
-                scratch = Files.createTempDirectory("tollgate-focus");
                 Files.deleteIfExists(out);
             } catch (IOException e) {
-                throw new Failure("cannot prepare the export: " + e.getMessage());
+                throw new Failure("cannot replace " + out + ": " + e.getMessage());
             }
-            try (DuckDbLedger copy = DuckDbLedger.open(scratch)) {
-                ledger.forEach(from, to, copy::append);
-                copy.flush();
-                long rows = copy.exportFocus(q.from(), q.to(), format, out);
-                return "wrote " + rows + " FOCUS charge rows to " + out + " (from PostgreSQL schema " + db.schema() + ")";
-            } finally {
-                deleteTree(scratch);
-            }
-        }
-
-        private static void deleteTree(Path dir) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException ignored) {
-                // a scratch directory in the temporary directory
-            }
+            long rows = ledger.exportFocus(q.from(), q.to(), format, out);
+            return "wrote " + rows + " FOCUS charge rows to " + out + " (from PostgreSQL schema " + db.schema() + ")";
         }
 
         @Override

@@ -10,6 +10,7 @@ import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.Ledger;
 import dev.tollgate.store.duckdb.DuckDbLedger;
+import dev.tollgate.store.postgres.PgControlStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import picocli.CommandLine.Command;
@@ -21,6 +22,7 @@ import java.net.ServerSocket;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -95,7 +97,10 @@ final class ServeCommand implements Callable<Integer> {
 
         GatewayServices services;
         try {
-            services = GatewayServices.of(config, catalog, ledger).withAdminRoutes(PlanAdminRoutes.all());
+            // replicas: the control plane works on the ledger's database, one pool for both
+            var controlStore = shared == null ? null : new PgControlStore(shared.database(), PgControlStore.FULL_RELOAD_EVERY);
+            services = GatewayServices.of(config, catalog, ledger, null, Clock.systemUTC(), controlStore)
+                    .withAdminRoutes(PlanAdminRoutes.all());
         } catch (ConfigLoader.ConfigException e) {
             ledger.close();
             if (shared != null) shared.database().close();

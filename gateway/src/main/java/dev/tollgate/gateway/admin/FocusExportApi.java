@@ -35,13 +35,16 @@ final class FocusExportApi {
         }
         SpendQuery range = SpendReport.query(Map.of("from", params.getOrDefault("from", ""), "to", params.getOrDefault("to", ""),
                 "since", params.getOrDefault("since", "")), services.clock().instant());
-        if (!(services.ledger().unwrap() instanceof DuckDbLedger ledger)) {
+        var inner = services.ledger().unwrap();
+        FocusWriter ledger = inner instanceof DuckDbLedger duck ? duck::exportFocus
+                : inner instanceof dev.tollgate.store.postgres.PgLedger shared ? shared::exportFocus : null;
+        if (ledger == null) {
             AdminApi.respondError(request, new GatewayError(501, "api_error", "not_supported",
                     "this gateway's ledger cannot export FOCUS data", null, null));
             return;
         }
         vertx.executeBlocking(() -> {
-            ledger.flush();
+            services.ledger().flush();
             Path file = Files.createTempFile("tollgate-focus-", "." + format);
             Files.delete(file); // DuckDB's COPY writes the file itself
             ledger.exportFocus(range.from(), range.to(), format, file);
@@ -59,5 +62,11 @@ final class FocusExportApi {
                     .sendFile(file.toString())
                     .onComplete(sent -> vertx.executeBlocking(() -> Files.deleteIfExists(file), false));
         });
+    }
+
+    /** A ledger that writes FOCUS datasets (the embedded one, and the shared one through it). */
+    @FunctionalInterface
+    private interface FocusWriter {
+        long exportFocus(java.time.Instant from, java.time.Instant to, String format, Path out);
     }
 }

@@ -251,6 +251,34 @@ public final class PgLedger implements Ledger {
         }
     }
 
+    /**
+     * Writes the charges of {@code [from, to)} as a FOCUS 1.3 dataset, exactly as the embedded ledger does
+     * ({@link dev.tollgate.store.duckdb.DuckDbLedger#exportFocus}): the range's rows (whole hours) are streamed into a
+     * scratch embedded ledger that writes the file. Returns the number of charge rows.
+     */
+    public long exportFocus(Instant from, Instant to, String format, Path out) {
+        Instant a = from == null ? null : from.truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+        Instant b = to == null ? null : to.truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+        if (b != null && b.isBefore(to)) b = b.plus(1, java.time.temporal.ChronoUnit.HOURS);
+        Path scratch;
+        try {
+            scratch = java.nio.file.Files.createTempDirectory("tollgate-focus");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot prepare the FOCUS export", e);
+        }
+        try (dev.tollgate.store.duckdb.DuckDbLedger copy = dev.tollgate.store.duckdb.DuckDbLedger.open(scratch)) {
+            forEach(a, b, copy::append);
+            copy.flush();
+            return copy.exportFocus(from, to, format, out);
+        } finally {
+            try (var files = java.nio.file.Files.walk(scratch)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException ignored) {
+                // a scratch directory in the temporary directory
+            }
+        }
+    }
+
     @Override
     public void recordOutcome(Outcome outcome) {
         try (Connection c = db.connection();

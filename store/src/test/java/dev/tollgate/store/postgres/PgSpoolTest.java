@@ -79,6 +79,8 @@ class PgSpoolTest {
             try (PgLedger replayed = PgLedger.open(direct, journal, options)) {
                 replayed.flush();
                 assertThat(count(direct)).isEqualTo(200);
+                // rows that went through the spool come back whole, attempts included
+                assertThat(new java.util.HashSet<>(replayed.recent(1000))).isEqualTo(new java.util.HashSet<>(rows));
                 List<SpendRow> total = replayed.spend(new SpendQuery(List.of(), null, null, null));
                 BigDecimal expected = LedgerContractTest.strip(rows.stream().map(LedgerEntry::costUsd).reduce(BigDecimal.ZERO, BigDecimal::add));
                 assertThat(total).singleElement().satisfies(r -> {
