@@ -38,6 +38,8 @@ class ReadmeCommandsTest {
     private static final Path README = Path.of("..", "README.md");
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(180);
     private static final Pattern SERVER = Pattern.compile("^\\./tollgate (serve|sandbox)\\b");
+    /** The JVMs here serve a few calls each: the client compiler alone and the serial collector start them sooner. */
+    private static final List<String> QUICK_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     private static final Pattern README_PORT = Pattern.compile("(localhost:|127\\.0\\.0\\.1:|--port )(4000|9000|4310)\\b");
 
     @TempDir
@@ -144,7 +146,7 @@ class ReadmeCommandsTest {
                   serve|sandbox)
                     args=("$@")
                     if [ "$1" = serve ] && [[ " $* " != *" --port "* ]]; then args+=(--port "$README_PORT_4000"); fi
-                    exec "$README_JAVA" --enable-native-access=ALL-UNNAMED -cp "$README_CLASSPATH" dev.tollgate.app.Main "${args[@]}" ;;
+                    exec "$README_JAVA" $README_JVM_OPTS --enable-native-access=ALL-UNNAMED -cp "$README_CLASSPATH" dev.tollgate.app.Main "${args[@]}" ;;
                 esac
                 out=$(mktemp); err=$(mktemp)
                 vars=(); for v in $(compgen -e | grep '^TOLLGATE_' || true); do vars+=("$v=${!v}"); done
@@ -159,8 +161,11 @@ class ReadmeCommandsTest {
 
     private void startCli() throws Exception {
         Path portFile = clone.resolve(".run/cli-port");
-        cli = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), ReadmeCli.class.getName(), portFile.toString())
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(QUICK_START);
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                ReadmeCli.class.getName(), portFile.toString()));
+        cli = new ProcessBuilder(command)
                 .directory(clone.toFile()).redirectErrorStream(true).redirectOutput(clone.resolve(".run/cli.log").toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!Files.exists(portFile)) {
@@ -179,6 +184,7 @@ class ReadmeCommandsTest {
         env.put("README_CLASSPATH", System.getProperty("java.class.path"));
         env.put("README_PORT_4000", ports.get("4000"));
         env.put("README_CLI_PORT", cliPort);
+        env.put("README_JVM_OPTS", String.join(" ", QUICK_START));
         bash = pb.start();
         toBash = new OutputStreamWriter(bash.getOutputStream(), StandardCharsets.UTF_8);
     }

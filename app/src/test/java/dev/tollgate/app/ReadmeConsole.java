@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
  */
 final class ReadmeConsole {
 
-    /** What marks a command, or (in the paragraph right above) a whole block, that the README test leaves out; the reason follows. */
-    static final String SKIP_MARKER = "not run by the README test";
+    /** What marks (in any case) a command, or in the paragraph right above a whole block, that the README test leaves out; the reason follows. */
+    static final String SKIP_MARKER = "not run by the readme test";
 
     /** One {@code $ } command of the README: its first line's number, its text (continuation lines included), the output shown. */
     record Command(int line, String text, List<String> shown, String skipReason) {
