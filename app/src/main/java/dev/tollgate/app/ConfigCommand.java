@@ -32,7 +32,7 @@ final class ConfigCommand {
         @Spec
         CommandSpec spec;
 
-        Function<String, String> env = System::getenv;
+        Function<String, String> env = name -> Main.environment.apply(name);
 
         @Override
         public Integer call() throws Exception {

@@ -25,7 +25,7 @@ public class GatewayOptions {
     String adminToken;
 
     /** Where the environment variables are read (tests replace it). */
-    public Function<String, String> env = System::getenv;
+    public Function<String, String> env = name -> Main.environment.apply(name);
 
     /** {@code --url}, else {@code $TOLLGATE_URL}; null when neither is given. */
     public String url() {

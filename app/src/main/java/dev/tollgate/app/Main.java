@@ -25,6 +25,9 @@ public final class Main {
 
     static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
+    /** Where commands read environment variables: the process's, or a shell's that a test runs commands for in-process. */
+    static volatile java.util.function.Function<String, String> environment = System::getenv;
+
     public static void main(String[] args) {
         String level = logLevel(args);
         if (level != null && System.getProperty(LOG_LEVEL) == null) System.setProperty(LOG_LEVEL, level);

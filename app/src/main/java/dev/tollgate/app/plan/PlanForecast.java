@@ -62,7 +62,10 @@ public final class PlanForecast extends PlanStep {
             MonthEnd m = f.monthEnd();
             String scope = by != null && f.scope().equals(ScopeForecasts.TOTAL) ? "all (every " + by + ")" : f.scope();
             if (m == null) {
-                t.row(scope, Money.usdFineCell(f.spentToday()), "-", "-", "-", budget == null ? "" : Money.usdCell(budget), "too little history");
+                // no earlier day to fit: this month's spend is today's, so a budget it reaches was crossed today
+                boolean crossed = budget != null && f.spentToday().compareTo(budget) >= 0;
+                t.row(scope, Money.usdFineCell(f.spentToday()), "-", "-", "-", budget == null ? "" : Money.usdCell(budget),
+                        crossed ? "crossed " + today + " (too little history to forecast)" : "too little history");
                 continue;
             }
             BigDecimal trend = new BigDecimal(m.model().trendPerDay()).setScale(6, RoundingMode.HALF_EVEN);

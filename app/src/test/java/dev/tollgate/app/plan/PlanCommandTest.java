@@ -250,6 +250,24 @@ class PlanCommandTest {
     }
 
     @Test
+    void aBudgetTheFirstDayAlreadySpentIsCrossedThoughTooLittleHistoryToForecast(@TempDir Path dir) throws Exception {
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            ledger.append(new LedgerEntry(Instant.parse("2026-11-10T12:00:00Z"), "r1", "app", Map.of("team", "search"),
+                    "openai.chat", "openai", "gpt-4o", "gpt-4o", "gpt-4o", new Usage(1000, 0, 0, 0, 500, 0),
+                    new BigDecimal("0.0075"), "gpt-4o@2024-10-01", 200, null, 1000, 500, false, false));
+        }
+        Run f = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T18:00:00Z",
+                "--budget", "search=0.005", "--format", "json");
+        assertThat(f.exit()).isZero();
+        JsonNode row = f.table("Month-end forecast").path("rows").get(0);
+        // $0.0075 spent today against $0.005: crossed, whatever the forecast cannot say yet
+        assertThat(row.path("runs out").asText()).isEqualTo("crossed 2026-11-10 (too little history to forecast)");
+        Run under = run("forecast", "--data", dir.toString(), "--by", "team", "--as-of", "2026-11-10T18:00:00Z",
+                "--budget", "search=0.01", "--format", "json");
+        assertThat(under.table("Month-end forecast").path("rows").get(0).path("runs out").asText()).isEqualTo("too little history");
+    }
+
+    @Test
     void capacityFromASelfHostedProvidersLedger(@TempDir Path dir) throws Exception {
         Instant start = Instant.parse("2026-11-01T00:00:00Z");
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
