@@ -5,6 +5,7 @@ import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.store.duckdb.DuckDbLedger;
 import dev.tollgate.store.postgres.PgDatabase;
+import dev.tollgate.store.postgres.PgFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,8 +50,8 @@ class LedgerCopyTest {
             ledger.flush();
             ledger.recordOutcome(new Outcome(start, "req-1", null, true, new BigDecimal("2.5")));
         }
-        try (LocalPostgres pg = new LocalPostgres()) {
-            String[] args = {"ledger", "copy", "--from", data.toString(), "--to", LocalPostgres.URL, "--schema", pg.schema};
+        try (PgFixture pg = new PgFixture()) {
+            String[] args = {"ledger", "copy", "--from", data.toString(), "--to", PgFixture.URL, "--schema", pg.schema};
             String expected = rows + " requests, cost $" + cost.toPlainString() + ", saved $0, " + input + " input and "
                     + rows * 10 + " output tokens";
             AuditCommandTest.Run run = AuditCommandTest.audit(args);
@@ -60,7 +61,7 @@ class LedgerCopyTest {
                     .contains("totals match to the last decimal");
 
             // the CLI reads PostgreSQL directly: the same report and the same FOCUS dataset as from the embedded file
-            String[] shared = {"--ledger", LocalPostgres.URL, "--ledger-schema", pg.schema};
+            String[] shared = {"--ledger", PgFixture.URL, "--ledger-schema", pg.schema};
             AuditCommandTest.Run fromFile = AuditCommandTest.audit("report", "--data", data.toString(),
                     "--by", "team", "--bucket", "day", "--format", "csv");
             AuditCommandTest.Run fromPg = AuditCommandTest.audit(concat(new String[] {"report", "--by", "team", "--bucket", "day",
@@ -96,37 +97,6 @@ class LedgerCopyTest {
             run = AuditCommandTest.audit(args);
             assertThat(run.exit()).isEqualTo(1);
             assertThat(run.err()).contains("the totals differ");
-        }
-    }
-
-    /**
-     * The PostgreSQL at 127.0.0.1:5432 (database {@code test}) in a schema of this test's own, dropped on close; the
-     * test is skipped where none answers (store's PgFixture, which the build cannot share with this module's tests
-     * when tests are skipped).
-     */
-    static final class LocalPostgres implements AutoCloseable {
-        static final String URL = "postgres://postgres@127.0.0.1:5432/test";
-        final String schema = "t_" + java.util.UUID.randomUUID().toString().replace("-", "");
-
-        LocalPostgres() {
-            try (java.net.Socket probe = new java.net.Socket()) {
-                probe.connect(new java.net.InetSocketAddress("127.0.0.1", 5432), 1000);
-            } catch (java.io.IOException e) {
-                if ("true".equals(System.getenv("CI"))) throw new IllegalStateException("no PostgreSQL on 127.0.0.1:5432", e);
-                org.junit.jupiter.api.Assumptions.abort("skipped: no PostgreSQL on 127.0.0.1:5432 (" + e.getMessage() + ")");
-            }
-        }
-
-        PgDatabase open() {
-            return PgDatabase.open(URL, schema, 4);
-        }
-
-        @Override
-        public void close() throws java.sql.SQLException {
-            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
-                 java.sql.Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.postgres.PgDatabase;
+import dev.tollgate.store.postgres.PgFixture;
 import dev.tollgate.store.postgres.PgLedger;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -46,7 +47,7 @@ class SharedLedgerTest {
     void requestsLandInPostgresAndTheAdminApiReportsThem() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-        try (LocalPostgres pg = new LocalPostgres()) {
+        try (PgFixture pg = new PgFixture()) {
             SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
             String yaml = """
                     admin: {token: %s}
@@ -58,7 +59,7 @@ class SharedLedgerTest {
                       - {name: gpt-4o, provider: sandbox, model: gpt-4o}
                     keys:
                       - {key: %s, name: search-prod, tags: {team: search}}
-                    """.formatted(ADMIN, LocalPostgres.URL, pg.schema, sandbox.port(), KEY);
+                    """.formatted(ADMIN, PgFixture.URL, pg.schema, sandbox.port(), KEY);
             GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
             assertThat(config.ledger().shared()).isTrue();
             GatewayConfig.Postgres settings = config.ledger().postgres();
@@ -132,36 +133,5 @@ class SharedLedgerTest {
                 .header("authorization", "Bearer " + ADMIN).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return Json.parse(r.body());
-    }
-
-    /**
-     * The PostgreSQL at 127.0.0.1:5432 (database {@code test}) in a schema of this test's own, dropped on close; the
-     * test is skipped where none answers (store's PgFixture, which the build cannot share with this module's tests
-     * when tests are skipped).
-     */
-    static final class LocalPostgres implements AutoCloseable {
-        static final String URL = "postgres://postgres@127.0.0.1:5432/test";
-        final String schema = "t_" + java.util.UUID.randomUUID().toString().replace("-", "");
-
-        LocalPostgres() {
-            try (java.net.Socket probe = new java.net.Socket()) {
-                probe.connect(new java.net.InetSocketAddress("127.0.0.1", 5432), 1000);
-            } catch (java.io.IOException e) {
-                if ("true".equals(System.getenv("CI"))) throw new IllegalStateException("no PostgreSQL on 127.0.0.1:5432", e);
-                org.junit.jupiter.api.Assumptions.abort("skipped: no PostgreSQL on 127.0.0.1:5432 (" + e.getMessage() + ")");
-            }
-        }
-
-        PgDatabase open() {
-            return PgDatabase.open(URL, schema, 4);
-        }
-
-        @Override
-        public void close() throws java.sql.SQLException {
-            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
-                 java.sql.Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
-        }
     }
 }
