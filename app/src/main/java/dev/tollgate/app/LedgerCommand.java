@@ -32,10 +32,10 @@ final class LedgerCommand {
                             + " they differ in any decimal. Stop the gateway that holds the file first."})
     static final class Copy implements Callable<Integer> {
 
-        @Option(names = "--from", required = true, paramLabel = "DATA_DIR", description = "Data directory of the embedded ledger.")
+        @Option(names = "--from", required = true, paramLabel = "DATA_DIR", description = "Data directory of the embedded ledger (required).")
         Path from;
 
-        @Option(names = "--to", required = true, paramLabel = "URL", description = "postgres://user:password@host:5432/db")
+        @Option(names = "--to", required = true, paramLabel = "URL", description = "The PostgreSQL to copy into: postgres://user:password@host:5432/db (required).")
         String to;
 
         @Option(names = "--schema", defaultValue = PgDatabase.DEFAULT_SCHEMA,
