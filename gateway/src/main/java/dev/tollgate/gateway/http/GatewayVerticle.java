@@ -18,6 +18,7 @@ import dev.tollgate.gateway.dashboard.DashboardAssets;
 import dev.tollgate.gateway.observe.MetricsEndpoint;
 import dev.tollgate.gateway.observe.TraceContextStage;
 import dev.tollgate.gateway.provider.Upstream;
+import dev.tollgate.gateway.shadow.ShadowStage;
 import dev.tollgate.gateway.stage.AuthenticationStage;
 import dev.tollgate.gateway.stage.BudgetStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
@@ -93,13 +94,18 @@ public final class GatewayVerticle extends VerticleBase {
         Stage routing = new RoutingStage(services.router());
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
                 services.ledger()::append, services.catalog());
-        requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
+        BudgetStage budgets = new BudgetStage(services.budgets(), services.router(), services.catalog());
+        MeteringStage metering = new MeteringStage(services.catalog(), services.ledger());
+        // a shadow call: its own budgets, its own ledger row, the provider; no cache, no prompt log, no client
+        Stage shadow = new ShadowStage(Stage.chain(List.of(budgets, metering), provider), services.observability().shadows(),
+                context, services.clock());
+        requestPath = Stage.chain(List.of(authentication, routing, shadow, TraceContextStage.of(services.observability()),
                 new CacheStage(services.cache(), services.ledger(),
                         config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),
                 new CascadeStage(),
-                new BudgetStage(services.budgets(), services.router(), services.catalog()),
+                budgets,
                 PromptLogStage.of(services.observability().prompts()),
-                new MeteringStage(services.catalog(), services.ledger())), provider);
+                metering), provider);
         // counting tokens is free at every provider: the same path without metering
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);

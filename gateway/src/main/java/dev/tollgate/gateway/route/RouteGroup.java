@@ -15,6 +15,7 @@ public final class RouteGroup {
     private final List<Deployment> deployments;
     private final Deployment[] array;
     private final int[] weights;
+    private dev.tollgate.gateway.shadow.Shadow shadow;
 
     RouteGroup(RouteConfig config, List<Deployment> deployments) {
         this.config = config;
@@ -28,6 +29,12 @@ public final class RouteGroup {
     public RouteConfig config() { return config; }
 
     public List<Deployment> deployments() { return deployments; }
+
+    /** The route's shadow traffic ({@code shadow:}), or null when it has none. */
+    public dev.tollgate.gateway.shadow.Shadow shadow() { return shadow; }
+
+    /** Set once by the {@link Router}, before the gateway serves: the candidate may be a route defined after this one. */
+    void shadow(dev.tollgate.gateway.shadow.Shadow shadow) { this.shadow = shadow; }
 
     /** The deployments in the order this request should try them (see {@link RoutePlanner}). */
     public Deployment[] plan(PriceCatalog catalog, Instant at, double draw) {
