@@ -18,6 +18,7 @@ import dev.tollgate.gateway.dashboard.DashboardAssets;
 import dev.tollgate.gateway.observe.MetricsEndpoint;
 import dev.tollgate.gateway.observe.TraceContextStage;
 import dev.tollgate.gateway.provider.Upstream;
+import dev.tollgate.gateway.shadow.ShadowLane;
 import dev.tollgate.gateway.shadow.ShadowStage;
 import dev.tollgate.gateway.stage.AuthenticationStage;
 import dev.tollgate.gateway.stage.BudgetStage;
@@ -79,11 +80,19 @@ public final class GatewayVerticle extends VerticleBase {
     private final ConnectionGuard guard;
     private ClientConnections connections;
 
+    private final ShadowLane shadows;
+
     /** {@code guard} counts client connections across all the gateway's verticles. */
     public GatewayVerticle(GatewayServices services, int port, ConnectionGuard guard) {
+        this(services, port, guard, null);
+    }
+
+    /** {@code shadows}: where shadow calls run (null when no route has shadow traffic). */
+    public GatewayVerticle(GatewayServices services, int port, ConnectionGuard guard, ShadowLane shadows) {
         this.services = services;
         this.port = port;
         this.guard = guard;
+        this.shadows = shadows;
     }
 
     @Override
@@ -96,9 +105,7 @@ public final class GatewayVerticle extends VerticleBase {
                 services.ledger()::append, services.catalog());
         BudgetStage budgets = new BudgetStage(services.budgets(), services.router(), services.catalog());
         MeteringStage metering = new MeteringStage(services.catalog(), services.ledger());
-        // a shadow call: its own budgets, its own ledger row, the provider; no cache, no prompt log, no client
-        Stage shadow = new ShadowStage(Stage.chain(List.of(budgets, metering), provider), services.observability().shadows(),
-                context, services.clock());
+        Stage shadow = ShadowStage.of(shadows, services.observability().shadows(), services.clock());
         requestPath = Stage.chain(List.of(authentication, routing, shadow, TraceContextStage.of(services.observability()),
                 new CacheStage(services.cache(), services.ledger(),
                         config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),

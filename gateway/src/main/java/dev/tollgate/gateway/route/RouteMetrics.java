@@ -43,7 +43,7 @@ public final class RouteMetrics {
             FunctionCounter.builder("tollgate.shadow.shed", s, dev.tollgate.gateway.shadow.Shadow::shed)
                     .description("Sampled requests not shadowed: max_in_flight calls were running").tags(tags).register(registry);
             FunctionCounter.builder("tollgate.shadow.refused", s, dev.tollgate.gateway.shadow.Shadow::refused)
-                    .description("Shadow calls a budget refused (skipped)").tags(tags).register(registry);
+                    .description("Shadow calls a budget or rate limit refused (skipped)").tags(tags).register(registry);
             FunctionCounter.builder("tollgate.shadow.failed", s, dev.tollgate.gateway.shadow.Shadow::failed)
                     .description("Shadow calls the candidate failed").tags(tags).register(registry);
         }

@@ -100,7 +100,7 @@ public final class Shadow {
     public long sent() { return sent.sum(); }
     /** Sampled requests not shadowed because {@code max_in_flight} calls were already running. */
     public long shed() { return shed.sum(); }
-    /** Shadow calls a budget refused (skipped, nothing spent). */
+    /** Shadow calls a budget or rate limit refused before any spend (skipped). */
     public long refused() { return refused.sum(); }
     /** Shadow calls that failed otherwise (the candidate's error, a timeout). */
     public long failed() { return failed.sum(); }

@@ -10,7 +10,6 @@ import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.route.RouteGroup;
 import dev.tollgate.gateway.stage.Stage;
-import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -20,30 +19,33 @@ import java.time.Clock;
 /**
  * Shadow traffic (issue 13): for a request to a route with {@code shadow:} whose id is sampled, watches the client's
  * answer go by (a copy of its bytes, up to {@value #MAX_ANSWER_BYTES}) and, only once the client has it complete,
- * sends the same request to the candidate on this event loop, as a later task, through its own path (budget,
- * metering, provider: no cache, no prompt log, no client connection, so no client backpressure). Its ledger row shares
- * the client's request id and is attributed to key {@value Shadow#KEY} and tag {@code shadow=ROUTE}; a budget that
- * refuses it skips it. Both answers go to the {@link ShadowRecorder} for {@code tollgate eval --shadow}. Calls beyond
+ * hands the same request to the {@link ShadowLane}, which sends it to the candidate on its own event loop through its
+ * own path (budget, metering, provider: no cache, no prompt log, no client connection, so no client backpressure). Its ledger row shares
+ * the client's request id and is attributed to key {@value Shadow#KEY} and tag {@code shadow=ROUTE}; one that a budget
+ * (or a rate limit) refuses is skipped. Both answers go to the {@link ShadowRecorder} for {@code tollgate eval --shadow}. Calls beyond
  * the route's {@code max_in_flight} are shed and counted, never queued.
  */
 public final class ShadowStage implements Stage {
 
     static final int MAX_ANSWER_BYTES = 1 << 20;
 
-    private final Stage.Chain shadowPath;
+    private final ShadowLane lane;
     private final ShadowRecorder recorder;
-    private final Context context;
     private final Clock clock;
 
     /**
-     * {@code shadowPath}: what a shadow call goes through (budgets, metering, the provider); {@code recorder}: where the
-     * answers are kept, or null (shadow calls are then still made and metered); {@code context}: the event loop.
+     * {@code lane}: where shadow calls run; {@code recorder}: where the answers are kept, or null (shadow calls are
+     * then still made and metered).
      */
-    public ShadowStage(Stage.Chain shadowPath, ShadowRecorder recorder, Context context, Clock clock) {
-        this.shadowPath = shadowPath;
+    public ShadowStage(ShadowLane lane, ShadowRecorder recorder, Clock clock) {
+        this.lane = lane;
         this.recorder = recorder;
-        this.context = context;
         this.clock = clock;
+    }
+
+    /** The stage for this lane; a plain pass-through when no route has shadow traffic (null). */
+    public static Stage of(ShadowLane lane, ShadowRecorder recorder, Clock clock) {
+        return lane == null ? (exchange, sink, next) -> next.proceed(exchange, sink) : new ShadowStage(lane, recorder, clock);
     }
 
     @Override
@@ -94,8 +96,8 @@ public final class ShadowStage implements Stage {
             if (status < 200 || status >= 300 || answer == null || exchange.clientGone()) return;
             Production production = new Production(exchange.servedModel(), exchange.stream(), answer, exchange.cost(),
                     (System.nanoTime() - exchange.arrivedNanos()) / 1_000_000);
-            // a task of its own: nothing of the shadow call runs inside the client's end()
-            context.runOnContext(v -> launch(exchange, headers, shadow, production));
+            // handed over: nothing of the shadow call runs on the client's event loop
+            lane.submit(() -> launch(exchange, headers, shadow, production));
         }
     }
 
@@ -114,7 +116,7 @@ public final class ShadowStage implements Stage {
         call.route(shadow.candidate());
         call.routes(shadow.candidateGroup());
         try {
-            shadowPath.proceed(call, new Collect(client, call, shadow, production));
+            lane.path().proceed(call, new Collect(client, call, shadow, production));
         } catch (RuntimeException e) {
             shadow.finished(false, true);
         }
@@ -157,8 +159,8 @@ public final class ShadowStage implements Stage {
 
         @Override
         public void fail(GatewayError error) {
-            if ("budget_exceeded".equals(error.type())) {
-                // the shadow budget said no: nothing was spent, nothing to score
+            if (call.error() == null) {
+                // refused before metering (a budget, a rate limit, the runaway guard): nothing spent, nothing to score
                 if (!done) shadow.finished(true, false);
                 done = true;
                 return;

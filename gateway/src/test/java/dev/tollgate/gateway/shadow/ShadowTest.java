@@ -221,6 +221,12 @@ class ShadowTest {
             shadowCost = shadowCost.add(row.path("cost_usd").decimalValue());
         }
         assertThat(shadowed).isEqualTo(expected);
+        // a look-up by request id finds the client's own row, not its shadow's
+        String someShadowed = expected.iterator().next();
+        JsonNode lookedUp = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests/" + someShadowed))
+                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body()).path("request");
+        assertThat(lookedUp.path("requested_model").asText()).isEqualTo("half");
+        assertThat(lookedUp.path("tags").path("team").asText()).isEqualTo("a");
 
         // the clients' own rows and spend are what they were told, shadows apart
         BigDecimal clientRows = BigDecimal.ZERO;
