@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Shadow traffic never delays the client (issue 13): one gateway, two routes to the same sandbox deployment, one of
-# them with shadow: {sample: 0.5} to a candidate on the same sandbox. Rounds interleave the two routes, so machine
+# them with shadow: {sample: 0.5} to a candidate on a second sandbox (a candidate is another provider's server: on the
+# same one-loop sandbox its calls would queue in front of production's). Rounds interleave the two routes, so machine
 # noise hits both alike; medians of the client's p50/p99 are reported side by side, with the shadow calls made.
 #
 #   bench/shadow.sh                                  # defaults below
 #   ROUNDS=7 DURATION=10 CONNS="1 16" bench/shadow.sh
 #   CANDIDATE_LATENCY_MS=200 bench/shadow.sh         # a candidate slower than production
+#   CANDIDATE_LATENCY_MS=5000 SHADOW_MAX_IN_FLIGHT=1 bench/shadow.sh   # nearly every sample shed: the mechanism alone
 #
 # Needs wrk (apt-get install wrk).
 set -euo pipefail
@@ -15,7 +17,7 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-10}
 CONNS=${CONNS:-1 16}
 OUT=${OUT:-bench/results/shadow-$(date -u +%Y%m%dT%H%M%SZ)}
-SANDBOX_PORT=9111 TOLLGATE_PORT=9112
+SANDBOX_PORT=9111 TOLLGATE_PORT=9112 CANDIDATE_PORT=9113
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 command -v wrk >/dev/null || { echo "shadow.sh: needs wrk" >&2; exit 1; }
@@ -32,12 +34,13 @@ wait_port() {
 latency_header=""
 [ "${CANDIDATE_LATENCY_MS:-0}" != 0 ] && latency_header=", headers: {x-sandbox-latency-ms: \"$CANDIDATE_LATENCY_MS\"}"
 ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+./tollgate sandbox --port "$CANDIDATE_PORT" --output-tokens 16 --event-loops 1 >"$OUT/candidate.log" 2>&1 & pids+=($!)
 cat >"$OUT/tollgate.yaml" <<YAML
 server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
 admin: {token: bench-admin}
 providers:
   sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
-  candidate: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox$latency_header}
+  candidate: {type: openai, base_url: "http://127.0.0.1:$CANDIDATE_PORT/v1", api_key: sk-sandbox$latency_header}
 keys:
   - {key: tg-bench, name: bench, tags: {team: bench}}
 models:
@@ -46,13 +49,13 @@ routes:
   - {name: plain, deployments: [{provider: sandbox, model: gpt-4o-mini}]}
   - name: shadowed
     deployments: [{provider: sandbox, model: gpt-4o-mini}]
-    shadow: {model: candidate-nano, sample: 0.5, budget: shadow, max_in_flight: 256}
+    shadow: {model: candidate-nano, sample: 0.5, budget: shadow, max_in_flight: ${SHADOW_MAX_IN_FLIGHT:-256}}
 spend_controls:
   budgets:
     - {name: shadow, scope: "shadow:shadowed", period: monthly, limit_usd: "1000000"}
 YAML
 ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
-wait_port "$SANDBOX_PORT"; wait_port "$TOLLGATE_PORT"
+wait_port "$SANDBOX_PORT"; wait_port "$CANDIDATE_PORT"; wait_port "$TOLLGATE_PORT"
 
 run_wrk() { # model conns seconds
   local threads=$(( $2 < 2 ? 1 : 2 ))
