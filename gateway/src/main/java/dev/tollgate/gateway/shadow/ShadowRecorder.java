@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.shadow;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.audit.PromptParts;
@@ -32,7 +33,7 @@ public final class ShadowRecorder implements AutoCloseable {
     static final int QUEUE_CAPACITY = 4096;
 
     /** One shadowed request as the event loop saw it, before its texts are read and redacted. */
-    record Pair(Instant time, String requestId, String route, String candidate, Api api, com.fasterxml.jackson.databind.JsonNode request,
+    record Pair(Instant time, String requestId, String route, String candidate, Api api, JsonNode request,
                 String productionModel, boolean productionStream, Buffer production, BigDecimal productionCostUsd,
                 long productionMillis, Buffer candidateAnswer, BigDecimal candidateCostUsd, long candidateMillis,
                 String candidateError) {
