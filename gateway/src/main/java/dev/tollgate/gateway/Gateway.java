@@ -3,6 +3,7 @@ package dev.tollgate.gateway;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.gateway.http.ConnectionGuard;
 import dev.tollgate.gateway.http.GatewayVerticle;
+import dev.tollgate.gateway.shadow.ShadowLane;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -20,11 +21,13 @@ public final class Gateway implements AutoCloseable {
     private final Vertx vertx;
     private final String deploymentId;
     private final int port;
+    private final ShadowLane shadows;
 
-    private Gateway(Vertx vertx, String deploymentId, int port) {
+    private Gateway(Vertx vertx, String deploymentId, int port, ShadowLane shadows) {
         this.vertx = vertx;
         this.deploymentId = deploymentId;
         this.port = port;
+        this.shadows = shadows;
     }
 
     /**
@@ -40,8 +43,11 @@ public final class Gateway implements AutoCloseable {
                     .description("Client connections open (counted against server.max_connections)")
                     .register(services.observability().metrics().registry());
         }
-        return vertx.deployVerticle(() -> new GatewayVerticle(services, actualPort, guard), new DeploymentOptions().setInstances(instances))
-                .map(id -> new Gateway(vertx, id, actualPort));
+        // shadow calls run on an event loop of their own, never on the ones that serve clients
+        return ShadowLane.start(services).compose(shadows ->
+                vertx.deployVerticle(() -> new GatewayVerticle(services, actualPort, guard, shadows), new DeploymentOptions().setInstances(instances))
+                        .map(id -> new Gateway(vertx, id, actualPort, shadows))
+                        .onFailure(e -> { if (shadows != null) shadows.close(); }));
     }
 
     private static int freePort() {
@@ -60,9 +66,10 @@ public final class Gateway implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
-    /** Stops accepting requests; the ledger is closed by whoever opened it. */
+    /** Stops accepting requests, then cuts the shadow calls still running; the ledger is closed by whoever opened it. */
     @Override
     public void close() {
         vertx.undeploy(deploymentId).await();
+        if (shadows != null) shadows.close();
     }
 }

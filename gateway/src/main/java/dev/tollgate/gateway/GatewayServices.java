@@ -84,6 +84,12 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         });
         if (observability.metrics() != null) {
             RouteMetrics.bind(router, observability.metrics().registry());
+            if (observability.shadows() != null) {
+                io.micrometer.core.instrument.FunctionCounter.builder("tollgate.shadow.answers.dropped", observability.shadows(),
+                                dev.tollgate.gateway.shadow.ShadowRecorder::dropped)
+                        .description("Shadowed answer pairs not kept for eval --shadow: the recorder or the store was behind")
+                        .register(observability.metrics().registry());
+            }
             router.tiers().bind(observability.metrics().registry());
             BudgetMetrics gauges = new BudgetMetrics(budgets.book(), budgets.clock(), observability.metrics().registry());
             observability.metrics().beforeScrape(gauges::refresh);

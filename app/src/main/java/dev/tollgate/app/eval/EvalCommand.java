@@ -17,9 +17,10 @@ import java.util.concurrent.Callable;
 
 /** {@code tollgate eval}: the quality gate a cheaper model must pass, on your own tasks, before it takes traffic. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a task set through the gateway on candidate models and grade the answers against a gate.",
-                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete), 2 bad input,",
-                "1 the results file cannot be written."})
+        description = {"Run a task set through the gateway on candidate models and grade the answers against a gate;",
+                "or, with --shadow ROUTE, grade the route's shadow candidate on the live traffic it was sent.",
+                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete; with --shadow:",
+                "none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
 public final class EvalCommand implements Callable<Integer> {
 
     static final int NONE_PASSES = 3;
@@ -28,12 +29,23 @@ public final class EvalCommand implements Callable<Integer> {
 
     enum Format { TABLE, JSON }
 
-    @Option(names = "--tasks", required = true, paramLabel = "FILE",
-            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line (required).")
+    @Option(names = "--tasks", paramLabel = "FILE",
+            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line (required without --shadow).")
     Path tasksFile;
 
-    @Option(names = "--models", required = true, split = ",", paramLabel = "MODEL", description = "Candidate models, as the gateway names them (required).")
+    @Option(names = "--models", split = ",", paramLabel = "MODEL", description = "Candidate models, as the gateway names them (required without --shadow).")
     List<String> models;
+
+    @Option(names = "--shadow", paramLabel = "ROUTE",
+            description = "Grade the candidate of ROUTE's shadow traffic (routes[].shadow) against the answers its clients got, over --since.")
+    String shadow;
+
+    @Option(names = "--since", defaultValue = "7d", description = "With --shadow: how far back, as 3d, 12h or 90m (default: ${DEFAULT-VALUE}).")
+    String since;
+
+    @Option(names = "--scorer", defaultValue = "normalized",
+            description = "With --shadow and no --judge: exact, normalized or numeric match against the production answer (default: ${DEFAULT-VALUE}).")
+    String scorer;
 
     @Mixin
     GatewayOptions gateway = new GatewayOptions();
@@ -97,6 +109,11 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (shadow != null) return shadow(out, err);
+        if (tasksFile == null || models == null || models.isEmpty()) {
+            err.println("eval: --tasks FILE and --models MODEL,... are required (or --shadow ROUTE to grade a route's shadow candidate)");
+            return BAD_INPUT;
+        }
         List<EvalTask> tasks;
         Labels labels;
         try {
@@ -146,6 +163,65 @@ public final class EvalCommand implements Callable<Integer> {
         }
         if (report.pending() > 0) return INCOMPLETE;
         return report.anyPasses() ? 0 : NONE_PASSES;
+    }
+
+    /** {@code --shadow ROUTE}: the running verdict on the route's shadow candidate. */
+    private int shadow(PrintWriter out, PrintWriter err) {
+        java.time.Duration window;
+        try {
+            if (!(gate >= 0 && gate <= 1)) throw new IllegalArgumentException("--gate must be within 0..1");
+            window = dev.tollgate.gateway.audit.AuditEndpoint.since(since);
+            if (window.isZero() || window.isNegative()) throw new IllegalArgumentException("--since must be positive");
+            if (judgeModel == null) ShadowEval.scorer(scorer, "0");
+        } catch (IllegalArgumentException e) {
+            err.println("eval: " + e.getMessage());
+            return BAD_INPUT;
+        }
+        GatewayLink link = gateway.link(dataDir);
+        java.time.Instant now = clock.instant();
+        List<dev.tollgate.store.ShadowAnswer> answers;
+        try {
+            answers = ShadowEval.answers(dataDir, link, shadow, since, now, window);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            err.println("eval: cannot read the shadow answers of " + shadow + ": " + e.getMessage());
+            return 1;
+        }
+        String candidate = answers.isEmpty() ? null : answers.getLast().candidate();
+        if (judgeModel != null && candidate != null && !allowSameFamily && Judge.family(candidate).equals(Judge.family(judgeModel))) {
+            err.println("eval: the judge " + judgeModel + " would grade " + candidate + ", a model of its own family ("
+                    + Judge.family(candidate) + "); pick a judge of another family or pass --allow-same-family");
+            return BAD_INPUT;
+        }
+        // a candidate changed in the config: only its own answers count
+        List<dev.tollgate.store.ShadowAnswer> ofCandidate = answers.stream().filter(a -> a.candidate().equals(candidate)).toList();
+        List<ShadowEval.Scored> scored;
+        try {
+            scored = ShadowEval.score(ofCandidate, scorer, judgeModel == null ? null : new Judge(judgeModel, rubric),
+                    new GatewayCaller(link.url(), key, tags));
+        } catch (IllegalStateException e) {
+            err.println("eval: " + e.getMessage());
+            return 1;
+        }
+        java.math.BigDecimal routeCost = null;
+        long routeRequests = 0;
+        String savingError = null;
+        try {
+            dev.tollgate.store.SpendRow spend = ShadowEval.routeSpend(dataDir, link, shadow, now, window);
+            routeCost = spend.costUsd();
+            routeRequests = spend.requests();
+        } catch (RuntimeException e) {
+            savingError = e.getMessage();
+        }
+        ShadowEval.Report report = ShadowEval.report(shadow, candidate, window, judgeModel != null ? "the judge " + judgeModel
+                : scorer + " match", gate, scored, routeCost, routeRequests, savingError);
+        out.print(format == Format.JSON ? ShadowEval.json(report) : ShadowEval.table(report));
+        out.flush();
+        if (report.answers() == 0) {
+            err.println("eval: no shadowed answers for " + shadow + " in the last " + since
+                    + ": is routes[].shadow set on it, and has it had traffic?");
+            return INCOMPLETE;
+        }
+        return report.passes() ? 0 : NONE_PASSES;
     }
 
     private void check(List<EvalTask> tasks) {

@@ -18,6 +18,8 @@ import dev.tollgate.gateway.dashboard.DashboardAssets;
 import dev.tollgate.gateway.observe.MetricsEndpoint;
 import dev.tollgate.gateway.observe.TraceContextStage;
 import dev.tollgate.gateway.provider.Upstream;
+import dev.tollgate.gateway.shadow.ShadowLane;
+import dev.tollgate.gateway.shadow.ShadowStage;
 import dev.tollgate.gateway.stage.AuthenticationStage;
 import dev.tollgate.gateway.stage.BudgetStage;
 import dev.tollgate.gateway.stage.CountTokensStage;
@@ -78,11 +80,19 @@ public final class GatewayVerticle extends VerticleBase {
     private final ConnectionGuard guard;
     private ClientConnections connections;
 
+    private final ShadowLane shadows;
+
     /** {@code guard} counts client connections across all the gateway's verticles. */
     public GatewayVerticle(GatewayServices services, int port, ConnectionGuard guard) {
+        this(services, port, guard, null);
+    }
+
+    /** {@code shadows}: where shadow calls run (null when no route has shadow traffic). */
+    public GatewayVerticle(GatewayServices services, int port, ConnectionGuard guard, ShadowLane shadows) {
         this.services = services;
         this.port = port;
         this.guard = guard;
+        this.shadows = shadows;
     }
 
     @Override
@@ -93,13 +103,16 @@ public final class GatewayVerticle extends VerticleBase {
         Stage routing = new RoutingStage(services.router());
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
                 services.ledger()::append, services.catalog());
-        requestPath = Stage.chain(List.of(authentication, routing, TraceContextStage.of(services.observability()),
+        BudgetStage budgets = new BudgetStage(services.budgets(), services.router(), services.catalog());
+        MeteringStage metering = new MeteringStage(services.catalog(), services.ledger());
+        Stage shadow = ShadowStage.of(shadows, services.observability().shadows(), services.clock());
+        requestPath = Stage.chain(List.of(authentication, routing, shadow, TraceContextStage.of(services.observability()),
                 new CacheStage(services.cache(), services.ledger(),
                         config.cache().nearDuplicate().enabled() ? new Embedder(vertx, port, config.cache().nearDuplicate().embeddingsModel()) : null),
                 new CascadeStage(),
-                new BudgetStage(services.budgets(), services.router(), services.catalog()),
+                budgets,
                 PromptLogStage.of(services.observability().prompts()),
-                new MeteringStage(services.catalog(), services.ledger())), provider);
+                metering), provider);
         // counting tokens is free at every provider: the same path without metering
         countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);

@@ -17,8 +17,10 @@ import java.util.Map;
  * @param metrics null when {@code metrics.enabled: false}
  * @param tracing null when no OTLP endpoint is configured
  * @param prompts null unless {@code prompt_log.enabled: true} (and the ledger is the embedded DuckDB one)
+ * @param shadows null unless a route has {@code shadow:} (and the ledger is the embedded DuckDB one)
  */
-public record Observability(ObserveConfig config, GatewayMetrics metrics, LedgerTracing tracing, PromptRecorder prompts)
+public record Observability(ObserveConfig config, GatewayMetrics metrics, LedgerTracing tracing, PromptRecorder prompts,
+                            dev.tollgate.gateway.shadow.ShadowRecorder shadows)
         implements AutoCloseable {
 
     /** Builds what the configuration asks for and subscribes it to the ledger stream. */
@@ -42,7 +44,16 @@ public record Observability(ObserveConfig config, GatewayMetrics metrics, Ledger
                         + " DuckDB one; prompts are not recorded");
             }
         }
-        return new Observability(observe, metrics, tracing, prompts);
+        dev.tollgate.gateway.shadow.ShadowRecorder shadows = null;
+        if (config.routes().stream().anyMatch(r -> r.shadow() != null)) {
+            if (ledger.unwrap() instanceof DuckDbLedger duck) {
+                shadows = new dev.tollgate.gateway.shadow.ShadowRecorder(duck.shadows());
+            } else {
+                LoggerFactory.getLogger(Observability.class).warn("routes have shadow traffic but the ledger is not the"
+                        + " embedded DuckDB one; shadow calls are metered but their answers are not kept for eval --shadow");
+            }
+        }
+        return new Observability(observe, metrics, tracing, prompts, shadows);
     }
 
     /** Sends the spans still pending and records the prompts still queued (before the ledger closes). */
@@ -50,5 +61,6 @@ public record Observability(ObserveConfig config, GatewayMetrics metrics, Ledger
     public void close() {
         if (tracing != null) tracing.close();
         if (prompts != null) prompts.close();
+        if (shadows != null) shadows.close();
     }
 }

@@ -23,13 +23,35 @@ import java.util.Locale;
  * @param backoff           the wait before the first retry on the same deployment; it doubles, with jitter
  * @param maxBackoff        the longest wait between two attempts (a longer {@code retry-after} means a fallback instead)
  * @param breaker           when a deployment is taken out of the route and how it is probed back
+ * @param shadow            the candidate model a sampled share of the route's traffic also goes to, or null
  */
 public record RouteConfig(String name, Strategy strategy, List<DeploymentConfig> deployments, int retries,
                           int maxAttempts, Duration timeout, Duration firstContent, Duration backoff, Duration maxBackoff,
-                          BreakerConfig breaker) {
+                          BreakerConfig breaker, ShadowConfig shadow) {
 
     public RouteConfig {
         deployments = List.copyOf(deployments);
+    }
+
+    /** As the canonical constructor, without shadow traffic. */
+    public RouteConfig(String name, Strategy strategy, List<DeploymentConfig> deployments, int retries, int maxAttempts,
+                       Duration timeout, Duration firstContent, Duration backoff, Duration maxBackoff, BreakerConfig breaker) {
+        this(name, strategy, deployments, retries, maxAttempts, timeout, firstContent, backoff, maxBackoff, breaker, null);
+    }
+
+    /**
+     * Shadow traffic (issue 13): after the client's answer is complete, a sampled share of the route's requests is
+     * sent again to a candidate model in the background, so {@code tollgate eval --shadow} can score it against the
+     * answer the client got.
+     *
+     * @param model       the candidate, a configured model or route name
+     * @param sample      the share of requests shadowed (0..1), chosen by a hash of the request id
+     * @param budget      the budget that must cover shadow calls (checked at start-up), or null
+     * @param maxInFlight shadow calls of this route at once; more are shed (counted), never queued
+     */
+    public record ShadowConfig(String model, double sample, String budget, int maxInFlight) {
+        public static final double DEFAULT_SAMPLE = 0.1;
+        public static final int DEFAULT_MAX_IN_FLIGHT = 16;
     }
 
     /** How a route orders its deployments for each request. */
@@ -111,9 +133,27 @@ public record RouteConfig(String name, Strategy strategy, List<DeploymentConfig>
                     positive(b, "half_open_calls", d.halfOpenCalls(), at + ".circuit_breaker"));
             out.add(new RouteConfig(name, strategy, deployments, retries, maxAttempts,
                     millis(r, "timeout_ms", Duration.ofMinutes(5), at), millis(r, "first_content_timeout_ms", Duration.ofSeconds(60), at),
-                    millis(r, "backoff_ms", Duration.ofMillis(100), at), millis(r, "max_backoff_ms", Duration.ofSeconds(5), at), breaker));
+                    millis(r, "backoff_ms", Duration.ofMillis(100), at), millis(r, "max_backoff_ms", Duration.ofSeconds(5), at), breaker,
+                    shadow(r.path("shadow"), name, at + ".shadow")));
         }
         return out;
+    }
+
+    private static ShadowConfig shadow(JsonNode s, String route, String at) {
+        if (s.isMissingNode() || s.isNull()) return null;
+        String model = text(s, "model");
+        if (model == null) throw new ConfigException(at + ".model is required: the candidate model");
+        if (model.equals(route)) throw new ConfigException(at + ".model names the route itself; name a candidate model");
+        double sample = ShadowConfig.DEFAULT_SAMPLE;
+        if (s.has("sample")) {
+            try {
+                sample = Double.parseDouble(s.get("sample").asText().trim());
+            } catch (NumberFormatException e) {
+                sample = -1;
+            }
+            if (!(sample >= 0 && sample <= 1)) throw new ConfigException(at + ".sample must be a share within 0..1, not " + s.get("sample"));
+        }
+        return new ShadowConfig(model, sample, text(s, "budget"), positive(s, "max_in_flight", ShadowConfig.DEFAULT_MAX_IN_FLIGHT, at));
     }
 
     private static String text(JsonNode n, String field) {

@@ -2,6 +2,7 @@ package dev.tollgate.gateway.route;
 
 import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.shadow.Shadow;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -15,6 +16,7 @@ public final class RouteGroup {
     private final List<Deployment> deployments;
     private final Deployment[] array;
     private final int[] weights;
+    private Shadow shadow;
 
     RouteGroup(RouteConfig config, List<Deployment> deployments) {
         this.config = config;
@@ -28,6 +30,12 @@ public final class RouteGroup {
     public RouteConfig config() { return config; }
 
     public List<Deployment> deployments() { return deployments; }
+
+    /** The route's shadow traffic ({@code shadow:}), or null when it has none. */
+    public Shadow shadow() { return shadow; }
+
+    /** Set once by the {@link Router}, before the gateway serves: the candidate may be a route defined after this one. */
+    void shadow(Shadow shadow) { this.shadow = shadow; }
 
     /** The deployments in the order this request should try them (see {@link RoutePlanner}). */
     public Deployment[] plan(PriceCatalog catalog, Instant at, double draw) {

@@ -9,7 +9,9 @@ import io.micrometer.core.instrument.Tags;
 /**
  * Each route deployment's health for Prometheus: {@code tollgate_route_circuit_state} (0 closed, 1 open, 2 half-open),
  * {@code tollgate_route_attempts_total}, {@code tollgate_route_failures_total}, {@code tollgate_route_served_total} and
- * {@code tollgate_route_latency_seconds} (moving latency to first content).
+ * {@code tollgate_route_latency_seconds} (moving latency to first content); for a route with shadow traffic,
+ * {@code tollgate_shadow_in_flight} and {@code tollgate_shadow_sent_total}, {@code _shed_total}, {@code _refused_total},
+ * {@code _failed_total}.
  */
 public final class RouteMetrics {
 
@@ -31,6 +33,19 @@ public final class RouteMetrics {
                 FunctionCounter.builder("tollgate.route.served", d, Deployment::served)
                         .description("Attempts that served the answer").tags(tags).register(registry);
             }
+            dev.tollgate.gateway.shadow.Shadow s = g.shadow();
+            if (s == null) continue;
+            Tags tags = Tags.of("route", g.name(), "candidate", s.candidate().name());
+            Gauge.builder("tollgate.shadow.in.flight", s, dev.tollgate.gateway.shadow.Shadow::inFlight)
+                    .description("Shadow calls to the candidate running now").tags(tags).register(registry);
+            FunctionCounter.builder("tollgate.shadow.sent", s, dev.tollgate.gateway.shadow.Shadow::sent)
+                    .description("Shadow calls started").tags(tags).register(registry);
+            FunctionCounter.builder("tollgate.shadow.shed", s, dev.tollgate.gateway.shadow.Shadow::shed)
+                    .description("Sampled requests not shadowed: max_in_flight calls were running").tags(tags).register(registry);
+            FunctionCounter.builder("tollgate.shadow.refused", s, dev.tollgate.gateway.shadow.Shadow::refused)
+                    .description("Shadow calls a budget or rate limit refused (skipped)").tags(tags).register(registry);
+            FunctionCounter.builder("tollgate.shadow.failed", s, dev.tollgate.gateway.shadow.Shadow::failed)
+                    .description("Shadow calls the candidate failed").tags(tags).register(registry);
         }
     }
 

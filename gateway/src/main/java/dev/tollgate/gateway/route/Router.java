@@ -1,7 +1,9 @@
 package dev.tollgate.gateway.route;
 
+import dev.tollgate.core.budget.Budget;
 import dev.tollgate.gateway.config.ConfigLoader.ConfigException;
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.shadow.Shadow;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 
@@ -62,10 +64,35 @@ public final class Router {
             groupMap.put(r.name(), group);
             map.put(r.name(), deployments.getFirst().target());
         }
+        for (RouteConfig r : config.routes()) {
+            if (r.shadow() != null) groupMap.get(r.name()).shadow(shadow(r, map, groupMap, config));
+        }
         this.routes = Map.copyOf(map);
         this.groups = Map.copyOf(groupMap);
         this.names = List.copyOf(map.keySet());
         this.tiers = dev.tollgate.gateway.tier.Tiers.of(config.tiers(), routes::get, groups::get);
+    }
+
+    /** A route's shadow traffic, its candidate resolved and its budget checked to cover it. */
+    private static Shadow shadow(RouteConfig r, Map<String, Route> models,
+                                                           Map<String, RouteGroup> groups, GatewayConfig config) {
+        RouteConfig.ShadowConfig s = r.shadow();
+        String at = "routes." + r.name() + ".shadow";
+        Route candidate = models.get(s.model());
+        if (candidate == null) {
+            throw new ConfigException(at + ".model '" + s.model() + "' is not among the models or routes: " + models.keySet());
+        }
+        if (s.budget() != null) {
+            Map<String, String> tags = Map.of(Shadow.TAG, r.name());
+            Budget budget = config.controls().budgets().stream()
+                    .filter(b -> b.name().equals(s.budget())).findFirst()
+                    .orElseThrow(() -> new ConfigException(at + ".budget '" + s.budget() + "' is not among spend_controls.budgets"));
+            if (budget.scope().isOrg() || !budget.scope().matches(Shadow.KEY, tags)) {
+                throw new ConfigException(at + ".budget '" + s.budget() + "' has scope " + budget.scope()
+                        + ", which does not hold shadow calls apart: scope it key:shadow or shadow:" + r.name());
+            }
+        }
+        return new Shadow(r.name(), s, candidate, groups.get(s.model()));
     }
 
     /** The tiered models ({@code tiers:}); a tiered name is looked up before models and routes. */

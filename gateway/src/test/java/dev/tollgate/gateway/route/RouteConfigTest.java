@@ -67,4 +67,56 @@ class RouteConfigTest {
         assertThatThrownBy(() -> parse("routes: [{name: r, retries: -1, deployments: [{provider: a}]}]"))
                 .hasMessageContaining("routes[0].retries must be a whole number, 0 or more");
     }
+
+    @Test
+    void shadowDefaultsAndEveryKey() throws Exception {
+        GatewayConfig config = parse("""
+                routes:
+                  - {name: r, deployments: [{provider: a}], shadow: {model: plain}}
+                  - {name: s, deployments: [{provider: a}], shadow: {model: r, sample: 0.25, budget: shadows, max_in_flight: 4}}
+                spend_controls:
+                  budgets: [{name: shadows, scope: "key:shadow", limit_usd: "5"}]
+                """);
+        assertThat(config.routes().get(0).shadow()).isEqualTo(new RouteConfig.ShadowConfig("plain", 0.1, null, 16));
+        assertThat(config.routes().get(1).shadow()).isEqualTo(new RouteConfig.ShadowConfig("r", 0.25, "shadows", 4));
+        Router router = new Router(config);
+        assertThat(router.group("r").shadow().candidate().name()).isEqualTo("plain");
+        assertThat(router.group("r").shadow().candidateGroup()).isNull();
+        assertThat(router.group("s").shadow().candidateGroup()).isSameAs(router.group("r")); // a route may be the candidate
+    }
+
+    @Test
+    void shadowMistakesAreNamed() {
+        assertThatThrownBy(() -> parse("routes: [{name: r, deployments: [{provider: a}], shadow: {model: plain, sample: 1.5}}]"))
+                .hasMessageContaining("routes[0].shadow.sample");
+        assertThatThrownBy(() -> parse("routes: [{name: r, deployments: [{provider: a}], shadow: {sample: 0.5}}]"))
+                .hasMessageContaining("routes[0].shadow").hasMessageContaining("model");
+        assertThatThrownBy(() -> parse("routes: [{name: r, deployments: [{provider: a}], shadow: {model: plain, rate: 0.5}}]"))
+                .hasMessageContaining("rate");
+        assertThatThrownBy(() -> new Router(parse("routes: [{name: r, deployments: [{provider: a}], shadow: {model: nope}}]")))
+                .hasMessageContaining("routes.r.shadow.model 'nope' is not among the models or routes");
+        assertThatThrownBy(() -> new Router(parse("routes: [{name: r, deployments: [{provider: a}], shadow: {model: plain, budget: nope}}]")))
+                .hasMessageContaining("routes.r.shadow.budget 'nope' is not among spend_controls.budgets");
+        // a budget the clients' spend also counts against would not hold shadow spend apart
+        assertThatThrownBy(() -> new Router(parse("""
+                routes: [{name: r, deployments: [{provider: a}], shadow: {model: plain, budget: all}}]
+                spend_controls: {budgets: [{name: all, scope: org, limit_usd: "5"}]}
+                """))).hasMessageContaining("scope it key:shadow or shadow:r");
+        assertThatThrownBy(() -> new Router(parse("""
+                routes: [{name: r, deployments: [{provider: a}], shadow: {model: plain, budget: other}}]
+                spend_controls: {budgets: [{name: other, scope: "shadow:elsewhere", limit_usd: "5"}]}
+                """))).hasMessageContaining("scope it key:shadow or shadow:r");
+    }
+
+    @Test
+    void sharesAreTakenByTheRequestIdsHash() {
+        // the same id always gets the same answer; the share is the CRC-32 of the id modulo 10,000 below share x 10,000
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update("req_0000000000a1b2c3d4e5f6a7b".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        long bucket = crc.getValue() % 10_000;
+        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("req_0000000000a1b2c3d4e5f6a7b", (bucket + 1) / 10_000.0)).isTrue();
+        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("req_0000000000a1b2c3d4e5f6a7b", bucket / 10_000.0)).isFalse();
+        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("anything", 0)).isFalse();
+        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("anything", 1)).isTrue();
+    }
 }

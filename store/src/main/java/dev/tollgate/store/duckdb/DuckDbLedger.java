@@ -74,6 +74,12 @@ public final class DuckDbLedger implements Ledger {
     /** The journal's directory inside the data directory, unless {@link LedgerOptions#journalDir()} says otherwise. */
     public static final String JOURNAL_DIR = "journal";
 
+    /**
+     * Rows that are not a shadow call (issue 13): a shadow call shares the client's request id but is tagged
+     * {@code shadow=ROUTE}, and a look-up by request id means the client's own request.
+     */
+    static final String NOT_SHADOW = "json_extract_string(tags, '$.shadow') IS NULL";
+
     private static final String ENTRY_COLUMNS = """
             epoch_us(time), request_id, key_name, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)), api, provider, deployment, requested_model, served_model,
             input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
@@ -181,6 +187,21 @@ public final class DuckDbLedger implements Ledger {
             }
         }
         return prompts;
+    }
+
+    private DuckDbShadowLog shadows;
+
+    /** Shadowed answers in the same file (issue 13, shadow mode), opened on first use and closed with the ledger. */
+    public synchronized DuckDbShadowLog shadows() {
+        if (promptsClosed) throw new IllegalStateException("the ledger is closed");
+        if (shadows == null) {
+            try {
+                shadows = new DuckDbShadowLog((DuckDBConnection) root.duplicate(), this);
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot open the shadow log: " + e.getMessage(), e);
+            }
+        }
+        return shadows;
     }
 
     /** The database file. */
@@ -422,7 +443,8 @@ public final class DuckDbLedger implements Ledger {
         if (requestId == null) return Optional.empty();
         return read(conn -> {
             try (PreparedStatement p = conn.prepareStatement(
-                    "SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? ORDER BY time DESC, attempt DESC LIMIT 1")) {
+                    "SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? AND " + NOT_SHADOW
+                            + " ORDER BY time DESC, attempt DESC LIMIT 1")) {
                 p.setString(1, requestId);
                 try (ResultSet rs = p.executeQuery()) {
                     return rs.next() ? Optional.of(entry(rs)) : Optional.empty();
@@ -436,6 +458,7 @@ public final class DuckDbLedger implements Ledger {
         synchronized (this) {
             promptsClosed = true;
             if (prompts != null) prompts.close();
+            if (shadows != null) shadows.close();
         }
         if (!writer.stopped()) announceSegments();
         writer.close();

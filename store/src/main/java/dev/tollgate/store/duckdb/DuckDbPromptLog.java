@@ -217,7 +217,7 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
                      r.input_tokens, r.cached_input_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens,
                      r.output_tokens, r.reasoning_tokens, r.cost_usd, r.status
               FROM prompts p JOIN requests r ON r.request_id = p.request_id
-              WHERE r.status < 400 AND (CAST(? AS BIGINT) IS NULL OR p.time >= make_timestamp(CAST(? AS BIGINT)))
+              WHERE r.status < 400 AND json_extract_string(r.tags, '$.shadow') IS NULL AND (CAST(? AS BIGINT) IS NULL OR p.time >= make_timestamp(CAST(? AS BIGINT)))
                 AND (CAST(? AS BIGINT) IS NULL OR p.time < make_timestamp(CAST(? AS BIGINT)))
               ORDER BY p.time DESC LIMIT ?
             ) ORDER BY t, request_id""";

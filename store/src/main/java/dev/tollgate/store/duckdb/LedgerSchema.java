@@ -128,6 +128,24 @@ final class LedgerSchema {
                     "ALTER TABLE requests ADD COLUMN attempt INTEGER DEFAULT 1",
                     "ALTER TABLE requests ADD COLUMN attempt_reason VARCHAR",
                     "ALTER TABLE requests ADD COLUMN upstream_model VARCHAR")),
+            // issue 13, shadow mode: the client's answer and a candidate's to the same request, redacted, for scoring
+            new Migration(14, "shadow answers", List.of("""
+                    CREATE TABLE shadow_answers (
+                        time                TIMESTAMP NOT NULL,
+                        request_id          VARCHAR NOT NULL,
+                        route               VARCHAR NOT NULL,
+                        candidate           VARCHAR NOT NULL,
+                        api                 VARCHAR,
+                        prompt              VARCHAR,
+                        production_model    VARCHAR,
+                        production_answer   VARCHAR,
+                        production_cost_usd DECIMAL(38,12) NOT NULL,
+                        production_ms       BIGINT NOT NULL,
+                        candidate_answer    VARCHAR,
+                        candidate_cost_usd  DECIMAL(38,12) NOT NULL,
+                        candidate_ms        BIGINT NOT NULL,
+                        candidate_error     VARCHAR
+                    )""")),
             // issue 16, control plane: virtual keys created through the admin API (a revoked one keeps its row, so a
             // revoked config key stays revoked); only the secret's SHA-256 is kept
             new Migration(16, "virtual keys", List.of("""

@@ -1,0 +1,257 @@
+package dev.tollgate.app.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.gateway.Gateway;
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.config.ConfigLoader;
+import dev.tollgate.gateway.shadow.Shadow;
+import dev.tollgate.sandbox.SandboxConfig;
+import dev.tollgate.sandbox.SandboxServer;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * {@code tollgate eval --shadow ROUTE} on live traffic through a real gateway and the sandbox: the production model
+ * answers every prompt right, the candidates at a known quality (0.6 and 0.95), so the share of shadowed answers that
+ * match the client's is the share of prompts whose sandbox draw (SHA-256, computed here on its own) is below it.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ShadowEvalTest {
+
+    static final int REQUESTS = 30;
+    static Vertx vertx;
+    static SandboxServer sandbox;
+    static DuckDbLedger ledger;
+    static GatewayServices services;
+    static Gateway gateway;
+    static final HttpClient http = HttpClient.newHttpClient();
+    @TempDir
+    static Path dataDir;
+    @TempDir
+    static Path noLedger;
+
+    /** Per route: what its clients were told they spent. */
+    static final Map<String, BigDecimal> clientCost = new java.util.HashMap<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        vertx = Vertx.vertx();
+        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
+        String config = """
+                admin: {token: admin}
+                providers:
+                  prod: {type: openai, base_url: %1$s}
+                  q60:  {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.6"}}
+                  q95:  {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.95"}}
+                models:
+                  - {name: mini-q60, provider: q60, model: gpt-4o-mini}
+                  - {name: mini-q95, provider: q95, model: gpt-4o-mini}
+                  - {name: claude-judge, provider: prod, model: claude-haiku-4-5}
+                routes:
+                  - {name: support, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: mini-q60, sample: 1}}
+                  - {name: triage, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: mini-q95, sample: 1}}
+                """.formatted("http://127.0.0.1:" + sandbox.port() + "/v1");
+        ledger = DuckDbLedger.open(dataDir);
+        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config), PriceCatalog.bundled(), ledger);
+        gateway = Gateway.start(vertx, services, 0, 1).await();
+        for (String route : List.of("support", "triage")) {
+            BigDecimal told = BigDecimal.ZERO;
+            for (int i = 0; i < REQUESTS; i++) {
+                String body = Json.object().put("model", route).set("messages", Json.array().add(Json.object()
+                        .put("role", "user").put("content", prompt(i)))).toString();
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+                told = told.add(new BigDecimal(response.headers().firstValue("x-tollgate-cost-usd").orElseThrow()));
+            }
+            clientCost.put(route, told);
+            Shadow shadow = services.router().group(route).shadow();
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (shadow.sent() < REQUESTS || shadow.inFlight() > 0) {
+                if (System.nanoTime() > deadline) throw new AssertionError("the shadow calls of " + route + " did not end");
+                Thread.sleep(20);
+            }
+        }
+        services.observability().shadows().flush();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) stopGateway();
+        vertx.close().await();
+    }
+
+    static void stopGateway() {
+        gateway.close();
+        services.observability().close();
+        ledger.close();
+        gateway = null;
+    }
+
+    static String prompt(int i) {
+        return "Ticket " + i + ": which queue?\nReply with exactly: queue-" + (i % 7);
+    }
+
+    /** How many of the prompts a sandbox model of this quality answers right. */
+    static int rightAnswers(double quality) throws Exception {
+        int n = 0;
+        for (int i = 0; i < REQUESTS; i++) if (EvalCommandTest.draw(prompt(i)) < quality) n++;
+        return n;
+    }
+
+    /** The 95% Wilson score interval, written out here on its own. */
+    static double[] wilson(int k, int n) {
+        double z = 1.959963984540054, p = k / (double) n;
+        double center = (p + z * z / (2 * n)) / (1 + z * z / n);
+        double half = z / (1 + z * z / n) * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
+        return new double[]{center - half, center + half};
+    }
+
+    /** What the ledger says the route's shadow calls cost. */
+    static BigDecimal shadowCost(String route) throws Exception {
+        JsonNode all = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests?limit=1000"))
+                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
+        BigDecimal sum = BigDecimal.ZERO;
+        for (JsonNode r : all.path("requests")) {
+            if (route.equals(r.path("tags").path("shadow").asText(null))) sum = sum.add(r.path("cost_usd").decimalValue());
+        }
+        return sum;
+    }
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run eval(String... args) {
+        CommandLine cli = new CommandLine(new EvalCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    /** While the gateway holds the ledger file: asked through its admin API. */
+    static Run evalLive(String... args) {
+        List<String> all = new ArrayList<>(List.of("--url", gateway.baseUrl(), "--admin-token", "admin", "--data", noLedger.toString()));
+        all.addAll(List.of(args));
+        return eval(all.toArray(String[]::new));
+    }
+
+    @Test
+    @Order(1)
+    void aCandidateBelowTheGateFailsItWithTheRightRateCostsAndSaving() throws Exception {
+        int right = rightAnswers(0.6);
+        assertThat(right / (double) REQUESTS).as("the premise: quality 0.6 falls short of the gate").isLessThan(0.75);
+        Run run = evalLive("--shadow", "support", "--format", "json");
+        assertThat(run.exit()).as(run.err()).isEqualTo(EvalCommand.NONE_PASSES);
+        JsonNode r = Json.parse(run.out());
+        assertThat(r.path("candidate").asText()).isEqualTo("mini-q60");
+        assertThat(r.path("answers").asInt()).isEqualTo(REQUESTS);
+        assertThat(r.path("passed").asInt()).isEqualTo(right);
+        assertThat(r.path("pass_rate").asDouble()).isCloseTo(right / (double) REQUESTS, within(1e-12));
+        double[] ci = wilson(right, REQUESTS);
+        assertThat(r.path("ci95_low").asDouble()).isCloseTo(ci[0], within(1e-9));
+        assertThat(r.path("ci95_high").asDouble()).isCloseTo(ci[1], within(1e-9));
+        assertThat(r.path("verdict").asText()).isEqualTo("fail");
+
+        BigDecimal production = clientCost.get("support");
+        BigDecimal candidate = shadowCost("support");
+        assertThat(r.path("production_cost_usd").decimalValue()).isEqualByComparingTo(production);
+        assertThat(r.path("candidate_cost_usd").decimalValue()).isEqualByComparingTo(candidate);
+        // every request was shadowed, so the route's spend is the production cost and the saving is the difference
+        JsonNode saving = r.path("switch_saving");
+        assertThat(saving.path("route_requests").asLong()).isEqualTo(REQUESTS);
+        assertThat(saving.path("route_cost_usd").decimalValue()).isEqualByComparingTo(production);
+        assertThat(saving.path("saving_usd").decimalValue().setScale(8, RoundingMode.HALF_UP))
+                .isEqualByComparingTo(production.subtract(candidate).setScale(8, RoundingMode.HALF_UP));
+        // seven days (the default window) scaled to thirty
+        assertThat(saving.path("saving_usd_per_month").decimalValue().setScale(8, RoundingMode.HALF_UP)).isEqualByComparingTo(
+                production.subtract(candidate).multiply(BigDecimal.valueOf(30)).divide(BigDecimal.valueOf(7), 8, RoundingMode.HALF_UP));
+    }
+
+    @Test
+    @Order(2)
+    void aCandidateAboveTheGatePassesAndTheTableSaysSoInOneSentence() throws Exception {
+        int right = rightAnswers(0.95);
+        assertThat(right / (double) REQUESTS).as("the premise: quality 0.95 clears the gate").isGreaterThanOrEqualTo(0.75);
+        Run run = evalLive("--shadow", "triage", "--since", "3d");
+        assertThat(run.exit()).as(run.err()).isZero();
+        BigDecimal monthly = clientCost.get("triage").subtract(shadowCost("triage"))
+                .multiply(BigDecimal.valueOf(10)); // 30 days over 3
+        assertThat(run.out()).contains("The candidate mini-q95 passes " + EvalOutput.percent(right / (double) REQUESTS)
+                + " over 3 days (gate 75.0%); switching saves " + EvalOutput.dollars(monthly.round(new java.math.MathContext(6))) + "/month.");
+        assertThat(run.out()).contains("PASS");
+    }
+
+    @Test
+    @Order(3)
+    void aStricterGateFailsTheSameCandidate() throws Exception {
+        int right = rightAnswers(0.95);
+        double gate = (right + 1) / (double) REQUESTS; // one answer more than it got
+        Run run = evalLive("--shadow", "triage", "--gate", Double.toString(gate), "--format", "json");
+        assertThat(run.exit()).isEqualTo(EvalCommand.NONE_PASSES);
+        assertThat(Json.parse(run.out()).path("verdict").asText()).isEqualTo("fail");
+    }
+
+    @Test
+    @Order(4)
+    void aJudgeGradesTheSamePairs() throws Exception {
+        // the sandbox judge (quality 1) passes an answer exactly when it matches the reference
+        Run run = evalLive("--shadow", "support", "--judge", "claude-judge", "--format", "json");
+        assertThat(run.exit()).as(run.err()).isEqualTo(EvalCommand.NONE_PASSES);
+        JsonNode r = Json.parse(run.out());
+        assertThat(r.path("passed").asInt()).isEqualTo(rightAnswers(0.6));
+        assertThat(r.path("scorer").asText()).isEqualTo("the judge claude-judge");
+        assertThat(r.path("judge_cost_usd").decimalValue()).isPositive();
+    }
+
+    @Test
+    @Order(5)
+    void aRouteWithoutShadowAnswersSaysSoAndExitsIncomplete() {
+        Run run = evalLive("--shadow", "nowhere");
+        assertThat(run.exit()).isEqualTo(EvalCommand.INCOMPLETE);
+        assertThat(run.err()).contains("no shadowed answers for nowhere");
+        assertThat(evalLive("--shadow", "support", "--scorer", "regex").exit()).isEqualTo(EvalCommand.BAD_INPUT);
+    }
+
+    @Test
+    @Order(6)
+    void withNoGatewayRunningItReadsTheLedgerFile() throws Exception {
+        int right = rightAnswers(0.6);
+        stopGateway();
+        Run run = eval("--shadow", "support", "--data", dataDir.toString(), "--format", "json");
+        assertThat(run.exit()).as(run.err()).isEqualTo(EvalCommand.NONE_PASSES);
+        JsonNode r = Json.parse(run.out());
+        assertThat(r.path("answers").asInt()).isEqualTo(REQUESTS);
+        assertThat(r.path("passed").asInt()).isEqualTo(right);
+        assertThat(r.path("switch_saving").path("route_cost_usd").decimalValue()).isEqualByComparingTo(clientCost.get("support"));
+    }
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Shadow traffic never delays the client (issue 13): one gateway, two routes to the same sandbox deployment, one of
+# them with shadow: {sample: 0.5} to a candidate on a second sandbox (a candidate is another provider's server: on the
+# same one-loop sandbox its calls would queue in front of production's). Rounds interleave the two routes, so machine
+# noise hits both alike; medians of the client's p50/p99 are reported side by side, with the shadow calls made.
+#
+#   bench/shadow.sh                                  # defaults below
+#   ROUNDS=7 DURATION=10 CONNS="1 16" bench/shadow.sh
+#   CANDIDATE_LATENCY_MS=200 bench/shadow.sh         # a candidate slower than production
+#   CANDIDATE_LATENCY_MS=5000 SHADOW_MAX_IN_FLIGHT=1 bench/shadow.sh   # nearly every sample shed: the mechanism alone
+#
+# Needs wrk (apt-get install wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-10}
+CONNS=${CONNS:-1 16}
+OUT=${OUT:-bench/results/shadow-$(date -u +%Y%m%dT%H%M%SZ)}
+SANDBOX_PORT=9111 TOLLGATE_PORT=9112 CANDIDATE_PORT=9113
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+command -v wrk >/dev/null || { echo "shadow.sh: needs wrk" >&2; exit 1; }
+./tollgate --version >/dev/null   # builds the jar if needed
+
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_all EXIT
+wait_port() {
+  for _ in $(seq 1 150); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done
+  echo "port $1 never opened" >&2; exit 1
+}
+
+latency_header=""
+[ "${CANDIDATE_LATENCY_MS:-0}" != 0 ] && latency_header=", headers: {x-sandbox-latency-ms: \"$CANDIDATE_LATENCY_MS\"}"
+./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+./tollgate sandbox --port "$CANDIDATE_PORT" --output-tokens 16 --event-loops 1 >"$OUT/candidate.log" 2>&1 & pids+=($!)
+cat >"$OUT/tollgate.yaml" <<YAML
+server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
+admin: {token: bench-admin}
+providers:
+  sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}
+  candidate: {type: openai, base_url: "http://127.0.0.1:$CANDIDATE_PORT/v1", api_key: sk-sandbox$latency_header}
+keys:
+  - {key: tg-bench, name: bench, tags: {team: bench}}
+models:
+  - {name: candidate-nano, provider: candidate, model: gpt-4.1-nano}
+routes:
+  - {name: plain, deployments: [{provider: sandbox, model: gpt-4o-mini}]}
+  - name: shadowed
+    deployments: [{provider: sandbox, model: gpt-4o-mini}]
+    shadow: {model: candidate-nano, sample: 0.5, budget: shadow, max_in_flight: ${SHADOW_MAX_IN_FLIGHT:-256}}
+spend_controls:
+  budgets:
+    - {name: shadow, scope: "shadow:shadowed", period: monthly, limit_usd: "1000000"}
+YAML
+./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
+wait_port "$SANDBOX_PORT"; wait_port "$CANDIDATE_PORT"; wait_port "$TOLLGATE_PORT"
+
+run_wrk() { # model conns seconds
+  local threads=$(( $2 < 2 ? 1 : 2 ))
+  MODEL=$1 wrk -t$threads -c$2 -d${3}s --timeout 10s -s bench/shadow.lua -H "authorization: Bearer tg-bench" \
+    "http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions" | grep '^RESULT' || echo "RESULT requests=0 duration_us=1 p50_us=0 p99_us=0 errors=-1"
+}
+
+echo "warming up ${WARMUP}s each…" >&2
+for m in plain shadowed; do run_wrk $m 16 $WARMUP >/dev/null; done
+
+echo "target conns round rps p50_us p99_us errors" >"$OUT/raw.txt"
+for r in $(seq 1 $ROUNDS); do
+  for c in $CONNS; do
+    for m in plain shadowed; do
+      line=$(run_wrk $m $c $DURATION)
+      read -r req dur p50 p99 err < <(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line")
+      rps=$(awk -v r=$req -v d=$dur 'BEGIN{printf "%.0f", r/(d/1e6)}')
+      echo "$m $c $r $rps $p50 $p99 $err" | tee -a "$OUT/raw.txt" >&2
+    done
+  done
+done
+
+# The shadow calls were really made: started, shed, refused, failed, and their spend apart from the clients'.
+curl -s "http://127.0.0.1:$TOLLGATE_PORT/metrics" | grep '^tollgate_shadow_' >"$OUT/shadow-metrics.txt" || true
+curl -s -H "authorization: Bearer bench-admin" "http://127.0.0.1:$TOLLGATE_PORT/admin/spend?group_by=deployment,key" >"$OUT/spend.json"
+
+awk -f bench/summarize.awk "$OUT/raw.txt" | sed '/^- /d' | tee "$OUT/summary.md"
+awk 'NR > 1 { k = $2; if ($1 == "plain") p[k] = p[k] " " $5; else s[k] = s[k] " " $5 }
+     function median(list, n, a, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+     END { for (k in p) printf "- %s conns: client p50 with shadow / without %.2f\n", k, median(s[k]) / median(p[k]) }' "$OUT/raw.txt" | tee -a "$OUT/summary.md"
+cat "$OUT/shadow-metrics.txt"
+echo "spend: $(cat "$OUT/spend.json")"
+echo "results in $OUT"

@@ -1,0 +1,92 @@
+package dev.tollgate.gateway.shadow;
+
+import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.provider.Upstream;
+import dev.tollgate.gateway.stage.BudgetStage;
+import dev.tollgate.gateway.stage.MeteringStage;
+import dev.tollgate.gateway.stage.ProviderStage;
+import dev.tollgate.gateway.stage.Stage;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.ContextInternal;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where shadow calls run: an event loop of their own (a one-thread Vert.x instance), with its own provider connections
+ * and its own path (budgets, metering, the provider). A client's event loop only hands a finished request over, so a
+ * shadow call's work (sending it, reading the candidate's answer, metering it) never queues behind or in front of a
+ * client's request on the loop that serves it.
+ */
+public final class ShadowLane implements AutoCloseable {
+
+    private final Vertx vertx;
+    private final Lane lane;
+
+    private ShadowLane(Vertx vertx, Lane lane) {
+        this.vertx = vertx;
+        this.lane = lane;
+    }
+
+    /** The lane when some route has {@code shadow:}; null (no thread, no connections) when none has. */
+    public static Future<ShadowLane> start(GatewayServices services) {
+        if (services.router().groups().stream().noneMatch(g -> g.shadow() != null)) return Future.succeededFuture(null);
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+        Lane lane = new Lane(services);
+        return vertx.deployVerticle(lane).map(id -> new ShadowLane(vertx, lane))
+                .onFailure(e -> vertx.close());
+    }
+
+    /** Runs {@code task} on the lane's event loop. */
+    void submit(Runnable task) {
+        lane.context().runOnContext(v -> task.run());
+    }
+
+    /** What a shadow call goes through: budgets, metering, the provider. Call it on the lane's event loop. */
+    Stage.Chain path() {
+        return lane.path;
+    }
+
+    /** Stops the lane: shadow calls still running are cut off (their rows say so). */
+    @Override
+    public void close() {
+        vertx.close().await();
+    }
+
+    private static final class Lane extends VerticleBase {
+        private final GatewayServices services;
+        private final Map<String, Upstream> upstreams = new HashMap<>();
+        private Stage.Chain path;
+
+        Lane(GatewayServices services) {
+            this.services = services;
+        }
+
+        Context context() {
+            return context;
+        }
+
+        @Override
+        public Future<?> start() {
+            GatewayConfig config = services.config();
+            config.providers().values().forEach(p -> upstreams.put(p.name(), new Upstream((ContextInternal) context, p, config.server())));
+            ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
+                    services.ledger()::append, services.catalog());
+            path = Stage.chain(List.of(new BudgetStage(services.budgets(), services.router(), services.catalog()),
+                    new MeteringStage(services.catalog(), services.ledger())), provider);
+            return Future.succeededFuture();
+        }
+
+        @Override
+        public Future<?> stop() {
+            upstreams.values().forEach(Upstream::close);
+            return Future.succeededFuture();
+        }
+    }
+}
