@@ -8,6 +8,7 @@ import dev.tollgate.store.Outcome;
 import dev.tollgate.store.OutcomeRow;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
+import dev.tollgate.store.StorageFullException;
 import org.duckdb.DuckDBConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,7 +143,7 @@ public final class DuckDbLedger implements Ledger {
         DuckDBConnection root = null;
         DuckDBConnection writeConn = null;
         try {
-            root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file);
+            root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file, options.duckDbProperties());
             int version = LedgerSchema.migrate(root);
             try (Statement s = root.createStatement()) {
                 s.execute("SET checkpoint_threshold = '" + (options.walMaxBytes() >> 20) + "MB'");
@@ -326,7 +327,7 @@ public final class DuckDbLedger implements Ledger {
 
     @Override
     public void recordOutcome(Outcome outcome) {
-        read(conn -> {
+        write("the outcome", conn -> {
             try (PreparedStatement p = conn.prepareStatement(
                     "INSERT INTO outcomes VALUES (make_timestamp(?::BIGINT), ?, ?, ?, ?)")) {
                 p.setLong(1, LedgerWriter.epochMicros(outcome.time()));
@@ -484,6 +485,25 @@ public final class DuckDbLedger implements Ledger {
             throw new IllegalStateException("ledger query failed: " + e.getMessage(), e);
         } finally {
             lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * A small write outside the ledger's writer (a budget, an alert, an outcome): refused before it starts while the
+     * disk has less free space than {@code ledger.min_free_mb}, as the writer's commits are, so DuckDB never meets a
+     * full disk (its out-of-space path is not safe, see "Reliability"); one statement, so nothing is half-written.
+     */
+    <T> T write(String what, Read<T> work) {
+        String low = lowSpace();
+        if (low != null) throw new StorageFullException(what + " was not saved: " + low + "; free space and retry");
+        try {
+            return read(work);
+        } catch (IllegalStateException e) {
+            // space ran out between the check and the write: DuckDB rolled the statement back
+            if (String.valueOf(e.getMessage()).contains("No space left on device")) {
+                throw new StorageFullException(what + " was not saved: the ledger's disk is full; free space and retry");
+            }
+            throw e;
         }
     }
 

@@ -69,7 +69,7 @@ public final class LedgerScan implements AutoCloseable {
     public static LedgerScan open(Path dataDir) {
         Path file = dataDir.resolve(DuckDbLedger.FILE_NAME).toAbsolutePath();
         if (!Files.exists(file)) throw new IllegalStateException("no ledger at " + file + " (is --data right?)");
-        Properties p = new Properties();
+        Properties p = LedgerOptions.DEFAULTS.duckDbProperties(); // the CLI's DuckDB is bounded as the gateway's
         p.setProperty("duckdb.read_only", "true");
         // rows reach the caller while DuckDB still produces them, instead of after the whole result is built
         p.setProperty("jdbc_stream_results", "true");
