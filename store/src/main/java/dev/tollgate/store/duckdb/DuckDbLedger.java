@@ -64,7 +64,12 @@ public final class DuckDbLedger implements Ledger {
 
     /** The file inside the data directory. */
     public static final String FILE_NAME = "ledger.duckdb";
-    public static final int DEFAULT_QUEUE_CAPACITY = 262_144;
+    /**
+     * 64 Ki rows, roughly 64 MiB of heap at most: sized to fit the launcher's default heap (224 MiB) beside the
+     * gateway's own ~60 MiB; rows beyond it wait in the journal on disk, not in memory (was 256 Ki rows, which
+     * could not fit that heap while the writer lagged).
+     */
+    public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
     /**
      * How much write-ahead log DuckDB lets grow before a commit checkpoints it into the file (its default is 16 MB).
      * Every checkpoint rewrites the tables' last row groups and merges small ones, so at the default the writer spent

@@ -48,7 +48,7 @@ public record LedgerOptions(Path journalDir, int memoryRows, long spoolMaxBytes,
     /** DuckDB's settings at the opening of the database (they bound its native memory; README, "Reliability"). */
     java.util.Properties duckDbProperties() {
         java.util.Properties p = new java.util.Properties();
-        p.setProperty("memory_limit", (memoryLimitBytes >> 20) + "MB");
+        p.setProperty("memory_limit", (memoryLimitBytes >> 20) + "MiB"); // MB would be 10^6 bytes to DuckDB
         p.setProperty("threads", Integer.toString(threads));
         return p;
     }

@@ -57,6 +57,11 @@ public final class LedgerScan implements AutoCloseable {
         this.conn = conn;
     }
 
+    /** Its connection (tests read DuckDB's settings through it). */
+    Connection connection() {
+        return conn;
+    }
+
     /**
      * A scan over a connection of the process that holds the file (see {@link DuckDbLedger#scan}); closing the scan
      * closes that connection.
