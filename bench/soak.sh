@@ -14,7 +14,7 @@ MINUTES=${MINUTES:-5}
 SAMPLE=${SAMPLE:-30}
 CONNS=${CONNS:-32}
 OUT=${OUT:-bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ)}
-SANDBOX_PORT=9111 TOLLGATE_PORT=9112
+SANDBOX_PORT=${SANDBOX_PORT:-9111} TOLLGATE_PORT=${TOLLGATE_PORT:-9112}   # other ports where another run holds these
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 JCMD="$(./tollgate --java-home)/bin/jcmd"   # also builds the jar if needed
 
@@ -26,7 +26,7 @@ wrk -t2 -c$CONNS -d$((MINUTES * 60))s --timeout 10s -s bench/chat.lua -H "author
     http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >"$OUT/wrk.txt" & WRK=$!
 
 GW=$(pgrep -P $GW java || echo $GW)   # the launcher execs java; in case it did not, its child
-nmt=0; "$JCMD" $GW VM.native_memory summary >/dev/null 2>&1 && nmt=1
+nmt=0; "$JCMD" $GW VM.native_memory summary 2>/dev/null | grep -q '^Total:' && nmt=1
 echo "second rss_mib anon_mib file_mib live_heap_mib nmt_committed_mib" | tee "$OUT/memory.txt"
 start=$(date +%s)
 while kill -0 $WRK 2>/dev/null; do

@@ -65,7 +65,7 @@ public final class DuckDbLedger implements Ledger {
     /** The file inside the data directory. */
     public static final String FILE_NAME = "ledger.duckdb";
     /**
-     * 64 Ki rows, roughly 64 MiB of heap at most: sized to fit the launcher's default heap (224 MiB) beside the
+     * 64 Ki rows, roughly 64 MiB of heap at most: sized to fit the launcher's default heap (192 MiB) beside the
      * gateway's own ~60 MiB; rows beyond it wait in the journal on disk, not in memory (was 256 Ki rows, which
      * could not fit that heap while the writer lagged).
      */

@@ -23,8 +23,9 @@ import java.nio.file.Path;
 public record LedgerOptions(Path journalDir, int memoryRows, long spoolMaxBytes, long walMaxBytes, long minFreeBytes,
                             boolean serveOnFailure, long memoryLimitBytes, int threads) {
 
-    public static final long DEFAULT_MEMORY_LIMIT_BYTES = 128L << 20;
+    public static final long DEFAULT_MEMORY_LIMIT_BYTES = 64L << 20;
     public static final int DEFAULT_THREADS = 2;
+    static final String ALLOCATOR_FLUSH_THRESHOLD = "16MiB";
 
     public static final LedgerOptions DEFAULTS = new LedgerOptions(null, DuckDbLedger.DEFAULT_QUEUE_CAPACITY,
             1024L << 20, 64L << 20, 32L << 20, false);
@@ -50,6 +51,10 @@ public record LedgerOptions(Path journalDir, int memoryRows, long spoolMaxBytes,
         java.util.Properties p = new java.util.Properties();
         p.setProperty("memory_limit", (memoryLimitBytes >> 20) + "MiB"); // MB would be 10^6 bytes to DuckDB
         p.setProperty("threads", Integer.toString(threads));
+        // DuckDB allocates through jemalloc, which keeps freed memory for reuse until a task's peak passes
+        // allocator_flush_threshold (128 MiB by default): RSS that rose with every checkpoint and was not given back
+        p.setProperty("allocator_flush_threshold", ALLOCATOR_FLUSH_THRESHOLD);
+        p.setProperty("allocator_background_threads", "true"); // returns freed pages in the background, not only on flush
         return p;
     }
 
