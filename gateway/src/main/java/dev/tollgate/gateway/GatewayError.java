@@ -49,6 +49,14 @@ public record GatewayError(int status, String type, String code, String message,
                         + " retry shortly", null, Map.of("retry-after", "5"));
     }
 
+    /**
+     * A write the admin API was asked for (a budget, an outcome) was refused because the ledger's disk is nearly full
+     * (ledger.min_free_mb); nothing was written. 507 Insufficient Storage (RFC 4918) says exactly that.
+     */
+    public static GatewayError storageFull(String message) {
+        return new GatewayError(507, "api_error", "storage_full", message, null, null);
+    }
+
     public GatewayError withHeaders(Map<String, String> more) {
         return new GatewayError(status, type, code, message, param, more);
     }

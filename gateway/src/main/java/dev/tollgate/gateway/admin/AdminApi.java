@@ -134,6 +134,8 @@ public final class AdminApi {
                 respondError(request, GatewayError.badRequest(e.getMessage(), null));
             } else if (result.cause() instanceof java.util.NoSuchElementException e) {
                 respondError(request, GatewayError.notFound(e.getMessage(), "not_found"));
+            } else if (result.cause() instanceof dev.tollgate.store.StorageFullException e) {
+                respondError(request, GatewayError.storageFull(e.getMessage()));
             } else {
                 respondError(request, new GatewayError(500, "api_error", "ledger_error",
                         "the ledger query failed: " + result.cause().getMessage(), null, null));

@@ -173,6 +173,7 @@ final class BudgetAdmin {
             if (cause instanceof NotFound nf) respondError(request, notFound(nf.getMessage()));
             else if (cause instanceof Conflict c) respondError(request, new GatewayError(409, "invalid_request_error", "budget_exists", c.getMessage(), null, null));
             else if (cause instanceof IllegalArgumentException || cause instanceof ConfigException) respondError(request, GatewayError.badRequest(cause.getMessage(), null));
+            else if (cause instanceof dev.tollgate.store.StorageFullException full) respondError(request, GatewayError.storageFull(full.getMessage()));
             else respondError(request, new GatewayError(500, "api_error", "store_error", "the budget store failed: " + cause.getMessage(), null, null));
         });
     }

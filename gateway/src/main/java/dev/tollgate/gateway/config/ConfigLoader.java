@@ -126,7 +126,9 @@ public final class ConfigLoader {
                     n.has("spool_max_mb") ? n.get("spool_max_mb").asLong() << 20 : d.spoolMaxBytes(),
                     n.has("wal_max_mb") ? n.get("wal_max_mb").asLong() << 20 : d.walMaxBytes(),
                     n.has("min_free_mb") ? n.get("min_free_mb").asLong() << 20 : d.minFreeBytes(),
-                    onFailure.equals("serve"));
+                    onFailure.equals("serve"),
+                    n.has("memory_limit_mb") ? n.get("memory_limit_mb").asLong() << 20 : d.memoryLimitBytes(),
+                    n.path("threads").asInt(d.threads()));
             GatewayConfig.Postgres postgres = !"postgres".equals(n.path("type").asText("duckdb")) ? null
                     : new GatewayConfig.Postgres(text(n, "url"), n.path("schema").asText("tollgate"), n.path("pool_size").asInt(8));
             return new GatewayConfig.LedgerSettings(options, postgres);

@@ -10,6 +10,7 @@ import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
+import dev.tollgate.store.duckdb.LedgerOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
@@ -48,11 +49,20 @@ final class BudgetBed implements AutoCloseable {
     static final Instant START = Instant.parse("2026-11-10T12:00:00Z");
 
     BudgetBed(Path dataDir, String controls) throws Exception {
-        this(dataDir, controls, "");
+        this(dataDir, controls, "", LedgerOptions.DEFAULTS);
     }
 
     /** As {@link #BudgetBed(Path, String)}, with {@code sections} (top-level YAML, such as {@code ledger:}) added. */
     BudgetBed(Path dataDir, String controls, String sections) throws Exception {
+        this(dataDir, controls, sections, LedgerOptions.DEFAULTS);
+    }
+
+    /** As above, the ledger opened with {@code ledgerOptions} (its free-space threshold, for instance). */
+    BudgetBed(Path dataDir, String controls, LedgerOptions ledgerOptions) throws Exception {
+        this(dataDir, controls, "", ledgerOptions);
+    }
+
+    private BudgetBed(Path dataDir, String controls, String sections, LedgerOptions ledgerOptions) throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
@@ -90,7 +100,7 @@ final class BudgetBed implements AutoCloseable {
                 %s
                 """.formatted(ADMIN, s, s, s, s, s, s, s, s, TEAM_KEY, LEARNER_KEY, LOOP_KEY, sections, controls.indent(2));
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
-        ledger = DuckDbLedger.open(dataDir);
+        ledger = DuckDbLedger.open(dataDir, ledgerOptions);
         services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, null, clock);
         gateway = Gateway.start(vertx, services, 0, 2).await();
     }

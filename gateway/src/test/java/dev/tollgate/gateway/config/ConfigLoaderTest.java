@@ -183,6 +183,8 @@ class ConfigLoaderTest {
                   wal_max_mb: 8
                   min_free_mb: 100
                   on_failure: serve
+                  memory_limit_mb: 512
+                  threads: 4
                 """);
         var ledger = config.ledger();
         assertThat(ledger.store().journalDir()).isEqualTo(java.nio.file.Path.of("/spool/tollgate"));
@@ -191,8 +193,12 @@ class ConfigLoaderTest {
         assertThat(ledger.store().walMaxBytes()).isEqualTo(8L << 20);
         assertThat(ledger.store().minFreeBytes()).isEqualTo(100L << 20);
         assertThat(ledger.store().serveOnFailure()).isTrue();
+        assertThat(ledger.store().memoryLimitBytes()).isEqualTo(512L << 20);
+        assertThat(ledger.store().threads()).isEqualTo(4);
 
         assertThatThrownBy(() -> loader.parse("ledger: {on_failure: drop}")).hasMessageContaining("ledger.on_failure");
         assertThatThrownBy(() -> loader.parse("ledger: {memory_rows: 0}")).hasMessageContaining("ledger.memory_rows");
+        assertThatThrownBy(() -> loader.parse("ledger: {memory_limit_mb: 8}")).hasMessageContaining("ledger.memory_limit_mb");
+        assertThatThrownBy(() -> loader.parse("ledger: {threads: 0}")).hasMessageContaining("threads");
     }
 }

@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
  * {@code deleted}, so a budget that came from the config does not come back at the next start. Times are UTC
  * {@code TIMESTAMP}s, as in {@code requests}. Every call runs on its own duplicate of the ledger's connection under
  * the ledger's read lock ({@link DuckDbLedger#read}, which guards against closing, not against writing), beside the
- * ledger's writer: they touch different tables.
+ * ledger's writer: they touch different tables. Writes are refused with a {@link dev.tollgate.store.StorageFullException}
+ * while the disk is under {@code ledger.min_free_mb} free ({@link DuckDbLedger#write}).
  */
 final class DuckDbBudgetStore implements BudgetStore {
 
@@ -77,7 +78,7 @@ final class DuckDbBudgetStore implements BudgetStore {
 
     @Override
     public void save(Budget b) {
-        db.read(conn -> {
+        db.write("budget '" + b.name() + "'", conn -> {
             try (PreparedStatement p = conn.prepareStatement(
                     "INSERT OR REPLACE INTO budgets VALUES (?, ?, ?, ?, ?, ?, ?, ?, false, ?)")) {
                 p.setString(1, b.name());
@@ -97,7 +98,7 @@ final class DuckDbBudgetStore implements BudgetStore {
 
     @Override
     public void delete(String name) {
-        db.read(conn -> {
+        db.write("the deletion of budget '" + name + "'", conn -> {
             try (PreparedStatement p = conn.prepareStatement(
                     "INSERT OR REPLACE INTO budgets VALUES (?, 'org', 'lifetime', 0, 'block', NULL, '', 'UTC', true, ?)")) {
                 p.setString(1, name);
@@ -110,7 +111,7 @@ final class DuckDbBudgetStore implements BudgetStore {
 
     @Override
     public void record(Alert alert) {
-        db.read(conn -> {
+        db.write("the alert", conn -> {
             try (PreparedStatement p = conn.prepareStatement("INSERT INTO alerts VALUES (?, ?, ?, ?, ?)")) {
                 p.setTimestamp(1, utc(alert.time()));
                 p.setString(2, alert.kind());

@@ -8,6 +8,7 @@ import dev.tollgate.store.Outcome;
 import dev.tollgate.store.OutcomeRow;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
+import dev.tollgate.store.StorageFullException;
 import org.duckdb.DuckDBConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +64,12 @@ public final class DuckDbLedger implements Ledger {
 
     /** The file inside the data directory. */
     public static final String FILE_NAME = "ledger.duckdb";
-    public static final int DEFAULT_QUEUE_CAPACITY = 262_144;
+    /**
+     * 64 Ki rows, roughly 64 MiB of heap at most: sized to fit the launcher's default heap (192 MiB) beside the
+     * gateway's own ~60 MiB; rows beyond it wait in the journal on disk, not in memory (was 256 Ki rows, which
+     * could not fit that heap while the writer lagged).
+     */
+    public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
     /**
      * How much write-ahead log DuckDB lets grow before a commit checkpoints it into the file (its default is 16 MB).
      * Every checkpoint rewrites the tables' last row groups and merges small ones, so at the default the writer spent
@@ -150,7 +156,7 @@ public final class DuckDbLedger implements Ledger {
         DuckDBConnection root = null;
         DuckDBConnection writeConn = null;
         try {
-            root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file);
+            root = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + file, options.duckDbProperties());
             int version = LedgerSchema.migrate(root);
             try (Statement s = root.createStatement()) {
                 s.execute("SET checkpoint_threshold = '" + (options.walMaxBytes() >> 20) + "MB'");
@@ -349,7 +355,7 @@ public final class DuckDbLedger implements Ledger {
 
     @Override
     public void recordOutcome(Outcome outcome) {
-        read(conn -> {
+        write("the outcome", conn -> {
             try (PreparedStatement p = conn.prepareStatement(
                     "INSERT INTO outcomes VALUES (make_timestamp(?::BIGINT), ?, ?, ?, ?)")) {
                 p.setLong(1, LedgerWriter.epochMicros(outcome.time()));
@@ -536,6 +542,25 @@ public final class DuckDbLedger implements Ledger {
             throw new IllegalStateException("ledger query failed: " + e.getMessage(), e);
         } finally {
             lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * A small write outside the ledger's writer (a budget, an alert, an outcome): refused before it starts while the
+     * disk has less free space than {@code ledger.min_free_mb}, as the writer's commits are, so DuckDB never meets a
+     * full disk (its out-of-space path is not safe, see "Reliability"); one statement, so nothing is half-written.
+     */
+    <T> T write(String what, Read<T> work) {
+        String low = lowSpace();
+        if (low != null) throw new StorageFullException(what + " was not saved: " + low + "; free space and retry");
+        try {
+            return read(work);
+        } catch (IllegalStateException e) {
+            // space ran out between the check and the write: DuckDB rolled the statement back
+            if (String.valueOf(e.getMessage()).contains("No space left on device")) {
+                throw new StorageFullException(what + " was not saved: the ledger's disk is full; free space and retry");
+            }
+            throw e;
         }
     }
 

@@ -15,21 +15,51 @@ import java.nio.file.Path;
  *                       keeping the rows), so DuckDB itself does not run into a full disk
  * @param serveOnFailure {@code ledger.on_failure: serve}: keep serving when a row cannot be kept (it is counted
  *                       as lost); otherwise metered calls are refused with 503 until rows can be kept again
+ * @param memoryLimitBytes DuckDB's {@code memory_limit}: its buffer pool (cached blocks of the file, data not yet
+ *                       checkpointed, query state) stays under it, spilling to a temp directory beside the file.
+ *                       DuckDB's own default is 80% of the machine's RAM, which let RSS grow without a plateau
+ * @param threads        DuckDB's {@code threads} (its own default: one per core); each thread keeps its own caches
  */
 public record LedgerOptions(Path journalDir, int memoryRows, long spoolMaxBytes, long walMaxBytes, long minFreeBytes,
-                            boolean serveOnFailure) {
+                            boolean serveOnFailure, long memoryLimitBytes, int threads) {
+
+    public static final long DEFAULT_MEMORY_LIMIT_BYTES = 64L << 20;
+    public static final int DEFAULT_THREADS = 2;
+    static final String ALLOCATOR_FLUSH_THRESHOLD = "16MiB";
 
     public static final LedgerOptions DEFAULTS = new LedgerOptions(null, DuckDbLedger.DEFAULT_QUEUE_CAPACITY,
             1024L << 20, 64L << 20, 32L << 20, false);
+
+    /** With DuckDB's memory limit and threads at their defaults. */
+    public LedgerOptions(Path journalDir, int memoryRows, long spoolMaxBytes, long walMaxBytes, long minFreeBytes,
+                         boolean serveOnFailure) {
+        this(journalDir, memoryRows, spoolMaxBytes, walMaxBytes, minFreeBytes, serveOnFailure,
+                DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_THREADS);
+    }
 
     public LedgerOptions {
         if (memoryRows < 1) throw new IllegalArgumentException("ledger.memory_rows must be positive");
         if (spoolMaxBytes < 1 << 20) throw new IllegalArgumentException("ledger.spool_max_mb must be at least 1");
         if (walMaxBytes < 1 << 20) throw new IllegalArgumentException("ledger.wal_max_mb must be at least 1");
         if (minFreeBytes < 0) throw new IllegalArgumentException("ledger.min_free_mb must not be negative");
+        if (memoryLimitBytes < 16L << 20) throw new IllegalArgumentException("ledger.memory_limit_mb must be at least 16");
+        if (threads < 1) throw new IllegalArgumentException("ledger.threads must be positive");
+    }
+
+    /** DuckDB's settings at the opening of the database (they bound its native memory; README, "Reliability"). */
+    java.util.Properties duckDbProperties() {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("memory_limit", (memoryLimitBytes >> 20) + "MiB"); // MB would be 10^6 bytes to DuckDB
+        p.setProperty("threads", Integer.toString(threads));
+        // DuckDB allocates through jemalloc, which keeps freed memory for reuse until a task's peak passes
+        // allocator_flush_threshold (128 MiB by default): RSS that rose with every checkpoint and was not given back
+        p.setProperty("allocator_flush_threshold", ALLOCATOR_FLUSH_THRESHOLD);
+        p.setProperty("allocator_background_threads", "true"); // returns freed pages in the background, not only on flush
+        return p;
     }
 
     LedgerOptions withMemoryRows(int rows) {
-        return new LedgerOptions(journalDir, rows, spoolMaxBytes, walMaxBytes, minFreeBytes, serveOnFailure);
+        return new LedgerOptions(journalDir, rows, spoolMaxBytes, walMaxBytes, minFreeBytes, serveOnFailure,
+                memoryLimitBytes, threads);
     }
 }

@@ -57,6 +57,11 @@ public final class LedgerScan implements AutoCloseable {
         this.conn = conn;
     }
 
+    /** Its connection (tests read DuckDB's settings through it). */
+    Connection connection() {
+        return conn;
+    }
+
     /**
      * A scan over a connection of the process that holds the file (see {@link DuckDbLedger#scan}); closing the scan
      * closes that connection.
@@ -69,7 +74,7 @@ public final class LedgerScan implements AutoCloseable {
     public static LedgerScan open(Path dataDir) {
         Path file = dataDir.resolve(DuckDbLedger.FILE_NAME).toAbsolutePath();
         if (!Files.exists(file)) throw new IllegalStateException("no ledger at " + file + " (is --data right?)");
-        Properties p = new Properties();
+        Properties p = LedgerOptions.DEFAULTS.duckDbProperties(); // the CLI's DuckDB is bounded as the gateway's
         p.setProperty("duckdb.read_only", "true");
         // rows reach the caller while DuckDB still produces them, instead of after the whole result is built
         p.setProperty("jdbc_stream_results", "true");

@@ -176,7 +176,7 @@ final class Rollup {
     static String canonicalTagsSql(String column) {
         String excluded = RAW_ONLY_TAGS.stream().map(t -> "'" + t + "'").collect(Collectors.joining(", "));
         return "to_json(map_from_entries(list_sort(list_filter(map_entries(CAST(CAST(" + column
-                + " AS JSON) AS MAP(VARCHAR, VARCHAR))), e -> e.key NOT IN (" + excluded + ")))))::VARCHAR";
+                + " AS JSON) AS MAP(VARCHAR, VARCHAR))), lambda e: e.key NOT IN (" + excluded + ")))))::VARCHAR";
     }
 
     /** INSERT into {@code to} (hourly base or daily) from {@code rollup_hourly} rows matching {@code where}. */

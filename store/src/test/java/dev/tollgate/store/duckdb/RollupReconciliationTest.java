@@ -332,7 +332,7 @@ class RollupReconciliationTest {
     void aLedgerOfSchemaFiveIsConvertedOnOpen() throws Exception {
         List<LedgerEntry> rows = randomRows(21, 3000);
         String canon = "to_json(map_from_entries(list_sort(list_filter(map_entries(CAST(CAST(r.tags AS JSON) AS "
-                + "MAP(VARCHAR, VARCHAR))), e -> e.key NOT IN ('decision')))))::VARCHAR";
+                + "MAP(VARCHAR, VARCHAR))), lambda e: e.key NOT IN ('decision')))))::VARCHAR";
         try (Connection conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME));
              Statement s = conn.createStatement()) {
             LedgerSchema.migrate(conn, LedgerSchema.MIGRATIONS.subList(0, 5));

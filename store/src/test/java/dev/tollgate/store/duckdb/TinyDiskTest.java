@@ -1,7 +1,12 @@
 package dev.tollgate.store.duckdb;
 
+import dev.tollgate.core.alert.Alert;
+import dev.tollgate.core.budget.Budget;
+import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.LedgerHealth;
+import dev.tollgate.store.Outcome;
+import dev.tollgate.store.StorageFullException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -9,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -19,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A real full disk: the data directory on a 32 MB tmpfs that a filler file fills, the journal elsewhere (as
@@ -84,6 +91,53 @@ class TinyDiskTest {
             assertThat(rows).hasSize(20_001).extracting(LedgerEntry::requestId).doesNotHaveDuplicates();
             assertThat(ledger.health().degraded()).isFalse();
         }
+    }
+
+    @Test
+    void budgetAlertAndOutcomeWritesOnAFullDiskAreRefusedWholeAndSucceedOnceThereIsRoom() throws Exception {
+        mount = Files.createDirectories(dir.resolve("tiny"));
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", mount.toString()).redirectErrorStream(true).start();
+        boolean mounted = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        if (!mounted) mount = null;
+        Assumptions.assumeTrue(mounted, "mounting a tmpfs is not permitted here");
+
+        LedgerOptions options = new LedgerOptions(dir.resolve("journal"), 1000, 64L << 20, 1L << 20, 4L << 20, false);
+        Instant t0 = Instant.parse("2025-03-01T10:00:00Z");
+        try (DuckDbLedger ledger = DuckDbLedger.open(mount.resolve("data"), options)) {
+            BudgetStore store = ledger.budgetStore();
+            store.save(DuckDbBudgetStoreTest.budget("before", "10"));
+            Path filler = mount.resolve("filler");
+            fill(filler);
+
+            Budget late = DuckDbBudgetStoreTest.budget("late", "20");
+            Alert alert = new Alert(t0, "budget_threshold", "before", "60%", Map.of());
+            Outcome outcome = new Outcome(t0, "req-1", null, true, new BigDecimal("2.5"));
+            assertThatThrownBy(() -> store.save(late)).isInstanceOf(StorageFullException.class)
+                    .hasMessageContaining("budget 'late' was not saved").hasMessageContaining("ledger.min_free_mb");
+            assertThatThrownBy(() -> store.delete("before")).isInstanceOf(StorageFullException.class);
+            assertThatThrownBy(() -> store.record(alert)).isInstanceOf(StorageFullException.class);
+            assertThatThrownBy(() -> ledger.recordOutcome(outcome)).isInstanceOf(StorageFullException.class);
+            // reads still answer, and none of the refused writes left a trace
+            assertThat(store.budgets()).extracting(Budget::name).containsExactly("before");
+            assertThat(store.deleted()).isEmpty();
+            assertThat(store.alerts(10)).isEmpty();
+            assertThat(outcomeCount(ledger)).isZero();
+
+            Files.delete(filler);
+            store.save(late);
+            store.record(alert);
+            ledger.recordOutcome(outcome);
+            assertThat(store.budgets()).extracting(Budget::name).containsExactly("before", "late");
+            assertThat(store.alerts(10)).containsExactly(alert);
+            assertThat(outcomeCount(ledger)).isEqualTo(1);
+        }
+    }
+
+    private static long outcomeCount(DuckDbLedger ledger) {
+        return ledger.query("SELECT count(*) FROM outcomes", List.of(), rs -> {
+            rs.next();
+            return rs.getLong(1);
+        });
     }
 
     private static void fill(Path filler) {
