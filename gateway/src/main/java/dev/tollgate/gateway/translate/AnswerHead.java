@@ -15,15 +15,15 @@ import java.io.IOException;
  * @param usage null when the answer has no usage object
  * @param model null when the answer names none
  */
-record AnswerHead(Usage usage, String model) {
+public record AnswerHead(Usage usage, String model) {
 
     /** Reads one dialect's usage object, from the parser at its start to its end. */
-    interface UsageReader {
+    public interface UsageReader {
         Usage read(JsonParser parser) throws IOException;
     }
 
     /** The head of {@code body}; what was read before a malformed part still counts, and a body that is no object has none. */
-    static AnswerHead read(Buffer body, UsageReader usageReader) {
+    public static AnswerHead read(Buffer body, UsageReader usageReader) {
         Usage usage = null;
         String model = null;
         try (JsonParser p = Json.parser(body)) {
