@@ -15,7 +15,7 @@ source bench/lib.sh
 start_sandbox_and_gateway
 TGPID=$(pgrep -f -- "--config $OUT/tollgate.yaml" | while read p; do [ "$(readlink /proc/$p/exe)" != "/usr/bin/bash" ] && echo $p; done | tail -1)
 wrk -t2 -c16 -d${WARMUP_S:-20}s -s bench/chat.lua -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >/dev/null
-snap() { for t in /proc/$TGPID/task/*; do echo "$(cat $t/comm | tr ' ' _) $(awk '{print $14+$15}' $t/stat)"; done; }
+snap() { for t in /proc/$TGPID/task/*; do echo "${t##*/} $(cat $t/comm | tr ' ' _) $(awk '{print $14+$15}' $t/stat)"; done; }
 snap > $OUT/a
 flt_a=$(awk '{print $10}' /proc/$TGPID/stat)   # minor page faults: fresh memory touched, whatever the machine's load
 if [ -n "${PROFILE:-}" ]; then
@@ -34,8 +34,8 @@ python3 - $OUT/a $OUT/b $req $((flt_b - flt_a)) <<'PY'
 import sys, collections
 def load(p):
     d={}
-    for i,l in enumerate(open(p)):
-        n,t=l.split(); d[(i,n)]=int(t)
+    for l in open(p):  # by thread id: a thread that starts or ends in between must not shift the others
+        tid,n,t=l.split(); d[(tid,n)]=int(t)
     return d
 a=load(sys.argv[1]); b=load(sys.argv[2]); r=int(sys.argv[3])
 g=collections.Counter()
