@@ -7,23 +7,26 @@
 #   ROUNDS=5 DURATION=20 CONNS="1 16 64" bench/load.sh
 #   TARGETS="nginx tollgate" TOLLGATE_EVENT_LOOPS=1 bench/load.sh
 #   GATEWAY_JAVA_OPTS=-XX:+UseParallelGC bench/load.sh    # JVM flags for the gateway only (not the sandbox)
+#   REPO=/path/to/other/checkout BASE_PORT=9361 bench/load.sh   # another build (a "before"), on other ports
 #   ROUTED=1 BUDGETS=5 bench/load.sh       # a tier over a two-deployment route, five budgets and a rate limit
 #
 # Needs wrk, nginx and node (apt-get install wrk nginx-light nodejs npm); installs Portkey into bench/node_modules.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${REPO:-$(dirname "$0")/..}"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-15}
 CONNS=${CONNS:-1 16 64}
 TARGETS=${TARGETS:-direct nginx tollgate portkey}
 OUT=${OUT:-bench/results/load-$(date -u +%Y%m%dT%H%M%SZ)}
-SANDBOX_PORT=9101 TOLLGATE_PORT=9102 NGINX_PORT=9103 PORTKEY_PORT=9104
+BASE_PORT=${BASE_PORT:-9101}   # four ports from here: sandbox, Tollgate, nginx, Portkey (another on a shared machine)
+SANDBOX_PORT=$BASE_PORT TOLLGATE_PORT=$((BASE_PORT + 1)) NGINX_PORT=$((BASE_PORT + 2)) PORTKEY_PORT=$((BASE_PORT + 3))
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 for tool in wrk nginx node; do command -v $tool >/dev/null || { echo "load.sh: needs $tool" >&2; exit 1; }; done
-[ -d bench/node_modules/@portkey-ai/gateway ] || (cd bench && npm install --no-audit --no-fund --silent)
+with_portkey=0; case " $TARGETS " in *" portkey "*) with_portkey=1 ;; esac
+[ $with_portkey = 0 ] || [ -d bench/node_modules/@portkey-ai/gateway ] || (cd bench && npm install --no-audit --no-fund --silent)
 ./tollgate --version >/dev/null   # builds the jar if needed
 
 source bench/lib.sh
@@ -49,9 +52,11 @@ http {
 NGINX
 nginx -c "$OUT/nginx.conf" & pids+=($!)
 
-node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
-
-for p in $NGINX_PORT $PORTKEY_PORT; do wait_port $p; done
+if [ $with_portkey = 1 ]; then
+  node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
+  wait_port $PORTKEY_PORT
+fi
+wait_port $NGINX_PORT
 
 run_wrk() { # target conns seconds
   local url headers=()

@@ -150,7 +150,7 @@ public final class Json {
     }
 
     /** A parser reading the buffer's bytes where they lie. */
-    private static JsonParser parser(Buffer body) throws IOException {
+    public static JsonParser parser(Buffer body) throws IOException {
         io.netty.buffer.ByteBuf bytes = BufferBytes.region(body);
         return MAPPER.createParser(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
     }

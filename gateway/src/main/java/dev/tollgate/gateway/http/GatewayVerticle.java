@@ -202,19 +202,41 @@ public final class GatewayVerticle extends VerticleBase {
             tooLarge(request, api, limit);
             return;
         }
-        Buffer body = Buffer.buffer(declared != null ? (int) Math.max(0, parseLength(declared)) : 1024);
-        boolean[] refused = {false};
+        int expected = declared != null ? (int) Math.max(0, parseLength(declared)) : 1024;
+        BodyReader body = new BodyReader();
         request.handler(chunk -> {
-            if (refused[0]) return;
-            body.appendBuffer(chunk);
-            if (body.length() > limit) {
-                refused[0] = true;
+            if (body.refused) return;
+            body.add(chunk, expected);
+            if (body.bytes.length() > limit) {
+                body.refused = true;
                 tooLarge(request, api, limit);
             }
         });
         request.endHandler(v -> {
-            if (!refused[0]) dispatch(request, api, body);
+            if (!body.refused) dispatch(request, api, body.bytes == null ? Buffer.buffer() : body.bytes);
         });
+    }
+
+    /**
+     * A request body as it arrives. Most bodies come in one chunk, which is kept as Vert.x hands it over (a copy of
+     * its own, not a pooled buffer); only a body in several chunks is gathered into a buffer of the gateway's.
+     */
+    private static final class BodyReader {
+        Buffer bytes;
+        boolean gathering;
+        boolean refused;
+
+        void add(Buffer chunk, int expected) {
+            if (bytes == null) {
+                bytes = chunk;
+                return;
+            }
+            if (!gathering) {
+                bytes = Buffer.buffer(Math.max(expected, bytes.length() + chunk.length())).appendBuffer(bytes);
+                gathering = true;
+            }
+            bytes.appendBuffer(chunk);
+        }
     }
 
     private static long parseLength(String value) {

@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.stage;
 
 import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.Json;
@@ -21,6 +22,7 @@ import dev.tollgate.gateway.translate.Translation.StreamRelay;
 import dev.tollgate.gateway.translate.Translation.UntranslatableException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.route.Deployment;
 import dev.tollgate.gateway.route.RouteConfig;
@@ -58,6 +60,9 @@ public final class ProviderStage implements Stage.Chain {
             "openai-processing-ms", "x-request-id", "request-id"};
 
     public static final String DEPLOYMENT_HEADER = "x-tollgate-deployment";
+    private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream; charset=utf-8");
+    private static final AsciiString CACHE_CONTROL = AsciiString.cached("cache-control");
+    private static final AsciiString NO_CACHE = AsciiString.cached("no-cache");
 
     private final Map<String, Upstream> upstreams;
     private final Translation chatOverAnthropic;
@@ -334,8 +339,8 @@ public final class ProviderStage implements Stage.Chain {
             if (status >= 200 && status < 300 && contentType != null && contentType.startsWith("text/event-stream")) {
                 relay = translation.stream(exchange);
                 startHeaders = MultiMap.caseInsensitiveMultiMap()
-                        .add("content-type", "text/event-stream; charset=utf-8")
-                        .add("cache-control", "no-cache");
+                        .add(AsciiHeaders.CONTENT_TYPE, EVENT_STREAM)
+                        .add(CACHE_CONTROL, NO_CACHE);
                 copyRelayed(headers, startHeaders);
                 holding = true;
                 parser = new SseParser(this::event);
@@ -501,7 +506,8 @@ public final class ProviderStage implements Stage.Chain {
             CharSequence name = header.getKey();
             for (String relayed : RELAYED_HEADERS) {
                 if (startsWithIgnoreCase(name, relayed)) {
-                    to.add(name.toString().toLowerCase(java.util.Locale.ROOT), header.getValue().toString());
+                    // as ASCII strings, which Netty writes in one copy (a header's bytes are Latin-1 as decoded)
+                    to.add(AsciiString.of(name).toLowerCase(), AsciiString.of(header.getValue()));
                     break;
                 }
             }

@@ -10,7 +10,6 @@ import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
 import io.vertx.core.buffer.Buffer;
 
-import java.util.Set;
 
 /**
  * An Anthropic-format client to an Anthropic provider: bytes pass through; usage is read from the reply, or for
@@ -30,15 +29,12 @@ public final class AnthropicPassthrough implements Translation {
         return exchange.outgoingBody();
     }
 
-    private static final Set<String> USAGE_AND_MODEL = Set.of("usage", "model");
-
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
-        JsonNode json = Json.fields(body, USAGE_AND_MODEL);
-        JsonNode usage = json.get("usage");
-        String served = json.path("model").asText(null);
-        if (usage != null && usage.isObject()) {
-            sink.usage(UsageFields.fromAnthropic(usage), served, false);
+        AnswerHead head = AnswerHead.read(body, UsageFields::readAnthropic);
+        String served = head.model();
+        if (head.usage() != null) {
+            sink.usage(head.usage(), served, false);
         } else {
             // an Anthropic-compatible server that reports no usage: count both sides locally, marked estimated
             TokenCounter counter = TokenCounter.forModel(exchange.route().model());

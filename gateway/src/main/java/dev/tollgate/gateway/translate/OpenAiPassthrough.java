@@ -12,7 +12,6 @@ import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.sse.SseEvent;
 import io.vertx.core.buffer.Buffer;
 
-import java.util.Set;
 
 /**
  * An OpenAI-format client to an OpenAI-format provider: the body goes on as the client sent it (only the model
@@ -22,7 +21,6 @@ import java.util.Set;
 public final class OpenAiPassthrough implements Translation {
 
     public static final OpenAiPassthrough INSTANCE = new OpenAiPassthrough();
-    private static final Set<String> USAGE_AND_MODEL = Set.of("usage", "model");
 
     @Override
     public Buffer requestBody(Exchange exchange) {
@@ -45,11 +43,10 @@ public final class OpenAiPassthrough implements Translation {
 
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
-        JsonNode head = Json.fields(body, USAGE_AND_MODEL);
-        JsonNode usage = head.get("usage");
-        String served = head.path("model").asText(null);
-        if (usage != null && usage.isObject()) {
-            sink.usage(UsageFields.fromOpenAi(usage), served, false);
+        AnswerHead head = AnswerHead.read(body, UsageFields::readOpenAi);
+        String served = head.model();
+        if (head.usage() != null) {
+            sink.usage(head.usage(), served, false);
         } else {
             TokenCounter counter = TokenCounter.forModel(exchange.route().model());
             long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);

@@ -1,9 +1,13 @@
 package dev.tollgate.gateway.translate;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Json;
+
+import java.io.IOException;
 
 /** Reads and writes the usage objects of each wire format (shared/reference/provider-usage.md). */
 public final class UsageFields {
@@ -27,6 +31,81 @@ public final class UsageFields {
         return Usage.openAi(u.path("prompt_tokens").asLong(), prompt.path("cached_tokens").asLong(),
                 prompt.path("cache_write_tokens").asLong(), u.path("completion_tokens").asLong(),
                 u.path("completion_tokens_details").path("reasoning_tokens").asLong());
+    }
+
+    /**
+     * {@link #fromOpenAi} read straight from a parser at the usage object's start, without building its tree (a
+     * complete answer's usage is read on every call); the parser is left at the object's end.
+     */
+    public static Usage readOpenAi(JsonParser p) throws IOException {
+        long prompt = 0, completion = 0, input = 0, output = 0;
+        long[] promptDetails = {0, 0}, inputDetails = {0, 0}, completionDetails = {0}, outputDetails = {0};
+        boolean hasPrompt = false, hasInput = false;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            switch (name) {
+                case "prompt_tokens" -> { prompt = number(p); hasPrompt = true; }
+                case "input_tokens" -> { input = number(p); hasInput = true; }
+                case "completion_tokens" -> completion = number(p);
+                case "output_tokens" -> output = number(p);
+                case "prompt_tokens_details" -> readLongs(p, promptDetails, "cached_tokens", "cache_write_tokens");
+                case "input_tokens_details" -> readLongs(p, inputDetails, "cached_tokens", "cache_write_tokens");
+                case "completion_tokens_details" -> readLongs(p, completionDetails, "reasoning_tokens");
+                case "output_tokens_details" -> readLongs(p, outputDetails, "reasoning_tokens");
+                default -> p.skipChildren();
+            }
+        }
+        return hasInput && !hasPrompt
+                ? Usage.openAi(input, inputDetails[0], inputDetails[1], output, outputDetails[0])
+                : Usage.openAi(prompt, promptDetails[0], promptDetails[1], completion, completionDetails[0]);
+    }
+
+    /** {@link #fromAnthropic} read straight from a parser at the usage object's start, as {@link #readOpenAi}. */
+    public static Usage readAnthropic(JsonParser p) throws IOException {
+        long input = 0, cacheRead = 0, writes = 0, output = 0;
+        long[] split = {0, Long.MIN_VALUE}; // 1h, 5m (MIN_VALUE: not given)
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            switch (name) {
+                case "input_tokens" -> input = number(p);
+                case "cache_read_input_tokens" -> cacheRead = number(p);
+                case "cache_creation_input_tokens" -> writes = number(p);
+                case "output_tokens" -> output = number(p);
+                case "cache_creation" -> readLongs(p, split, "ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens");
+                default -> p.skipChildren();
+            }
+        }
+        long oneHour = split[0];
+        long fiveMin = split[1] != Long.MIN_VALUE ? split[1] : writes - oneHour;
+        return Usage.anthropic(input, cacheRead, Math.max(0, fiveMin), oneHour, output);
+    }
+
+    /**
+     * The numbers {@code names} of the object at the parser, into {@code into} in the same order, as
+     * {@code path(name).asLong()} reads them; absent ones (all, when the value is no object) keep their value.
+     */
+    private static void readLongs(JsonParser p, long[] into, String... names) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            p.skipChildren();
+            return;
+        }
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            p.nextToken();
+            int i = names.length - 1;
+            while (i >= 0 && !names[i].equals(name)) i--;
+            if (i >= 0) into[i] = number(p);
+            else p.skipChildren();
+        }
+    }
+
+    /** The number at the parser as {@code asLong()} reads a node: text is parsed, anything else not a number is 0. */
+    private static long number(JsonParser p) throws IOException {
+        long value = p.getValueAsLong();
+        p.skipChildren(); // an object or array where a number belongs
+        return value;
     }
 
     /**

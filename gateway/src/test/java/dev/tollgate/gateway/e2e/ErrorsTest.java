@@ -163,6 +163,34 @@ class ErrorsTest extends EndToEnd {
         assertThat(row.path("output_tokens").asLong()).isZero();
     }
 
+    @Test
+    void aBodySentInSeveralPiecesIsReadWhole() throws Exception {
+        String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"one piece or three\"}]}";
+        JsonNode whole = rowFor(bed.post("/v1/chat/completions", body, AUTH));
+        java.net.URI uri = java.net.URI.create(bed.url());
+        try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+            var out = socket.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nhost: " + uri.getHost() + "\r\ncontent-type: application/json\r\n"
+                    + "authorization: Bearer " + TestBed.KEY + "\r\nx-tollgate-tags: feature=pieces\r\ntransfer-encoding: chunked\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            int third = body.length() / 3;
+            for (String piece : new String[]{body.substring(0, third), body.substring(third, 2 * third), body.substring(2 * third)}) {
+                out.write((Integer.toHexString(piece.length()) + "\r\n" + piece + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+                Thread.sleep(30); // each piece arrives on its own
+            }
+            out.write("0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            assertThat(status).isEqualTo("HTTP/1.1 200 OK");
+        }
+        JsonNode pieces = rowTagged("feature", "pieces");
+        assertThat(pieces.path("status").asInt()).isEqualTo(200);
+        assertThat(pieces.path("input_tokens").asLong()).isEqualTo(whole.path("input_tokens").asLong());
+        assertThat(pieces.path("output_tokens").asLong()).isEqualTo(5);
+    }
+
     /** Sends a request on a raw connection and closes it before the slow provider answers. */
     private static void hangUpAfterSending(String body, String tags) throws Exception {
         java.net.URI uri = java.net.URI.create(bed.url());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Json;
+import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -124,6 +125,41 @@ class TranslationTest {
             assertThatThrownBy(() -> ResponsesOverAnthropic.toMessages(body, "m", 10))
                     .isInstanceOfSatisfying(Translation.UntranslatableException.class, e -> assertThat(e.param()).isEqualTo(c[1]));
         }
+    }
+
+    @Test
+    void usageReadFromAnAnswersBytesIsWhatItsTreeSays() throws Exception {
+        String[] openAi = {
+                "{\"prompt_tokens\":1000,\"completion_tokens\":300,\"total_tokens\":1300,\"prompt_tokens_details\":{\"cached_tokens\":400,\"audio_tokens\":0},"
+                        + "\"completion_tokens_details\":{\"reasoning_tokens\":200,\"accepted_prediction_tokens\":[1,{\"a\":2}]}}",
+                "{\"input_tokens\":3300,\"input_tokens_details\":{\"cached_tokens\":7,\"cache_write_tokens\":3207},\"output_tokens\":9,"
+                        + "\"output_tokens_details\":{\"reasoning_tokens\":4}}",
+                "{\"input_tokens\":5,\"prompt_tokens\":8,\"completion_tokens\":\"3\",\"prompt_tokens_details\":null}",
+                "{\"prompt_tokens\":{\"oddly\":1},\"completion_tokens\":2.0,\"prompt_tokens_details\":[3],\"completion_tokens_details\":{}}",
+                "{}"};
+        for (String usage : openAi) {
+            AnswerHead head = AnswerHead.read(Buffer.buffer("{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"usage\"}}],\"usage\":"
+                    + usage + ",\"model\":\"gpt-4o-mini-2024-07-18\"}"), UsageFields::readOpenAi);
+            assertThat(head.usage()).as(usage).isEqualTo(UsageFields.fromOpenAi(Json.parse(usage)));
+            assertThat(head.model()).isEqualTo("gpt-4o-mini-2024-07-18");
+        }
+        String[] anthropic = {
+                "{\"input_tokens\":50,\"cache_read_input_tokens\":1000,\"cache_creation_input_tokens\":300,"
+                        + "\"cache_creation\":{\"ephemeral_5m_input_tokens\":100,\"ephemeral_1h_input_tokens\":200},\"output_tokens\":70}",
+                "{\"input_tokens\":50,\"cache_creation_input_tokens\":300,\"cache_creation\":{\"ephemeral_1h_input_tokens\":120},\"output_tokens\":1}",
+                "{\"input_tokens\":12,\"cache_creation_input_tokens\":30,\"output_tokens\":6,\"service_tier\":\"standard\"}"};
+        for (String usage : anthropic) {
+            AnswerHead head = AnswerHead.read(Buffer.buffer("{\"model\":\"claude-x\",\"content\":[],\"usage\":" + usage + "}"),
+                    UsageFields::readAnthropic);
+            assertThat(head.usage()).as(usage).isEqualTo(UsageFields.fromAnthropic(Json.parse(usage)));
+            assertThat(head.model()).isEqualTo("claude-x");
+        }
+        // no usage, or a body cut short after it: what was read before still counts
+        assertThat(AnswerHead.read(Buffer.buffer("{\"model\":\"m\",\"usage\":null}"), UsageFields::readOpenAi))
+                .isEqualTo(new AnswerHead(null, "m"));
+        assertThat(AnswerHead.read(Buffer.buffer("{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4},\"choices\":[{\"tr"),
+                UsageFields::readOpenAi)).isEqualTo(new AnswerHead(Usage.openAi(3, 0, 4, 0), null));
+        assertThat(AnswerHead.read(Buffer.buffer("[1]"), UsageFields::readOpenAi)).isEqualTo(new AnswerHead(null, null));
     }
 
     @Test

@@ -23,13 +23,21 @@ public final class JournalCodec {
 
     private static final JsonFactory FACTORY = new JsonFactory();
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * One line buffer per thread, reused: a row is encoded into it and copied out once, where a fresh stream per row
+     * allocated about three times the row's size (its first array, the array it grew into, the copy).
+     */
+    private static final ThreadLocal<ByteArrayOutputStream> LINE = ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
+    /** A buffer that grew past this for a rare huge row (megabytes of tags) is not kept. */
+    private static final int KEPT_BYTES = 64 << 10;
 
     private JournalCodec() {
     }
 
     /** The row as a JSON object followed by a newline. */
     public static byte[] encode(LedgerEntry e) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+        ByteArrayOutputStream out = LINE.get();
+        out.reset();
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             Usage u = e.usage();
             g.writeStartObject();
@@ -75,7 +83,9 @@ public final class JournalCodec {
             throw new UncheckedIOException(ex); // a ByteArrayOutputStream does not fail
         }
         out.write('\n');
-        return out.toByteArray();
+        byte[] line = out.toByteArray();
+        if (line.length > KEPT_BYTES) LINE.remove();
+        return line;
     }
 
     /** The row of one line written by {@link #encode}. */
