@@ -82,6 +82,7 @@ class CascadeTest {
                 spend_controls:
                   budgets:
                     - {name: everything, scope: org, period: monthly, limit_usd: "100", action: notify}
+                    - {name: tight, scope: "team:tight", period: monthly, limit_usd: "0.005"}
                 """.formatted(s);
         ledger = DuckDbLedger.open(data);
         services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml), PriceCatalog.bundled(), ledger);
@@ -213,6 +214,35 @@ class CascadeTest {
         assertThat(rows).hasSize(2);
         BigDecimal both = listCost("gpt-4.1-nano", rows.get(0)).add(listCost("gpt-4o", rows.get(1)));
         assertThat(spent().subtract(before)).isEqualByComparingTo(both);
+    }
+
+    /**
+     * A cascade spends the cheap attempt before it knows whether it must escalate, so it is admitted only when the
+     * budget affords every attempt it may make. The budget here ($0.005) affords a 1,000-token answer of gpt-4.1-nano
+     * (at most $0.0004 plus its short prompt, at $0.10/$0.40 per million) but not that and gpt-4o's ($0.01 for the
+     * answer alone): refused before anything is spent, where it used to spend the cheap attempt and then be refused.
+     */
+    @Test
+    void aBudgetThatAffordsOnlyTheCheapAttemptRefusesTheCascadeBeforeSpending() throws Exception {
+        String tight = "{\"model\":\"nano-poor\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Where is my order?\"}]}";
+        HttpResponse<String> alone = post(tight, "x-tollgate-tags", "team=tight");
+        assertThat(rows(alone)).hasSize(1); // the cheap model alone fits
+
+        BigDecimal before = spent();
+        String cascaded = jsonRequest("strict", "Where is my order?", false).replaceFirst("\\{", "{\"max_tokens\":1000,");
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                .header("content-type", "application/json").header("x-tollgate-tags", "team=tight")
+                .POST(HttpRequest.BodyPublishers.ofString(cascaded)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        JsonNode error = Json.tree(refused.body()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("budget_exceeded");
+        assertThat(error.path("message").asText()).contains("tight");
+        assertThat(rows(refused)).isEmpty();
+        assertThat(spent()).isEqualByComparingTo(before);
+        // the message names a worst case above the limit: both tiers' (at list prices, more than the $0.01 above)
+        java.util.regex.Matcher upTo = java.util.regex.Pattern.compile("may cost up to \\$([0-9.]+)").matcher(error.path("message").asText());
+        assertThat(upTo.find()).as(error.path("message").asText()).isTrue();
+        assertThat(new BigDecimal(upTo.group(1))).isGreaterThan(new BigDecimal("0.0104"));
     }
 
     private static BigDecimal spent() throws Exception {
