@@ -28,9 +28,26 @@ public final class EvalCommand implements Callable<Integer> {
 
     enum Format { TABLE, JSON }
 
-    @Option(names = "--tasks", required = true, paramLabel = "FILE",
-            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line (required).")
+    @Option(names = "--tasks", paramLabel = "FILE",
+            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line (this or --prompt-log).")
     Path tasksFile;
+
+    @Option(names = "--prompt-log", description = "Take the tasks from the gateway's prompt log (prompt_log: enabled): a sample of real prompts,"
+            + " each scored against the answer production gave.")
+    boolean promptLog;
+
+    @Option(names = "--sample", defaultValue = "50", paramLabel = "N", description = "With --prompt-log: how many logged prompts (default: ${DEFAULT-VALUE}).")
+    int sample;
+
+    @Option(names = "--since", defaultValue = "30d", description = "With --prompt-log: how far back to draw from: 30d, 12h, 90m (default: ${DEFAULT-VALUE}).")
+    String since;
+
+    @Option(names = "--seed", defaultValue = "1", description = "With --prompt-log: seeds the draw; the same seed draws the same prompts (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--scorer", defaultValue = "normalized", paramLabel = "SCORER",
+            description = "With --prompt-log: how an answer is scored against production's, a name or a JSON object as in a task file (default: ${DEFAULT-VALUE}).")
+    String scorer;
 
     @Option(names = "--models", required = true, split = ",", paramLabel = "MODEL", description = "Candidate models, as the gateway names them (required).")
     List<String> models;
@@ -99,8 +116,12 @@ public final class EvalCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<EvalTask> tasks;
         Labels labels;
+        GatewayLink link;
         try {
-            tasks = EvalTask.read(tasksFile);
+            if ((tasksFile == null) == !promptLog) throw new IllegalArgumentException("give either --tasks FILE or --prompt-log");
+            if (promptLog && sample < 1) throw new IllegalArgumentException("--sample must be at least 1");
+            link = gateway.link(dataDir);
+            tasks = promptLog ? fromPromptLog(link, err) : EvalTask.read(tasksFile);
             labels = labelsFile == null ? Labels.none() : Labels.read(labelsFile);
             check(tasks);
         } catch (EvalTask.Invalid | IllegalArgumentException e) {
@@ -111,7 +132,6 @@ public final class EvalCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         Judge judge = judgeModel == null ? null : new Judge(judgeModel, rubric);
-        GatewayLink link = gateway.link(dataDir);
         EvalReport report;
         try (ResultsFile results = ResultsFile.open(resultsFile)) {
             EvalRun run = new EvalRun(new GatewayCaller(link.url(), key, tags), judge, results, concurrency);
@@ -146,6 +166,22 @@ public final class EvalCommand implements Callable<Integer> {
         }
         if (report.pending() > 0) return INCOMPLETE;
         return report.anyPasses() ? 0 : NONE_PASSES;
+    }
+
+    private List<EvalTask> fromPromptLog(GatewayLink link, PrintWriter err) {
+        List<EvalTask> tasks;
+        try {
+            tasks = PromptLogTasks.tasks(PromptLogTasks.sample(dataDir, () -> link, sample, since, seed, clock.instant()),
+                    PromptLogTasks.scorer(scorer));
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException("cannot read the prompt log: " + e.getMessage());
+        }
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("the prompt log has no answered prompts since " + since
+                    + " (prompt logging is opt-in: prompt_log: {enabled: true} in the config)");
+        }
+        err.println("eval: " + tasks.size() + " prompts drawn from the prompt log (seed " + seed + "), each scored against production's answer");
+        return tasks;
     }
 
     private void check(List<EvalTask> tasks) {

@@ -49,6 +49,47 @@ public final class AuditEndpoint {
         return body;
     }
 
+    /**
+     * {@code GET /admin/prompts/sample?n=50&since=30d&seed=1}: a seeded random sample of logged prompts of successful
+     * requests that have their answer, with it ({@link #sampleJson}): the task set of {@code tollgate eval --prompt-log}.
+     */
+    public static ObjectNode sample(GatewayServices services, HttpServerRequest request) {
+        Instant from = services.clock().instant().minus(since(request.getParam("since")));
+        int n = whole(request.getParam("n"), 50, "n");
+        long seed = whole(request.getParam("seed"), 1, "seed");
+        if (n < 1) throw new IllegalArgumentException("n must be positive");
+        PromptRecorder recorder = services.observability().prompts();
+        if (recorder != null) recorder.flush();
+        PromptLog log = recorder != null ? recorder.store()
+                : services.ledger().unwrap() instanceof DuckDbLedger duck ? duck.prompts() : null;
+        if (log == null) throw new IllegalArgumentException("the prompt log needs the embedded DuckDB ledger");
+        return sampleJson(log.sample(from, null, n, seed));
+    }
+
+    /** {@code {"prompts": [{request_id, time, model, system_prompt, messages: [{role, content}], answer}]}}. */
+    public static ObjectNode sampleJson(java.util.List<dev.tollgate.store.AuditedPrompt> sample) {
+        ObjectNode body = dev.tollgate.gateway.Json.object();
+        var list = body.putArray("prompts");
+        for (var a : sample) {
+            var p = a.prompt();
+            ObjectNode o = list.addObject().put("request_id", p.requestId()).put("time", p.time().toString()).put("model", p.model())
+                    .put("system_prompt", p.systemPrompt());
+            var messages = o.putArray("messages");
+            p.messages().forEach(m -> messages.addObject().put("role", m.role()).put("content", m.content()));
+            o.put("answer", p.answer());
+        }
+        return body;
+    }
+
+    private static int whole(String value, int otherwise, String name) {
+        if (value == null || value.isBlank()) return otherwise;
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, not '" + value + "'");
+        }
+    }
+
     /** "30d", "12h", "90m": how far back from now (default 30 days). */
     public static Duration since(String value) {
         if (value == null || value.isBlank()) return Duration.ofDays(30);

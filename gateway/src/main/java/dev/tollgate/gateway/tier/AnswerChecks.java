@@ -68,7 +68,7 @@ public final class AnswerChecks {
     }
 
     /** A stream's text, from its deltas; null when it calls a tool. */
-    static String streamText(Api api, String events) {
+    public static String streamText(Api api, String events) {
         StringBuilder out = new StringBuilder();
         for (String line : events.split("\n")) {
             if (!line.startsWith("data:")) continue;
@@ -100,7 +100,7 @@ public final class AnswerChecks {
     }
 
     /** The answer's text, or null when it has none (only tool calls). */
-    static String text(Api api, JsonNode answer) {
+    public static String text(Api api, JsonNode answer) {
         StringBuilder out = new StringBuilder();
         boolean any = false;
         switch (api) {

@@ -127,7 +127,9 @@ final class LedgerSchema {
             new Migration(13, "attempts of a request", List.of(
                     "ALTER TABLE requests ADD COLUMN attempt INTEGER DEFAULT 1",
                     "ALTER TABLE requests ADD COLUMN attempt_reason VARCHAR",
-                    "ALTER TABLE requests ADD COLUMN upstream_model VARCHAR")));
+                    "ALTER TABLE requests ADD COLUMN upstream_model VARCHAR")),
+            // issue 13, eval over the prompt log: the answer the client got, the reference a candidate is scored against
+            new Migration(17, "answers in the prompt log", List.of("ALTER TABLE prompts ADD COLUMN answer VARCHAR")));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();
