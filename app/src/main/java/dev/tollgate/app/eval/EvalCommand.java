@@ -171,7 +171,7 @@ public final class EvalCommand implements Callable<Integer> {
     private List<EvalTask> fromPromptLog(GatewayLink link, PrintWriter err) {
         List<EvalTask> tasks;
         try {
-            tasks = PromptLogTasks.tasks(PromptLogTasks.sample(dataDir, () -> link, sample, since, seed, clock.instant()),
+            tasks = PromptLogTasks.tasks(PromptLogTasks.sample(dataDir, () -> link, sample, since, seed, tags, clock.instant()),
                     PromptLogTasks.scorer(scorer));
         } catch (IllegalStateException e) {
             throw new IllegalArgumentException("cannot read the prompt log: " + e.getMessage());

@@ -23,7 +23,8 @@ import java.util.Locale;
  * A task set drawn from the gateway's own traffic: a seeded sample of the prompt log's prompts (successful requests
  * whose answer was logged), each with the answer production gave as its reference. Read from the ledger file when no
  * process holds it, else from the gateway that does ({@code GET /admin/prompts/sample}), as {@code audit} does.
- * Prompts with tool messages are left out: replayed without their tools they would not be the same task.
+ * Prompts with tool messages are left out (replayed without their tools they would not be the same task), and so
+ * are the eval's own calls (those with all of its {@code --tags}).
  */
 final class PromptLogTasks {
 
@@ -31,17 +32,20 @@ final class PromptLogTasks {
     }
 
     /** The sample as JSON ({@link AuditEndpoint#sampleJson}), from the file or the gateway. */
-    static JsonNode sample(Path dataDir, java.util.function.Supplier<GatewayLink> gateway, int n, String since, long seed, Instant now) {
+    static JsonNode sample(Path dataDir, java.util.function.Supplier<GatewayLink> gateway, int n, String since, long seed,
+                           String excludeTags, Instant now) {
         Duration window = AuditEndpoint.since(since);
         if (Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
             try (DuckDbLedger ledger = DuckDbLedger.open(dataDir)) {
-                return AuditEndpoint.sampleJson(ledger.prompts().sample(now.minus(window), null, n, seed));
+                return AuditEndpoint.sampleJson(ledger.prompts().sample(now.minus(window), null, n, seed,
+                        AuditEndpoint.excluding(excludeTags)));
             } catch (IllegalStateException e) {
                 String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
                 if (!m.contains("lock")) throw e;
             }
         }
-        return gateway.get().get("/admin/prompts/sample?n=" + n + "&seed=" + seed + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
+        return gateway.get().get("/admin/prompts/sample?n=" + n + "&seed=" + seed + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8)
+                + (excludeTags == null || excludeTags.isBlank() ? "" : "&exclude_tags=" + URLEncoder.encode(excludeTags, StandardCharsets.UTF_8)));
     }
 
     /** Tasks from a sample: the system prompt and messages as Chat Completions takes them, the answer as reference. */

@@ -50,8 +50,9 @@ public final class AuditEndpoint {
     }
 
     /**
-     * {@code GET /admin/prompts/sample?n=50&since=30d&seed=1}: a seeded random sample of logged prompts of successful
-     * requests that have their answer, with it ({@link #sampleJson}): the task set of {@code tollgate eval --prompt-log}.
+     * {@code GET /admin/prompts/sample?n=50&since=30d&seed=1&exclude_tags=feature=eval}: a seeded random sample of
+     * logged prompts of successful requests that have their answer, with it ({@link #sampleJson}), but for those with
+     * every tag of {@code exclude_tags}: the task set of {@code tollgate eval --prompt-log} (which leaves out its own calls).
      */
     public static ObjectNode sample(GatewayServices services, HttpServerRequest request) {
         Instant from = services.clock().instant().minus(since(request.getParam("since")));
@@ -63,7 +64,7 @@ public final class AuditEndpoint {
         PromptLog log = recorder != null ? recorder.store()
                 : services.ledger().unwrap() instanceof DuckDbLedger duck ? duck.prompts() : null;
         if (log == null) throw new IllegalArgumentException("the prompt log needs the embedded DuckDB ledger");
-        return sampleJson(log.sample(from, null, n, seed));
+        return sampleJson(log.sample(from, null, n, seed, excluding(request.getParam("exclude_tags"))));
     }
 
     /** {@code {"prompts": [{request_id, time, model, system_prompt, messages: [{role, content}], answer}]}}. */
@@ -79,6 +80,18 @@ public final class AuditEndpoint {
             o.put("answer", p.answer());
         }
         return body;
+    }
+
+    /** "feature=eval,team=x" as a map; null or blank: empty. */
+    public static java.util.Map<String, String> excluding(String tags) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (tags == null || tags.isBlank()) return out;
+        for (String pair : tags.split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("exclude_tags must be name=value pairs, not '" + pair + "'");
+            out.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+        }
+        return out;
     }
 
     private static int whole(String value, int otherwise, String name) {

@@ -224,16 +224,27 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
     private static final String AUDITED = "SELECT * FROM (" + COLUMNS + " ORDER BY p.time DESC LIMIT ?) ORDER BY t, request_id";
 
     /** A seeded draw: rows ordered by a hash of their request id and the seed, so the same rows give the same sample. */
-    private static final String SAMPLE = "SELECT * FROM (" + COLUMNS + " AND p.answer IS NOT NULL"
-            + " ORDER BY hash(p.request_id || ?), p.request_id LIMIT ?) ORDER BY t, request_id";
+    private static final String SAMPLE_ORDER = " ORDER BY hash(p.request_id || ?), p.request_id LIMIT ?) ORDER BY t, request_id";
 
     @Override
-    public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed) {
+    public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, Map<String, String> excluding) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM (").append(COLUMNS).append(" AND p.answer IS NOT NULL");
+        if (!excluding.isEmpty()) {
+            sql.append(" AND NOT coalesce(");
+            sql.append(String.join(" AND ", java.util.Collections.nCopies(excluding.size(), "json_extract_string(p.tags, ?) = ?")));
+            sql.append(", false)");
+        }
+        sql.append(SAMPLE_ORDER);
         return ledger.read(c -> {
-            try (PreparedStatement p = c.prepareStatement(SAMPLE)) {
+            try (PreparedStatement p = c.prepareStatement(sql.toString())) {
                 bindRange(p, from, to);
-                p.setString(5, Long.toString(seed));
-                p.setInt(6, n);
+                int i = 5;
+                for (Map.Entry<String, String> e : excluding.entrySet()) {
+                    p.setString(i++, "$.\"" + e.getKey().replace("\"", "") + "\"");
+                    p.setString(i++, e.getValue());
+                }
+                p.setString(i++, Long.toString(seed));
+                p.setInt(i, n);
                 return rows(p);
             }
         });
