@@ -245,6 +245,47 @@ class CascadeTest {
         assertThat(new BigDecimal(upTo.group(1))).isGreaterThan(new BigDecimal("0.0104"));
     }
 
+    /**
+     * Reports count client requests, each once in the group of the attempt that answered it, and attempts apart; a
+     * tier whose answers were all thrown away has attempts, no requests, and a negative saving (its cost: it saved
+     * nothing), and the requests' saving in all is the baseline's price for what stood less everything paid.
+     */
+    @Test
+    void reportsCountClientRequestsAndShowTheEscalationsNegativeSaving() throws Exception {
+        List<List<JsonNode>> requests = new ArrayList<>();
+        for (String prompt : List.of("Is my parcel insured?", "Can I return a gift?")) {
+            requests.add(rows(post(jsonRequest("strict", prompt, false), "x-tollgate-tags", "feature=counting")));
+        }
+        BigDecimal cheapCost = BigDecimal.ZERO, topCost = BigDecimal.ZERO;
+        for (List<JsonNode> attempts : requests) {
+            assertThat(attempts).hasSize(2);
+            cheapCost = cheapCost.add(listCost("gpt-4.1-nano", attempts.get(0)));
+            topCost = topCost.add(listCost("gpt-4o", attempts.get(1)));
+        }
+        JsonNode spend = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl()
+                        + "/admin/spend?group_by=tier&feature=counting")).header("authorization", "Bearer admin").build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode cheap = null, top = null;
+        for (JsonNode row : spend.path("rows")) {
+            if (row.path("tier").asText().equals("cheap")) cheap = row;
+            if (row.path("tier").asText().equals("top")) top = row;
+        }
+        assertThat(cheap).as(spend.toString()).isNotNull();
+        assertThat(top).as(spend.toString()).isNotNull();
+        assertThat(cheap.path("requests").asLong()).isZero();
+        assertThat(cheap.path("attempts").asLong()).isEqualTo(2);
+        assertThat(cheap.path("cost_usd").decimalValue()).isEqualByComparingTo(cheapCost);
+        assertThat(cheap.path("saved_usd").decimalValue()).isNegative().isEqualByComparingTo(cheapCost.negate());
+        assertThat(top.path("requests").asLong()).isEqualTo(2);
+        assertThat(top.path("attempts").asLong()).isEqualTo(2);
+        assertThat(top.path("saved_usd").decimalValue()).isZero(); // the top tier is the baseline
+        JsonNode total = spend.path("total");
+        assertThat(total.path("requests").asLong()).isEqualTo(2);
+        assertThat(total.path("attempts").asLong()).isEqualTo(4);
+        // on the baseline alone the two requests would have cost topCost; they cost cheapCost more than that
+        assertThat(total.path("saved_usd").decimalValue()).isEqualByComparingTo(topCost.subtract(cheapCost.add(topCost)));
+    }
+
     private static BigDecimal spent() throws Exception {
         JsonNode budget = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/budgets/everything"))
                 .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
