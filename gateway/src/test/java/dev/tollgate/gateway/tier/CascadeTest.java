@@ -189,7 +189,7 @@ class CascadeTest {
             assertThat(new BigDecimal(response.headers().firstValue("x-tollgate-cost-usd").orElseThrow()))
                     .isEqualByComparingTo(listCost("gpt-4.1-nano", row));
         }
-        assertThat(metric("tollgate_cascade_accepted_total{model=\"lenient\",tier=\"cheap\"}")).isEqualTo(3);
+        assertThat(metric("tollgate_cascade_accepted_total{model=\"lenient\",tier=\"cheap\"}")).as(cascadeLines()).isEqualTo(3);
         assertThat(metric("tollgate_cascade_escalations_total{model=\"lenient\",tier=\"cheap\"}")).isZero();
     }
 
@@ -284,6 +284,14 @@ class CascadeTest {
         assertThat(total.path("attempts").asLong()).isEqualTo(4);
         // on the baseline alone the two requests would have cost topCost; they cost cheapCost more than that
         assertThat(total.path("saved_usd").decimalValue()).isEqualByComparingTo(topCost.subtract(cheapCost.add(topCost)));
+
+        // /metrics: a counter only grows, so the loss is a counter of its own (and the scrape still renders)
+        HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).as(metrics.body()).isEqualTo(200);
+        double lost = metrics.body().lines().filter(l -> l.startsWith("tollgate_lost_usd_total{") && l.contains("model=\"nano-poor\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        assertThat(lost).isGreaterThanOrEqualTo(cheapCost.doubleValue());
     }
 
     private static BigDecimal spent() throws Exception {
@@ -345,6 +353,14 @@ class CascadeTest {
     }
 
     /** A counter's value on /metrics (0 when absent). */
+    static String cascadeLines() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String text = r.body();
+        return "HTTP " + r.statusCode() + " " + text.length() + " chars: " + text.substring(0, Math.min(400, text.length())) + "\n"
+                + text.lines().filter(l -> l.contains("cascade")).collect(java.util.stream.Collectors.joining("\n"));
+    }
+
     static double metric(String series) throws Exception {
         String text = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
