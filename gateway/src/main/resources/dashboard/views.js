@@ -322,6 +322,8 @@ function breakdownTable(state, body, navigate) {
   const dims = state.group_by;
   const total = money.parse(body.total.cost_usd);
   const saved = body.total.saved_usd !== undefined;
+  // requests count client requests; where some took several calls (retries, fallbacks, a cascade), attempts show them
+  const retried = body.total.attempts !== undefined && body.total.attempts !== body.total.requests;
   if (!body.rows.length) return note('No spend in this period.');
   const drill = (row) => {
     const value = row[dims[0]];
@@ -334,15 +336,17 @@ function breakdownTable(state, body, navigate) {
     body.rows.length > MAX_ROWS && h('caption', { class: 'note' }, 'The ' + MAX_ROWS + ' biggest of ' + count(body.rows.length)
       + ' groups; the total counts them all. Narrow with a filter to see the rest.'),
     h('thead', {}, h('tr', {}, dims.map(d => h('th', {}, d)),
-      ['requests', 'input tokens', 'output tokens', 'cost', ...(saved ? ['saved'] : []), 'share'].map(c => h('th', { class: 'num' }, c)))),
+      ['requests', ...(retried ? ['attempts'] : []), 'input tokens', 'output tokens', 'cost', ...(saved ? ['saved'] : []), 'share'].map(c => h('th', { class: 'num' }, c)))),
     h('tbody', {}, body.rows.slice(0, MAX_ROWS).map(r => h('tr', {},
       dims.map((d, i) => h('td', { 'data-dim': d }, i === 0 ? drill(r) : label(r[d]))),
-      h('td', { class: 'num' }, count(r.requests)), h('td', { class: 'num' }, count(r.input_tokens)),
+      h('td', { class: 'num' }, count(r.requests)), retried && h('td', { class: 'num' }, count(r.attempts)),
+      h('td', { class: 'num' }, count(r.input_tokens)),
       h('td', { class: 'num' }, count(r.output_tokens)), h('td', { class: 'num cost' }, usd(r.cost_usd)),
       saved && h('td', { class: 'num' }, usd(r.saved_usd)),
       h('td', { class: 'num' }, share(total > 0n ? money.toNumber(money.parse(r.cost_usd)) / money.toNumber(total) : 0))))),
     h('tfoot', {}, h('tr', {}, h('td', { colspan: dims.length }, 'Total'),
-      h('td', { class: 'num' }, count(body.total.requests)), h('td', { class: 'num' }, count(body.total.input_tokens)),
+      h('td', { class: 'num' }, count(body.total.requests)), retried && h('td', { class: 'num' }, count(body.total.attempts)),
+      h('td', { class: 'num' }, count(body.total.input_tokens)),
       h('td', { class: 'num' }, count(body.total.output_tokens)),
       h('td', { class: 'num' }, usd(body.total.cost_usd, { 'data-testid': 'explorer-total' })),
       saved && h('td', { class: 'num' }, usd(body.total.saved_usd)), h('td', {}))));

@@ -16,7 +16,7 @@ import java.time.format.DateTimeParseException;
         description = "AI cost control plane: a metered OpenAI- and Anthropic-compatible gateway.",
         subcommands = {ServeCommand.class, SandboxCommand.class, ConfigCommand.class, PricesCommand.class, KeysCommand.class,
                 TokensCommand.class, AuditCommand.class, BudgetsCommand.class, PlanCommand.class, ReportCommand.class,
-                ExportCommand.class, EvalCommand.class, LedgerCommand.class, CommandLine.HelpCommand.class})
+                ExportCommand.class, EvalCommand.class, LedgerCommand.class, RouteCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     // read by Failures from the command line; declared so that every command accepts it

@@ -28,8 +28,32 @@ final class ReportFormat {
         return switch (format) {
             case JSON -> Json.text(body) + System.lineSeparator();
             case CSV -> csv(body, groups, outcomes ? OUTCOMES : SPEND);
-            case TABLE -> table(body, groups, outcomes ? OUTCOMES : SPEND_TABLE);
+            case TABLE -> table(body, groups, outcomes ? OUTCOMES : spendTable(body)) + (outcomes ? "" : notes(body));
         };
+    }
+
+    /**
+     * The table's spend columns: {@code attempts} beside {@code requests} when some request took several calls
+     * (retries, fallbacks, a cascade's escalations), {@code saved_usd} when anything was saved (or lost) against a
+     * baseline: cache, downgrades, tiers.
+     */
+    private static List<String> spendTable(JsonNode body) {
+        JsonNode total = body.path("total");
+        List<String> columns = new ArrayList<>(SPEND_TABLE);
+        if (total.has("attempts") && total.path("attempts").asLong() != total.path("requests").asLong()) columns.add(1, "attempts");
+        boolean saved = total.path("saved_usd").isNumber() && total.path("saved_usd").decimalValue().signum() != 0;
+        for (JsonNode row : body.path("rows")) saved |= row.path("saved_usd").isNumber() && row.path("saved_usd").decimalValue().signum() != 0;
+        if (saved) columns.add("saved_usd");
+        return columns;
+    }
+
+    /** A line under the table for a negative saving, so it is not read as a typo. */
+    private static String notes(JsonNode body) {
+        boolean negative = false;
+        for (JsonNode row : body.path("rows")) negative |= row.path("saved_usd").isNumber() && row.path("saved_usd").decimalValue().signum() < 0;
+        negative |= body.path("total").path("saved_usd").isNumber() && body.path("total").path("saved_usd").decimalValue().signum() < 0;
+        return negative ? "saved_usd < 0: those calls cost more than the baseline model would have (a cascade paid for a cheaper"
+                + " answer it threw away, then for the one that stood)\n" : "";
     }
 
     private static String csv(JsonNode body, List<String> groups, List<String> measures) {

@@ -20,14 +20,24 @@ import java.util.Map;
  * @param historyTokens tokens of every message before the last user message
  * @param userTokens    tokens of the last user message
  * @param sampleRate    the share of such requests that are logged (to scale what was seen back up)
+ * @param answer        the answer's text the client got (redacted), or null (a tool call, a failure, an older row):
+ *                      the reference when {@code tollgate eval --prompt-log} replays the prompt on a candidate
  */
 public record PromptRecord(Instant time, String requestId, String keyName, Map<String, String> tags, String api,
                            String model, String systemPrompt, List<Message> messages, long maxTokens,
-                           long systemTokens, long historyTokens, long userTokens, double sampleRate) {
+                           long systemTokens, long historyTokens, long userTokens, double sampleRate, String answer) {
 
     public PromptRecord {
         tags = tags == null ? Map.of() : Map.copyOf(tags);
         messages = messages == null ? List.of() : List.copyOf(messages);
+    }
+
+    /** A prompt without its answer. */
+    public PromptRecord(Instant time, String requestId, String keyName, Map<String, String> tags, String api, String model,
+                        String systemPrompt, List<Message> messages, long maxTokens, long systemTokens, long historyTokens,
+                        long userTokens, double sampleRate) {
+        this(time, requestId, keyName, tags, api, model, systemPrompt, messages, maxTokens, systemTokens, historyTokens,
+                userTokens, sampleRate, null);
     }
 
     /** One message: its role ("user", "assistant", "tool") and its text. */

@@ -30,8 +30,18 @@ public final class EvalCommand implements Callable<Integer> {
     enum Format { TABLE, JSON }
 
     @Option(names = "--tasks", paramLabel = "FILE",
-            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line (required without --shadow).")
+            description = "Task set, JSONL: {\"id\", \"messages\", \"reference\"?, \"scorer\"?, \"response_format\"?} a line (or --prompt-log, or --shadow).")
     Path tasksFile;
+
+    @Option(names = "--prompt-log", description = "Take the tasks from the gateway's prompt log (prompt_log: enabled): a sample of real prompts,"
+            + " each scored against the answer production gave.")
+    boolean promptLog;
+
+    @Option(names = "--sample", defaultValue = "50", paramLabel = "N", description = "With --prompt-log: how many logged prompts (default: ${DEFAULT-VALUE}).")
+    int sample;
+
+    @Option(names = "--seed", defaultValue = "1", description = "With --prompt-log: seeds the draw; the same seed draws the same prompts (default: ${DEFAULT-VALUE}).")
+    long seed;
 
     @Option(names = "--models", split = ",", paramLabel = "MODEL", description = "Candidate models, as the gateway names them (required without --shadow).")
     List<String> models;
@@ -40,11 +50,12 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Grade the candidate of ROUTE's shadow traffic (routes[].shadow) against the answers its clients got, over --since.")
     String shadow;
 
-    @Option(names = "--since", defaultValue = "7d", description = "With --shadow: how far back, as 3d, 12h or 90m (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--since", description = "With --shadow or --prompt-log: how far back, as 3d, 12h or 90m (default: 7d for --shadow, 30d for --prompt-log).")
     String since;
 
     @Option(names = "--scorer", defaultValue = "normalized",
-            description = "With --shadow and no --judge: exact, normalized or numeric match against the production answer (default: ${DEFAULT-VALUE}).")
+            description = "With --shadow or --prompt-log and no --judge: how an answer is scored against production's: exact, normalized or numeric"
+                    + " (with --prompt-log also a JSON object as in a task file) (default: ${DEFAULT-VALUE}).")
     String scorer;
 
     @Mixin
@@ -109,15 +120,20 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (since == null) since = shadow != null ? "7d" : "30d";
         if (shadow != null) return shadow(out, err);
-        if (tasksFile == null || models == null || models.isEmpty()) {
-            err.println("eval: --tasks FILE and --models MODEL,... are required (or --shadow ROUTE to grade a route's shadow candidate)");
+        if ((tasksFile == null && !promptLog) || models == null || models.isEmpty()) {
+            err.println("eval: --tasks FILE (or --prompt-log) and --models MODEL,... are required (or --shadow ROUTE to grade a route's shadow candidate)");
             return BAD_INPUT;
         }
         List<EvalTask> tasks;
         Labels labels;
+        GatewayLink link;
         try {
-            tasks = EvalTask.read(tasksFile);
+            if ((tasksFile == null) == !promptLog) throw new IllegalArgumentException("give either --tasks FILE or --prompt-log");
+            if (promptLog && sample < 1) throw new IllegalArgumentException("--sample must be at least 1");
+            link = gateway.link(dataDir);
+            tasks = promptLog ? fromPromptLog(link, err) : EvalTask.read(tasksFile);
             labels = labelsFile == null ? Labels.none() : Labels.read(labelsFile);
             check(tasks);
         } catch (EvalTask.Invalid | IllegalArgumentException e) {
@@ -128,7 +144,6 @@ public final class EvalCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         Judge judge = judgeModel == null ? null : new Judge(judgeModel, rubric);
-        GatewayLink link = gateway.link(dataDir);
         EvalReport report;
         try (ResultsFile results = ResultsFile.open(resultsFile)) {
             EvalRun run = new EvalRun(new GatewayCaller(link.url(), key, tags), judge, results, concurrency);
@@ -222,6 +237,22 @@ public final class EvalCommand implements Callable<Integer> {
             return INCOMPLETE;
         }
         return report.passes() ? 0 : NONE_PASSES;
+    }
+
+    private List<EvalTask> fromPromptLog(GatewayLink link, PrintWriter err) {
+        List<EvalTask> tasks;
+        try {
+            tasks = PromptLogTasks.tasks(PromptLogTasks.sample(dataDir, () -> link, sample, since, seed, tags, clock.instant()),
+                    PromptLogTasks.scorer(scorer));
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException("cannot read the prompt log: " + e.getMessage());
+        }
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("the prompt log has no answered prompts since " + since
+                    + " (prompt logging is opt-in: prompt_log: {enabled: true} in the config)");
+        }
+        err.println("eval: " + tasks.size() + " prompts drawn from the prompt log (seed " + seed + "), each scored against production's answer");
+        return tasks;
     }
 
     private void check(List<EvalTask> tasks) {

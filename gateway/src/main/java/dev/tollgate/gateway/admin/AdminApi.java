@@ -56,6 +56,7 @@ public final class AdminApi {
                 case "/admin/requests" -> query(request, () -> requests(request));
                 case "/admin/audit" -> query(request, () -> AuditEndpoint.report(services, request));
                 case "/admin/shadow" -> query(request, () -> dev.tollgate.gateway.shadow.ShadowEndpoint.answers(services, request));
+                case "/admin/prompts/sample" -> query(request, () -> AuditEndpoint.sample(services, request));
                 case "/admin/alerts" -> budgetAdmin.alerts(request);
                 case "/admin/routes" -> request.response().putHeader("content-type", "application/json")
                         .end(Json.buffer(RoutesHealth.of(services.router())));

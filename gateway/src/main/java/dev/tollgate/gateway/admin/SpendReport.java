@@ -70,7 +70,7 @@ public final class SpendReport {
         ObjectNode body = header(query);
         body.put("bucket", query.bucket());
         ArrayNode out = body.putArray("rows");
-        SpendRow total = new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, BigDecimal.ZERO, BigDecimal.ZERO);
+        SpendRow total = new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, BigDecimal.ZERO, BigDecimal.ZERO, 0);
         for (SpendRow row : rows) {
             ObjectNode r = out.addObject();
             row.group().forEach(r::put);
@@ -79,7 +79,7 @@ public final class SpendReport {
         }
         totals(body.putObject("total"), new SpendRow(Map.of(), total.requests(), total.inputTokens(), total.cachedInputTokens(),
                 total.cacheWriteTokens(), total.outputTokens(), total.reasoningTokens(), plain(total.costUsd()),
-                plain(total.savedUsd())));
+                plain(total.savedUsd()), total.attempts()));
         return body;
     }
 
@@ -134,13 +134,14 @@ public final class SpendReport {
         node.put("reasoning_tokens", row.reasoningTokens());
         node.put("cost_usd", row.costUsd());
         node.put("saved_usd", row.savedUsd());
+        node.put("attempts", row.attempts());
     }
 
     private static SpendRow add(SpendRow a, SpendRow b) {
         return new SpendRow(Map.of(), a.requests() + b.requests(), a.inputTokens() + b.inputTokens(),
                 a.cachedInputTokens() + b.cachedInputTokens(), a.cacheWriteTokens() + b.cacheWriteTokens(),
                 a.outputTokens() + b.outputTokens(), a.reasoningTokens() + b.reasoningTokens(), a.costUsd().add(b.costUsd()),
-                a.savedUsd().add(b.savedUsd()));
+                a.savedUsd().add(b.savedUsd()), a.attempts() + b.attempts());
     }
 
     /** {@code 30d}, {@code 12h}, {@code 2w}, {@code 45m} back from {@code now}, or a date/instant. */

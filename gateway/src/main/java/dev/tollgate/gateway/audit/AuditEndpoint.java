@@ -49,6 +49,60 @@ public final class AuditEndpoint {
         return body;
     }
 
+    /**
+     * {@code GET /admin/prompts/sample?n=50&since=30d&seed=1&exclude_tags=feature=eval}: a seeded random sample of
+     * logged prompts of successful requests that have their answer, with it ({@link #sampleJson}), but for those with
+     * every tag of {@code exclude_tags}: the task set of {@code tollgate eval --prompt-log} (which leaves out its own calls).
+     */
+    public static ObjectNode sample(GatewayServices services, HttpServerRequest request) {
+        Instant from = services.clock().instant().minus(since(request.getParam("since")));
+        int n = whole(request.getParam("n"), 50, "n");
+        long seed = whole(request.getParam("seed"), 1, "seed");
+        if (n < 1) throw new IllegalArgumentException("n must be positive");
+        PromptRecorder recorder = services.observability().prompts();
+        if (recorder != null) recorder.flush();
+        PromptLog log = recorder != null ? recorder.store()
+                : services.ledger().unwrap() instanceof DuckDbLedger duck ? duck.prompts() : null;
+        if (log == null) throw new IllegalArgumentException("the prompt log needs the embedded DuckDB ledger");
+        return sampleJson(log.sample(from, null, n, seed, excluding(request.getParam("exclude_tags"))));
+    }
+
+    /** {@code {"prompts": [{request_id, time, model, system_prompt, messages: [{role, content}], answer}]}}. */
+    public static ObjectNode sampleJson(java.util.List<dev.tollgate.store.AuditedPrompt> sample) {
+        ObjectNode body = dev.tollgate.gateway.Json.object();
+        var list = body.putArray("prompts");
+        for (var a : sample) {
+            var p = a.prompt();
+            ObjectNode o = list.addObject().put("request_id", p.requestId()).put("time", p.time().toString()).put("model", p.model())
+                    .put("system_prompt", p.systemPrompt());
+            var messages = o.putArray("messages");
+            p.messages().forEach(m -> messages.addObject().put("role", m.role()).put("content", m.content()));
+            o.put("answer", p.answer());
+        }
+        return body;
+    }
+
+    /** "feature=eval,team=x" as a map; null or blank: empty. */
+    public static java.util.Map<String, String> excluding(String tags) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (tags == null || tags.isBlank()) return out;
+        for (String pair : tags.split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("exclude_tags must be name=value pairs, not '" + pair + "'");
+            out.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+        }
+        return out;
+    }
+
+    private static int whole(String value, int otherwise, String name) {
+        if (value == null || value.isBlank()) return otherwise;
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, not '" + value + "'");
+        }
+    }
+
     /** "30d", "12h", "90m": how far back from now (default 30 days). */
     public static Duration since(String value) {
         if (value == null || value.isBlank()) return Duration.ofDays(30);

@@ -60,11 +60,23 @@ public final class PromptRecorder implements AutoCloseable {
     /** Hands a request's prompt over for recording; returns at once. */
     public void capture(Instant time, String requestId, String keyName, Map<String, String> tags, String api, String model,
                         PromptParts parts) {
+        capture(time, requestId, keyName, tags, api, model, parts, null);
+    }
+
+    /** Hands a request's prompt and the answer's text (or null) over for recording, both redacted; returns at once. */
+    public void capture(Instant time, String requestId, String keyName, Map<String, String> tags, String api, String model,
+                        PromptParts parts, String answer) {
         try {
-            worker.execute(() -> store.append(record(time, requestId, keyName, tags, api, model, parts, config.sampleRate(), cache)));
+            worker.execute(() -> store.append(withAnswer(record(time, requestId, keyName, tags, api, model, parts, config.sampleRate(), cache),
+                    answer == null ? null : Redactor.redact(answer))));
         } catch (RejectedExecutionException e) {
             dropped.incrementAndGet();
         }
+    }
+
+    private static PromptRecord withAnswer(PromptRecord p, String answer) {
+        return answer == null ? p : new PromptRecord(p.time(), p.requestId(), p.keyName(), p.tags(), p.api(), p.model(), p.systemPrompt(),
+                p.messages(), p.maxTokens(), p.systemTokens(), p.historyTokens(), p.userTokens(), p.sampleRate(), answer);
     }
 
     /** Redacts the parts and splits the prompt's tokens into system, history and the last user message. */

@@ -29,7 +29,13 @@ public final class Embedder {
         this.model = model;
     }
 
-    Future<float[]> embed(Exchange exchange, String text) {
+    /** The embeddings model it calls. */
+    public String model() {
+        return model;
+    }
+
+    /** Embeds {@code text} through the gateway, as the exchange's caller (its key and tags). */
+    public Future<float[]> embed(Exchange exchange, String text) {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap().set("content-type", "application/json");
         for (String name : PASSED_ON) {
             String value = exchange.requestHeaders().get(name);

@@ -13,7 +13,7 @@ import dev.tollgate.gateway.Api;
  * @param text    the question
  * @param context the request body with the question's text replaced by ""
  */
-record Question(String text, ObjectNode context) {
+public record Question(String text, ObjectNode context) {
 
     /** The question of a Chat Completions, Messages or Responses request, or null when it has none in plain text. */
     static Question of(Api api, ObjectNode body) {
@@ -27,6 +27,27 @@ record Question(String text, ObjectNode context) {
     }
 
     private static Question lastUserMessage(ObjectNode body, String field) {
+        String text = lastUserText(body, field);
+        if (text == null) return null;
+        ObjectNode context = body.deepCopy();
+        ArrayNode copied = (ArrayNode) context.get(field);
+        ((ObjectNode) copied.get(copied.size() - 1)).put("content", "");
+        return new Question(text, context);
+    }
+
+    /**
+     * The question's text alone (no copy of the body): the last message's when it is the user's plain text, else
+     * null. The tier classifier embeds the same text the near-duplicate cache does.
+     */
+    public static String textOf(Api api, ObjectNode body) {
+        return switch (api) {
+            case OPENAI_CHAT, ANTHROPIC_MESSAGES -> lastUserText(body, "messages");
+            case OPENAI_RESPONSES -> body.path("input").isTextual() ? body.get("input").asText() : lastUserText(body, "input");
+            default -> null;
+        };
+    }
+
+    private static String lastUserText(ObjectNode body, String field) {
         JsonNode messages = body.get(field);
         if (messages == null || !messages.isArray() || messages.isEmpty()) return null;
         JsonNode last = messages.get(messages.size() - 1);
@@ -41,10 +62,6 @@ record Question(String text, ObjectNode context) {
         } else {
             return null;
         }
-        if (text.isBlank()) return null;
-        ObjectNode context = body.deepCopy();
-        ArrayNode copied = (ArrayNode) context.get(field);
-        ((ObjectNode) copied.get(copied.size() - 1)).put("content", "");
-        return new Question(text, context);
+        return text.isBlank() ? null : text;
     }
 }

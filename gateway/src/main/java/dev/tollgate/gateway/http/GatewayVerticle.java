@@ -100,7 +100,8 @@ public final class GatewayVerticle extends VerticleBase {
         GatewayConfig config = services.config();
         config.providers().values().forEach(p -> upstreams.put(p.name(), new Upstream((ContextInternal) context, p, config.server())));
         Stage authentication = new AuthenticationStage(services.keys());
-        Stage routing = new RoutingStage(services.router());
+        Map<String, Embedder> embedders = new HashMap<>(); // one per embeddings model a tier classifier uses, on this event loop
+        Stage routing = new RoutingStage(services.router(), model -> embedders.computeIfAbsent(model, m -> new Embedder(vertx, port, m)));
         ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
                 services.ledger()::append, services.catalog());
         BudgetStage budgets = new BudgetStage(services.budgets(), services.router(), services.catalog());
@@ -114,7 +115,8 @@ public final class GatewayVerticle extends VerticleBase {
                 PromptLogStage.of(services.observability().prompts()),
                 metering), provider);
         // counting tokens is free at every provider: the same path without metering
-        countTokensPath = Stage.chain(List.of(authentication, routing), new CountTokensStage(upstreams, provider));
+        // (and no tier classifier: counting is free, an embedding is not; the default tier's model counts)
+        countTokensPath = Stage.chain(List.of(authentication, new RoutingStage(services.router())), new CountTokensStage(upstreams, provider));
         models = new ModelsEndpoint(services);
         admin = new AdminApi(vertx, services);
         dashboard = new DashboardAssets();

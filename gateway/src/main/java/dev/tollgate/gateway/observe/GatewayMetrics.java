@@ -110,7 +110,10 @@ public final class GatewayMetrics {
         if (e.estimated()) s.estimated.increment();
         if (e.unpriced()) s.unpriced().increment();
         if (e.cache() != null) s.cacheServed(e.cache()).increment();
-        if (e.savedUsd().signum() != 0) s.saved.add(e.savedUsd()); // cache replays and downgrades to cheaper models
+        // cache replays, downgrades and cheaper tiers save; a cascade's thrown-away answer costs more than the baseline,
+        // and a counter may only grow, so what was lost is counted apart (the net saving is saved less lost)
+        if (e.savedUsd().signum() > 0) s.saved.add(e.savedUsd());
+        else if (e.savedUsd().signum() < 0) s.lost().add(e.savedUsd().negate());
         s.latency.record(e.latencyMicros(), TimeUnit.MICROSECONDS);
         if (e.stream() && e.ttftMicros() >= 0) s.ttft().record(e.ttftMicros(), TimeUnit.MICROSECONDS);
     }
@@ -145,6 +148,7 @@ public final class GatewayMetrics {
         final Timer latency;
         private volatile Timer ttft;
         private volatile Counter unpriced;
+        private volatile ExactSum lost;
 
         Series(MeterRegistry registry, Tags tags) {
             this.registry = registry;
@@ -160,7 +164,7 @@ public final class GatewayMetrics {
                     .description("Cost of the requests in US dollars (summed exactly; the ledger is the exact record)")
                     .tags(tags).register(registry);
             FunctionCounter.builder("tollgate.saved.usd", saved, ExactSum::doubleValue)
-                    .description("What answers served again by the gateway (cache, coalescing, idempotency) would have cost")
+                    .description("What answers served again by the gateway (cache, coalescing, idempotency), downgrades and cheaper tiers saved")
                     .tags(tags).register(registry);
             promptCacheHits = Counter.builder("tollgate.prompt.cache.hits")
                     .description("Requests that read part of their prompt from the provider's prompt cache")
@@ -171,6 +175,24 @@ public final class GatewayMetrics {
             latency = Timer.builder("tollgate.request.duration")
                     .description("Time from a request's arrival to the last byte of its answer")
                     .serviceLevelObjectives(LATENCY_BUCKETS).tags(tags).register(registry);
+        }
+
+        /** Registered with the first call that cost more than its baseline, so the metric appears only where one did. */
+        ExactSum lost() {
+            ExactSum l = lost;
+            if (l == null) {
+                synchronized (this) {
+                    if (lost == null) {
+                        ExactSum sum = new ExactSum();
+                        FunctionCounter.builder("tollgate.lost.usd", sum, ExactSum::doubleValue)
+                                .description("What calls cost beyond their baseline model: answers a cascade threw away (net saving: saved less lost)")
+                                .tags(tags).register(registry);
+                        lost = sum;
+                    }
+                    l = lost;
+                }
+            }
+            return l;
         }
 
         /** Registered with the first unpriced call, so the metric appears only where a price is missing. */

@@ -26,6 +26,7 @@ import dev.tollgate.gateway.route.Deployment;
 import dev.tollgate.gateway.route.Route;
 import dev.tollgate.gateway.route.RouteGroup;
 import dev.tollgate.gateway.route.Router;
+import dev.tollgate.gateway.tier.Tiers;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.PromptTokens;
 import io.vertx.core.MultiMap;
@@ -124,7 +125,8 @@ public final class BudgetStage implements Stage {
         BoundPass fast = boundPass(exchange, buckets, budgets, maxOutput, cacheWrites);
         if (fast != null) {
             BudgetSink held = new BudgetSink(sink, exchange, budgets, fast.reserved(), fast.held(), fast.tokens(),
-                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), exchange.routes(), maxOutput, cacheWrites));
+                    new Bound(exchange.api(), exchange.outgoingBody(), exchange.route(), exchange.routes(),
+                            escalatesTo(exchange), maxOutput, cacheWrites));
             boundHolders.add(held);
             next.proceed(exchange, held);
             return;
@@ -205,7 +207,8 @@ public final class BudgetStage implements Stage {
     }
 
     /** What a call admitted on the bound needs to count its prompt later: its API, body, route, output cap, cache use. */
-    private record Bound(Api api, Buffer body, Route route, RouteGroup routes, long maxOutput, boolean cacheWrites) {
+    private record Bound(Api api, Buffer body, Route route, RouteGroup routes, Tiers.Choice escalatesTo, long maxOutput,
+                         boolean cacheWrites) {
     }
 
     /** A call's holds: its reservations and its token take; {@code bound} while they are the tokenizer-free bound. */
@@ -272,7 +275,24 @@ public final class BudgetStage implements Stage {
     }
 
     BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
-        return worstCase(exchange.route(), exchange.routes(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites);
+        return worstCase(exchange.route(), exchange.routes(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites)
+                .add(escalations(escalatesTo(exchange), exchange.arrivedAt(), prompt, maxOutput, cacheWrites));
+    }
+
+    /** The tier a cascade may escalate this attempt to (its answer is judged), or null when this attempt's stands. */
+    private static Tiers.Choice escalatesTo(Exchange exchange) {
+        return exchange.verdict() != null && exchange.tier() != null ? exchange.tier().next() : null;
+    }
+
+    /**
+     * The worst case of every tier a cascade may still escalate to, from {@code next} up: the cheap attempt is spent
+     * before the escalation is made, so admitting the cheap one means affording the whole ladder above it. Otherwise a
+     * budget could take the cheap attempt's money and then refuse the escalation, and the client would pay for nothing.
+     */
+    private BigDecimal escalations(Tiers.Choice next, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
+        BigDecimal sum = BigDecimal.ZERO;
+        for (Tiers.Choice t = next; t != null; t = t.next()) sum = sum.add(worstCase(t.route(), t.group(), at, prompt, maxOutput, cacheWrites));
+        return sum;
     }
 
     /**
@@ -558,7 +578,8 @@ public final class BudgetStage implements Stage {
             Holds loose = holds.get();
             if (loose == null || !loose.bound()) return false;
             long prompt = PromptTokens.count(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()));
-            BigDecimal worst = worstCase(bound.route(), bound.routes(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites());
+            BigDecimal worst = worstCase(bound.route(), bound.routes(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites())
+                    .add(escalations(bound.escalatesTo(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites()));
             List<Reservation> exact = new ArrayList<>(loose.reservations().size());
             for (Reservation r : loose.reservations()) exact.add(new Reservation(r.account(), r.periodStart(), worst));
             Holds tight = new Holds(exact, prompt + bound.maxOutput(), false);

@@ -22,9 +22,10 @@ import java.util.regex.PatternSyntaxException;
  * @param baseline the model or route {@code saved_usd} compares against (default: {@code name} when it is a model or
  *                 route of this gateway, else the last tier)
  * @param cascade  when a tier's answer is accepted, or escalated to the next tier
+ * @param classifier picks the tier from the text when no rule matches (null: the default does)
  */
 public record TierConfig(String name, List<Tier> ladder, List<Rule> rules, String fallback, String baseline,
-                         Cascade cascade) {
+                         Cascade cascade, Classifier classifier) {
 
     /** One tier: its name (stored as the tag {@code tier}) and the model or route that serves it. */
     public record Tier(String name, String model) {
@@ -66,6 +67,19 @@ public record TierConfig(String name, List<Tier> ladder, List<Rule> rules, Strin
         public static final Cascade OFF = new Cascade(false, true, null, 0, true);
     }
 
+    /**
+     * A classifier that picks the tier from the request's text when no rule matches: the last user message is embedded
+     * through the gateway (metered under the request's key and tags) and the nearest centroid's label is the tier.
+     *
+     * @param file          the classifier {@code tollgate route train} wrote
+     * @param minConfidence the least margin (nearest centroid's cosine similarity less the runner-up's) to act on;
+     *                      below it the default tier serves (default 0: always act)
+     * @param model         the classifier read from {@code file}; its labels are all tiers of the ladder
+     */
+    public record Classifier(String file, double minConfidence, CentroidClassifier model) {
+    }
+
+    private static final java.util.Set<String> CLASSIFIER_FIELDS = java.util.Set.of("file", "min_confidence");
     private static final java.util.Set<String> RULE_FIELDS = java.util.Set.of("tier", "tags", "key", "min_prompt_tokens",
             "max_prompt_tokens", "tools", "response_format", "min_messages", "max_messages");
     private static final java.util.Set<String> CASCADE_FIELDS = java.util.Set.of("enabled", "json_schema", "regex",
@@ -96,7 +110,7 @@ public record TierConfig(String name, List<Tier> ladder, List<Rule> rules, Strin
             if (fallback == null) fallback = ladder.getLast().name();
             else tierIndex(ladder, fallback, at + ".default");
             out.add(new TierConfig(name, List.copyOf(ladder), List.copyOf(rules), fallback, text(t, "baseline"),
-                    cascade(t.get("cascade"), at + ".cascade")));
+                    cascade(t.get("cascade"), at + ".cascade"), classifier(t.get("classifier"), at + ".classifier", ladder)));
         }
         return out;
     }
@@ -136,6 +150,35 @@ public record TierConfig(String name, List<Tier> ladder, List<Rule> rules, Strin
         long min = count(c, "min_length", at);
         return new Cascade(enabled == null || enabled, schema == null || schema, pattern, (int) Math.max(0, min),
                 refusal == null || refusal);
+    }
+
+    private static Classifier classifier(JsonNode c, String at, List<Tier> ladder) {
+        if (c == null || c.isNull()) return null;
+        if (!c.isObject()) throw new ConfigException(at + " must be a mapping of file and min_confidence");
+        c.fieldNames().forEachRemaining(f -> {
+            if (!CLASSIFIER_FIELDS.contains(f)) throw new ConfigException(at + ": unknown key '" + f + "'; one of " + CLASSIFIER_FIELDS);
+        });
+        String file = text(c, "file");
+        if (file == null) throw new ConfigException(at + ".file is required: the file tollgate route train wrote");
+        JsonNode min = c.get("min_confidence");
+        if (min != null && !min.isNull() && (!min.isNumber() || min.asDouble() < 0 || min.asDouble() > 2)) {
+            throw new ConfigException(at + ".min_confidence must be a number from 0 to 2 (a cosine-similarity margin), not " + min);
+        }
+        CentroidClassifier model;
+        try {
+            model = CentroidClassifier.read(java.nio.file.Path.of(file));
+        } catch (java.io.IOException e) {
+            throw new ConfigException(at + ".file: cannot read " + file + ": " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(at + ".file: " + e.getMessage());
+        }
+        for (String label : model.labels()) {
+            if (ladder.stream().noneMatch(t -> t.name().equals(label))) {
+                throw new ConfigException(at + ".file: the classifier picks tier '" + label + "', which is not in the ladder "
+                        + ladder.stream().map(Tier::name).toList() + "; train it with the tier names as labels");
+            }
+        }
+        return new Classifier(file, min == null || min.isNull() ? 0 : min.asDouble(), model);
     }
 
     static int tierIndex(List<Tier> ladder, String tier, String at) {

@@ -60,9 +60,20 @@ public final class TierRules {
 
     /** The index in the ladder of the tier the first matching rule picks, else the default's. */
     public int decide(Facts facts) {
+        int matched = match(facts);
+        return matched >= 0 ? matched : fallback;
+    }
+
+    /** The index in the ladder of the tier the first matching rule picks, or -1 when none matches. */
+    public int match(Facts facts) {
         for (int i = 0; i < rules.length; i++) {
             if (matches(rules[i], facts)) return tiers[i];
         }
+        return -1;
+    }
+
+    /** The index in the ladder of the default tier. */
+    public int fallback() {
         return fallback;
     }
 

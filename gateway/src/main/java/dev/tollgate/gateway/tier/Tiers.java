@@ -32,6 +32,7 @@ public final class Tiers {
         private final Choice[] choices;
         private final Counter[] escalations;
         private final Counter[] accepted;
+        private final int[] classifierTiers;
 
         Tiered(TierConfig config, Route[] routes, RouteGroup[] groups, Route baseline) {
             this.config = config;
@@ -43,6 +44,22 @@ public final class Tiers {
             for (int i = 0; i < routes.length; i++) choices[i] = new Choice(this, i);
             this.escalations = new Counter[routes.length];
             this.accepted = new Counter[routes.length];
+            TierConfig.Classifier classifier = config.classifier();
+            this.classifierTiers = classifier == null ? null : classifier.model().labels().stream()
+                    .mapToInt(l -> TierConfig.tierIndex(config.ladder(), l, "tiers." + config.name() + ".classifier")).toArray();
+        }
+
+        /** The classifier that picks the tier when no rule matches, or null. */
+        public TierConfig.Classifier classifier() { return config.classifier(); }
+
+        /**
+         * The tier the classifier picks for a text's embedding: the nearest centroid's, or the default when it is
+         * less sure than {@code min_confidence}.
+         */
+        public Choice classified(float[] embedding) {
+            TierConfig.Classifier c = config.classifier();
+            CentroidClassifier.Prediction p = c.model().classify(embedding);
+            return choices[p.margin() >= c.minConfidence() ? classifierTiers[p.label()] : rules.fallback()];
         }
 
         public TierConfig config() { return config; }
@@ -141,6 +158,16 @@ public final class Tiers {
     /** Picks the tier of a request to {@code tiered}: what the request is, by the rules. */
     public static Choice choose(Tiered tiered, Exchange exchange) {
         return tiered.choice(tiered.rules.decide(facts(tiered, exchange)));
+    }
+
+    /**
+     * The tier the first matching rule picks; when none matches, the default, or null when the tiered model has a
+     * classifier to ask instead.
+     */
+    public static Choice byRules(Tiered tiered, Exchange exchange) {
+        int matched = tiered.rules.match(facts(tiered, exchange));
+        if (matched >= 0) return tiered.choice(matched);
+        return tiered.classifier() == null ? tiered.choice(tiered.rules.fallback()) : null;
     }
 
     static TierRules.Facts facts(Tiered tiered, Exchange exchange) {

@@ -82,6 +82,7 @@ class CascadeTest {
                 spend_controls:
                   budgets:
                     - {name: everything, scope: org, period: monthly, limit_usd: "100", action: notify}
+                    - {name: tight, scope: "team:tight", period: monthly, limit_usd: "0.005"}
                 """.formatted(s);
         ledger = DuckDbLedger.open(data);
         services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml), PriceCatalog.bundled(), ledger);
@@ -188,7 +189,7 @@ class CascadeTest {
             assertThat(new BigDecimal(response.headers().firstValue("x-tollgate-cost-usd").orElseThrow()))
                     .isEqualByComparingTo(listCost("gpt-4.1-nano", row));
         }
-        assertThat(metric("tollgate_cascade_accepted_total{model=\"lenient\",tier=\"cheap\"}")).isEqualTo(3);
+        assertThat(metric("tollgate_cascade_accepted_total{model=\"lenient\",tier=\"cheap\"}")).as(cascadeLines()).isEqualTo(3);
         assertThat(metric("tollgate_cascade_escalations_total{model=\"lenient\",tier=\"cheap\"}")).isZero();
     }
 
@@ -213,6 +214,84 @@ class CascadeTest {
         assertThat(rows).hasSize(2);
         BigDecimal both = listCost("gpt-4.1-nano", rows.get(0)).add(listCost("gpt-4o", rows.get(1)));
         assertThat(spent().subtract(before)).isEqualByComparingTo(both);
+    }
+
+    /**
+     * A cascade spends the cheap attempt before it knows whether it must escalate, so it is admitted only when the
+     * budget affords every attempt it may make. The budget here ($0.005) affords a 1,000-token answer of gpt-4.1-nano
+     * (at most $0.0004 plus its short prompt, at $0.10/$0.40 per million) but not that and gpt-4o's ($0.01 for the
+     * answer alone): refused before anything is spent, where it used to spend the cheap attempt and then be refused.
+     */
+    @Test
+    void aBudgetThatAffordsOnlyTheCheapAttemptRefusesTheCascadeBeforeSpending() throws Exception {
+        String tight = "{\"model\":\"nano-poor\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Where is my order?\"}]}";
+        HttpResponse<String> alone = post(tight, "x-tollgate-tags", "team=tight");
+        assertThat(rows(alone)).hasSize(1); // the cheap model alone fits
+
+        BigDecimal before = spent();
+        String cascaded = jsonRequest("strict", "Where is my order?", false).replaceFirst("\\{", "{\"max_tokens\":1000,");
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                .header("content-type", "application/json").header("x-tollgate-tags", "team=tight")
+                .POST(HttpRequest.BodyPublishers.ofString(cascaded)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+        JsonNode error = Json.tree(refused.body()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("budget_exceeded");
+        assertThat(error.path("message").asText()).contains("tight");
+        assertThat(rows(refused)).isEmpty();
+        assertThat(spent()).isEqualByComparingTo(before);
+        // the message names a worst case above the limit: both tiers' (at list prices, more than the $0.01 above)
+        java.util.regex.Matcher upTo = java.util.regex.Pattern.compile("may cost up to \\$([0-9.]+)").matcher(error.path("message").asText());
+        assertThat(upTo.find()).as(error.path("message").asText()).isTrue();
+        assertThat(new BigDecimal(upTo.group(1))).isGreaterThan(new BigDecimal("0.0104"));
+    }
+
+    /**
+     * Reports count client requests, each once in the group of the attempt that answered it, and attempts apart; a
+     * tier whose answers were all thrown away has attempts, no requests, and a negative saving (its cost: it saved
+     * nothing), and the requests' saving in all is the baseline's price for what stood less everything paid.
+     */
+    @Test
+    void reportsCountClientRequestsAndShowTheEscalationsNegativeSaving() throws Exception {
+        List<List<JsonNode>> requests = new ArrayList<>();
+        for (String prompt : List.of("Is my parcel insured?", "Can I return a gift?")) {
+            requests.add(rows(post(jsonRequest("strict", prompt, false), "x-tollgate-tags", "feature=counting")));
+        }
+        BigDecimal cheapCost = BigDecimal.ZERO, topCost = BigDecimal.ZERO;
+        for (List<JsonNode> attempts : requests) {
+            assertThat(attempts).hasSize(2);
+            cheapCost = cheapCost.add(listCost("gpt-4.1-nano", attempts.get(0)));
+            topCost = topCost.add(listCost("gpt-4o", attempts.get(1)));
+        }
+        JsonNode spend = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl()
+                        + "/admin/spend?group_by=tier&feature=counting")).header("authorization", "Bearer admin").build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode cheap = null, top = null;
+        for (JsonNode row : spend.path("rows")) {
+            if (row.path("tier").asText().equals("cheap")) cheap = row;
+            if (row.path("tier").asText().equals("top")) top = row;
+        }
+        assertThat(cheap).as(spend.toString()).isNotNull();
+        assertThat(top).as(spend.toString()).isNotNull();
+        assertThat(cheap.path("requests").asLong()).isZero();
+        assertThat(cheap.path("attempts").asLong()).isEqualTo(2);
+        assertThat(cheap.path("cost_usd").decimalValue()).isEqualByComparingTo(cheapCost);
+        assertThat(cheap.path("saved_usd").decimalValue()).isNegative().isEqualByComparingTo(cheapCost.negate());
+        assertThat(top.path("requests").asLong()).isEqualTo(2);
+        assertThat(top.path("attempts").asLong()).isEqualTo(2);
+        assertThat(top.path("saved_usd").decimalValue()).isZero(); // the top tier is the baseline
+        JsonNode total = spend.path("total");
+        assertThat(total.path("requests").asLong()).isEqualTo(2);
+        assertThat(total.path("attempts").asLong()).isEqualTo(4);
+        // on the baseline alone the two requests would have cost topCost; they cost cheapCost more than that
+        assertThat(total.path("saved_usd").decimalValue()).isEqualByComparingTo(topCost.subtract(cheapCost.add(topCost)));
+
+        // /metrics: a counter only grows, so the loss is a counter of its own (and the scrape still renders)
+        HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).as(metrics.body()).isEqualTo(200);
+        double lost = metrics.body().lines().filter(l -> l.startsWith("tollgate_lost_usd_total{") && l.contains("model=\"nano-poor\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        assertThat(lost).isGreaterThanOrEqualTo(cheapCost.doubleValue());
     }
 
     private static BigDecimal spent() throws Exception {
@@ -274,6 +353,14 @@ class CascadeTest {
     }
 
     /** A counter's value on /metrics (0 when absent). */
+    static String cascadeLines() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String text = r.body();
+        return "HTTP " + r.statusCode() + " " + text.length() + " chars: " + text.substring(0, Math.min(400, text.length())) + "\n"
+                + text.lines().filter(l -> l.contains("cascade")).collect(java.util.stream.Collectors.joining("\n"));
+    }
+
     static double metric(String series) throws Exception {
         String text = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();

@@ -318,13 +318,16 @@ public final class DuckDbLedger implements Ledger {
                     int dims = spend.groupBy().size();
                     while (rs.next()) {
                         long requests = rs.getLong(dims + 1);
-                        if (requests == 0) continue; // the single all-rows group of an ungrouped query over nothing
+                        long attempts = rs.getLong(dims + 9);
+                        // the single all-rows group of an ungrouped query over nothing (a group of attempts whose
+                        // requests all stood elsewhere, as a cascade's cheap tier that always escalated, is kept)
+                        if (attempts == 0) continue;
                         Map<String, String> group = new LinkedHashMap<>();
                         for (int i = 0; i < dims; i++) group.put(spend.groupBy().get(i), rs.getString(i + 1));
                         rows.add(new SpendRow(Collections.unmodifiableMap(group), requests, rs.getLong(dims + 2),
                                 rs.getLong(dims + 3), rs.getLong(dims + 4), rs.getLong(dims + 5),
                                 rs.getLong(dims + 6), money(rs.getBigDecimal(dims + 7)),
-                                money(rs.getBigDecimal(dims + 8))));
+                                money(rs.getBigDecimal(dims + 8)), attempts));
                     }
                 }
             }

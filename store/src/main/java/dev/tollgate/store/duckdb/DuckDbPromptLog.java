@@ -180,7 +180,7 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         batch.clear();
     }
 
-    /** One row in {@code prompts} column order (see {@link LedgerSchema}, version 5). */
+    /** One row in {@code prompts} column order (see {@link LedgerSchema}, versions 5 and 17). */
     private static void appendRow(DuckDBAppender a, PromptRecord p) throws SQLException {
         a.beginRow();
         a.appendEpochMicros(LedgerWriter.epochMicros(p.time()));
@@ -196,6 +196,7 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         a.append(p.historyTokens());
         a.append(p.userTokens());
         a.append(p.sampleRate());
+        string(a, p.answer());
         a.endRow();
     }
 
@@ -209,18 +210,45 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         return array.toString();
     }
 
-    private static final String AUDITED = """
-            SELECT * FROM (
+    /** A logged prompt and its request's ledger row: the row that answered (a cascade's escalated attempts are not). */
+    private static final String COLUMNS = """
               SELECT epoch_us(p.time) AS t, p.request_id, p.key_name, p.tags, p.api, p.model, p.system_prompt, p.messages,
                      p.max_tokens, p.system_tokens, p.history_tokens, p.user_tokens, p.sample_rate,
                      coalesce(split_part(r.price_version, '@', 1), r.served_model) AS priced_model,
                      r.input_tokens, r.cached_input_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens,
-                     r.output_tokens, r.reasoning_tokens, r.cost_usd, r.status
-              FROM prompts p JOIN requests r ON r.request_id = p.request_id
+                     r.output_tokens, r.reasoning_tokens, r.cost_usd, r.status, p.answer
+              FROM prompts p JOIN requests r ON r.request_id = p.request_id AND r.attempt_reason IS NULL
               WHERE r.status < 400 AND json_extract_string(r.tags, '$.shadow') IS NULL AND (CAST(? AS BIGINT) IS NULL OR p.time >= make_timestamp(CAST(? AS BIGINT)))
-                AND (CAST(? AS BIGINT) IS NULL OR p.time < make_timestamp(CAST(? AS BIGINT)))
-              ORDER BY p.time DESC LIMIT ?
-            ) ORDER BY t, request_id""";
+                AND (CAST(? AS BIGINT) IS NULL OR p.time < make_timestamp(CAST(? AS BIGINT)))""";
+
+    private static final String AUDITED = "SELECT * FROM (" + COLUMNS + " ORDER BY p.time DESC LIMIT ?) ORDER BY t, request_id";
+
+    /** A seeded draw: rows ordered by a hash of their request id and the seed, so the same rows give the same sample. */
+    private static final String SAMPLE_ORDER = " ORDER BY hash(p.request_id || ?), p.request_id LIMIT ?) ORDER BY t, request_id";
+
+    @Override
+    public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, Map<String, String> excluding) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM (").append(COLUMNS).append(" AND p.answer IS NOT NULL");
+        if (!excluding.isEmpty()) {
+            sql.append(" AND NOT coalesce(");
+            sql.append(String.join(" AND ", java.util.Collections.nCopies(excluding.size(), "json_extract_string(p.tags, ?) = ?")));
+            sql.append(", false)");
+        }
+        sql.append(SAMPLE_ORDER);
+        return ledger.read(c -> {
+            try (PreparedStatement p = c.prepareStatement(sql.toString())) {
+                bindRange(p, from, to);
+                int i = 5;
+                for (Map.Entry<String, String> e : excluding.entrySet()) {
+                    p.setString(i++, "$.\"" + e.getKey().replace("\"", "") + "\"");
+                    p.setString(i++, e.getValue());
+                }
+                p.setString(i++, Long.toString(seed));
+                p.setInt(i, n);
+                return rows(p);
+            }
+        });
+    }
 
     @Override
     public List<AuditedPrompt> audited(Instant from, Instant to, int limit) {
@@ -229,19 +257,27 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
 
     private static List<AuditedPrompt> audited(DuckDBConnection c, Instant from, Instant to, int limit) throws SQLException {
         try (PreparedStatement p = c.prepareStatement(AUDITED)) {
-            Long f = from == null ? null : LedgerWriter.epochMicros(from);
-            Long t = to == null ? null : LedgerWriter.epochMicros(to);
-            p.setObject(1, f);
-            p.setObject(2, f);
-            p.setObject(3, t);
-            p.setObject(4, t);
+            bindRange(p, from, to);
             p.setInt(5, limit);
-            List<AuditedPrompt> out = new ArrayList<>();
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) out.add(row(rs));
-            }
-            return out;
+            return rows(p);
         }
+    }
+
+    private static void bindRange(PreparedStatement p, Instant from, Instant to) throws SQLException {
+        Long f = from == null ? null : LedgerWriter.epochMicros(from);
+        Long t = to == null ? null : LedgerWriter.epochMicros(to);
+        p.setObject(1, f);
+        p.setObject(2, f);
+        p.setObject(3, t);
+        p.setObject(4, t);
+    }
+
+    private static List<AuditedPrompt> rows(PreparedStatement p) throws SQLException {
+        List<AuditedPrompt> out = new ArrayList<>();
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) out.add(row(rs));
+        }
+        return out;
     }
 
     private static AuditedPrompt row(ResultSet rs) throws SQLException {
@@ -251,7 +287,7 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         if (rs.wasNull()) maxTokens = -1;
         PromptRecord prompt = new PromptRecord(time, rs.getString(2), rs.getString(3), tags(rs.getString(4)),
                 rs.getString(5), rs.getString(6), rs.getString(7), messages(rs.getString(8)), maxTokens,
-                rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getDouble(13));
+                rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getDouble(13), rs.getString(23));
         Usage usage = new Usage(rs.getLong(15), rs.getLong(16), rs.getLong(17), rs.getLong(18), rs.getLong(19), rs.getLong(20));
         BigDecimal cost = rs.getBigDecimal(21);
         return new AuditedPrompt(prompt, rs.getString(14), usage, cost == null ? BigDecimal.ZERO : cost.stripTrailingZeros(),

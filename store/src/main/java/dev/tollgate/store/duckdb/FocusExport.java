@@ -52,7 +52,7 @@ final class FocusExport {
                            sum(cache_write_5m_tokens + cache_write_1h_tokens) AS cache_write_tokens,
                            sum(output_tokens) AS output_tokens, sum(reasoning_tokens) AS reasoning_tokens,
                            CAST(sum(cost_usd) AS DECIMAL(38,12)) AS cost
-                    FROM (SELECT hour, key_name, provider, served_model, price_version, tags, requests, input_tokens,
+                    FROM (SELECT hour, key_name, provider, served_model, price_version, tags, attempts AS requests, input_tokens,
                                  cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens,
                                  reasoning_tokens, cost_usd
                           FROM rollup_hourly JOIN (SELECT id AS tag_set, tags FROM tag_sets) USING (tag_set) WHERE %s

@@ -155,7 +155,11 @@ final class LedgerSchema {
                         tags       VARCHAR NOT NULL,
                         created_at TIMESTAMP NOT NULL,
                         revoked_at TIMESTAMP
-                    )""")));
+                    )""")),
+            // issue 13, eval over the prompt log: the answer the client got, the reference a candidate is scored against
+            new Migration(17, "answers in the prompt log", List.of("ALTER TABLE prompts ADD COLUMN answer VARCHAR")),
+            // issue 13, reports: rollups count client requests and attempts apart (sealed hours rolled up again)
+            new Migration(18, "requests and attempts counted apart", Rollup.attemptsMigration()));
 
     /** The version this build writes; a database with a higher one is refused. */
     static final int LATEST = MIGRATIONS.getLast().version();

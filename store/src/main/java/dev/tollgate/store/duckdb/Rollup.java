@@ -29,6 +29,9 @@ import java.util.stream.Collectors;
  * tag's (name, value), or no tags. {@code decision} names one workflow run and is as unique as a request id, so it
  * stays on raw rows only. Missing strings are stored as {@code ''} and read back as NULL.
  *
+ * <p><b>Counts.</b> {@code requests} counts client requests (a request's standing row: no {@code attempt_reason}),
+ * {@code attempts} every row (schema 17; see {@link #COUNTS}).
+ *
  * <p><b>Adding a summed column</b> (as {@code saved_usd} from the cache was): add one line to {@link #SUMS} and a
  * migration adding the column to every rollup table; sealing and spend queries are generated from that list.
  */
@@ -163,14 +166,43 @@ final class Rollup {
         }
         // the tag names each sealed day has in rollup_daily_tag: which days lack a tag altogether, without scanning it
         out.add("CREATE TABLE rollup_daily_names (day TIMESTAMP NOT NULL, name VARCHAR NOT NULL)");
-        out.add(rollUpHours(Table.HOURLY_BASE, "true"));
+        out.add(rollUpHours(Table.HOURLY_BASE, "true", COUNTS_V6));
         String days = "hour < date_trunc('day', (SELECT max(sealed_until) FROM rollup_state))";
-        out.add(rollUpHours(Table.DAILY, days));
+        out.add(rollUpHours(Table.DAILY, days, COUNTS_V6));
+        out.add(rollUpDays(Table.DAILY_BASE, "true", COUNTS_V6));
+        out.add(rollUpDays(Table.DAILY_TAG, "true", COUNTS_V6));
+        out.add(dailyNames("true"));
+        return out;
+    }
+
+    /**
+     * Schema version 17: client requests and attempts counted apart. Every rollup table gets {@code attempts}, and the
+     * sealed hours are rolled up again from the raw rows (all kept), so that {@code requests} counts client requests
+     * there too: since version 13 a request's retries, fallbacks and escalations are rows of their own.
+     */
+    static List<String> attemptsMigration() {
+        List<String> out = new ArrayList<>();
+        for (Table t : Table.values()) out.add("ALTER TABLE " + t.name + " ADD COLUMN attempts BIGINT DEFAULT 0");
+        for (Table t : Table.values()) out.add("DELETE FROM " + t.name);
+        out.add("DELETE FROM rollup_daily_names");
+        String sealed = "(SELECT max(sealed_until) FROM rollup_state)";
+        out.add("INSERT INTO rollup_hourly (hour, " + Table.HOURLY.keys() + ", " + COUNTS + ", " + SUM_LIST + ") SELECT "
+                + "date_trunc('hour', r.time), coalesce(r.key_name, ''), coalesce(r.api, ''), coalesce(r.provider, ''), "
+                + "coalesce(r.deployment, ''), coalesce(r.requested_model, ''), coalesce(r.served_model, ''), "
+                + "coalesce(r.price_version, ''), r.status, s.id, " + RAW_COUNTS + ", "
+                + SUMS.stream().map(x -> "sum(r." + x.column() + ")").collect(Collectors.joining(", "))
+                + " FROM requests r JOIN tag_sets s ON s.tags = " + canonicalTagsSql("r.tags")
+                + " WHERE r.time < " + sealed + " GROUP BY ALL");
+        out.add(rollUpHours(Table.HOURLY_BASE, "true"));
+        out.add(rollUpHours(Table.DAILY, "hour < date_trunc('day', " + sealed + ")"));
         out.add(rollUpDays(Table.DAILY_BASE, "true"));
         out.add(rollUpDays(Table.DAILY_TAG, "true"));
         out.add(dailyNames("true"));
         return out;
     }
+
+    /** {@link #COUNTS} over raw rows {@code r}: the rows whose attempt stands, and all of them. */
+    static final String RAW_COUNTS = "count(*) FILTER (WHERE r.attempt_reason IS NULL), count(*)";
 
     /** SQL turning a raw row's tags JSON into the rollup's: sorted names, raw-only tags removed. */
     static String canonicalTagsSql(String column) {
@@ -179,24 +211,44 @@ final class Rollup {
                 + " AS JSON) AS MAP(VARCHAR, VARCHAR))), lambda e: e.key NOT IN (" + excluded + ")))))::VARCHAR";
     }
 
+    /**
+     * The count columns of every rollup table: {@code requests} (client requests: rows whose attempt stands, that is
+     * has no {@code attempt_reason}) and, from schema version 17, {@code attempts} (every row: retries, fallbacks and
+     * a cascade's escalated answers included). Before it, the tables had {@code requests} alone, counting rows.
+     */
+    static final String COUNTS = "requests, attempts";
+    private static final String COUNTS_V6 = "requests";
+
+    private static String sumsOf(String counts, String prefix) {
+        return java.util.Arrays.stream(counts.split(", ")).map(c -> "sum(" + prefix + c + ")").collect(Collectors.joining(", "));
+    }
+
     /** INSERT into {@code to} (hourly base or daily) from {@code rollup_hourly} rows matching {@code where}. */
     private static String rollUpHours(Table to, String where) {
+        return rollUpHours(to, where, COUNTS);
+    }
+
+    private static String rollUpHours(Table to, String where, String counts) {
         String period = to.daily() ? "date_trunc('day', hour)" : "hour";
-        return "INSERT INTO " + to.name + " (" + to.period + ", " + to.keys() + ", requests, " + SUM_LIST + ") SELECT "
-                + period + ", " + to.keys() + ", sum(requests), " + SUM_OF + " FROM rollup_hourly WHERE " + where
+        return "INSERT INTO " + to.name + " (" + to.period + ", " + to.keys() + ", " + counts + ", " + SUM_LIST + ") SELECT "
+                + period + ", " + to.keys() + ", " + sumsOf(counts, "") + ", " + SUM_OF + " FROM rollup_hourly WHERE " + where
                 + " GROUP BY ALL";
     }
 
     /** INSERT into a daily table (base or one tag) from {@code rollup_daily} rows matching {@code where}. */
     private static String rollUpDays(Table to, String where) {
+        return rollUpDays(to, where, COUNTS);
+    }
+
+    private static String rollUpDays(Table to, String where, String counts) {
         if (to.tags == Tags.NONE) {
-            return "INSERT INTO " + to.name + " (day, " + to.keys() + ", requests, " + SUM_LIST + ") SELECT day, "
-                    + BASE_COLUMNS + ", sum(requests), " + SUM_OF + " FROM rollup_daily WHERE " + where + " GROUP BY ALL";
+            return "INSERT INTO " + to.name + " (day, " + to.keys() + ", " + counts + ", " + SUM_LIST + ") SELECT day, "
+                    + BASE_COLUMNS + ", " + sumsOf(counts, "") + ", " + SUM_OF + " FROM rollup_daily WHERE " + where + " GROUP BY ALL";
         }
         // every (day, tag name) pair seen, crossed with every group of that day: the group's value or NULL
         String base = BASE_COLUMNS.replaceAll("(\\w+)", "r.$1");
-        return "INSERT INTO rollup_daily_tag (day, " + to.keys() + ", requests, " + SUM_LIST + ") SELECT r.day, " + base
-                + ", n.name, v.value, sum(r.requests), " + SUMS.stream().map(s -> "sum(r." + s.column() + ")").collect(Collectors.joining(", "))
+        return "INSERT INTO rollup_daily_tag (day, " + to.keys() + ", " + counts + ", " + SUM_LIST + ") SELECT r.day, " + base
+                + ", n.name, v.value, " + sumsOf(counts, "r.") + ", " + SUMS.stream().map(s -> "sum(r." + s.column() + ")").collect(Collectors.joining(", "))
                 + " FROM (SELECT * FROM rollup_daily WHERE " + where + ") r"
                 + " JOIN (SELECT DISTINCT d.day, tv.name FROM (SELECT DISTINCT day, tag_set FROM rollup_daily WHERE " + where
                 + ") d JOIN tag_values tv USING (tag_set)) n ON n.day = r.day"
@@ -284,10 +336,10 @@ final class Rollup {
             s.executeUpdate("INSERT INTO tag_values SELECT id, unnest(map_keys(m)), unnest(map_values(m)) FROM "
                     + "(SELECT id, CAST(CAST(tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS m FROM tag_sets WHERE id >= " + next + ")");
         }
-        s.executeUpdate("INSERT INTO rollup_hourly (hour, " + Table.HOURLY.keys() + ", requests, " + SUM_LIST + ") SELECT "
+        s.executeUpdate("INSERT INTO rollup_hourly (hour, " + Table.HOURLY.keys() + ", " + COUNTS + ", " + SUM_LIST + ") SELECT "
                 + "date_trunc('hour', r.time), coalesce(r.key_name, ''), coalesce(r.api, ''), coalesce(r.provider, ''), "
                 + "coalesce(r.deployment, ''), coalesce(r.requested_model, ''), coalesce(r.served_model, ''), "
-                + "coalesce(r.price_version, ''), r.status, i.id, count(*), "
+                + "coalesce(r.price_version, ''), r.status, i.id, " + RAW_COUNTS + ", "
                 + SUMS.stream().map(x -> "sum(r." + x.column() + ")").collect(Collectors.joining(", "))
                 + " FROM requests r JOIN (SELECT raw, id FROM " + sealTags + " JOIN tag_sets USING (tags)) i ON i.raw = r.tags"
                 + " WHERE " + range("r.time", from, to) + " GROUP BY ALL");

@@ -122,7 +122,8 @@ public record SpendSql(String sql, List<Object> parameters, List<String> groupBy
                 CAST(coalesce(sum(output_tokens), 0) AS BIGINT),
                 CAST(coalesce(sum(reasoning_tokens), 0) AS BIGINT),
                 coalesce(sum(cost_usd), 0) AS cost,
-                coalesce(sum(saved_usd), 0) AS saved
+                coalesce(sum(saved_usd), 0) AS saved,
+                CAST(coalesce(sum(attempts), 0) AS BIGINT) AS attempts
                 FROM (""");
         List<Object> params = new ArrayList<>();
         sql.append(rollup ? rollupSource(all, query.from(), query.to(), sealedUntil, filters, params)
@@ -162,7 +163,8 @@ public record SpendSql(String sql, List<Object> parameters, List<String> groupBy
                                     List<Object> params) {
         StringBuilder sql = new StringBuilder("SELECT ");
         for (int i = 0; i < dims.size(); i++) sql.append(branchExpression(dims.get(i), params)).append(" AS v").append(i).append(", ");
-        sql.append("1 AS requests, ").append(SUM_COLUMNS).append(" FROM (SELECT time AS t, * FROM requests WHERE ")
+        // a client request is its standing row (no attempt_reason); a retried, fallen-back or escalated row is an attempt
+        sql.append("CASE WHEN attempt_reason IS NULL THEN 1 ELSE 0 END AS requests, 1 AS attempts, ").append(SUM_COLUMNS).append(" FROM (SELECT time AS t, * FROM requests WHERE ")
                 .append(range("time", from, to, params)).append(tagPrefilters(filters, params)).append(") r");
         return sql.toString();
     }
@@ -226,9 +228,9 @@ public record SpendSql(String sql, List<Object> parameters, List<String> groupBy
             case ONE -> "value, ";
             case NONE -> "";
         };
-        sql.append("requests, ").append(SUM_COLUMNS).append(" FROM (SELECT ").append(source.period).append(" AS t, ")
+        sql.append("requests, attempts, ").append(SUM_COLUMNS).append(" FROM (SELECT ").append(source.period).append(" AS t, ")
                 .append(Stream.of(DIMENSION_COLUMNS.split(", ")).map(c -> "NULLIF(" + c + ", '') AS " + c).collect(Collectors.joining(", ")))
-                .append(", ").append(keep).append("status, requests, ").append(SUM_COLUMNS).append(" FROM ").append(source.name)
+                .append(", ").append(keep).append("status, requests, attempts, ").append(SUM_COLUMNS).append(" FROM ").append(source.name)
                 .append(" WHERE ").append(range(source.period, from, to, params));
         if (tag != null && !complement) {
             sql.append(" AND name = ?");

@@ -73,9 +73,29 @@ class RollupReconciliationTest {
                     random.nextBoolean() ? "openai.chat" : "anthropic.messages", model.startsWith("claude") ? "anthropic" : "openai",
                     model, model, model, hit ? Usage.ZERO : usage, hit ? BigDecimal.ZERO : cost,
                     status == 200 ? model + "@2025-01-01" : null, status, null, 1000, -1, false, false,
-                    hit ? "hit" : null, hit ? cost : BigDecimal.ZERO));
+                    hit ? "hit" : null, hit ? cost : BigDecimal.ZERO, false, attempt(i, model)));
         }
         return rows;
+    }
+
+    /**
+     * Some rows are attempts of a request that took several (issue 13): one in seven was thrown away (escalated or
+     * retried, so it is an attempt and no request), one in seven is the second attempt that stood (a request).
+     */
+    static LedgerEntry.Attempt attempt(int i, String model) {
+        return switch (i % 7) {
+            case 3 -> new LedgerEntry.Attempt(1, i % 2 == 0 ? "escalated" : "rate_limited", model);
+            case 4 -> new LedgerEntry.Attempt(2, null, model);
+            default -> null;
+        };
+    }
+
+    /** The rows as a build before attempts wrote them: each its request's only attempt. */
+    static List<LedgerEntry> singleAttempts(List<LedgerEntry> rows) {
+        return rows.stream().map(e -> new LedgerEntry(e.time(), e.requestId(), e.keyName(), e.tags(), e.api(), e.provider(),
+                e.deployment(), e.requestedModel(), e.servedModel(), e.usage(), e.costUsd(), e.priceVersion(), e.status(),
+                e.error(), e.latencyMicros(), e.ttftMicros(), e.stream(), e.estimated(), e.cache(), e.savedUsd(), e.unpriced(),
+                null)).toList();
     }
 
     /** What a dimension's value is for one row, written out independently of the SQL. */
@@ -97,18 +117,20 @@ class RollupReconciliationTest {
         };
     }
 
+    /** {@code requests}: rows whose attempt stood (no reason to try again); {@code attempts}: every row. */
     record Totals(long requests, long input, long cached, long cacheWrite, long output, long reasoning, BigDecimal cost,
-                  BigDecimal saved) {
+                  BigDecimal saved, long attempts) {
         Totals plus(LedgerEntry e) {
             Usage u = e.usage();
-            return new Totals(requests + 1, input + u.inputTokens(), cached + u.cachedInputTokens(),
+            boolean stood = e.attempt() == null || e.attempt().reason() == null;
+            return new Totals(requests + (stood ? 1 : 0), input + u.inputTokens(), cached + u.cachedInputTokens(),
                     cacheWrite + u.cacheWrite5mTokens() + u.cacheWrite1hTokens(), output + u.outputTokens(),
-                    reasoning + u.reasoningTokens(), cost.add(e.costUsd()), saved.add(e.savedUsd()));
+                    reasoning + u.reasoningTokens(), cost.add(e.costUsd()), saved.add(e.savedUsd()), attempts + 1);
         }
 
         static Totals of(SpendRow r) {
             return new Totals(r.requests(), r.inputTokens(), r.cachedInputTokens(), r.cacheWriteTokens(), r.outputTokens(),
-                    r.reasoningTokens(), r.costUsd().stripTrailingZeros(), r.savedUsd().stripTrailingZeros());
+                    r.reasoningTokens(), r.costUsd().stripTrailingZeros(), r.savedUsd().stripTrailingZeros(), r.attempts());
         }
     }
 
@@ -122,12 +144,12 @@ class RollupReconciliationTest {
         for (LedgerEntry e : rows) {
             if (!in.test(e)) continue;
             List<String> key = dims.stream().map(d -> value(e, d)).toList();
-            out.merge(key, new Totals(0, 0, 0, 0, 0, 0, BigDecimal.ZERO, BigDecimal.ZERO).plus(e), (a, b) -> new Totals(a.requests + b.requests,
+            out.merge(key, new Totals(0, 0, 0, 0, 0, 0, BigDecimal.ZERO, BigDecimal.ZERO, 0).plus(e), (a, b) -> new Totals(a.requests + b.requests,
                     a.input + b.input, a.cached + b.cached, a.cacheWrite + b.cacheWrite, a.output + b.output,
-                    a.reasoning + b.reasoning, a.cost.add(b.cost), a.saved.add(b.saved)));
+                    a.reasoning + b.reasoning, a.cost.add(b.cost), a.saved.add(b.saved), a.attempts + b.attempts));
         }
         out.replaceAll((k, t) -> new Totals(t.requests, t.input, t.cached, t.cacheWrite, t.output, t.reasoning,
-                t.cost.stripTrailingZeros(), t.saved.stripTrailingZeros()));
+                t.cost.stripTrailingZeros(), t.saved.stripTrailingZeros(), t.attempts));
         return out;
     }
 
@@ -291,7 +313,7 @@ class RollupReconciliationTest {
 
     @Test
     void aLedgerWrittenBeforeRollupsExistedIsBackfilledOnOpen() throws Exception {
-        List<LedgerEntry> rows = randomRows(7, 3000, false); // written as an older build did: no cache columns
+        List<LedgerEntry> rows = singleAttempts(randomRows(7, 3000, false)); // written as an older build did: no cache columns
         try (Connection conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME));
              Statement s = conn.createStatement()) {
             s.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)");
@@ -330,7 +352,7 @@ class RollupReconciliationTest {
     /** A ledger the previous writer left (schema 5): uncompacted rollup rows, each tag set under two ids. */
     @Test
     void aLedgerOfSchemaFiveIsConvertedOnOpen() throws Exception {
-        List<LedgerEntry> rows = randomRows(21, 3000);
+        List<LedgerEntry> rows = singleAttempts(randomRows(21, 3000)); // schema 5 had no attempts
         String canon = "to_json(map_from_entries(list_sort(list_filter(map_entries(CAST(CAST(r.tags AS JSON) AS "
                 + "MAP(VARCHAR, VARCHAR))), lambda e: e.key NOT IN ('decision')))))::VARCHAR";
         try (Connection conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME));
