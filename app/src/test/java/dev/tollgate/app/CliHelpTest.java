@@ -27,7 +27,8 @@ class CliHelpTest {
     void everyCommandThatTalksToAGatewayTakesTheSameUrlAndAdminToken() {
         Set<String> expected = Set.of("tollgate report", "tollgate export focus", "tollgate audit", "tollgate budgets list",
                 "tollgate budgets create", "tollgate budgets set", "tollgate budgets delete", "tollgate budgets alerts", "tollgate eval",
-                "tollgate plan forecast", "tollgate plan whatif", "tollgate plan capacity", "tollgate route train");
+                "tollgate plan forecast", "tollgate plan whatif", "tollgate plan capacity", "tollgate route train",
+                "tollgate keys add", "tollgate keys list", "tollgate keys revoke");
         OptionSpec url = Main.commandLine().getSubcommands().get("report").getCommandSpec().findOption("--url");
         OptionSpec token = Main.commandLine().getSubcommands().get("report").getCommandSpec().findOption("--admin-token");
         assertThat(url.description()[0]).isEqualTo(
