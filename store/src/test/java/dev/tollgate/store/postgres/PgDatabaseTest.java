@@ -71,7 +71,8 @@ class PgDatabaseTest {
                 }
                 s.execute("DELETE FROM flyway_schema_history WHERE version = '2'");
             }
-            try (PgDatabase db = pg.open(); PgLedger ledger = PgLedger.open(db, journal, LedgerOptions.DEFAULTS)) {
+            try (PgDatabase db = pg.open(); PgLedger ledger = PgLedger.reader(db)) {
+                assertThat(PgSpendSql.spend(byModel, ledger.sealedUntil()).fromRollup()).as("answered from the rollups").isTrue();
                 assertThat(LedgerContractTest.actual(ledger.spend(byModel), List.of("model")))
                         .isEqualTo(LedgerContractTest.expected(rows, null, null, e -> true, model));
                 SpendQuery byDay = new SpendQuery(List.of("model"), null, null, null, "day");
