@@ -49,6 +49,9 @@ public final class PgDatabase implements AutoCloseable {
                     .schemas(schema)
                     .createSchemas(true)
                     .locations("classpath:db/postgres")
+                    // the ledger's versions (V1-V49) and the control plane's (V50-V99) are independent series: a
+                    // database already at V50 still takes a later ledger version such as V2
+                    .outOfOrder(true)
                     .load()
                     .migrate();
         } catch (RuntimeException e) {

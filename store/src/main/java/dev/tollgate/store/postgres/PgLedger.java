@@ -61,6 +61,12 @@ public final class PgLedger implements Ledger {
             reasoning_tokens, cost_usd, price_version, status, error, latency_us, ttft_us, stream, estimated, cache, saved_usd,
             unpriced, attempt, attempt_reason, upstream_model""";
 
+    /**
+     * Rows that are not a shadow call (as {@code DuckDbLedger.NOT_SHADOW}): a shadow call shares the client's request id
+     * but is tagged {@code shadow=ROUTE}, and a look-up by request id means the client's own request.
+     */
+    static final String NOT_SHADOW = "tags ->> 'shadow' IS NULL";
+
     private final PgDatabase db;
     private final LedgerJournal journal;
     private final PgLedgerWriter writer;
@@ -194,12 +200,15 @@ public final class PgLedger implements Ledger {
             int dims = spend.groupBy().size();
             while (rs.next()) {
                 long requests = rs.getLong(dims + 1);
-                if (requests == 0) continue; // the single all-rows group of an ungrouped query over nothing
+                long attempts = rs.getLong(dims + 9);
+                // the single all-rows group of an ungrouped query over nothing (a group of attempts whose requests all
+                // stood elsewhere, as a cascade's cheap tier that always escalated, is kept)
+                if (attempts == 0) continue;
                 Map<String, String> group = new LinkedHashMap<>();
                 for (int i = 0; i < dims; i++) group.put(spend.groupBy().get(i), rs.getString(i + 1));
                 rows.add(new SpendRow(Collections.unmodifiableMap(group), requests, rs.getLong(dims + 2),
                         rs.getLong(dims + 3), rs.getLong(dims + 4), rs.getLong(dims + 5), rs.getLong(dims + 6),
-                        money(rs.getBigDecimal(dims + 7)), money(rs.getBigDecimal(dims + 8))));
+                        money(rs.getBigDecimal(dims + 7)), money(rs.getBigDecimal(dims + 8)), attempts));
             }
             return rows;
         });
@@ -215,7 +224,8 @@ public final class PgLedger implements Ledger {
     @Override
     public Optional<LedgerEntry> find(String requestId) {
         if (requestId == null) return Optional.empty();
-        return query("SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? ORDER BY time DESC, attempt DESC LIMIT 1",
+        return query("SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? AND " + NOT_SHADOW
+                        + " ORDER BY time DESC, attempt DESC LIMIT 1",
                 List.of(requestId), rs -> entries(rs).stream().findFirst());
     }
 

@@ -37,6 +37,11 @@ final class PgRollup {
             + " output_tokens, reasoning_tokens, cost_usd, saved_usd";
     private static final String SUM_OF = "sum(input_tokens), sum(cached_input_tokens), sum(cache_write_5m_tokens),"
             + " sum(cache_write_1h_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_usd), sum(saved_usd)";
+    /**
+     * The count columns (V2, as the embedded ledger's {@code Rollup.COUNTS}): {@code requests} counts client requests, a
+     * request's standing row (no {@code attempt_reason}); {@code attempts} every row, retries and escalations included.
+     */
+    private static final String COUNTS = "requests, attempts";
     /** Tags too fine-grained to roll up (as the embedded ledger's RAW_ONLY_TAGS): they stay on raw rows only. */
     static final String RAW_ONLY_TAG = "decision";
 
@@ -125,14 +130,14 @@ final class PgRollup {
     }
 
     private static void rollUpHours(Connection c, Instant from, Instant to) throws SQLException {
-        insert(c, "INSERT INTO rollup_hourly (hour, " + KEYS + ", tags, requests, " + SUMS + ") SELECT date_trunc('hour', time), "
-                + KEYS + ", tags - '" + RAW_ONLY_TAG + "', count(*), " + SUM_OF + " FROM requests WHERE "
+        insert(c, "INSERT INTO rollup_hourly (hour, " + KEYS + ", tags, " + COUNTS + ", " + SUMS + ") SELECT date_trunc('hour', time), "
+                + KEYS + ", tags - '" + RAW_ONLY_TAG + "', count(*) FILTER (WHERE attempt_reason IS NULL), count(*), " + SUM_OF + " FROM requests WHERE "
                 + (from == null ? "" : "time >= ? AND ") + "time < ? GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10", from, to);
     }
 
     private static void rollUpDays(Connection c, Instant from, Instant to) throws SQLException {
-        insert(c, "INSERT INTO rollup_daily (day, " + KEYS + ", tags, requests, " + SUMS + ") SELECT date_trunc('day', hour), "
-                + KEYS + ", tags, sum(requests), " + SUM_OF + " FROM rollup_hourly WHERE "
+        insert(c, "INSERT INTO rollup_daily (day, " + KEYS + ", tags, " + COUNTS + ", " + SUMS + ") SELECT date_trunc('day', hour), "
+                + KEYS + ", tags, sum(requests), sum(attempts), " + SUM_OF + " FROM rollup_hourly WHERE "
                 + (from == null ? "" : "hour >= ? AND ") + "hour < ? GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10", from, to);
     }
 

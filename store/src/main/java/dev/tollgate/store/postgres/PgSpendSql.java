@@ -86,12 +86,14 @@ final class PgSpendSql {
     }
 
     private static String raw(Instant from, Instant to, List<Object> params) {
-        return "SELECT time AS t, " + KEYS + ", cache, tags, 1 AS requests, " + SUMS + " FROM requests WHERE "
+        return "SELECT time AS t, " + KEYS + ", cache, tags, "
+                // a client request is its standing row (no attempt_reason); a retried, fallen-back or escalated row is an attempt
+                + "CASE WHEN attempt_reason IS NULL THEN 1 ELSE 0 END AS requests, 1 AS attempts, " + SUMS + " FROM requests WHERE "
                 + range("time", from, to, params);
     }
 
     private static String rollup(String table, String period, Instant from, Instant to, List<Object> params) {
-        return "SELECT " + period + " AS t, " + KEYS + ", NULL::text AS cache, tags, requests, " + SUMS + " FROM " + table
+        return "SELECT " + period + " AS t, " + KEYS + ", NULL::text AS cache, tags, requests, attempts, " + SUMS + " FROM " + table
                 + " WHERE " + range(period, from, to, params);
     }
 
@@ -114,7 +116,8 @@ final class PgSpendSql {
                 coalesce(sum(cached_input_tokens), 0)::bigint,
                 coalesce(sum(cache_write_5m_tokens + cache_write_1h_tokens), 0)::bigint,
                 coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(reasoning_tokens), 0)::bigint,
-                coalesce(sum(cost_usd), 0) AS cost, coalesce(sum(saved_usd), 0) AS saved FROM (""");
+                coalesce(sum(cost_usd), 0) AS cost, coalesce(sum(saved_usd), 0) AS saved,
+                coalesce(sum(attempts), 0)::bigint AS attempts FROM (""");
         if (fromRollup) {
             boolean days = !dims.contains("hour");
             List<String> branches = new ArrayList<>();

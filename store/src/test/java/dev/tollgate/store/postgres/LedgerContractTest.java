@@ -78,7 +78,51 @@ class LedgerContractTest {
         return out;
     }
 
-    /** Totals per group computed in Java: group → requests, cost, saved, input and output tokens. */
+    /** Why an attempt was followed by another: a retry, a fallback, a cascade's escalation. */
+    private static final String[] REASONS = {"rate_limited", "server_error", "escalated"};
+
+    /**
+     * {@code rows} where every fifth request first made an attempt that did not stand (a row of its own before the
+     * standing one, sharing the request id, with {@code attempt_reason} set: a retry, a fallback or a cascade's cheap
+     * tier that escalated, on another model), the standing row being its second attempt.
+     */
+    static List<LedgerEntry> withAttempts(List<LedgerEntry> rows) {
+        List<LedgerEntry> out = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            LedgerEntry e = rows.get(i);
+            if (i % 5 != 0) {
+                out.add(e);
+                continue;
+            }
+            String reason = REASONS[i % REASONS.length];
+            String cheap = "escalated".equals(reason) ? "gpt-4o-mini" : e.servedModel();
+            out.add(new LedgerEntry(e.time().minusMillis(350), e.requestId(), e.keyName(), e.tags(), e.api(), e.provider(),
+                    cheap, cheap, cheap, new Usage(e.usage().inputTokens(), 0, 0, 0, "escalated".equals(reason) ? 120 : 0, 0),
+                    strip(e.costUsd().movePointLeft(2)), cheap + "@v1", "escalated".equals(reason) ? 200 : 500, null,
+                    900, -1, e.stream(), false, null, BigDecimal.ZERO, false, new LedgerEntry.Attempt(1, reason, cheap)));
+            out.add(new LedgerEntry(e.time(), e.requestId(), e.keyName(), e.tags(), e.api(), e.provider(), e.deployment(),
+                    e.requestedModel(), e.servedModel(), e.usage(), e.costUsd(), e.priceVersion(), e.status(), e.error(),
+                    e.latencyMicros(), e.ttftMicros(), e.stream(), e.estimated(), e.cache(), e.savedUsd(), e.unpriced(),
+                    new LedgerEntry.Attempt(2, null, e.servedModel())));
+        }
+        return out;
+    }
+
+    /** A shadow call for {@code client}'s request (issue 13): its own row, later, sharing the request id. */
+    static LedgerEntry shadowOf(LedgerEntry client) {
+        Map<String, String> tags = new HashMap<>(client.tags());
+        tags.put("shadow", "default");
+        return new LedgerEntry(client.time().plusSeconds(2), client.requestId(), "shadow", tags, client.api(), "openai",
+                "gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini", new Usage(400, 0, 0, 0, 80, 0), new BigDecimal("0.000108"),
+                "gpt-4o-mini@v1", 200, null, 700, -1, false, false, null, BigDecimal.ZERO, false, null);
+    }
+
+    /** Whether a row counts as a client request: its attempt stood (no reason to try again after it). */
+    static boolean standing(LedgerEntry e) {
+        return e.attempt() == null || e.attempt().reason() == null;
+    }
+
+    /** Totals per group computed in Java: group → requests, attempts, cost, saved, input and output tokens. */
     static Map<List<String>, List<Object>> expected(List<LedgerEntry> rows, Instant from, Instant to,
                                                     Function<LedgerEntry, Boolean> filter, List<Function<LedgerEntry, String>> dims) {
         Map<List<String>, List<Object>> out = new HashMap<>();
@@ -86,12 +130,14 @@ class LedgerContractTest {
             if (from != null && e.time().isBefore(from) || to != null && !e.time().isBefore(to) || !filter.apply(e)) continue;
             List<String> key = new ArrayList<>();
             for (Function<LedgerEntry, String> d : dims) key.add(d.apply(e));
-            out.merge(key, List.of(1L, e.costUsd(), e.savedUsd(), e.usage().inputTokens(), e.usage().outputTokens()),
-                    (a, b) -> List.of((Long) a.get(0) + 1, ((BigDecimal) a.get(1)).add((BigDecimal) b.get(1)),
-                            ((BigDecimal) a.get(2)).add((BigDecimal) b.get(2)), (Long) a.get(3) + (Long) b.get(3),
-                            (Long) a.get(4) + (Long) b.get(4)));
+            out.merge(key, List.of(standing(e) ? 1L : 0L, 1L, e.costUsd(), e.savedUsd(), e.usage().inputTokens(),
+                            e.usage().outputTokens()),
+                    (a, b) -> List.of((Long) a.get(0) + (Long) b.get(0), (Long) a.get(1) + 1,
+                            ((BigDecimal) a.get(2)).add((BigDecimal) b.get(2)), ((BigDecimal) a.get(3)).add((BigDecimal) b.get(3)),
+                            (Long) a.get(4) + (Long) b.get(4), (Long) a.get(5) + (Long) b.get(5)));
         }
-        out.replaceAll((k, v) -> List.of(v.get(0), strip((BigDecimal) v.get(1)), strip((BigDecimal) v.get(2)), v.get(3), v.get(4)));
+        out.replaceAll((k, v) -> List.of(v.get(0), v.get(1), strip((BigDecimal) v.get(2)), strip((BigDecimal) v.get(3)),
+                v.get(4), v.get(5)));
         return out;
     }
 
@@ -100,7 +146,7 @@ class LedgerContractTest {
         for (SpendRow r : rows) {
             List<String> key = new ArrayList<>();
             for (String d : dims) key.add(r.group().get(d));
-            out.put(key, List.of(r.requests(), r.costUsd(), r.savedUsd(), r.inputTokens(), r.outputTokens()));
+            out.put(key, List.of(r.requests(), r.attempts(), r.costUsd(), r.savedUsd(), r.inputTokens(), r.outputTokens()));
         }
         return out;
     }
@@ -146,7 +192,12 @@ class LedgerContractTest {
 
     @Test
     void bothLedgersAnswerTheSameRowsWithTheSameTotals() throws Exception {
-        List<LedgerEntry> rows = new ArrayList<>(rows(2400, 7, START));
+        List<LedgerEntry> rows = new ArrayList<>(withAttempts(rows(2400, 7, START)));
+        // a shadow call for a request that was retried: the newest row of its id, yet not the client's
+        LedgerEntry retried = rows.get(1501);
+        assertThat(rows.get(1500).attempt().reason()).isNotNull();
+        LedgerEntry shadow = shadowOf(retried);
+        rows.add(shadow);
         Instant from = START.plus(5, ChronoUnit.HOURS).plusSeconds(1234); // mid-hour edges: raw rows around rollups
         Instant to = START.plus(50, ChronoUnit.HOURS).plusSeconds(777);
         try (PgFixture fixture = new PgFixture(); PgDatabase db = fixture.open();
@@ -161,7 +212,7 @@ class LedgerContractTest {
             check(both, rows, from, to);
 
             // rows for hours long sealed (a request that ran past the grace) roll their hours and days up again
-            List<LedgerEntry> late = rows(60, 8, START.plus(3, ChronoUnit.HOURS));
+            List<LedgerEntry> late = withAttempts(rows(60, 8, START.plus(3, ChronoUnit.HOURS)));
             rows.addAll(late);
             for (Ledger l : both.values()) {
                 late.forEach(l::append);
@@ -174,6 +225,10 @@ class LedgerContractTest {
             LedgerEntry some = rows.get(1234);
             assertThat(pg.find(some.requestId())).contains(some);
             assertThat(duck.find(some.requestId())).contains(some);
+            // a request with a failed attempt and a later shadow call: the look-up finds the client's standing row
+            assertThat(retried.attempt()).isEqualTo(new LedgerEntry.Attempt(2, null, retried.servedModel()));
+            assertThat(pg.find(shadow.requestId())).contains(retried);
+            assertThat(duck.find(shadow.requestId())).contains(retried);
             SpendQuery audit = new SpendQuery(List.of(), from, to, Map.of("team", "search", "model", "o3"));
             List<LedgerEntry> expectedAudit = rows.stream()
                     .filter(e -> !e.time().isBefore(from) && e.time().isBefore(to))
@@ -200,14 +255,16 @@ class LedgerContractTest {
             Map<String, long[]> units = new TreeMap<>();
             Map<String, BigDecimal> cost = new TreeMap<>();
             Map<String, java.util.Set<String>> seen = new HashMap<>();
-            for (int i = 0; i < rows.size(); i++) {
-                LedgerEntry e = rows.get(i);
+            // an outcome belongs to a request id, so to all its rows (its attempts, a shadow call)
+            Map<String, Boolean> own = new HashMap<>();
+            for (int i = 0; i < 300; i += 3) own.put(rows.get(i).requestId(), i % 2 == 0);
+            for (LedgerEntry e : rows) {
                 String decision = e.tags().get("decision");
                 String unit;
                 boolean success;
-                if (i < 300 && i % 3 == 0) {
+                if (own.containsKey(e.requestId())) {
                     unit = "r:" + e.requestId();
-                    success = i % 2 == 0;
+                    success = own.get(e.requestId());
                 } else if (decision != null && Integer.parseInt(decision.substring(4)) % 2 == 0) {
                     unit = "d:" + decision;
                     success = Integer.parseInt(decision.substring(4)) % 4 == 0;

@@ -32,8 +32,8 @@ class PgReplicasTest {
 
     @Test
     void twoReplicasWritingAtOnceAgreeToTheLastDecimal() throws Exception {
-        List<LedgerEntry> a = LedgerContractTest.rows(3000, 21, START);
-        List<LedgerEntry> b = LedgerContractTest.rows(3000, 22, START.plusSeconds(13)); // the same hours, interleaved
+        List<LedgerEntry> a = LedgerContractTest.withAttempts(LedgerContractTest.rows(3000, 21, START));
+        List<LedgerEntry> b = LedgerContractTest.withAttempts(LedgerContractTest.rows(3000, 22, START.plusSeconds(13))); // the same hours, interleaved
         try (PgFixture fixture = new PgFixture(); PgDatabase dbA = fixture.open(); PgDatabase dbB = fixture.open();
              PgLedger replicaA = PgLedger.open(dbA, journalA, LedgerOptions.DEFAULTS);
              PgLedger replicaB = PgLedger.open(dbB, journalB, LedgerOptions.DEFAULTS)) {
