@@ -98,7 +98,7 @@ for r in $(seq 1 $ROUNDS); do
       after=$(cpu_ticks $t)
       read -r req dur p50 p99 err < <(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line")
       rps=$(awk -v r=$req -v d=$dur 'BEGIN{printf "%.0f", r/(d/1e6)}')
-      cpu=$(awk -v t=$((after - before)) -v hz=$TICK -v r=$req 'BEGIN{printf "%.0f", r > 0 ? t * 1e6 / hz / r : 0}')
+      cpu=$(awk -v t=$((after - before)) -v hz=$TICK -v r=$req 'BEGIN{printf "%.0f", (r > 0 ? t * 1e6 / hz / r : 0)}')
       echo "$t $c $r $rps $p50 $p99 $err $cpu" | tee -a "$OUT/raw.txt" >&2
     done
   done

@@ -18,7 +18,7 @@ END {
     k = order[i]; split(k, f, " ")
     R[k] = median(rps[k]); P50[k] = median(p50[k]); P99[k] = median(p99[k])
     C[k] = (k in cpu) ? median(cpu[k]) : 0
-    printf "| %s | %s | %.0f | %.0f | %.0f | %d | %s |\n", f[1], f[2], R[k], P50[k], P99[k], err[k], C[k] > 0 ? C[k] : "–"
+    printf "| %s | %s | %.0f | %.0f | %.0f | %d | %s |\n", f[1], f[2], R[k], P50[k], P99[k], err[k], (C[k] > 0 ? C[k] : "–")
   }
   print ""
   for (c in conns) {
@@ -32,7 +32,7 @@ END {
       printf ", added latency vs direct p50 %+.0f µs, p99 %+.0f µs", P50["tollgate " c] - P50["direct " c], P99["tollgate " c] - P99["direct " c]
     if (("tollgate-redis " c) in R && ("tollgate " c) in R && R["tollgate " c] > 0)
       printf "%s- %s conns: budgets in Redis / in process: throughput %.2f, CPU per request %.2f×", sep, c,
-        R["tollgate-redis " c] / R["tollgate " c], C["tollgate " c] > 0 ? C["tollgate-redis " c] / C["tollgate " c] : 0
+        R["tollgate-redis " c] / R["tollgate " c], (C["tollgate " c] > 0 ? C["tollgate-redis " c] / C["tollgate " c] : 0)
     print ""
   }
 }

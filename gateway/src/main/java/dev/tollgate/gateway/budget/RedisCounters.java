@@ -4,6 +4,7 @@ import dev.tollgate.core.budget.Budget;
 import dev.tollgate.core.budget.Period;
 import dev.tollgate.gateway.config.SpendControls;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.redis.client.Command;
@@ -21,6 +22,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -39,12 +41,13 @@ import java.util.concurrent.TimeUnit;
  * more than the limit.
  *
  * <p>A budget's counters for one period live in one hash, {@code PREFIX budget:NAME:ACCOUNT:PERIOD_START}, fields
- * {@code sh sl} (spent), {@code rh rl} (reserved), {@code r:ID} for each request's hold and {@code tP} for each
- * threshold P% alerted, with the holds' lease deadlines in {@code …:leases}; both expire an hour after the period
- * ends. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
+ * {@code sh sl} (spent), {@code rh rl} (reserved), {@code r:ID} for each request's hold (with its lease deadline) and
+ * {@code tP} for each threshold P% alerted; it expires an hour after the period ends. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
  *
- * <p>Calls run on a small Vert.x instance of their own; callers get a {@link Future} that fails when Redis does not
- * answer within the configured timeout.
+ * <p>Calls run on a small Vert.x instance of their own, down one pipelined connection; callers get a {@link Future}
+ * that fails when Redis does not answer within the configured timeout. Reservations and settles are batched: a script
+ * run has a fixed cost in Redis that dwarfs the few commands of one request, so the requests that arrive while one
+ * batch is on its way share the next script run, in the order they were made (at most one batch on its way).
  */
 public final class RedisCounters implements AutoCloseable {
 
@@ -60,10 +63,12 @@ public final class RedisCounters implements AutoCloseable {
      * or, when bucket i cannot give its amount, {0, i, ms until it can, (remaining, ms until full) per bucket} with
      * nothing taken (and no budget touched).
      *
+     * <p>The scripts are run in batches ({@link #BATCH}): each operation sees its own KEYS and ARGV.
+     *
      * <p>A hold (a request's reservation) is the field {@code r:ID} = "dollars picodollars deadline-ms"; holds whose
      * lease ran out (a replica that died mid-call) are given back when they would make a difference, before a refusal.
      */
-    private static final String HEAD = """
+    private static final String COMMON = """
             local E = 1000000000000
             local function norm(h, l)
               if l >= E then return h + 1, l - E elseif l < 0 then return h - 1, l + E end
@@ -106,6 +111,10 @@ public final class RedisCounters implements AutoCloseable {
               redis.call('HSET', k, 'rh', f(rh), 'rl', f(rl))
               return true
             end
+            """;
+
+    /** The start of each operation: its buckets (see {@link #COMMON}). */
+    private static final String OP_HEAD = """
             local nb = tonumber(ARGV[1])
             local function buckets()
               local take = ARGV[2] == 'take'
@@ -146,7 +155,7 @@ public final class RedisCounters implements AutoCloseable {
      * claimed: 1 = this call claimed the 100% alert (spend has reached the limit), 2 = the period's alert that one
      * request did not fit, 0 = none. A budget refusal keeps the buckets' take (the caller gives the tokens back).
      */
-    static final String RESERVE = HEAD + """
+    private static final String RESERVE = """
             local out, taken = buckets()
             local nk = #KEYS - nb
             if not taken or nk == 0 then return out end
@@ -224,7 +233,7 @@ public final class RedisCounters implements AutoCloseable {
      * Returns the buckets' part, then per budget {sh, sl, rh, rl, n, claimed…}, or {-1} for a budget whose period
      * has ended (its counters are gone).
      */
-    static final String SETTLE = HEAD + """
+    private static final String SETTLE = """
             local out = buckets()
             if #KEYS == nb then return out end
             local id, acth, actl = ARGV[R + 1], tonumber(ARGV[R + 2]), tonumber(ARGV[R + 3])
@@ -257,6 +266,31 @@ public final class RedisCounters implements AutoCloseable {
                 for _, p in ipairs(claimed) do out[#out + 1] = p end
               end
               b = b + 3 + n
+            end
+            return out
+            """;
+
+    /**
+     * Many requests' operations in one script run, in the order they were made: a script run costs Redis far more than
+     * the few commands each operation makes, so requests that arrive while a batch is on its way share the next one.
+     * ARGV: the number of operations, then per operation: its kind ('r' reserve, 's' settle), its number of keys and
+     * of arguments, its arguments; KEYS: every operation's keys in turn. Returns each operation's answer, or {-99,
+     * message} for one that failed (the others stand).
+     */
+    static final String BATCH = COMMON
+            + "local function reserve(KEYS, ARGV)\n" + OP_HEAD + RESERVE + "end\n"
+            + "local function settle(KEYS, ARGV)\n" + OP_HEAD + SETTLE + "end\n"
+            + """
+            local out = {}
+            local k, a = 1, 2
+            for i = 1, tonumber(ARGV[1]) do
+              local kind, nk, na = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+              local keys, args = {}, {}
+              for j = 1, nk do keys[j] = KEYS[k + j - 1] end
+              for j = 1, na do args[j] = ARGV[a + 2 + j] end
+              k, a = k + nk, a + 3 + na
+              local ok, r = pcall(kind == 'r' and reserve or settle, keys, args)
+              if ok then out[i] = r else out[i] = {-99, tostring(r)} end
             end
             return out
             """;
@@ -379,7 +413,7 @@ public final class RedisCounters implements AutoCloseable {
             args.add(timeToLive(t.window()));
             args.add(b.thresholds().contains(100) ? "1" : "0");
         }
-        return eval(RESERVE, keys, args).map(r -> {
+        return batched('r', keys, args).map(r -> {
             Buckets buckets = buckets(r, take.size());
             int at = 3 + 2 * take.size();
             if (!buckets.allowed() || targets.isEmpty()) return new Check(buckets, null);
@@ -437,7 +471,7 @@ public final class RedisCounters implements AutoCloseable {
             args.add(String.valueOf(b.thresholds().size()));
             for (int p : b.thresholds()) args.add(String.valueOf(p));
         }
-        return eval(SETTLE, keys, args).map(out -> {
+        return batched('s', keys, args).map(out -> {
             List<Settled> settled = new ArrayList<>(targets.size());
             int j = 3 + 2 * adjust.size();
             for (int i = 0; i < targets.size(); i++) {
@@ -502,7 +536,7 @@ public final class RedisCounters implements AutoCloseable {
     private Future<Buckets> buckets(List<Bucket> buckets, String mode) {
         List<String> keys = new ArrayList<>(buckets.size());
         List<String> args = bucketArgs(buckets, mode, keys);
-        return eval(mode.equals("take") ? RESERVE : SETTLE, keys, args).map(r -> buckets(r, buckets.size()));
+        return batched(mode.equals("take") ? 'r' : 's', keys, args).map(r -> buckets(r, buckets.size()));
     }
 
     /** The scripts' head arguments for {@code buckets} (their keys added to {@code keys}). */
@@ -537,6 +571,66 @@ public final class RedisCounters implements AutoCloseable {
         });
     }
 
+    /** An operation waiting for its batch. */
+    private record Op(char kind, List<String> keys, List<String> args, Promise<Response> answer) {
+    }
+
+    /** At most this many operations share a script run (its arguments stay far below what Redis takes). */
+    private static final int MAX_BATCH = 128;
+    private final ArrayDeque<Op> waiting = new ArrayDeque<>();
+    /** Whether a batch is on its way; one at a time, so that operations reach Redis in the order they were made. */
+    private boolean batchInFlight;
+
+    /**
+     * Runs one operation in the next batch: at once when none is on its way (no waiting when idle), else with every
+     * operation made meanwhile, as soon as the batch on its way has answered.
+     */
+    private Future<Response> batched(char kind, List<String> keys, List<String> args) {
+        Promise<Response> answer = Promise.promise();
+        boolean sendNow;
+        synchronized (waiting) {
+            waiting.add(new Op(kind, keys, args, answer));
+            sendNow = !batchInFlight;
+            batchInFlight = true;
+        }
+        if (sendNow) sendBatch();
+        return answer.future();
+    }
+
+    private void sendBatch() {
+        List<Op> ops = new ArrayList<>();
+        synchronized (waiting) {
+            while (ops.size() < MAX_BATCH && !waiting.isEmpty()) ops.add(waiting.poll());
+            if (ops.isEmpty()) {
+                batchInFlight = false;
+                return;
+            }
+        }
+        List<String> keys = new ArrayList<>();
+        List<String> args = new ArrayList<>();
+        args.add(String.valueOf(ops.size()));
+        for (Op op : ops) {
+            keys.addAll(op.keys());
+            args.add(String.valueOf(op.kind()));
+            args.add(String.valueOf(op.keys().size()));
+            args.add(String.valueOf(op.args().size()));
+            args.addAll(op.args());
+        }
+        eval(BATCH, keys, args).onComplete(ar -> {
+            for (int i = 0; i < ops.size(); i++) {
+                Promise<Response> answer = ops.get(i).answer();
+                if (ar.failed()) {
+                    answer.fail(ar.cause());
+                    continue;
+                }
+                Response r = ar.result().get(i);
+                if (r.size() == 2 && r.get(0).toInteger() == -99) answer.fail(new IllegalStateException("Redis script: " + r.get(1)));
+                else answer.complete(r);
+            }
+            sendBatch();
+        });
+    }
+
     private static Request script(Command command, String script, List<String> keys, List<String> args) {
         Request r = Request.cmd(command).arg(script).arg(keys.size());
         keys.forEach(r::arg);
@@ -560,7 +654,7 @@ public final class RedisCounters implements AutoCloseable {
         Future<RedisConnection> opened = client.connect().compose(conn -> {
             // load the scripts once per connection, so that the requests' EVALSHA find them (NOSCRIPT is still handled)
             Future<Response> loaded = Future.succeededFuture();
-            for (String script : List.of(RESERVE, SETTLE)) loaded = conn.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script));
+            for (String script : List.of(BATCH)) loaded = conn.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script));
             return loaded.<RedisConnection>map(r -> conn).recover(e -> Future.succeededFuture(conn));
         });
         opened.onSuccess(conn -> {
