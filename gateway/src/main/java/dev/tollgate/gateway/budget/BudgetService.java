@@ -51,6 +51,7 @@ public final class BudgetService implements AutoCloseable {
     private final List<String> models;
     private final Set<BoundHold> boundHolds = ConcurrentHashMap.newKeySet();
     private final RedisCounters redis;
+    private final Leases leases;
 
     private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
         this.controls = controls;
@@ -62,6 +63,7 @@ public final class BudgetService implements AutoCloseable {
         this.alerts = new AlertDispatcher(controls.alerts(), store);
         this.runaway = new RunawayWatch(controls.runaway(), alerts, clock);
         this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis(), clock);
+        this.leases = redis == null ? null : new Leases(redis, clock, this::alert);
         controls.sandboxKeys().forEach(k -> sandboxKeys.put(k.key(), k));
     }
 
@@ -113,6 +115,11 @@ public final class BudgetService implements AutoCloseable {
     /** The shared counters, or null when budgets and rate limits are counted in this process only. */
     public RedisCounters redis() {
         return redis;
+    }
+
+    /** This replica's slices of the shared budgets and rate limits, or null without Redis. */
+    public Leases leases() {
+        return leases;
     }
 
     public RateLimiter rateLimiter() {
@@ -237,6 +244,7 @@ public final class BudgetService implements AutoCloseable {
     /** Reads a budget's shared counters into its entry, for the admin API and metrics. Blocks (Redis); a no-op without Redis. */
     public void refresh(BudgetBook.Entry entry) {
         if (redis == null) return;
+        leases.giveBack(entry);
         Period.Window window = entry.window(clock.instant());
         RedisCounters.Counters c = RedisCounters.await(redis.read(entry.budget(), window));
         entry.observe(window.start(), c.spent(), c.reserved());

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -41,8 +42,10 @@ import java.util.concurrent.TimeUnit;
  * more than the limit.
  *
  * <p>A budget's counters for one period live in one hash, {@code PREFIX budget:NAME:ACCOUNT:PERIOD_START}, fields
- * {@code sh sl} (spent), {@code rh rl} (reserved), {@code r:ID} for each request's hold (with its lease deadline) and
- * {@code tP} for each threshold P% alerted; it expires an hour after the period ends. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
+ * {@code sh sl} (spent), {@code rh rl} (held: requests' reservations and replicas' slices), {@code qh ql} (of which
+ * the slices, see {@link Leases}), {@code r:ID} for each request's hold or replica's slice (with its lease deadline)
+ * and {@code tP} for each threshold P% alerted; it expires an hour after the period ends. Callers are shown as reserved
+ * what requests hold, without the slices. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
  *
  * <p>Calls run on a small Vert.x instance of their own, down one pipelined connection; callers get a {@link Future}
  * that fails when Redis does not answer within the configured timeout. Reservations and settles are batched: a script
@@ -76,9 +79,16 @@ public final class RedisCounters implements AutoCloseable {
             end
             local function le(ah, al, bh, bl) return ah < bh or (ah == bh and al <= bl) end
             local function f(x) return string.format('%.0f', x) end
+            -- spent, held (requests' holds and replicas' slices), and of the held the slices (qh ql)
             local function get(k)
-              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl')
-              return tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0)
+              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', 'qh', 'ql')
+              return tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0), tonumber(v[5] or 0), tonumber(v[6] or 0)
+            end
+            -- what callers are shown as reserved: the requests' holds, not the slices replicas lease
+            local function shown(rh, rl, qh, ql)
+              local h, l = norm(rh - qh, rl - ql)
+              if h < 0 then return 0, 0 end
+              return h, l
             end
             -- spent >= percent% of limit, exactly: spent x 100 >= limit x percent
             local function reached(sh, sl, lh, ll, p)
@@ -93,22 +103,25 @@ public final class RedisCounters implements AutoCloseable {
             -- gives back the holds of k whose lease ran out; true if there were any
             local function sweep(k)
               local all = redis.call('HGETALL', k)
-              local gh, gl, n = 0, 0, 0
+              local gh, gl, n, qh, ql = 0, 0, 0, 0, 0
               for j = 1, #all, 2 do
                 if string.sub(all[j], 1, 2) == 'r:' then
-                  local h, l, d = string.match(all[j + 1], '^(%S+) (%S+) (%S+)$')
+                  local h, l, d = string.match(all[j + 1], '^(%S+) (%S+) (%S+)')
                   if d and tonumber(d) <= now then
                     gh, gl = norm(gh + tonumber(h), gl + tonumber(l))
+                    if string.sub(all[j], 1, 8) == 'r:lease:' then qh, ql = norm(qh + tonumber(h), ql + tonumber(l)) end
                     redis.call('HDEL', k, all[j])
                     n = n + 1
                   end
                 end
               end
               if n == 0 then return false end
-              local sh, sl, rh, rl = get(k)
+              local sh, sl, rh, rl, lh, ll = get(k)
               rh, rl = norm(rh - gh, rl - gl)
               if rh < 0 then rh, rl = 0, 0 end
-              redis.call('HSET', k, 'rh', f(rh), 'rl', f(rl))
+              lh, ll = norm(lh - qh, ll - ql)
+              if lh < 0 then lh, ll = 0, 0 end
+              redis.call('HSET', k, 'rh', f(rh), 'rl', f(rl), 'qh', f(lh), 'ql', f(ll))
               return true
             end
             """;
@@ -188,9 +201,9 @@ public final class RedisCounters implements AutoCloseable {
             local state, over = {}, {}
             for i = 1, nk do
               local k, b = KEYS[nb + i], G + (i - 1) * 5
-              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl')
+              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', 'qh', 'ql')
               fresh[i] = not v[1] and redis.call('EXISTS', k) == 0
-              local s = {tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0)}
+              local s = {tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0), tonumber(v[5] or 0), tonumber(v[6] or 0)}
               if not fits(s, b) and (s[3] > 0 or s[4] > 0) and sweep(k) then s = {get(k)} end
               state[i] = s
               if not fits(s, b) then
@@ -198,7 +211,8 @@ public final class RedisCounters implements AutoCloseable {
                   local claimed = 0
                   if ARGV[b + 5] == '1' then claimed = claim(k, s[1], s[2], b) end
                   touch()
-                  return result({-1, i, s[1], s[2], s[3], s[4], claimed})
+                  local vh, vl = shown(s[3], s[4], s[5], s[6])
+                  return result({-1, i, s[1], s[2], vh, vl, claimed})
                 end
                 over[#over + 1] = i
               end
@@ -214,7 +228,8 @@ public final class RedisCounters implements AutoCloseable {
               local s = state[i]
               local rh, rl = norm(s[3] + ah, s[4] + al)
               redis.call('HSET', KEYS[nb + i], 'sh', f(s[1]), 'sl', f(s[2]), 'rh', f(rh), 'rl', f(rl), 'r:' .. id, hold)
-              r[#r + 1] = s[1]; r[#r + 1] = s[2]; r[#r + 1] = rh; r[#r + 1] = rl
+              local vh, vl = shown(rh, rl, s[5], s[6])
+              r[#r + 1] = s[1]; r[#r + 1] = s[2]; r[#r + 1] = vh; r[#r + 1] = vl
             end
             for _, i in ipairs(over) do
               local claimed = 0
@@ -241,7 +256,7 @@ public final class RedisCounters implements AutoCloseable {
             for i = nb + 1, #KEYS do
               local k = KEYS[i]
               local lh, ll, n = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
-              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', 'r:' .. id)
+              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', 'r:' .. id, 'qh', 'ql')
               if not v[1] and redis.call('EXISTS', k) == 0 then
                 out[#out + 1] = -1
               else
@@ -254,7 +269,8 @@ public final class RedisCounters implements AutoCloseable {
                 end
                 sh, sl = norm(sh + acth, sl + actl)
                 redis.call('HSET', k, 'sh', f(sh), 'sl', f(sl), 'rh', f(rh), 'rl', f(rl))
-                out[#out + 1] = sh; out[#out + 1] = sl; out[#out + 1] = rh; out[#out + 1] = rl
+                local vh, vl = shown(rh, rl, tonumber(v[6] or 0), tonumber(v[7] or 0))
+                out[#out + 1] = sh; out[#out + 1] = sl; out[#out + 1] = vh; out[#out + 1] = vl
                 local claimed = {}
                 if acth > 0 or actl > 0 then
                   for j = 1, n do
@@ -271,15 +287,69 @@ public final class RedisCounters implements AutoCloseable {
             """;
 
     /**
+     * A replica's lease on a budget (see {@link Leases}): a hold like a request's, under the lease's id, that the replica
+     * spends from locally. KEYS[1]: the budget's hash. ARGV: lease id, sequence number, spent since the last report
+     * (h, l), keep (h, l), want (h, l), limit (h, l), floor (h, l), time to live ms, lease ms, the number of thresholds,
+     * the thresholds. Adds the report to spent and sets the hold to want where the budget still has the floor left
+     * beyond it, else to keep (never less: the replica may have spent from it meanwhile). An operation whose sequence
+     * number was applied already (a retry after a timeout) changes nothing. Returns {grant (h, l), sh, sl, rh, rl,
+     * n, claimed…}.
+     */
+    private static final String LEASE = """
+            local k, id, seq = KEYS[1], 'r:' .. ARGV[1], ARGV[2]
+            local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', id, 'qh', 'ql')
+            local fresh = not v[1] and redis.call('EXISTS', k) == 0
+            local sh, sl, rh, rl = tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0)
+            local oh, ol, os = 0, 0, nil
+            if v[5] then
+              local h, l, d, s = string.match(v[5], '^(%S+) (%S+) (%S+) ?(%S*)$')
+              oh, ol, os = tonumber(h), tonumber(l), s
+            end
+            local qh, ql = tonumber(v[6] or 0), tonumber(v[7] or 0)
+            if os == seq then
+              local vh, vl = shown(rh, rl, qh, ql)
+              return {oh, ol, sh, sl, vh, vl, 0}
+            end
+            sh, sl = norm(sh + tonumber(ARGV[3]), sl + tonumber(ARGV[4]))
+            rh, rl = norm(rh - oh, rl - ol)
+            if rh < 0 then rh, rl = 0, 0 end
+            qh, ql = norm(qh - oh, ql - ol)
+            if qh < 0 then qh, ql = 0, 0 end
+            local gh, gl = tonumber(ARGV[5]), tonumber(ARGV[6])
+            local th, tl = norm(sh + rh, sl + rl)
+            th, tl = norm(th + tonumber(ARGV[7]), tl + tonumber(ARGV[8]))
+            th, tl = norm(th + tonumber(ARGV[11]), tl + tonumber(ARGV[12]))
+            if le(th, tl, tonumber(ARGV[9]), tonumber(ARGV[10])) then gh, gl = tonumber(ARGV[7]), tonumber(ARGV[8]) end
+            rh, rl = norm(rh + gh, rl + gl)
+            qh, ql = norm(qh + gh, ql + gl)
+            redis.call('HSET', k, 'sh', f(sh), 'sl', f(sl), 'rh', f(rh), 'rl', f(rl), 'qh', f(qh), 'ql', f(ql), id,
+              f(gh) .. ' ' .. f(gl) .. ' ' .. f(now + tonumber(ARGV[14])) .. ' ' .. seq)
+            if fresh and ARGV[13] ~= '0' then redis.call('PEXPIRE', k, ARGV[13]) end
+            local vh, vl = shown(rh, rl, qh, ql)
+            local out = {gh, gl, sh, sl, vh, vl}
+            local claimed = {}
+            if tonumber(ARGV[3]) > 0 or tonumber(ARGV[4]) > 0 then
+              for j = 1, tonumber(ARGV[15]) do
+                local p = tonumber(ARGV[15 + j])
+                if reached(sh, sl, tonumber(ARGV[9]), tonumber(ARGV[10]), p) and redis.call('HSETNX', k, 't' .. p, 1) == 1 then claimed[#claimed + 1] = p end
+              end
+            end
+            out[#out + 1] = #claimed
+            for _, p in ipairs(claimed) do out[#out + 1] = p end
+            return out
+            """;
+
+    /**
      * Many requests' operations in one script run, in the order they were made: a script run costs Redis far more than
      * the few commands each operation makes, so requests that arrive while a batch is on its way share the next one.
-     * ARGV: the number of operations, then per operation: its kind ('r' reserve, 's' settle), its number of keys and
+     * ARGV: the number of operations, then per operation: its kind ('r' reserve, 's' settle, 'l' lease), its number of keys and
      * of arguments, its arguments; KEYS: every operation's keys in turn. Returns each operation's answer, or {-99,
      * message} for one that failed (the others stand).
      */
     static final String BATCH = COMMON
             + "local function reserve(KEYS, ARGV)\n" + OP_HEAD + RESERVE + "end\n"
             + "local function settle(KEYS, ARGV)\n" + OP_HEAD + SETTLE + "end\n"
+            + "local function lease(KEYS, ARGV)\n" + LEASE + "end\n"
             + """
             local out = {}
             local k, a = 1, 2
@@ -289,7 +359,9 @@ public final class RedisCounters implements AutoCloseable {
               for j = 1, nk do keys[j] = KEYS[k + j - 1] end
               for j = 1, na do args[j] = ARGV[a + 2 + j] end
               k, a = k + nk, a + 3 + na
-              local ok, r = pcall(kind == 'r' and reserve or settle, keys, args)
+              local op = settle
+              if kind == 'r' then op = reserve elseif kind == 'l' then op = lease end
+              local ok, r = pcall(op, keys, args)
               if ok then out[i] = r else out[i] = {-99, tostring(r)} end
             end
             return out
@@ -491,6 +563,40 @@ public final class RedisCounters implements AutoCloseable {
         });
     }
 
+    /** What a lease operation left: the hold granted to the lease, the budget's counters, the thresholds it claimed. */
+    public record Leased(BigDecimal granted, Counters counters, List<Integer> claimed) {
+    }
+
+    /**
+     * Reports {@code spent} from lease {@code leaseId} on {@code target} and sets its hold to {@code want} where the budget
+     * keeps {@code floor} beyond it, else to {@code keep}. {@code seq} makes a retry of the same operation harmless.
+     */
+    public Future<Leased> lease(Target target, String leaseId, long seq, BigDecimal spent, BigDecimal keep, BigDecimal want,
+                                BigDecimal floor, Duration lease) {
+        Budget b = target.entry().budget();
+        List<String> args = new ArrayList<>(16 + b.thresholds().size());
+        args.add(leaseId);
+        args.add(String.valueOf(seq));
+        for (BigDecimal x : List.of(spent, keep, want)) args.addAll(List.of(limbs(x)));
+        args.addAll(List.of(limbs(b.limitUsd(), RoundingMode.FLOOR)));
+        args.addAll(List.of(limbs(floor)));
+        args.add(timeToLive(target.window()));
+        args.add(String.valueOf(lease.toMillis()));
+        args.add(String.valueOf(b.thresholds().size()));
+        for (int p : b.thresholds()) args.add(String.valueOf(p));
+        return batched('l', List.of(budgetKey(b, target.window().start())), args).map(r -> {
+            int n = r.get(6).toInteger();
+            List<Integer> claimed = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) claimed.add(r.get(7 + i).toInteger());
+            return new Leased(amount(r.get(0), r.get(1)), counters(r, 2), claimed);
+        });
+    }
+
+    /** Runs {@code task} every {@code ms} on this client's own event loop, until {@link #close}. */
+    public void every(long ms, Runnable task) {
+        vertx.setPeriodic(ms, id -> task.run());
+    }
+
     /** Starts a budget's counters for {@code window} at the ledger's {@code spent}, unless they exist. */
     public Future<Boolean> seed(Budget budget, Period.Window window, BigDecimal spent, List<Integer> alerted) {
         String[] s = limbs(spent);
@@ -501,8 +607,9 @@ public final class RedisCounters implements AutoCloseable {
 
     /** A budget's counters for {@code window}, read as they are (zero if none yet). */
     public Future<Counters> read(Budget budget, Period.Window window) {
-        return send(Request.cmd(Command.HMGET).arg(budgetKey(budget, window.start())).arg("sh").arg("sl").arg("rh").arg("rl"))
-                .map(r -> new Counters(amount(r.get(0), r.get(1)), amount(r.get(2), r.get(3))));
+        return send(Request.cmd(Command.HMGET).arg(budgetKey(budget, window.start())).arg("sh").arg("sl").arg("rh").arg("rl").arg("qh").arg("ql"))
+                .map(r -> new Counters(amount(r.get(0), r.get(1)),
+                        amount(r.get(2), r.get(3)).subtract(amount(r.get(4), r.get(5))).max(BigDecimal.ZERO)));
     }
 
     // ---- rate limits

@@ -7,6 +7,7 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.budget.BudgetBook;
 import dev.tollgate.gateway.budget.BudgetService;
+import dev.tollgate.gateway.budget.Leases;
 import dev.tollgate.gateway.budget.RateLimitHeaders;
 import dev.tollgate.gateway.budget.RateLimiter;
 import dev.tollgate.gateway.budget.RedisCounters;
@@ -54,17 +55,28 @@ final class SharedBudgets {
     }
 
     void handle(Exchange exchange, ReplySink sink, Stage.Chain next, List<RateLimiter.Buckets> rates, List<BudgetBook.Entry> budgets) {
-        Context context = Vertx.currentContext();
-        long maxOutput = stage.maxOutputTokens(exchange);
-        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
-        long tokens = prompt + maxOutput;
-        List<RedisCounters.Bucket> take = buckets(rates, tokens, 1);
-        List<RedisCounters.Target> targets = new ArrayList<>(budgets.size());
-        for (BudgetBook.Entry e : budgets) targets.add(new RedisCounters.Target(e, e.window(exchange.arrivedAt())));
-        if (take.isEmpty() && targets.isEmpty()) {
+        if (rates.isEmpty() && budgets.isEmpty()) {
             next.proceed(exchange, sink);
             return;
         }
+        Context context = Vertx.currentContext();
+        long maxOutput = stage.maxOutputTokens(exchange);
+        List<RedisCounters.Target> targets = new ArrayList<>(budgets.size());
+        for (BudgetBook.Entry e : budgets) targets.add(new RedisCounters.Target(e, e.window(exchange.arrivedAt())));
+        // most requests: counted on this replica's slices, with the bound that needs no tokenizer (a prompt has no more
+        // tokens than its body has bytes); settling replaces it by the real cost, so the bound only uses slice room
+        long bound = exchange.outgoingBody().length() + maxOutput;
+        List<RedisCounters.Bucket> boundTake = buckets(rates, bound, 1);
+        BigDecimal boundWorst = targets.isEmpty() ? BigDecimal.ZERO
+                : stage.worstCase(exchange, exchange.outgoingBody().length(), maxOutput, stage.cacheWrites(exchange));
+        Leases.Ticket ticket = service.leases().admit(targets, boundWorst, boundTake, bound);
+        if (ticket != null) {
+            next.proceed(exchange, new LeasedSink(exchange, sink, ticket, targets, boundTake));
+            return;
+        }
+        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
+        long tokens = prompt + maxOutput;
+        List<RedisCounters.Bucket> take = buckets(rates, tokens, 1);
         BigDecimal worst = targets.isEmpty() ? BigDecimal.ZERO : stage.worstCase(exchange, prompt, maxOutput, stage.cacheWrites(exchange));
         // the one round trip before the provider call: rate limits and every budget in one script
         redis.check(take, targets, worst, false, exchange.requestId()).onComplete(on(context, ar -> {
@@ -194,6 +206,56 @@ final class SharedBudgets {
             if (context == null || Vertx.currentContext() == context) handler.handle(ar);
             else context.runOnContext(v -> handler.handle(ar));
         };
+    }
+
+    /** A request counted on this replica's slices: settles there, and gives its headers from what the slices last saw. */
+    private static final class LeasedSink extends ReplySink.Forwarding {
+        private final Exchange exchange;
+        private final Leases.Ticket ticket;
+        private final List<RedisCounters.Target> targets;
+        private final List<RedisCounters.Bucket> take;
+
+        LeasedSink(Exchange exchange, ReplySink next, Leases.Ticket ticket, List<RedisCounters.Target> targets, List<RedisCounters.Bucket> take) {
+            super(next);
+            this.exchange = exchange;
+            this.ticket = ticket;
+            this.targets = targets;
+            this.take = take;
+        }
+
+        @Override
+        public void usage(Usage usage, String servedModel, boolean estimated) {
+            ticket.settle(exchange.cost() == null ? BigDecimal.ZERO : exchange.cost(), usage.totalTokens());
+            next.usage(usage, servedModel, estimated);
+        }
+
+        @Override
+        public void start(int status, MultiMap headers) {
+            BudgetBook.Entry tightest = null;
+            BigDecimal least = null;
+            for (RedisCounters.Target t : targets) {
+                BigDecimal left = t.entry().remaining();
+                if (least == null || left.compareTo(least) < 0) {
+                    least = left;
+                    tightest = t.entry();
+                }
+            }
+            BudgetStage.budgetHeaders(headers, tightest, least, null);
+            if (!take.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(take, ticket.buckets()), headers::set);
+            next.start(status, headers);
+        }
+
+        @Override
+        public void end() {
+            ticket.settle(BigDecimal.ZERO, 0);
+            next.end();
+        }
+
+        @Override
+        public void fail(GatewayError error) {
+            ticket.settle(BigDecimal.ZERO, 0);
+            next.fail(error);
+        }
     }
 
     /** Settles the reservation in Redis when metering has priced the call, or releases it if it never was. */

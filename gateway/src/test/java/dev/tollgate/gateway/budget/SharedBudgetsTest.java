@@ -119,6 +119,29 @@ class SharedBudgetsTest {
     }
 
     @Test
+    void aRoomyBudgetIsCountedOnEachReplicasSliceAndStillAddsUpExactly() throws Exception {
+        // a thousand dollars: each call's worst case fits in a slice (1% of the limit) many times over
+        createOnBoth("{\"name\":\"roomy\",\"scope\":\"customer:roomy\",\"period\":\"monthly\",\"limit_usd\":\"1000\"}");
+        for (int i = 0; i < 40; i++) {
+            BudgetBed bed = i % 2 == 0 ? a : b;
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("roomy")).statusCode()).isEqualTo(200);
+            if (i == 1) Thread.sleep(200); // a few ticks: both replicas take a slice
+        }
+        // each replica holds a slice in Redis, under a name of its own
+        String key = redis.keys().stream().filter(k -> k.contains("budget:roomy:")).findFirst().orElseThrow();
+        long slices = 0;
+        for (var field : redis.call(io.vertx.redis.client.Command.HKEYS, key)) if (field.toString().startsWith("r:lease:")) slices++;
+        assertThat(slices).isEqualTo(2);
+        // reading the budget reports this replica's spend and gives back its unused slice: what Redis then says is spent
+        // is exactly what the two ledgers hold
+        BigDecimal ledgers = ledgerSpend(a, "customer=roomy").add(ledgerSpend(b, "customer=roomy"));
+        a.adminJson("/admin/budgets/roomy");
+        JsonNode budget = b.adminJson("/admin/budgets/roomy");
+        assertThat(new BigDecimal(budget.path("spent_usd").asText())).isEqualByComparingTo(ledgers);
+        assertThat(budget.path("reserved_usd").asText()).isEqualTo("0");
+    }
+
+    @Test
     void settlingReplacesTheWorstCaseByTheRealCost() throws Exception {
         createOnBoth("{\"name\":\"settle\",\"scope\":\"customer:settle\",\"period\":\"daily\",\"limit_usd\":\"1\"}");
         // 1000 output tokens are held; the sandbox writes 32
