@@ -212,11 +212,10 @@ public final class Leases {
             boolean done = !l.target.window().end().isAfter(clock.instant()) || System.nanoTime() - l.lastUsed > IDLE_NANOS;
             if (l.pending == null) {
                 if (l.granted.signum() == 0 && l.unreported.signum() == 0) {
-                    if (done && l.held.signum() == 0) {
-                        budgets.remove(key, l);
-                        return;
-                    }
-                    if (!l.wanted) return;
+                    // an idle slice stays in the map (its hold's name is reused when traffic comes back); a period's
+                    // slices go with it
+                    if (l.held.signum() == 0 && !l.target.window().end().isAfter(clock.instant())) budgets.remove(key, l);
+                    if (done || !l.wanted) return;
                 }
                 BigDecimal spent = l.unreported;
                 // while not tight the slice is kept whole: calls counted on it while this report is on its way stay covered
