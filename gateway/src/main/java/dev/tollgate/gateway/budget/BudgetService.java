@@ -359,6 +359,13 @@ public final class BudgetService implements AutoCloseable {
     @Override
     public void close() {
         alerts.close();
+        if (leases != null) {
+            try {
+                leases.giveBackAll(); // what this replica spent since its last report, and its unused slices
+            } catch (RuntimeException e) {
+                log.warn("could not give back this replica's budget slices in Redis ({}); they are released when their lease runs out", e.getMessage());
+            }
+        }
         if (redis != null) redis.close();
     }
 }

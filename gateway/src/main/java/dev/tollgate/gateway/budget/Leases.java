@@ -123,7 +123,7 @@ public final class Leases {
         }
         if (fits) return new Ticket(held, worst, taken, tokens);
         for (BudgetLease l : held) l.settle(worst, BigDecimal.ZERO);
-        for (BucketLease l : taken) l.giveBack(l.spec.amount());
+        for (int i = 0; i < taken.size(); i++) taken.get(i).giveBack(take.get(i).amount());
         return null;
     }
 
@@ -221,6 +221,8 @@ public final class Leases {
                 // while not tight the slice is kept whole: calls counted on it while this report is on its way stay covered
                 BigDecimal keep = l.tight || done ? l.held : l.granted.subtract(spent);
                 BigDecimal want = done || !l.wanted ? keep : keep.max(l.held.add(l.slice));
+                // a slice that shrinks counts nothing more until Redis has answered
+                if (keep.compareTo(l.granted.subtract(spent)) < 0) l.tight = true;
                 l.pending = new Report(++l.seq, spent, keep, want);
             }
             r = l.pending;
@@ -252,8 +254,17 @@ public final class Leases {
      * holds, so that the shared counters read next are exact for this replica (the admin API's reads). Blocks.
      */
     public void giveBack(BudgetBook.Entry entry) {
+        giveBack(l -> l.target.entry() == entry);
+    }
+
+    /** Reports and gives back every slice (a replica shutting down). Blocks. */
+    public void giveBackAll() {
+        giveBack(l -> true);
+    }
+
+    private void giveBack(java.util.function.Predicate<BudgetLease> which) {
         for (BudgetLease l : budgets.values()) {
-            if (l.target.entry() != entry) continue;
+            if (!which.test(l)) continue;
             Report r = null;
             for (int wait = 0; r == null && wait < 400; wait++) {
                 synchronized (l) {
