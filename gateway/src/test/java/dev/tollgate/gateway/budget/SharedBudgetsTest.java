@@ -142,6 +142,48 @@ class SharedBudgetsTest {
     }
 
     @Test
+    void sixHundredConcurrentRequestsOnSlicedBudgetNeverOvershootAndTheRestIsServedExactlyOnceSlicesAreBack() throws Exception {
+        BigDecimal each = probe();
+        // 400 calls: a slice (1% of the limit) holds four of them, so both replicas count on slices until near the limit
+        BigDecimal limit = each.multiply(BigDecimal.valueOf(400));
+        createOnBoth("{\"name\":\"sliced\",\"scope\":\"customer:sliced\",\"period\":\"monthly\",\"limit_usd\":\"" + limit.toPlainString() + "\"}");
+        for (BudgetBed bed : List.of(a, b)) {
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced")).statusCode()).isEqualTo(200);
+        }
+        Thread.sleep(200); // a few ticks: both replicas hold slices
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            BudgetBed bed = i % 2 == 0 ? a : b;
+            calls.add(bed.http.sendAsync(bed.request("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced")),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        int ok = 2;
+        for (CompletableFuture<HttpResponse<String>> call : calls) {
+            HttpResponse<String> r = call.join();
+            if (r.statusCode() == 200) ok++;
+            else assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+        }
+        assertThat(ok).isLessThanOrEqualTo(400);
+        BigDecimal ledgers = ledgerSpend(a, "customer=sliced").add(ledgerSpend(b, "customer=sliced"));
+        assertThat(ledgers).isLessThanOrEqualTo(limit);
+        // once the replicas have given their slices back, what is left is served one by one, to the last call
+        Thread.sleep(1500);
+        for (int i = 0; ok < 400 && i < 400; i++) {
+            HttpResponse<String> r = (i % 2 == 0 ? a : b).post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced"));
+            assertThat(r.statusCode()).as("call %d after the burst, %d served", i, ok).isEqualTo(200);
+            ok++;
+        }
+        for (BudgetBed bed : List.of(a, b)) {
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced")).statusCode()).isEqualTo(429);
+        }
+        BigDecimal all = ledgerSpend(a, "customer=sliced").add(ledgerSpend(b, "customer=sliced"));
+        assertThat(all).isEqualByComparingTo(limit);
+        a.adminJson("/admin/budgets/sliced");
+        JsonNode budget = b.adminJson("/admin/budgets/sliced");
+        assertThat(new BigDecimal(budget.path("spent_usd").asText())).isEqualByComparingTo(limit);
+    }
+
+    @Test
     void settlingReplacesTheWorstCaseByTheRealCost() throws Exception {
         createOnBoth("{\"name\":\"settle\",\"scope\":\"customer:settle\",\"period\":\"daily\",\"limit_usd\":\"1\"}");
         // 1000 output tokens are held; the sandbox writes 32
