@@ -106,10 +106,11 @@ public final class RedisCounters implements AutoCloseable {
               local gh, gl, n, qh, ql = 0, 0, 0, 0, 0
               for j = 1, #all, 2 do
                 if string.sub(all[j], 1, 2) == 'r:' then
-                  local h, l, d = string.match(all[j + 1], '^(%S+) (%S+) (%S+)')
+                  -- a request's hold is "h l deadline", a replica's slice "h l deadline seq"
+                  local h, l, d, seq = string.match(all[j + 1], '^(%S+) (%S+) (%S+) ?(%S*)$')
                   if d and tonumber(d) <= now then
                     gh, gl = norm(gh + tonumber(h), gl + tonumber(l))
-                    if string.sub(all[j], 1, 8) == 'r:lease:' then qh, ql = norm(qh + tonumber(h), ql + tonumber(l)) end
+                    if seq ~= '' then qh, ql = norm(qh + tonumber(h), ql + tonumber(l)) end
                     redis.call('HDEL', k, all[j])
                     n = n + 1
                   end

@@ -257,6 +257,22 @@ class RedisCountersTest {
     }
 
     @Test
+    void aDeadReplicasSliceIsGivenBackOnceItsLeaseRunsOut() throws Exception {
+        RedisCounters.Target t = target("orphaned", "10");
+        // a replica takes a slice of 5 with a short lease, and dies
+        assertThat(await(b.lease(t, "slice-dead", 1, BigDecimal.ZERO, BigDecimal.ZERO, new BigDecimal("5"), BigDecimal.ONE,
+                Duration.ofMillis(1000))).granted()).isEqualByComparingTo("5");
+        assertThat(await(a.reserve(List.of(t), new BigDecimal("6"), false, "too-soon")).reserved()).isFalse();
+        Thread.sleep(1200);
+        // the next reservation that needs the room finds the lease run out and gives the slice back first
+        RedisCounters.Reserve after = await(a.reserve(List.of(t), new BigDecimal("6"), false, "after"));
+        assertThat(after.reserved()).isTrue();
+        assertThat(after.counters().getFirst().reserved()).isEqualByComparingTo("6");
+        assertThat(await(a.reserve(List.of(t), new BigDecimal("4"), false, "rest")).reserved()).isTrue();
+        assertThat(await(a.reserve(List.of(t), new BigDecimal("0.000000000001"), false, "over")).reserved()).isFalse();
+    }
+
+    @Test
     void rateLimitBucketsAreSharedByReplicas() {
         List<RedisCounters.Bucket> one = List.of(new RedisCounters.Bucket("customer:metered", false, 3, 1));
         for (int i = 0; i < 3; i++) {
