@@ -407,8 +407,9 @@ public final class RedisCounters implements AutoCloseable {
 
     /** The hash of {@code budget}'s counters in the period starting at {@code periodStart}. */
     public String budgetKey(Budget budget, Instant periodStart) {
-        // a budget whose scope, period or zone changes counts other spend: it gets other counters
-        String account = Integer.toHexString(Objects.hash(budget.scope().toString(), budget.period(), budget.zone().getId()));
+        // a budget whose scope, period or zone changes counts other spend: it gets other counters. Only strings go in
+        // (their hash is specified): an enum's hash is its identity, other in every process, so replicas would not share
+        String account = Integer.toHexString(Objects.hash(budget.scope().toString(), budget.period().name(), budget.zone().getId()));
         return settings.keyPrefix() + "budget:" + budget.name() + ":" + account + ":" + periodStart.getEpochSecond();
     }
 

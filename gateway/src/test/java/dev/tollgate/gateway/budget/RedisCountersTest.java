@@ -65,6 +65,30 @@ class RedisCountersTest {
         return RedisFixture.await(f);
     }
 
+    /** Prints the counters' key of budget {@code args[0]} (team scope, monthly, UTC) under prefix {@code args[1]}. */
+    public static final class KeyInAnotherProcess {
+        public static void main(String[] args) {
+            Budget budget = new Budget(args[0], new Scope("team", args[0]), Period.MONTHLY, BigDecimal.ONE, Budget.Action.BLOCK,
+                    null, List.of(), ZoneId.of("UTC"));
+            RedisCounters counters = RedisCounters.connect(new SpendControls.Redis(RedisFixture.URL, args[1], false, Duration.ofSeconds(5), null), Clock.systemUTC());
+            System.out.print(counters.budgetKey(budget, Instant.EPOCH));
+            counters.close();
+            System.exit(0);
+        }
+    }
+
+    @Test
+    void replicasInOtherProcessesNameABudgetsCountersAlike() throws Exception {
+        // two gateways in one JVM always agreed; three processes did not (an enum's hash is per process)
+        Process other = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp", System.getProperty("java.class.path"),
+                KeyInAnotherProcess.class.getName(), "search", redis.prefix).redirectErrorStream(false).start();
+        String theirs = new String(other.getInputStream().readAllBytes());
+        assertThat(other.waitFor()).isZero();
+        Budget budget = new Budget("search", new Scope("team", "search"), Period.MONTHLY, BigDecimal.ONE, Budget.Action.BLOCK,
+                null, List.of(), ZoneId.of("UTC"));
+        assertThat(theirs).startsWith(redis.prefix + "budget:search:").isEqualTo(a.budgetKey(budget, Instant.EPOCH));
+    }
+
     @Test
     void amountsRoundUpToAPicodollarAndLimitsDown() {
         assertThat(RedisCounters.limbs(new BigDecimal("123456789.000000000001"))).containsExactly("123456789", "1");
