@@ -6,7 +6,7 @@ stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait
 trap stop_all EXIT
 
 wait_port() {
-  for _ in $(seq 1 150); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done
+  for _ in $(seq 1 600); do (echo >/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.2; done
   echo "port $1 never opened" >&2; exit 1
 }
 
@@ -56,4 +56,20 @@ YAML
   TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
   TOLLGATE_PID=$!
   wait_port "$SANDBOX_PORT"; wait_port "$TOLLGATE_PORT"
+}
+
+# A second gateway on $TOLLGATE_REDIS_PORT with the same config, its budgets and rate limits counted in Redis
+# ($TOLLGATE_BENCH_REDIS, default redis://127.0.0.1:6379, under a key prefix of this run). Sets TOLLGATE_REDIS_PID and
+# REDIS_SERVER_PID (Redis's own process, for its CPU time; it must run on this machine).
+start_redis_gateway() {
+  local url=${TOLLGATE_BENCH_REDIS:-redis://127.0.0.1:6379} prefix="tollgate-bench:$(basename "$OUT"):"
+  cp "$OUT/tollgate.yaml" "$OUT/tollgate-redis.yaml"
+  grep -q '^spend_controls:' "$OUT/tollgate-redis.yaml" || echo "spend_controls:" >>"$OUT/tollgate-redis.yaml"
+  # spend_controls is the last section of the file
+  echo "  redis: {url: \"$url\", key_prefix: \"$prefix\"}" >>"$OUT/tollgate-redis.yaml"
+  local hostport=${url#redis://}; hostport=${hostport##*@}
+  REDIS_SERVER_PID=$(redis-cli -h "${hostport%:*}" -p "${hostport##*:}" info server | tr -d '\r' | sed -n 's/^process_id://p')
+  TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" ./tollgate serve --config "$OUT/tollgate-redis.yaml" --port "$TOLLGATE_REDIS_PORT" --data "$OUT/data-redis" >"$OUT/tollgate-redis.log" 2>&1 & pids+=($!)
+  TOLLGATE_REDIS_PID=$!
+  wait_port "$TOLLGATE_REDIS_PORT"
 }

@@ -8,6 +8,11 @@
 #   TARGETS="nginx tollgate" TOLLGATE_EVENT_LOOPS=1 bench/load.sh
 #   GATEWAY_JAVA_OPTS=-XX:+UseParallelGC bench/load.sh    # JVM flags for the gateway only (not the sandbox)
 #   ROUTED=1 BUDGETS=5 bench/load.sh       # a tier over a two-deployment route, five budgets and a rate limit
+#   BUDGETS=5 TARGETS="tollgate tollgate-redis" bench/load.sh
+#                                          # the same budgets counted in process and in Redis (spend_controls.redis at
+#                                          # $TOLLGATE_BENCH_REDIS, default redis://127.0.0.1:6379), two gateways side by side
+#
+# Each row also gives the CPU time per request (µs) of the gateway process, plus Redis's for tollgate-redis.
 #
 # Needs wrk, nginx and node (apt-get install wrk nginx-light nodejs npm); installs Portkey into bench/node_modules.
 set -euo pipefail
@@ -18,16 +23,18 @@ WARMUP=${WARMUP:-15}
 CONNS=${CONNS:-1 16 64}
 TARGETS=${TARGETS:-direct nginx tollgate portkey}
 OUT=${OUT:-bench/results/load-$(date -u +%Y%m%dT%H%M%SZ)}
-SANDBOX_PORT=9101 TOLLGATE_PORT=9102 NGINX_PORT=9103 PORTKEY_PORT=9104
+SANDBOX_PORT=${SANDBOX_PORT:-9101} TOLLGATE_PORT=${TOLLGATE_PORT:-9102} NGINX_PORT=${NGINX_PORT:-9103}
+PORTKEY_PORT=${PORTKEY_PORT:-9104} TOLLGATE_REDIS_PORT=${TOLLGATE_REDIS_PORT:-9105}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 for tool in wrk nginx node; do command -v $tool >/dev/null || { echo "load.sh: needs $tool" >&2; exit 1; }; done
-[ -d bench/node_modules/@portkey-ai/gateway ] || (cd bench && npm install --no-audit --no-fund --silent)
+case " $TARGETS " in *" portkey "*) [ -d bench/node_modules/@portkey-ai/gateway ] || (cd bench && npm install --no-audit --no-fund --silent) ;; esac
 ./tollgate --version >/dev/null   # builds the jar if needed
 
 source bench/lib.sh
 start_sandbox_and_gateway
+case " $TARGETS " in *" tollgate-redis "*) start_redis_gateway ;; esac
 
 mkdir -p "$OUT/nginx"
 cat >"$OUT/nginx.conf" <<NGINX
@@ -49,9 +56,11 @@ http {
 NGINX
 nginx -c "$OUT/nginx.conf" & pids+=($!)
 
-node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
-
-for p in $NGINX_PORT $PORTKEY_PORT; do wait_port $p; done
+wait_port $NGINX_PORT
+case " $TARGETS " in *" portkey "*)
+  node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
+  wait_port $PORTKEY_PORT ;;
+esac
 
 run_wrk() { # target conns seconds
   local url headers=()
@@ -59,6 +68,7 @@ run_wrk() { # target conns seconds
     direct)   url=http://127.0.0.1:$SANDBOX_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
     nginx)    url=http://127.0.0.1:$NGINX_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
     tollgate) url=http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
+    tollgate-redis) url=http://127.0.0.1:$TOLLGATE_REDIS_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
     portkey)  url=http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions
               headers=(-H "authorization: Bearer sk-sandbox" -H "x-portkey-provider: openai"
                        -H "x-portkey-custom-host: http://127.0.0.1:$SANDBOX_PORT/v1") ;;
@@ -70,14 +80,26 @@ run_wrk() { # target conns seconds
 echo "warming up ${WARMUP}s each…" >&2
 for t in $TARGETS; do run_wrk $t 16 $WARMUP >/dev/null; done
 
-echo "target conns round rps p50_us p99_us errors" >"$OUT/raw.txt"
+# CPU ticks (utime + stime) of the processes that serve a target: the gateway, and Redis for tollgate-redis
+cpu_ticks() {
+  local pid total=0
+  case $1 in tollgate) pid=$TOLLGATE_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
+  for p in $pid; do total=$(( total + $(awk '{print $14 + $15}' /proc/$p/stat) )); done
+  echo $total
+}
+TICK=$(getconf CLK_TCK)
+
+echo "target conns round rps p50_us p99_us errors cpu_us_per_req" >"$OUT/raw.txt"
 for r in $(seq 1 $ROUNDS); do
   for c in $CONNS; do
     for t in $TARGETS; do
+      before=$(cpu_ticks $t)
       line=$(run_wrk $t $c $DURATION)
+      after=$(cpu_ticks $t)
       read -r req dur p50 p99 err < <(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line")
       rps=$(awk -v r=$req -v d=$dur 'BEGIN{printf "%.0f", r/(d/1e6)}')
-      echo "$t $c $r $rps $p50 $p99 $err" | tee -a "$OUT/raw.txt" >&2
+      cpu=$(awk -v t=$((after - before)) -v hz=$TICK -v r=$req 'BEGIN{printf "%.0f", (r > 0 ? t * 1e6 / hz / r : 0)}')
+      echo "$t $c $r $rps $p50 $p99 $err $cpu" | tee -a "$OUT/raw.txt" >&2
     done
   done
 done

@@ -53,6 +53,7 @@ public final class BudgetService implements AutoCloseable {
     private final RedisCounters redis;
     /** Budgets from other replicas that this one cannot apply (said once each, not at every reload). */
     private final Set<Budget> unappliable = new java.util.HashSet<>();
+    private final Leases leases;
 
     private BudgetService(SpendControls controls, List<String> models, Ledger ledger, BudgetStore store, Clock clock) {
         this.controls = controls;
@@ -64,6 +65,7 @@ public final class BudgetService implements AutoCloseable {
         this.alerts = new AlertDispatcher(controls.alerts(), store);
         this.runaway = new RunawayWatch(controls.runaway(), alerts, clock);
         this.redis = controls.redis() == null ? null : RedisCounters.connect(controls.redis(), clock);
+        this.leases = redis == null ? null : new Leases(redis, clock, this::alert);
         controls.sandboxKeys().forEach(k -> sandboxKeys.put(k.key(), k));
     }
 
@@ -161,6 +163,11 @@ public final class BudgetService implements AutoCloseable {
     /** The shared counters, or null when budgets and rate limits are counted in this process only. */
     public RedisCounters redis() {
         return redis;
+    }
+
+    /** This replica's slices of the shared budgets and rate limits, or null without Redis. */
+    public Leases leases() {
+        return leases;
     }
 
     public RateLimiter rateLimiter() {
@@ -285,6 +292,7 @@ public final class BudgetService implements AutoCloseable {
     /** Reads a budget's shared counters into its entry, for the admin API and metrics. Blocks (Redis); a no-op without Redis. */
     public void refresh(BudgetBook.Entry entry) {
         if (redis == null) return;
+        leases.giveBack(entry);
         Period.Window window = entry.window(clock.instant());
         RedisCounters.Counters c = RedisCounters.await(redis.read(entry.budget(), window));
         entry.observe(window.start(), c.spent(), c.reserved());
@@ -399,6 +407,13 @@ public final class BudgetService implements AutoCloseable {
     @Override
     public void close() {
         alerts.close();
+        if (leases != null) {
+            try {
+                leases.giveBackAll(); // what this replica spent since its last report, and its unused slices
+            } catch (RuntimeException e) {
+                log.warn("could not give back this replica's budget slices in Redis ({}); they are released when their lease runs out", e.getMessage());
+            }
+        }
         if (redis != null) redis.close();
         store.close();
     }

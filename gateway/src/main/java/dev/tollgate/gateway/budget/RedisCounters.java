@@ -4,10 +4,12 @@ import dev.tollgate.core.budget.Budget;
 import dev.tollgate.core.budget.Period;
 import dev.tollgate.gateway.config.SpendControls;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -19,7 +21,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -38,12 +42,15 @@ import java.util.concurrent.TimeUnit;
  * more than the limit.
  *
  * <p>A budget's counters for one period live in one hash, {@code PREFIX budget:NAME:ACCOUNT:PERIOD_START}, fields
- * {@code sh sl} (spent), {@code rh rl} (reserved), {@code r:ID} for each request's hold and {@code tP} for each
- * threshold P% alerted, with the holds' lease deadlines in {@code …:leases}; both expire an hour after the period
- * ends. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
+ * {@code sh sl} (spent), {@code rh rl} (held: requests' reservations and replicas' slices), {@code qh ql} (of which
+ * the slices, see {@link Leases}), {@code r:ID} for each request's hold or replica's slice (with its lease deadline)
+ * and {@code tP} for each threshold P% alerted; it expires an hour after the period ends. Callers are shown as reserved
+ * what requests hold, without the slices. Rate-limit buckets refill by Redis's own clock, so replicas' clocks need not agree.
  *
- * <p>Calls run on a small Vert.x instance of their own; callers get a {@link Future} that fails when Redis does not
- * answer within the configured timeout.
+ * <p>Calls run on a small Vert.x instance of their own, down one pipelined connection; callers get a {@link Future}
+ * that fails when Redis does not answer within the configured timeout. Reservations and settles are batched: a script
+ * run has a fixed cost in Redis that dwarfs the few commands of one request, so the requests that arrive while one
+ * batch is on its way share the next script run, in the order they were made (at most one batch on its way).
  */
 public final class RedisCounters implements AutoCloseable {
 
@@ -51,8 +58,20 @@ public final class RedisCounters implements AutoCloseable {
     /** Keeps a finished period's counters a while, so that calls still in flight at the roll-over can settle. */
     private static final long GRACE_MS = 3_600_000;
 
-    /** Two-limb exact arithmetic: (h, l) is h + l·10⁻¹² with 0 ≤ l < 10¹². And holds: each reservation by request id. */
-    private static final String MONEY = """
+    /**
+     * What every script starts with: two-limb exact arithmetic, Redis's clock, and the rate-limit buckets. Every script
+     * takes the same head: KEYS[1..nb] are rate-limit buckets, the rest budgets' hashes; ARGV[1] is nb, ARGV[2] the
+     * buckets' mode ('take' all-or-nothing, or 'adjust' to give back or take after the fact), then per bucket its
+     * per-minute rate and amount. The buckets' part of the answer is {1, 0, 0, (remaining, ms until full) per bucket}
+     * or, when bucket i cannot give its amount, {0, i, ms until it can, (remaining, ms until full) per bucket} with
+     * nothing taken (and no budget touched).
+     *
+     * <p>The scripts are run in batches ({@link #BATCH}): each operation sees its own KEYS and ARGV.
+     *
+     * <p>A hold (a request's reservation) is the field {@code r:ID} = "dollars picodollars deadline-ms"; holds whose
+     * lease ran out (a replica that died mid-call) are given back when they would make a difference, before a refusal.
+     */
+    private static final String COMMON = """
             local E = 1000000000000
             local function norm(h, l)
               if l >= E then return h + 1, l - E elseif l < 0 then return h - 1, l + E end
@@ -60,9 +79,16 @@ public final class RedisCounters implements AutoCloseable {
             end
             local function le(ah, al, bh, bl) return ah < bh or (ah == bh and al <= bl) end
             local function f(x) return string.format('%.0f', x) end
+            -- spent, held (requests' holds and replicas' slices), and of the held the slices (qh ql)
             local function get(k)
-              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl')
-              return tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0)
+              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', 'qh', 'ql')
+              return tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0), tonumber(v[5] or 0), tonumber(v[6] or 0)
+            end
+            -- what callers are shown as reserved: the requests' holds, not the slices replicas lease
+            local function shown(rh, rl, qh, ql)
+              local h, l = norm(rh - qh, rl - ql)
+              if h < 0 then return 0, 0 end
+              return h, l
             end
             -- spent >= percent% of limit, exactly: spent x 100 >= limit x percent
             local function reached(sh, sl, lh, ll, p)
@@ -71,46 +97,97 @@ public final class RedisCounters implements AutoCloseable {
               local b = ll * p
               return le(lh * p + math.floor(b / E), b % E, sh * 100 + math.floor(a / E), a % E)
             end
-            -- takes request id's hold off the reserved amount; false if there is none (settled, or swept)
-            local function unhold(k, id)
-              local v = redis.call('HGET', k, 'r:' .. id)
-              redis.call('ZREM', k .. ':leases', id)
-              if not v then return false end
-              redis.call('HDEL', k, 'r:' .. id)
-              local sp = string.find(v, ' ')
-              local sh, sl, rh, rl = get(k)
-              rh, rl = norm(rh - tonumber(string.sub(v, 1, sp - 1)), rl - tonumber(string.sub(v, sp + 1)))
+            local t = redis.call('TIME')
+            local nowus = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local now = math.floor(nowus / 1000)
+            -- gives back the holds of k whose lease ran out; true if there were any
+            local function sweep(k)
+              local all = redis.call('HGETALL', k)
+              local gh, gl, n, qh, ql = 0, 0, 0, 0, 0
+              for j = 1, #all, 2 do
+                if string.sub(all[j], 1, 2) == 'r:' then
+                  -- a request's hold is "h l deadline", a replica's slice "h l deadline seq"
+                  local h, l, d, seq = string.match(all[j + 1], '^(%S+) (%S+) (%S+) ?(%S*)$')
+                  if d and tonumber(d) <= now then
+                    gh, gl = norm(gh + tonumber(h), gl + tonumber(l))
+                    if seq ~= '' then qh, ql = norm(qh + tonumber(h), ql + tonumber(l)) end
+                    redis.call('HDEL', k, all[j])
+                    n = n + 1
+                  end
+                end
+              end
+              if n == 0 then return false end
+              local sh, sl, rh, rl, lh, ll = get(k)
+              rh, rl = norm(rh - gh, rl - gl)
               if rh < 0 then rh, rl = 0, 0 end
-              redis.call('HSET', k, 'rh', f(rh), 'rl', f(rl))
+              lh, ll = norm(lh - qh, ll - ql)
+              if lh < 0 then lh, ll = 0, 0 end
+              redis.call('HSET', k, 'rh', f(rh), 'rl', f(rl), 'qh', f(lh), 'ql', f(ll))
               return true
             end
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
+    /** The start of each operation: its buckets (see {@link #COMMON}). */
+    private static final String OP_HEAD = """
+            local nb = tonumber(ARGV[1])
+            local function buckets()
+              local take = ARGV[2] == 'take'
+              local level, refused, wait = {}, 0, 0
+              for i = 1, nb do
+                local cap, amount = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+                local v = redis.call('HMGET', KEYS[i], 'l', 't')
+                local l, at = tonumber(v[1] or cap), tonumber(v[2] or nowus)
+                if nowus > at then l = math.min(cap, l + (nowus - at) * cap / 60000000) end
+                level[i] = l
+                local needed = math.min(amount, cap)
+                if take and refused == 0 and l < needed then refused, wait = i, math.ceil((needed - l) * 60000 / cap) end
+              end
+              local out = {refused == 0 and 1 or 0, refused, wait}
+              for i = 1, nb do
+                local cap, amount = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+                local l = level[i]
+                if refused == 0 then
+                  if take then l = l - amount else l = math.min(cap, l + amount) end
+                  redis.call('HSET', KEYS[i], 'l', string.format('%.17g', l), 't', string.format('%.0f', nowus))
+                end
+                local full = math.ceil((cap - l) * 60000 / cap)
+                if refused == 0 then redis.call('PEXPIRE', KEYS[i], full + 1000) end
+                out[#out + 1] = math.max(0, math.floor(l)); out[#out + 1] = full
+              end
+              return out, refused == 0
+            end
+            local R = 2 + 2 * nb
             """;
 
     /**
-     * KEYS: the budgets' hashes. ARGV: amount (h, l), force (1: reserve on budgets that may go over), request id, lease
-     * ms, then per budget: limit (h, l), blocks (1/0), time to live ms (0: never expires), alerts at 100% (1/0).
-     * Returns {-1, i, sh, sl, rh, rl, claimed} when budget i blocks; {-2, i…} when budgets that may go over are over
-     * and force is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed) per budget over}.
+     * The request's one call before the provider: takes its rate-limit buckets and reserves its worst case on every
+     * budget, all in one atomic script. After the head's arguments: amount (h, l), force (1: reserve on budgets that
+     * may go over), request id, lease ms, then per budget: limit (h, l), blocks (1/0), time to live ms (0: never
+     * expires), alerts at 100% (1/0). Returns the buckets' part, then (if they gave and there are budgets):
+     * {-1, i, sh, sl, rh, rl, claimed} when budget i blocks; {-2, i…} when budgets that may go over are over and force
+     * is 0 (nothing reserved); else {1, (sh, sl, rh, rl) per budget, then (i, claimed) per budget over}.
      * claimed: 1 = this call claimed the 100% alert (spend has reached the limit), 2 = the period's alert that one
-     * request did not fit, 0 = none.
-     * A reservation is held under the request id with a lease ({@code KEY:leases}, by deadline); holds whose lease ran
-     * out (a replica that died mid-call) are given back first, a few per call.
+     * request did not fit, 0 = none. A budget refusal keeps the buckets' take (the caller gives the tokens back).
      */
-    static final String RESERVE = MONEY + """
-            local ah, al = tonumber(ARGV[1]), tonumber(ARGV[2])
-            local force, id, lease = ARGV[3] == '1', ARGV[4], tonumber(ARGV[5])
-            local G = 5
-            -- every write is followed by the period's expiry, so no key outlives its period (not even one made late)
+    private static final String RESERVE = """
+            local out, taken = buckets()
+            local nk = #KEYS - nb
+            if not taken or nk == 0 then return out end
+            local ah, al = tonumber(ARGV[R + 1]), tonumber(ARGV[R + 2])
+            local force, id, lease = ARGV[R + 3] == '1', ARGV[R + 4], tonumber(ARGV[R + 5])
+            local G = R + 5
+            local fresh = {}
+            -- a new key gets its period's expiry, so no key outlives its period (not even one made late)
             local function touch()
-              for i = 1, #KEYS do
+              for i = 1, nk do
                 local e = ARGV[G + (i - 1) * 5 + 4]
-                if e ~= '0' then
-                  redis.call('PEXPIRE', KEYS[i], e)
-                  redis.call('PEXPIRE', KEYS[i] .. ':leases', e)
-                end
+                if fresh[i] and e ~= '0' then redis.call('PEXPIRE', KEYS[nb + i], e) end
               end
+            end
+            local function fits(s, b)
+              local th, tl = norm(s[1] + s[3], s[2] + s[4])
+              th, tl = norm(th + ah, tl + al)
+              return le(th, tl, tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]))
             end
             -- a refusal alerts once per period: as exhausted (t100, 1) when spend has reached the limit, else as one
             -- request that did not fit in what was left (tref, 2)
@@ -118,69 +195,83 @@ public final class RedisCounters implements AutoCloseable {
               if le(tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), sh, sl) then return redis.call('HSETNX', k, 't100', 1) end
               return redis.call('HSETNX', k, 'tref', 1) * 2
             end
+            local function result(r)
+              for _, x in ipairs(r) do out[#out + 1] = x end
+              return out
+            end
             local state, over = {}, {}
-            for i = 1, #KEYS do
-              local b = G + (i - 1) * 5
-              for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[i] .. ':leases', '-inf', now, 'LIMIT', 0, 16)) do unhold(KEYS[i], gone) end
-              local sh, sl, rh, rl = get(KEYS[i])
-              state[i] = {sh, sl, rh, rl}
-              local th, tl = norm(sh + rh, sl + rl)
-              th, tl = norm(th + ah, tl + al)
-              if not le(th, tl, tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])) then
+            for i = 1, nk do
+              local k, b = KEYS[nb + i], G + (i - 1) * 5
+              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', 'qh', 'ql')
+              fresh[i] = not v[1] and redis.call('EXISTS', k) == 0
+              local s = {tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0), tonumber(v[5] or 0), tonumber(v[6] or 0)}
+              if not fits(s, b) and (s[3] > 0 or s[4] > 0) and sweep(k) then s = {get(k)} end
+              state[i] = s
+              if not fits(s, b) then
                 if ARGV[b + 3] == '1' then
                   local claimed = 0
-                  if ARGV[b + 5] == '1' then claimed = claim(KEYS[i], sh, sl, b) end
+                  if ARGV[b + 5] == '1' then claimed = claim(k, s[1], s[2], b) end
                   touch()
-                  return {-1, i, sh, sl, rh, rl, claimed}
+                  local vh, vl = shown(s[3], s[4], s[5], s[6])
+                  return result({-1, i, s[1], s[2], vh, vl, claimed})
                 end
                 over[#over + 1] = i
               end
             end
             if #over > 0 and not force then
-              touch()
-              local out = {-2}
-              for _, i in ipairs(over) do out[#out + 1] = i end
-              return out
+              local r = {-2}
+              for _, i in ipairs(over) do r[#r + 1] = i end
+              return result(r)
             end
-            local out = {1}
-            for i = 1, #KEYS do
+            local r = {1}
+            local hold = f(ah) .. ' ' .. f(al) .. ' ' .. f(now + lease)
+            for i = 1, nk do
               local s = state[i]
               local rh, rl = norm(s[3] + ah, s[4] + al)
-              redis.call('HSET', KEYS[i], 'sh', f(s[1]), 'sl', f(s[2]), 'rh', f(rh), 'rl', f(rl), 'r:' .. id, f(ah) .. ' ' .. f(al))
-              redis.call('ZADD', KEYS[i] .. ':leases', now + lease, id)
-              out[#out + 1] = s[1]; out[#out + 1] = s[2]; out[#out + 1] = rh; out[#out + 1] = rl
+              redis.call('HSET', KEYS[nb + i], 'sh', f(s[1]), 'sl', f(s[2]), 'rh', f(rh), 'rl', f(rl), 'r:' .. id, hold)
+              local vh, vl = shown(rh, rl, s[5], s[6])
+              r[#r + 1] = s[1]; r[#r + 1] = s[2]; r[#r + 1] = vh; r[#r + 1] = vl
             end
             for _, i in ipairs(over) do
               local claimed = 0
-              if ARGV[G + (i - 1) * 5 + 5] == '1' then claimed = claim(KEYS[i], state[i][1], state[i][2], G + (i - 1) * 5) end
-              out[#out + 1] = i; out[#out + 1] = claimed
+              if ARGV[G + (i - 1) * 5 + 5] == '1' then claimed = claim(KEYS[nb + i], state[i][1], state[i][2], G + (i - 1) * 5) end
+              r[#r + 1] = i; r[#r + 1] = claimed
             end
             touch()
-            return out
+            return result(r)
             """;
 
     /**
-     * KEYS: the budgets' hashes. ARGV: request id, actual (h, l), then per budget: limit (h, l), the number of
-     * thresholds, the thresholds. Gives back the request's hold (if it still has one) and adds the actual amount to
-     * spent, then claims the thresholds spend has reached (HSETNX: each is claimed by one caller per period, whichever
-     * replica it is on). Returns per budget {sh, sl, rh, rl, n, claimed…}, or {-1} for a budget whose period has ended
-     * (its counters are gone).
+     * The request's one call after the answer: corrects its token take and settles its budgets. After the head's
+     * arguments: request id, actual (h, l), then per budget: limit (h, l), the number of thresholds, the thresholds.
+     * Gives back the request's hold (if it still has one) and adds the actual amount to spent, then claims the
+     * thresholds spend has reached (HSETNX: each is claimed by one caller per period, whichever replica it is on).
+     * Returns the buckets' part, then per budget {sh, sl, rh, rl, n, claimed…}, or {-1} for a budget whose period
+     * has ended (its counters are gone).
      */
-    static final String SETTLE = MONEY + """
-            local id, acth, actl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-            local out = {}
-            local b = 4
-            for i = 1, #KEYS do
+    private static final String SETTLE = """
+            local out = buckets()
+            if #KEYS == nb then return out end
+            local id, acth, actl = ARGV[R + 1], tonumber(ARGV[R + 2]), tonumber(ARGV[R + 3])
+            local b = R + 4
+            for i = nb + 1, #KEYS do
               local k = KEYS[i]
               local lh, ll, n = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
-              if redis.call('EXISTS', k) == 0 then
+              local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', 'r:' .. id, 'qh', 'ql')
+              if not v[1] and redis.call('EXISTS', k) == 0 then
                 out[#out + 1] = -1
               else
-                unhold(k, id)
-                local sh, sl, rh, rl = get(k)
+                local sh, sl, rh, rl = tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0)
+                if v[5] then
+                  local h, l = string.match(v[5], '^(%S+) (%S+)')
+                  rh, rl = norm(rh - tonumber(h), rl - tonumber(l))
+                  if rh < 0 then rh, rl = 0, 0 end
+                  redis.call('HDEL', k, 'r:' .. id)
+                end
                 sh, sl = norm(sh + acth, sl + actl)
-                redis.call('HSET', k, 'sh', f(sh), 'sl', f(sl))
-                out[#out + 1] = sh; out[#out + 1] = sl; out[#out + 1] = rh; out[#out + 1] = rl
+                redis.call('HSET', k, 'sh', f(sh), 'sl', f(sl), 'rh', f(rh), 'rl', f(rl))
+                local vh, vl = shown(rh, rl, tonumber(v[6] or 0), tonumber(v[7] or 0))
+                out[#out + 1] = sh; out[#out + 1] = sl; out[#out + 1] = vh; out[#out + 1] = vl
                 local claimed = {}
                 if acth > 0 or actl > 0 then
                   for j = 1, n do
@@ -197,6 +288,87 @@ public final class RedisCounters implements AutoCloseable {
             """;
 
     /**
+     * A replica's lease on a budget (see {@link Leases}): a hold like a request's, under the lease's id, that the replica
+     * spends from locally. KEYS[1]: the budget's hash. ARGV: lease id, sequence number, spent since the last report
+     * (h, l), keep (h, l), want (h, l), limit (h, l), floor (h, l), time to live ms, lease ms, the number of thresholds,
+     * the thresholds. Adds the report to spent and sets the hold to want where the budget still has the floor left
+     * beyond it, else to keep (never less: the replica may have spent from it meanwhile). An operation whose sequence
+     * number was applied already (a retry after a timeout) changes nothing. Returns {grant (h, l), sh, sl, rh, rl,
+     * n, claimed…}.
+     */
+    private static final String LEASE = """
+            local k, id, seq = KEYS[1], 'r:' .. ARGV[1], ARGV[2]
+            local v = redis.call('HMGET', k, 'sh', 'sl', 'rh', 'rl', id, 'qh', 'ql')
+            local fresh = not v[1] and redis.call('EXISTS', k) == 0
+            local sh, sl, rh, rl = tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0), tonumber(v[4] or 0)
+            local oh, ol, os = 0, 0, nil
+            if v[5] then
+              local h, l, d, s = string.match(v[5], '^(%S+) (%S+) (%S+) ?(%S*)$')
+              oh, ol, os = tonumber(h), tonumber(l), s
+            end
+            local qh, ql = tonumber(v[6] or 0), tonumber(v[7] or 0)
+            if os == seq then
+              local vh, vl = shown(rh, rl, qh, ql)
+              return {oh, ol, sh, sl, vh, vl, 0}
+            end
+            sh, sl = norm(sh + tonumber(ARGV[3]), sl + tonumber(ARGV[4]))
+            rh, rl = norm(rh - oh, rl - ol)
+            if rh < 0 then rh, rl = 0, 0 end
+            qh, ql = norm(qh - oh, ql - ol)
+            if qh < 0 then qh, ql = 0, 0 end
+            local gh, gl = tonumber(ARGV[5]), tonumber(ARGV[6])
+            local th, tl = norm(sh + rh, sl + rl)
+            th, tl = norm(th + tonumber(ARGV[7]), tl + tonumber(ARGV[8]))
+            th, tl = norm(th + tonumber(ARGV[11]), tl + tonumber(ARGV[12]))
+            if le(th, tl, tonumber(ARGV[9]), tonumber(ARGV[10])) then gh, gl = tonumber(ARGV[7]), tonumber(ARGV[8]) end
+            rh, rl = norm(rh + gh, rl + gl)
+            qh, ql = norm(qh + gh, ql + gl)
+            redis.call('HSET', k, 'sh', f(sh), 'sl', f(sl), 'rh', f(rh), 'rl', f(rl), 'qh', f(qh), 'ql', f(ql), id,
+              f(gh) .. ' ' .. f(gl) .. ' ' .. f(now + tonumber(ARGV[14])) .. ' ' .. seq)
+            if fresh and ARGV[13] ~= '0' then redis.call('PEXPIRE', k, ARGV[13]) end
+            local vh, vl = shown(rh, rl, qh, ql)
+            local out = {gh, gl, sh, sl, vh, vl}
+            local claimed = {}
+            if tonumber(ARGV[3]) > 0 or tonumber(ARGV[4]) > 0 then
+              for j = 1, tonumber(ARGV[15]) do
+                local p = tonumber(ARGV[15 + j])
+                if reached(sh, sl, tonumber(ARGV[9]), tonumber(ARGV[10]), p) and redis.call('HSETNX', k, 't' .. p, 1) == 1 then claimed[#claimed + 1] = p end
+              end
+            end
+            out[#out + 1] = #claimed
+            for _, p in ipairs(claimed) do out[#out + 1] = p end
+            return out
+            """;
+
+    /**
+     * Many requests' operations in one script run, in the order they were made: a script run costs Redis far more than
+     * the few commands each operation makes, so requests that arrive while a batch is on its way share the next one.
+     * ARGV: the number of operations, then per operation: its kind ('r' reserve, 's' settle, 'l' lease), its number of keys and
+     * of arguments, its arguments; KEYS: every operation's keys in turn. Returns each operation's answer, or {-99,
+     * message} for one that failed (the others stand).
+     */
+    static final String BATCH = COMMON
+            + "local function reserve(KEYS, ARGV)\n" + OP_HEAD + RESERVE + "end\n"
+            + "local function settle(KEYS, ARGV)\n" + OP_HEAD + SETTLE + "end\n"
+            + "local function lease(KEYS, ARGV)\n" + LEASE + "end\n"
+            + """
+            local out = {}
+            local k, a = 1, 2
+            for i = 1, tonumber(ARGV[1]) do
+              local kind, nk, na = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+              local keys, args = {}, {}
+              for j = 1, nk do keys[j] = KEYS[k + j - 1] end
+              for j = 1, na do args[j] = ARGV[a + 2 + j] end
+              k, a = k + nk, a + 3 + na
+              local op = settle
+              if kind == 'r' then op = reserve elseif kind == 'l' then op = lease end
+              local ok, r = pcall(op, keys, args)
+              if ok then out[i] = r else out[i] = {-99, tostring(r)} end
+            end
+            return out
+            """;
+
+    /**
      * KEYS[1]: a budget's hash. ARGV: spent (h, l), time to live ms (0: never expires), then the thresholds already alerted. Starts the
      * counters of a period from the ledger's spend, unless another replica already has.
      */
@@ -206,41 +378,6 @@ public final class RedisCounters implements AutoCloseable {
             for j = 4, #ARGV do redis.call('HSET', KEYS[1], 't' .. ARGV[j], 1) end
             if ARGV[3] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
             return 1
-            """;
-
-    /**
-     * Token buckets refilled continuously at per-minute rates by Redis's clock (levels are counts, so doubles do).
-     * KEYS: buckets' hashes. ARGV: mode ('take' all-or-nothing, or 'adjust' to give back or take after the fact), then
-     * per bucket: per-minute rate, amount. Returns {1, 0, 0, (remaining, ms until full) per bucket} or, when bucket i
-     * cannot give its amount, {0, i, ms until it can, (remaining, ms until full) per bucket} with nothing taken.
-     */
-    static final String BUCKETS = """
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-            local take = ARGV[1] == 'take'
-            local level, refused, wait = {}, 0, 0
-            for i = 1, #KEYS do
-              local cap, amount = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-              local v = redis.call('HMGET', KEYS[i], 'l', 't')
-              local l, at = tonumber(v[1] or cap), tonumber(v[2] or now)
-              if now > at then l = math.min(cap, l + (now - at) * cap / 60000000) end
-              level[i] = l
-              local needed = math.min(amount, cap)
-              if take and refused == 0 and l < needed then refused, wait = i, math.ceil((needed - l) * 60000 / cap) end
-            end
-            local out = {refused == 0 and 1 or 0, refused, wait}
-            for i = 1, #KEYS do
-              local cap, amount = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-              local l = level[i]
-              if refused == 0 then
-                if take then l = l - amount else l = math.min(cap, l + amount) end
-                redis.call('HSET', KEYS[i], 'l', string.format('%.17g', l), 't', string.format('%.0f', now))
-              end
-              local full = math.ceil((cap - l) * 60000 / cap)
-              if refused == 0 then redis.call('PEXPIRE', KEYS[i], full + 1000) end
-              out[#out + 1] = math.max(0, math.floor(l)); out[#out + 1] = full
-            end
-            return out
             """;
 
     private final SpendControls.Redis settings;
@@ -318,9 +455,22 @@ public final class RedisCounters implements AutoCloseable {
      * budgets that notify or downgrade go over only if {@code force}.
      */
     public Future<Reserve> reserve(List<Target> targets, BigDecimal amount, boolean force, String holdId) {
-        List<String> keys = new ArrayList<>(targets.size());
+        return check(List.of(), targets, amount, force, holdId).map(Check::reserve);
+    }
+
+    /** The outcome of {@link #check}: the buckets' take, and the reservation (null when a bucket refused or there are no budgets). */
+    public record Check(Buckets buckets, Reserve reserve) {
+    }
+
+    /**
+     * A request's one round trip before the provider call: takes {@code take} from the rate-limit buckets (all or
+     * nothing) and, if they gave, reserves {@code amount} on every target as {@link #reserve} does, in one script.
+     * When a budget refuses, the buckets' take stays (the caller gives back what it should).
+     */
+    public Future<Check> check(List<Bucket> take, List<Target> targets, BigDecimal amount, boolean force, String holdId) {
+        List<String> keys = new ArrayList<>(take.size() + targets.size());
+        List<String> args = bucketArgs(take, "take", keys);
         String[] a = limbs(amount);
-        List<String> args = new ArrayList<>(5 + targets.size() * 5);
         args.add(a[0]);
         args.add(a[1]);
         args.add(force ? "1" : "0");
@@ -336,29 +486,32 @@ public final class RedisCounters implements AutoCloseable {
             args.add(timeToLive(t.window()));
             args.add(b.thresholds().contains(100) ? "1" : "0");
         }
-        return eval(RESERVE, keys, args).map(r -> {
-            int status = r.get(0).toInteger();
+        return batched('r', keys, args).map(r -> {
+            Buckets buckets = buckets(r, take.size());
+            int at = 3 + 2 * take.size();
+            if (!buckets.allowed() || targets.isEmpty()) return new Check(buckets, null);
+            int status = r.get(at).toInteger();
             if (status == -1) {
-                int i = r.get(1).toInteger() - 1;
-                int claimed = r.get(6).toInteger();
-                return new Reserve(i, List.of(), List.of(counters(r, 2)), claimed == 1 ? List.of(i) : List.of(),
-                        claimed == 2 ? List.of(i) : List.of(), false);
+                int i = r.get(at + 1).toInteger() - 1;
+                int claimed = r.get(at + 6).toInteger();
+                return new Check(buckets, new Reserve(i, List.of(), List.of(counters(r, at + 2)), claimed == 1 ? List.of(i) : List.of(),
+                        claimed == 2 ? List.of(i) : List.of(), false));
             }
             if (status == -2) {
                 List<Integer> over = new ArrayList<>();
-                for (int j = 1; j < r.size(); j++) over.add(r.get(j).toInteger() - 1);
-                return new Reserve(-1, over, List.of(), List.of(), List.of(), false);
+                for (int j = at + 1; j < r.size(); j++) over.add(r.get(j).toInteger() - 1);
+                return new Check(buckets, new Reserve(-1, over, List.of(), List.of(), List.of(), false));
             }
             List<Counters> counters = new ArrayList<>(targets.size());
-            for (int i = 0; i < targets.size(); i++) counters.add(counters(r, 1 + 4 * i));
+            for (int i = 0; i < targets.size(); i++) counters.add(counters(r, at + 1 + 4 * i));
             List<Integer> over = new ArrayList<>(), exhausted = new ArrayList<>(), refused = new ArrayList<>();
-            for (int j = 1 + 4 * targets.size(); j < r.size(); j += 2) {
+            for (int j = at + 1 + 4 * targets.size(); j < r.size(); j += 2) {
                 int i = r.get(j).toInteger() - 1;
                 over.add(i);
                 if (r.get(j + 1).toInteger() == 1) exhausted.add(i);
                 if (r.get(j + 1).toInteger() == 2) refused.add(i);
             }
-            return new Reserve(-1, over, counters, exhausted, refused, true);
+            return new Check(buckets, new Reserve(-1, over, counters, exhausted, refused, true));
         });
     }
 
@@ -371,8 +524,13 @@ public final class RedisCounters implements AutoCloseable {
      * reached. Idempotent for the hold: a second settle, or one after the lease ran out, only adds {@code actual}.
      */
     public Future<List<Settled>> settle(List<Target> targets, String holdId, BigDecimal actual) {
-        List<String> keys = new ArrayList<>(targets.size());
-        List<String> args = new ArrayList<>();
+        return settle(targets, holdId, actual, List.of());
+    }
+
+    /** {@link #settle} and the token buckets' correction ({@link #adjust}) in one script: a request's one call after its answer. */
+    public Future<List<Settled>> settle(List<Target> targets, String holdId, BigDecimal actual, List<Bucket> adjust) {
+        List<String> keys = new ArrayList<>(adjust.size() + targets.size());
+        List<String> args = bucketArgs(adjust, "adjust", keys);
         String[] a = limbs(actual);
         args.add(holdId);
         args.add(a[0]);
@@ -386,9 +544,9 @@ public final class RedisCounters implements AutoCloseable {
             args.add(String.valueOf(b.thresholds().size()));
             for (int p : b.thresholds()) args.add(String.valueOf(p));
         }
-        return eval(SETTLE, keys, args).map(out -> {
+        return batched('s', keys, args).map(out -> {
             List<Settled> settled = new ArrayList<>(targets.size());
-            int j = 0;
+            int j = 3 + 2 * adjust.size();
             for (int i = 0; i < targets.size(); i++) {
                 if (out.get(j).toLong() == -1) {
                     settled.add(new Settled(null, List.of()));
@@ -406,6 +564,40 @@ public final class RedisCounters implements AutoCloseable {
         });
     }
 
+    /** What a lease operation left: the hold granted to the lease, the budget's counters, the thresholds it claimed. */
+    public record Leased(BigDecimal granted, Counters counters, List<Integer> claimed) {
+    }
+
+    /**
+     * Reports {@code spent} from lease {@code leaseId} on {@code target} and sets its hold to {@code want} where the budget
+     * keeps {@code floor} beyond it, else to {@code keep}. {@code seq} makes a retry of the same operation harmless.
+     */
+    public Future<Leased> lease(Target target, String leaseId, long seq, BigDecimal spent, BigDecimal keep, BigDecimal want,
+                                BigDecimal floor, Duration lease) {
+        Budget b = target.entry().budget();
+        List<String> args = new ArrayList<>(16 + b.thresholds().size());
+        args.add(leaseId);
+        args.add(String.valueOf(seq));
+        for (BigDecimal x : List.of(spent, keep, want)) args.addAll(List.of(limbs(x)));
+        args.addAll(List.of(limbs(b.limitUsd(), RoundingMode.FLOOR)));
+        args.addAll(List.of(limbs(floor)));
+        args.add(timeToLive(target.window()));
+        args.add(String.valueOf(lease.toMillis()));
+        args.add(String.valueOf(b.thresholds().size()));
+        for (int p : b.thresholds()) args.add(String.valueOf(p));
+        return batched('l', List.of(budgetKey(b, target.window().start())), args).map(r -> {
+            int n = r.get(6).toInteger();
+            List<Integer> claimed = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) claimed.add(r.get(7 + i).toInteger());
+            return new Leased(amount(r.get(0), r.get(1)), counters(r, 2), claimed);
+        });
+    }
+
+    /** Runs {@code task} every {@code ms} on this client's own event loop, until {@link #close}. */
+    public void every(long ms, Runnable task) {
+        vertx.setPeriodic(ms, id -> task.run());
+    }
+
     /** Starts a budget's counters for {@code window} at the ledger's {@code spent}, unless they exist. */
     public Future<Boolean> seed(Budget budget, Period.Window window, BigDecimal spent, List<Integer> alerted) {
         String[] s = limbs(spent);
@@ -416,8 +608,9 @@ public final class RedisCounters implements AutoCloseable {
 
     /** A budget's counters for {@code window}, read as they are (zero if none yet). */
     public Future<Counters> read(Budget budget, Period.Window window) {
-        return send(Request.cmd(Command.HMGET).arg(budgetKey(budget, window.start())).arg("sh").arg("sl").arg("rh").arg("rl"))
-                .map(r -> new Counters(amount(r.get(0), r.get(1)), amount(r.get(2), r.get(3))));
+        return send(Request.cmd(Command.HMGET).arg(budgetKey(budget, window.start())).arg("sh").arg("sl").arg("rh").arg("rl").arg("qh").arg("ql"))
+                .map(r -> new Counters(amount(r.get(0), r.get(1)),
+                        amount(r.get(2), r.get(3)).subtract(amount(r.get(4), r.get(5))).max(BigDecimal.ZERO)));
     }
 
     // ---- rate limits
@@ -450,21 +643,30 @@ public final class RedisCounters implements AutoCloseable {
 
     private Future<Buckets> buckets(List<Bucket> buckets, String mode) {
         List<String> keys = new ArrayList<>(buckets.size());
-        List<String> args = new ArrayList<>(1 + 2 * buckets.size());
+        List<String> args = bucketArgs(buckets, mode, keys);
+        return batched(mode.equals("take") ? 'r' : 's', keys, args).map(r -> buckets(r, buckets.size()));
+    }
+
+    /** The scripts' head arguments for {@code buckets} (their keys added to {@code keys}). */
+    private List<String> bucketArgs(List<Bucket> buckets, String mode, List<String> keys) {
+        List<String> args = new ArrayList<>(2 + 2 * buckets.size() + 24);
+        args.add(String.valueOf(buckets.size()));
         args.add(mode);
         for (Bucket b : buckets) {
             keys.add(bucketKey(b.scope(), b.tokens() ? "tokens" : "requests", b.perMinute()));
             args.add(String.valueOf(b.perMinute()));
             args.add(String.valueOf(b.amount()));
         }
-        return eval(BUCKETS, keys, args).map(r -> {
-            long[] remaining = new long[buckets.size()], full = new long[buckets.size()];
-            for (int i = 0; i < buckets.size(); i++) {
-                remaining[i] = r.get(3 + 2 * i).toLong();
-                full[i] = r.get(4 + 2 * i).toLong();
-            }
-            return new Buckets(r.get(1).toInteger() - 1, r.get(2).toLong(), remaining, full);
-        });
+        return args;
+    }
+
+    private static Buckets buckets(Response r, int n) {
+        long[] remaining = new long[n], full = new long[n];
+        for (int i = 0; i < n; i++) {
+            remaining[i] = r.get(3 + 2 * i).toLong();
+            full[i] = r.get(4 + 2 * i).toLong();
+        }
+        return new Buckets(r.get(1).toInteger() - 1, r.get(2).toLong(), remaining, full);
     }
 
     // ---- plumbing
@@ -477,6 +679,66 @@ public final class RedisCounters implements AutoCloseable {
         });
     }
 
+    /** An operation waiting for its batch. */
+    private record Op(char kind, List<String> keys, List<String> args, Promise<Response> answer) {
+    }
+
+    /** At most this many operations share a script run (its arguments stay far below what Redis takes). */
+    private static final int MAX_BATCH = 128;
+    private final ArrayDeque<Op> waiting = new ArrayDeque<>();
+    /** Whether a batch is on its way; one at a time, so that operations reach Redis in the order they were made. */
+    private boolean batchInFlight;
+
+    /**
+     * Runs one operation in the next batch: at once when none is on its way (no waiting when idle), else with every
+     * operation made meanwhile, as soon as the batch on its way has answered.
+     */
+    private Future<Response> batched(char kind, List<String> keys, List<String> args) {
+        Promise<Response> answer = Promise.promise();
+        boolean sendNow;
+        synchronized (waiting) {
+            waiting.add(new Op(kind, keys, args, answer));
+            sendNow = !batchInFlight;
+            batchInFlight = true;
+        }
+        if (sendNow) sendBatch();
+        return answer.future();
+    }
+
+    private void sendBatch() {
+        List<Op> ops = new ArrayList<>();
+        synchronized (waiting) {
+            while (ops.size() < MAX_BATCH && !waiting.isEmpty()) ops.add(waiting.poll());
+            if (ops.isEmpty()) {
+                batchInFlight = false;
+                return;
+            }
+        }
+        List<String> keys = new ArrayList<>();
+        List<String> args = new ArrayList<>();
+        args.add(String.valueOf(ops.size()));
+        for (Op op : ops) {
+            keys.addAll(op.keys());
+            args.add(String.valueOf(op.kind()));
+            args.add(String.valueOf(op.keys().size()));
+            args.add(String.valueOf(op.args().size()));
+            args.addAll(op.args());
+        }
+        eval(BATCH, keys, args).onComplete(ar -> {
+            for (int i = 0; i < ops.size(); i++) {
+                Promise<Response> answer = ops.get(i).answer();
+                if (ar.failed()) {
+                    answer.fail(ar.cause());
+                    continue;
+                }
+                Response r = ar.result().get(i);
+                if (r.size() == 2 && r.get(0).toInteger() == -99) answer.fail(new IllegalStateException("Redis script: " + r.get(1)));
+                else answer.complete(r);
+            }
+            sendBatch();
+        });
+    }
+
     private static Request script(Command command, String script, List<String> keys, List<String> args) {
         Request r = Request.cmd(command).arg(script).arg(keys.size());
         keys.forEach(r::arg);
@@ -484,8 +746,36 @@ public final class RedisCounters implements AutoCloseable {
         return r;
     }
 
+    /**
+     * Every call goes down one pipelined connection, in the order it was made: a settle sent before a reply's end is
+     * applied before any reservation its client makes next, and many requests' scripts share each network write.
+     */
     private Future<Response> send(Request request) {
-        return client.send(request).timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        return connection().compose(c -> c.send(request)).timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private Future<RedisConnection> connection;
+
+    private synchronized Future<RedisConnection> connection() {
+        Future<RedisConnection> c = connection;
+        if (c != null && !c.failed()) return c;
+        Future<RedisConnection> opened = client.connect().compose(conn -> {
+            // load the scripts once per connection, so that the requests' EVALSHA find them (NOSCRIPT is still handled)
+            Future<Response> loaded = Future.succeededFuture();
+            for (String script : List.of(BATCH)) loaded = conn.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script));
+            return loaded.<RedisConnection>map(r -> conn).recover(e -> Future.succeededFuture(conn));
+        });
+        opened.onSuccess(conn -> {
+            conn.exceptionHandler(e -> forget(opened));
+            conn.endHandler(v -> forget(opened));
+        });
+        connection = opened;
+        return opened;
+    }
+
+    /** Drops a broken connection, so that the next call opens a fresh one. */
+    private synchronized void forget(Future<RedisConnection> broken) {
+        if (connection == broken) connection = null;
     }
 
     /** A sent future's result, waited for; only for start-up and admin calls off the event loops. */
@@ -534,6 +824,8 @@ public final class RedisCounters implements AutoCloseable {
 
     @Override
     public void close() {
+        Future<RedisConnection> c = connection;
+        if (c != null && c.succeeded()) c.result().close();
         client.close();
         vertx.close();
     }

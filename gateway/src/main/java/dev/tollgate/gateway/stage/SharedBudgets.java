@@ -7,6 +7,7 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.budget.BudgetBook;
 import dev.tollgate.gateway.budget.BudgetService;
+import dev.tollgate.gateway.budget.Leases;
 import dev.tollgate.gateway.budget.RateLimitHeaders;
 import dev.tollgate.gateway.budget.RateLimiter;
 import dev.tollgate.gateway.budget.RedisCounters;
@@ -28,10 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@link BudgetStage}'s decisions made in Redis, so that every replica sharing it enforces the same budgets and rate
- * limits: take from the rate-limit buckets, then reserve the worst case on every budget (one Lua script each, all or
- * nothing), settle to the real cost when metering has priced the call. Nothing here blocks: each Redis answer is
- * handed back to the request's own event loop. The prompt is always counted exactly (the tokenizer-free bound of the
- * in-process path saves less than the Redis round trip costs).
+ * limits. A request costs one round trip before the provider call: one Lua script takes from the rate-limit buckets and
+ * reserves the worst case on every budget, all or nothing. After the answer one more script settles the budgets to the
+ * real cost and corrects the token take; it is sent without being waited for, on the same ordered connection. Only a
+ * budget that downgrades or notifies and is over costs a second trip (the forced reservation). Nothing here blocks:
+ * each Redis answer is handed back to the request's own event loop. The prompt is always counted exactly.
  *
  * <p>When Redis does not answer (down, or slower than {@code timeout_ms}): fail closed (default) refuses the request
  * with 503 {@code spend_controls_unavailable} before anything is spent; fail open lets it through uncounted and logs.
@@ -53,27 +55,45 @@ final class SharedBudgets {
     }
 
     void handle(Exchange exchange, ReplySink sink, Stage.Chain next, List<RateLimiter.Buckets> rates, List<BudgetBook.Entry> budgets) {
+        if (rates.isEmpty() && budgets.isEmpty()) {
+            next.proceed(exchange, sink);
+            return;
+        }
         Context context = Vertx.currentContext();
         long maxOutput = stage.maxOutputTokens(exchange);
+        List<RedisCounters.Target> targets = new ArrayList<>(budgets.size());
+        for (BudgetBook.Entry e : budgets) targets.add(new RedisCounters.Target(e, e.window(exchange.arrivedAt())));
+        // most requests: counted on this replica's slices, with the bound that needs no tokenizer (a prompt has no more
+        // tokens than its body has bytes); settling replaces it by the real cost, so the bound only uses slice room
+        long bound = exchange.outgoingBody().length() + maxOutput;
+        List<RedisCounters.Bucket> boundTake = buckets(rates, bound, 1);
+        BigDecimal boundWorst = targets.isEmpty() ? BigDecimal.ZERO
+                : stage.worstCase(exchange, exchange.outgoingBody().length(), maxOutput, stage.cacheWrites(exchange));
+        Leases.Ticket ticket = service.leases().admit(targets, boundWorst, boundTake, bound);
+        if (ticket != null) {
+            next.proceed(exchange, new LeasedSink(exchange, sink, ticket, targets, boundTake));
+            return;
+        }
         long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
         long tokens = prompt + maxOutput;
         List<RedisCounters.Bucket> take = buckets(rates, tokens, 1);
-        List<RedisCounters.Target> targets = new ArrayList<>(budgets.size());
-        for (BudgetBook.Entry e : budgets) targets.add(new RedisCounters.Target(e, e.window(exchange.arrivedAt())));
-        Future<RedisCounters.Buckets> taking = take.isEmpty() ? Future.succeededFuture(null) : redis.take(take);
-        taking.onComplete(on(context, ar -> {
+        BigDecimal worst = targets.isEmpty() ? BigDecimal.ZERO : stage.worstCase(exchange, prompt, maxOutput, stage.cacheWrites(exchange));
+        // the one round trip before the provider call: rate limits and every budget in one script
+        redis.check(take, targets, worst, false, exchange.requestId()).onComplete(on(context, ar -> {
             if (ar.failed()) {
+                // it may have been applied after all (a timeout): give it back if so; the lease covers a lost release
+                if (!targets.isEmpty()) redis.settle(targets, exchange.requestId(), BigDecimal.ZERO);
                 unavailable(exchange, sink, next, ar.cause());
                 return;
             }
-            RedisCounters.Buckets taken = ar.result();
+            RedisCounters.Buckets taken = take.isEmpty() ? null : ar.result().buckets();
             if (taken != null && !taken.allowed()) {
                 sink.fail(rateLimited(take, taken));
                 return;
             }
             Request request = new Request(exchange, sink, next, context, rates, take, taken, targets, prompt, maxOutput, tokens);
             if (targets.isEmpty()) next.proceed(exchange, new SharedSink(request, null, null, null));
-            else reserve(request, false, null);
+            else reserved(request, null, worst, ar.result().reserve());
         }));
     }
 
@@ -94,39 +114,43 @@ final class SharedBudgets {
                 unavailable(q.exchange, q.sink, q.next, ar.cause());
                 return;
             }
-            RedisCounters.Reserve r = ar.result();
-            if (r.blockedBy() >= 0) {
-                BudgetBook.Entry blocked = q.targets.get(r.blockedBy()).entry();
-                observe(q.targets.get(r.blockedBy()), r.counters().getFirst());
-                RedisCounters.Counters c = r.counters().getFirst();
-                if (!r.exhausted().isEmpty()) service.alert(blocked, List.of(100), c.spent());
-                if (!r.refused().isEmpty()) service.alertRefused(blocked, worst, c.spent(), c.reserved());
-                giveBack(q, false); // the request counts against requests per minute, as in-process
-                q.sink.fail(BudgetStage.budgetExceeded(blocked, worst, q.exchange.arrivedAt()));
-                return;
-            }
-            if (!r.reserved()) {
-                List<BudgetBook.Entry> over = r.over().stream().map(i -> q.targets.get(i).entry()).toList();
-                Optional<Route> cheaper = downgradedFrom == null ? stage.downgrade(over, q.exchange.arrivedAt()) : Optional.empty();
-                if (cheaper.isPresent() && !cheaper.get().name().equals(q.exchange.route().name())) {
-                    String from = q.exchange.route().name();
-                    q.exchange.downgradedFrom(q.exchange.route()); // metering records what the cheaper model saved
-                    q.exchange.route(cheaper.get());
-                    reserve(q, true, from);
-                } else {
-                    reserve(q, true, downgradedFrom);
-                }
-                return;
-            }
-            for (int i = 0; i < q.targets.size(); i++) observe(q.targets.get(i), r.counters().get(i));
-            for (int i : r.exhausted()) service.alert(q.targets.get(i).entry(), List.of(100), r.counters().get(i).spent());
-            // the counters include this request's own hold: what was held before it is less by its worst case
-            for (int i : r.refused()) {
-                RedisCounters.Counters c = r.counters().get(i);
-                service.alertRefused(q.targets.get(i).entry(), worst, c.spent(), c.reserved().subtract(worst).max(BigDecimal.ZERO));
-            }
-            q.next.proceed(q.exchange, new SharedSink(q, r, worst, downgradedFrom));
+            reserved(q, downgradedFrom, worst, ar.result());
         }));
+    }
+
+    /** Goes on from a reservation's outcome: refuses, downgrades and forces, or sends the request on. */
+    private void reserved(Request q, String downgradedFrom, BigDecimal worst, RedisCounters.Reserve r) {
+        if (r.blockedBy() >= 0) {
+            BudgetBook.Entry blocked = q.targets.get(r.blockedBy()).entry();
+            observe(q.targets.get(r.blockedBy()), r.counters().getFirst());
+            RedisCounters.Counters c = r.counters().getFirst();
+            if (!r.exhausted().isEmpty()) service.alert(blocked, List.of(100), c.spent());
+            if (!r.refused().isEmpty()) service.alertRefused(blocked, worst, c.spent(), c.reserved());
+            giveBack(q, false); // the request counts against requests per minute, as in-process
+            q.sink.fail(BudgetStage.budgetExceeded(blocked, worst, q.exchange.arrivedAt()));
+            return;
+        }
+        if (!r.reserved()) {
+            List<BudgetBook.Entry> over = r.over().stream().map(i -> q.targets.get(i).entry()).toList();
+            Optional<Route> cheaper = downgradedFrom == null ? stage.downgrade(over, q.exchange.arrivedAt()) : Optional.empty();
+            if (cheaper.isPresent() && !cheaper.get().name().equals(q.exchange.route().name())) {
+                String from = q.exchange.route().name();
+                q.exchange.downgradedFrom(q.exchange.route()); // metering records what the cheaper model saved
+                q.exchange.route(cheaper.get());
+                reserve(q, true, from);
+            } else {
+                reserve(q, true, downgradedFrom);
+            }
+            return;
+        }
+        for (int i = 0; i < q.targets.size(); i++) observe(q.targets.get(i), r.counters().get(i));
+        for (int i : r.exhausted()) service.alert(q.targets.get(i).entry(), List.of(100), r.counters().get(i).spent());
+        // the counters include this request's own hold: what was held before it is less by its worst case
+        for (int i : r.refused()) {
+            RedisCounters.Counters c = r.counters().get(i);
+            service.alertRefused(q.targets.get(i).entry(), worst, c.spent(), c.reserved().subtract(worst).max(BigDecimal.ZERO));
+        }
+        q.next.proceed(q.exchange, new SharedSink(q, r, worst, downgradedFrom));
     }
 
     private static void observe(RedisCounters.Target t, RedisCounters.Counters c) {
@@ -184,13 +208,63 @@ final class SharedBudgets {
         };
     }
 
+    /** A request counted on this replica's slices: settles there, and gives its headers from what the slices last saw. */
+    private static final class LeasedSink extends ReplySink.Forwarding {
+        private final Exchange exchange;
+        private final Leases.Ticket ticket;
+        private final List<RedisCounters.Target> targets;
+        private final List<RedisCounters.Bucket> take;
+
+        LeasedSink(Exchange exchange, ReplySink next, Leases.Ticket ticket, List<RedisCounters.Target> targets, List<RedisCounters.Bucket> take) {
+            super(next);
+            this.exchange = exchange;
+            this.ticket = ticket;
+            this.targets = targets;
+            this.take = take;
+        }
+
+        @Override
+        public void usage(Usage usage, String servedModel, boolean estimated) {
+            ticket.settle(exchange.cost() == null ? BigDecimal.ZERO : exchange.cost(), usage.totalTokens());
+            next.usage(usage, servedModel, estimated);
+        }
+
+        @Override
+        public void start(int status, MultiMap headers) {
+            BudgetBook.Entry tightest = null;
+            BigDecimal least = null;
+            for (RedisCounters.Target t : targets) {
+                BigDecimal left = t.entry().remaining();
+                if (least == null || left.compareTo(least) < 0) {
+                    least = left;
+                    tightest = t.entry();
+                }
+            }
+            BudgetStage.budgetHeaders(headers, tightest, least, null);
+            if (!take.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(take, ticket.buckets()), headers::set);
+            next.start(status, headers);
+        }
+
+        @Override
+        public void end() {
+            ticket.settle(BigDecimal.ZERO, 0);
+            next.end();
+        }
+
+        @Override
+        public void fail(GatewayError error) {
+            ticket.settle(BigDecimal.ZERO, 0);
+            next.fail(error);
+        }
+    }
+
     /** Settles the reservation in Redis when metering has priced the call, or releases it if it never was. */
     private final class SharedSink extends ReplySink.Forwarding {
         private final Request q;
         private final RedisCounters.Reserve reserved;
         private final BigDecimal worst;
         private final String downgradedFrom;
-        private Future<?> settling;
+        private boolean settled;
         /** The call's real cost, once metering has priced it. */
         private BigDecimal cost;
         /** Tokens given back to the token buckets when the call used fewer than were taken (or, negative, taken on top). */
@@ -230,12 +304,14 @@ final class SharedBudgets {
 
         @Override
         public void end() {
-            settle(BigDecimal.ZERO, 0).onComplete(on(q.context, v -> next.end()));
+            settle(BigDecimal.ZERO, 0);
+            next.end();
         }
 
         @Override
         public void fail(GatewayError error) {
-            settle(BigDecimal.ZERO, 0).onComplete(on(q.context, v -> next.fail(error)));
+            settle(BigDecimal.ZERO, 0);
+            next.fail(error);
         }
 
         /**
@@ -265,13 +341,23 @@ final class SharedBudgets {
         }
 
         /**
-         * Settles once, when metering has priced the call (or at the end if it never was). The answer's last byte waits
-         * for it (started at the usage, it is mostly done by then), so a client that waits for each answer never finds its
-         * previous call's worst case still held. A settle that fails is logged; the lease gives the worst case back later.
+         * Settles once, when metering has priced the call (or at the end if it never was): the budgets and the token
+         * take's correction in one script, sent without waiting for its answer. It goes down the same ordered
+         * connection as every reservation, ahead of the reply's end, so a client that waits for each answer never
+         * finds its previous call's worst case still held. A settle that fails is logged; the lease gives the worst
+         * case back later.
          */
-        private Future<?> settle(BigDecimal cost, long tokensUsed) {
-            if (settling != null) return settling;
-            Future<?> budgets = reserved == null ? Future.succeededFuture() : redis.settle(q.targets, q.exchange.requestId(), cost).andThen(ar -> {
+        private void settle(BigDecimal cost, long tokensUsed) {
+            if (settled) return;
+            settled = true;
+            List<RedisCounters.Bucket> correct = List.of();
+            if (q.taken != null && q.tokens != tokensUsed) {
+                tokensBack = q.tokens - tokensUsed;
+                correct = buckets(q.rates, tokensBack, 0);
+            }
+            List<RedisCounters.Target> targets = reserved == null ? List.of() : q.targets;
+            if (targets.isEmpty() && correct.isEmpty()) return;
+            redis.settle(targets, q.exchange.requestId(), cost, correct).onComplete(ar -> {
                 if (ar.failed()) {
                     logFailure("settle request " + q.exchange.requestId() + " (its worst case stays held until its lease runs out; its cost is not counted)", ar.cause());
                     return;
@@ -284,14 +370,6 @@ final class SharedBudgets {
                     if (!s.claimed().isEmpty()) service.alert(q.targets.get(i).entry(), s.claimed(), s.counters().spent());
                 }
             });
-            Future<?> rates = Future.succeededFuture();
-            if (q.taken != null && q.tokens != tokensUsed) {
-                tokensBack = q.tokens - tokensUsed;
-                List<RedisCounters.Bucket> correct = buckets(q.rates, tokensBack, 0);
-                if (!correct.isEmpty()) rates = redis.adjust(correct).onFailure(e -> logFailure("correct a token take", e));
-            }
-            settling = Future.join(budgets, rates).otherwiseEmpty();
-            return settling;
         }
     }
 }

@@ -207,13 +207,13 @@ class RedisCountersTest {
 
     @Test
     void aHoldWhoseLeaseRanOutIsGivenBackAndItsLateSettleOnlyAddsTheCost() throws Exception {
-        SpendControls.Redis shortLease = new SpendControls.Redis(RedisFixture.URL, redis.prefix, false, Duration.ofSeconds(5), Duration.ofMillis(200));
+        SpendControls.Redis shortLease = new SpendControls.Redis(RedisFixture.URL, redis.prefix, false, Duration.ofSeconds(5), Duration.ofMillis(1000));
         try (RedisCounters dying = RedisCounters.connect(shortLease, Clock.systemUTC())) {
             RedisCounters.Target t = target("leased", "1");
             // a replica reserves and dies before it settles
             assertThat(await(dying.reserve(List.of(t), new BigDecimal("0.9"), false, "orphan")).reserved()).isTrue();
             assertThat(await(a.reserve(List.of(t), new BigDecimal("0.2"), false, id())).reserved()).isFalse();
-            Thread.sleep(300);
+            Thread.sleep(1200);
             // the next reservation finds the lease run out and gives the hold back first
             RedisCounters.Reserve after = await(a.reserve(List.of(t), new BigDecimal("0.2"), false, "fresh"));
             assertThat(after.reserved()).isTrue();
@@ -223,6 +223,53 @@ class RedisCountersTest {
             assertThat(late.counters().spent()).isEqualByComparingTo("0.3");
             assertThat(late.counters().reserved()).isEqualByComparingTo("0.2");
         }
+    }
+
+    @Test
+    void aReplicasSliceIsGrantedOnlyWhileTheFloorIsLeftCountsAsHeldForAllAndEachReportAppliesOnce() {
+        RedisCounters.Target t = target("sliced", "10", Budget.Action.BLOCK, List.of(5), Period.MONTHLY, Instant.now());
+        BigDecimal floor = BigDecimal.ONE;
+        Duration lease = Duration.ofSeconds(10);
+        // 2 wanted, 8 left beyond it: more than the floor
+        RedisCounters.Leased first = await(a.lease(t, "slice-a", 1, BigDecimal.ZERO, BigDecimal.ZERO, new BigDecimal("2"), floor, lease));
+        assertThat(first.granted()).isEqualByComparingTo("2");
+        assertThat(first.counters().reserved()).as("slices are not shown as reserved").isEqualByComparingTo("0");
+        // the slice is held for every replica: 8.5 more do not fit, 7 do
+        assertThat(await(b.reserve(List.of(t), new BigDecimal("8.5"), false, "big")).reserved()).isFalse();
+        assertThat(await(b.reserve(List.of(t), new BigDecimal("7"), false, "seven")).reserved()).isTrue();
+        // the replica spent 0.5 of its slice and would like 3.5: 0.5 + 7 + 3.5 leaves less than the floor, so it keeps 1.5
+        RedisCounters.Leased second = await(a.lease(t, "slice-a", 2, new BigDecimal("0.5"), new BigDecimal("1.5"), new BigDecimal("3.5"), floor, lease));
+        assertThat(second.granted()).isEqualByComparingTo("1.5");
+        assertThat(second.counters().spent()).isEqualByComparingTo("0.5");
+        assertThat(second.counters().reserved()).isEqualByComparingTo("7");
+        assertThat(second.claimed()).containsExactly(5); // 0.5 of 10 is 5%
+        // the same report again (a retry after a timeout) changes nothing
+        RedisCounters.Leased again = await(a.lease(t, "slice-a", 2, new BigDecimal("0.5"), new BigDecimal("1.5"), new BigDecimal("3.5"), floor, lease));
+        assertThat(again.granted()).isEqualByComparingTo("1.5");
+        assertThat(await(a.read(t.entry().budget(), t.window())).spent()).isEqualByComparingTo("0.5");
+        // once the 7 are given back the slice grows again; giving it all back leaves only what was spent
+        await(b.settle(List.of(t), "seven", BigDecimal.ZERO));
+        assertThat(await(a.lease(t, "slice-a", 3, BigDecimal.ZERO, new BigDecimal("1.5"), new BigDecimal("2"), floor, lease)).granted())
+                .isEqualByComparingTo("2");
+        RedisCounters.Leased back = await(a.lease(t, "slice-a", 4, new BigDecimal("1"), BigDecimal.ZERO, BigDecimal.ZERO, floor, lease));
+        assertThat(back.counters().spent()).isEqualByComparingTo("1.5");
+        assertThat(back.counters().reserved()).isEqualByComparingTo("0");
+    }
+
+    @Test
+    void aDeadReplicasSliceIsGivenBackOnceItsLeaseRunsOut() throws Exception {
+        RedisCounters.Target t = target("orphaned", "10");
+        // a replica takes a slice of 5 with a short lease, and dies
+        assertThat(await(b.lease(t, "slice-dead", 1, BigDecimal.ZERO, BigDecimal.ZERO, new BigDecimal("5"), BigDecimal.ONE,
+                Duration.ofMillis(1000))).granted()).isEqualByComparingTo("5");
+        assertThat(await(a.reserve(List.of(t), new BigDecimal("6"), false, "too-soon")).reserved()).isFalse();
+        Thread.sleep(1200);
+        // the next reservation that needs the room finds the lease run out and gives the slice back first
+        RedisCounters.Reserve after = await(a.reserve(List.of(t), new BigDecimal("6"), false, "after"));
+        assertThat(after.reserved()).isTrue();
+        assertThat(after.counters().getFirst().reserved()).isEqualByComparingTo("6");
+        assertThat(await(a.reserve(List.of(t), new BigDecimal("4"), false, "rest")).reserved()).isTrue();
+        assertThat(await(a.reserve(List.of(t), new BigDecimal("0.000000000001"), false, "over")).reserved()).isFalse();
     }
 
     @Test

@@ -119,6 +119,71 @@ class SharedBudgetsTest {
     }
 
     @Test
+    void aRoomyBudgetIsCountedOnEachReplicasSliceAndStillAddsUpExactly() throws Exception {
+        // a thousand dollars: each call's worst case fits in a slice (1% of the limit) many times over
+        createOnBoth("{\"name\":\"roomy\",\"scope\":\"customer:roomy\",\"period\":\"monthly\",\"limit_usd\":\"1000\"}");
+        for (int i = 0; i < 40; i++) {
+            BudgetBed bed = i % 2 == 0 ? a : b;
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("roomy")).statusCode()).isEqualTo(200);
+            if (i == 1) Thread.sleep(200); // a few ticks: both replicas take a slice
+        }
+        // each replica holds a slice in Redis, under a name of its own
+        String key = redis.keys().stream().filter(k -> k.contains("budget:roomy:")).findFirst().orElseThrow();
+        long slices = 0;
+        for (var field : redis.call(io.vertx.redis.client.Command.HKEYS, key)) if (field.toString().startsWith("r:lease:")) slices++;
+        assertThat(slices).isEqualTo(2);
+        // reading the budget reports this replica's spend and gives back its unused slice: what Redis then says is spent
+        // is exactly what the two ledgers hold
+        BigDecimal ledgers = ledgerSpend(a, "customer=roomy").add(ledgerSpend(b, "customer=roomy"));
+        a.adminJson("/admin/budgets/roomy");
+        JsonNode budget = b.adminJson("/admin/budgets/roomy");
+        assertThat(new BigDecimal(budget.path("spent_usd").asText())).isEqualByComparingTo(ledgers);
+        assertThat(budget.path("reserved_usd").asText()).isEqualTo("0");
+    }
+
+    @Test
+    void sixHundredConcurrentRequestsOnSlicedBudgetNeverOvershootAndTheRestIsServedExactlyOnceSlicesAreBack() throws Exception {
+        BigDecimal each = probe();
+        // 400 calls: a slice (1% of the limit) holds four of them, so both replicas count on slices until near the limit
+        BigDecimal limit = each.multiply(BigDecimal.valueOf(400));
+        createOnBoth("{\"name\":\"sliced\",\"scope\":\"customer:sliced\",\"period\":\"monthly\",\"limit_usd\":\"" + limit.toPlainString() + "\"}");
+        for (BudgetBed bed : List.of(a, b)) {
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced")).statusCode()).isEqualTo(200);
+        }
+        Thread.sleep(200); // a few ticks: both replicas hold slices
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            BudgetBed bed = i % 2 == 0 ? a : b;
+            calls.add(bed.http.sendAsync(bed.request("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced")),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        int ok = 2;
+        for (CompletableFuture<HttpResponse<String>> call : calls) {
+            HttpResponse<String> r = call.join();
+            if (r.statusCode() == 200) ok++;
+            else assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+        }
+        assertThat(ok).isLessThanOrEqualTo(400);
+        BigDecimal ledgers = ledgerSpend(a, "customer=sliced").add(ledgerSpend(b, "customer=sliced"));
+        assertThat(ledgers).isLessThanOrEqualTo(limit);
+        // once the replicas have given their slices back, what is left is served one by one, to the last call
+        Thread.sleep(1500);
+        for (int i = 0; ok < 400 && i < 400; i++) {
+            HttpResponse<String> r = (i % 2 == 0 ? a : b).post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced"));
+            assertThat(r.statusCode()).as("call %d after the burst, %d served", i, ok).isEqualTo(200);
+            ok++;
+        }
+        for (BudgetBed bed : List.of(a, b)) {
+            assertThat(bed.post("/v1/chat/completions", CHAT.formatted("gpt-4o-mini"), customer("sliced")).statusCode()).isEqualTo(429);
+        }
+        BigDecimal all = ledgerSpend(a, "customer=sliced").add(ledgerSpend(b, "customer=sliced"));
+        assertThat(all).isEqualByComparingTo(limit);
+        a.adminJson("/admin/budgets/sliced");
+        JsonNode budget = b.adminJson("/admin/budgets/sliced");
+        assertThat(new BigDecimal(budget.path("spent_usd").asText())).isEqualByComparingTo(limit);
+    }
+
+    @Test
     void settlingReplacesTheWorstCaseByTheRealCost() throws Exception {
         createOnBoth("{\"name\":\"settle\",\"scope\":\"customer:settle\",\"period\":\"daily\",\"limit_usd\":\"1\"}");
         // 1000 output tokens are held; the sandbox writes 32
