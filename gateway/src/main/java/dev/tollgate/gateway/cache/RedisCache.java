@@ -38,6 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class RedisCache implements AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RedisCache.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Deletes the lease only when it is still ours (a lease that ran out may have been taken by another replica). */
     private static final String RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -63,6 +64,9 @@ public final class RedisCache implements AutoCloseable {
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
         this.client = Redis.createClient(vertx, new RedisOptions().setConnectionString(settings.url())
                 .setMaxPoolSize(8).setMaxPoolWaiting(100_000).setMaxWaitingHandlers(100_000));
+        // opens a connection now, so that the first requests do not pay for it (a Redis down is only logged)
+        client.send(Request.cmd(Command.PING)).onFailure(e -> log.warn("cache.redis: {} does not answer yet ({}); requests go on without the shared cache until it does",
+                settings.url().replaceFirst("//[^@/]*@", "//****@"), e.getMessage()));
     }
 
     public CacheConfig.Redis settings() {
@@ -88,7 +92,9 @@ public final class RedisCache implements AutoCloseable {
 
     private Future<Response> send(Request request) {
         return client.send(request).timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)
-                .onFailure(e -> failures.incrementAndGet());
+                .onFailure(e -> {
+                    if (failures.incrementAndGet() % 1000 == 1) log.warn("cache.redis: {} (the request went on without the shared cache)", e.getMessage());
+                });
     }
 
     // ---- answers
