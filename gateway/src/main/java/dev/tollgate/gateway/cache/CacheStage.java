@@ -200,7 +200,8 @@ public final class CacheStage implements Stage {
             call(exchange, sink, next, decision, key, flight, idemKey, context, remember, false);
             return;
         }
-        if (!decision.store()) { // an answer that will not be shared: nothing for other replicas to wait for
+        // an answer that will not be shared, or coalescing off: nothing for other replicas to wait for
+        if (!decision.store() || !decision.coalesce()) {
             redis.answer(key).onComplete(found -> context.runOnContext(v -> {
                 if (found.succeeded() && found.result() != null) servedShared(exchange, sink, decision, key, flight, idemKey, context, found.result());
                 else call(exchange, sink, next, decision, key, flight, idemKey, context, remember, false);

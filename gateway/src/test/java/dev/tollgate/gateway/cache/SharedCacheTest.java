@@ -218,7 +218,11 @@ class SharedCacheTest {
             assertThat(again.headers().firstValue("x-tollgate-cache")).hasValue("hit");
             assertThat(again.body()).isEqualTo(miss.body());
             assertThat(providerCalls.get()).isEqualTo(1);
-            assertThat(r.services().cache().redis().failures()).isPositive();
+            long failures = r.services().cache().redis().failures();
+            assertThat(failures).isPositive();
+            String metrics = http.send(HttpRequest.newBuilder(URI.create(r.gateway().baseUrl() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).containsPattern("(?m)^tollgate_cache_redis_failures_total(\\{[^}]*})? [1-9]");
         } finally {
             for (Replica r : replicas) r.close();
             replicas.clear();
