@@ -10,6 +10,8 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 
+import java.time.Duration;
+
 /**
  * Pay once: after routing and before budgets and metering, so that an answer served again neither consumes budget
  * nor is metered as a provider call.
@@ -203,7 +205,7 @@ public final class CacheStage implements Stage {
         // an answer that will not be shared, or coalescing off: nothing for other replicas to wait for
         if (!decision.store() || !decision.coalesce()) {
             redis.answer(key).onComplete(found -> context.runOnContext(v -> {
-                if (found.succeeded() && found.result() != null) servedShared(exchange, sink, decision, key, flight, idemKey, context, found.result());
+                if (found.succeeded() && found.result().answer() != null) servedShared(exchange, sink, decision, key, flight, idemKey, context, found.result());
                 else call(exchange, sink, next, decision, key, flight, idemKey, context, remember, false);
             }));
             return;
@@ -222,7 +224,7 @@ public final class CacheStage implements Stage {
             if (claimed.failed()) {
                 call(exchange, sink, next, decision, key, flight, idemKey, context, remember, false);
             } else if (claimed.result().answer() != null) {
-                servedShared(exchange, sink, decision, key, flight, idemKey, context, claimed.result().answer());
+                servedShared(exchange, sink, decision, key, flight, idemKey, context, claimed.result());
             } else if (claimed.result().leased()) {
                 call(exchange, sink, next, decision, key, flight, idemKey, context, remember, true);
             } else {
@@ -234,8 +236,11 @@ public final class CacheStage implements Stage {
 
     /** An answer another replica stored: kept here too, played to this client and to the requests waiting here. */
     private void servedShared(Exchange exchange, ReplySink sink, CacheDecision decision, String key, Flight flight,
-                              String idemKey, Context context, CachedReply reply) {
-        if (decision.store()) store.store(key, reply, decision.ttl());
+                              String idemKey, Context context, RedisCache.Claim found) {
+        CachedReply reply = found.answer();
+        // kept here no longer than in Redis: the policy's TTL runs from when the answer was first stored
+        Duration left = found.left().compareTo(decision.ttl()) < 0 ? found.left() : decision.ttl();
+        if (decision.store() && !left.isZero()) store.store(key, reply, left);
         new Replay(exchange, sink, "hit", ledger, context, null).play(reply);
         answered(flight, reply);
         if (decision.coalesce()) store.landed(key, flight);

@@ -42,11 +42,14 @@ public final class RedisCache implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Deletes the lease only when it is still ours (a lease that ran out may have been taken by another replica). */
     private static final String RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-    /** One round trip for a miss: the stored answer, else the lease to make the call when no one holds it. */
+    /**
+     * One round trip for a miss: the stored answer and its time left, else (given a token) the lease to make the call
+     * when no one holds it.
+     */
     private static final String ANSWER_OR_LEASE = """
             local a = redis.call('GET', KEYS[1])
-            if a then return {1, a} end
-            if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
+            if a then return {1, a, redis.call('PTTL', KEYS[1])} end
+            if ARGV[1] ~= '' and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {2} end
             return {0}
             """;
     private static final String RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
@@ -99,11 +102,6 @@ public final class RedisCache implements AutoCloseable {
 
     // ---- answers
 
-    /** The stored answer for {@code key}, or null. */
-    Future<CachedReply> answer(String key) {
-        return get(settings.prefix() + "a:" + key, key).onSuccess(r -> (r == null ? misses : hits).incrementAndGet());
-    }
-
     Future<?> storeAnswer(String key, CachedReply reply, Duration ttl) {
         return set(settings.prefix() + "a:" + key, reply, ttl);
     }
@@ -119,25 +117,32 @@ public final class RedisCache implements AutoCloseable {
 
     // ---- leases
 
-    /** What {@link #answerOrLease} found: a stored answer, or whether this replica now makes the call. */
-    record Claim(CachedReply answer, boolean leased) {
+    /**
+     * What {@link #answerOrLease} found: a stored answer and how long it has left in Redis, or whether this replica
+     * now makes the call.
+     */
+    record Claim(CachedReply answer, Duration left, boolean leased) {
     }
 
     /** The stored answer for {@code key}; else the lease to make the call, when no other replica holds it. */
     Future<Claim> answerOrLease(String key) {
+        return lookup(key, token);
+    }
+
+    /** The stored answer for {@code key} (null in the claim when there is none); takes no lease. */
+    Future<Claim> answer(String key) {
+        return lookup(key, "");
+    }
+
+    private Future<Claim> lookup(String key, String leaseToken) {
         return send(Request.cmd(Command.EVAL).arg(ANSWER_OR_LEASE).arg(2).arg(settings.prefix() + "a:" + key)
-                .arg(settings.prefix() + "l:" + key).arg(token).arg(settings.lease().toMillis())).map(r -> {
+                .arg(settings.prefix() + "l:" + key).arg(leaseToken).arg(settings.lease().toMillis())).map(r -> {
                     int what = r.get(0).toInteger();
                     CachedReply answer = what == 1 ? decode(r.get(1).toBuffer(), key) : null;
                     (answer != null ? hits : misses).incrementAndGet();
-                    return new Claim(answer, what == 2);
+                    Duration left = answer != null ? Duration.ofMillis(Math.max(0, r.get(2).toLong())) : Duration.ZERO;
+                    return new Claim(answer, left, what == 2);
                 });
-    }
-
-    /** True when this replica now holds the lease to make the call for {@code key}. */
-    Future<Boolean> lease(String key) {
-        return send(Request.cmd(Command.SET).arg(settings.prefix() + "l:" + key).arg(token).arg("NX")
-                .arg("PX").arg(settings.lease().toMillis())).map(r -> r != null && "OK".equals(r.toString()));
     }
 
     /** Keeps the lease alive until {@code release}; a call longer than the lease must not be made twice. */

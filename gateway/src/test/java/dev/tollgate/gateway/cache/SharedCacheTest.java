@@ -165,6 +165,24 @@ class SharedCacheTest {
     }
 
     @Test
+    void anAnswerStoredByOneReplicaIsServedByAnother() throws Exception {
+        Replica first = replica();
+        Replica second = replica();
+        String body = question("asked on one replica, then on another");
+        HttpResponse<String> paid = post(first, body).get(20, TimeUnit.SECONDS);
+        // until its answer is in Redis the first replica holds the lease, so the second waits for the answer
+        HttpResponse<String> served = post(second, body).get(20, TimeUnit.SECONDS);
+
+        assertThat(paid.headers().firstValue("x-tollgate-cache")).hasValue("miss");
+        assertThat(served.headers().firstValue("x-tollgate-cache")).hasValue("hit");
+        assertThat(served.headers().firstValue("x-tollgate-cost-usd")).hasValue("0");
+        assertThat(new java.math.BigDecimal(served.headers().firstValue("x-tollgate-saved-usd").orElseThrow()))
+                .isEqualByComparingTo(new java.math.BigDecimal(paid.headers().firstValue("x-tollgate-cost-usd").orElseThrow()));
+        assertThat(served.body()).isEqualTo(paid.body());
+        assertThat(providerCalls.get()).isEqualTo(1);
+    }
+
+    @Test
     void aLeaderThatDiesWithoutAnAnswerLeavesTheCallToAWaiter() throws Exception {
         Replica leader = replica();
         Replica waiter = replica();
