@@ -131,6 +131,7 @@ final class ServeCommand implements Callable<Integer> {
             GatewayLink.withdraw(dataDir);
             gateway.close();
             services.budgets().close();
+            services.cache().close();
             services.observability().close();
             ledger.close();
             if (shared != null) shared.database().close();

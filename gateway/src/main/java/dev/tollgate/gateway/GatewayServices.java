@@ -6,6 +6,7 @@ import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.budget.BudgetMetrics;
 import dev.tollgate.gateway.budget.BudgetService;
 import dev.tollgate.gateway.cache.CacheStore;
+import dev.tollgate.gateway.cache.RedisCacheMetrics;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.observe.Observability;
@@ -82,7 +83,9 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
             budgets.reconcile();
             keys.reload(store);
         });
+        CacheStore cache = new CacheStore(config.cache());
         if (observability.metrics() != null) {
+            if (cache.redis() != null) RedisCacheMetrics.bind(cache.redis(), observability.metrics().registry());
             RouteMetrics.bind(router, observability.metrics().registry());
             if (observability.shadows() != null) {
                 io.micrometer.core.instrument.FunctionCounter.builder("tollgate.shadow.answers.dropped", observability.shadows(),
@@ -95,7 +98,7 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
             observability.metrics().beforeScrape(gauges::refresh);
         }
         return new GatewayServices(config, keys, router, () -> withConfig,
-                observed, observability, new CacheStore(config.cache()), budgets, List.of());
+                observed, observability, cache, budgets, List.of());
     }
 
     /**

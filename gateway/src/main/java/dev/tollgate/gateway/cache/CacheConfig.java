@@ -28,13 +28,54 @@ import java.util.regex.Pattern;
  * @param idempotencyMaxBytes  bound on the answers kept for idempotency keys
  * @param policies             per-scope overrides, first match wins
  * @param nearDuplicate        the opt-in near-duplicate cache
+ * @param redis                answers, calls in flight and idempotency keys shared with other replicas; null = this
+ *                             replica's own only
  */
 public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String sharedNamespace, boolean coalesce,
                           boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
-                          long idempotencyMaxBytes, List<Policy> policies, NearDuplicate nearDuplicate) {
+                          long idempotencyMaxBytes, List<Policy> policies, NearDuplicate nearDuplicate, Redis redis) {
 
     public static final CacheConfig DEFAULTS = new CacheConfig(false, 256L << 20, Duration.ofHours(1), null, true,
-            false, true, Duration.ofSeconds(60), 64L << 20, List.of(), NearDuplicate.OFF);
+            false, true, Duration.ofSeconds(60), 64L << 20, List.of(), NearDuplicate.OFF, null);
+
+    public CacheConfig(boolean enabled, long maxBytes, Duration ttl, String sharedNamespace, boolean coalesce,
+                       boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
+                       long idempotencyMaxBytes, List<Policy> policies, NearDuplicate nearDuplicate) {
+        this(enabled, maxBytes, ttl, sharedNamespace, coalesce, retryAfterLeaderError, cacheUnseededSampling,
+                idempotencyWindow, idempotencyMaxBytes, policies, nearDuplicate, null);
+    }
+
+    /**
+     * The cache shared through Redis by every replica naming the same Redis and prefix.
+     *
+     * @param url     {@code redis[s]://[user:password@]host:port[/db]}
+     * @param prefix  put before every key
+     * @param timeout how long one Redis call may take; a slower or failed call is skipped (the replica's own cache
+     *                and the provider answer), never an error for the client
+     * @param lease   how long a replica's claim to make a call lasts without being renewed: when the replica dies, a
+     *                waiting replica makes the call after this long
+     */
+    public record Redis(String url, String prefix, Duration timeout, Duration lease) {
+        public Redis {
+            prefix = prefix == null ? "tollgate:cache:" : prefix;
+            timeout = timeout == null ? Duration.ofMillis(200) : timeout;
+            lease = lease == null ? Duration.ofSeconds(10) : lease;
+        }
+
+        static Redis parse(JsonNode n) {
+            if (n == null || n.isMissingNode() || n.isNull()) return null;
+            String url = n.isTextual() ? n.asText() : n.path("url").asText(null);
+            if (url == null || !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
+                throw new ConfigException("cache.redis needs a url such as redis://127.0.0.1:6379, not '" + url + "'");
+            }
+            if (n.isTextual()) return new Redis(url, null, null, null);
+            long timeoutMs = n.path("timeout_ms").asLong(200);
+            if (timeoutMs <= 0) throw new ConfigException("cache.redis.timeout_ms must be positive");
+            long leaseMs = n.path("lease_ms").asLong(10_000);
+            if (leaseMs <= 0) throw new ConfigException("cache.redis.lease_ms must be positive");
+            return new Redis(url, n.path("prefix").asText(null), Duration.ofMillis(timeoutMs), Duration.ofMillis(leaseMs));
+        }
+    }
 
     public CacheConfig(boolean enabled, long maxBytes, Duration ttl, String sharedNamespace, boolean coalesce,
                        boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
@@ -99,7 +140,7 @@ public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String s
                 n.path("cache_unseeded_sampling").asBoolean(d.cacheUnseededSampling()),
                 duration(n.get("idempotency_window"), d.idempotencyWindow(), "cache.idempotency_window"),
                 n.path("idempotency_max_bytes").asLong(d.idempotencyMaxBytes()), policies,
-                nearDuplicate(n.path("near_duplicate")));
+                nearDuplicate(n.path("near_duplicate")), Redis.parse(n.get("redis")));
     }
 
     private static NearDuplicate nearDuplicate(JsonNode n) {

@@ -6,8 +6,11 @@ import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.stage.Stage;
 import dev.tollgate.store.Ledger;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+
+import java.time.Duration;
 
 /**
  * Pay once: after routing and before budgets and metering, so that an answer served again neither consumes budget
@@ -83,20 +86,73 @@ public final class CacheStage implements Stage {
             Flight first = store.idempotent(idemKey, mine);
             if (first != null) {
                 if (!first.requestHash.equals(hash)) {
-                    sink.fail(new GatewayError(409, "invalid_request_error", "idempotency_key_reused",
-                            "Idempotency-Key '" + idempotencyKey + "' was used for a different request within the last "
-                                    + config.idempotencyWindow().toSeconds() + " s; use a new key for a new request", null, null));
+                    sink.fail(reused(idempotencyKey, config));
                     return;
                 }
                 join(first, new Replay(exchange, sink, "idempotent", ledger, context, retry), exchange);
                 return;
             }
+            RedisCache redis = store.redis();
+            if (redis != null) {
+                String idem = idemKey;
+                redis.claimIdempotency(idemKey, hash, config.idempotencyWindow()).onComplete(claimed -> context.runOnContext(v -> {
+                    String firstHash = claimed.succeeded() ? claimed.result() : null;
+                    if (firstHash == null) {
+                        lookup(exchange, sink, next, decision, key, mine, idem, context, retry);
+                    } else if (!firstHash.equals(hash)) {
+                        store.idempotentDone(idem, mine, false);
+                        sink.fail(reused(idempotencyKey, config));
+                    } else {
+                        awaitIdempotent(exchange, sink, next, decision, key, mine, idem, context, retry, 10);
+                    }
+                }));
+                return;
+            }
         }
+        lookup(exchange, sink, next, decision, key, mine, idemKey, context, retry);
+    }
+
+    private static GatewayError reused(String idempotencyKey, CacheConfig config) {
+        return new GatewayError(409, "invalid_request_error", "idempotency_key_reused",
+                "Idempotency-Key '" + idempotencyKey + "' was used for a different request within the last "
+                        + config.idempotencyWindow().toSeconds() + " s; use a new key for a new request", null, null);
+    }
+
+    /**
+     * The same key and request were sent to another replica first: wait for its answer there. When that request
+     * failed its claim is gone, and this one goes on as the first.
+     */
+    private void awaitIdempotent(Exchange exchange, ReplySink sink, Chain next, CacheDecision decision, String key,
+                                 Flight mine, String idemKey, Context context, Replay.Retry retry, long backoffMs) {
+        RedisCache redis = store.redis();
+        context.owner().setTimer(backoffMs, id -> redis.idempotentAnswer(idemKey)
+                .compose(answer -> answer != null ? Future.succeededFuture(answer)
+                        : redis.idempotencyClaimed(idemKey).map(claimed -> claimed ? null : NO_CLAIM))
+                .onComplete(found -> context.runOnContext(v -> {
+                    if (found.failed()) {
+                        lookup(exchange, sink, next, decision, key, mine, idemKey, context, retry);
+                    } else if (found.result() == NO_CLAIM) {
+                        store.idempotentDone(idemKey, mine, false);
+                        handle(exchange, sink, next, retry != null);
+                    } else if (found.result() != null) {
+                        new Replay(exchange, sink, "idempotent", ledger, context, null).play(found.result());
+                        store.idempotentDone(idemKey, answered(mine, found.result()), true);
+                    } else {
+                        awaitIdempotent(exchange, sink, next, decision, key, mine, idemKey, context, retry, Math.min(backoffMs * 2, 100));
+                    }
+                })));
+    }
+
+    /** Marks "the first request's claim is gone" among answers. */
+    private static final CachedReply NO_CLAIM = new CachedReply(java.util.List.of(), java.math.BigDecimal.ZERO, 0);
+
+    private void lookup(Exchange exchange, ReplySink sink, Chain next, CacheDecision decision, String key, Flight mine,
+                        String idemKey, Context context, Replay.Retry retry) {
         if (decision.lookup()) {
             CachedReply hit = store.lookup(key);
             if (hit != null) {
                 new Replay(exchange, sink, "hit", ledger, context, null).play(hit);
-                if (idemKey != null) store.idempotentDone(idemKey, answered(mine, hit), true);
+                if (idemKey != null) idempotentDone(idemKey, answered(mine, hit), hit);
                 return;
             }
             Question question = decision.similarity() > 0 && embedder != null ? Question.of(exchange.api(), exchange.body()) : null;
@@ -114,7 +170,7 @@ public final class CacheStage implements Stage {
                     CachedReply near = match != null && match.similarity() >= decision.similarity() ? store.lookup(match.key()) : null;
                     if (near != null) {
                         new Replay(exchange, sink, "hit", ledger, context, null).near(match.similarity()).play(near);
-                        if (idem != null) store.idempotentDone(idem, answered(mine, near), true);
+                        if (idem != null) idempotentDone(idem, answered(mine, near), near);
                         return;
                     }
                     afterLookup(exchange, sink, next, decision, key, mine, idem, context, retry, new Remember(questionContext, vector));
@@ -141,17 +197,84 @@ public final class CacheStage implements Stage {
 
     private void lead(Exchange exchange, ReplySink sink, Chain next, CacheDecision decision, String key, Flight flight,
                       String idemKey, Context context, Remember remember) {
+        RedisCache redis = store.redis();
+        if (redis == null || !decision.lookup()) {
+            call(exchange, sink, next, decision, key, flight, idemKey, context, remember, false);
+            return;
+        }
+        // an answer that will not be shared, or coalescing off: nothing for other replicas to wait for
+        if (!decision.store() || !decision.coalesce()) {
+            redis.answer(key).onComplete(found -> context.runOnContext(v -> {
+                if (found.succeeded() && found.result().answer() != null) servedShared(exchange, sink, decision, key, flight, idemKey, context, found.result());
+                else call(exchange, sink, next, decision, key, flight, idemKey, context, remember, false);
+            }));
+            return;
+        }
+        claim(exchange, sink, next, decision, key, flight, idemKey, context, remember, 5);
+    }
+
+    /**
+     * Another replica's answer, or the lease to make the call; while another replica holds the lease, waits for its
+     * answer (polling with a growing pause). A replica that dies stops renewing its lease, and a waiter takes it over.
+     * Redis failing or slow: the call is made here.
+     */
+    private void claim(Exchange exchange, ReplySink sink, Chain next, CacheDecision decision, String key, Flight flight,
+                       String idemKey, Context context, Remember remember, long backoffMs) {
+        store.redis().answerOrLease(key).onComplete(claimed -> context.runOnContext(v -> {
+            if (claimed.failed()) {
+                call(exchange, sink, next, decision, key, flight, idemKey, context, remember, false);
+            } else if (claimed.result().answer() != null) {
+                servedShared(exchange, sink, decision, key, flight, idemKey, context, claimed.result());
+            } else if (claimed.result().leased()) {
+                call(exchange, sink, next, decision, key, flight, idemKey, context, remember, true);
+            } else {
+                context.owner().setTimer(backoffMs, id -> claim(exchange, sink, next, decision, key, flight, idemKey, context,
+                        remember, Math.min(backoffMs * 2, 100)));
+            }
+        }));
+    }
+
+    /** An answer another replica stored: kept here too, played to this client and to the requests waiting here. */
+    private void servedShared(Exchange exchange, ReplySink sink, CacheDecision decision, String key, Flight flight,
+                              String idemKey, Context context, RedisCache.Claim found) {
+        CachedReply reply = found.answer();
+        // kept here no longer than in Redis: the policy's TTL runs from when the answer was first stored
+        Duration left = found.left().compareTo(decision.ttl()) < 0 ? found.left() : decision.ttl();
+        if (decision.store() && !left.isZero()) store.store(key, reply, left);
+        new Replay(exchange, sink, "hit", ledger, context, null).play(reply);
+        answered(flight, reply);
+        if (decision.coalesce()) store.landed(key, flight);
+        if (idemKey != null) idempotentDone(idemKey, flight, reply);
+    }
+
+    /** Remembers (here and in Redis) the answer to an Idempotency-Key, or forgets the key when the call failed. */
+    private void idempotentDone(String idemKey, Flight flight, CachedReply reply) {
+        store.idempotentDone(idemKey, flight, reply != null);
+        RedisCache redis = store.redis();
+        if (redis != null) redis.idempotentDone(idemKey, reply, store.config().idempotencyWindow());
+    }
+
+    private void call(Exchange exchange, ReplySink sink, Chain next, CacheDecision decision, String key, Flight flight,
+                      String idemKey, Context context, Remember remember, boolean leased) {
         String outcome = decision == CacheDecision.OFF ? null : decision.bypass() ? "bypass" : "miss";
         boolean coalescing = decision.coalesce();
+        RedisCache redis = store.redis();
+        long renewal = leased ? redis.renewEvery(key) : -1;
         RecordingSink recording = new RecordingSink(sink, exchange, flight, outcome, (landed, completed) -> {
             boolean ok = completed && exchange.status() >= 200 && exchange.status() < 300;
+            CachedReply reply = ok ? landed.reply(key) : null;
             // stored before the flight leaves the table, so an identical request always finds one or the other
             if (ok && decision.store()) {
-                store.store(key, landed.reply(key), decision.ttl());
+                store.store(key, reply, decision.ttl());
                 if (remember != null) store.remember(remember.context(), remember.vector(), key);
             }
+            if (redis != null && decision.store()) {
+                // the answer is in Redis before the lease goes, so another replica finds one or the other
+                Future<?> shared = ok ? redis.storeAnswer(key, reply, decision.ttl()) : Future.succeededFuture();
+                if (leased) shared.onComplete(done -> redis.release(key, renewal));
+            }
             if (coalescing) store.landed(key, landed);
-            if (idemKey != null) store.idempotentDone(idemKey, landed, ok);
+            if (idemKey != null) idempotentDone(idemKey, landed, reply);
         });
         exchange.connection(flight.connectionFor(exchange.connection(), context));
         next.proceed(exchange, recording);
@@ -180,9 +303,9 @@ public final class CacheStage implements Stage {
     private Flight.Waiter mirror(Flight mine, String idemKey) {
         return events -> {
             for (ReplyEvent e : events) {
-                if (e instanceof ReplyEvent.Fail) store.idempotentDone(idemKey, mine, false); // forgotten before told
+                if (e instanceof ReplyEvent.Fail) idempotentDone(idemKey, mine, null); // forgotten before told
                 mine.publish(e);
-                if (e instanceof ReplyEvent.End) store.idempotentDone(idemKey, mine, true);
+                if (e instanceof ReplyEvent.End) idempotentDone(idemKey, mine, mine.reply(idemKey));
             }
         };
     }

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentMap;
  * What every event loop of the gateway shares for the cache: the stored answers (Caffeine, bounded by their bytes,
  * each entry with its own TTL), the calls in flight, and the idempotency window. Thread-safe.
  */
-public final class CacheStore {
+public final class CacheStore implements AutoCloseable {
 
     private final CacheConfig config;
     private final Cache<String, Entry> answers;
@@ -20,6 +20,8 @@ public final class CacheStore {
     private final Cache<String, Flight> idempotency;
     /** Near-duplicate questions per context; a context unused for long is dropped first. */
     private final Cache<String, QuestionIndex> questions;
+    /** The part shared with other replicas; null when {@code cache.redis} is not set. */
+    private final RedisCache redis;
 
     /** A stored answer and how long it lives. */
     record Entry(CachedReply reply, Duration ttl) {
@@ -40,6 +42,17 @@ public final class CacheStore {
                 .expireAfter(Expiry.<String, Flight>creating((key, f) -> window))
                 .build();
         this.questions = Caffeine.newBuilder().maximumSize(10_000).expireAfterAccess(config.ttl()).build();
+        this.redis = config.redis() == null ? null : new RedisCache(config.redis());
+    }
+
+    /** The cache shared through Redis, or null. */
+    public RedisCache redis() {
+        return redis;
+    }
+
+    @Override
+    public void close() {
+        if (redis != null) redis.close();
     }
 
     /** The most similar question asked before in this context, or null. */
