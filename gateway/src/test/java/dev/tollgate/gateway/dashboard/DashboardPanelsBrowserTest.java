@@ -190,10 +190,11 @@ class DashboardPanelsBrowserTest {
     /**
      * The overview of a gateway with budgets, alerts and prompt audit on, as README's tour configures one: every panel
      * shows its rows (none says "not available"), the chart's legend reads the latest day instead of dashes, and in a
-     * 1,400 px window the page, findings included, keeps the window's width. README's overview picture is taken here.
+     * 1,400 px window the page, findings included, keeps the window's width, as does the audit page, whose long system
+     * prompt shows cut with the whole a click away. README's overview picture is taken here.
      */
     @Test
-    void overviewWithEveryPanelKeepsTheWindowsWidth() throws Exception {
+    void overviewWithEveryPanelAndTheAuditPageKeepTheWindowsWidth() throws Exception {
         awaitAlerts(6);
         browser.manage().window().setSize(new org.openqa.selenium.Dimension(1400, 1500));
         try {
@@ -214,6 +215,26 @@ class DashboardPanelsBrowserTest {
             long height = ((Number) browser.executeScript("return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight")).longValue();
             browser.manage().window().setSize(new org.openqa.selenium.Dimension(1400, (int) height));
             Chromium.screenshot(browser, "dashboard-overview.png");
+
+            // the audit page, all columns, in the same window: the long policy shows cut, and whole when opened
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(1400, 1000));
+            open("audit");
+            assertThat(((Number) browser.executeScript("return document.documentElement.scrollWidth")).longValue())
+                    .as("audit page width in a 1,400 px window").isLessThanOrEqualTo(windowWidth);
+            WebElement policy = byTestId("templates").findElements(By.cssSelector("tbody td details")).stream()
+                    .filter(d -> faqSystem.startsWith(d.getText().replace("…", ""))).findFirst().orElseThrow();
+            assertThat(policy.getText()).endsWith("…").hasSizeLessThan(faqSystem.length() / 4);
+            policy.findElement(By.tagName("summary")).click();
+            WebElement whole = policy.findElement(By.className("long-full"));
+            assertThat(whole.isDisplayed()).isTrue();
+            // opened, the whole template the API lists (a long prompt's opening words: the audit mines no further);
+            // it scrolls in a box of its own, so its text is read, not only what is in view
+            String listed = null;
+            for (JsonNode t : bed.admin("/admin/audit").path("templates")) {
+                if (t.path("kind").asText().equals("system") && faqSystem.startsWith(t.path("template").asText())) listed = t.path("template").asText();
+            }
+            assertThat(listed).isNotNull().hasSizeGreaterThan(1000);
+            assertThat(whole.getDomProperty("textContent")).isEqualTo(listed);
         } finally {
             browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
         }
