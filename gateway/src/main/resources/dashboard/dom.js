@@ -74,7 +74,7 @@ export function genericTable(items, preferred = [], testid, onlyPreferred = fals
   const columns = [...preferred.filter(c => seen.has(c)), ...rest].slice(0, 10);
   return h('table', { class: 'grid', 'data-testid': testid },
     h('thead', {}, h('tr', {}, columns.map(c => h('th', { class: numeric(items, c) ? 'num' : '' }, c.replace(/_/g, ' '))))),
-    h('tbody', {}, items.map(item => h('tr', {}, columns.map(c => h('td', { class: numeric(items, c) ? 'num' : '' }, cell(c, item[c])))))));
+    h('tbody', {}, items.map(item => h('tr', {}, columns.map(c => h('td', { class: numeric(items, c) ? 'num' : (c === 'time' ? 'time' : '') }, cell(c, item[c])))))));
 }
 
 function numeric(items, column) {

@@ -51,7 +51,8 @@ export async function overview(view) {
   const cards = h('div', { class: 'cards' });
   const daily = h('div', { class: 'chart', 'data-testid': 'daily-chart' });
   const tops = h('div', { class: 'grid3' });
-  const extras = h('div', { class: 'grid3' });
+  // budgets, findings and alerts one under another, each across the page: a third of it squeezed their tables unreadable
+  const extras = h('div', {});
   view.append(h('h1', {}, 'Overview'), cards,
     panel('Spend per day this month', daily), tops, extras);
 
@@ -80,8 +81,9 @@ export async function overview(view) {
         .catch(e => box.append(failure(e, title)));
     }),
     endpointPanel(extras, 'Budgets', '/admin/budgets', body => budgetTable(items(body, 'budgets'))),
-    endpointPanel(extras, 'Alerts', '/admin/alerts', body => genericTable(items(body, 'alerts').slice(0, 8), ALERT_COLUMNS, 'alerts'), { limit: 8 }),
     endpointPanel(extras, 'Prompt audit findings', '/admin/audit', body => findings(body, 5, OVERVIEW_FINDING_COLUMNS)),
+    // the overview lists what fired; each alert's details are on the Alerts page
+    endpointPanel(extras, 'Alerts', '/admin/alerts', body => genericTable(items(body, 'alerts').slice(0, 8), ALERT_COLUMNS, 'alerts', true), { limit: 8 }),
   ];
   return Promise.allSettled(work);
 }
@@ -134,7 +136,7 @@ function endpointPanel(parent, title, path, render, params = {}) {
 
 const ALERT_COLUMNS = ['time', 'kind', 'subject', 'message'];
 const FINDING_COLUMNS = ['type', 'group', 'model', 'recommendation', 'requests', 'token_reduction_pct', 'monthly_saving_usd'];
-/** What of a finding fits a third of the overview; the audit page shows all of it. */
+/** What of a finding the overview shows; the audit page shows all of it. */
 const OVERVIEW_FINDING_COLUMNS = ['type', 'group', 'recommendation', 'monthly_saving_usd'];
 
 /** Budgets with how much of each is used and what state that puts it in. */

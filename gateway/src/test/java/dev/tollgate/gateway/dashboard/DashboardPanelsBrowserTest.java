@@ -18,6 +18,7 @@ import java.math.RoundingMode;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -77,6 +78,13 @@ class DashboardPanelsBrowserTest {
             faqCost = faqCost.add(cost);
             adsSpent = adsSpent.add(cost);
         }
+        // earlier days of this month for the overview's chart (team ops: no budget here counts it)
+        for (int k = 1; k <= 4 && k < today.getDayOfMonth(); k++) {
+            Instant t = today.minusDays(k).atTime(9, 30).toInstant(ZoneOffset.UTC);
+            bed.ledger.append(DashboardBrowserTest.entry("hist-" + k, "ops", "gpt-4o", "feature=reports",
+                    new BigDecimal("0.00012").multiply(BigDecimal.valueOf(k)), t));
+        }
+        bed.ledger.flush();
         browser = Chromium.start();
         wait = new WebDriverWait(browser, Duration.ofSeconds(15));
     }
@@ -177,6 +185,59 @@ class DashboardPanelsBrowserTest {
         assertThat(shares).containsEntry("requests", "3");
         browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
         Chromium.screenshot(browser, "dashboard-audit.png");
+    }
+
+    /**
+     * The overview of a gateway with budgets, alerts and prompt audit on, as README's tour configures one: every panel
+     * shows its rows (none says "not available"), the chart's legend reads the latest day instead of dashes, and in a
+     * 1,400 px window the page, findings included, keeps the window's width, as does the audit page, whose long system
+     * prompt shows cut with the whole a click away. README's overview picture is taken here.
+     */
+    @Test
+    void overviewWithEveryPanelAndTheAuditPageKeepTheWindowsWidth() throws Exception {
+        awaitAlerts(6);
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(1400, 1500));
+        try {
+            open("overview");
+            for (String title : new String[] {"Budgets", "Alerts", "Prompt audit findings"}) {
+                WebElement panel = browser.findElement(By.xpath("//section[h2='" + title + "']"));
+                assertThat(panel.getText()).as(title).doesNotContain("not available");
+                assertThat(panel.findElements(By.cssSelector("tbody tr"))).as(title).isNotEmpty();
+            }
+            assertThat(rows("findings")).anySatisfy(r -> assertThat(r).contains("big_system_prompt"));
+            long windowWidth = ((Number) browser.executeScript("return window.innerWidth")).longValue();
+            assertThat(windowWidth).isEqualTo(1400);
+            assertThat(((Number) browser.executeScript("return document.documentElement.scrollWidth")).longValue())
+                    .as("page width in a 1,400 px window").isLessThanOrEqualTo(windowWidth);
+            String legend = byTestId("daily-chart").findElement(By.className("u-legend")).getText();
+            assertThat(legend).doesNotContain("—").contains(today.toString());
+            // the picture holds the whole page: the window as tall as the page (its frame added)
+            long height = ((Number) browser.executeScript("return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight")).longValue();
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(1400, (int) height));
+            Chromium.screenshot(browser, "dashboard-overview.png");
+
+            // the audit page, all columns, in the same window: the long policy shows cut, and whole when opened
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(1400, 1000));
+            open("audit");
+            assertThat(((Number) browser.executeScript("return document.documentElement.scrollWidth")).longValue())
+                    .as("audit page width in a 1,400 px window").isLessThanOrEqualTo(windowWidth);
+            WebElement policy = byTestId("templates").findElements(By.cssSelector("tbody td details")).stream()
+                    .filter(d -> faqSystem.startsWith(d.getText().replace("…", ""))).findFirst().orElseThrow();
+            assertThat(policy.getText()).endsWith("…").hasSizeLessThan(faqSystem.length() / 4);
+            policy.findElement(By.tagName("summary")).click();
+            WebElement whole = policy.findElement(By.className("long-full"));
+            assertThat(whole.isDisplayed()).isTrue();
+            // opened, the whole template the API lists (a long prompt's opening words: the audit mines no further);
+            // it scrolls in a box of its own, so its text is read, not only what is in view
+            String listed = null;
+            for (JsonNode t : bed.admin("/admin/audit").path("templates")) {
+                if (t.path("kind").asText().equals("system") && faqSystem.startsWith(t.path("template").asText())) listed = t.path("template").asText();
+            }
+            assertThat(listed).isNotNull().hasSizeGreaterThan(1000);
+            assertThat(whole.getDomProperty("textContent")).isEqualTo(listed);
+        } finally {
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1000));
+        }
     }
 
     // ---- helpers ----
