@@ -194,7 +194,12 @@ class ReadmeCommandsTest {
         if (text.matches("(?s)rm -rf data\\b.*")) stopGateways();
         Path out = clone.resolve(".run/out." + n);
         Path rc = clone.resolve(".run/rc." + n);
-        send("{ " + text + "\n} > " + out + " 2>&1 < /dev/null; echo $? > " + rc + ".tmp; mv " + rc + ".tmp " + rc + "\n");
+        try {
+            send("{ " + text + "\n} > " + out + " 2>&1 < /dev/null; echo $? > " + rc + ".tmp; mv " + rc + ".tmp " + rc + "\n");
+        } catch (IOException e) {
+            // bash leaves on a syntax error: the command before this one is not whole as README writes it
+            throw new AssertionError("the reader's shell has exited (a syntax error in the command before this one?); this command: " + text, e);
+        }
         long deadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
         while (!Files.exists(rc)) {
             if (System.nanoTime() > deadline) return new Result(124, read(out) + "\n(still running after " + COMMAND_TIMEOUT + ")");
