@@ -108,8 +108,9 @@ final class ReadmeConsole {
 
     private static final Pattern ANSI = Pattern.compile("\u001B\\[[0-9;?]*[A-Za-z]");
     private static final Pattern ABSOLUTE_PATH = Pattern.compile("(?:/[\\w.@+-]+)+/(data|examples)/");
-    /** Ids, tokens and hashes: runs of letters and digits, at least ten long, holding both. */
-    private static final Pattern ID = Pattern.compile("(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,}(?![A-Za-z0-9])");
+    /** A generated id: letters and digits mixed, or a long run of mixed-case letters (a random id may hold no digit). */
+    private static final Pattern ID = Pattern.compile("(?<![A-Za-z0-9])(?:(?=[A-Za-z0-9]*\\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,}"
+            + "|(?=[A-Za-z]*[a-z])(?=[A-Za-z]*[A-Z])[A-Za-z]{16,})(?![A-Za-z0-9])");
     private static final Pattern NUMBER = Pattern.compile("[-+]?\\$?\\d+(?:,\\d{3})*(?:\\.\\d+)?(?:[eE][-+]?\\d+)?%?");
 
     /** A line's shape: numbers, ids and absolute paths to the checkout left out, runs of space and of dashes as one. */

@@ -67,6 +67,10 @@ class ReadmeConsoleTest {
 
         assertThat(ReadmeConsole.shape("x-request-id: req_zQzI5KgG5XmZfWAbfGzjcOBn"))
                 .isEqualTo(ReadmeConsole.shape("x-request-id: req_qYzRDh4nRIWoWMbLZ8yMru8v"));
+        // one random id in about seventy has no digit at all
+        assertThat(ReadmeConsole.shape("x-request-id: req_gNAlC6bJWPIhptnoCenoWwC7"))
+                .isEqualTo(ReadmeConsole.shape("x-request-id: req_wBwpAYipLzcmbXoMKfuQEnXD"));
+        assertThat(ReadmeConsole.shape("x-tollgate-tier: small")).isNotEqualTo(ReadmeConsole.shape("x-tollgate-tier: flagship"));
         assertThat(ReadmeConsole.shape("ledger: /tmp/tour/data/ledger.duckdb"))
                 .isEqualTo(ReadmeConsole.shape("ledger: /home/me/tollgate/data/ledger.duckdb"));
         assertThat(ReadmeConsole.shape("$4,547.67 (+20.5%) 1.71E-5")).isEqualTo(ReadmeConsole.shape("$0.0004984 (-4.0%) 0.0"));
