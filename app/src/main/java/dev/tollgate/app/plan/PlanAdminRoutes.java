@@ -132,7 +132,7 @@ public final class PlanAdminRoutes {
         ReplayEngine engine = new ReplayEngine(call.services().catalog().get(), policy, options.by());
         long began = System.nanoTime();
         // a replay of months can take seconds: stop between batches once the caller has hung up
-        ReplayResult result = call.scanLedger(scan -> PipelinedReplay.run(scan, start, end, engine, seen -> call.stopIfCallerGone()));
+        ReplayResult result = call.scanLedger(start, end, scan -> PipelinedReplay.run(scan, start, end, engine, seen -> call.stopIfCallerGone()));
         return ReplayJson.write(result, policy, Duration.ofNanos(System.nanoTime() - began));
     }
 }

@@ -1,0 +1,104 @@
+package dev.tollgate.store.postgres;
+
+import dev.tollgate.store.BatchWriter;
+import dev.tollgate.store.ShadowAnswer;
+import dev.tollgate.store.ShadowLog;
+import dev.tollgate.store.duckdb.DuckDbShadowLog;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Shadowed answers beside the shared ledger, table {@code shadow_answers} (migration V3): every replica's, so
+ * {@code eval --shadow} grades the candidate on the whole group's shadow traffic. Written as {@link PgPromptLog}
+ * writes prompts; read exactly as {@link DuckDbShadowLog} reads them.
+ */
+public final class PgShadowLog implements ShadowLog, AutoCloseable {
+
+    static final int MAX_BATCH = 512;
+    static final int QUEUE_CAPACITY = 16_384;
+
+    private final PgDatabase db;
+    private final BatchWriter<ShadowAnswer> writer;
+
+    PgShadowLog(PgDatabase db) {
+        this.db = db;
+        this.writer = new BatchWriter<>("shadow answers", QUEUE_CAPACITY, MAX_BATCH, this::write);
+    }
+
+    @Override
+    public void append(ShadowAnswer answer) {
+        writer.append(answer);
+    }
+
+    @Override
+    public void flush() {
+        writer.flush();
+    }
+
+    @Override
+    public long dropped() {
+        return writer.dropped();
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+    }
+
+    private void write(List<ShadowAnswer> batch) throws SQLException {
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement p = c.prepareStatement(
+                    "INSERT INTO shadow_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                for (ShadowAnswer s : batch) {
+                    p.setObject(1, PgLedger.timestamp(s.time()));
+                    p.setString(2, s.requestId());
+                    p.setString(3, s.route());
+                    p.setString(4, s.candidate());
+                    p.setString(5, s.api());
+                    p.setString(6, s.prompt());
+                    p.setString(7, s.productionModel());
+                    p.setString(8, s.productionAnswer());
+                    p.setBigDecimal(9, PgLedgerWriter.money(s.productionCostUsd()));
+                    p.setLong(10, s.productionMillis());
+                    p.setString(11, s.candidateAnswer());
+                    p.setBigDecimal(12, PgLedgerWriter.money(s.candidateCostUsd()));
+                    p.setLong(13, s.candidateMillis());
+                    p.setString(14, s.candidateError());
+                    p.addBatch();
+                }
+                p.executeBatch();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    @Override
+    public List<ShadowAnswer> answers(String route, Instant from, Instant to) {
+        List<Object> params = new ArrayList<>();
+        params.add(route);
+        StringBuilder sql = new StringBuilder("""
+                SELECT (extract(epoch FROM time) * 1000000)::bigint, request_id, route, candidate, api, prompt,
+                       production_model, production_answer, production_cost_usd, production_ms, candidate_answer,
+                       candidate_cost_usd, candidate_ms, candidate_error
+                FROM shadow_answers WHERE route = ?""");
+        sql.append(" AND ").append(PgSpendSql.range("time", from, to, params));
+        sql.append(" ORDER BY time, request_id COLLATE \"C\"");
+        try (Connection c = db.connection(); PreparedStatement p = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < params.size(); i++) p.setObject(i + 1, params.get(i));
+            return DuckDbShadowLog.answers(p);
+        } catch (SQLException e) {
+            throw new IllegalStateException("shadow answers query failed: " + e.getMessage(), e);
+        }
+    }
+}
