@@ -1,6 +1,7 @@
 -- The prompt log (issue 5) and shadowed answers (issue 13) beside the shared ledger, as the embedded ledger keeps them
 -- (LedgerSchema versions 5, 14 and 17): every replica writes its sampled rows here, so `tollgate audit`,
--- `eval --prompt-log` and `eval --shadow` see the whole group's. Times are UTC timestamps as in `requests`.
+-- `eval --prompt-log` and `eval --shadow` see the whole group's. Times are UTC timestamps as in `requests`. A request's
+-- prompt, and its answer per shadowed route, are kept once: `tollgate ledger copy` run twice inserts nothing twice.
 CREATE TABLE prompts (
     time           timestamp        NOT NULL,
     request_id     text             NOT NULL,
@@ -15,7 +16,8 @@ CREATE TABLE prompts (
     history_tokens bigint           NOT NULL,
     user_tokens    bigint           NOT NULL,
     sample_rate    double precision NOT NULL,
-    answer         text
+    answer         text,
+    CONSTRAINT prompts_once UNIQUE (request_id, time)
 );
 CREATE INDEX prompts_time ON prompts (time);
 
@@ -33,6 +35,7 @@ CREATE TABLE shadow_answers (
     candidate_answer    text,
     candidate_cost_usd  numeric(38,12) NOT NULL,
     candidate_ms        bigint         NOT NULL,
-    candidate_error     text
+    candidate_error     text,
+    CONSTRAINT shadow_answers_once UNIQUE (request_id, route, time)
 );
 CREATE INDEX shadow_answers_route_time ON shadow_answers (route, time);

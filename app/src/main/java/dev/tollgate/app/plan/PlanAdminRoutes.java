@@ -110,7 +110,7 @@ public final class PlanAdminRoutes {
     }
 
     /** Spend per UTC day (and value of {@code by}, else "all") of the rows matching {@code filters}, from the ledger's own query. */
-    private static List<LedgerScan.DaySpend> daily(Ledger ledger, Instant from, Instant to, String by, Map<String, String> filters) {
+    static List<LedgerScan.DaySpend> daily(Ledger ledger, Instant from, Instant to, String by, Map<String, String> filters) {
         List<String> groupBy = by == null ? List.of("day") : List.of("day", by);
         List<LedgerScan.DaySpend> out = new ArrayList<>();
         for (SpendRow row : ledger.spend(new SpendQuery(groupBy, from, to, filters))) {

@@ -167,6 +167,20 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         });
     }
 
+    /** Every logged prompt, oldest first, as it was appended (a copy into another ledger). */
+    public void forEach(java.util.function.Consumer<PromptRecord> sink) {
+        ledger.read(c -> {
+            // the audit's columns, the ledger row's left empty: only the prompt is read
+            try (java.sql.Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
+                    SELECT epoch_us(time), request_id, key_name, tags, api, model, system_prompt, messages, max_tokens,
+                           system_tokens, history_tokens, user_tokens, sample_rate, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, answer
+                    FROM prompts ORDER BY time, request_id""")) {
+                while (rs.next()) sink.accept(row(rs).prompt());
+            }
+            return null;
+        });
+    }
+
     @Override
     public List<AuditedPrompt> audited(Instant from, Instant to, int limit) {
         return ledger.read(c -> audited(c, from, to, limit));

@@ -136,15 +136,28 @@ public final class DuckDbShadowLog implements ShadowLog, AutoCloseable {
     public static List<ShadowAnswer> answers(PreparedStatement p) throws SQLException {
         List<ShadowAnswer> out = new java.util.ArrayList<>();
         try (ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                long micros = rs.getLong(1);
-                Instant time = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
-                out.add(new ShadowAnswer(time, rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), rs.getString(7), rs.getString(8), money(rs.getBigDecimal(9)), rs.getLong(10),
-                        rs.getString(11), money(rs.getBigDecimal(12)), rs.getLong(13), rs.getString(14)));
-            }
+            while (rs.next()) out.add(answer(rs));
         }
         return out;
+    }
+
+    private static ShadowAnswer answer(ResultSet rs) throws SQLException {
+        long micros = rs.getLong(1);
+        Instant time = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        return new ShadowAnswer(time, rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getString(7), rs.getString(8), money(rs.getBigDecimal(9)), rs.getLong(10),
+                rs.getString(11), money(rs.getBigDecimal(12)), rs.getLong(13), rs.getString(14));
+    }
+
+    /** Every kept answer of every route, oldest first (a copy into another ledger). */
+    public void forEach(java.util.function.Consumer<ShadowAnswer> sink) {
+        ledger.read(c -> {
+            try (java.sql.Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                    ANSWERS.substring(0, ANSWERS.indexOf("WHERE")) + "ORDER BY time, request_id, route")) {
+                while (rs.next()) sink.accept(answer(rs));
+            }
+            return null;
+        });
     }
 
     /** Without padding zeros, never in exponent form (10, not 1E+1), as the ledgers answer costs. */

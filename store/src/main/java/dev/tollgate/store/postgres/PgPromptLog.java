@@ -20,7 +20,8 @@ import java.util.Map;
  * The prompt log beside the shared ledger, table {@code prompts} (migration V3): every replica's sampled prompts, so
  * the prompt audit and {@code eval --prompt-log} see the whole group's. Rows are written by a {@link BatchWriter}, one
  * batched INSERT a transaction on a pooled connection; while PostgreSQL cannot be written, batches are dropped and
- * counted (prompts are a sample; the ledger's own rows wait in its spool). Queries answer exactly as
+ * counted (prompts are a sample; the ledger's own rows wait in its spool); a prompt already there (a second
+ * {@code ledger copy}) is kept once. Queries answer exactly as
  * {@link DuckDbPromptLog}'s for the same rows, the seeded sample included (both order by the same MD5).
  */
 public final class PgPromptLog implements PromptLog, AutoCloseable {
@@ -60,7 +61,7 @@ public final class PgPromptLog implements PromptLog, AutoCloseable {
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try (PreparedStatement p = c.prepareStatement(
-                    "INSERT INTO prompts VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?)")) {
+                    "INSERT INTO prompts VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
                 for (PromptRecord r : batch) {
                     p.setObject(1, PgLedger.timestamp(r.time()));
                     p.setString(2, r.requestId());

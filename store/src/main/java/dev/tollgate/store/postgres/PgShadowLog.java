@@ -54,7 +54,7 @@ public final class PgShadowLog implements ShadowLog, AutoCloseable {
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try (PreparedStatement p = c.prepareStatement(
-                    "INSERT INTO shadow_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    "INSERT INTO shadow_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
                 for (ShadowAnswer s : batch) {
                     p.setObject(1, PgLedger.timestamp(s.time()));
                     p.setString(2, s.requestId());
