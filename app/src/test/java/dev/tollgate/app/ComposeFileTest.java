@@ -89,8 +89,9 @@ class ComposeFileTest {
         // README's plain commands: the same serve command on the same config, one data directory and port per replica,
         // and nginx's config rewritten (by README's own sed) to exactly those ports
         String readme = Files.readString(Path.of("..", "README.md"));
-        String plain = readme.substring(readme.indexOf("**The same as plain commands**"));
-        plain = plain.substring(plain.indexOf("```bash") + 7, plain.indexOf("```", plain.indexOf("```bash") + 7));
+        String section = readme.substring(readme.indexOf("**The same as plain commands**"));
+        int block = section.indexOf("```bash") + "```bash".length();
+        String plain = section.substring(block, section.indexOf("```", block));
         Matcher serve = Pattern.compile("\\./tollgate serve --config (\\S+) --port (\\d+) --data (\\S+)").matcher(plain);
         List<String> ports = new ArrayList<>();
         Set<String> dirs = new LinkedHashSet<>();
@@ -103,7 +104,7 @@ class ComposeFileTest {
         assertThat(dirs).hasSize(REPLICAS.size());
         Matcher sed = Pattern.compile("sed 's/(.+?)/(.+?)/' examples/replicas/nginx.conf").matcher(plain);
         assertThat(sed.find()).as("README rewrites nginx.conf with sed").isTrue();
-        String rewritten = nginx.replaceAll(sed.group(1).replace("\\(", "(").replace("\\)", ")"), sed.group(2).replace("\\1", "\\$1"));
+        String rewritten = nginx.replaceAll(sed.group(1).replace("\\(", "(").replace("\\)", ")"), sed.group(2).replace("\\1", "$1"));
         assertThat(servers(rewritten, "server (127\\.0\\.0\\.1):(\\d+)")).containsExactlyInAnyOrderElementsOf(ports);
         assertThat(plain).contains("./tollgate sandbox --port 9000").contains("PROVIDER_URL=http://127.0.0.1:9000/v1");
         Map<String, String> plainEnv = new HashMap<>(Map.of("TOLLGATE_ADMIN_TOKEN", "change-me",

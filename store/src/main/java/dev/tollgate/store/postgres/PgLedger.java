@@ -296,8 +296,8 @@ public final class PgLedger implements Ledger {
     /**
      * Runs a planning read (a what-if replay, a capacity plan: {@link dev.tollgate.store.duckdb.LedgerScan}'s queries,
      * written for DuckDB) over the rows of {@code [from, to)} (either end may be null): they are streamed into a scratch
-     * embedded ledger and {@code work} scans that, so both stores answer with the same code. Blocks for the copy
-     * (about a second per hundred thousand rows); call it off the event loop.
+     * embedded ledger and {@code work} scans that, so both stores answer with the same code. Blocks for the copy, which
+     * grows with the range; call it off the event loop.
      */
     public <T> T scan(Instant from, Instant to, dev.tollgate.store.duckdb.DuckDbLedger.ScanWork<T> work) throws Exception {
         return inCopy(from, to, copy -> copy.scan(work));
