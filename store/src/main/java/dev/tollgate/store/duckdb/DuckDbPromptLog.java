@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.AuditedPrompt;
 import dev.tollgate.store.BatchWriter;
+import dev.tollgate.store.BatchedLog;
 import dev.tollgate.store.PromptLog;
 import dev.tollgate.store.PromptRecord;
 import org.duckdb.DuckDBAppender;
@@ -30,7 +31,7 @@ import java.util.Map;
  * {@link BatchWriter} (at most {@value #MAX_BATCH} rows or 200 ms a batch); a full queue drops the prompt rather than
  * holding up anyone.
  */
-public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
+public final class DuckDbPromptLog extends BatchedLog<PromptRecord> implements PromptLog {
 
     private static final Logger log = LoggerFactory.getLogger(DuckDbPromptLog.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,34 +40,23 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
 
     private final DuckDBConnection conn;
     private final DuckDbLedger ledger;
-    private final BatchWriter<PromptRecord> writer;
 
     /** {@code conn} is this log's own write connection; queries run through the ledger's reads. */
     DuckDbPromptLog(DuckDBConnection conn, DuckDbLedger ledger) throws SQLException {
+        super("prompts", QUEUE_CAPACITY, MAX_BATCH);
         this.conn = conn;
         this.ledger = ledger;
         conn.setAutoCommit(false);
-        this.writer = new BatchWriter<>("prompts", QUEUE_CAPACITY, MAX_BATCH, this::write);
-    }
-
-    @Override
-    public void append(PromptRecord prompt) {
-        writer.append(prompt);
-    }
-
-    @Override
-    public void flush() {
-        writer.flush();
     }
 
     @Override
     public long droppedPrompts() {
-        return writer.dropped();
+        return dropped();
     }
 
     @Override
     public void close() {
-        writer.close();
+        super.close();
         try {
             conn.close();
         } catch (SQLException e) {
@@ -75,7 +65,8 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
     }
 
     /** Writes the batch in one transaction (a failed one is rolled back, and dropped by the writer: prompts are a sample). */
-    private void write(List<PromptRecord> batch) throws SQLException {
+    @Override
+    protected void write(List<PromptRecord> batch) throws SQLException {
         // DuckDB's own out-of-space path has crashed the JVM: on a nearly full disk prompts (a sample) are dropped
         String lowSpace = ledger.lowSpace();
         if (lowSpace != null) throw new BatchWriter.Refused(lowSpace);

@@ -1,6 +1,7 @@
 package dev.tollgate.store.duckdb;
 
 import dev.tollgate.store.BatchWriter;
+import dev.tollgate.store.BatchedLog;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.ShadowLog;
 import org.duckdb.DuckDBAppender;
@@ -20,7 +21,7 @@ import java.util.List;
  * {@link DuckDbLedger}, which opens it on first use and closes it before itself. Rows are written by a
  * {@link BatchWriter} (at most {@value #MAX_BATCH} rows or 200 ms a batch), as the prompt log's are.
  */
-public final class DuckDbShadowLog implements ShadowLog, AutoCloseable {
+public final class DuckDbShadowLog extends BatchedLog<ShadowAnswer> implements ShadowLog {
 
     private static final Logger log = LoggerFactory.getLogger(DuckDbShadowLog.class);
     static final int MAX_BATCH = 512;
@@ -28,33 +29,17 @@ public final class DuckDbShadowLog implements ShadowLog, AutoCloseable {
 
     private final DuckDBConnection conn;
     private final DuckDbLedger ledger;
-    private final BatchWriter<ShadowAnswer> writer;
 
     DuckDbShadowLog(DuckDBConnection conn, DuckDbLedger ledger) throws SQLException {
+        super("shadow answers", QUEUE_CAPACITY, MAX_BATCH);
         this.conn = conn;
         this.ledger = ledger;
         conn.setAutoCommit(false);
-        this.writer = new BatchWriter<>("shadow answers", QUEUE_CAPACITY, MAX_BATCH, this::write);
-    }
-
-    @Override
-    public void append(ShadowAnswer answer) {
-        writer.append(answer);
-    }
-
-    @Override
-    public void flush() {
-        writer.flush();
-    }
-
-    @Override
-    public long dropped() {
-        return writer.dropped();
     }
 
     @Override
     public void close() {
-        writer.close();
+        super.close();
         try {
             conn.close();
         } catch (SQLException e) {
@@ -62,7 +47,8 @@ public final class DuckDbShadowLog implements ShadowLog, AutoCloseable {
         }
     }
 
-    private void write(List<ShadowAnswer> batch) throws SQLException {
+    @Override
+    protected void write(List<ShadowAnswer> batch) throws SQLException {
         String lowSpace = ledger.lowSpace();
         if (lowSpace != null) throw new BatchWriter.Refused(lowSpace);
         try (DuckDBAppender a = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "shadow_answers")) {

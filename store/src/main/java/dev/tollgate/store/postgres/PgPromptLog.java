@@ -1,7 +1,7 @@
 package dev.tollgate.store.postgres;
 
 import dev.tollgate.store.AuditedPrompt;
-import dev.tollgate.store.BatchWriter;
+import dev.tollgate.store.BatchedLog;
 import dev.tollgate.store.PromptLog;
 import dev.tollgate.store.PromptRecord;
 import dev.tollgate.store.duckdb.DuckDbPromptLog;
@@ -18,76 +18,49 @@ import java.util.Map;
 
 /**
  * The prompt log beside the shared ledger, table {@code prompts} (migration V3): every replica's sampled prompts, so
- * the prompt audit and {@code eval --prompt-log} see the whole group's. Rows are written by a {@link BatchWriter}, one
- * batched INSERT a transaction on a pooled connection; while PostgreSQL cannot be written, batches are dropped and
- * counted (prompts are a sample; the ledger's own rows wait in its spool); a prompt already there (a second
- * {@code ledger copy}) is kept once. Queries answer exactly as
+ * the prompt audit and {@code eval --prompt-log} see the whole group's. Rows are written by a
+ * {@link dev.tollgate.store.BatchWriter}, one batched INSERT a transaction on a pooled connection; while PostgreSQL
+ * cannot be written, batches are dropped and counted (prompts are a sample; the ledger's own rows wait in its spool);
+ * a prompt already there (a second {@code ledger copy}) is kept once. Queries answer exactly as
  * {@link DuckDbPromptLog}'s for the same rows, the seeded sample included (both order by the same MD5).
  */
-public final class PgPromptLog implements PromptLog, AutoCloseable {
+public final class PgPromptLog extends BatchedLog<PromptRecord> implements PromptLog {
 
     static final int MAX_BATCH = 512;
     static final int QUEUE_CAPACITY = 65_536;
+    private static final String INSERT =
+            "INSERT INTO prompts VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
     private final PgDatabase db;
-    private final BatchWriter<PromptRecord> writer;
 
     PgPromptLog(PgDatabase db) {
+        super("prompts", QUEUE_CAPACITY, MAX_BATCH);
         this.db = db;
-        this.writer = new BatchWriter<>("prompts", QUEUE_CAPACITY, MAX_BATCH, this::write);
-    }
-
-    @Override
-    public void append(PromptRecord prompt) {
-        writer.append(prompt);
-    }
-
-    @Override
-    public void flush() {
-        writer.flush();
     }
 
     @Override
     public long droppedPrompts() {
-        return writer.dropped();
+        return dropped();
     }
 
     @Override
-    public void close() {
-        writer.close();
-    }
-
-    private void write(List<PromptRecord> batch) throws SQLException {
-        try (Connection c = db.connection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement p = c.prepareStatement(
-                    "INSERT INTO prompts VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-                for (PromptRecord r : batch) {
-                    p.setObject(1, PgLedger.timestamp(r.time()));
-                    p.setString(2, r.requestId());
-                    p.setString(3, r.keyName());
-                    p.setString(4, PgLedgerWriter.tagsJson(r.tags()));
-                    p.setString(5, r.api());
-                    p.setString(6, r.model());
-                    p.setString(7, r.systemPrompt());
-                    p.setString(8, DuckDbPromptLog.messagesJson(r.messages()));
-                    if (r.maxTokens() < 0) p.setNull(9, Types.BIGINT); else p.setLong(9, r.maxTokens());
-                    p.setLong(10, r.systemTokens());
-                    p.setLong(11, r.historyTokens());
-                    p.setLong(12, r.userTokens());
-                    p.setDouble(13, r.sampleRate());
-                    p.setString(14, r.answer());
-                    p.addBatch();
-                }
-                p.executeBatch();
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
+    protected void write(List<PromptRecord> batch) throws SQLException {
+        db.insertBatch(INSERT, batch, (p, r) -> {
+            p.setObject(1, PgLedger.timestamp(r.time()));
+            p.setString(2, r.requestId());
+            p.setString(3, r.keyName());
+            p.setString(4, PgLedgerWriter.tagsJson(r.tags()));
+            p.setString(5, r.api());
+            p.setString(6, r.model());
+            p.setString(7, r.systemPrompt());
+            p.setString(8, DuckDbPromptLog.messagesJson(r.messages()));
+            if (r.maxTokens() < 0) p.setNull(9, Types.BIGINT); else p.setLong(9, r.maxTokens());
+            p.setLong(10, r.systemTokens());
+            p.setLong(11, r.historyTokens());
+            p.setLong(12, r.userTokens());
+            p.setDouble(13, r.sampleRate());
+            p.setString(14, r.answer());
+        });
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.tollgate.store.postgres;
 
-import dev.tollgate.store.BatchWriter;
+import dev.tollgate.store.BatchedLog;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.ShadowLog;
 import dev.tollgate.store.duckdb.DuckDbShadowLog;
@@ -17,70 +17,38 @@ import java.util.List;
  * {@code eval --shadow} grades the candidate on the whole group's shadow traffic. Written as {@link PgPromptLog}
  * writes prompts; read exactly as {@link DuckDbShadowLog} reads them.
  */
-public final class PgShadowLog implements ShadowLog, AutoCloseable {
+public final class PgShadowLog extends BatchedLog<ShadowAnswer> implements ShadowLog {
 
     static final int MAX_BATCH = 512;
     static final int QUEUE_CAPACITY = 16_384;
+    private static final String INSERT =
+            "INSERT INTO shadow_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
     private final PgDatabase db;
-    private final BatchWriter<ShadowAnswer> writer;
 
     PgShadowLog(PgDatabase db) {
+        super("shadow answers", QUEUE_CAPACITY, MAX_BATCH);
         this.db = db;
-        this.writer = new BatchWriter<>("shadow answers", QUEUE_CAPACITY, MAX_BATCH, this::write);
     }
 
     @Override
-    public void append(ShadowAnswer answer) {
-        writer.append(answer);
-    }
-
-    @Override
-    public void flush() {
-        writer.flush();
-    }
-
-    @Override
-    public long dropped() {
-        return writer.dropped();
-    }
-
-    @Override
-    public void close() {
-        writer.close();
-    }
-
-    private void write(List<ShadowAnswer> batch) throws SQLException {
-        try (Connection c = db.connection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement p = c.prepareStatement(
-                    "INSERT INTO shadow_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-                for (ShadowAnswer s : batch) {
-                    p.setObject(1, PgLedger.timestamp(s.time()));
-                    p.setString(2, s.requestId());
-                    p.setString(3, s.route());
-                    p.setString(4, s.candidate());
-                    p.setString(5, s.api());
-                    p.setString(6, s.prompt());
-                    p.setString(7, s.productionModel());
-                    p.setString(8, s.productionAnswer());
-                    p.setBigDecimal(9, PgLedgerWriter.money(s.productionCostUsd()));
-                    p.setLong(10, s.productionMillis());
-                    p.setString(11, s.candidateAnswer());
-                    p.setBigDecimal(12, PgLedgerWriter.money(s.candidateCostUsd()));
-                    p.setLong(13, s.candidateMillis());
-                    p.setString(14, s.candidateError());
-                    p.addBatch();
-                }
-                p.executeBatch();
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
+    protected void write(List<ShadowAnswer> batch) throws SQLException {
+        db.insertBatch(INSERT, batch, (p, s) -> {
+            p.setObject(1, PgLedger.timestamp(s.time()));
+            p.setString(2, s.requestId());
+            p.setString(3, s.route());
+            p.setString(4, s.candidate());
+            p.setString(5, s.api());
+            p.setString(6, s.prompt());
+            p.setString(7, s.productionModel());
+            p.setString(8, s.productionAnswer());
+            p.setBigDecimal(9, PgLedgerWriter.money(s.productionCostUsd()));
+            p.setLong(10, s.productionMillis());
+            p.setString(11, s.candidateAnswer());
+            p.setBigDecimal(12, PgLedgerWriter.money(s.candidateCostUsd()));
+            p.setLong(13, s.candidateMillis());
+            p.setString(14, s.candidateError());
+        });
     }
 
     @Override
