@@ -33,7 +33,7 @@ OUT=${OUT:-bench/results/replicas-$run_id}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 export OUT PG_JDBC
-export PG_SCHEMA="replicas_$(date -u +%H%M%S)_$$"
+export PG_SCHEMA="${PG_SCHEMA:-replicas_$(date -u +%H%M%S)_$$}"   # a fresh schema (and Redis prefix) per run unless given
 export ADMIN_TOKEN=replicas-admin
 export SANDBOX_PORT=$BASE_PORT PROVIDER_PORT=$((BASE_PORT + 1)) LB_PORT=$((BASE_PORT + 2)) LB1_PORT=$((BASE_PORT + 3)) SLOW_SANDBOX_PORT=$((BASE_PORT + 4))
 ports=($((BASE_PORT + 11)) $((BASE_PORT + 12)) $((BASE_PORT + 13)))

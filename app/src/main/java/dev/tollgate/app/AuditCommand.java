@@ -6,7 +6,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.audit.AuditEndpoint;
 import dev.tollgate.gateway.audit.AuditJson;
 import dev.tollgate.gateway.audit.PromptAudit;
-import dev.tollgate.store.duckdb.DuckDbLedger;
+import dev.tollgate.store.Ledger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,8 +21,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code tollgate audit}: the prompt audit. Reads the ledger file when no process holds it, else asks the gateway that
- * does (DuckDB lets only one process open the file), as {@code report} and {@code plan} do.
+ * {@code tollgate audit}: the prompt audit. Reads the shared ledger in PostgreSQL with {@code --ledger}, else the ledger
+ * file when no process holds it, else asks the gateway that does (DuckDB lets only one process open the file), as
+ * {@code report} and {@code plan} do.
  */
 @Command(name = "audit", mixinStandardHelpOptions = true,
         description = "Prompt audit of the logged prompts (prompt_log: enabled): findings with monthly savings, where prompt tokens go, recurring templates.")
@@ -33,6 +33,9 @@ final class AuditCommand implements Callable<Integer> {
 
     @Mixin
     GatewayOptions gateway = new GatewayOptions();
+
+    @Mixin
+    LedgerSource ledger = new LedgerSource();
 
     @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
             description = "Data directory of the ledger; while a gateway holds its file, that gateway is asked (default: ${DEFAULT-VALUE}).")
@@ -56,35 +59,24 @@ final class AuditCommand implements Callable<Integer> {
             System.err.println("tollgate audit: " + e.getMessage());
             return 2;
         }
-        // the file itself when no gateway holds it, else the gateway that does (DuckDB lets one process open it)
-        JsonNode report = null;
-        if (Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
-            try {
-                report = fromFile(dataDir, window, groupTag);
-            } catch (IllegalStateException e) {
-                if (e.getMessage() == null || !e.getMessage().toLowerCase().contains("lock")) throw e;
-            }
-        }
-        if (report == null) {
-            try {
-                report = gateway.link(dataDir).get("/admin/audit?since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
-            } catch (IllegalStateException | IllegalArgumentException e) {
-                System.err.println("tollgate audit: " + e.getMessage());
-                return 1;
-            }
+        // PostgreSQL with --ledger, else the file itself when no gateway holds it, else the gateway that does
+        JsonNode report;
+        try {
+            report = ledger.read(dataDir, l -> audit(l, PricesCommand.catalog(dataDir), Instant.now().minus(window), groupTag),
+                    () -> gateway.link(dataDir).get("/admin/audit?since=" + URLEncoder.encode(since, StandardCharsets.UTF_8)));
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            System.err.println("tollgate audit: " + e.getMessage());
+            return 1;
         }
         if (format == Format.json) System.out.println(report.toPrettyString());
         else print(report, System.out);
         return 0;
     }
 
-    /** The audit straight from the ledger file (no gateway holds it). */
-    static ObjectNode fromFile(Path dataDir, Duration window, String groupTag) throws Exception {
-        PriceCatalog catalog = PricesCommand.catalog(dataDir);
-        try (DuckDbLedger ledger = DuckDbLedger.open(dataDir)) {
-            var rows = ledger.prompts().audited(Instant.now().minus(window), null, AuditEndpoint.DEFAULT_LIMIT);
-            return AuditJson.of(new PromptAudit(catalog, groupTag).run(rows));
-        }
+    /** The audit of the prompts logged since {@code from}, straight from a ledger's prompt log. */
+    static ObjectNode audit(Ledger ledger, PriceCatalog catalog, Instant from, String groupTag) {
+        var rows = ledger.prompts().audited(from, null, AuditEndpoint.DEFAULT_LIMIT);
+        return AuditJson.of(new PromptAudit(catalog, groupTag).run(rows));
     }
 
     static void print(JsonNode r, PrintStream out) {

@@ -73,8 +73,19 @@ final class LedgerCommand {
                     target.add(o);
                     outcomes[0]++;
                 });
+                long[] prompts = {0};
+                source.prompts().forEach(p -> {
+                    target.add(p);
+                    prompts[0]++;
+                });
+                long[] shadows = {0};
+                source.shadows().forEach(a -> {
+                    target.add(a);
+                    shadows[0]++;
+                });
                 target.finish();
-                out.println("copied " + target.rows() + " rows and " + outcomes[0] + " outcomes from "
+                out.println("copied " + target.rows() + " rows, " + outcomes[0] + " outcomes, " + prompts[0]
+                        + " logged prompts and " + shadows[0] + " shadow answers from "
                         + file.toAbsolutePath() + " to PostgreSQL schema " + schema);
                 if (span[0] == null) return 0;
                 // the span of the copied rows (the end is exclusive, one microsecond after the last row)

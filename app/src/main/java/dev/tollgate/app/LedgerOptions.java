@@ -15,13 +15,8 @@ final class LedgerOptions {
             description = "Data directory of the ledger; while a gateway holds its file, that gateway is asked (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
-    @Option(names = "--ledger", paramLabel = "URL",
-            description = "Read the ledger replicas share in PostgreSQL directly (postgres://user:password@host:5432/db) instead of --data.")
-    String sharedUrl;
-
-    @Option(names = "--ledger-schema", paramLabel = "SCHEMA", defaultValue = "tollgate",
-            description = "The PostgreSQL schema of --ledger (ledger.schema; default: ${DEFAULT-VALUE}).")
-    String sharedSchema;
+    @Mixin
+    LedgerSource shared = new LedgerSource();
 
     @Mixin
     GatewayOptions gateway = new GatewayOptions();

@@ -51,7 +51,7 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
     /** The gateway when {@code --url} is given on the command line, else the file, else the gateway that holds it. */
     static LedgerReader open(LedgerOptions options) {
         GatewayOptions gateway = options.gateway;
-        if (options.sharedUrl != null && !options.sharedUrl.isBlank()) return Shared.open(options.sharedUrl, options.sharedSchema);
+        if (options.shared.shared()) return Shared.open(options.shared);
         if (gateway.url != null && !gateway.url.isBlank()) {
             GatewayLink link = gateway.link(options.dataDir);
             return new Remote(link.url(), link.token(), null);
@@ -112,20 +112,19 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
      * export the same way.
      */
     static final class Shared extends LedgerReader {
-        private final dev.tollgate.store.postgres.PgDatabase db;
+        private final LedgerSource.Shared shared;
         private final dev.tollgate.store.postgres.PgLedger ledger;
 
-        private Shared(dev.tollgate.store.postgres.PgDatabase db) {
-            this.db = db;
-            this.ledger = dev.tollgate.store.postgres.PgLedger.reader(db);
+        private Shared(LedgerSource.Shared shared) {
+            this.shared = shared;
+            this.ledger = shared.ledger();
         }
 
-        static Shared open(String url, String schema) {
+        static Shared open(LedgerSource source) {
             try {
-                return new Shared(dev.tollgate.store.postgres.PgDatabase.open(url, schema, 2));
-            } catch (RuntimeException e) {
-                throw new Failure("cannot read the shared ledger at " + SharedLedger.redacted(url) + ": "
-                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+                return new Shared(source.open());
+            } catch (IllegalStateException e) {
+                throw new Failure(e.getMessage());
             }
         }
 
@@ -148,12 +147,12 @@ abstract sealed class LedgerReader implements AutoCloseable permits LedgerReader
                 throw new Failure("cannot replace " + out + ": " + e.getMessage());
             }
             long rows = ledger.exportFocus(q.from(), q.to(), format, out);
-            return "wrote " + rows + " FOCUS charge rows to " + out + " (from PostgreSQL schema " + db.schema() + ")";
+            return "wrote " + rows + " FOCUS charge rows to " + out + " (from " + shared.where() + ")";
         }
 
         @Override
         public void close() {
-            db.close();
+            shared.close();
         }
     }
 

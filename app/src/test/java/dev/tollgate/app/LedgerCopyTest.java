@@ -56,7 +56,7 @@ class LedgerCopyTest {
                     + rows * 10 + " output tokens";
             AuditCommandTest.Run run = AuditCommandTest.audit(args);
             assertThat(run.exit()).as(run.err()).isEqualTo(0);
-            assertThat(run.out()).contains("copied " + rows + " rows and 1 outcomes")
+            assertThat(run.out()).contains("copied " + rows + " rows, 1 outcomes, 0 logged prompts and 0 shadow answers")
                     .contains("embedded: " + expected).contains("postgres: " + expected)
                     .contains("totals match to the last decimal");
 

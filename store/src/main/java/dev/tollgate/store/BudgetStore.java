@@ -72,8 +72,10 @@ public interface BudgetStore extends AutoCloseable {
     }
 
     /**
-     * What makes an alert the same alert for {@link #claim}: its kind and threshold; null for an alert that has no
-     * period (anomalies, runaway keys), which is never deduplicated.
+     * What makes an alert the same alert for {@link #claim}: its kind and threshold (with its subject and
+     * {@code period_start}); null for an alert that has no period, which is never deduplicated. Spend anomalies and
+     * runaway keys carry the block of their detector's pause between alerts as their period, so replicas that each
+     * see the same spike send it once.
      */
     static String claimKey(Alert alert) {
         if (alert.details().get("period_start") == null) return null;

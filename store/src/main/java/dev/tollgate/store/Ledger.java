@@ -42,6 +42,16 @@ public interface Ledger extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not record outcomes");
     }
 
+    /** The prompt log kept beside this ledger, opened on first use and closed with it; null when this store keeps none. */
+    default PromptLog prompts() {
+        return null;
+    }
+
+    /** Shadowed answers kept beside this ledger, opened on first use and closed with it; null when this store keeps none. */
+    default ShadowLog shadows() {
+        return null;
+    }
+
     /** Whether every row is being recorded; see {@link LedgerHealth}. Cheap: safe to call on every request. */
     default LedgerHealth health() {
         return LedgerHealth.OK;

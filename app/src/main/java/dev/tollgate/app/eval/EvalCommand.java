@@ -2,6 +2,7 @@ package dev.tollgate.app.eval;
 
 import dev.tollgate.app.GatewayLink;
 import dev.tollgate.app.GatewayOptions;
+import dev.tollgate.app.LedgerSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -107,8 +108,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--days", defaultValue = "30", description = "Days of the ledger --route looks back (default: ${DEFAULT-VALUE}).")
     int days;
 
-    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data", description = "Data directory of the ledger, for --route (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
+            description = "Data directory of the ledger, for --route, --prompt-log and --shadow (default: ${DEFAULT-VALUE}).")
     Path dataDir;
+
+    @Mixin
+    LedgerSource ledger = new LedgerSource();
 
     @Spec
     CommandSpec spec;
@@ -161,7 +166,7 @@ public final class EvalCommand implements Callable<Integer> {
         Savings savings = null;
         if (route != null && report.cheapestPassing() != null && !route.equals(report.cheapestPassing())) {
             try {
-                savings = Savings.replay(dataDir, link.url(), link.token(), route, report.cheapestPassing(), days, clock.instant());
+                savings = Savings.replay(ledger, dataDir, link.url(), link.token(), route, report.cheapestPassing(), days, clock.instant());
             } catch (Exception e) {
                 err.println("eval: cannot tell what switching " + route + " would save: " + e.getMessage());
             }
@@ -196,8 +201,8 @@ public final class EvalCommand implements Callable<Integer> {
         java.time.Instant now = clock.instant();
         List<dev.tollgate.store.ShadowAnswer> answers;
         try {
-            answers = ShadowEval.answers(dataDir, link, shadow, since, now, window);
-        } catch (IllegalStateException | IllegalArgumentException e) {
+            answers = ShadowEval.answers(ledger, dataDir, link, shadow, since, now, window);
+        } catch (Exception e) {
             err.println("eval: cannot read the shadow answers of " + shadow + ": " + e.getMessage());
             return 1;
         }
@@ -221,10 +226,10 @@ public final class EvalCommand implements Callable<Integer> {
         long routeRequests = 0;
         String savingError = null;
         try {
-            dev.tollgate.store.SpendRow spend = ShadowEval.routeSpend(dataDir, link, shadow, now, window);
+            dev.tollgate.store.SpendRow spend = ShadowEval.routeSpend(ledger, dataDir, link, shadow, now, window);
             routeCost = spend.costUsd();
             routeRequests = spend.requests();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             savingError = e.getMessage();
         }
         ShadowEval.Report report = ShadowEval.report(shadow, candidate, window, judgeModel != null ? "the judge " + judgeModel
@@ -242,9 +247,11 @@ public final class EvalCommand implements Callable<Integer> {
     private List<EvalTask> fromPromptLog(GatewayLink link, PrintWriter err) {
         List<EvalTask> tasks;
         try {
-            tasks = PromptLogTasks.tasks(PromptLogTasks.sample(dataDir, () -> link, sample, since, seed, tags, clock.instant()),
+            tasks = PromptLogTasks.tasks(PromptLogTasks.sample(ledger, dataDir, () -> link, sample, since, seed, tags, clock.instant()),
                     PromptLogTasks.scorer(scorer));
-        } catch (IllegalStateException e) {
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (Exception e) {
             throw new IllegalArgumentException("cannot read the prompt log: " + e.getMessage());
         }
         if (tasks.isEmpty()) {

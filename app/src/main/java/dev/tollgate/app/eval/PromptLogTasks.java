@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tollgate.app.GatewayLink;
+import dev.tollgate.app.LedgerSource;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.audit.AuditEndpoint;
-import dev.tollgate.store.duckdb.DuckDbLedger;
 
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -21,8 +21,8 @@ import java.util.Locale;
 
 /**
  * A task set drawn from the gateway's own traffic: a seeded sample of the prompt log's prompts (successful requests
- * whose answer was logged), each with the answer production gave as its reference. Read from the ledger file when no
- * process holds it, else from the gateway that does ({@code GET /admin/prompts/sample}), as {@code audit} does.
+ * whose answer was logged), each with the answer production gave as its reference. Read from the shared ledger with
+ * {@code --ledger}, else from the ledger file when no process holds it, else from the gateway that does ({@code GET /admin/prompts/sample}), as {@code audit} does.
  * Prompts with tool messages are left out (replayed without their tools they would not be the same task), and so
  * are the eval's own calls (those with all of its {@code --tags}).
  */
@@ -31,21 +31,14 @@ final class PromptLogTasks {
     private PromptLogTasks() {
     }
 
-    /** The sample as JSON ({@link AuditEndpoint#sampleJson}), from the file or the gateway. */
-    static JsonNode sample(Path dataDir, java.util.function.Supplier<GatewayLink> gateway, int n, String since, long seed,
-                           String excludeTags, Instant now) {
+    /** The sample as JSON ({@link AuditEndpoint#sampleJson}), from PostgreSQL ({@code --ledger}), the file or the gateway. */
+    static JsonNode sample(LedgerSource ledger, Path dataDir, java.util.function.Supplier<GatewayLink> gateway, int n, String since,
+                           long seed, String excludeTags, Instant now) throws Exception {
         Duration window = AuditEndpoint.since(since);
-        if (Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
-            try (DuckDbLedger ledger = DuckDbLedger.open(dataDir)) {
-                return AuditEndpoint.sampleJson(ledger.prompts().sample(now.minus(window), null, n, seed,
-                        AuditEndpoint.excluding(excludeTags)));
-            } catch (IllegalStateException e) {
-                String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
-                if (!m.contains("lock")) throw e;
-            }
-        }
-        return gateway.get().get("/admin/prompts/sample?n=" + n + "&seed=" + seed + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8)
-                + (excludeTags == null || excludeTags.isBlank() ? "" : "&exclude_tags=" + URLEncoder.encode(excludeTags, StandardCharsets.UTF_8)));
+        return ledger.read(dataDir, l -> AuditEndpoint.sampleJson(l.prompts().sample(now.minus(window), null, n, seed,
+                        AuditEndpoint.excluding(excludeTags))),
+                () -> gateway.get().get("/admin/prompts/sample?n=" + n + "&seed=" + seed + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8)
+                        + (excludeTags == null || excludeTags.isBlank() ? "" : "&exclude_tags=" + URLEncoder.encode(excludeTags, StandardCharsets.UTF_8))));
     }
 
     /** Tasks from a sample: the system prompt and messages as Chat Completions takes them, the answer as reference. */

@@ -20,10 +20,10 @@ import java.util.List;
  */
 public record Savings(String route, String to, int days, long requests, BigDecimal savingUsd, long unpriced) {
 
-    static Savings replay(Path dataDir, String gatewayUrl, String adminToken, String route, String to, int days, Instant now)
+    static Savings replay(dev.tollgate.app.LedgerSource ledger, Path dataDir, String gatewayUrl, String adminToken, String route, String to, int days, Instant now)
             throws Exception {
         Instant from = now.minus(Duration.ofDays(days));
-        ReplayResult r = PlanWhatIf.replayRoutes(dataDir, gatewayUrl, adminToken, List.of(route + "->" + to), from, now);
+        ReplayResult r = PlanWhatIf.replayRoutes(ledger, dataDir, gatewayUrl, adminToken, List.of(route + "->" + to), from, now);
         return new Savings(route, to, days, r.routed(), r.saving(), r.unpriced());
     }
 }

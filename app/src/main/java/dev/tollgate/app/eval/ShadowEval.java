@@ -8,11 +8,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tollgate.app.GatewayLink;
+import dev.tollgate.app.LedgerSource;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.ShadowAnswer;
-import dev.tollgate.store.duckdb.DuckDbLedger;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -83,26 +83,22 @@ final class ShadowEval {
     private ShadowEval() {
     }
 
-    /** The route's kept answers in the window: from the ledger file when no process holds it, else from the gateway. */
-    static List<ShadowAnswer> answers(Path dataDir, GatewayLink link, String route, String since, Instant now, Duration window) {
-        if (Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
-            try (DuckDbLedger ledger = DuckDbLedger.open(dataDir)) {
-                return ledger.shadows().answers(route, now.minus(window), now);
-            } catch (IllegalStateException e) {
-                if (e.getMessage() == null || !e.getMessage().toLowerCase(Locale.ROOT).contains("lock")) throw e;
+    /** The route's kept answers in the window: from PostgreSQL ({@code --ledger}), the file when no process holds it, else the gateway. */
+    static List<ShadowAnswer> answers(LedgerSource ledger, Path dataDir, GatewayLink link, String route, String since, Instant now,
+                                      Duration window) throws Exception {
+        return ledger.read(dataDir, l -> l.shadows().answers(route, now.minus(window), now), () -> {
+            JsonNode body = link.get("/admin/shadow?route=" + URLEncoder.encode(route, StandardCharsets.UTF_8)
+                    + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
+            List<ShadowAnswer> out = new ArrayList<>();
+            for (JsonNode a : body.path("answers")) {
+                out.add(new ShadowAnswer(Instant.parse(a.path("time").asText()), a.path("request_id").asText(), a.path("route").asText(),
+                        a.path("candidate").asText(), text(a, "api"), text(a, "prompt"), text(a, "production_model"),
+                        text(a, "production_answer"), a.path("production_cost_usd").decimalValue(), a.path("production_ms").asLong(),
+                        text(a, "candidate_answer"), a.path("candidate_cost_usd").decimalValue(), a.path("candidate_ms").asLong(),
+                        text(a, "candidate_error")));
             }
-        }
-        JsonNode body = link.get("/admin/shadow?route=" + URLEncoder.encode(route, StandardCharsets.UTF_8)
-                + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
-        List<ShadowAnswer> out = new ArrayList<>();
-        for (JsonNode a : body.path("answers")) {
-            out.add(new ShadowAnswer(Instant.parse(a.path("time").asText()), a.path("request_id").asText(), a.path("route").asText(),
-                    a.path("candidate").asText(), text(a, "api"), text(a, "prompt"), text(a, "production_model"),
-                    text(a, "production_answer"), a.path("production_cost_usd").decimalValue(), a.path("production_ms").asLong(),
-                    text(a, "candidate_answer"), a.path("candidate_cost_usd").decimalValue(), a.path("candidate_ms").asLong(),
-                    text(a, "candidate_error")));
-        }
-        return out;
+            return out;
+        });
     }
 
     private static String text(JsonNode n, String field) {
@@ -176,21 +172,20 @@ final class ShadowEval {
 
     /**
      * The route's own spend over the window, {requests, cost}: its rows in the ledger (deployment = the route), which
-     * shadow calls are not (theirs name the candidate). From the file when no process holds it, else from the gateway.
+     * shadow calls are not (theirs name the candidate). From PostgreSQL ({@code --ledger}), the file when no process
+     * holds it, else the gateway.
      */
-    static SpendRow routeSpend(Path dataDir, GatewayLink link, String route, Instant now, Duration window) {
+    static SpendRow routeSpend(LedgerSource ledger, Path dataDir, GatewayLink link, String route, Instant now, Duration window)
+            throws Exception {
         SpendQuery query = new SpendQuery(List.of(), now.minus(window), now, Map.of("deployment", route));
-        if (Files.exists(dataDir.resolve(DuckDbLedger.FILE_NAME))) {
-            try (DuckDbLedger ledger = DuckDbLedger.open(dataDir)) {
-                List<SpendRow> rows = ledger.spend(query);
-                return rows.isEmpty() ? new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, BigDecimal.ZERO) : rows.getFirst();
-            } catch (IllegalStateException e) {
-                if (e.getMessage() == null || !e.getMessage().toLowerCase(Locale.ROOT).contains("lock")) throw e;
-            }
-        }
-        JsonNode total = link.get("/admin/spend?deployment=" + URLEncoder.encode(route, StandardCharsets.UTF_8)
-                + "&from=" + query.from() + "&to=" + query.to()).path("total");
-        return new SpendRow(Map.of(), total.path("requests").asLong(), 0, 0, 0, 0, 0, total.path("cost_usd").decimalValue());
+        return ledger.read(dataDir, l -> {
+            List<SpendRow> rows = l.spend(query);
+            return rows.isEmpty() ? new SpendRow(Map.of(), 0, 0, 0, 0, 0, 0, BigDecimal.ZERO) : rows.getFirst();
+        }, () -> {
+            JsonNode total = link.get("/admin/spend?deployment=" + URLEncoder.encode(route, StandardCharsets.UTF_8)
+                    + "&from=" + query.from() + "&to=" + query.to()).path("total");
+            return new SpendRow(Map.of(), total.path("requests").asLong(), 0, 0, 0, 0, 0, total.path("cost_usd").decimalValue());
+        });
     }
 
     static String table(Report r) {

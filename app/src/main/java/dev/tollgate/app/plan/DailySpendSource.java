@@ -1,6 +1,7 @@
 package dev.tollgate.app.plan;
 
 import dev.tollgate.app.GatewayLink;
+import dev.tollgate.app.LedgerSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.store.duckdb.LedgerScan;
 
@@ -14,7 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Daily spend per scope, from the ledger file when no gateway holds it, or else from the running gateway's admin API
+ * Daily spend per scope, from the shared ledger in PostgreSQL with {@code --ledger}, else from the ledger file when no
+ * gateway holds it, or else from the running gateway's admin API
  * ({@code GET /admin/spend?group_by=day,TAG}), as the design asks: the user never sees a lock error.
  */
 final class DailySpendSource {
@@ -26,7 +28,13 @@ final class DailySpendSource {
     record Result(List<LedgerScan.DaySpend> days, String source) {
     }
 
-    static Result load(Path dataDir, Instant from, Instant to, String scopeTag, String gateway, String adminToken) {
+    static Result load(LedgerSource ledger, Path dataDir, Instant from, Instant to, String scopeTag, String gateway, String adminToken) {
+        if (ledger.shared()) {
+            // the replicas' own query (the rollups of sealed hours, raw rows after): what /admin/plan/forecast reads
+            try (LedgerSource.Shared shared = ledger.open()) {
+                return new Result(PlanAdminRoutes.daily(shared.ledger(), from, to, scopeTag, java.util.Map.of()), shared.where());
+            }
+        }
         try (LedgerScan scan = LedgerScan.open(dataDir)) {
             return new Result(scan.dailySpend(from, to, scopeTag), "ledger file " + dataDir.resolve("ledger.duckdb"));
         } catch (LedgerScan.LedgerBusyException busy) {

@@ -110,7 +110,7 @@ public final class PlanAdminRoutes {
     }
 
     /** Spend per UTC day (and value of {@code by}, else "all") of the rows matching {@code filters}, from the ledger's own query. */
-    private static List<LedgerScan.DaySpend> daily(Ledger ledger, Instant from, Instant to, String by, Map<String, String> filters) {
+    static List<LedgerScan.DaySpend> daily(Ledger ledger, Instant from, Instant to, String by, Map<String, String> filters) {
         List<String> groupBy = by == null ? List.of("day") : List.of("day", by);
         List<LedgerScan.DaySpend> out = new ArrayList<>();
         for (SpendRow row : ledger.spend(new SpendQuery(groupBy, from, to, filters))) {
@@ -132,7 +132,7 @@ public final class PlanAdminRoutes {
         ReplayEngine engine = new ReplayEngine(call.services().catalog().get(), policy, options.by());
         long began = System.nanoTime();
         // a replay of months can take seconds: stop between batches once the caller has hung up
-        ReplayResult result = call.scanLedger(scan -> PipelinedReplay.run(scan, start, end, engine, seen -> call.stopIfCallerGone()));
+        ReplayResult result = call.scanLedger(start, end, scan -> PipelinedReplay.run(scan, start, end, engine, seen -> call.stopIfCallerGone()));
         return ReplayJson.write(result, policy, Duration.ofNanos(System.nanoTime() - began));
     }
 }

@@ -2,6 +2,7 @@ package dev.tollgate.app.plan;
 
 import dev.tollgate.app.GatewayLink;
 import dev.tollgate.app.GatewayOptions;
+import dev.tollgate.app.LedgerSource;
 import dev.tollgate.planner.capacity.CapacityPlan;
 import dev.tollgate.planner.capacity.CapacityPlanner;
 import dev.tollgate.planner.capacity.SpotRisk;
@@ -43,6 +44,8 @@ public final class PlanCapacity extends PlanStep {
     Path dataDir;
     @Mixin
     GatewayOptions.WithGatewayAlias gateway = new GatewayOptions.WithGatewayAlias();
+    @Mixin
+    LedgerSource ledger = new LedgerSource();
     @Option(names = "--from", description = "With --ledger-provider: history from (2026-10-01 or an ISO instant).")
     String from;
     @Option(names = "--to", description = "With --ledger-provider: history to (exclusive).")
@@ -188,10 +191,17 @@ public final class PlanCapacity extends PlanStep {
         return out;
     }
 
-    /** The provider's traffic per hour, from the file, or from the running gateway's admin API when it holds the file. */
+    /** The provider's traffic per hour: from the shared ledger (--ledger), the file, or the running gateway's admin API when it holds the file. */
     private List<LedgerScan.HourTokens> hourlyTokens() {
         Instant start = Inputs.instant(from);
         Instant end = Inputs.instant(to);
+        if (ledger.shared()) {
+            try (LedgerSource.Shared shared = ledger.open()) {
+                return shared.ledger().scan(start, end, scan -> scan.hourlyTokens(start, end, ledgerProvider));
+            } catch (Exception e) {
+                throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+            }
+        }
         try (LedgerScan scan = LedgerScan.open(dataDir)) {
             return scan.hourlyTokens(start, end, ledgerProvider);
         } catch (LedgerScan.LedgerBusyException busy) {

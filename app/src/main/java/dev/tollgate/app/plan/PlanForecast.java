@@ -1,6 +1,7 @@
 package dev.tollgate.app.plan;
 
 import dev.tollgate.app.GatewayOptions;
+import dev.tollgate.app.LedgerSource;
 import dev.tollgate.planner.forecast.Backtest;
 import dev.tollgate.planner.forecast.DailySpend;
 import dev.tollgate.planner.forecast.MonthEnd;
@@ -37,6 +38,8 @@ public final class PlanForecast extends PlanStep {
     int historyDays;
     @Mixin
     GatewayOptions.WithGatewayAlias gateway = new GatewayOptions.WithGatewayAlias();
+    @Mixin
+    LedgerSource ledger = new LedgerSource();
     @Option(names = "--backtest", description = "Instead: back-test the forecaster on generated histories and report its error.")
     boolean backtest;
     @Mixin
@@ -52,7 +55,7 @@ public final class PlanForecast extends PlanStep {
         if (backtest) return backtest();
         Instant now = asOf == null ? Instant.now() : Inputs.instant(asOf);
         LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
-        DailySpendSource.Result data = DailySpendSource.load(dataDir, ScopeForecasts.historyStart(now, historyDays), now, by, gateway.url(), gateway.adminToken());
+        DailySpendSource.Result data = DailySpendSource.load(ledger, dataDir, ScopeForecasts.historyStart(now, historyDays), now, by, gateway.url(), gateway.adminToken());
 
         Table.Builder t = Table.builder("Month-end forecast for " + java.time.YearMonth.from(today) + " (as of " + now + ")",
                 by == null ? "scope" : by, "spent so far", "month-end forecast", "95% interval", "trend $/day/day", "budget", "runs out");

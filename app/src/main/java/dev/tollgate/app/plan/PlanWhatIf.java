@@ -2,6 +2,7 @@ package dev.tollgate.app.plan;
 
 import dev.tollgate.app.GatewayLink;
 import dev.tollgate.app.GatewayOptions;
+import dev.tollgate.app.LedgerSource;
 import dev.tollgate.app.PricesCommand;
 import dev.tollgate.app.WorkProgress;
 import dev.tollgate.planner.report.Money;
@@ -64,6 +65,8 @@ public final class PlanWhatIf extends PlanStep {
     @Mixin
     GatewayOptions.WithGatewayAlias gateway = new GatewayOptions.WithGatewayAlias();
     @Mixin
+    LedgerSource ledger = new LedgerSource();
+    @Mixin
     OutputOptions out;
 
     @Override
@@ -81,7 +84,7 @@ public final class PlanWhatIf extends PlanStep {
             return 2;
         }
         long began = System.nanoTime();
-        Replayed replayed = replay(options, policy, dataDir, gateway.url(), gateway.adminToken(), out.format == PlanOutput.Format.TABLE);
+        Replayed replayed = replay(ledger, options, policy, dataDir, gateway.url(), gateway.adminToken(), out.format == PlanOutput.Format.TABLE);
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         List<Table> tables = tables(replayed.result(), policy, by, took, replayed.source());
         out.print(tables);
@@ -96,17 +99,28 @@ public final class PlanWhatIf extends PlanStep {
      * Replays [{@code from}, {@code to}) with {@code routes} (as {@code --route} takes them, e.g. "gpt-4o->gpt-4o-mini"):
      * what moving that traffic would have cost. Used by {@code tollgate eval} for the saving of switching a route.
      */
-    public static ReplayResult replayRoutes(Path dataDir, String gateway, String adminToken, List<String> routes, Instant from, Instant to)
+    public static ReplayResult replayRoutes(LedgerSource ledger, Path dataDir, String gateway, String adminToken, List<String> routes, Instant from, Instant to)
             throws Exception {
         WhatIfOptions options = new WhatIfOptions(from.toString(), to.toString(), routes, null, 0, 0, null, null);
-        return replay(options, options.policy(), dataDir, gateway, adminToken, false).result();
+        return replay(ledger, options, options.policy(), dataDir, gateway, adminToken, false).result();
     }
 
-    /** The ledger file when no process holds it, else the gateway that does (through its admin API). */
-    private static Replayed replay(WhatIfOptions options, ReplayPolicy policy, Path dataDir, String gateway, String adminToken,
-                                   boolean progress) throws Exception {
+    /**
+     * The shared ledger in PostgreSQL with {@code --ledger} (the range's rows copied into a scratch embedded ledger and
+     * replayed by the same code, {@code PgLedger.scan}), else the ledger file when no process holds it, else the
+     * gateway that does (through its admin API).
+     */
+    private static Replayed replay(LedgerSource ledger, WhatIfOptions options, ReplayPolicy policy, Path dataDir, String gateway,
+                                   String adminToken, boolean progress) throws Exception {
         Instant start = options.start();
         Instant end = options.end();
+        if (ledger.shared()) {
+            ReplayEngine engine = new ReplayEngine(PricesCommand.catalog(dataDir), policy, options.by());
+            try (LedgerSource.Shared shared = ledger.open()) {
+                return new Replayed(shared.ledger().scan(start, end, scan -> PipelinedReplay.run(scan, start, end, engine, seen -> { })),
+                        "Replayed from the shared ledger (" + shared.where() + ").");
+            }
+        }
         try (LedgerScan scan = LedgerScan.open(dataDir)) {
             ReplayEngine engine = new ReplayEngine(PricesCommand.catalog(dataDir), policy, options.by());
             long rows = scan.count(start, end);

@@ -2,8 +2,11 @@ package dev.tollgate.gateway.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.store.Ledger;
 import dev.tollgate.store.duckdb.DuckDbLedger;
+import dev.tollgate.store.postgres.PgLedger;
 
+import java.time.Instant;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -33,11 +36,14 @@ public record AdminCall(Map<String, String> params, JsonNode body, GatewayServic
     }
 
     /**
-     * Runs {@code work} over a scan of the ledger through the gateway's own connection: the file is held by this
-     * process, so no other may open it.
+     * Runs {@code work} over a scan of the ledger's rows in {@code [from, to)} (either may be null). The embedded ledger
+     * is scanned through the gateway's own connection (the file is held by this process, so no other may open it);
+     * the shared ledger in PostgreSQL through a scratch embedded copy of the range ({@link PgLedger#scan}).
      */
-    public <T> T scanLedger(DuckDbLedger.ScanWork<T> work) throws Exception {
-        if (services.ledger().unwrap() instanceof DuckDbLedger duck) return duck.scan(work);
-        throw new IllegalStateException("this gateway's ledger is not a DuckDB file; row-by-row planning needs one");
+    public <T> T scanLedger(Instant from, Instant to, DuckDbLedger.ScanWork<T> work) throws Exception {
+        Ledger ledger = services.ledger().unwrap();
+        if (ledger instanceof DuckDbLedger duck) return duck.scan(work);
+        if (ledger instanceof PgLedger pg) return pg.scan(from, to, work);
+        throw new IllegalStateException("this gateway's ledger (" + ledger.getClass().getSimpleName() + ") cannot be scanned row by row");
     }
 }

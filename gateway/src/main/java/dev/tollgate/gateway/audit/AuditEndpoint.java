@@ -3,7 +3,6 @@ package dev.tollgate.gateway.audit;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.store.PromptLog;
-import dev.tollgate.store.duckdb.DuckDbLedger;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.time.Duration;
@@ -40,9 +39,8 @@ public final class AuditEndpoint {
         }
         PromptRecorder recorder = services.observability().prompts();
         if (recorder != null) recorder.flush();
-        PromptLog log = recorder != null ? recorder.store()
-                : services.ledger().unwrap() instanceof DuckDbLedger duck ? duck.prompts() : null;
-        if (log == null) throw new IllegalArgumentException("the prompt audit needs the embedded DuckDB ledger");
+        PromptLog log = recorder != null ? recorder.store() : services.ledger().unwrap().prompts();
+        if (log == null) throw new IllegalArgumentException("this gateway's ledger keeps no prompt log");
         PromptAudit audit = new PromptAudit(services.catalog().get(), services.config().observe().promptLog().groupTag());
         ObjectNode body = AuditJson.of(audit.run(log.audited(from, to, limit)));
         body.put("prompt_log_enabled", recorder != null);
@@ -61,9 +59,8 @@ public final class AuditEndpoint {
         if (n < 1) throw new IllegalArgumentException("n must be positive");
         PromptRecorder recorder = services.observability().prompts();
         if (recorder != null) recorder.flush();
-        PromptLog log = recorder != null ? recorder.store()
-                : services.ledger().unwrap() instanceof DuckDbLedger duck ? duck.prompts() : null;
-        if (log == null) throw new IllegalArgumentException("the prompt log needs the embedded DuckDB ledger");
+        PromptLog log = recorder != null ? recorder.store() : services.ledger().unwrap().prompts();
+        if (log == null) throw new IllegalArgumentException("this gateway's ledger keeps no prompt log");
         return sampleJson(log.sample(from, null, n, seed, excluding(request.getParam("exclude_tags"))));
     }
 

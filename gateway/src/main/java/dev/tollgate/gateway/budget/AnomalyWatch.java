@@ -7,6 +7,7 @@ import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.ObservedLedger;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
+import dev.tollgate.store.postgres.PgLedger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,8 @@ public final class AnomalyWatch {
     static final List<String> DIMENSIONS = List.of("key", "team", "project", "env", "customer", "feature", "cost_center");
     /** Scopes watched at most (about 7 KiB each): a tag with millions of values must not exhaust the heap. */
     static final int MAX_SCOPES = 20_000;
+    /** A scope that alerted is not alerted again for this long (and replicas claim its alert once per such block). */
+    static final Duration REALERT = Duration.ofHours(6);
 
     private final SpendRateDetector detector;
     private final AlertDispatcher alerts;
@@ -41,20 +44,31 @@ public final class AnomalyWatch {
         this.settings = settings;
         this.alerts = alerts;
         this.detector = new SpendRateDetector(new SpendRateDetector.Settings(settings.factor(),
-                settings.minSpendUsd().doubleValue(), Duration.ofHours(6).toMillis()));
+                settings.minSpendUsd().doubleValue(), REALERT.toMillis()));
     }
 
-    /** Loads five weeks of hourly spend per scope from the ledger and subscribes to new rows. Blocks (ledger reads). */
+    /**
+     * Loads five weeks of hourly spend per scope from the ledger and subscribes to new rows. Blocks (ledger reads).
+     *
+     * <p>A ledger that replicas share ({@link PgLedger}) holds the whole group's history, while this replica's own
+     * rows are only its share of the live spend: judged against the group's baseline they would hide a spike that
+     * doubles the group's spend. So with a shared ledger the watch judges the group's spend instead: every
+     * {@value #POLL_SECONDS} s it reads the last and the current hour per scope ({@link #poll}; the organisation and
+     * the {@link #DIMENSIONS}), and every replica reaches the same finding, which the alert claim sends once.
+     */
     static AnomalyWatch start(SpendControls.Anomaly settings, AlertDispatcher alerts, ObservedLedger ledger, Clock clock) {
         AnomalyWatch watch = new AnomalyWatch(settings, alerts);
         if (!settings.enabled()) return watch;
+        boolean shared = ledger.unwrap() instanceof PgLedger;
         Instant from = clock.instant().minus(Duration.ofDays(35));
+        // with a shared ledger the last two hours come from the first poll
+        Instant to = shared ? lastHourStart(clock.instant()) : null;
         try {
-            for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour"), from, null, Map.of()))) {
+            for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour"), from, to, Map.of()))) {
                 watch.history("org", row.group().get("hour"), row.costUsd());
             }
             for (String dim : DIMENSIONS) {
-                for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour", dim), from, null, Map.of()))) {
+                for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour", dim), from, to, Map.of()))) {
                     String value = row.group().get(dim);
                     if (value != null) watch.history(dim + ":" + value, row.group().get("hour"), row.costUsd());
                 }
@@ -62,8 +76,67 @@ public final class AnomalyWatch {
         } catch (RuntimeException e) {
             log.warn("spend history for anomaly detection could not be loaded ({}); baselines start empty", e.getMessage());
         }
-        ledger.subscribe(watch::onRow);
+        if (shared) {
+            watch.poller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tollgate-anomaly-poll");
+                t.setDaemon(true);
+                return t;
+            });
+            watch.poller.scheduleWithFixedDelay(() -> {
+                try {
+                    watch.poll(ledger, clock.instant());
+                } catch (RuntimeException e) {
+                    log.warn("the group's spend could not be read for anomaly detection: {}", e.getMessage());
+                }
+            }, 0, POLL_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        } else {
+            ledger.subscribe(watch::onRow);
+        }
         return watch;
+    }
+
+    static final int POLL_SECONDS = 60;
+    private java.util.concurrent.ScheduledExecutorService poller;
+    /** The group's spend per scope and hour at the last poll ("scope|hour" → USD), the last and the current hour only. */
+    private final Map<String, BigDecimal> polled = new java.util.HashMap<>();
+
+    private static Instant lastHourStart(Instant now) {
+        return now.truncatedTo(java.time.temporal.ChronoUnit.HOURS).minus(Duration.ofHours(1));
+    }
+
+    /**
+     * Reads the group's spend per scope in the last and the current hour from the shared ledger and judges what was
+     * added since the previous poll, hour by hour, as if those rows had arrived now.
+     */
+    synchronized void poll(dev.tollgate.store.Ledger ledger, Instant now) {
+        Instant from = lastHourStart(now);
+        java.util.TreeMap<String, BigDecimal> totals = new java.util.TreeMap<>(); // "hour|scope", oldest hour first
+        for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour"), from, null, Map.of()))) {
+            totals.put(row.group().get("hour") + "|org", row.costUsd());
+        }
+        for (String dim : DIMENSIONS) {
+            for (SpendRow row : ledger.spend(new SpendQuery(List.of("hour", dim), from, null, Map.of()))) {
+                String value = row.group().get(dim);
+                if (value != null) totals.put(row.group().get("hour") + "|" + dim + ":" + value, row.costUsd());
+            }
+        }
+        long nowMillis = now.toEpochMilli();
+        for (Map.Entry<String, BigDecimal> e : totals.entrySet()) {
+            BigDecimal added = e.getValue().subtract(polled.getOrDefault(e.getKey(), BigDecimal.ZERO));
+            polled.put(e.getKey(), e.getValue());
+            if (added.signum() <= 0) continue;
+            int bar = e.getKey().indexOf('|');
+            long hourMillis = Instant.parse(e.getKey().substring(0, bar).replace("Z", ":00Z")).toEpochMilli();
+            // the last hour's late rows count in their own hour; the current hour's at this moment
+            observe(e.getKey().substring(bar + 1), Math.min(nowMillis, hourMillis + 3_600_000L - 1), added.doubleValue());
+        }
+        String oldest = from.toString().substring(0, 13);
+        polled.keySet().removeIf(k -> k.substring(0, 13).compareTo(oldest) < 0);
+    }
+
+    /** Stops the poll of a shared ledger. */
+    void close() {
+        if (poller != null) poller.shutdownNow();
     }
 
     private void history(String scope, String hour, BigDecimal usd) {
@@ -108,6 +181,9 @@ public final class AnomalyWatch {
         Instant hour = Instant.ofEpochMilli(f.hourMillis());
         boolean current = f.atMillis() - f.hourMillis() < 3_600_000L;
         details.put("hour_start", hour.toString());
+        // replicas that see the same spike claim it once (BudgetStore#claim): one alert per scope per block of the
+        // detector's own pause between alerts
+        details.put("period_start", Instant.ofEpochMilli(f.hourMillis() - Math.floorMod(f.hourMillis(), REALERT.toMillis())).toString());
         alerts.fire(new Alert(Instant.ofEpochMilli(f.atMillis()), "spend_anomaly", f.scope(), "spend of " + f.scope()
                 + " is running at $" + lastHour.toPlainString() + " in the hour from " + hour.toString().substring(11, 16) + " UTC"
                 + (current ? " so far" : "") + ", " + times + "its usual $" + usual.toPlainString() + " for this hour of the week", details));

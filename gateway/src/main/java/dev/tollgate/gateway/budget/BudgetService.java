@@ -406,6 +406,7 @@ public final class BudgetService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (anomalies != null) anomalies.close();
         alerts.close();
         if (leases != null) {
             try {

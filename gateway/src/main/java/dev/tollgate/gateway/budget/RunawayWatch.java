@@ -30,12 +30,14 @@ public final class RunawayWatch {
     private final AlertDispatcher alerts;
     private final Clock clock;
     private final Map<String, Long> throttledUntil = new ConcurrentHashMap<>();
+    /** A key that alerted is not alerted again for this long (and replicas claim its alert once per such block). */
+    private final long cooldown;
 
     RunawayWatch(SpendControls.Runaway settings, AlertDispatcher alerts, Clock clock) {
         this.settings = settings;
         this.alerts = alerts;
         this.clock = clock;
-        long cooldown = Math.max(settings.window().toMillis(), 15 * 60_000L);
+        this.cooldown = Math.max(settings.window().toMillis(), 15 * 60_000L);
         this.detector = new RunawayDetector(new RunawayDetector.Settings(settings.samePrompt(), settings.window().toMillis(),
                 settings.rateMultiple(), settings.minRequestsPerMinute(), cooldown));
     }
@@ -89,7 +91,9 @@ public final class RunawayWatch {
         alerts.fire(new Alert(clock.instant(), "runaway", "key:" + key, "key '" + key + "' looks like a runaway loop: it " + what
                 + (throttle ? "; its requests are refused for " + settings.throttleFor().toMinutes() + " minutes" : ""),
                 Map.of("key", key, "sign", f.kind().name().toLowerCase(), "count", String.valueOf(f.count()),
-                        "baseline_per_minute", String.valueOf(f.baseline()), "throttled", String.valueOf(throttle))));
+                        "baseline_per_minute", String.valueOf(f.baseline()), "throttled", String.valueOf(throttle),
+                        // replicas that each catch the same loop claim its alert once (BudgetStore#claim)
+                        "period_start", Instant.ofEpochMilli(now - Math.floorMod(now, cooldown)).toString())));
     }
 
     /**

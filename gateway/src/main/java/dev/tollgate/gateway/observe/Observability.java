@@ -3,7 +3,6 @@ package dev.tollgate.gateway.observe;
 import dev.tollgate.gateway.audit.PromptRecorder;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.store.ObservedLedger;
-import dev.tollgate.store.duckdb.DuckDbLedger;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +15,8 @@ import java.util.Map;
  *
  * @param metrics null when {@code metrics.enabled: false}
  * @param tracing null when no OTLP endpoint is configured
- * @param prompts null unless {@code prompt_log.enabled: true} (and the ledger is the embedded DuckDB one)
- * @param shadows null unless a route has {@code shadow:} (and the ledger is the embedded DuckDB one)
+ * @param prompts null unless {@code prompt_log.enabled: true} (in the ledger's store: DuckDB or PostgreSQL)
+ * @param shadows null unless a route has {@code shadow:} (in the ledger's store: DuckDB or PostgreSQL)
  */
 public record Observability(ObserveConfig config, GatewayMetrics metrics, LedgerTracing tracing, PromptRecorder prompts,
                             dev.tollgate.gateway.shadow.ShadowRecorder shadows)
@@ -37,20 +36,20 @@ public record Observability(ObserveConfig config, GatewayMetrics metrics, Ledger
         if (tracing != null) ledger.subscribe(tracing::record);
         PromptRecorder prompts = null;
         if (observe.promptLog().enabled()) {
-            if (ledger.unwrap() instanceof DuckDbLedger duck) {
-                prompts = new PromptRecorder(observe.promptLog(), duck.prompts());
+            if (ledger.unwrap().prompts() != null) {
+                prompts = new PromptRecorder(observe.promptLog(), ledger.unwrap().prompts());
             } else {
-                LoggerFactory.getLogger(Observability.class).warn("prompt_log is enabled but the ledger is not the embedded"
-                        + " DuckDB one; prompts are not recorded");
+                LoggerFactory.getLogger(Observability.class).warn("prompt_log is enabled but this ledger keeps no prompt"
+                        + " log; prompts are not recorded");
             }
         }
         dev.tollgate.gateway.shadow.ShadowRecorder shadows = null;
         if (config.routes().stream().anyMatch(r -> r.shadow() != null)) {
-            if (ledger.unwrap() instanceof DuckDbLedger duck) {
-                shadows = new dev.tollgate.gateway.shadow.ShadowRecorder(duck.shadows());
+            if (ledger.unwrap().shadows() != null) {
+                shadows = new dev.tollgate.gateway.shadow.ShadowRecorder(ledger.unwrap().shadows());
             } else {
-                LoggerFactory.getLogger(Observability.class).warn("routes have shadow traffic but the ledger is not the"
-                        + " embedded DuckDB one; shadow calls are metered but their answers are not kept for eval --shadow");
+                LoggerFactory.getLogger(Observability.class).warn("routes have shadow traffic but this ledger keeps no"
+                        + " shadow answers; shadow calls are metered but their answers are not kept for eval --shadow");
             }
         }
         return new Observability(observe, metrics, tracing, prompts, shadows);

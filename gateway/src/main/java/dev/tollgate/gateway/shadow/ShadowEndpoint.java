@@ -7,7 +7,6 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.audit.AuditEndpoint;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.ShadowLog;
-import dev.tollgate.store.duckdb.DuckDbLedger;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.time.Instant;
@@ -29,9 +28,8 @@ public final class ShadowEndpoint {
         Instant from = to.minus(AuditEndpoint.since(request.getParam("since")));
         ShadowRecorder recorder = services.observability().shadows();
         if (recorder != null) recorder.flush();
-        ShadowLog log = recorder != null ? recorder.store()
-                : services.ledger().unwrap() instanceof DuckDbLedger duck ? duck.shadows() : null;
-        if (log == null) throw new IllegalArgumentException("shadow answers are kept only in the embedded DuckDB ledger");
+        ShadowLog log = recorder != null ? recorder.store() : services.ledger().unwrap().shadows();
+        if (log == null) throw new IllegalArgumentException("this gateway's ledger keeps no shadow answers");
         ObjectNode body = Json.object().put("route", route).put("from", from.toString()).put("to", to.toString());
         var group = services.router().group(route);
         if (group != null && group.shadow() != null) body.put("candidate", group.shadow().candidate().name());

@@ -40,7 +40,7 @@ class AdminRouteTest {
                         }
                     }
                     // the ledger through the gateway's own connection: how many rows it holds
-                    long rows = call.scanLedger(scan -> scan.count(null, null));
+                    long rows = call.scanLedger(null, null, scan -> scan.count(null, null));
                     return Json.object().put("n", call.param("n")).put("rows", rows);
                 }),
                 new AdminRoute(HttpMethod.POST, "/admin/x/echo", call -> Json.object().set("got", call.body())));

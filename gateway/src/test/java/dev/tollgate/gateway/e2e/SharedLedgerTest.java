@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A gateway with {@code ledger.type: postgres} on the sandbox provider: every answered request is a row in
- * PostgreSQL with the cost its client was told, and {@code /admin/spend} reads the totals from there.
+ * PostgreSQL with the cost its client was told, and {@code /admin/spend} reads the totals from there; the prompt log
+ * is kept there too, and the prompt audit reads it.
  */
 class SharedLedgerTest {
 
@@ -52,6 +53,7 @@ class SharedLedgerTest {
             String yaml = """
                     admin: {token: %s}
                     ledger: {type: postgres, url: "%s", schema: %s, pool_size: 3}
+                    prompt_log: {enabled: true, group_tag: feature}
                     providers:
                       sandbox: {type: openai, base_url: "http://127.0.0.1:%d/v1", api_key: "sk-upstream"}
                     models:
@@ -110,6 +112,26 @@ class SharedLedgerTest {
                     String someId = costById.keySet().iterator().next();
                     assertThat(admin(http, gateway, "/admin/requests/" + someId).path("request").path("cost_usd").decimalValue())
                             .isEqualByComparingTo(costById.get(someId));
+
+                    // the prompt log is in PostgreSQL beside the ledger: the audit and eval's sample read every prompt
+                    JsonNode audit = admin(http, gateway, "/admin/audit?since=1h");
+                    assertThat(audit.path("prompt_log_enabled").asBoolean()).isTrue();
+                    assertThat(audit.path("window").path("requests").asLong()).isEqualTo(8);
+                    JsonNode sample = admin(http, gateway, "/admin/prompts/sample?n=50&since=1h");
+                    assertThat(sample.path("prompts")).hasSize(8).allSatisfy(p -> {
+                        assertThat(costById).containsKey(p.path("request_id").asText());
+                        assertThat(p.path("answer").asText()).isNotBlank();
+                        assertThat(p.path("messages").get(0).path("content").asText()).startsWith("question number ");
+                    });
+                    try (Connection c = db.connection(); PreparedStatement p = c.prepareStatement("SELECT count(*) FROM prompts");
+                         ResultSet rs = p.executeQuery()) {
+                        rs.next();
+                        assertThat(rs.getLong(1)).isEqualTo(8);
+                    }
+                    // planning reads (a what-if replay) scan a copy of the range from PostgreSQL
+                    long scanned = new dev.tollgate.gateway.admin.AdminCall(Map.of(), null, services)
+                            .scanLedger(null, null, scan -> scan.count(null, null));
+                    assertThat(scanned).isEqualTo(8);
 
                     // the FOCUS download works from PostgreSQL too: one charge per hour, key, provider, model and tag set
                     HttpResponse<String> focus = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl()

@@ -183,6 +183,7 @@ public final class DuckDbLedger implements Ledger {
     private boolean promptsClosed;
 
     /** The prompt log in the same file (issue 5, prompt audit), opened on first use and closed with the ledger. */
+    @Override
     public synchronized DuckDbPromptLog prompts() {
         if (promptsClosed) throw new IllegalStateException("the ledger is closed");
         if (prompts == null) {
@@ -198,6 +199,7 @@ public final class DuckDbLedger implements Ledger {
     private DuckDbShadowLog shadows;
 
     /** Shadowed answers in the same file (issue 13, shadow mode), opened on first use and closed with the ledger. */
+    @Override
     public synchronized DuckDbShadowLog shadows() {
         if (promptsClosed) throw new IllegalStateException("the ledger is closed");
         if (shadows == null) {

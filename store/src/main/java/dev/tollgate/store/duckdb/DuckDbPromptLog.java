@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.AuditedPrompt;
+import dev.tollgate.store.BatchWriter;
+import dev.tollgate.store.BatchedLog;
 import dev.tollgate.store.PromptLog;
 import dev.tollgate.store.PromptRecord;
 import org.duckdb.DuckDBAppender;
@@ -22,68 +24,39 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The prompt log in the ledger's DuckDB file, table {@code prompts} (schema version 5). Owned by
- * {@link DuckDbLedger}, which opens it on first use and closes it before itself. One writer thread drains a bounded
- * queue in batches (at most {@value #MAX_BATCH} rows or 200 ms), like the ledger's; a full queue drops the prompt
- * rather than holding up anyone.
+ * {@link DuckDbLedger}, which opens it on first use and closes it before itself. Rows are written by a
+ * {@link BatchWriter} (at most {@value #MAX_BATCH} rows or 200 ms a batch); a full queue drops the prompt rather than
+ * holding up anyone.
  */
-public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
+public final class DuckDbPromptLog extends BatchedLog<PromptRecord> implements PromptLog {
 
     private static final Logger log = LoggerFactory.getLogger(DuckDbPromptLog.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final int MAX_BATCH = 512;
     static final int QUEUE_CAPACITY = 65_536;
-    private static final long MAX_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-
-    private record Marker(CountDownLatch done, boolean stop) {
-    }
 
     private final DuckDBConnection conn;
     private final DuckDbLedger ledger;
-    private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
-    private final AtomicLong dropped = new AtomicLong();
-    private final Thread thread;
-    private volatile boolean stopped;
 
     /** {@code conn} is this log's own write connection; queries run through the ledger's reads. */
-    DuckDbPromptLog(DuckDBConnection conn, DuckDbLedger ledger) {
+    DuckDbPromptLog(DuckDBConnection conn, DuckDbLedger ledger) throws SQLException {
+        super("prompts", QUEUE_CAPACITY, MAX_BATCH);
         this.conn = conn;
         this.ledger = ledger;
-        this.thread = Thread.ofPlatform().name("tollgate-prompt-writer").daemon(true).start(this::run);
-    }
-
-    @Override
-    public void append(PromptRecord prompt) {
-        if (stopped || !queue.offer(prompt)) dropped.incrementAndGet();
-    }
-
-    @Override
-    public void flush() {
-        if (!stopped) await(send(false));
+        conn.setAutoCommit(false);
     }
 
     @Override
     public long droppedPrompts() {
-        return dropped.get();
+        return dropped();
     }
 
     @Override
     public void close() {
-        if (stopped) return;
-        stopped = true;
-        if (thread.isAlive()) await(send(true));
-        try {
-            thread.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        super.close();
         try {
             conn.close();
         } catch (SQLException e) {
@@ -91,93 +64,24 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         }
     }
 
-    private Marker send(boolean stop) {
-        Marker m = new Marker(new CountDownLatch(1), stop);
-        try {
-            queue.put(m);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the prompt log", e);
-        }
-        return m;
-    }
-
-    private void await(Marker m) {
-        try {
-            while (!m.done().await(1, TimeUnit.SECONDS)) {
-                if (!thread.isAlive()) return;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void run() {
-        List<PromptRecord> batch = new ArrayList<>(MAX_BATCH);
-        List<Object> drained = new ArrayList<>(MAX_BATCH);
-        try {
-            conn.setAutoCommit(false);
-            long deadline = 0;
-            while (true) {
-                long wait = batch.isEmpty() ? MAX_DELAY_NANOS : Math.max(0, deadline - System.nanoTime());
-                Object first = queue.poll(wait, TimeUnit.NANOSECONDS);
-                if (first != null) {
-                    drained.add(first);
-                    queue.drainTo(drained, MAX_BATCH - 1);
-                }
-                for (Object item : drained) {
-                    if (item instanceof PromptRecord p) {
-                        if (batch.isEmpty()) deadline = System.nanoTime() + MAX_DELAY_NANOS;
-                        batch.add(p);
-                        if (batch.size() >= MAX_BATCH) write(batch);
-                    } else if (item instanceof Marker m) {
-                        write(batch);
-                        m.done().countDown();
-                        if (m.stop()) return;
-                    }
-                }
-                drained.clear();
-                if (!batch.isEmpty() && System.nanoTime() - deadline >= 0) write(batch);
-            }
-        } catch (InterruptedException e) {
-            log.warn("prompt log writer interrupted; {} prompts were not written", queue.size() + batch.size());
-        } catch (Throwable t) {
-            log.error("prompt log writer died; {} prompts were not written", queue.size() + batch.size(), t);
-        } finally {
-            stopped = true;
-            List<Object> rest = new ArrayList<>();
-            queue.drainTo(rest);
-            rest.forEach(o -> {
-                if (o instanceof Marker m) m.done().countDown(); else dropped.incrementAndGet();
-            });
-        }
-    }
-
-    /** Writes the batch in one transaction; a batch that fails is logged and counted as dropped (prompts are a sample). */
-    private void write(List<PromptRecord> batch) {
-        if (batch.isEmpty()) return;
+    /** Writes the batch in one transaction (a failed one is rolled back, and dropped by the writer: prompts are a sample). */
+    @Override
+    protected void write(List<PromptRecord> batch) throws SQLException {
+        // DuckDB's own out-of-space path has crashed the JVM: on a nearly full disk prompts (a sample) are dropped
         String lowSpace = ledger.lowSpace();
-        if (lowSpace != null) {
-            // DuckDB's own out-of-space path has crashed the JVM: on a nearly full disk prompts (a sample) are dropped
-            dropped.addAndGet(batch.size());
-            log.warn("{} prompts dropped: {}", batch.size(), lowSpace);
-            batch.clear();
-            return;
-        }
+        if (lowSpace != null) throw new BatchWriter.Refused(lowSpace);
         try (DuckDBAppender a = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "prompts")) {
             for (PromptRecord p : batch) appendRow(a, p);
             a.flush();
             conn.commit();
         } catch (SQLException | RuntimeException e) {
-            dropped.addAndGet(batch.size());
-            log.error("writing {} prompts failed; they are dropped", batch.size(), e);
             try {
                 conn.rollback();
             } catch (SQLException r) {
-                log.debug("rollback failed", r);
+                e.addSuppressed(r);
             }
+            throw e;
         }
-        batch.clear();
     }
 
     /** One row in {@code prompts} column order (see {@link LedgerSchema}, versions 5 and 17). */
@@ -204,7 +108,8 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         if (s == null) a.appendNull(); else a.append(s);
     }
 
-    static String messagesJson(List<PromptRecord.Message> messages) {
+    /** The messages as stored: a JSON array of {@code {role, content}}. */
+    public static String messagesJson(List<PromptRecord.Message> messages) {
         ArrayNode array = JSON.createArrayNode();
         for (PromptRecord.Message m : messages) array.addObject().put("role", m.role()).put("content", m.content());
         return array.toString();
@@ -223,8 +128,11 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
 
     private static final String AUDITED = "SELECT * FROM (" + COLUMNS + " ORDER BY p.time DESC LIMIT ?) ORDER BY t, request_id";
 
-    /** A seeded draw: rows ordered by a hash of their request id and the seed, so the same rows give the same sample. */
-    private static final String SAMPLE_ORDER = " ORDER BY hash(p.request_id || ?), p.request_id LIMIT ?) ORDER BY t, request_id";
+    /**
+     * A seeded draw: rows ordered by the MD5 of their request id and the seed, so the same rows give the same sample,
+     * and the shared ledger in PostgreSQL ({@code PgPromptLog}), which has the same function, draws the same one.
+     */
+    private static final String SAMPLE_ORDER = " ORDER BY md5(p.request_id || ?), p.request_id LIMIT ?) ORDER BY t, request_id";
 
     @Override
     public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, Map<String, String> excluding) {
@@ -250,6 +158,20 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         });
     }
 
+    /** Every logged prompt, oldest first, as it was appended (a copy into another ledger). */
+    public void forEach(java.util.function.Consumer<PromptRecord> sink) {
+        ledger.read(c -> {
+            // the audit's columns, the ledger row's left empty: only the prompt is read
+            try (java.sql.Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
+                    SELECT epoch_us(time), request_id, key_name, tags, api, model, system_prompt, messages, max_tokens,
+                           system_tokens, history_tokens, user_tokens, sample_rate, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, answer
+                    FROM prompts ORDER BY time, request_id""")) {
+                while (rs.next()) sink.accept(row(rs).prompt());
+            }
+            return null;
+        });
+    }
+
     @Override
     public List<AuditedPrompt> audited(Instant from, Instant to, int limit) {
         return ledger.read(c -> audited(c, from, to, limit));
@@ -272,7 +194,11 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
         p.setObject(4, t);
     }
 
-    private static List<AuditedPrompt> rows(PreparedStatement p) throws SQLException {
+    /**
+     * Runs a query of the audit's columns ({@code COLUMNS} here; the shared ledger's {@code PgPromptLog} selects the
+     * same ones, its time as epoch microseconds too) and reads its rows.
+     */
+    public static List<AuditedPrompt> rows(PreparedStatement p) throws SQLException {
         List<AuditedPrompt> out = new ArrayList<>();
         try (ResultSet rs = p.executeQuery()) {
             while (rs.next()) out.add(row(rs));
@@ -290,8 +216,7 @@ public final class DuckDbPromptLog implements PromptLog, AutoCloseable {
                 rs.getLong(10), rs.getLong(11), rs.getLong(12), rs.getDouble(13), rs.getString(23));
         Usage usage = new Usage(rs.getLong(15), rs.getLong(16), rs.getLong(17), rs.getLong(18), rs.getLong(19), rs.getLong(20));
         BigDecimal cost = rs.getBigDecimal(21);
-        return new AuditedPrompt(prompt, rs.getString(14), usage, cost == null ? BigDecimal.ZERO : cost.stripTrailingZeros(),
-                rs.getInt(22));
+        return new AuditedPrompt(prompt, rs.getString(14), usage, DuckDbShadowLog.money(cost), rs.getInt(22));
     }
 
     private static Map<String, String> tags(String json) throws SQLException {

@@ -83,6 +83,32 @@ public final class PgDatabase implements AutoCloseable {
         return jdbc.toString();
     }
 
+    /** Binds one row's parameters of a batched statement. */
+    @FunctionalInterface
+    public interface RowBinder<T> {
+        void bind(java.sql.PreparedStatement p, T row) throws SQLException;
+    }
+
+    /** Runs {@code sql} once per row, as one batch in one transaction, rolled back if any row fails. */
+    public <T> void insertBatch(String sql, java.util.List<T> rows, RowBinder<T> binder) throws SQLException {
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try (java.sql.PreparedStatement p = c.prepareStatement(sql)) {
+                for (T row : rows) {
+                    binder.bind(p, row);
+                    p.addBatch();
+                }
+                p.executeBatch();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
     public Connection connection() throws SQLException {
         return pool.getConnection();
     }

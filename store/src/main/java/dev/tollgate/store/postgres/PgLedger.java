@@ -182,6 +182,26 @@ public final class PgLedger implements Ledger {
         return db;
     }
 
+    private PgPromptLog prompts;
+    private PgShadowLog shadows;
+    private boolean logsClosed;
+
+    /** The prompt log beside the ledger (every replica's sampled prompts), opened on first use, closed with the ledger. */
+    @Override
+    public synchronized PgPromptLog prompts() {
+        if (logsClosed) throw new IllegalStateException("the ledger is closed");
+        if (prompts == null) prompts = new PgPromptLog(db);
+        return prompts;
+    }
+
+    /** Shadowed answers beside the ledger (every replica's), opened on first use, closed with the ledger. */
+    @Override
+    public synchronized PgShadowLog shadows() {
+        if (logsClosed) throw new IllegalStateException("the ledger is closed");
+        if (shadows == null) shadows = new PgShadowLog(db);
+        return shadows;
+    }
+
     /** Rows before this time are answered from the rollups; null when none are. */
     Instant sealedUntil() {
         if (writer != null) return writer.sealedUntil();
@@ -270,16 +290,39 @@ public final class PgLedger implements Ledger {
         Instant a = from == null ? null : from.truncatedTo(java.time.temporal.ChronoUnit.HOURS);
         Instant b = to == null ? null : to.truncatedTo(java.time.temporal.ChronoUnit.HOURS);
         if (b != null && b.isBefore(to)) b = b.plus(1, java.time.temporal.ChronoUnit.HOURS);
+        return inCopy(a, b, copy -> copy.exportFocus(from, to, format, out));
+    }
+
+    /**
+     * Runs a planning read (a what-if replay, a capacity plan: {@link dev.tollgate.store.duckdb.LedgerScan}'s queries,
+     * written for DuckDB) over the rows of {@code [from, to)} (either end may be null): they are streamed into a scratch
+     * embedded ledger and {@code work} scans that, so both stores answer with the same code. Blocks for the copy, which
+     * grows with the range; call it off the event loop.
+     */
+    public <T> T scan(Instant from, Instant to, dev.tollgate.store.duckdb.DuckDbLedger.ScanWork<T> work) throws Exception {
+        return inCopy(from, to, copy -> copy.scan(work));
+    }
+
+    private interface CopyWork<T> {
+        T apply(dev.tollgate.store.duckdb.DuckDbLedger copy) throws Exception;
+    }
+
+    /** Streams the rows of {@code [from, to)} into a scratch embedded ledger, runs {@code work} on it, deletes it. */
+    private <T> T inCopy(Instant from, Instant to, CopyWork<T> work) {
         Path scratch;
         try {
-            scratch = java.nio.file.Files.createTempDirectory("tollgate-focus");
+            scratch = java.nio.file.Files.createTempDirectory("tollgate-pg-copy");
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot prepare the FOCUS export", e);
+            throw new java.io.UncheckedIOException("cannot prepare a scratch copy of the shared ledger", e);
         }
         try (dev.tollgate.store.duckdb.DuckDbLedger copy = dev.tollgate.store.duckdb.DuckDbLedger.open(scratch)) {
-            forEach(a, b, copy::append);
+            forEach(from, to, copy::append);
             copy.flush();
-            return copy.exportFocus(from, to, format, out);
+            return work.apply(copy);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
         } finally {
             try (var files = java.nio.file.Files.walk(scratch)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -322,9 +365,17 @@ public final class PgLedger implements Ledger {
         });
     }
 
-    /** Writes everything queued (or leaves it in the journal while PostgreSQL is unreachable); the database stays open. */
+    /**
+     * Writes everything queued (or leaves it in the journal while PostgreSQL is unreachable), the prompt log's and shadow
+     * answers' first; the database stays open.
+     */
     @Override
     public void close() {
+        synchronized (this) {
+            logsClosed = true;
+            if (prompts != null) prompts.close();
+            if (shadows != null) shadows.close();
+        }
         if (writer == null) return;
         if (!writer.stopped()) announceSegments();
         writer.close();
