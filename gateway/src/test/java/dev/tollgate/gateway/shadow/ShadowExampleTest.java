@@ -20,7 +20,7 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's "Shadow" walk-through on examples/shadow-sandbox.yaml: forty requests to "support", every other one
+ * The README's "Shadow" walk-through on examples/shadow-sandbox.yaml: sixty requests to "support", every other one
  * (the 2nd, 4th, …) shadowed on the 0.8-quality candidate, metered under the shadow budget, both answers kept.
  */
 class ShadowExampleTest {
@@ -34,7 +34,7 @@ class ShadowExampleTest {
         try (ExampleBed bed = new ExampleBed("shadow-sandbox.yaml", data)) {
             Map<String, String> promptOf = new HashMap<>();
             Set<String> expected = new HashSet<>();
-            for (int i = 1; i <= 40; i++) {
+            for (int i = 1; i <= 60; i++) {
                 String prompt = "Ticket " + i + ": which queue?\nReply with exactly: queue-" + (i % 5);
                 String body = Json.object().put("model", "support").set("messages", Json.array().add(Json.object()
                         .put("role", "user").put("content", prompt))).toString();

@@ -1,17 +1,13 @@
 package dev.tollgate.gateway.shadow;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.SandboxGateway;
 import dev.tollgate.gateway.budget.BudgetBook;
-import dev.tollgate.gateway.config.ConfigLoader;
-import dev.tollgate.sandbox.SandboxConfig;
-import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,8 +48,7 @@ class ShadowTest {
 
     @TempDir
     static Path data;
-    static Vertx vertx;
-    static SandboxServer sandbox;
+    static SandboxGateway bed;
     static DuckDbLedger ledger;
     static GatewayServices services;
     static Gateway gateway;
@@ -61,9 +56,7 @@ class ShadowTest {
 
     @BeforeAll
     static void start() throws Exception {
-        vertx = Vertx.vertx();
-        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
-        String yaml = """
+        bed = new SandboxGateway(data, sandbox -> """
                 admin: {token: admin}
                 providers:
                   prod:      {type: openai, base_url: "%1$s"}
@@ -83,18 +76,15 @@ class ShadowTest {
                     - {name: team-a, scope: "team:a", period: monthly, limit_usd: "100", action: block}
                     - {name: shadow-half, scope: "shadow:half", period: monthly, limit_usd: "100", action: block}
                     - {name: shadow-starved, scope: "shadow:starved", period: monthly, limit_usd: "0.000001", action: block}
-                """.formatted("http://127.0.0.1:" + sandbox.port() + "/v1", CANDIDATE_QUALITY);
-        ledger = DuckDbLedger.open(data);
-        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml), PriceCatalog.bundled(), ledger);
-        gateway = Gateway.start(vertx, services, 0, 1).await();
+                """.formatted(sandbox, CANDIDATE_QUALITY));
+        ledger = bed.ledger;
+        services = bed.services;
+        gateway = bed.gateway;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        services.observability().close();
-        ledger.close();
-        vertx.close().await();
+        bed.close();
     }
 
     private static HttpResponse<String> ask(String model, String prompt) throws Exception {
@@ -116,8 +106,7 @@ class ShadowTest {
     }
 
     private static List<JsonNode> rows() throws Exception {
-        JsonNode all = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests?limit=1000"))
-                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode all = bed.admin("/admin/requests?limit=1000");
         List<JsonNode> out = new ArrayList<>();
         all.path("requests").forEach(out::add);
         return out;
@@ -175,8 +164,7 @@ class ShadowTest {
         }
         // the third found max_in_flight (2) calls running: shed, counted in /metrics, never queued
         assertThat(shadow.shed()).isEqualTo(1);
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = bed.metrics();
         assertThat(metrics.lines().filter(l -> l.startsWith("tollgate_shadow_shed_total{") && l.contains("route=\"held\"")))
                 .singleElement().satisfies(l -> assertThat(l).endsWith(" 1.0"));
         assertThat(metrics.lines().filter(l -> l.startsWith("tollgate_shadow_in_flight{") && l.contains("route=\"held\"")))
@@ -217,8 +205,7 @@ class ShadowTest {
         assertThat(shadowed).isEqualTo(expected);
         // a look-up by request id finds the client's own row, not its shadow's
         String someShadowed = expected.iterator().next();
-        JsonNode lookedUp = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests/" + someShadowed))
-                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body()).path("request");
+        JsonNode lookedUp = bed.admin("/admin/requests/" + someShadowed).path("request");
         assertThat(lookedUp.path("requested_model").asText()).isEqualTo("half");
         assertThat(lookedUp.path("tags").path("team").asText()).isEqualTo("a");
 
