@@ -12,14 +12,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * A sandbox provider and a gateway in front of it configured by the test's own YAML (admin token {@value #ADMIN}),
- * with a DuckDB ledger in {@code data}: for tests whose config is theirs (routes, tiers, shadows) rather than
- * {@link TestBed}'s fixed one.
+ * A sandbox provider and a gateway in front of it configured by the test's own YAML or by one of the shipped
+ * {@code examples/*.yaml}, with a DuckDB ledger in {@code data}: for tests whose config is theirs (routes, tiers,
+ * shadows) rather than {@link TestBed}'s fixed one.
  */
 public final class SandboxGateway implements AutoCloseable {
 
@@ -33,13 +34,29 @@ public final class SandboxGateway implements AutoCloseable {
     public final Gateway gateway;
     public final HttpClient http = HttpClient.newHttpClient();
 
-    /** {@code yaml} is given the sandbox's OpenAI base URL ({@code http://127.0.0.1:PORT/v1}) and returns the config. */
+    /**
+     * {@code yaml} is given the sandbox's address ({@code http://127.0.0.1:PORT}: its OpenAI base URL is that plus
+     * {@code /v1}) and returns the config.
+     */
     public SandboxGateway(Path data, UnaryOperator<String> yaml) throws Exception {
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         ledger = DuckDbLedger.open(data);
-        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml.apply("http://127.0.0.1:" + sandbox.port() + "/v1")),
+        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml.apply("http://127.0.0.1:" + sandbox.port())),
                 PriceCatalog.bundled(), ledger);
         gateway = Gateway.start(vertx, services, 0, 1).await();
+    }
+
+    /**
+     * A gateway started from {@code examples/EXAMPLE} (e.g. "routes-sandbox.yaml"), as the README's walk-throughs start
+     * it, with the sandbox on a free port in place of the example's {@code 127.0.0.1:9000}.
+     */
+    public static SandboxGateway example(String example, Path data) throws Exception {
+        String yaml = Files.readString(Path.of("../examples", example));
+        return new SandboxGateway(data, sandbox -> yaml.replace("http://127.0.0.1:9000", sandbox));
+    }
+
+    public String url() {
+        return gateway.baseUrl();
     }
 
     /** The JSON an admin GET answers, e.g. {@code /admin/requests?limit=500}. */

@@ -1,6 +1,6 @@
 package dev.tollgate.gateway.shadow;
 
-import dev.tollgate.gateway.ExampleBed;
+import dev.tollgate.gateway.SandboxGateway;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.store.ShadowAnswer;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class ShadowExampleTest {
     @Test
     void theWalkThroughShadowsTheSampledRequestsOnTheCandidate() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        try (ExampleBed bed = new ExampleBed("shadow-sandbox.yaml", data)) {
+        try (SandboxGateway bed = SandboxGateway.example("shadow-sandbox.yaml", data)) {
             Map<String, String> promptOf = new HashMap<>();
             Set<String> expected = new HashSet<>();
             for (int i = 1; i <= 60; i++) {

@@ -59,9 +59,9 @@ class ShadowTest {
         bed = new SandboxGateway(data, sandbox -> """
                 admin: {token: admin}
                 providers:
-                  prod:      {type: openai, base_url: "%1$s"}
-                  candidate: {type: openai, base_url: "%1$s", headers: {x-sandbox-quality: "%2$s"}}
-                  held:      {type: openai, base_url: "%1$s", headers: {x-sandbox-latency-ms: "120000"}}
+                  prod:      {type: openai, base_url: "%1$s/v1"}
+                  candidate: {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-quality: "%2$s"}}
+                  held:      {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-latency-ms: "120000"}}
                 models:
                   - {name: cand, provider: candidate, model: gpt-4o-mini}
                   - {name: cand-held, provider: held, model: gpt-4o-mini}

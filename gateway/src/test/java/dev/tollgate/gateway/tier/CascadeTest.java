@@ -52,10 +52,10 @@ class CascadeTest {
         bed = new SandboxGateway(data, s -> """
                 admin: {token: admin}
                 providers:
-                  poor:     {type: openai, base_url: "%1$s", headers: {x-sandbox-quality: "0"}}
-                  perfect:  {type: openai, base_url: "%1$s", headers: {x-sandbox-quality: "1"}}
-                  flagship: {type: openai, base_url: "%1$s"}
-                  broken:   {type: openai, base_url: "%1$s", headers: {x-sandbox-fault: "500"}}
+                  poor:     {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-quality: "0"}}
+                  perfect:  {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-quality: "1"}}
+                  flagship: {type: openai, base_url: "%1$s/v1"}
+                  broken:   {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-fault: "500"}}
                 models:
                   - {name: nano-poor, provider: poor, model: gpt-4.1-nano}
                   - {name: nano-good, provider: perfect, model: gpt-4.1-nano}

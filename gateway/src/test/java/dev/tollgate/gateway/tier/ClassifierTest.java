@@ -65,7 +65,7 @@ class ClassifierTest {
     static final String MODELS = """
             admin: {token: admin}
             providers:
-              sandbox: {type: openai, base_url: "%s"}
+              sandbox: {type: openai, base_url: "%s/v1"}
             models:
               - {name: gpt-4.1-nano, provider: sandbox}
               - {name: gpt-4o, provider: sandbox}
