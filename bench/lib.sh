@@ -10,11 +10,11 @@ wait_port() {
   echo "port $1 never opened" >&2; exit 1
 }
 
-# The upstream answers at once with 16 output tokens and real prompt token counts; the gateway meters every call
-# into its DuckDB ledger under $OUT/data. Sets TOLLGATE_PID.
-start_sandbox_and_gateway() {
-  ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
-  cat >"$OUT/tollgate.yaml" <<YAML
+# The gateway's config: the upstream answers at once with 16 output tokens and real prompt token counts; the gateway
+# meters every call into its DuckDB ledger. $1 = 1: the model the load asks for is a tier (one rule on the key's tags)
+# over a route of two deployments; otherwise it is a plain model.
+gateway_yaml() {
+  cat <<YAML
 server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
 admin: {token: bench-admin}
 providers:
@@ -23,9 +23,7 @@ providers:
 keys:
   - {key: tg-bench, name: bench, tags: {team: bench}}
 YAML
-  # ROUTED=1: the model the load asks for is a tier (one rule on the key's tags) over a route of two deployments;
-  # otherwise it is a plain model
-  if [ "${ROUTED:-0}" = 1 ]; then cat >>"$OUT/tollgate.yaml" <<YAML
+  if [ "$1" = 1 ]; then cat <<YAML
 models:
   - {name: mini-a, provider: sandbox, model: gpt-4o-mini}
 routes:
@@ -35,13 +33,13 @@ tiers:
     ladder: [{name: small, model: mini-route}, {name: large, model: mini-a}]
     rules: [{tier: small, tags: {team: bench}}]
 YAML
-  else cat >>"$OUT/tollgate.yaml" <<YAML
+  else cat <<YAML
 models:
   - {name: gpt-4o-mini, provider: sandbox}
 YAML
   fi
   # BUDGETS=5: five budgets and a rate limit apply to every request (limits far above what a run spends)
-  if [ "${BUDGETS:-0}" = 5 ]; then cat >>"$OUT/tollgate.yaml" <<YAML
+  if [ "${BUDGETS:-0}" = 5 ]; then cat <<YAML
 spend_controls:
   budgets:
     - {name: org-month, scope: org, period: monthly, limit_usd: "1000000"}
@@ -53,9 +51,26 @@ spend_controls:
     - {scope: "key:*", requests_per_minute: 100000000, tokens_per_minute: 100000000000}
 YAML
   fi
+}
+
+# The sandbox provider and a gateway in front of it (ROUTED=1: the tier over a route, as gateway_yaml 1), its ledger
+# under $OUT/data. Sets TOLLGATE_PID.
+start_sandbox_and_gateway() {
+  ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+  gateway_yaml "${ROUTED:-0}" >"$OUT/tollgate.yaml"
   TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
   TOLLGATE_PID=$!
   wait_port "$SANDBOX_PORT"; wait_port "$TOLLGATE_PORT"
+}
+
+# A second gateway on $TOLLGATE_ROUTED_PORT whose model is the tier over a two-deployment route (gateway_yaml 1), with
+# the same budgets as the first: the cost of routing on every request, side by side with the plain one. Sets
+# TOLLGATE_ROUTED_PID.
+start_routed_gateway() {
+  gateway_yaml 1 >"$OUT/tollgate-routed.yaml"
+  TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" ./tollgate serve --config "$OUT/tollgate-routed.yaml" --port "$TOLLGATE_ROUTED_PORT" --data "$OUT/data-routed" >"$OUT/tollgate-routed.log" 2>&1 & pids+=($!)
+  TOLLGATE_ROUTED_PID=$!
+  wait_port "$TOLLGATE_ROUTED_PORT"
 }
 
 # A second gateway on $TOLLGATE_REDIS_PORT with the same config, its budgets and rate limits counted in Redis

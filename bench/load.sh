@@ -9,6 +9,9 @@
 #   GATEWAY_JAVA_OPTS=-XX:+UseParallelGC bench/load.sh    # JVM flags for the gateway only (not the sandbox)
 #   REPO=/path/to/other/checkout BASE_PORT=9361 bench/load.sh   # another build (a "before"), on other ports
 #   ROUTED=1 BUDGETS=5 bench/load.sh       # a tier over a two-deployment route, five budgets and a rate limit
+#   TARGETS="nginx tollgate tollgate-routed" bench/load.sh
+#                                          # a second gateway whose model is that tier over the route (a rule on
+#                                          # every request), side by side with the plain one and nginx
 #   BUDGETS=5 TARGETS="tollgate tollgate-redis" bench/load.sh
 #                                          # the same budgets counted in process and in Redis (spend_controls.redis at
 #                                          # $TOLLGATE_BENCH_REDIS, default redis://127.0.0.1:6379), two gateways side by side
@@ -24,9 +27,10 @@ WARMUP=${WARMUP:-15}
 CONNS=${CONNS:-1 16 64}
 TARGETS=${TARGETS:-direct nginx tollgate portkey}
 OUT=${OUT:-bench/results/load-$(date -u +%Y%m%dT%H%M%SZ)}
-BASE_PORT=${BASE_PORT:-9101}   # five ports from here: sandbox, Tollgate, nginx, Portkey, Tollgate on Redis (another on a shared machine)
+BASE_PORT=${BASE_PORT:-9101}   # six ports from here: sandbox, Tollgate, nginx, Portkey, Tollgate on Redis, routed Tollgate
 SANDBOX_PORT=${SANDBOX_PORT:-$BASE_PORT} TOLLGATE_PORT=${TOLLGATE_PORT:-$((BASE_PORT + 1))} NGINX_PORT=${NGINX_PORT:-$((BASE_PORT + 2))}
 PORTKEY_PORT=${PORTKEY_PORT:-$((BASE_PORT + 3))} TOLLGATE_REDIS_PORT=${TOLLGATE_REDIS_PORT:-$((BASE_PORT + 4))}
+TOLLGATE_ROUTED_PORT=${TOLLGATE_ROUTED_PORT:-$((BASE_PORT + 5))}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -38,6 +42,7 @@ with_portkey=0; case " $TARGETS " in *" portkey "*) with_portkey=1 ;; esac
 source bench/lib.sh
 start_sandbox_and_gateway
 case " $TARGETS " in *" tollgate-redis "*) start_redis_gateway ;; esac
+case " $TARGETS " in *" tollgate-routed "*) start_routed_gateway ;; esac
 
 mkdir -p "$OUT/nginx"
 cat >"$OUT/nginx.conf" <<NGINX
@@ -72,6 +77,7 @@ run_wrk() { # target conns seconds
     nginx)    url=http://127.0.0.1:$NGINX_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
     tollgate) url=http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
     tollgate-redis) url=http://127.0.0.1:$TOLLGATE_REDIS_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
+    tollgate-routed) url=http://127.0.0.1:$TOLLGATE_ROUTED_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
     portkey)  url=http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions
               headers=(-H "authorization: Bearer sk-sandbox" -H "x-portkey-provider: openai"
                        -H "x-portkey-custom-host: http://127.0.0.1:$SANDBOX_PORT/v1") ;;
@@ -86,7 +92,7 @@ for t in $TARGETS; do run_wrk $t 16 $WARMUP >/dev/null; done
 # CPU ticks (utime + stime) of the processes that serve a target: the gateway, and Redis for tollgate-redis
 cpu_ticks() {
   local pid total=0
-  case $1 in tollgate) pid=$TOLLGATE_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
+  case $1 in tollgate) pid=$TOLLGATE_PID ;; tollgate-routed) pid=$TOLLGATE_ROUTED_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
   for p in $pid; do total=$(( total + $(awk '{print $14 + $15}' /proc/$p/stat) )); done
   echo $total
 }
@@ -110,8 +116,12 @@ done
 # Metering was really on: the ledger holds the gateway's calls, priced.
 curl -s -H "authorization: Bearer bench-admin" "http://127.0.0.1:$TOLLGATE_PORT/admin/spend?group_by=team,model" >"$OUT/spend.json"
 echo "RSS of the gateway after the run: $(( $(ps -o rss= -p $TOLLGATE_PID) / 1024 )) MiB" >"$OUT/memory.txt"
+if [ -n "${TOLLGATE_ROUTED_PID:-}" ]; then   # every request went through the tier and the route: by deployment
+  curl -s -H "authorization: Bearer bench-admin" "http://127.0.0.1:$TOLLGATE_ROUTED_PORT/admin/spend?group_by=tier,deployment" >"$OUT/spend-routed.json"
+fi
 
 awk -f bench/summarize.awk "$OUT/raw.txt" | tee "$OUT/summary.md"
 echo "ledger: $(cat "$OUT/spend.json")"
+[ -f "$OUT/spend-routed.json" ] && echo "routed ledger: $(cat "$OUT/spend-routed.json")"
 cat "$OUT/memory.txt"
 echo "results in $OUT"

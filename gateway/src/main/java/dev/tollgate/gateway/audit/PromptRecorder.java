@@ -4,44 +4,30 @@ import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.store.PromptLog;
 import dev.tollgate.store.PromptRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Records prompts for the audit. The event loop only hands over the extracted parts; redaction, token counting and
- * storage run on this recorder's own thread behind a bounded queue. When that queue is full the prompt is dropped and
- * counted: a prompt log is a sample and must never slow the request path.
+ * storage run on this recorder's own thread behind a bounded queue ({@link RecorderThread}). When that queue is full
+ * the prompt is dropped and counted: a prompt log is a sample and must never slow the request path.
  */
 public final class PromptRecorder implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(PromptRecorder.class);
     static final int QUEUE_CAPACITY = 8192;
 
     private final ObserveConfig.PromptLog config;
     private final PromptLog store;
-    private final ThreadPoolExecutor worker;
-    private final AtomicLong dropped = new AtomicLong();
+    private final RecorderThread worker = new RecorderThread("tollgate-prompt-redactor", QUEUE_CAPACITY, false);
     /** Only the worker thread touches it. */
     private final TextCache cache = new TextCache(4096);
 
     public PromptRecorder(ObserveConfig.PromptLog config, PromptLog store) {
         this.config = config;
         this.store = store;
-        this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE_CAPACITY),
-                r -> Thread.ofPlatform().name("tollgate-prompt-redactor").daemon(true).unstarted(r),
-                (r, executor) -> dropped.incrementAndGet());
-        worker.prestartAllCoreThreads(); // flush() queues its marker directly, so the thread must already run
     }
 
     public ObserveConfig.PromptLog config() {
@@ -54,7 +40,7 @@ public final class PromptRecorder implements AutoCloseable {
 
     /** Prompts not recorded because the recorder was behind. */
     public long droppedPrompts() {
-        return dropped.get() + store.droppedPrompts();
+        return worker.dropped() + store.droppedPrompts();
     }
 
     /** Hands a request's prompt over for recording; returns at once. */
@@ -66,12 +52,8 @@ public final class PromptRecorder implements AutoCloseable {
     /** Hands a request's prompt and the answer's text (or null) over for recording, both redacted; returns at once. */
     public void capture(Instant time, String requestId, String keyName, Map<String, String> tags, String api, String model,
                         PromptParts parts, String answer) {
-        try {
-            worker.execute(() -> store.append(withAnswer(record(time, requestId, keyName, tags, api, model, parts, config.sampleRate(), cache),
-                    answer == null ? null : Redactor.redact(answer))));
-        } catch (RejectedExecutionException e) {
-            dropped.incrementAndGet();
-        }
+        worker.execute(() -> store.append(withAnswer(record(time, requestId, keyName, tags, api, model, parts, config.sampleRate(), cache),
+                answer == null ? null : Redactor.redact(answer))));
     }
 
     private static PromptRecord withAnswer(PromptRecord p, String answer) {
@@ -139,27 +121,12 @@ public final class PromptRecorder implements AutoCloseable {
 
     /** Waits until every prompt captured so far is in the store (off the event loop: it may wait for room). */
     public void flush() {
-        FutureTask<Void> marker = new FutureTask<>(() -> null);
-        try {
-            if (!worker.isShutdown()) {
-                worker.getQueue().put(marker);
-                marker.get(30, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            log.warn("waiting for the prompt recorder failed: {}", e.toString());
-        }
+        worker.flush();
         store.flush();
     }
 
     @Override
     public void close() {
-        worker.shutdown();
-        try {
-            if (!worker.awaitTermination(10, TimeUnit.SECONDS)) log.warn("prompt recorder did not finish in 10 s");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        worker.close();
     }
 }

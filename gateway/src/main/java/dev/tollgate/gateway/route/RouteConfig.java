@@ -45,7 +45,7 @@ public record RouteConfig(String name, Strategy strategy, List<DeploymentConfig>
      * answer the client got.
      *
      * @param model       the candidate, a configured model or route name
-     * @param sample      the share of requests shadowed (0..1), chosen by a hash of the request id
+     * @param sample      the share of requests shadowed (0..1), exact: at 0.5 every other request
      * @param budget      the budget that must cover shadow calls (checked at start-up), or null
      * @param maxInFlight shadow calls of this route at once; more are shed (counted), never queued
      */

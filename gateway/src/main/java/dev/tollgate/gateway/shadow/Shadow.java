@@ -4,15 +4,14 @@ import dev.tollgate.gateway.route.Route;
 import dev.tollgate.gateway.route.RouteConfig;
 import dev.tollgate.gateway.route.RouteGroup;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.zip.CRC32;
 
 /**
  * One route's shadow traffic as the gateway runs it (shared by every event loop): the candidate it goes to, which
- * requests are sampled, the cap on calls in flight, and what became of the sampled ones.
+ * requests are sampled (an exact share, counted), the cap on calls in flight, and what became of the sampled ones.
  *
  * <p>A shadow call is attributed to the key {@value #KEY} and the tag {@code shadow=ROUTE} (not the client's key or
  * tags), so reports by key, team or feature show only what clients spent, a report by {@code shadow} shows what the
@@ -33,6 +32,7 @@ public final class Shadow {
     private final RouteGroup candidateGroup;
     private final Map<String, String> tags;
     private final long threshold;
+    private final AtomicLong seen = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder sent = new LongAdder();
     private final LongAdder shed = new LongAdder();
@@ -49,24 +49,21 @@ public final class Shadow {
     }
 
     /**
-     * Whether a request of this id is shadowed: the CRC-32 of its UTF-8 bytes, modulo 10,000, is below the share in
-     * ten-thousandths. The same id always gets the same answer, so a known set of ids takes an exact, known share.
+     * Whether the route's next request is shadowed: the n-th request (counting from 1) is when n × share passes a whole
+     * number, so every prefix of the route's requests holds its exact share, rounded down (at 0.5 the 2nd, 4th, 6th…;
+     * at 0.1 the 10th, 20th…). The same sequence of requests is always sampled the same way.
      */
-    public static boolean sampled(String requestId, double share) {
-        return bucket(requestId) < Math.round(share * BUCKETS);
+    boolean sampled() {
+        if (threshold <= 0) return false;
+        if (threshold >= BUCKETS) return true;
+        long n = seen.getAndIncrement() % BUCKETS; // the pattern repeats every 10,000 requests
+        return (n + 1) * threshold / BUCKETS > n * threshold / BUCKETS;
     }
 
-    boolean sampled(String requestId) {
-        return threshold > 0 && (threshold >= BUCKETS || bucket(requestId) < threshold);
-    }
-
-    private static long bucket(String requestId) {
-        CRC32 crc = new CRC32();
-        crc.update(requestId.getBytes(StandardCharsets.UTF_8));
-        return crc.getValue() % BUCKETS;
-    }
-
-    /** Takes a slot for one call; false (and counted as shed) when {@code max_in_flight} are already running. */
+    /**
+     * Takes a slot for one call, from the hand-over to the lane until the call ends; false (and counted as shed) when
+     * {@code max_in_flight} are already taken, so calls waiting for the lane never pile up.
+     */
     boolean tryStart() {
         while (true) {
             int n = inFlight.get();
@@ -94,11 +91,11 @@ public final class Shadow {
     public RouteGroup candidateGroup() { return candidateGroup; }
     Map<String, String> tags() { return tags; }
 
-    /** Shadow calls running now. */
+    /** Shadow calls handed over and not yet ended. */
     public int inFlight() { return inFlight.get(); }
-    /** Shadow calls started. */
+    /** Shadow calls handed over to the lane. */
     public long sent() { return sent.sum(); }
-    /** Sampled requests not shadowed because {@code max_in_flight} calls were already running. */
+    /** Sampled requests not shadowed because {@code max_in_flight} calls were already under way. */
     public long shed() { return shed.sum(); }
     /** Shadow calls a budget or rate limit refused before any spend (skipped). */
     public long refused() { return refused.sum(); }

@@ -18,6 +18,8 @@ import java.util.List;
  */
 public final class ShadowEndpoint {
 
+    static final long AWAIT_CALLS_MS = 10_000;
+
     private ShadowEndpoint() {
     }
 
@@ -26,15 +28,29 @@ public final class ShadowEndpoint {
         if (route == null || route.isBlank()) throw new IllegalArgumentException("route is required: the route whose shadow answers to list");
         Instant to = services.clock().instant();
         Instant from = to.minus(AuditEndpoint.since(request.getParam("since")));
+        var group = services.router().group(route);
+        if (group != null && group.shadow() != null) awaitCalls(group.shadow());
         ShadowRecorder recorder = services.observability().shadows();
         if (recorder != null) recorder.flush();
         ShadowLog log = recorder != null ? recorder.store() : services.ledger().unwrap().shadows();
         if (log == null) throw new IllegalArgumentException("this gateway's ledger keeps no shadow answers");
         ObjectNode body = Json.object().put("route", route).put("from", from.toString()).put("to", to.toString());
-        var group = services.router().group(route);
         if (group != null && group.shadow() != null) body.put("candidate", group.shadow().candidate().name());
         body.set("answers", json(log.answers(route, from, to)));
         return body;
+    }
+
+    /**
+     * Waits (up to {@value #AWAIT_CALLS_MS} ms) for the route's shadow calls under way to end, so the answers of
+     * requests already served are in what is read: the lane runs at the lowest priority and may be behind.
+     */
+    private static void awaitCalls(Shadow shadow) {
+        long deadline = System.nanoTime() + AWAIT_CALLS_MS * 1_000_000L;
+        try {
+            while (shadow.inFlight() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public static ArrayNode json(List<ShadowAnswer> answers) {

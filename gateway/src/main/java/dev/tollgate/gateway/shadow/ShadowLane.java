@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.shadow;
 
+import dev.tollgate.gateway.BackgroundPriority;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.provider.Upstream;
@@ -22,7 +23,9 @@ import java.util.Map;
  * Where shadow calls run: an event loop of their own (a one-thread Vert.x instance), with its own provider connections
  * and its own path (budgets, metering, the provider). A client's event loop only hands a finished request over, so a
  * shadow call's work (sending it, reading the candidate's answer, metering it) never queues behind or in front of a
- * client's request on the loop that serves it.
+ * client's request on the loop that serves it. The lane's thread runs at the lowest CPU priority
+ * ({@link BackgroundPriority}): where the cores are busy serving clients, it waits for them, not they for it, and the
+ * calls it has not got to hold their route's {@code max_in_flight} slots, so further samples are shed.
  */
 public final class ShadowLane implements AutoCloseable {
 
@@ -45,7 +48,10 @@ public final class ShadowLane implements AutoCloseable {
 
     /** Runs {@code task} on the lane's event loop. */
     void submit(Runnable task) {
-        lane.context().runOnContext(v -> task.run());
+        lane.context().runOnContext(v -> {
+            lane.lowerPriorityOnce();
+            task.run();
+        });
     }
 
     /** What a shadow call goes through: budgets, metering, the provider. Call it on the lane's event loop. */
@@ -63,6 +69,7 @@ public final class ShadowLane implements AutoCloseable {
         private final GatewayServices services;
         private final Map<String, Upstream> upstreams = new HashMap<>();
         private Stage.Chain path;
+        private boolean lowered;
 
         Lane(GatewayServices services) {
             this.services = services;
@@ -74,6 +81,8 @@ public final class ShadowLane implements AutoCloseable {
 
         @Override
         public Future<?> start() {
+            // start runs on the lane's event loop thread: named for thread dumps and top -H
+            Thread.currentThread().setName("shadow-lane");
             GatewayConfig config = services.config();
             config.providers().values().forEach(p -> upstreams.put(p.name(), new Upstream((ContextInternal) context, p, config.server())));
             ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
@@ -81,6 +90,16 @@ public final class ShadowLane implements AutoCloseable {
             path = Stage.chain(List.of(new BudgetStage(services.budgets(), services.router(), services.catalog()),
                     new MeteringStage(services.catalog(), services.ledger())), provider);
             return Future.succeededFuture();
+        }
+
+        /**
+         * Lowers the lane's thread at its first shadow call, not at start: threads inherit their creator's nice value,
+         * and the gateway's own event loops are started from this thread (the deployment goes on from the lane's start).
+         */
+        void lowerPriorityOnce() {
+            if (lowered) return;
+            lowered = true;
+            BackgroundPriority.lowerCurrentThread();
         }
 
         @Override

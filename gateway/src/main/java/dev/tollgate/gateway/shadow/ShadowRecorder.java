@@ -4,32 +4,25 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.audit.PromptParts;
+import dev.tollgate.gateway.audit.RecorderThread;
 import dev.tollgate.gateway.audit.Redactor;
 import dev.tollgate.gateway.tier.AnswerChecks;
 import dev.tollgate.store.PromptRecord;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.ShadowLog;
 import io.vertx.core.buffer.Buffer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Keeps shadowed answers for scoring. The event loop hands over the raw bytes of both answers; reading their text,
+ * Keeps shadowed answers for scoring. The shadow lane hands over the raw bytes of both answers; reading their text,
  * redacting it (as the prompt log does, {@link Redactor}) and storing it run on this recorder's own thread behind a
- * bounded queue. A full queue drops the answer and counts it: shadow traffic is a sample.
+ * bounded queue ({@link RecorderThread}), at the lowest CPU priority as the lane is. A full queue drops the answer and
+ * counts it: shadow traffic is a sample.
  */
 public final class ShadowRecorder implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(ShadowRecorder.class);
     static final int QUEUE_CAPACITY = 4096;
 
     /** One shadowed request as the event loop saw it, before its texts are read and redacted. */
@@ -40,15 +33,10 @@ public final class ShadowRecorder implements AutoCloseable {
     }
 
     private final ShadowLog store;
-    private final ThreadPoolExecutor worker;
-    private final AtomicLong dropped = new AtomicLong();
+    private final RecorderThread worker = new RecorderThread("shadow-redactor", QUEUE_CAPACITY, true);
 
     public ShadowRecorder(ShadowLog store) {
         this.store = store;
-        this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE_CAPACITY),
-                r -> Thread.ofPlatform().name("tollgate-shadow-redactor").daemon(true).unstarted(r),
-                (r, executor) -> dropped.incrementAndGet());
-        worker.prestartAllCoreThreads();
     }
 
     public ShadowLog store() {
@@ -57,22 +45,11 @@ public final class ShadowRecorder implements AutoCloseable {
 
     /** Answers not kept because the recorder or the store was behind. */
     public long dropped() {
-        return dropped.get() + store.dropped();
+        return worker.dropped() + store.dropped();
     }
 
     void record(Pair pair) {
-        try {
-            worker.execute(() -> {
-                try {
-                    store.append(answer(pair));
-                } catch (RuntimeException e) {
-                    dropped.incrementAndGet();
-                    log.debug("shadow answer of request {} not kept", pair.requestId(), e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            dropped.incrementAndGet();
-        }
+        worker.execute(() -> store.append(answer(pair)));
     }
 
     /** The pair's texts, read and redacted. */
@@ -101,27 +78,12 @@ public final class ShadowRecorder implements AutoCloseable {
 
     /** Waits until every answer recorded so far is in the store (off the event loop). */
     public void flush() {
-        FutureTask<Void> marker = new FutureTask<>(() -> null);
-        try {
-            if (!worker.isShutdown()) {
-                worker.getQueue().put(marker);
-                marker.get(30, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            log.warn("waiting for the shadow recorder failed: {}", e.toString());
-        }
+        worker.flush();
         store.flush();
     }
 
     @Override
     public void close() {
-        worker.shutdown();
-        try {
-            if (!worker.awaitTermination(10, TimeUnit.SECONDS)) log.warn("shadow recorder did not finish in 10 s");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        worker.close();
     }
 }

@@ -17,7 +17,7 @@ import java.math.BigDecimal;
 import java.time.Clock;
 
 /**
- * Shadow traffic (issue 13): for a request to a route with {@code shadow:} whose id is sampled, watches the client's
+ * Shadow traffic (issue 13): for a request to a route with {@code shadow:} that is sampled, watches the client's
  * answer go by (a copy of its bytes, up to {@value #MAX_ANSWER_BYTES}) and, only once the client has it complete,
  * hands the same request to the {@link ShadowLane}, which sends it to the candidate on its own event loop through its
  * own path (budget, metering, provider: no cache, no prompt log, no client connection, so no client backpressure). Its ledger row shares
@@ -52,7 +52,7 @@ public final class ShadowStage implements Stage {
     public void handle(Exchange exchange, ReplySink sink, Chain next) {
         RouteGroup group = exchange.routes();
         Shadow shadow = group == null ? null : group.shadow();
-        if (shadow == null || exchange.api() == Api.OPENAI_EMBEDDINGS || !shadow.sampled(exchange.requestId())) {
+        if (shadow == null || exchange.api() == Api.OPENAI_EMBEDDINGS || !shadow.sampled()) {
             next.proceed(exchange, sink);
             return;
         }
@@ -94,6 +94,8 @@ public final class ShadowStage implements Stage {
         public void end() {
             next.end();
             if (status < 200 || status >= 300 || answer == null || exchange.clientGone()) return;
+            // the slot is taken here, so calls the lane has not got to yet count against max_in_flight: shed, not queued
+            if (!shadow.tryStart()) return;
             Production production = new Production(exchange.servedModel(), exchange.stream(), answer, exchange.cost(),
                     (System.nanoTime() - exchange.arrivedNanos()) / 1_000_000);
             // handed over: nothing of the shadow call runs on the client's event loop
@@ -105,17 +107,16 @@ public final class ShadowStage implements Stage {
     }
 
     private void launch(Exchange client, MultiMap headers, Shadow shadow, Production production) {
-        if (!shadow.tryStart()) return;
-        ObjectNode body = client.body().deepCopy();
-        body.put("model", shadow.candidate().name());
-        body.remove("stream");
-        body.remove("stream_options");
-        Exchange call = new Exchange(client.requestId(), client.api(), clock.instant(), System.nanoTime(), headers,
-                Json.buffer(body), body);
-        call.authenticate(new Principal(Shadow.KEY, shadow.tags()), shadow.tags());
-        call.route(shadow.candidate());
-        call.routes(shadow.candidateGroup());
         try {
+            ObjectNode body = client.body().deepCopy();
+            body.put("model", shadow.candidate().name());
+            body.remove("stream");
+            body.remove("stream_options");
+            Exchange call = new Exchange(client.requestId(), client.api(), clock.instant(), System.nanoTime(), headers,
+                    Json.buffer(body), body);
+            call.authenticate(new Principal(Shadow.KEY, shadow.tags()), shadow.tags());
+            call.route(shadow.candidate());
+            call.routes(shadow.candidateGroup());
             lane.path().proceed(call, new Collect(client, call, shadow, production));
         } catch (RuntimeException e) {
             shadow.finished(false, true);

@@ -107,16 +107,4 @@ class RouteConfigTest {
                 spend_controls: {budgets: [{name: other, scope: "shadow:elsewhere", limit_usd: "5"}]}
                 """))).hasMessageContaining("scope it key:shadow or shadow:r");
     }
-
-    @Test
-    void sharesAreTakenByTheRequestIdsHash() {
-        // the same id always gets the same answer; the share is the CRC-32 of the id modulo 10,000 below share x 10,000
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        crc.update("req_0000000000a1b2c3d4e5f6a7b".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        long bucket = crc.getValue() % 10_000;
-        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("req_0000000000a1b2c3d4e5f6a7b", (bucket + 1) / 10_000.0)).isTrue();
-        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("req_0000000000a1b2c3d4e5f6a7b", bucket / 10_000.0)).isFalse();
-        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("anything", 0)).isFalse();
-        assertThat(dev.tollgate.gateway.shadow.Shadow.sampled("anything", 1)).isTrue();
-    }
 }

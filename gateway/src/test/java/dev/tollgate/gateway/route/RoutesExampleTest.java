@@ -1,7 +1,7 @@
 package dev.tollgate.gateway.route;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.gateway.ExampleBed;
+import dev.tollgate.gateway.SandboxGateway;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.Json;
 import org.junit.jupiter.api.Test;
@@ -22,7 +22,7 @@ class RoutesExampleTest {
 
     @Test
     void theExampleFallsBackTwiceAndClaudeServes(@TempDir Path data) throws Exception {
-        try (ExampleBed bed = new ExampleBed("routes-sandbox.yaml", data)) {
+        try (SandboxGateway bed = SandboxGateway.example("routes-sandbox.yaml", data)) {
             Gateway gateway = bed.gateway;
             HttpClient http = HttpClient.newHttpClient();
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))

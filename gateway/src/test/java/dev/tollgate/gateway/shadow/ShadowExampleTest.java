@@ -1,6 +1,6 @@
 package dev.tollgate.gateway.shadow;
 
-import dev.tollgate.gateway.ExampleBed;
+import dev.tollgate.gateway.SandboxGateway;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.store.ShadowAnswer;
 import org.junit.jupiter.api.Test;
@@ -12,14 +12,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The README's "Shadow" walk-through on examples/shadow-sandbox.yaml: forty requests to "support", the sampled ones
- * (by request id) shadowed on the 0.8-quality candidate, metered under the shadow budget, both answers kept.
+ * The README's "Shadow" walk-through on examples/shadow-sandbox.yaml: sixty requests to "support", every other one
+ * (the 2nd, 4th, …) shadowed on the 0.8-quality candidate, metered under the shadow budget, both answers kept.
  */
 class ShadowExampleTest {
 
@@ -29,9 +31,10 @@ class ShadowExampleTest {
     @Test
     void theWalkThroughShadowsTheSampledRequestsOnTheCandidate() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        try (ExampleBed bed = new ExampleBed("shadow-sandbox.yaml", data)) {
+        try (SandboxGateway bed = SandboxGateway.example("shadow-sandbox.yaml", data)) {
             Map<String, String> promptOf = new HashMap<>();
-            for (int i = 1; i <= 40; i++) {
+            Set<String> expected = new HashSet<>();
+            for (int i = 1; i <= 60; i++) {
                 String prompt = "Ticket " + i + ": which queue?\nReply with exactly: queue-" + (i % 5);
                 String body = Json.object().put("model", "support").set("messages", Json.array().add(Json.object()
                         .put("role", "user").put("content", prompt))).toString();
@@ -40,8 +43,9 @@ class ShadowExampleTest {
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).isEqualTo(200);
                 promptOf.put(r.headers().firstValue("x-tollgate-request-id").orElseThrow(), prompt);
+                if (i % 2 == 0) expected.add(prompt);
             }
-            long sampled = promptOf.keySet().stream().filter(ShadowTest::inLowerHalf).count();
+            long sampled = expected.size();
             Shadow shadow = bed.services.router().group("support").shadow();
             long deadline = System.nanoTime() + 20_000_000_000L;
             while (shadow.sent() < sampled || shadow.inFlight() > 0) {
@@ -51,7 +55,7 @@ class ShadowExampleTest {
             assertThat(shadow.sent()).isEqualTo(sampled);
             bed.services.observability().shadows().flush();
             List<ShadowAnswer> kept = bed.ledger.shadows().answers("support", null, null);
-            assertThat(kept).hasSize((int) sampled);
+            assertThat(kept).extracting(a -> promptOf.get(a.requestId())).containsExactlyInAnyOrderElementsOf(expected);
             long right = 0;
             for (ShadowAnswer a : kept) {
                 String prompt = promptOf.get(a.requestId());

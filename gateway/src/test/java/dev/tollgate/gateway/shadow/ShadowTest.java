@@ -1,17 +1,13 @@
 package dev.tollgate.gateway.shadow;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.SandboxGateway;
 import dev.tollgate.gateway.budget.BudgetBook;
-import dev.tollgate.gateway.config.ConfigLoader;
-import dev.tollgate.sandbox.SandboxConfig;
-import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,13 +28,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.zip.CRC32;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Shadow traffic on the real gateway in front of the sandbox: the client's answer is complete while the shadow call is
- * still held; a 50% sample takes exactly the ids whose CRC-32 falls in the lower half; shadow calls are rows of their
+ * still held; a 50% sample takes exactly every other request; the lane and recorder threads run at nice 19, the client's
+ * event loops at 0; shadow calls are rows of their
  * own (key shadow, tag shadow=ROUTE, the client's request id) charged to the shadow budget, never to the client's; a
  * budget that refuses a shadow call skips it; both answers are kept, redacted, for {@code eval --shadow}.
  */
@@ -52,8 +48,7 @@ class ShadowTest {
 
     @TempDir
     static Path data;
-    static Vertx vertx;
-    static SandboxServer sandbox;
+    static SandboxGateway bed;
     static DuckDbLedger ledger;
     static GatewayServices services;
     static Gateway gateway;
@@ -61,14 +56,12 @@ class ShadowTest {
 
     @BeforeAll
     static void start() throws Exception {
-        vertx = Vertx.vertx();
-        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
-        String yaml = """
+        bed = new SandboxGateway(data, sandbox -> """
                 admin: {token: admin}
                 providers:
-                  prod:      {type: openai, base_url: "%1$s"}
-                  candidate: {type: openai, base_url: "%1$s", headers: {x-sandbox-quality: "%2$s"}}
-                  held:      {type: openai, base_url: "%1$s", headers: {x-sandbox-latency-ms: "120000"}}
+                  prod:      {type: openai, base_url: "%1$s/v1"}
+                  candidate: {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-quality: "%2$s"}}
+                  held:      {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-latency-ms: "120000"}}
                 models:
                   - {name: cand, provider: candidate, model: gpt-4o-mini}
                   - {name: cand-held, provider: held, model: gpt-4o-mini}
@@ -76,24 +69,22 @@ class ShadowTest {
                   - {name: held, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand-held, sample: 1, max_in_flight: 2}}
                   - {name: half, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: 0.5, budget: shadow-half}}
                   - {name: every, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: "1"}}
+                  - {name: nice, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: 1}}
                   - {name: starved, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: 1, budget: shadow-starved}}
                 spend_controls:
                   budgets:
                     - {name: team-a, scope: "team:a", period: monthly, limit_usd: "100", action: block}
                     - {name: shadow-half, scope: "shadow:half", period: monthly, limit_usd: "100", action: block}
                     - {name: shadow-starved, scope: "shadow:starved", period: monthly, limit_usd: "0.000001", action: block}
-                """.formatted("http://127.0.0.1:" + sandbox.port() + "/v1", CANDIDATE_QUALITY);
-        ledger = DuckDbLedger.open(data);
-        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml), PriceCatalog.bundled(), ledger);
-        gateway = Gateway.start(vertx, services, 0, 1).await();
+                """.formatted(sandbox, CANDIDATE_QUALITY));
+        ledger = bed.ledger;
+        services = bed.services;
+        gateway = bed.gateway;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        services.observability().close();
-        ledger.close();
-        vertx.close().await();
+        bed.close();
     }
 
     private static HttpResponse<String> ask(String model, String prompt) throws Exception {
@@ -115,8 +106,7 @@ class ShadowTest {
     }
 
     private static List<JsonNode> rows() throws Exception {
-        JsonNode all = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests?limit=1000"))
-                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode all = bed.admin("/admin/requests?limit=1000");
         List<JsonNode> out = new ArrayList<>();
         all.path("requests").forEach(out::add);
         return out;
@@ -140,13 +130,6 @@ class ShadowTest {
         return p[0].multiply(BigDecimal.valueOf(row.path("input_tokens").asLong()))
                 .add(p[1].multiply(BigDecimal.valueOf(row.path("output_tokens").asLong())))
                 .divide(BigDecimal.valueOf(1_000_000));
-    }
-
-    /** Sampled as documented: the CRC-32 of the id's UTF-8 bytes, modulo 10,000, below 5,000. Computed here on its own. */
-    static boolean inLowerHalf(String requestId) {
-        CRC32 crc = new CRC32();
-        crc.update(requestId.getBytes(StandardCharsets.UTF_8));
-        return crc.getValue() % 10_000 < 5_000;
     }
 
     /** The sandbox's documented draw for a prompt: the first 53 bits of its SHA-256, over 2^53. */
@@ -181,8 +164,7 @@ class ShadowTest {
         }
         // the third found max_in_flight (2) calls running: shed, counted in /metrics, never queued
         assertThat(shadow.shed()).isEqualTo(1);
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = bed.metrics();
         assertThat(metrics.lines().filter(l -> l.startsWith("tollgate_shadow_shed_total{") && l.contains("route=\"held\"")))
                 .singleElement().satisfies(l -> assertThat(l).endsWith(" 1.0"));
         assertThat(metrics.lines().filter(l -> l.startsWith("tollgate_shadow_in_flight{") && l.contains("route=\"held\"")))
@@ -191,19 +173,19 @@ class ShadowTest {
     }
 
     @Test
-    void halfSamplingTakesExactlyTheHashedShareAndMetersItApart() throws Exception {
+    void halfSamplingTakesEveryOtherRequestAndMetersItApart() throws Exception {
         BigDecimal teamBefore = spent("team-a");
         Map<String, String> promptOf = new HashMap<>();
+        Set<String> expected = new HashSet<>();
         BigDecimal toldClients = BigDecimal.ZERO;
-        for (int i = 0; i < 40; i++) {
-            String prompt = "Reply with exactly: answer " + i;
+        for (int n = 1; n <= 40; n++) {
+            String prompt = "Reply with exactly: answer " + n;
             HttpResponse<String> response = ask("half", prompt);
             promptOf.put(id(response), prompt);
+            if (n % 2 == 0) expected.add(id(response)); // the route's 2nd, 4th, … request
             toldClients = toldClients.add(new BigDecimal(response.headers().firstValue("x-tollgate-cost-usd").orElseThrow()));
         }
-        Set<String> expected = new HashSet<>();
-        promptOf.keySet().forEach(id -> { if (inLowerHalf(id)) expected.add(id); });
-        assertThat(expected).isNotEmpty().hasSizeLessThan(40);
+        assertThat(expected).hasSize(20);
 
         Shadow shadow = services.router().group("half").shadow();
         await("the sampled shadow calls to end", () -> shadow.sent() == expected.size() && shadow.inFlight() == 0);
@@ -223,8 +205,7 @@ class ShadowTest {
         assertThat(shadowed).isEqualTo(expected);
         // a look-up by request id finds the client's own row, not its shadow's
         String someShadowed = expected.iterator().next();
-        JsonNode lookedUp = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests/" + someShadowed))
-                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body()).path("request");
+        JsonNode lookedUp = bed.admin("/admin/requests/" + someShadowed).path("request");
         assertThat(lookedUp.path("requested_model").asText()).isEqualTo("half");
         assertThat(lookedUp.path("tags").path("team").asText()).isEqualTo("a");
 
@@ -281,5 +262,39 @@ class ShadowTest {
         assertThat(spent("shadow-starved")).isZero();
         services.observability().shadows().flush();
         assertThat(ledger.shadows().answers("starved", null, null)).isEmpty();
+    }
+
+    @Test
+    void shadowThreadsRunAtTheLowestPriorityAndTheClientsEventLoopsDoNot() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "nice values are per thread on Linux");
+        ask("nice", "Reply with exactly: nice"); // the lane has run a call
+        // the lane's event loop and the recorder's thread, lowered a moment after their first work
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!(List.of(19).equals(niceByName().get("shadow-lane")) && List.of(19).equals(niceByName().get("shadow-redactor")))) {
+            if (System.nanoTime() > deadline) throw new AssertionError("shadow threads not at nice 19: " + niceByName());
+            Thread.sleep(20);
+        }
+        assertThat(niceByName().entrySet().stream().filter(e -> e.getKey().startsWith("vert.x-eventloo"))
+                .flatMap(e -> e.getValue().stream())).isNotEmpty().containsOnly(0);
+    }
+
+    /** This process's threads by name, read from Linux's /proc: comm is the name cut to 15 bytes; nice is stat's 19th field. */
+    private static Map<String, List<Integer>> niceByName() {
+        Map<String, List<Integer>> out = new HashMap<>();
+        try (var tasks = java.nio.file.Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String name = java.nio.file.Files.readString(task.resolve("comm")).strip();
+                    String stat = java.nio.file.Files.readString(task.resolve("stat"));
+                    int nice = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19 - 3]);
+                    out.computeIfAbsent(name, k -> new ArrayList<>()).add(nice);
+                } catch (java.io.IOException ended) {
+                    // the thread ended while it was read
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
     }
 }

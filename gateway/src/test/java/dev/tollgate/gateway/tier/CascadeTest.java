@@ -1,15 +1,10 @@
 package dev.tollgate.gateway.tier;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
-import dev.tollgate.gateway.config.ConfigLoader;
-import dev.tollgate.sandbox.SandboxConfig;
-import dev.tollgate.sandbox.SandboxServer;
-import dev.tollgate.store.duckdb.DuckDbLedger;
-import io.vertx.core.Vertx;
+import dev.tollgate.gateway.SandboxGateway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,25 +42,20 @@ class CascadeTest {
 
     @TempDir
     static Path data;
-    static Vertx vertx;
-    static SandboxServer sandbox;
-    static DuckDbLedger ledger;
+    static SandboxGateway bed;
     static GatewayServices services;
     static Gateway gateway;
     static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
-        vertx = Vertx.vertx();
-        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
-        String s = "http://127.0.0.1:" + sandbox.port() + "/v1";
-        String yaml = """
+        bed = new SandboxGateway(data, s -> """
                 admin: {token: admin}
                 providers:
-                  poor:     {type: openai, base_url: "%1$s", headers: {x-sandbox-quality: "0"}}
-                  perfect:  {type: openai, base_url: "%1$s", headers: {x-sandbox-quality: "1"}}
-                  flagship: {type: openai, base_url: "%1$s"}
-                  broken:   {type: openai, base_url: "%1$s", headers: {x-sandbox-fault: "500"}}
+                  poor:     {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-quality: "0"}}
+                  perfect:  {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-quality: "1"}}
+                  flagship: {type: openai, base_url: "%1$s/v1"}
+                  broken:   {type: openai, base_url: "%1$s/v1", headers: {x-sandbox-fault: "500"}}
                 models:
                   - {name: nano-poor, provider: poor, model: gpt-4.1-nano}
                   - {name: nano-good, provider: perfect, model: gpt-4.1-nano}
@@ -83,18 +73,14 @@ class CascadeTest {
                   budgets:
                     - {name: everything, scope: org, period: monthly, limit_usd: "100", action: notify}
                     - {name: tight, scope: "team:tight", period: monthly, limit_usd: "0.005"}
-                """.formatted(s);
-        ledger = DuckDbLedger.open(data);
-        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml), PriceCatalog.bundled(), ledger);
-        gateway = Gateway.start(vertx, services, 0, 1).await();
+                """.formatted(s));
+        services = bed.services;
+        gateway = bed.gateway;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        services.observability().close();
-        ledger.close();
-        vertx.close().await();
+        bed.close();
     }
 
     private static String jsonRequest(String model, String prompt, boolean stream) {
@@ -113,8 +99,7 @@ class CascadeTest {
 
     static List<JsonNode> rows(HttpResponse<String> response) throws Exception {
         String id = response.headers().firstValue("x-tollgate-request-id").orElseThrow();
-        JsonNode all = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests?limit=500"))
-                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode all = bed.admin("/admin/requests?limit=500");
         List<JsonNode> out = new ArrayList<>();
         all.path("requests").forEach(r -> { if (r.path("request_id").asText().equals(id)) out.add(r); });
         out.sort(Comparator.comparingInt(r -> r.path("attempt").asInt(0)));
@@ -262,9 +247,7 @@ class CascadeTest {
             cheapCost = cheapCost.add(listCost("gpt-4.1-nano", attempts.get(0)));
             topCost = topCost.add(listCost("gpt-4o", attempts.get(1)));
         }
-        JsonNode spend = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl()
-                        + "/admin/spend?group_by=tier&feature=counting")).header("authorization", "Bearer admin").build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode spend = bed.admin("/admin/spend?group_by=tier&feature=counting");
         JsonNode cheap = null, top = null;
         for (JsonNode row : spend.path("rows")) {
             if (row.path("tier").asText().equals("cheap")) cheap = row;
@@ -295,8 +278,7 @@ class CascadeTest {
     }
 
     private static BigDecimal spent() throws Exception {
-        JsonNode budget = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/budgets/everything"))
-                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode budget = bed.admin("/admin/budgets/everything");
         return new BigDecimal(budget.path("spent_usd").asText());
     }
 
@@ -362,8 +344,7 @@ class CascadeTest {
     }
 
     static double metric(String series) throws Exception {
-        String text = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String text = bed.metrics();
         for (String line : text.split("\n")) {
             if (line.startsWith(series + " ")) return Double.parseDouble(line.substring(series.length() + 1).trim());
         }

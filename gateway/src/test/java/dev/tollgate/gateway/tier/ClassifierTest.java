@@ -1,15 +1,11 @@
 package dev.tollgate.gateway.tier;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.SandboxGateway;
 import dev.tollgate.gateway.config.ConfigLoader;
-import dev.tollgate.sandbox.SandboxConfig;
-import dev.tollgate.sandbox.SandboxServer;
-import dev.tollgate.store.duckdb.DuckDbLedger;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,64 +57,52 @@ class ClassifierTest {
 
     @TempDir
     static Path data;
-    static Vertx vertx;
-    static SandboxServer sandbox;
-    static DuckDbLedger ledger;
+    static SandboxGateway bed;
     static GatewayServices services;
     static Gateway gateway;
-    static Gateway trainer;
     static final HttpClient http = HttpClient.newHttpClient();
+
+    static final String MODELS = """
+            admin: {token: admin}
+            providers:
+              sandbox: {type: openai, base_url: "%s/v1"}
+            models:
+              - {name: gpt-4.1-nano, provider: sandbox}
+              - {name: gpt-4o, provider: sandbox}
+              - {name: text-embedding-3-small, provider: sandbox}
+            """;
 
     @BeforeAll
     static void start() throws Exception {
-        vertx = Vertx.vertx();
-        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
-        String s = "http://127.0.0.1:" + sandbox.port() + "/v1";
-        String models = """
-                admin: {token: admin}
-                providers:
-                  sandbox: {type: openai, base_url: "%s"}
-                models:
-                  - {name: gpt-4.1-nano, provider: sandbox}
-                  - {name: gpt-4o, provider: sandbox}
-                  - {name: text-embedding-3-small, provider: sandbox}
-                """.formatted(s);
         // train on embeddings the gateway answers, as route train gets them
-        DuckDbLedger trainingLedger = DuckDbLedger.open(Files.createDirectories(data.resolve("training")));
-        GatewayServices plain = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(models), PriceCatalog.bundled(), trainingLedger);
-        trainer = Gateway.start(vertx, plain, 0, 1).await();
         Map<String, List<float[]>> examples = new LinkedHashMap<>();
-        for (int i = 0; i < 12; i++) {
-            examples.computeIfAbsent("small", t -> new ArrayList<>()).add(embed(trainer, simple(i)));
-            examples.computeIfAbsent("flagship", t -> new ArrayList<>()).add(embed(trainer, complex(i)));
+        try (SandboxGateway trainer = new SandboxGateway(Files.createDirectories(data.resolve("training")), MODELS::formatted)) {
+            for (int i = 0; i < 12; i++) {
+                examples.computeIfAbsent("small", t -> new ArrayList<>()).add(embed(trainer.gateway, simple(i)));
+                examples.computeIfAbsent("flagship", t -> new ArrayList<>()).add(embed(trainer.gateway, complex(i)));
+            }
         }
-        trainer.close();
-        trainingLedger.close();
         Path file = data.resolve("classifier.json");
         CentroidClassifier.train("text-embedding-3-small", examples).write(file);
 
-        String yaml = models + """
-                tiers:
-                  - name: support
-                    ladder: [{name: small, model: gpt-4.1-nano}, {name: flagship, model: gpt-4o}]
-                    rules: [{tier: flagship, tools: true}]
-                    classifier: {file: "%1$s"}
-                  - name: unsure
-                    ladder: [{name: small, model: gpt-4.1-nano}, {name: flagship, model: gpt-4o}]
-                    default: flagship
-                    classifier: {file: "%1$s", min_confidence: 2}
-                """.formatted(file.toString().replace("\\", "/"));
-        ledger = DuckDbLedger.open(data);
-        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml), PriceCatalog.bundled(), ledger);
-        gateway = Gateway.start(vertx, services, 0, 1).await();
+        bed = new SandboxGateway(data, s -> MODELS.formatted(s) + """
+                        tiers:
+                          - name: support
+                            ladder: [{name: small, model: gpt-4.1-nano}, {name: flagship, model: gpt-4o}]
+                            rules: [{tier: flagship, tools: true}]
+                            classifier: {file: "%1$s"}
+                          - name: unsure
+                            ladder: [{name: small, model: gpt-4.1-nano}, {name: flagship, model: gpt-4o}]
+                            default: flagship
+                            classifier: {file: "%1$s", min_confidence: 2}
+                        """.formatted(file.toString().replace("\\", "/")));
+        services = bed.services;
+        gateway = bed.gateway;
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        services.observability().close();
-        ledger.close();
-        vertx.close().await();
+        bed.close();
     }
 
     static float[] embed(Gateway g, String text) throws Exception {
@@ -144,8 +128,7 @@ class ClassifierTest {
 
     static List<JsonNode> ledgerRows() throws Exception {
         services.ledger().flush();
-        JsonNode all = Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/admin/requests?limit=1000"))
-                .header("authorization", "Bearer admin").build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode all = bed.admin("/admin/requests?limit=1000");
         List<JsonNode> out = new ArrayList<>();
         all.path("requests").forEach(out::add);
         return out;

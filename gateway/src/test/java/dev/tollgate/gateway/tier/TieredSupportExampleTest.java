@@ -1,7 +1,7 @@
 package dev.tollgate.gateway.tier;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.gateway.ExampleBed;
+import dev.tollgate.gateway.SandboxGateway;
 import dev.tollgate.gateway.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +32,7 @@ class TieredSupportExampleTest {
 
     @Test
     void theWalkThrough(@TempDir Path data) throws Exception {
-        try (ExampleBed bed = new ExampleBed("tiered-support.yaml", data)) {
+        try (SandboxGateway bed = SandboxGateway.example("tiered-support.yaml", data)) {
             http = HttpClient.newHttpClient();
             base = bed.url();
             // clients can find the tiered name among the models
