@@ -24,7 +24,7 @@ public final class RecorderThread implements AutoCloseable {
     private final ThreadPoolExecutor worker;
     private final AtomicLong dropped = new AtomicLong();
 
-    /** {@code background}: the thread runs at the lowest CPU priority ({@link BackgroundPriority}). */
+    /** {@code background}: the thread runs at a low CPU priority ({@link BackgroundPriority}). */
     public RecorderThread(String name, int capacity, boolean background) {
         this.name = name;
         this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(capacity),

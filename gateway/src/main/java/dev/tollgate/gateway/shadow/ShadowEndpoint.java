@@ -18,7 +18,7 @@ import java.util.List;
  */
 public final class ShadowEndpoint {
 
-    static final long AWAIT_CALLS_MS = 10_000;
+    static final long AWAIT_CALLS_MS = 30_000;
 
     private ShadowEndpoint() {
     }
@@ -42,7 +42,7 @@ public final class ShadowEndpoint {
 
     /**
      * Waits (up to {@value #AWAIT_CALLS_MS} ms) for the route's shadow calls under way to end, so the answers of
-     * requests already served are in what is read: the lane runs at the lowest priority and may be behind.
+     * requests already served are in what is read: the lane runs at a low priority and may be behind.
      */
     private static void awaitCalls(Shadow shadow) {
         long deadline = System.nanoTime() + AWAIT_CALLS_MS * 1_000_000L;

@@ -23,7 +23,7 @@ import java.util.Map;
  * Where shadow calls run: an event loop of their own (a one-thread Vert.x instance), with its own provider connections
  * and its own path (budgets, metering, the provider). A client's event loop only hands a finished request over, so a
  * shadow call's work (sending it, reading the candidate's answer, metering it) never queues behind or in front of a
- * client's request on the loop that serves it. The lane's thread runs at the lowest CPU priority
+ * client's request on the loop that serves it. The lane's thread runs at a low CPU priority
  * ({@link BackgroundPriority}): where the cores are busy serving clients, it waits for them, not they for it, and the
  * calls it has not got to hold their route's {@code max_in_flight} slots, so further samples are shed.
  */

@@ -18,7 +18,7 @@ import java.time.Instant;
 /**
  * Keeps shadowed answers for scoring. The shadow lane hands over the raw bytes of both answers; reading their text,
  * redacting it (as the prompt log does, {@link Redactor}) and storing it run on this recorder's own thread behind a
- * bounded queue ({@link RecorderThread}), at the lowest CPU priority as the lane is. A full queue drops the answer and
+ * bounded queue ({@link RecorderThread}), at a low CPU priority as the lane is. A full queue drops the answer and
  * counts it: shadow traffic is a sample.
  */
 public final class ShadowRecorder implements AutoCloseable {

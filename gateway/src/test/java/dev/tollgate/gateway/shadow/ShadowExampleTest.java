@@ -47,7 +47,7 @@ class ShadowExampleTest {
             }
             long sampled = expected.size();
             Shadow shadow = bed.services.router().group("support").shadow();
-            long deadline = System.nanoTime() + 20_000_000_000L;
+            long deadline = System.nanoTime() + 60_000_000_000L;
             while (shadow.sent() < sampled || shadow.inFlight() > 0) {
                 if (System.nanoTime() > deadline) throw new AssertionError("the shadow calls did not end");
                 Thread.sleep(20);

@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Shadow traffic on the real gateway in front of the sandbox: the client's answer is complete while the shadow call is
- * still held; a 50% sample takes exactly every other request; the lane and recorder threads run at nice 19, the client's
+ * still held; a 50% sample takes exactly every other request; the lane and recorder threads run at nice 10, the client's
  * event loops at 0; shadow calls are rows of their
  * own (key shadow, tag shadow=ROUTE, the client's request id) charged to the shadow budget, never to the client's; a
  * budget that refuses a shadow call skips it; both answers are kept, redacted, for {@code eval --shadow}.
@@ -116,9 +116,12 @@ class ShadowTest {
         return rows().stream().filter(r -> route.equals(r.path("tags").path("shadow").asText(null))).toList();
     }
 
-    /** Waits for something the gateway does in the background; fails after 20 s (a bound, not a measurement). */
+    /**
+     * Waits for something the gateway does in the background; fails after 60 s (a bound, not a measurement: the lane
+     * runs at a low CPU priority, so on a loaded machine it gets the CPU last).
+     */
     private static void await(String what, BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
+        long deadline = System.nanoTime() + 60_000_000_000L;
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
             Thread.sleep(20);
@@ -265,13 +268,14 @@ class ShadowTest {
     }
 
     @Test
-    void shadowThreadsRunAtTheLowestPriorityAndTheClientsEventLoopsDoNot() throws Exception {
+    void shadowThreadsRunAtALowPriorityAndTheClientsEventLoopsDoNot() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "nice values are per thread on Linux");
         ask("nice", "Reply with exactly: nice"); // the lane has run a call
         // the lane's event loop and the recorder's thread, lowered a moment after their first work
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!(List.of(19).equals(niceByName().get("shadow-lane")) && List.of(19).equals(niceByName().get("shadow-redactor")))) {
-            if (System.nanoTime() > deadline) throw new AssertionError("shadow threads not at nice 19: " + niceByName());
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        List<Integer> low = List.of(10); // BackgroundPriority.NICE, written out
+        while (!(low.equals(niceByName().get("shadow-lane")) && low.equals(niceByName().get("shadow-redactor")))) {
+            if (System.nanoTime() > deadline) throw new AssertionError("shadow threads not at nice 10: " + niceByName());
             Thread.sleep(20);
         }
         assertThat(niceByName().entrySet().stream().filter(e -> e.getKey().startsWith("vert.x-eventloo"))
