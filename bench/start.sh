@@ -20,8 +20,8 @@ OUT=${OUT:-/tmp/start-$(basename "$(pwd)")}; rm -rf "$OUT"; mkdir -p "$OUT"
 for port in "$SANDBOX_PORT" "$TOLLGATE_PORT"; do
   (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && { echo "start.sh: port $port is taken (BASE_PORT to choose others)" >&2; exit 1; }
 done
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+pids=() GATEWAY_PID=""
+trap 'for p in "${pids[@]}" $GATEWAY_PID; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
 cat >"$OUT/tollgate.yaml" <<YAML
 admin: {token: bench-admin}
