@@ -85,7 +85,8 @@ final class ServeCommand implements Callable<Integer> {
         try {
             duckDbLoadMs = duckDbLoad.join();
         } catch (CompletionException e) {
-            throw nativeLibraryFailed(e.getCause());
+            if (!config.ledger().shared()) throw nativeLibraryFailed(e.getCause());
+            duckDbLoadMs = -1; // a shared ledger does without it
         }
         Ledger ledger;
         // ledger.type: postgres: the ledger a group of replicas shares (closed with the ledger, pool last)
