@@ -30,12 +30,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code tollgate serve}: the gateway on embedded storage. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Run the gateway. With no provider configured it serves the built-in sandbox provider.")
 final class ServeCommand implements Callable<Integer> {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServeCommand.class);
 
     /** Models the sandbox serves when no provider is configured (kept only if the catalog prices them). */
     private static final List<String> SANDBOX_OPENAI_MODELS = List.of("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini",
@@ -53,17 +57,36 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path file = configFile != null ? configFile : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
-        GatewayConfig config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
-        // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
-        portIsFree(port);
-        dataDirectory(dataDir);
-        PriceCatalog catalog = PricesCommand.catalog(dataDir);
-        // DuckDB unpacks its native library into java.io.tmpdir: a full or missing one is said before it fails
+        StartupTimes times = StartupTimes.now();
+        // DuckDB's native library loads beside the configuration's checks: the largest step, and independent of them
         var tempProblem = NativeTempDir.problem(NativeTempDir.current());
+        CompletableFuture<Long> duckDbLoad = tempProblem.isEmpty() ? NativeTempDir.preload() : null;
+        Path file;
+        GatewayConfig config;
+        PriceCatalog catalog;
+        try {
+            file = configFile != null ? configFile : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
+            config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
+            // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
+            portIsFree(port);
+            dataDirectory(dataDir);
+            catalog = PricesCommand.catalog(dataDir);
+        } catch (RuntimeException e) {
+            if (duckDbLoad != null) duckDbLoad.handle((ms, error) -> ms).join(); // DuckDB deletes its copy at exit once whole
+            throw e;
+        }
+        times.stage("configuration", null);
+        // DuckDB unpacks its native library into java.io.tmpdir: a full or missing one is said before it fails
         if (tempProblem.isPresent()) {
             System.err.println("tollgate: " + tempProblem.get());
             return 1;
+        }
+        long duckDbLoadMs;
+        try {
+            duckDbLoadMs = duckDbLoad.join();
+        } catch (CompletionException e) {
+            if (!config.ledger().shared()) throw nativeLibraryFailed(e.getCause());
+            duckDbLoadMs = -1; // a shared ledger does without it
         }
         Ledger ledger;
         // ledger.type: postgres: the ledger a group of replicas shares (closed with the ledger, pool last)
@@ -75,15 +98,17 @@ final class ServeCommand implements Callable<Integer> {
             throw new UserError(e.getMessage().lines().findFirst().orElse("") + " (is another `tollgate serve` using --data "
                     + dataDir + "?)", e);
         } catch (LinkageError e) {
-            throw new UserError("DuckDB's native library did not load (" + e.getMessage() + "); set TOLLGATE_TMPDIR to a"
-                    + " writable directory with space", e);
+            throw nativeLibraryFailed(e);
         }
+        times.stage("ledger", "open, migrations, journal replay" + (duckDbLoadMs < 0 ? "" : "; DuckDB's native library"
+                + " loaded in " + duckDbLoadMs + " ms beside the configuration"));
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
 
         // what start-up says is printed once the configuration has been accepted, so a mistake is the only line
         List<String> said = new ArrayList<>();
-        if (config.providers().isEmpty()) {
+        boolean builtInSandbox = config.providers().isEmpty();
+        if (builtInSandbox) {
             SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
             config = withSandbox(config, "http://127.0.0.1:" + sandbox.port(), catalog);
             said.add("No provider configured: serving the built-in sandbox provider (simulated answers, real token"
@@ -94,6 +119,7 @@ final class ServeCommand implements Callable<Integer> {
             config = config.withAdmin(new GatewayConfig.Admin(token));
             said.add("No admin.token configured: this run's admin token is " + token);
         }
+        times.stage("Vert.x", builtInSandbox ? "and the built-in sandbox" : null);
 
         GatewayServices services;
         try {
@@ -107,8 +133,11 @@ final class ServeCommand implements Callable<Integer> {
             vertx.close();
             throw file == null ? e : new ConfigLoader.ConfigException(file + ": " + e.getMessage());
         }
+        times.stage("services", "budgets' spend, keys, metrics");
         said.forEach(System.out::println);
         Gateway gateway = Gateway.start(vertx, services, port, loops).await();
+        times.stage("verticles", loops + " event loop" + (loops == 1 ? "" : "s"));
+        log.info(times.line());
         System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + ", ledger: "
                 + (shared != null ? shared.where() : dataDir.toAbsolutePath().resolve("ledger.duckdb")) + ")");
         System.out.println("Models: " + String.join(", ", services.router().names()));
@@ -140,6 +169,11 @@ final class ServeCommand implements Callable<Integer> {
         }, "tollgate-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    private static UserError nativeLibraryFailed(Throwable e) {
+        return new UserError("DuckDB's native library did not load (" + e.getMessage() + "); set TOLLGATE_TMPDIR to a"
+                + " writable directory with space", e);
     }
 
     /** Fails when another process listens on {@code port}. */

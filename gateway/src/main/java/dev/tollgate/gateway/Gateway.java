@@ -36,7 +36,7 @@ public final class Gateway implements AutoCloseable {
      */
     public static Future<Gateway> start(Vertx vertx, GatewayServices services, int port, int instances) {
         int actualPort = port == 0 ? freePort() : port;
-        TokenCounter.warmUp(); // budgets, estimates and count_tokens need them; the first request should not wait
+        TokenCounter.warmUpInBackground(); // budgets, estimates and count_tokens need them; start-up need not wait
         ConnectionGuard guard = new ConnectionGuard(services.config().server());
         if (services.observability().metrics() != null) {
             Gauge.builder("tollgate_client_connections", guard, ConnectionGuard::open)

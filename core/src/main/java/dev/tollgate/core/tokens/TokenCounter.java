@@ -58,6 +58,14 @@ public final class TokenCounter {
         forModel("gpt-4").count("warm");
     }
 
+    /**
+     * {@link #warmUp} on a thread of its own, so that a server listens meanwhile: most requests never count tokens (the
+     * provider reports usage), and one that does waits only until its encoding is loaded (the registry loads each once).
+     */
+    public static void warmUpInBackground() {
+        Thread.ofPlatform().daemon().name("tollgate-encodings").start(TokenCounter::warmUp);
+    }
+
     /** True when the count is the provider's own tokenizer, false when it is an approximation. */
     public boolean exact() {
         return exact;

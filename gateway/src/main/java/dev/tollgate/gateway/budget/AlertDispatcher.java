@@ -42,7 +42,9 @@ public final class AlertDispatcher implements AutoCloseable {
     private final SpendControls.Alerts settings;
     private final BudgetStore store;
     private final ScheduledExecutorService executor;
-    private final HttpClient http;
+    // made at the first delivery, on the alert thread (the only one that uses it): most runs never send an alert, and
+    // building it took about a fifth of a second of start-up
+    private HttpClient http;
 
     public AlertDispatcher(SpendControls.Alerts settings, BudgetStore store) {
         this.settings = settings;
@@ -52,7 +54,6 @@ public final class AlertDispatcher implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(executor).build();
     }
 
     /** Queues the alert for the store, the log and the channels. Returns at once. */
@@ -84,6 +85,7 @@ public final class AlertDispatcher implements AutoCloseable {
                 .header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (channel.secret() != null) request.header(SIGNATURE_HEADER, "sha256=" + hmacSha256(channel.secret(), body));
+        if (http == null) http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).executor(executor).build();
         http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
             if (error == null && response.statusCode() / 100 == 2) return;
             String why = error != null ? error.toString() : "HTTP " + response.statusCode();
