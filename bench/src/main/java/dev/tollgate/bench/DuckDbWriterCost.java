@@ -49,14 +49,15 @@ public final class DuckDbWriterCost {
         for (int r = 0; r < rounds; r++) {
             String profile = System.getenv("PROFILE");
             results[r] = round(rate, seconds, r == rounds - 1 && profile != null && !profile.isEmpty() ? profile : null);
-            System.out.printf("round %d: %,d rows at %,d/s: writer %.2f µs/row, duckdb threads %.2f µs/row, total %.2f µs/row%n",
-                    r + 1, (long) results[r][3], rate, results[r][0], results[r][1], results[r][2]);
+            System.out.printf("round %d: %,d rows at %,d/s: writer %.2f µs/row, duckdb threads %.2f µs/row, total %.2f µs/row%s%n",
+                    r + 1, (long) results[r][3], rate, results[r][0], results[r][1], results[r][2], results[r][4] == 0 ? ""
+                            : String.format(" (the writer fell behind: up to %,.0f rows spooled and read back, counted in)", results[r][4]));
         }
         System.out.printf("median of %d rounds: writer %.2f, duckdb threads %.2f, total %.2f µs CPU/row%n", rounds,
                 median(results, 0), median(results, 1), median(results, 2));
     }
 
-    /** One fresh ledger: a warm-up of a third of the time, then the measured window; writer, duckdb, total, rows. */
+    /** One fresh ledger: a warm-up of a third of the time, then the measured window; writer, duckdb, total, rows, spooled. */
     private static double[] round(int rate, int seconds, String profile) throws Exception {
         Path dir = Files.createTempDirectory("writer-cost");
         AtomicReference<DuckDbLedger> opened = new AtomicReference<>();
@@ -64,7 +65,7 @@ public final class DuckDbWriterCost {
         opener.join();
         try (DuckDbLedger ledger = opened.get()) {
             Rows rows = new Rows();
-            feed(ledger, rows, rate, Math.max(2, seconds / 3));
+            feed(ledger, rows, rate, Math.max(2, seconds / 3), new long[1]);
             ledger.flush();
             ThreadMXBean mx = ManagementFactory.getThreadMXBean();
             long writerId = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(WRITER))
@@ -73,7 +74,8 @@ public final class DuckDbWriterCost {
             Map<String, Long> proc0 = procTicks();
             String out = profile == null ? null : Path.of(profile).toAbsolutePath().toString();
             if (profile != null) profiler("start,event=cpu,interval=997us,cstack=vm,threads,file=" + out);
-            long n = feed(ledger, rows, rate, seconds);
+            long[] spooled = new long[1];
+            long n = feed(ledger, rows, rate, seconds, spooled);
             ledger.flush();
             if (profile != null) {
                 profiler("stop,collapsed,file=" + out);
@@ -86,7 +88,7 @@ public final class DuckDbWriterCost {
             }
             duck -= writer; // the writer's own comm group holds the writer thread itself
             duck = Math.max(0, duck);
-            return new double[] {writer / 1e3 / n, duck / 1e3 / n, (writer + duck) / 1e3 / n, n};
+            return new double[] {writer / 1e3 / n, duck / 1e3 / n, (writer + duck) / 1e3 / n, n, spooled[0]};
         } finally {
             try (var files = Files.walk(dir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -111,14 +113,18 @@ public final class DuckDbWriterCost {
         return v == null || v.isEmpty() ? otherwise : Long.parseLong(v) << 20;
     }
 
-    /** Appends at {@code rate} rows/s for {@code seconds}; returns the rows appended. */
-    private static long feed(DuckDbLedger ledger, Rows rows, int rate, int seconds) {
+    /**
+     * Appends at {@code rate} rows/s for {@code seconds}; returns the rows appended. {@code spooled[0]} is the most
+     * rows seen waiting in the journal only: the writer fell behind, and reads them back at a cost of its own.
+     */
+    private static long feed(DuckDbLedger ledger, Rows rows, int rate, int seconds, long[] spooled) {
         long n = (long) rate * seconds;
         long interval = TimeUnit.SECONDS.toNanos(1) / rate;
         long next = System.nanoTime();
         for (long i = 0; i < n; i++) {
             ledger.append(rows.next());
             next += interval;
+            if ((i & 8191) == 0) spooled[0] = Math.max(spooled[0], ledger.health().spooledRows());
             if ((i & 63) == 63) { // pace in small bursts, as a busy event loop hands rows over
                 long wait = next - System.nanoTime();
                 if (wait > 0) LockSupport.parkNanos(wait);
