@@ -70,13 +70,6 @@ public final class DuckDbLedger implements Ledger {
      * could not fit that heap while the writer lagged).
      */
     public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
-    /**
-     * How much write-ahead log DuckDB lets grow before a commit checkpoints it into the file (its default is 16 MB).
-     * Every checkpoint rewrites the tables' last row groups and merges small ones, so at the default the writer spent
-     * about 40% of its time in checkpoints at 1 million rows (BENCHMARKS.md); the cost is a longer log to replay after
-     * a crash, a few seconds.
-     */
-    static final String CHECKPOINT_THRESHOLD = "512MB";
     /** The journal's directory inside the data directory, unless {@link LedgerOptions#journalDir()} says otherwise. */
     public static final String JOURNAL_DIR = "journal";
 

@@ -24,7 +24,12 @@ public record LedgerOptions(Path journalDir, int memoryRows, long spoolMaxBytes,
                             boolean serveOnFailure, long memoryLimitBytes, int threads) {
 
     public static final long DEFAULT_MEMORY_LIMIT_BYTES = 64L << 20;
-    public static final int DEFAULT_THREADS = 2;
+    /**
+     * One: queries run on the thread that asks. With a second, DuckDB hands parts of each of the writer's inserts to
+     * it and the writer spins until they are done: 1 thread cost about a third less CPU per row than 2 in
+     * {@code DuckDbWriterCost} (BENCHMARKS.md); a large report gives up its second core.
+     */
+    public static final int DEFAULT_THREADS = 1;
     static final String ALLOCATOR_FLUSH_THRESHOLD = "16MiB";
 
     public static final LedgerOptions DEFAULTS = new LedgerOptions(null, DuckDbLedger.DEFAULT_QUEUE_CAPACITY,

@@ -92,6 +92,10 @@ final class LedgerWriter {
     private DuckDBAppender appender;
     /** The rollups' watermark (see {@link Rollup}): written by this thread after each commit, read by readers. */
     private volatile Instant sealedUntil;
+    /** Rows in {@code requests}: where the next batch lands in its row groups (see {@link #ROW_GROUP_ROWS}). */
+    private long tableRows;
+    /** A row group filled and has not been checkpointed yet. */
+    private boolean checkpointDue;
     /** The newest row time written, epoch micros. */
     private long newest = Long.MIN_VALUE;
     /** Sealed hours that rows of the current batch belong to (rows later than the grace). */
@@ -121,10 +125,12 @@ final class LedgerWriter {
         this.beforeCommit = beforeCommit == null ? () -> { } : beforeCommit;
         conn.setAutoCommit(false);
         sealedUntil = Rollup.sealedUntil(conn);
-        try (var s = conn.createStatement(); var rs = s.executeQuery("SELECT epoch_us(max(time)) FROM requests")) {
+        try (var s = conn.createStatement();
+             var rs = s.executeQuery("SELECT epoch_us(max(time)), count(*) FROM requests")) {
             rs.next();
             long max = rs.getLong(1);
             if (!rs.wasNull()) newest = max;
+            tableRows = rs.getLong(2);
         }
         conn.commit();
         this.queue = new LinkedBlockingQueue<>(capacity);
@@ -285,7 +291,7 @@ final class LedgerWriter {
                     if (drained.get(i) instanceof LedgerEntry e) {
                         if (batch.isEmpty()) deadline = System.nanoTime() + MAX_DELAY_NANOS;
                         batch.add(e);
-                        if (batch.size() >= MAX_BATCH) write(batch);
+                        if (full(batch)) write(batch);
                     } else if (drained.get(i) instanceof SegmentClosed c) {
                         write(batch);
                         if (abandoned) continue; // its rows are not all in the ledger: the next start replays it
@@ -316,6 +322,22 @@ final class LedgerWriter {
             closeAppender();
             releaseMarkers();
         }
+    }
+
+    /**
+     * DuckDB's rows per row group ({@code 122,880}). Appended rows stay in memory, uncompressed, until a checkpoint
+     * compresses them into the file, and a checkpoint rewrites the whole of a row group it finds partly filled. So a
+     * batch ends where a row group does, and the writer checkpoints right then ({@link #checkpointIfRowGroupFull}):
+     * each row group is compressed once, when full, and the rows waiting for it (about 30 MB) stay under DuckDB's
+     * memory limit (64 MiB), which at the default checkpoint threshold (64 MB of log, some 200,000 rows) they did
+     * not: DuckDB spilled them to temporary files and read them back, about a quarter of the writer's time
+     * (BENCHMARKS.md, "Where the time goes"). The checkpoint threshold still bounds the log in between.
+     */
+    static final long ROW_GROUP_ROWS = 122_880;
+
+    /** Whether the batch must be written now: it is as long as a batch gets, or it fills the table's row group. */
+    private boolean full(List<LedgerEntry> batch) {
+        return batch.size() >= MAX_BATCH || (tableRows + batch.size()) % ROW_GROUP_ROWS == 0;
     }
 
     /**
@@ -414,7 +436,7 @@ final class LedgerWriter {
                 if (present.contains(row.requestId() + "/" + row.latencyMicros())) continue;
                 batch.add(row);
                 written++;
-                if (batch.size() >= MAX_BATCH) write(batch);
+                if (full(batch)) write(batch);
             }
             write(batch);
             if (abandoned) return;
@@ -475,6 +497,30 @@ final class LedgerWriter {
         } catch (SQLException | RuntimeException e) {
             abandon(e);
             throw e;
+        }
+        tableRows += batch.size();
+        checkpointIfRowGroupFull();
+    }
+
+    /**
+     * Checkpoints when the rows just committed filled the table's last row group (see {@link #ROW_GROUP_ROWS}). A
+     * checkpoint that cannot run now (another connection's write transaction is open) is tried again after the next
+     * batch: that one also rewrites the few rows of the next row group, but nothing waits in memory for long.
+     */
+    private void checkpointIfRowGroupFull() {
+        if (tableRows % ROW_GROUP_ROWS == 0) checkpointDue = true;
+        if (!checkpointDue) return;
+        closeAppender();
+        try {
+            conn.setAutoCommit(true); // CHECKPOINT runs outside a transaction
+            try (var s = conn.createStatement()) {
+                s.execute("CHECKPOINT");
+            } finally {
+                conn.setAutoCommit(false);
+            }
+            checkpointDue = false;
+        } catch (SQLException e) {
+            log.debug("ledger checkpoint after a full row group put off to the next batch: {}", e.toString());
         }
     }
 

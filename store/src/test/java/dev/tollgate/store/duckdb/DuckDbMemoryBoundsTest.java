@@ -26,17 +26,17 @@ class DuckDbMemoryBoundsTest {
             assertThat(setting(ledger, "allocator_flush_threshold").replace(".0 ", "")).isEqualTo("16MiB"); // as 2.0 shows it
             assertThat(setting(ledger, "allocator_background_threads")).isEqualTo("true");
         }
-        // the CLI reads the file with the defaults: 64 MiB and 2 threads, not 80% of RAM and one thread per core
+        // the CLI reads the file with the defaults: 64 MiB and 1 thread, not 80% of RAM and one thread per core
         try (LedgerScan scan = LedgerScan.open(dir);
              var s = scan.connection().createStatement();
              var rs = s.executeQuery("SELECT current_setting('memory_limit')::VARCHAR, current_setting('threads')::VARCHAR")) {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("64.0 MiB");
-            assertThat(rs.getString(2)).isEqualTo("2");
+            assertThat(rs.getString(2)).isEqualTo("1");
         }
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
             assertThat(setting(ledger, "memory_limit")).isEqualTo("64.0 MiB");
-            assertThat(setting(ledger, "threads")).isEqualTo("2");
+            assertThat(setting(ledger, "threads")).isEqualTo("1");
         }
     }
 
