@@ -8,7 +8,7 @@ import dev.tollgate.gateway.audit.AuditEndpoint;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.ShadowLog;
 import dev.tollgate.store.duckdb.DuckDbLedger;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.time.Instant;
 import java.util.List;
@@ -22,7 +22,7 @@ public final class ShadowEndpoint {
     private ShadowEndpoint() {
     }
 
-    public static ObjectNode answers(GatewayServices services, HttpServerRequest request) {
+    public static ObjectNode answers(GatewayServices services, ServerRequest request) {
         String route = request.getParam("route");
         if (route == null || route.isBlank()) throw new IllegalArgumentException("route is required: the route whose shadow answers to list");
         Instant to = services.clock().instant();
