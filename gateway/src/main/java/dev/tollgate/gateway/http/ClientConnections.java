@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -35,12 +36,14 @@ final class ClientConnections implements AutoCloseable {
     private final long maxBodyBytes;
     private final Set<ServerConnection> open = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Vertx vertx;
+    private final ContextInternal context;
     private final long sweeper;
     private Promise<Void> drained;
 
-    /** Call on the event loop that serves these connections: the sweep runs there. */
-    ClientConnections(Vertx vertx, ConnectionGuard guard, GatewayConfig.Server server) {
-        this.vertx = vertx;
+    /** Call on the verticle's context ({@code context}), whose event loop serves these connections. */
+    ClientConnections(ContextInternal context, ConnectionGuard guard, GatewayConfig.Server server) {
+        this.vertx = context.owner();
+        this.context = context;
         this.guard = guard;
         this.headerTimeoutNanos = server.headerTimeout().toNanos();
         this.keepAliveTimeoutNanos = server.keepAliveTimeout().toNanos();
@@ -53,7 +56,7 @@ final class ClientConnections implements AutoCloseable {
         String address = channel.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : "";
         boolean admitted = !stopping() && guard.admit(address);
-        ServerConnection connection = new ServerConnection(requests, this, maxBodyBytes, address, admitted);
+        ServerConnection connection = new ServerConnection(requests, context, this, maxBodyBytes, address, admitted);
         connection.deadline = System.nanoTime() + (admitted ? headerTimeoutNanos : REFUSAL_GRACE_NANOS);
         open.add(connection);
         channel.pipeline().addLast("connection", connection);

@@ -127,7 +127,7 @@ public final class GatewayVerticle extends VerticleBase implements ServerConnect
         admin = new AdminApi(vertx, services);
         dashboard = new DashboardAssets();
         metrics = new MetricsEndpoint(vertx, services.observability(), config.admin().token());
-        connections = new ClientConnections(vertx, guard, config.server());
+        connections = new ClientConnections((ContextInternal) context, guard, config.server());
         // HTTP/1.1 only: with clear-text HTTP/2, a connection would be known only once its first request head is
         // complete (it might ask to upgrade), so a client that never completes one could not be timed out.
         // Every response is written from this event loop (admin queries hop back to it).

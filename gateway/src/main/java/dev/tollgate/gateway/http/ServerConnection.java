@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.util.ArrayDeque;
@@ -46,6 +47,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     private static final int HELD_BEFORE_PAUSE = 16;
 
     private final Requests requests;
+    private final ContextInternal context;
     private final ClientConnections connections;
     private final long maxBodyBytes;
     final String address;
@@ -65,8 +67,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private ArrayDeque<Object> held;
 
-    ServerConnection(Requests requests, ClientConnections connections, long maxBodyBytes, String address, boolean admitted) {
+    ServerConnection(Requests requests, ContextInternal context, ClientConnections connections, long maxBodyBytes,
+                     String address, boolean admitted) {
         this.requests = requests;
+        this.context = context;
         this.connections = connections;
         this.maxBodyBytes = maxBodyBytes;
         this.address = address;
@@ -84,7 +88,16 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
             hold(msg);
             return;
         }
-        read(msg);
+        // as the verticle's context: stages find it with Vertx.currentContext() to come back to this event loop
+        ContextInternal previous = context.beginDispatch();
+        try {
+            read(msg);
+        } catch (RuntimeException e) {
+            log.error("a request failed inside the gateway; its connection is closed", e);
+            ctx.close();
+        } finally {
+            context.endDispatch(previous);
+        }
     }
 
     private void hold(Object msg) {
@@ -249,12 +262,24 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         ServerResponse response = current;
         current = null;
         reading = null;
-        if (response != null) response.connectionClosed();
+        if (response == null) return;
+        ContextInternal previous = context.beginDispatch();
+        try {
+            response.connectionClosed();
+        } finally {
+            context.endDispatch(previous);
+        }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (current != null && ctx.channel().isWritable()) current.writable();
+        if (current == null || !ctx.channel().isWritable()) return;
+        ContextInternal previous = context.beginDispatch();
+        try {
+            current.writable();
+        } finally {
+            context.endDispatch(previous);
+        }
     }
 
     @Override
