@@ -1,6 +1,7 @@
 package dev.tollgate.gateway;
 
 import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.gateway.http.ClientListener;
 import dev.tollgate.gateway.http.ConnectionGuard;
 import dev.tollgate.gateway.http.GatewayVerticle;
 import dev.tollgate.gateway.shadow.ShadowLane;
@@ -38,6 +39,7 @@ public final class Gateway implements AutoCloseable {
         int actualPort = port == 0 ? freePort() : port;
         TokenCounter.warmUpInBackground(); // budgets, estimates and count_tokens need them; start-up need not wait
         ConnectionGuard guard = new ConnectionGuard(services.config().server());
+        ClientListener listener = new ClientListener(vertx, actualPort);
         if (services.observability().metrics() != null) {
             Gauge.builder("tollgate_client_connections", guard, ConnectionGuard::open)
                     .description("Client connections open (counted against server.max_connections)")
@@ -45,7 +47,7 @@ public final class Gateway implements AutoCloseable {
         }
         // shadow calls run on an event loop of their own, never on the ones that serve clients
         return ShadowLane.start(services).compose(shadows ->
-                vertx.deployVerticle(() -> new GatewayVerticle(services, actualPort, guard, shadows), new DeploymentOptions().setInstances(instances))
+                vertx.deployVerticle(() -> new GatewayVerticle(services, listener, actualPort, guard, shadows), new DeploymentOptions().setInstances(instances))
                         .map(id -> new Gateway(vertx, id, actualPort, shadows))
                         .onFailure(e -> { if (shadows != null) shadows.close(); }));
     }

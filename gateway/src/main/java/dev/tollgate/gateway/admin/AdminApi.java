@@ -10,7 +10,7 @@ import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.store.LedgerEntry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -44,7 +44,7 @@ public final class AdminApi {
         this.focusExport = new FocusExportApi(vertx, services);
     }
 
-    public void handle(HttpServerRequest request) {
+    public void handle(ServerRequest request) {
         if (!authorized(request)) {
             respondError(request, new GatewayError(401, "invalid_request_error", "invalid_admin_token",
                     "the admin API needs 'Authorization: Bearer <admin.token>'", null, null));
@@ -73,7 +73,7 @@ public final class AdminApi {
     }
 
     /** The routes added by whoever started the gateway ({@link GatewayServices#adminRoutes()}), or 404. */
-    private void added(HttpServerRequest request) {
+    private void added(ServerRequest request) {
         List<AdminRoute> onPath = services.adminRoutes().stream().filter(r -> r.path().equals(request.path())).toList();
         if (onPath.isEmpty()) {
             respondError(request, GatewayError.notFound("no admin route " + request.path(), "unknown_url"));
@@ -115,14 +115,14 @@ public final class AdminApi {
         });
     }
 
-    private boolean authorized(HttpServerRequest request) {
+    private boolean authorized(ServerRequest request) {
         String token = services.config().admin().token();
         String auth = request.getHeader("authorization");
         if (token == null || auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) return false;
         return MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), auth.substring(7).trim().getBytes(StandardCharsets.UTF_8));
     }
 
-    void query(HttpServerRequest request, Callable<ObjectNode> work) {
+    void query(ServerRequest request, Callable<ObjectNode> work) {
         vertx.executeBlocking(() -> {
             services.ledger().flush();
             return work.call();
@@ -144,18 +144,18 @@ public final class AdminApi {
         });
     }
 
-    private ObjectNode spend(HttpServerRequest request) {
+    private ObjectNode spend(ServerRequest request) {
         return SpendReport.spend(services.ledger(), SpendReport.query(params(request), services.clock().instant()));
     }
 
     /** The query parameters, the last value of a repeated one winning. */
-    static Map<String, String> params(HttpServerRequest request) {
+    static Map<String, String> params(ServerRequest request) {
         Map<String, String> params = new LinkedHashMap<>();
         request.params().forEach(params::put);
         return params;
     }
 
-    private ObjectNode requests(HttpServerRequest request) {
+    private ObjectNode requests(ServerRequest request) {
         int limit = limit(request);
         ObjectNode body = Json.object();
         ArrayNode out = body.putArray("requests");
@@ -168,7 +168,7 @@ public final class AdminApi {
     }
 
     /** The {@code limit} query parameter: 1 to {@value #MAX_LIMIT}, default 50. */
-    static int limit(HttpServerRequest request) {
+    static int limit(ServerRequest request) {
         int limit = 50;
         if (request.getParam("limit") != null) {
             try {
@@ -181,7 +181,7 @@ public final class AdminApi {
         return limit;
     }
 
-    static void respondError(HttpServerRequest request, GatewayError error) {
+    static void respondError(ServerRequest request, GatewayError error) {
         request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
                 .end(error.render(WireFormat.OPENAI, null));
     }

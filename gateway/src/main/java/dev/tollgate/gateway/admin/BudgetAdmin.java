@@ -18,7 +18,7 @@ import dev.tollgate.gateway.config.ConfigLoader.ConfigException;
 import dev.tollgate.gateway.config.SpendControls;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +43,7 @@ final class BudgetAdmin {
         this.budgets = budgets;
     }
 
-    void budgets(HttpServerRequest request) {
+    void budgets(ServerRequest request) {
         String path = request.path();
         String name = path.length() > "/admin/budgets/".length()
                 ? URLDecoder.decode(path.substring("/admin/budgets/".length()), StandardCharsets.UTF_8) : null;
@@ -77,7 +77,7 @@ final class BudgetAdmin {
         }
     }
 
-    void alerts(HttpServerRequest request) {
+    void alerts(ServerRequest request) {
         int limit = AdminApi.limit(request);
         blocking(request, () -> {
             ObjectNode body = Json.object();
@@ -142,7 +142,7 @@ final class BudgetAdmin {
         ObjectNode apply(JsonNode body) throws Exception;
     }
 
-    private void withBody(HttpServerRequest request, BodyWork work) {
+    private void withBody(ServerRequest request, BodyWork work) {
         request.body().onComplete(read -> {
             if (read.failed()) {
                 respondError(request, GatewayError.badRequest("could not read the request body", null));
@@ -163,7 +163,7 @@ final class BudgetAdmin {
         });
     }
 
-    private void blocking(HttpServerRequest request, Callable<ObjectNode> work) {
+    private void blocking(ServerRequest request, Callable<ObjectNode> work) {
         vertx.executeBlocking(work, false).onComplete(result -> {
             if (result.succeeded()) {
                 respond(request, request.method() == HttpMethod.POST ? 201 : 200, result.result());
@@ -182,11 +182,11 @@ final class BudgetAdmin {
         return GatewayError.notFound("no budget named '" + name + "'", "budget_not_found");
     }
 
-    private static void respond(HttpServerRequest request, int status, ObjectNode body) {
+    private static void respond(ServerRequest request, int status, ObjectNode body) {
         request.response().setStatusCode(status).putHeader("content-type", "application/json").end(Json.buffer(body));
     }
 
-    private static void respondError(HttpServerRequest request, GatewayError error) {
+    private static void respondError(ServerRequest request, GatewayError error) {
         request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
                 .end(error.render(WireFormat.OPENAI, null));
     }

@@ -5,7 +5,7 @@ import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.duckdb.DuckDbLedger;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,7 @@ final class FocusExportApi {
         this.services = services;
     }
 
-    void handle(HttpServerRequest request) {
+    void handle(ServerRequest request) {
         Map<String, String> params = AdminApi.params(request);
         String format = params.getOrDefault("format", "csv").toLowerCase();
         if (!format.equals("csv") && !format.equals("parquet")) {

@@ -11,7 +11,7 @@ import dev.tollgate.store.BudgetStore;
 import dev.tollgate.store.StoredKey;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +44,7 @@ final class KeyAdmin {
         this.clock = clock;
     }
 
-    void handle(HttpServerRequest request) {
+    void handle(ServerRequest request) {
         String path = request.path();
         String name = path.length() > "/admin/keys/".length()
                 ? URLDecoder.decode(path.substring("/admin/keys/".length()), StandardCharsets.UTF_8) : null;
@@ -132,7 +132,7 @@ final class KeyAdmin {
         return n;
     }
 
-    private void blocking(HttpServerRequest request, int status, Callable<ObjectNode> work) {
+    private void blocking(ServerRequest request, int status, Callable<ObjectNode> work) {
         vertx.executeBlocking(work, false).onComplete(result -> {
             if (result.succeeded()) {
                 respond(request, status, result.result());
@@ -152,7 +152,7 @@ final class KeyAdmin {
         });
     }
 
-    private static void respond(HttpServerRequest request, int status, ObjectNode body) {
+    private static void respond(ServerRequest request, int status, ObjectNode body) {
         request.response().setStatusCode(status).putHeader("content-type", "application/json").end(Json.buffer(body));
     }
 

@@ -7,7 +7,7 @@ import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.store.Outcome;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -31,7 +31,7 @@ final class OutcomesApi {
         this.services = services;
     }
 
-    void handle(HttpServerRequest request) {
+    void handle(ServerRequest request) {
         if (request.method() == HttpMethod.GET) {
             admin.query(request, () -> SpendReport.outcomes(services.ledger(), SpendReport.query(AdminApi.params(request), services.clock().instant())));
         } else if (request.method() == HttpMethod.POST) {

@@ -3,7 +3,7 @@ package dev.tollgate.gateway.audit;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.store.PromptLog;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +24,7 @@ public final class AuditEndpoint {
     }
 
     /** The report for the request's parameters; IllegalArgumentException for a bad parameter. */
-    public static ObjectNode report(GatewayServices services, HttpServerRequest request) {
+    public static ObjectNode report(GatewayServices services, ServerRequest request) {
         Instant to = instant(request.getParam("to"), "to");
         Instant from = request.getParam("from") != null ? instant(request.getParam("from"), "from")
                 : (to == null ? services.clock().instant() : to).minus(since(request.getParam("since")));
@@ -52,7 +52,7 @@ public final class AuditEndpoint {
      * logged prompts of successful requests that have their answer, with it ({@link #sampleJson}), but for those with
      * every tag of {@code exclude_tags}: the task set of {@code tollgate eval --prompt-log} (which leaves out its own calls).
      */
-    public static ObjectNode sample(GatewayServices services, HttpServerRequest request) {
+    public static ObjectNode sample(GatewayServices services, ServerRequest request) {
         Instant from = services.clock().instant().minus(since(request.getParam("since")));
         int n = whole(request.getParam("n"), 50, "n");
         long seed = whole(request.getParam("seed"), 1, "seed");

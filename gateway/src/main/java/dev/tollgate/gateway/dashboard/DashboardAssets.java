@@ -2,8 +2,8 @@ package dev.tollgate.gateway.dashboard;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
+import dev.tollgate.gateway.http.ServerRequest;
+import dev.tollgate.gateway.http.ServerResponse;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -50,8 +50,8 @@ public final class DashboardAssets {
         return path.equals("/") || path.equals("/dashboard") || path.startsWith("/dashboard/");
     }
 
-    public void handle(HttpServerRequest request) {
-        HttpServerResponse response = request.response();
+    public void handle(ServerRequest request) {
+        ServerResponse response = request.response();
         if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
             response.setStatusCode(405).putHeader("allow", "GET, HEAD").putHeader("content-type", "text/plain; charset=utf-8")
                     .end("use GET for the dashboard\n");

@@ -3,15 +3,18 @@ package dev.tollgate.gateway.http;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.config.GatewayConfig;
-import io.vertx.core.Handler;
+import io.netty.channel.Channel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.ContextInternal;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * One event loop's client connections and their deadlines, the defence against clients that hold connections
@@ -30,57 +33,81 @@ final class ClientConnections implements AutoCloseable {
     private final ConnectionGuard guard;
     private final long headerTimeoutNanos;
     private final long keepAliveTimeoutNanos;
-    private final Map<HttpConnection, Client> open = new IdentityHashMap<>();
+    private final long maxBodyBytes;
+    private final Set<ServerConnection> open = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Vertx vertx;
+    private final ContextInternal context;
     private final long sweeper;
+    private Promise<Void> drained;
 
-    /** Call on the event loop that serves these connections: the sweep runs there. */
-    ClientConnections(Vertx vertx, ConnectionGuard guard, GatewayConfig.Server server) {
-        this.vertx = vertx;
+    /** Call on the verticle's context ({@code context}), whose event loop serves these connections. */
+    ClientConnections(ContextInternal context, ConnectionGuard guard, GatewayConfig.Server server) {
+        this.vertx = context.owner();
+        this.context = context;
         this.guard = guard;
         this.headerTimeoutNanos = server.headerTimeout().toNanos();
         this.keepAliveTimeoutNanos = server.keepAliveTimeout().toNanos();
+        this.maxBodyBytes = server.maxBodyBytes();
         this.sweeper = vertx.setPeriodic(SWEEP_MS, id -> sweep());
     }
 
-    /** The server's connection handler: counts the connection and starts its wait for a request head. */
-    void opened(HttpConnection connection) {
-        String address = connection.remoteAddress() == null ? "" : connection.remoteAddress().hostAddress();
-        boolean admitted = guard.admit(address);
-        Client client = new Client(connection, admitted);
-        client.deadline = System.nanoTime() + (admitted ? headerTimeoutNanos : REFUSAL_GRACE_NANOS);
-        open.put(connection, client);
-        connection.closeHandler(v -> {
-            open.remove(connection);
-            if (admitted) guard.release(address);
-        });
+    /** A new connection: counted, given its handler, and started on its wait for a request head. */
+    void opened(Channel channel, ServerConnection.Requests requests) {
+        String address = channel.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : "";
+        boolean admitted = !stopping() && guard.admit(address);
+        ServerConnection connection = new ServerConnection(requests, context, this, maxBodyBytes, address, admitted);
+        connection.deadline = System.nanoTime() + (admitted ? headerTimeoutNanos : REFUSAL_GRACE_NANOS);
+        open.add(connection);
+        channel.pipeline().addLast("connection", connection);
     }
 
-    /** Called as a request arrives; false when its connection was refused and the request has been answered 503. */
-    boolean started(HttpServerRequest request) {
-        Client client = open.get(request.connection());
-        if (client == null) return true; // its connection closed as the request arrived
-        if (!client.admitted) {
-            refuse(request);
-            return false;
+    void closed(ServerConnection connection) {
+        if (!open.remove(connection)) return;
+        if (connection.admitted) guard.release(connection.address);
+        if (drained != null && open.isEmpty()) drained.tryComplete();
+    }
+
+    /** A request head arrived: no deadline while it is read and answered. */
+    void started(ServerConnection connection) {
+        connection.deadline = Long.MAX_VALUE;
+    }
+
+    /** Its answer is written: the wait for the next request head starts. */
+    void answered(ServerConnection connection) {
+        connection.deadline = System.nanoTime() + keepAliveTimeoutNanos;
+    }
+
+    boolean stopping() {
+        return drained != null;
+    }
+
+    /**
+     * Closes the idle connections now and every other one after its answer; the future completes once all are closed,
+     * or after {@code graceMillis}, when whatever is left is cut.
+     */
+    Future<Void> shutdown(long graceMillis) {
+        if (drained == null) {
+            drained = Promise.promise();
+            if (open.isEmpty()) drained.tryComplete();
+            new ArrayList<>(open).forEach(ServerConnection::closeIfIdle);
+            long timer = vertx.setTimer(graceMillis, id -> new ArrayList<>(open).forEach(ServerConnection::closeNow));
+            drained.future().onComplete(done -> vertx.cancelTimer(timer));
         }
-        client.inFlight++;
-        client.deadline = Long.MAX_VALUE;
-        request.response().endHandler(client);
-        return true;
+        return drained.future();
     }
 
     private void sweep() {
         long now = System.nanoTime();
-        List<HttpConnection> late = null;
-        for (Client c : open.values()) {
+        List<ServerConnection> late = null;
+        for (ServerConnection c : open) {
             if (c.deadline != Long.MAX_VALUE && now - c.deadline > 0) {
-                c.deadline = Long.MAX_VALUE; // closed once; its close handler removes it
+                c.deadline = Long.MAX_VALUE; // closed once; its close removes it
                 if (late == null) late = new ArrayList<>();
-                late.add(c.connection);
+                late.add(c);
             }
         }
-        if (late != null) late.forEach(HttpConnection::close); // not while iterating: a close may remove at once
+        if (late != null) late.forEach(ServerConnection::closeNow); // not while iterating: a close may remove at once
     }
 
     @Override
@@ -88,30 +115,12 @@ final class ClientConnections implements AutoCloseable {
         vertx.cancelTimer(sweeper);
     }
 
-    private static void refuse(HttpServerRequest request) {
+    /** Answers a request on a connection over the caps: 503, and the connection closes. */
+    void refuse(ServerRequest request) {
         GatewayError error = new GatewayError(503, "api_error", "too_many_connections",
                 "the gateway has too many connections open (from this address or in all); retry shortly", null, null);
         WireFormat format = request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
         request.response().setStatusCode(503).putHeader("content-type", "application/json").putHeader("retry-after", "1")
                 .putHeader("connection", "close").end(error.render(format, null));
-    }
-
-    /** A connection's deadline; as the handler of its answers' ends it starts the wait for the next request. */
-    private final class Client implements Handler<Void> {
-        final HttpConnection connection;
-        final boolean admitted;
-        int inFlight;
-        /** System.nanoTime() by which the next request head must have arrived; MAX_VALUE while one is in flight. */
-        long deadline;
-
-        Client(HttpConnection connection, boolean admitted) {
-            this.connection = connection;
-            this.admitted = admitted;
-        }
-
-        @Override
-        public void handle(Void answered) {
-            if (--inFlight == 0) deadline = System.nanoTime() + keepAliveTimeoutNanos;
-        }
     }
 }

@@ -33,10 +33,9 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.http.impl.VertxHttpResponseEncoder;
 import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,13 +45,13 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One event loop's share of the gateway: an HTTP server on the shared port, its own provider connection pools,
- * and the request path as a chain of stages.
+ * One event loop's share of the gateway: the client connections the shared port gives it, its own provider
+ * connection pools, and the request path as a chain of stages. Clients are served by a small HTTP/1.1 server on
+ * Netty's codecs ({@link ServerConnection}), without Vert.x's per-request objects, futures and header copies.
  */
-public final class GatewayVerticle extends VerticleBase {
+public final class GatewayVerticle extends VerticleBase implements ServerConnection.Requests {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
     private static final Map<String, Api> API_PATHS = Map.of(
@@ -75,21 +74,28 @@ public final class GatewayVerticle extends VerticleBase {
     private AdminApi admin;
     private DashboardAssets dashboard;
     private MetricsEndpoint metrics;
-    private HttpServer server;
 
+    /** The request decoder's limits: an 8 KiB request line (Vert.x's default is 4 KiB) and 8 KiB of headers. */
+    private static final HttpServerOptions DECODER_LIMITS = new HttpServerOptions().setMaxInitialLineLength(8192);
+
+    private final ClientListener listener;
     private final ConnectionGuard guard;
     private ClientConnections connections;
 
     private final ShadowLane shadows;
 
     /** {@code guard} counts client connections across all the gateway's verticles. */
-    public GatewayVerticle(GatewayServices services, int port, ConnectionGuard guard) {
-        this(services, port, guard, null);
+    public GatewayVerticle(GatewayServices services, ClientListener listener, int port, ConnectionGuard guard) {
+        this(services, listener, port, guard, null);
     }
 
-    /** {@code shadows}: where shadow calls run (null when no route has shadow traffic). */
-    public GatewayVerticle(GatewayServices services, int port, ConnectionGuard guard, ShadowLane shadows) {
+    /**
+     * {@code listener}: the shared client port (on {@code port}); {@code shadows}: where shadow calls run (null when
+     * no route has shadow traffic).
+     */
+    public GatewayVerticle(GatewayServices services, ClientListener listener, int port, ConnectionGuard guard, ShadowLane shadows) {
         this.services = services;
+        this.listener = listener;
         this.port = port;
         this.guard = guard;
         this.shadows = shadows;
@@ -121,18 +127,15 @@ public final class GatewayVerticle extends VerticleBase {
         admin = new AdminApi(vertx, services);
         dashboard = new DashboardAssets();
         metrics = new MetricsEndpoint(vertx, services.observability(), config.admin().token());
-        // Strict thread mode: every response is written from this verticle's event loop (admin queries hop back
-        // to it), so Vert.x can skip the locking it otherwise does around HTTP/1 writes.
-        server = vertx.createHttpServer(new HttpServerOptions()
-                .setStrictThreadMode(true)
-                .setTcpNoDelay(true)
-                .setMaxInitialLineLength(8192)
-                .setCompressionSupported(false)
-                // HTTP/1.1 only: with clear-text HTTP/2 on, a connection is known only once its first request head is
-                // complete (it might ask to upgrade), so a client that never completes one could not be timed out
-                .setHttp2ClearTextEnabled(false));
-        connections = new ClientConnections(vertx, guard, config.server());
-        return server.connectionHandler(connections::opened).requestHandler(this::handle).listen(port);
+        connections = new ClientConnections((ContextInternal) context, guard, config.server());
+        // HTTP/1.1 only: with clear-text HTTP/2, a connection would be known only once its first request head is
+        // complete (it might ask to upgrade), so a client that never completes one could not be timed out.
+        // Every response is written from this event loop (admin queries hop back to it).
+        return listener.join(((ContextInternal) context).nettyEventLoop(), channel -> {
+            channel.pipeline().addLast("decoder", new VertxHttpRequestDecoder(DECODER_LIMITS))
+                    .addLast("encoder", new VertxHttpResponseEncoder());
+            connections.opened(channel, this);
+        });
     }
 
     /**
@@ -141,7 +144,9 @@ public final class GatewayVerticle extends VerticleBase {
      */
     @Override
     public Future<?> stop() {
-        Future<Void> drained = server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        if (connections == null) return Future.succeededFuture();
+        Future<Void> drained = listener.leave(((ContextInternal) context).nettyEventLoop())
+                .eventually(() -> connections.shutdown(SHUTDOWN_GRACE.toMillis()));
         return drained.eventually(() -> {
             if (connections != null) connections.close();
             upstreams.values().forEach(Upstream::close);
@@ -149,15 +154,12 @@ public final class GatewayVerticle extends VerticleBase {
         });
     }
 
-    private void handle(HttpServerRequest request) {
-        if (!connections.started(request)) return;
+    @Override
+    public void handle(ServerRequest request) {
         String path = request.path();
-        Api api = API_PATHS.get(path);
-        if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health") && !path.equals("/metrics")) {
-            api = API_PATHS.get("/v1" + path);
-        }
+        Api api = apiOf(path);
         if (api != null && request.method() == HttpMethod.POST) {
-            readBody(request, api);
+            dispatch(request, api, request.bodyNow());
         } else if (path.equals("/health")) {
             health(request);
         } else if (path.equals("/metrics") && request.method() == HttpMethod.GET) {
@@ -178,11 +180,20 @@ public final class GatewayVerticle extends VerticleBase {
         }
     }
 
+    /** The API a path asks for ({@code /v1/…}, or the same without {@code /v1}); null for other paths. */
+    private static Api apiOf(String path) {
+        Api api = API_PATHS.get(path);
+        if (api == null && !path.startsWith("/v1/") && !path.startsWith("/admin") && !path.equals("/health") && !path.equals("/metrics")) {
+            api = API_PATHS.get("/v1" + path);
+        }
+        return api;
+    }
+
     /**
      * 200 {@code {"status":"ok"}}; 200 {@code "degraded"} with the reason while the ledger cannot write as it goes
      * (rows are kept); 503 {@code "failing"} while it refuses metered calls because it can keep no more rows.
      */
-    private void health(HttpServerRequest request) {
+    private void health(ServerRequest request) {
         LedgerHealth h = services.ledger().health();
         if (!h.degraded()) {
             request.response().putHeader("content-type", "application/json").end("{\"status\":\"ok\"}");
@@ -196,68 +207,18 @@ public final class GatewayVerticle extends VerticleBase {
                 .end(Json.buffer(body));
     }
 
-    /** Reads the body up to the configured limit; a larger one is refused with 413 as soon as it is seen. */
-    private void readBody(HttpServerRequest request, Api api) {
-        long limit = services.config().server().maxBodyBytes();
-        String declared = request.getHeader("content-length");
-        if (declared != null && parseLength(declared) > limit) {
-            tooLarge(request, api, limit);
-            return;
-        }
-        int expected = declared != null ? (int) Math.max(0, parseLength(declared)) : 1024;
-        BodyReader body = new BodyReader();
-        request.handler(chunk -> {
-            if (body.refused) return;
-            body.add(chunk, expected);
-            if (body.bytes.length() > limit) {
-                body.refused = true;
-                tooLarge(request, api, limit);
-            }
-        });
-        request.endHandler(v -> {
-            if (!body.refused) dispatch(request, api, body.bytes == null ? Buffer.buffer() : body.bytes);
-        });
+    /** 413 in the wire format of the API asked for (the connection closes after it: the rest of the body is unread). */
+    @Override
+    public void tooLarge(ServerRequest request, long limit) {
+        Api api = apiOf(request.path());
+        WireFormat format = api != null ? api.format()
+                : request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
+        request.response().setStatusCode(413).putHeader("content-type", "application/json")
+                .putHeader(HttpReply.REQUEST_ID_HEADER, RequestIds.next())
+                .end(GatewayError.tooLarge(limit).render(format, null));
     }
 
-    /**
-     * A request body as it arrives. Most bodies come in one chunk, which is kept as Vert.x hands it over (a copy of
-     * its own, not a pooled buffer); only a body in several chunks is gathered into a buffer of the gateway's.
-     */
-    private static final class BodyReader {
-        Buffer bytes;
-        boolean gathering;
-        boolean refused;
-
-        void add(Buffer chunk, int expected) {
-            if (bytes == null) {
-                bytes = chunk;
-                return;
-            }
-            if (!gathering) {
-                bytes = Buffer.buffer(Math.max(expected, bytes.length() + chunk.length())).appendBuffer(bytes);
-                gathering = true;
-            }
-            bytes.appendBuffer(chunk);
-        }
-    }
-
-    private static long parseLength(String value) {
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    private static void tooLarge(HttpServerRequest request, Api api, long limit) {
-        var response = request.response().setStatusCode(413).putHeader("content-type", "application/json")
-                .putHeader(HttpReply.REQUEST_ID_HEADER, RequestIds.next());
-        // The rest of the body is not read, so an HTTP/1 connection cannot be reused (HTTP/2 streams can).
-        if (request.version() != HttpVersion.HTTP_2) response.putHeader("connection", "close");
-        response.end(GatewayError.tooLarge(limit).render(api.format(), null));
-    }
-
-    private void dispatch(HttpServerRequest request, Api api, Buffer body) {
+    private void dispatch(ServerRequest request, Api api, Buffer body) {
         String requestId = RequestIds.next();
         JsonNode parsed;
         try {
@@ -285,7 +246,7 @@ public final class GatewayVerticle extends VerticleBase {
         }
     }
 
-    private static void reject(HttpServerRequest request, Api api, String requestId, GatewayError error) {
+    private static void reject(ServerRequest request, Api api, String requestId, GatewayError error) {
         request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
                 .putHeader(HttpReply.REQUEST_ID_HEADER, requestId).end(error.render(api.format(), requestId));
     }

@@ -11,7 +11,6 @@ import dev.tollgate.gateway.AsciiHeaders;
 import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerResponse;
 
 /** The outermost sink: writes the reply to the client's HTTP response. */
 final class HttpReply implements ReplySink, ClientConnection {
@@ -19,13 +18,13 @@ final class HttpReply implements ReplySink, ClientConnection {
     static final String REQUEST_ID_HEADER = "x-tollgate-request-id";
     private static final AsciiString REQUEST_ID_NAME = AsciiString.cached(REQUEST_ID_HEADER);
 
-    private final HttpServerResponse response;
+    private final ServerResponse response;
     private final Exchange exchange;
     private boolean started;
     private boolean streaming;
     private Buffer body;
 
-    HttpReply(HttpServerResponse response, Exchange exchange) {
+    HttpReply(ServerResponse response, Exchange exchange) {
         this.response = response;
         this.exchange = exchange;
     }
@@ -38,8 +37,7 @@ final class HttpReply implements ReplySink, ClientConnection {
     public void start(int status, MultiMap headers) {
         if (gone()) return;
         started = true;
-        response.setStatusCode(status);
-        response.headers().addAll(headers);
+        response.setStatusCode(status).adoptHeaders(headers);
         response.headers().set(REQUEST_ID_NAME, AsciiHeaders.of(exchange.requestId()));
         String contentType = headers.get("content-type");
         streaming = contentType != null && contentType.startsWith("text/event-stream");

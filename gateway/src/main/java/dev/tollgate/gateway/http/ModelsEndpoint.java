@@ -10,7 +10,6 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.route.Route;
 import dev.tollgate.gateway.tier.Tiers;
-import io.vertx.core.http.HttpServerRequest;
 
 import java.util.List;
 import java.util.Optional;
@@ -27,7 +26,7 @@ final class ModelsEndpoint {
         this.services = services;
     }
 
-    void handle(HttpServerRequest request) {
+    void handle(ServerRequest request) {
         WireFormat format = request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
         if (!services.keys().open()) {
             String key = dev.tollgate.gateway.auth.KeyStore.presentedKey(request.headers());

@@ -3,7 +3,7 @@ package dev.tollgate.gateway.observe;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.WireFormat;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -29,7 +29,7 @@ public final class MetricsEndpoint {
         this.adminToken = adminToken;
     }
 
-    public void handle(HttpServerRequest request) {
+    public void handle(ServerRequest request) {
         if (metrics == null) {
             fail(request, GatewayError.notFound("metrics are disabled on this gateway (metrics.enabled: false)", "unknown_url"));
             return;
@@ -55,7 +55,7 @@ public final class MetricsEndpoint {
                 auth.substring(7).trim().getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void fail(HttpServerRequest request, GatewayError error) {
+    private static void fail(ServerRequest request, GatewayError error) {
         request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
                 .end(error.render(WireFormat.OPENAI, null));
     }

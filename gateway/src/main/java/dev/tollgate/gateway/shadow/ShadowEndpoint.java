@@ -7,7 +7,7 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.audit.AuditEndpoint;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.ShadowLog;
-import io.vertx.core.http.HttpServerRequest;
+import dev.tollgate.gateway.http.ServerRequest;
 
 import java.time.Instant;
 import java.util.List;
@@ -23,7 +23,7 @@ public final class ShadowEndpoint {
     private ShadowEndpoint() {
     }
 
-    public static ObjectNode answers(GatewayServices services, HttpServerRequest request) {
+    public static ObjectNode answers(GatewayServices services, ServerRequest request) {
         String route = request.getParam("route");
         if (route == null || route.isBlank()) throw new IllegalArgumentException("route is required: the route whose shadow answers to list");
         Instant to = services.clock().instant();
