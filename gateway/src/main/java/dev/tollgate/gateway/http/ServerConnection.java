@@ -2,6 +2,8 @@ package dev.tollgate.gateway.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -18,12 +20,14 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection, HTTP/1.1 over Netty's codecs: reads each request with its whole body, hands it to the
@@ -45,6 +49,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
 
     /** Pipelined messages held while a request is answered; past this many the socket is not read further. */
     private static final int HELD_BEFORE_PAUSE = 16;
+
+    /** How long a connection that refused a body keeps reading (and dropping) it after the answer; see {@link #linger}. */
+    private static final long LINGER_MS = 2_000;
 
     private final Requests requests;
     private final ContextInternal context;
@@ -84,6 +91,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (discarding || closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (current != null || (held != null && !held.isEmpty())) {
             hold(msg);
             return;
@@ -206,7 +217,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.EMPTY_BUFFER);
         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         closing = true;
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) this::linger);
     }
 
     private static long declaredLength(HttpHeaders headers) {
@@ -242,7 +253,24 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     void close() {
         if (closing) return;
         closing = true;
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(discarding ? (ChannelFutureListener) this::linger : ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * A lingering close, as nginx makes one: the client may still be sending the body that was refused, and closing a
+     * socket with input unread sends a reset, which can destroy the answer before the client has read it. So the answer
+     * is followed by a FIN, the client's bytes are read and dropped, and the socket closes when the client closes its
+     * side or after {@link #LINGER_MS}.
+     */
+    private void linger(ChannelFuture written) {
+        Channel channel = written.channel();
+        if (!written.isSuccess() || !(channel instanceof DuplexChannel duplex)) {
+            channel.close();
+            return;
+        }
+        channel.config().setAutoRead(true);
+        duplex.shutdownOutput();
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Closes now if no request is being read or answered (the gateway is stopping); else after its answer. */
