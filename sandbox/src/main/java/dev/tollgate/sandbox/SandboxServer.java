@@ -107,7 +107,9 @@ public final class SandboxServer {
         Objects.requireNonNull(vertx, "vertx");
         Objects.requireNonNull(config, "config");
         SandboxServer sandbox = new SandboxServer(vertx, config);
-        TokenCounter.warmUp(); // it counts every prompt; the first one should not wait for the encodings to load
+        // it counts every prompt, but listening must not wait for the encodings (about a second): a gateway started
+        // beside it would find nobody there; a first prompt waits only for its own encoding
+        TokenCounter.warmUpInBackground();
         sandbox.server = vertx.createHttpServer(new HttpServerOptions().setPort(port).setTcpNoDelay(true))
                 .requestHandler(sandbox::handle);
         return sandbox.server.listen().map(s -> sandbox);
