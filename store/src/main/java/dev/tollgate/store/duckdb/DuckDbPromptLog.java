@@ -7,13 +7,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.AuditedPrompt;
 import dev.tollgate.store.BatchWriter;
-import dev.tollgate.store.BatchedLog;
 import dev.tollgate.store.PromptLog;
 import dev.tollgate.store.PromptRecord;
 import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
 import java.sql.PreparedStatement;
@@ -31,22 +28,16 @@ import java.util.Map;
  * {@link BatchWriter} (at most {@value #MAX_BATCH} rows or 200 ms a batch); a full queue drops the prompt rather than
  * holding up anyone.
  */
-public final class DuckDbPromptLog extends BatchedLog<PromptRecord> implements PromptLog {
+public final class DuckDbPromptLog extends DuckDbBatchedLog<PromptRecord> implements PromptLog {
 
-    private static final Logger log = LoggerFactory.getLogger(DuckDbPromptLog.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final int MAX_BATCH = 512;
     static final int QUEUE_CAPACITY = 65_536;
 
-    private final DuckDBConnection conn;
-    private final DuckDbLedger ledger;
 
     /** {@code conn} is this log's own write connection; queries run through the ledger's reads. */
     DuckDbPromptLog(DuckDBConnection conn, DuckDbLedger ledger) throws SQLException {
-        super("prompts", QUEUE_CAPACITY, MAX_BATCH);
-        this.conn = conn;
-        this.ledger = ledger;
-        conn.setAutoCommit(false);
+        super("prompts", "prompts", QUEUE_CAPACITY, MAX_BATCH, conn, ledger);
     }
 
     @Override
@@ -54,38 +45,9 @@ public final class DuckDbPromptLog extends BatchedLog<PromptRecord> implements P
         return dropped();
     }
 
-    @Override
-    public void close() {
-        super.close();
-        try {
-            conn.close();
-        } catch (SQLException e) {
-            log.warn("closing the prompt log connection failed", e);
-        }
-    }
-
-    /** Writes the batch in one transaction (a failed one is rolled back, and dropped by the writer: prompts are a sample). */
-    @Override
-    protected void write(List<PromptRecord> batch) throws SQLException {
-        // DuckDB's own out-of-space path has crashed the JVM: on a nearly full disk prompts (a sample) are dropped
-        String lowSpace = ledger.lowSpace();
-        if (lowSpace != null) throw new BatchWriter.Refused(lowSpace);
-        try (DuckDBAppender a = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "prompts")) {
-            for (PromptRecord p : batch) appendRow(a, p);
-            a.flush();
-            conn.commit();
-        } catch (SQLException | RuntimeException e) {
-            try {
-                conn.rollback();
-            } catch (SQLException r) {
-                e.addSuppressed(r);
-            }
-            throw e;
-        }
-    }
-
     /** One row in {@code prompts} column order (see {@link LedgerSchema}, versions 5 and 17). */
-    private static void appendRow(DuckDBAppender a, PromptRecord p) throws SQLException {
+    @Override
+    void appendRow(DuckDBAppender a, PromptRecord p) throws SQLException {
         a.beginRow();
         a.appendEpochMicros(LedgerWriter.epochMicros(p.time()));
         a.append(p.requestId());
@@ -102,10 +64,6 @@ public final class DuckDbPromptLog extends BatchedLog<PromptRecord> implements P
         a.append(p.sampleRate());
         string(a, p.answer());
         a.endRow();
-    }
-
-    private static void string(DuckDBAppender a, String s) throws SQLException {
-        if (s == null) a.appendNull(); else a.append(s);
     }
 
     /** The messages as stored: a JSON array of {@code {role, content}}. */

@@ -1,13 +1,10 @@
 package dev.tollgate.store.duckdb;
 
 import dev.tollgate.store.BatchWriter;
-import dev.tollgate.store.BatchedLog;
 import dev.tollgate.store.ShadowAnswer;
 import dev.tollgate.store.ShadowLog;
 import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
 import java.sql.PreparedStatement;
@@ -21,52 +18,19 @@ import java.util.List;
  * {@link DuckDbLedger}, which opens it on first use and closes it before itself. Rows are written by a
  * {@link BatchWriter} (at most {@value #MAX_BATCH} rows or 200 ms a batch), as the prompt log's are.
  */
-public final class DuckDbShadowLog extends BatchedLog<ShadowAnswer> implements ShadowLog {
+public final class DuckDbShadowLog extends DuckDbBatchedLog<ShadowAnswer> implements ShadowLog {
 
-    private static final Logger log = LoggerFactory.getLogger(DuckDbShadowLog.class);
     static final int MAX_BATCH = 512;
     static final int QUEUE_CAPACITY = 16_384;
 
-    private final DuckDBConnection conn;
-    private final DuckDbLedger ledger;
 
     DuckDbShadowLog(DuckDBConnection conn, DuckDbLedger ledger) throws SQLException {
-        super("shadow answers", QUEUE_CAPACITY, MAX_BATCH);
-        this.conn = conn;
-        this.ledger = ledger;
-        conn.setAutoCommit(false);
-    }
-
-    @Override
-    public void close() {
-        super.close();
-        try {
-            conn.close();
-        } catch (SQLException e) {
-            log.warn("closing the shadow log connection failed", e);
-        }
-    }
-
-    @Override
-    protected void write(List<ShadowAnswer> batch) throws SQLException {
-        String lowSpace = ledger.lowSpace();
-        if (lowSpace != null) throw new BatchWriter.Refused(lowSpace);
-        try (DuckDBAppender a = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "shadow_answers")) {
-            for (ShadowAnswer s : batch) appendRow(a, s);
-            a.flush();
-            conn.commit();
-        } catch (SQLException | RuntimeException e) {
-            try {
-                conn.rollback();
-            } catch (SQLException r) {
-                e.addSuppressed(r);
-            }
-            throw e;
-        }
+        super("shadow answers", "shadow_answers", QUEUE_CAPACITY, MAX_BATCH, conn, ledger);
     }
 
     /** One row in {@code shadow_answers} column order (see {@link LedgerSchema}, version 14). */
-    private static void appendRow(DuckDBAppender a, ShadowAnswer s) throws SQLException {
+    @Override
+    void appendRow(DuckDBAppender a, ShadowAnswer s) throws SQLException {
         a.beginRow();
         a.appendEpochMicros(LedgerWriter.epochMicros(s.time()));
         a.append(s.requestId());
@@ -83,10 +47,6 @@ public final class DuckDbShadowLog extends BatchedLog<ShadowAnswer> implements S
         a.append(s.candidateMillis());
         string(a, s.candidateError());
         a.endRow();
-    }
-
-    private static void string(DuckDBAppender a, String s) throws SQLException {
-        if (s == null) a.appendNull(); else a.append(s);
     }
 
     private static final String ANSWERS = """
