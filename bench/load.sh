@@ -16,7 +16,8 @@
 #                                          # the same budgets counted in process and in Redis (spend_controls.redis at
 #                                          # $TOLLGATE_BENCH_REDIS, default redis://127.0.0.1:6379), two gateways side by side
 #
-# Each row also gives the CPU time per request (µs) of the gateway process, plus Redis's for tollgate-redis.
+# Each row also gives the CPU time per request (µs) of the proxy: the gateway process (plus Redis's for
+# tollgate-redis), or nginx's processes.
 #
 # Needs wrk, nginx and node (apt-get install wrk nginx-light nodejs npm); installs Portkey into bench/node_modules.
 set -euo pipefail
@@ -63,6 +64,7 @@ http {
 }
 NGINX
 nginx -c "$OUT/nginx.conf" & pids+=($!)
+NGINX_PID=$!
 
 if [ $with_portkey = 1 ]; then
   node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
@@ -89,10 +91,11 @@ run_wrk() { # target conns seconds
 echo "warming up ${WARMUP}s each…" >&2
 for t in $TARGETS; do run_wrk $t 16 $WARMUP >/dev/null; done
 
-# CPU ticks (utime + stime) of the processes that serve a target: the gateway, and Redis for tollgate-redis
+# CPU ticks (utime + stime) of the processes that serve a target: the gateway (and Redis for tollgate-redis), or
+# nginx's master and worker
 cpu_ticks() {
   local pid total=0
-  case $1 in tollgate) pid=$TOLLGATE_PID ;; tollgate-routed) pid=$TOLLGATE_ROUTED_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
+  case $1 in nginx) pid="$NGINX_PID $(pgrep -P $NGINX_PID | tr '\n' ' ')" ;; tollgate) pid=$TOLLGATE_PID ;; tollgate-routed) pid=$TOLLGATE_ROUTED_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
   for p in $pid; do total=$(( total + $(awk '{print $14 + $15}' /proc/$p/stat) )); done
   echo $total
 }
