@@ -12,6 +12,16 @@ public interface Ledger extends AutoCloseable {
     /** Queues a row for writing. Returns at once. */
     void append(LedgerEntry entry);
 
+    /**
+     * Queues a row, then runs {@code then} (a reply's last bytes going out). The plain ledger does no more; one with
+     * observers ({@link ObservedLedger}) tells them only after {@code then}, since they watch rows and need not
+     * hold up the answer.
+     */
+    default void append(LedgerEntry entry, Runnable then) {
+        append(entry);
+        then.run();
+    }
+
     /** Blocks until every row appended before this call is durable. */
     void flush();
 

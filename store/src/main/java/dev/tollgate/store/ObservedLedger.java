@@ -41,6 +41,20 @@ public final class ObservedLedger implements Ledger {
     @Override
     public void append(LedgerEntry entry) {
         ledger.append(entry);
+        tell(entry);
+    }
+
+    @Override
+    public void append(LedgerEntry entry, Runnable then) {
+        ledger.append(entry);
+        try {
+            then.run();
+        } finally {
+            tell(entry);
+        }
+    }
+
+    private void tell(LedgerEntry entry) {
         for (Consumer<LedgerEntry> subscriber : subscribers) {
             try {
                 subscriber.accept(entry);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ObservedLedgerTest {
 
@@ -45,5 +46,30 @@ class ObservedLedgerTest {
         assertThat(seen).containsExactly("a", "b");
         assertThat(ObservedLedger.of(ledger)).isSameAs(ledger);
         assertThat(ledger.unwrap()).isSameAs(store);
+    }
+
+    @Test
+    void aRowIsStoredBeforeTheReplyEndsAndObservedAfterIt() {
+        ListLedger store = new ListLedger();
+        ObservedLedger ledger = ObservedLedger.of(store);
+        List<String> events = new ArrayList<>();
+        ledger.subscribe(e -> events.add("observed " + e.requestId() + " (stored: " + store.rows.size() + ")"));
+
+        ledger.append(row("a"), () -> events.add("reply ended (stored: " + store.rows.size() + ")"));
+
+        assertThat(events).containsExactly("reply ended (stored: 1)", "observed a (stored: 1)");
+    }
+
+    @Test
+    void subscribersSeeTheRowEvenWhenTheReplyFails() {
+        ObservedLedger ledger = ObservedLedger.of(new ListLedger());
+        List<String> seen = new ArrayList<>();
+        ledger.subscribe(e -> seen.add(e.requestId()));
+
+        assertThatThrownBy(() -> ledger.append(row("a"), () -> {
+            throw new IllegalStateException("the connection is gone");
+        })).hasMessage("the connection is gone");
+
+        assertThat(seen).containsExactly("a");
     }
 }

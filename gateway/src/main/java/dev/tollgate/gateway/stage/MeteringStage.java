@@ -140,10 +140,7 @@ public final class MeteringStage implements Stage {
         @Override
         public void end() {
             judge(null);
-            // the row is queued before the last byte goes out, so a client that reads its answer and then asks the
-            // admin API for its spend always finds it
-            record();
-            next.end();
+            record(next::end);
         }
 
         @Override
@@ -151,8 +148,7 @@ public final class MeteringStage implements Stage {
             if (!started) exchange.status(error.status());
             exchange.error(error.message());
             judge(error);
-            record();
-            next.fail(error);
+            record(() -> next.fail(error));
         }
 
         /** A cascade's verdict on this attempt, before its row is written: it says whether the attempt is escalated. */
@@ -160,10 +156,17 @@ public final class MeteringStage implements Stage {
             if (!recorded && exchange.verdict() != null) exchange.attemptReason(exchange.verdict().judge(failure));
         }
 
-        private void record() {
-            if (recorded) return;
+        /**
+         * Queues the row, then lets {@code reply} finish the answer: a client that reads its answer and then asks the
+         * admin API for its spend always finds it. Meters and watches see the row after the answer is out.
+         */
+        private void record(Runnable reply) {
+            if (recorded) {
+                reply.run();
+                return;
+            }
             recorded = true;
-            ledger.append(row(exchange, null, exchange.savedByRouting()));
+            ledger.append(row(exchange, null, exchange.savedByRouting()), reply);
         }
     }
 
