@@ -574,6 +574,7 @@ final class PgLedgerWriter {
                 case '\t' -> b.append("\\t");
                 case '\n' -> b.append("\\n");
                 case '\r' -> b.append("\\r");
+                case '\0' -> b.append(PgText.REPLACEMENT); // PostgreSQL's text cannot hold it (PgText)
                 default -> b.append(c);
             }
         }

@@ -52,14 +52,15 @@ public final class PgPromptLog extends BatchedLog<PromptRecord> implements Promp
             p.setString(4, PgLedgerWriter.tagsJson(r.tags()));
             p.setString(5, r.api());
             p.setString(6, r.model());
-            p.setString(7, r.systemPrompt());
-            p.setString(8, DuckDbPromptLog.messagesJson(r.messages()));
+            p.setString(7, PgText.of(r.systemPrompt()));
+            p.setString(8, DuckDbPromptLog.messagesJson(r.messages().stream()
+                    .map(m -> new PromptRecord.Message(m.role(), PgText.of(m.content()))).toList()));
             if (r.maxTokens() < 0) p.setNull(9, Types.BIGINT); else p.setLong(9, r.maxTokens());
             p.setLong(10, r.systemTokens());
             p.setLong(11, r.historyTokens());
             p.setLong(12, r.userTokens());
             p.setDouble(13, r.sampleRate());
-            p.setString(14, r.answer());
+            p.setString(14, PgText.of(r.answer()));
         });
     }
 

@@ -39,15 +39,15 @@ public final class PgShadowLog extends BatchedLog<ShadowAnswer> implements Shado
             p.setString(3, s.route());
             p.setString(4, s.candidate());
             p.setString(5, s.api());
-            p.setString(6, s.prompt());
+            p.setString(6, PgText.of(s.prompt()));
             p.setString(7, s.productionModel());
-            p.setString(8, s.productionAnswer());
+            p.setString(8, PgText.of(s.productionAnswer()));
             p.setBigDecimal(9, PgLedgerWriter.money(s.productionCostUsd()));
             p.setLong(10, s.productionMillis());
-            p.setString(11, s.candidateAnswer());
+            p.setString(11, PgText.of(s.candidateAnswer()));
             p.setBigDecimal(12, PgLedgerWriter.money(s.candidateCostUsd()));
             p.setLong(13, s.candidateMillis());
-            p.setString(14, s.candidateError());
+            p.setString(14, PgText.of(s.candidateError()));
         });
     }
 
