@@ -46,7 +46,9 @@ abstract class SandboxTestSupport {
 
     static HttpRequest.Builder request(SandboxServer server, String path, String json, String... headers) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + path))
-                .timeout(Duration.ofSeconds(10))
+                // only against a hang: the first call of a JVM waits for the encodings to load, which on a busy machine
+                // (test JVMs side by side) took longer than 10 s
+                .timeout(Duration.ofSeconds(60))
                 .header("content-type", "application/json");
         if (headers.length > 0) builder.headers(headers);
         return json == null ? builder.GET() : builder.POST(HttpRequest.BodyPublishers.ofString(json));
