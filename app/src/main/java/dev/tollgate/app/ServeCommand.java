@@ -205,13 +205,15 @@ final class ServeCommand implements Callable<Integer> {
         try {
             for (int round = 0; round < 3; round++) {
                 for (var request : TRAINING_REQUESTS) {
-                    var response = client.request(io.vertx.core.http.HttpMethod.POST, port, "127.0.0.1", request.getKey())
+                    // the body is read on the event loop, as the response arrives
+                    var answer = client.request(io.vertx.core.http.HttpMethod.POST, port, "127.0.0.1", request.getKey())
                             .compose(r -> r.putHeader("content-type", "application/json").send(request.getValue()))
+                            .compose(r -> r.body().map(body -> Map.entry(r.statusCode(), body.toString())))
+                            .timeout(60, java.util.concurrent.TimeUnit.SECONDS)
                             .await();
-                    String body = response.body().await().toString();
-                    if (response.statusCode() != 200) {
+                    if (answer.getKey() != 200) {
                         throw new IllegalStateException("training request " + request.getKey() + " answered "
-                                + response.statusCode() + ": " + body);
+                                + answer.getKey() + ": " + answer.getValue());
                     }
                 }
             }
