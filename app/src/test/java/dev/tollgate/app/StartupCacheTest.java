@@ -67,20 +67,26 @@ class StartupCacheTest {
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void aCacheTheJvmRefusesDoesNotStopServeAndARebuildTrainsANewOne() throws Exception {
         Assumptions.assumeTrue(Runtime.version().feature() >= 25, "the AOT cache needs JDK 25 or later");
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "reads which files the JVM mapped from /proc");
         Path checkout = checkoutOfThisBuild();
         Path jar = checkout.resolve("app/target/tollgate.jar");
         Path cache = checkout.resolve("app/target/serve.aot");
 
         // a damaged cache, newer than the jar: the launcher passes it, the JVM refuses it, serve starts without it
+        // (times in the past: the cache the launcher writes later must be newer than the "rebuilt" jar)
+        long now = System.currentTimeMillis();
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(now - 3_600_000));
         Files.write(cache, "not an AOT cache".repeat(1000).getBytes());
-        Files.setLastModifiedTime(cache, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+        Files.setLastModifiedTime(cache, FileTime.fromMillis(now - 1_800_000));
         String first = serveAnswersAndStops(checkout);
+        assertThat(mappedCache).as("the JVM refused the damaged cache").isFalse();
         assertThat(first).doesNotContain("preparing serve's start-up cache").doesNotContain("[aot]").doesNotContain("[cds]")
                 .doesNotContain("could not prepare");
 
         // a rebuild (a newer jar): the launcher trains again and serve starts with the new cache
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(cache).toMillis() + 60_000));
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(now - 600_000));
         String second = serveAnswersAndStops(checkout);
+        assertThat(mappedCache).as("serve mapped the new cache").isTrue();
         assertThat(second).contains("tollgate: preparing serve's start-up cache").doesNotContain("could not prepare")
                 .doesNotContain("[aot]").doesNotContain("[cds]");
         assertThat(Files.getLastModifiedTime(cache)).isGreaterThan(Files.getLastModifiedTime(jar));
@@ -91,6 +97,9 @@ class StartupCacheTest {
                     .noneMatch(n -> n.startsWith("serve.aot."));
         }
     }
+
+    /** Whether the last serve had serve.aot mapped (the JVM uses it) while it answered. */
+    private boolean mappedCache;
 
     /** {@code ./tollgate serve} on the built-in sandbox in {@code checkout}: its output once it answered one call. */
     private String serveAnswersAndStops(Path checkout) throws Exception {
@@ -127,6 +136,8 @@ class StartupCacheTest {
                             "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            // the launcher exec's java: the process is the JVM
+            mappedCache = Files.readString(Path.of("/proc", String.valueOf(serve.pid()), "maps")).contains("/serve.aot");
         } finally {
             serve.destroy(); // SIGTERM, as Ctrl-C: the launcher exec'd java, so it is the JVM that stops
             serve.waitFor(60, TimeUnit.SECONDS);
