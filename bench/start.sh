@@ -7,7 +7,8 @@
 #   RUNS=7 FILL_S=10 bench/start.sh
 #   REPO=/path/to/other/checkout bench/start.sh        # another build (a "before")
 #   TOLLGATE_JAVA_OPTS=-XX:+AlwaysPreTouch bench/start.sh   # JVM flags for the gateway (here: the heap touched at start)
-# A build is not part of it: the jars are built first (./tollgate --version). Ports: BASE_PORT (sandbox) and the next.
+# A build is not part of it: the jars are built first (./tollgate --version); nor is serve's start-up cache (JDK 25+):
+# the fill run below is the first serve, which prepares it when the build is new. Ports: BASE_PORT (sandbox) and the next.
 set -euo pipefail
 cd "${REPO:-$(dirname "$0")/..}"
 RUNS=${RUNS:-5}

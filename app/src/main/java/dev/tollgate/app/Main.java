@@ -31,7 +31,18 @@ public final class Main {
     public static void main(String[] args) {
         String level = logLevel(args);
         if (level != null && System.getProperty(LOG_LEVEL) == null) System.setProperty(LOG_LEVEL, level);
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args.length > 0 && args[0].equals("serve") ? new ServeOnly() : new Main()).execute(args));
+    }
+
+    /**
+     * The command line for {@code tollgate serve …}: the same root with serve alone under it. picocli reads every
+     * subcommand's annotations when it is built (about half of the command-line stage of serve's start-up with all
+     * fifteen), and serve's first answer waits for it; what serve accepts and prints is the same.
+     */
+    @Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0", subcommands = ServeCommand.class)
+    static final class ServeOnly {
+        @Option(names = Failures.VERBOSE, scope = ScopeType.INHERIT, description = "On failure, also print the stack trace (for bug reports).")
+        boolean verbose;
     }
 
     /**
@@ -44,8 +55,12 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
+        return commandLine(new Main());
+    }
+
+    static CommandLine commandLine(Object root) {
         Failures failures = new Failures();
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+        return new CommandLine(root).setCaseInsensitiveEnumValuesAllowed(true)
                 .registerConverter(LocalDate.class, Main::date)
                 .setExecutionExceptionHandler(failures).setParameterExceptionHandler(failures);
     }

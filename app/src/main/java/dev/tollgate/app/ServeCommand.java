@@ -55,6 +55,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "data", description = "Data directory for the ledger (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
+    /** The launcher's (JDK 25 and later, once after a build): see {@link #trainingRequests}. */
+    @Option(names = "--startup-training", hidden = true,
+            description = "Start on the built-in sandbox, answer a few requests, stop: the run the AOT cache is made from.")
+    boolean startupTraining;
+
     @Override
     public Integer call() throws Exception {
         StartupTimes times = StartupTimes.now();
@@ -65,7 +70,9 @@ final class ServeCommand implements Callable<Integer> {
         GatewayConfig config;
         PriceCatalog catalog;
         try {
-            file = configFile != null ? configFile : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
+            // the training run never reads a configuration: it calls nothing but the built-in sandbox
+            file = startupTraining ? null : configFile != null ? configFile
+                    : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
             config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
             // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
             portIsFree(port);
@@ -155,8 +162,7 @@ final class ServeCommand implements Callable<Integer> {
                     + "); report, export and plan commands need the gateway URL and admin token while this gateway runs");
         }
 
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runnable stop = () -> {
             GatewayLink.withdraw(dataDir);
             gateway.close();
             services.budgets().close();
@@ -165,10 +171,55 @@ final class ServeCommand implements Callable<Integer> {
             ledger.close();
             if (shared != null) shared.database().close();
             vertx.close().await();
+        };
+        if (startupTraining) {
+            try {
+                trainingRequests(vertx, gateway.port());
+            } finally {
+                stop.run();
+            }
+            return 0;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.run();
             stopped.countDown();
         }, "tollgate-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** The requests a new gateway answers first, each format once, streamed and not: what the AOT cache learns. */
+    static final List<Map.Entry<String, String>> TRAINING_REQUESTS = List.of(
+            Map.entry("/v1/chat/completions", "{\"model\":\"gpt-4o-mini\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"),
+            Map.entry("/v1/chat/completions", "{\"model\":\"gpt-4o-mini\",\"max_tokens\":16,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"),
+            Map.entry("/v1/messages", "{\"model\":\"claude-haiku-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"));
+
+    /**
+     * The launcher's training run for the JVM's AOT cache (JDK 25 and later): the classes and method profiles of the
+     * first answers, through this gateway and its built-in sandbox. A request not answered 200 fails the run, and the
+     * launcher then keeps no cache.
+     */
+    static void trainingRequests(Vertx vertx, int port) {
+        var client = vertx.createHttpClient();
+        try {
+            for (int round = 0; round < 3; round++) {
+                for (var request : TRAINING_REQUESTS) {
+                    // the body is read on the event loop, as the response arrives
+                    var answer = client.request(io.vertx.core.http.HttpMethod.POST, port, "127.0.0.1", request.getKey())
+                            .compose(r -> r.putHeader("content-type", "application/json").send(request.getValue()))
+                            .compose(r -> r.body().map(body -> Map.entry(r.statusCode(), body.toString())))
+                            .timeout(60, java.util.concurrent.TimeUnit.SECONDS)
+                            .await();
+                    if (answer.getKey() != 200) {
+                        throw new IllegalStateException("training request " + request.getKey() + " answered "
+                                + answer.getKey() + ": " + answer.getValue());
+                    }
+                }
+            }
+        } finally {
+            client.close().await();
+        }
     }
 
     private static UserError nativeLibraryFailed(Throwable e) {

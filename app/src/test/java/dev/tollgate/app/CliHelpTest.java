@@ -24,6 +24,28 @@ class CliHelpTest {
     }
 
     @Test
+    void serveParsedOnItsOwnAcceptsAndPrintsWhatServeUnderTheFullCommandLineDoes() {
+        CommandLine full = Main.commandLine().getSubcommands().get("serve");
+        CommandLine alone = Main.commandLine(new Main.ServeOnly()).getSubcommands().get("serve");
+        assertThat(alone.getUsageMessage()).isEqualTo(full.getUsageMessage());
+        assertThat(alone.getCommandSpec().qualifiedName()).isEqualTo("tollgate serve");
+        assertThat(alone.getCommandSpec().options()).extracting(OptionSpec::longestName)
+                .containsExactlyInAnyOrderElementsOf(full.getCommandSpec().options().stream().map(OptionSpec::longestName).toList());
+
+        for (String[] mistake : List.of(new String[]{"serve", "--port", "not-a-port"}, new String[]{"serve", "--prot", "4000"})) {
+            assertThat(errorOf(Main.commandLine(new Main.ServeOnly()), mistake)).startsWith("tollgate serve: ")
+                    .isEqualTo(errorOf(Main.commandLine(), mistake));
+        }
+    }
+
+    private static String errorOf(CommandLine cli, String... args) {
+        java.io.StringWriter err = new java.io.StringWriter();
+        cli.setErr(new java.io.PrintWriter(err));
+        assertThat(cli.execute(args)).isEqualTo(2);
+        return err.toString();
+    }
+
+    @Test
     void everyCommandThatTalksToAGatewayTakesTheSameUrlAndAdminToken() {
         Set<String> expected = Set.of("tollgate report", "tollgate export focus", "tollgate audit", "tollgate budgets list",
                 "tollgate budgets create", "tollgate budgets set", "tollgate budgets delete", "tollgate budgets alerts", "tollgate eval",

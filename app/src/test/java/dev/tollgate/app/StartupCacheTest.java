@@ -1,0 +1,201 @@
+package dev.tollgate.app;
+
+import dev.tollgate.store.LedgerEntry;
+import dev.tollgate.store.duckdb.DuckDbLedger;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * serve's start-up cache as the launcher keeps it (JDK 25 and later): the training run answers real requests through
+ * the built-in sandbox and meters them; a cache the JVM cannot use (another JDK's, other jars', a damaged file) does
+ * not stop serve; a rebuild makes the launcher train a new one.
+ */
+class StartupCacheTest {
+
+    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theTrainingRunAnswersEachFormatThroughTheBuiltInSandboxAndStops() throws Exception {
+        Path data = dir.resolve("data");
+        int exit = Main.commandLine().execute("serve", "--startup-training", "--port", "0", "--data", data.toString());
+
+        assertThat(exit).isZero();
+        try (DuckDbLedger ledger = DuckDbLedger.open(data)) {
+            ledger.flush();
+            List<LedgerEntry> rows = ledger.recent(100);
+            assertThat(rows).hasSize(3 * ServeCommand.TRAINING_REQUESTS.size()).allMatch(r -> r.status() == 200);
+            assertThat(rows).extracting(LedgerEntry::servedModel).containsOnly("gpt-4o-mini", "claude-haiku-4-5");
+            assertThat(rows).filteredOn(LedgerEntry::stream).hasSize(3);
+        }
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void aCacheTheJvmRefusesDoesNotStopServeAndARebuildTrainsANewOne() throws Exception {
+        Assumptions.assumeTrue(Runtime.version().feature() >= 25, "the AOT cache needs JDK 25 or later");
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "reads which files the JVM mapped from /proc");
+        Path checkout = checkoutOfThisBuild();
+        Path jar = checkout.resolve("app/target/tollgate.jar");
+        Path cache = checkout.resolve("app/target/serve.aot");
+
+        // a damaged cache, newer than the jar: the launcher passes it, the JVM refuses it, serve starts without it
+        // (times in the past: the cache the launcher writes later must be newer than the "rebuilt" jar)
+        long now = System.currentTimeMillis();
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(now - 3_600_000));
+        Files.write(cache, "not an AOT cache".repeat(1000).getBytes());
+        Files.setLastModifiedTime(cache, FileTime.fromMillis(now - 1_800_000));
+        String first = serveAnswersAndStops(checkout);
+        assertThat(mappedCache).as("the JVM refused the damaged cache").isFalse();
+        assertThat(first).doesNotContain("preparing serve's start-up cache").doesNotContain("[aot]").doesNotContain("[cds]")
+                .doesNotContain("could not prepare");
+
+        // a rebuild (a newer jar): the launcher trains again and serve starts with the new cache
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(now - 600_000));
+        String second = serveAnswersAndStops(checkout);
+        assertThat(mappedCache).as("serve mapped the new cache").isTrue();
+        assertThat(second).contains("tollgate: preparing serve's start-up cache").doesNotContain("could not prepare")
+                .doesNotContain("[aot]").doesNotContain("[cds]");
+        assertThat(Files.getLastModifiedTime(cache)).isGreaterThan(Files.getLastModifiedTime(jar));
+        assertThat(Files.readAllBytes(cache)).isNotEqualTo("not an AOT cache".repeat(1000).getBytes());
+        assertThat(checkout.resolve("app/target/serve.aot.failed")).doesNotExist();
+        try (Stream<Path> left = Files.list(checkout.resolve("app/target"))) {
+            assertThat(left.map(p -> p.getFileName().toString())).as("no half-written cache left")
+                    .noneMatch(n -> n.startsWith("serve.aot."));
+        }
+    }
+
+    /** Whether the last serve had serve.aot mapped (the JVM uses it) while it answered. */
+    private boolean mappedCache;
+
+    /** {@code ./tollgate serve} on the built-in sandbox in {@code checkout}: its output once it answered one call. */
+    private String serveAnswersAndStops(Path checkout) throws Exception {
+        Path work = Files.createTempDirectory(dir, "run");
+        ProcessBuilder command = new ProcessBuilder("bash", checkout.resolve("tollgate").toString(), "serve", "--port", "0",
+                "--data", work.resolve("data").toString()).directory(work.toFile()).redirectErrorStream(true);
+        command.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        command.environment().remove("TOLLGATE_JAVA_OPTS");
+        Process serve = command.start();
+        StringBuilder output = new StringBuilder();
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(serve.getInputStream()));
+            CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
+                try {
+                    String line;
+                    while ((line = lines.readLine()) != null) {
+                        synchronized (output) {
+                            output.append(line).append('\n');
+                        }
+                        Matcher m = LISTENING.matcher(line);
+                        if (m.find()) return Integer.parseInt(m.group(1));
+                    }
+                    return -1;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            int listening = port.get(5, TimeUnit.MINUTES);
+            assertThat(listening).as("serve listened; it printed:\n%s", output).isPositive();
+            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + listening + "/v1/chat/completions"))
+                    .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            // the launcher exec's java: the process is the JVM
+            mappedCache = Files.readString(Path.of("/proc", String.valueOf(serve.pid()), "maps")).contains("/serve.aot");
+        } finally {
+            serve.destroy(); // SIGTERM, as Ctrl-C: the launcher exec'd java, so it is the JVM that stops
+            serve.waitFor(60, TimeUnit.SECONDS);
+            serve.destroyForcibly();
+        }
+        synchronized (output) {
+            return output.toString();
+        }
+    }
+
+    /**
+     * A checkout as the launcher finds it after a build: the launcher itself, and app/target/tollgate.jar naming this
+     * test's classpath in app/target/lib as the build lays it out (directories packed into jars: the JVM's caches take
+     * jars only), with the JDK remembered.
+     */
+    private Path checkoutOfThisBuild() throws IOException {
+        Path checkout = dir.resolve("checkout");
+        Path target = Files.createDirectories(checkout.resolve("app/target"));
+        Path lib = Files.createDirectories(target.resolve("lib"));
+        Files.copy(Path.of("..", "tollgate"), checkout.resolve("tollgate"));
+        Files.writeString(target.resolve(".java-home"), System.getProperty("java.home") + "\n");
+        List<String> classPath = new ArrayList<>();
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry).toAbsolutePath().normalize();
+            Path inLib = lib.resolve(n++ + "-" + p.getFileName() + (Files.isDirectory(p) ? ".jar" : ""));
+            if (Files.isDirectory(p)) {
+                if (p.endsWith("test-classes")) continue;
+                packDirectory(p, inLib);
+            } else if (Files.isRegularFile(p)) {
+                try {
+                    Files.createLink(inLib, p);
+                } catch (IOException | UnsupportedOperationException e) {
+                    Files.copy(p, inLib); // another file system
+                }
+            } else {
+                continue;
+            }
+            classPath.add("lib/" + inLib.getFileName());
+        }
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, String.join(" ", classPath));
+        try (OutputStream out = Files.newOutputStream(target.resolve("tollgate.jar"))) {
+            new JarOutputStream(out, manifest).close();
+        }
+        return checkout;
+    }
+
+    private static void packDirectory(Path directory, Path jar) throws IOException {
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(directory)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                out.putNextEntry(new JarEntry(Arrays.stream(directory.relativize(f).toString().split("[/\\\\]"))
+                        .reduce((a, b) -> a + "/" + b).orElseThrow()));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+    }
+}
