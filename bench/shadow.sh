@@ -43,6 +43,7 @@ wait_port() {
 latency_header=""
 [ "${CANDIDATE_LATENCY_MS:-0}" != 0 ] && latency_header=", headers: {x-sandbox-latency-ms: \"$CANDIDATE_LATENCY_MS\"}"
 ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+SANDBOX_PID=$!
 nice -n "${CANDIDATE_NICE:-19}" ./tollgate sandbox --port "$CANDIDATE_PORT" --output-tokens 16 --event-loops 1 >"$OUT/candidate.log" 2>&1 & pids+=($!)
 cat >"$OUT/tollgate.yaml" <<YAML
 server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
@@ -78,9 +79,10 @@ for m in plain shadowed; do run_wrk $m 16 $WARMUP >/dev/null; done
 
 cpu_ticks() { awk '{print $14 + $15}' /proc/$TOLLGATE_PID/stat; }   # the gateway's utime + stime
 TICK=$(getconf CLK_TCK)
-# per thread: CPU in ns (schedstat) and the times it went to sleep (voluntary context switches: a wake-up to come)
-snap() { for t in /proc/$TOLLGATE_PID/task/*; do read -r ns _ <"$t/schedstat" &&
-  echo "${t##*/} $(tr ' ' _ <"$t/comm") $ns $(awk '/^voluntary_ctxt/ {print $2}' "$t/status")"; done 2>/dev/null; }
+# per thread of the gateway and the production sandbox (named sandbox:…): CPU and run-queue wait in ns (schedstat),
+# and the times it went to sleep (voluntary context switches: a wake-up to come)
+snap() { for t in /proc/$TOLLGATE_PID/task/* /proc/$SANDBOX_PID/task/*; do read -r ns wait _ <"$t/schedstat" &&
+  echo "${t##*/} $([ "${t#/proc/$SANDBOX_PID/}" != "$t" ] && echo -n sandbox:)$(tr ' ' _ <"$t/comm") $ns $wait $(awk '/^voluntary_ctxt/ {print $2}' "$t/status")"; done 2>/dev/null; }
 : >"$OUT/threads-raw.txt"
 
 echo "target conns round rps p50_us p99_us errors cpu_us_per_req" >"$OUT/raw.txt"
@@ -105,7 +107,7 @@ curl -s "http://127.0.0.1:$TOLLGATE_PORT/metrics" | grep '^tollgate_shadow_' >"$
 curl -s -H "authorization: Bearer bench-admin" "http://127.0.0.1:$TOLLGATE_PORT/admin/spend?group_by=deployment,key" >"$OUT/spend.json"
 
 awk -f bench/summarize.awk "$OUT/raw.txt" | sed '/^- /d' | tee "$OUT/summary.md"
-echo "Gateway CPU (µs) and sleeps (voluntary context switches) per client request, by thread group, medians of the rounds:" | tee -a "$OUT/summary.md"
+echo "Per client request, by thread group (the production sandbox's apart), medians of the rounds: CPU µs / sleeps (voluntary context switches) / µs waiting for a core:" | tee -a "$OUT/summary.md"
 python3 bench/thread_split.py --median "$OUT/threads-raw.txt" | tee -a "$OUT/summary.md"
 awk 'NR > 1 { k = $2; if ($1 == "plain") { p[k] = p[k] " " $5; q[k] = q[k] " " $6; c[k] = c[k] " " $8 }
                        else { s[k] = s[k] " " $5; t[k] = t[k] " " $6; d[k] = d[k] " " $8 } }
