@@ -16,6 +16,8 @@
 #   CANDIDATE_LATENCY_MS=5000 SHADOW_MAX_IN_FLIGHT=1 bench/shadow.sh   # nearly every sample shed: the mechanism alone
 #   BASE_PORT=9911 bench/shadow.sh                   # three ports from here: sandbox, gateway, candidate
 #   REPO=/path/to/other/checkout BASE_PORT=9921 bench/shadow.sh   # another build (a "before"), this script's settings
+#   SHADOW_THREADS_SCHED=idle bench/shadow.sh        # an experiment: the shadow's threads moved to SCHED_IDLE (chrt) after
+#                                                    # the warm-up, where a waking client thread preempts them at once
 #
 # Needs wrk (apt-get install wrk).
 set -euo pipefail
@@ -85,6 +87,11 @@ snap() { for t in /proc/$TOLLGATE_PID/task/* /proc/$SANDBOX_PID/task/*; do read 
   echo "${t##*/} $([ "${t#/proc/$SANDBOX_PID/}" != "$t" ] && echo -n sandbox:)$(tr ' ' _ <"$t/comm") $ns $wait $(awk '/^voluntary_ctxt/ {print $2}' "$t/status")"; done 2>/dev/null; }
 : >"$OUT/threads-raw.txt"
 
+if [ "${SHADOW_THREADS_SCHED:-}" = idle ]; then
+  for t in /proc/$TOLLGATE_PID/task/*; do
+    case "$(cat "$t/comm")" in shadow-lane|shadow-redactor|tollgate-shadow) chrt --idle -p 0 "${t##*/}";; esac
+  done
+fi
 echo "target conns round rps p50_us p99_us errors cpu_us_per_req" >"$OUT/raw.txt"
 for r in $(seq 1 $ROUNDS); do
   for c in $CONNS; do
