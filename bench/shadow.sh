@@ -16,6 +16,8 @@
 #   CANDIDATE_LATENCY_MS=5000 SHADOW_MAX_IN_FLIGHT=1 bench/shadow.sh   # nearly every sample shed: the mechanism alone
 #   BASE_PORT=9911 bench/shadow.sh                   # three ports from here: sandbox, gateway, candidate
 #   REPO=/path/to/other/checkout BASE_PORT=9921 bench/shadow.sh   # another build (a "before"), this script's settings
+#   SHADOW_THREADS_SCHED=idle bench/shadow.sh        # an experiment: the shadow's threads moved to SCHED_IDLE (chrt) after
+#                                                    # the warm-up, where a waking client thread preempts them at once
 #
 # Needs wrk (apt-get install wrk).
 set -euo pipefail
@@ -43,6 +45,7 @@ wait_port() {
 latency_header=""
 [ "${CANDIDATE_LATENCY_MS:-0}" != 0 ] && latency_header=", headers: {x-sandbox-latency-ms: \"$CANDIDATE_LATENCY_MS\"}"
 ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+SANDBOX_PID=$!
 nice -n "${CANDIDATE_NICE:-19}" ./tollgate sandbox --port "$CANDIDATE_PORT" --output-tokens 16 --event-loops 1 >"$OUT/candidate.log" 2>&1 & pids+=($!)
 cat >"$OUT/tollgate.yaml" <<YAML
 server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
@@ -78,15 +81,27 @@ for m in plain shadowed; do run_wrk $m 16 $WARMUP >/dev/null; done
 
 cpu_ticks() { awk '{print $14 + $15}' /proc/$TOLLGATE_PID/stat; }   # the gateway's utime + stime
 TICK=$(getconf CLK_TCK)
+# per thread of the gateway and the production sandbox (named sandbox:…): CPU and run-queue wait in ns (schedstat),
+# and the times it went to sleep (voluntary context switches: a wake-up to come)
+snap() { for t in /proc/$TOLLGATE_PID/task/* /proc/$SANDBOX_PID/task/*; do read -r ns wait _ <"$t/schedstat" &&
+  echo "${t##*/} $([ "${t#/proc/$SANDBOX_PID/}" != "$t" ] && echo -n sandbox:)$(tr ' ' _ <"$t/comm") $ns $wait $(awk '/^voluntary_ctxt/ {print $2}' "$t/status")"; done 2>/dev/null; }
+: >"$OUT/threads-raw.txt"
 
+if [ "${SHADOW_THREADS_SCHED:-}" = idle ]; then
+  for t in /proc/$TOLLGATE_PID/task/*; do
+    case "$(cat "$t/comm")" in shadow-lane|shadow-redactor|tollgate-shadow) chrt --idle -p 0 "${t##*/}";; esac
+  done
+fi
 echo "target conns round rps p50_us p99_us errors cpu_us_per_req" >"$OUT/raw.txt"
 for r in $(seq 1 $ROUNDS); do
   for c in $CONNS; do
     for m in plain shadowed; do
-      before=$(cpu_ticks)
+      before=$(cpu_ticks); snap >"$OUT/snap-a"
       line=$(run_wrk $m $c $DURATION)
-      after=$(cpu_ticks)
+      after=$(cpu_ticks); snap >"$OUT/snap-b"
       read -r req dur p50 p99 err < <(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line")
+      python3 bench/thread_split.py "$OUT/snap-a" "$OUT/snap-b" "$req" | tr ' ' '\n' | tr '=/' '  ' |
+        sed "s/^/$m $c $r /" >>"$OUT/threads-raw.txt"
       rps=$(awk -v r=$req -v d=$dur 'BEGIN{printf "%.0f", r/(d/1e6)}')
       cpu=$(awk -v t=$((after - before)) -v hz=$TICK -v r=$req 'BEGIN{printf "%.0f", (r > 0 ? t * 1e6 / hz / r : 0)}')
       echo "$m $c $r $rps $p50 $p99 $err $cpu" | tee -a "$OUT/raw.txt" >&2
@@ -99,6 +114,8 @@ curl -s "http://127.0.0.1:$TOLLGATE_PORT/metrics" | grep '^tollgate_shadow_' >"$
 curl -s -H "authorization: Bearer bench-admin" "http://127.0.0.1:$TOLLGATE_PORT/admin/spend?group_by=deployment,key" >"$OUT/spend.json"
 
 awk -f bench/summarize.awk "$OUT/raw.txt" | sed '/^- /d' | tee "$OUT/summary.md"
+echo "Per client request, by thread group (the production sandbox's apart), medians of the rounds: CPU µs / sleeps (voluntary context switches) / µs waiting for a core:" | tee -a "$OUT/summary.md"
+python3 bench/thread_split.py --median "$OUT/threads-raw.txt" | tee -a "$OUT/summary.md"
 awk 'NR > 1 { k = $2; if ($1 == "plain") { p[k] = p[k] " " $5; q[k] = q[k] " " $6; c[k] = c[k] " " $8 }
                        else { s[k] = s[k] " " $5; t[k] = t[k] " " $6; d[k] = d[k] " " $8 } }
      function median(list, n, a, i, j, x) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }

@@ -1,5 +1,6 @@
 package dev.tollgate.store;
 
+import dev.tollgate.core.BackgroundPriority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,14 +54,19 @@ public final class BatchWriter<T> implements AutoCloseable {
      * Starts the writer thread.
      *
      * @param what     the rows in words ("prompts", "shadow answers"), for the thread's name and the log
-     * @param capacity rows the queue holds before {@link #append} drops
+     * @param capacity   rows the queue holds before {@link #append} drops
+     * @param background whether the thread runs at a low CPU priority ({@link BackgroundPriority}): rows of work that
+     *                   must never compete with the clients' (shadow answers)
      */
-    public BatchWriter(String what, int capacity, int maxBatch, Sink<T> sink) {
+    public BatchWriter(String what, int capacity, int maxBatch, boolean background, Sink<T> sink) {
         this.what = what;
         this.maxBatch = maxBatch;
         this.sink = sink;
         this.queue = new LinkedBlockingQueue<>(capacity);
-        this.thread = Thread.ofPlatform().name("tollgate-" + what.replace(' ', '-') + "-writer").daemon(true).start(this::run);
+        this.thread = Thread.ofPlatform().name("tollgate-" + what.replace(' ', '-') + "-writer").daemon(true).start(background ? () -> {
+            BackgroundPriority.lowerCurrentThread();
+            run();
+        } : this::run);
     }
 
     /** Queues a row; returns at once (drops and counts it when the queue is full or the writer stopped). */

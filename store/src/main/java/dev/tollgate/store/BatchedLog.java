@@ -10,10 +10,11 @@ public abstract class BatchedLog<T> implements AutoCloseable {
 
     private final BatchWriter<T> writer;
 
-    protected BatchedLog(String what, int capacity, int maxBatch) {
+    /** {@code background}: the writer's thread runs at a low CPU priority (see {@link BatchWriter}). */
+    protected BatchedLog(String what, int capacity, int maxBatch, boolean background) {
         // the writer calls write() only for rows appended once the subclass is built; the queue's hand-off publishes
         // its fields to the writer's thread
-        this.writer = new BatchWriter<>(what, capacity, maxBatch, this::write);
+        this.writer = new BatchWriter<>(what, capacity, maxBatch, background, this::write);
     }
 
     /** Writes one batch in one transaction, on the writer's thread; throwing drops (and counts) the batch. */

@@ -1,6 +1,6 @@
 package dev.tollgate.gateway.audit;
 
-import dev.tollgate.gateway.BackgroundPriority;
+import dev.tollgate.core.BackgroundPriority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

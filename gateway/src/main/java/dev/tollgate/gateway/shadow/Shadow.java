@@ -78,6 +78,16 @@ public final class Shadow {
         }
     }
 
+    /**
+     * Whether a slot is free now; false (and counted as shed) when {@code max_in_flight} calls are under way. Taken
+     * only at the hand-over ({@link #tryStart}); this lets a sample that would be shed skip copying the client's answer.
+     */
+    boolean hasRoom() {
+        if (inFlight.get() < config.maxInFlight()) return true;
+        shed.increment();
+        return false;
+    }
+
     void finished(boolean refusedByBudget, boolean callFailed) {
         inFlight.decrementAndGet();
         if (refusedByBudget) refused.increment();

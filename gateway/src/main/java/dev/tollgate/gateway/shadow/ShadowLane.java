@@ -1,6 +1,6 @@
 package dev.tollgate.gateway.shadow;
 
-import dev.tollgate.gateway.BackgroundPriority;
+import dev.tollgate.core.BackgroundPriority;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.provider.Upstream;

@@ -52,7 +52,8 @@ public final class ShadowStage implements Stage {
     public void handle(Exchange exchange, ReplySink sink, Chain next) {
         RouteGroup group = exchange.routes();
         Shadow shadow = group == null ? null : group.shadow();
-        if (shadow == null || exchange.api() == Api.OPENAI_EMBEDDINGS || !shadow.sampled()) {
+        // a sample that would be shed (max_in_flight calls under way) is shed now, before its answer is copied
+        if (shadow == null || exchange.api() == Api.OPENAI_EMBEDDINGS || !shadow.sampled() || !shadow.hasRoom()) {
             next.proceed(exchange, sink);
             return;
         }
@@ -63,7 +64,6 @@ public final class ShadowStage implements Stage {
     private final class Watch extends ReplySink.Forwarding {
         private final Exchange exchange;
         private final Shadow shadow;
-        private final MultiMap headers;
         private Buffer answer = Buffer.buffer(1024);
         private int status;
 
@@ -71,7 +71,6 @@ public final class ShadowStage implements Stage {
             super(next);
             this.exchange = exchange;
             this.shadow = shadow;
-            this.headers = MultiMap.caseInsensitiveMultiMap().addAll(exchange.requestHeaders());
         }
 
         @Override
@@ -99,15 +98,17 @@ public final class ShadowStage implements Stage {
             Production production = new Production(exchange.servedModel(), exchange.stream(), answer, exchange.cost(),
                     (System.nanoTime() - exchange.arrivedNanos()) / 1_000_000);
             // handed over: nothing of the shadow call runs on the client's event loop
-            lane.submit(() -> launch(exchange, headers, shadow, production));
+            lane.submit(() -> launch(exchange, shadow, production));
         }
     }
 
     private record Production(String model, boolean stream, Buffer answer, BigDecimal costUsd, long millis) {
     }
 
-    private void launch(Exchange client, MultiMap headers, Shadow shadow, Production production) {
+    private void launch(Exchange client, Shadow shadow, Production production) {
         try {
+            // copied here, not on the client's event loop: nothing changes a request's headers once it has arrived
+            MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(client.requestHeaders());
             ObjectNode body = client.body().deepCopy();
             body.put("model", shadow.candidate().name());
             body.remove("stream");

@@ -271,15 +271,18 @@ class ShadowTest {
     void shadowThreadsRunAtALowPriorityAndTheClientsEventLoopsDoNot() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "nice values are per thread on Linux");
         ask("nice", "Reply with exactly: nice"); // the lane has run a call
-        // the lane's event loop and the recorder's thread, lowered a moment after their first work
+        // the lane's event loop, the recorder's thread and the answers' store writer ("tollgate-shadow-answers-writer",
+        // cut to 15 bytes), lowered a moment after their first work
         long deadline = System.nanoTime() + 60_000_000_000L;
         List<Integer> low = List.of(10); // BackgroundPriority.NICE, written out
-        while (!(low.equals(niceByName().get("shadow-lane")) && low.equals(niceByName().get("shadow-redactor")))) {
+        while (!(low.equals(niceByName().get("shadow-lane")) && low.equals(niceByName().get("shadow-redactor"))
+                && low.equals(niceByName().get("tollgate-shadow")))) {
             if (System.nanoTime() > deadline) throw new AssertionError("shadow threads not at nice 10: " + niceByName());
             Thread.sleep(20);
         }
         assertThat(niceByName().entrySet().stream().filter(e -> e.getKey().startsWith("vert.x-eventloo"))
                 .flatMap(e -> e.getValue().stream())).isNotEmpty().containsOnly(0);
+        assertThat(niceByName().get("tollgate-ledger")).as("the ledger writer, which writes the clients' rows too").containsOnly(0);
     }
 
     /** This process's threads by name, read from Linux's /proc: comm is the name cut to 15 bytes; nice is stat's 19th field. */

@@ -23,10 +23,11 @@ abstract class DuckDbBatchedLog<T> extends BatchedLog<T> {
     private final DuckDBConnection conn;
     final DuckDbLedger ledger;
 
-    /** {@code what}: the rows in words, as {@link BatchWriter} takes them; {@code conn}: this log's own write connection. */
-    DuckDbBatchedLog(String what, String table, int capacity, int maxBatch, DuckDBConnection conn, DuckDbLedger ledger)
-            throws SQLException {
-        super(what, capacity, maxBatch);
+    /** {@code what}: the rows in words, as {@link BatchWriter} takes them; {@code background}: the writer at a low CPU
+     * priority; {@code conn}: this log's own write connection. */
+    DuckDbBatchedLog(String what, String table, int capacity, int maxBatch, boolean background, DuckDBConnection conn,
+                     DuckDbLedger ledger) throws SQLException {
+        super(what, capacity, maxBatch, background);
         this.table = table;
         this.conn = conn;
         this.ledger = ledger;

@@ -37,7 +37,7 @@ public final class DuckDbPromptLog extends DuckDbBatchedLog<PromptRecord> implem
 
     /** {@code conn} is this log's own write connection; queries run through the ledger's reads. */
     DuckDbPromptLog(DuckDBConnection conn, DuckDbLedger ledger) throws SQLException {
-        super("prompts", "prompts", QUEUE_CAPACITY, MAX_BATCH, conn, ledger);
+        super("prompts", "prompts", QUEUE_CAPACITY, MAX_BATCH, false, conn, ledger);
     }
 
     @Override

@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * Shadowed answers in the ledger's DuckDB file, table {@code shadow_answers} (schema version 14). Owned by
  * {@link DuckDbLedger}, which opens it on first use and closes it before itself. Rows are written by a
- * {@link BatchWriter} (at most {@value #MAX_BATCH} rows or 200 ms a batch), as the prompt log's are.
+ * {@link BatchWriter} (at most {@value #MAX_BATCH} rows or 200 ms a batch), as the prompt log's are, on a thread at a low
+ * CPU priority: shadow work never competes with the clients'.
  */
 public final class DuckDbShadowLog extends DuckDbBatchedLog<ShadowAnswer> implements ShadowLog {
 
@@ -25,7 +26,7 @@ public final class DuckDbShadowLog extends DuckDbBatchedLog<ShadowAnswer> implem
 
 
     DuckDbShadowLog(DuckDBConnection conn, DuckDbLedger ledger) throws SQLException {
-        super("shadow answers", "shadow_answers", QUEUE_CAPACITY, MAX_BATCH, conn, ledger);
+        super("shadow answers", "shadow_answers", QUEUE_CAPACITY, MAX_BATCH, true, conn, ledger);
     }
 
     /** One row in {@code shadow_answers} column order (see {@link LedgerSchema}, version 14). */

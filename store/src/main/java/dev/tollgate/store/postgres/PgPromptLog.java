@@ -34,7 +34,7 @@ public final class PgPromptLog extends BatchedLog<PromptRecord> implements Promp
     private final PgDatabase db;
 
     PgPromptLog(PgDatabase db) {
-        super("prompts", QUEUE_CAPACITY, MAX_BATCH);
+        super("prompts", QUEUE_CAPACITY, MAX_BATCH, false);
         this.db = db;
     }
 

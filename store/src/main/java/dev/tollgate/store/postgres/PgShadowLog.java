@@ -27,7 +27,7 @@ public final class PgShadowLog extends BatchedLog<ShadowAnswer> implements Shado
     private final PgDatabase db;
 
     PgShadowLog(PgDatabase db) {
-        super("shadow answers", QUEUE_CAPACITY, MAX_BATCH);
+        super("shadow answers", QUEUE_CAPACITY, MAX_BATCH, true);
         this.db = db;
     }
 

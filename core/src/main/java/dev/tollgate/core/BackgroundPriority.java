@@ -1,4 +1,4 @@
-package dev.tollgate.gateway;
+package dev.tollgate.core;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
