@@ -13,6 +13,8 @@ import dev.tollgate.store.duckdb.DuckDbLedger;
 import dev.tollgate.store.postgres.PgControlStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,6 +35,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** {@code tollgate serve}: the gateway on embedded storage. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -201,15 +204,15 @@ final class ServeCommand implements Callable<Integer> {
      * launcher then keeps no cache.
      */
     static void trainingRequests(Vertx vertx, int port) {
-        var client = vertx.createHttpClient();
+        HttpClient client = vertx.createHttpClient();
         try {
             for (int round = 0; round < 3; round++) {
                 for (var request : TRAINING_REQUESTS) {
                     // the body is read on the event loop, as the response arrives
-                    var answer = client.request(io.vertx.core.http.HttpMethod.POST, port, "127.0.0.1", request.getKey())
+                    var answer = client.request(HttpMethod.POST, port, "127.0.0.1", request.getKey())
                             .compose(r -> r.putHeader("content-type", "application/json").send(request.getValue()))
                             .compose(r -> r.body().map(body -> Map.entry(r.statusCode(), body.toString())))
-                            .timeout(60, java.util.concurrent.TimeUnit.SECONDS)
+                            .timeout(60, TimeUnit.SECONDS)
                             .await();
                     if (answer.getKey() != 200) {
                         throw new IllegalStateException("training request " + request.getKey() + " answered "
