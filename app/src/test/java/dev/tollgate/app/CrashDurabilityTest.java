@@ -6,8 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,8 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,8 +29,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * open (which replays the journal).
  */
 class CrashDurabilityTest {
-
-    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
@@ -47,7 +41,7 @@ class CrashDurabilityTest {
                 "serve", "--port", "0", "--data", dir.resolve("data").toString())
                 .directory(dir.toFile()).redirectErrorStream(true).start();
         try {
-            int port = awaitPort(gateway);
+            int port = new ServeOutput(gateway).awaitPort(Duration.ofSeconds(60));
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             Set<String> answered = ConcurrentHashMap.newKeySet();
             AtomicBoolean go = new AtomicBoolean(true);
@@ -100,43 +94,5 @@ class CrashDurabilityTest {
         assertThat(gateway.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(gateway.exitValue()).isEqualTo(1);
         assertThat(out).contains("no-such-tmp does not exist").contains("TOLLGATE_TMPDIR").doesNotContain("Exception");
-    }
-
-    private static int awaitPort(Process gateway) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(gateway.getInputStream()));
-        StringBuilder seen = new StringBuilder();
-        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    seen.append(line).append('\n');
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        int p = Integer.parseInt(m.group(1));
-                        Thread.ofPlatform().daemon(true).start(() -> drain(out)); // keep the pipe from filling
-                        return p;
-                    }
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-            throw new IllegalStateException("the gateway exited before listening:\n" + seen);
-        });
-        try {
-            return port.get(60, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            gateway.destroyForcibly();
-            throw new AssertionError("the gateway did not start within 60 s; it wrote:\n" + seen);
-        }
-    }
-
-    private static void drain(BufferedReader out) {
-        try {
-            while (out.readLine() != null) {
-                // discard
-            }
-        } catch (Exception ignored) {
-            // the process is gone
-        }
     }
 }

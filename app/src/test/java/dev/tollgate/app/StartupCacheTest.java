@@ -7,11 +7,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,14 +20,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,8 +35,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * not stop serve; a rebuild makes the launcher train a new one.
  */
 class StartupCacheTest {
-
-    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
@@ -109,26 +101,9 @@ class StartupCacheTest {
         command.environment().put("JAVA_HOME", System.getProperty("java.home"));
         command.environment().remove("TOLLGATE_JAVA_OPTS");
         Process serve = command.start();
-        StringBuilder output = new StringBuilder();
+        ServeOutput output = new ServeOutput(serve);
         try {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(serve.getInputStream()));
-            CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-                try {
-                    String line;
-                    while ((line = lines.readLine()) != null) {
-                        synchronized (output) {
-                            output.append(line).append('\n');
-                        }
-                        Matcher m = LISTENING.matcher(line);
-                        if (m.find()) return Integer.parseInt(m.group(1));
-                    }
-                    return -1;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            int listening = port.get(5, TimeUnit.MINUTES);
-            assertThat(listening).as("serve listened; it printed:\n%s", output).isPositive();
+            int listening = output.awaitPort(Duration.ofMinutes(5));
             HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + listening + "/v1/chat/completions"))
                     .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
@@ -143,9 +118,7 @@ class StartupCacheTest {
             serve.waitFor(60, TimeUnit.SECONDS);
             serve.destroyForcibly();
         }
-        synchronized (output) {
-            return output.toString();
-        }
+        return output.whole();
     }
 
     /**
