@@ -66,6 +66,7 @@ public final class TestBed implements AutoCloseable {
         String yaml = """
                 server:
                   max_body_bytes: 65536
+                  reconnect_within_ms: 200
                   %s
                 %s
                 admin:

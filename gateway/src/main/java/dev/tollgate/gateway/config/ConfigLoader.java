@@ -180,7 +180,8 @@ public final class ConfigLoader {
                 n.path("max_connections").asInt(d.maxConnections()),
                 n.path("max_connections_per_client").asInt(d.maxConnectionsPerClient()),
                 n.has("header_timeout_ms") ? Duration.ofMillis(n.get("header_timeout_ms").asLong()) : d.headerTimeout(),
-                n.has("keep_alive_timeout_ms") ? Duration.ofMillis(n.get("keep_alive_timeout_ms").asLong()) : d.keepAliveTimeout());
+                n.has("keep_alive_timeout_ms") ? Duration.ofMillis(n.get("keep_alive_timeout_ms").asLong()) : d.keepAliveTimeout(),
+                n.has("reconnect_within_ms") ? Duration.ofMillis(n.get("reconnect_within_ms").asLong()) : d.reconnectWithin());
     }
 
     private static Map<String, GatewayConfig.Provider> providers(JsonNode n) {

@@ -54,17 +54,20 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      *                          balancer every client has its address)
      * @param headerTimeout     how long a new connection may take to send a complete request head
      * @param keepAliveTimeout  how long a connection may wait, after an answer, for its next complete request head
+     * @param reconnectWithin   how long a model of one deployment keeps opening a connection its provider refused
+     *                          (nothing was sent) before the client gets the failure; zero = not at all
      */
     public record Server(long maxBodyBytes, Duration upstreamTimeout, Duration connectTimeout, int eventLoops,
                          int defaultMaxTokens, int maxConnections, int maxConnectionsPerClient, Duration headerTimeout,
-                         Duration keepAliveTimeout) {
+                         Duration keepAliveTimeout, Duration reconnectWithin) {
         public static final Server DEFAULTS = new Server(10 * 1024 * 1024, Duration.ofMinutes(10),
-                Duration.ofSeconds(10), 0, 4096, 10_000, 1_000, Duration.ofSeconds(10), Duration.ofSeconds(75));
+                Duration.ofSeconds(10), 0, 4096, 10_000, 1_000, Duration.ofSeconds(10), Duration.ofSeconds(75),
+                Duration.ofMillis(1500));
 
         /** The server settings with the defaults' connection limits. */
         public Server(long maxBodyBytes, Duration upstreamTimeout, Duration connectTimeout, int eventLoops, int defaultMaxTokens) {
             this(maxBodyBytes, upstreamTimeout, connectTimeout, eventLoops, defaultMaxTokens, DEFAULTS.maxConnections,
-                    DEFAULTS.maxConnectionsPerClient, DEFAULTS.headerTimeout, DEFAULTS.keepAliveTimeout);
+                    DEFAULTS.maxConnectionsPerClient, DEFAULTS.headerTimeout, DEFAULTS.keepAliveTimeout, DEFAULTS.reconnectWithin);
         }
     }
 

@@ -108,7 +108,7 @@ public final class GatewayVerticle extends VerticleBase implements ServerConnect
         Stage authentication = new AuthenticationStage(services.keys());
         Map<String, Embedder> embedders = new HashMap<>(); // one per embeddings model a tier classifier uses, on this event loop
         Stage routing = new RoutingStage(services.router(), model -> embedders.computeIfAbsent(model, m -> new Embedder(vertx, port, m)));
-        ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
+        ProviderStage provider = new ProviderStage(upstreams, config.server(), vertx,
                 services.ledger()::append, services.catalog());
         BudgetStage budgets = new BudgetStage(services.budgets(), services.router(), services.catalog());
         MeteringStage metering = new MeteringStage(services.catalog(), services.ledger());

@@ -85,7 +85,7 @@ public final class ShadowLane implements AutoCloseable {
             Thread.currentThread().setName("shadow-lane");
             GatewayConfig config = services.config();
             config.providers().values().forEach(p -> upstreams.put(p.name(), new Upstream((ContextInternal) context, p, config.server())));
-            ProviderStage provider = new ProviderStage(upstreams, config.server().defaultMaxTokens(), vertx,
+            ProviderStage provider = new ProviderStage(upstreams, config.server(), vertx,
                     services.ledger()::append, services.catalog());
             path = Stage.chain(List.of(new BudgetStage(services.budgets(), services.router(), services.catalog()),
                     new MeteringStage(services.catalog(), services.ledger())), provider);

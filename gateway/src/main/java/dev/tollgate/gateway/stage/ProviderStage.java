@@ -7,6 +7,7 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.WireFormat;
+import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.gateway.provider.Upstream;
 import dev.tollgate.gateway.provider.UpstreamCall;
 import dev.tollgate.gateway.sse.SseParser;
@@ -73,45 +74,70 @@ public final class ProviderStage implements Stage.Chain {
     /** Where the rows of attempts that were retried or fell back go (the ledger). */
     private final Consumer<LedgerEntry> attemptLog;
     private final Supplier<PriceCatalog> catalog;
+    /** How long a model of one deployment keeps opening a connection its provider refused ({@link #reconnect}). */
+    private final long reconnectWithinNanos;
 
-    public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens) {
-        this(upstreams, defaultMaxTokens, null, row -> { }, PriceCatalog::bundled);
-    }
-
-    public ProviderStage(Map<String, Upstream> upstreams, int defaultMaxTokens, Vertx vertx, Consumer<LedgerEntry> attemptLog,
-                         Supplier<PriceCatalog> catalog) {
+    public ProviderStage(Map<String, Upstream> upstreams, GatewayConfig.Server server, Vertx vertx,
+                         Consumer<LedgerEntry> attemptLog, Supplier<PriceCatalog> catalog) {
         this.upstreams = upstreams;
-        this.chatOverAnthropic = new ChatOverAnthropic(defaultMaxTokens);
-        this.responsesOverAnthropic = new ResponsesOverAnthropic(defaultMaxTokens);
-        this.responsesOverChat = new ResponsesOverChat(defaultMaxTokens);
+        this.chatOverAnthropic = new ChatOverAnthropic(server.defaultMaxTokens());
+        this.responsesOverAnthropic = new ResponsesOverAnthropic(server.defaultMaxTokens());
+        this.responsesOverChat = new ResponsesOverChat(server.defaultMaxTokens());
         this.vertx = vertx;
         this.attemptLog = attemptLog;
         this.catalog = catalog;
+        this.reconnectWithinNanos = server.reconnectWithin().toNanos();
     }
 
     @Override
     public void proceed(Exchange exchange, ReplySink sink) {
         RouteGroup group = exchange.routes();
         if (group == null || vertx == null) {
-            ProviderAnswer answer = attempt(exchange, sink, null);
-            if (answer == null) return;
-            exchange.connection().onClose(() -> {
-                exchange.clientGone(true);
-                // A stream is cancelled: the provider stops generating, and the tokens relayed so far are
-                // counted. A complete answer is billed whether anyone reads it or not, so it is left to
-                // arrive and the ledger gets its real usage.
-                if (exchange.stream()) answer.call.cancel();
-            });
+            proceedAlone(exchange, sink, 0);
             return;
         }
         new Attempts(exchange, sink, group).launch();
     }
 
-    /** One call to the deployment {@code exchange.route()} names; null when the request could not even be sent. */
-    private ProviderAnswer attempt(Exchange exchange, ReplySink sink, Attempts attempts) {
+    /** A model of one deployment: one call, and another only where the first could not connect ({@link #reconnect}). */
+    private void proceedAlone(Exchange exchange, ReplySink sink, int reconnects) {
+        if (exchange.clientGone()) {
+            sink.fail(GatewayError.upstream(502, "the client closed the connection before the provider could be reached"));
+            return;
+        }
+        ProviderAnswer answer = attempt(exchange, sink, null, reconnects);
+        if (answer == null) return;
+        exchange.connection().onClose(() -> {
+            exchange.clientGone(true);
+            // A stream is cancelled: the provider stops generating, and the tokens relayed so far are
+            // counted. A complete answer is billed whether anyone reads it or not, so it is left to
+            // arrive and the ledger gets its real usage.
+            if (exchange.stream()) answer.call.cancel();
+        });
+    }
+
+    /**
+     * The provider refused the connection (or it could not be opened), so nothing was sent and trying again is safe: a
+     * provider restarting, or starting beside the gateway, is waited for, the waits doubling from 50 ms while
+     * {@code server.reconnect_within_ms} lasts. A route does not come here: its own retries and fallbacks decide.
+     * Returns false when the failure is the client's answer.
+     */
+    private boolean reconnect(Exchange exchange, ReplySink sink, int reconnects) {
+        long wait = TimeUnit.MILLISECONDS.toNanos(50L << Math.min(reconnects, 20));
+        if (vertx == null || exchange.clientGone()
+                || System.nanoTime() + wait - exchange.arrivedNanos() > reconnectWithinNanos) return false;
+        vertx.setTimer(TimeUnit.NANOSECONDS.toMillis(wait), id -> proceedAlone(exchange, sink, reconnects + 1));
+        return true;
+    }
+
+    /**
+     * One call to the deployment {@code exchange.route()} names; null when the request could not even be sent.
+     * {@code reconnects}: the connections refused before this one (a model of one deployment), -1 on a route.
+     */
+    private ProviderAnswer attempt(Exchange exchange, ReplySink sink, Attempts attempts, int reconnects) {
         Upstream upstream = upstreams.get(exchange.route().provider().name());
         Translation translation = translation(exchange.api(), upstream);
-        ProviderAnswer answer = new ProviderAnswer(exchange, upstream, translation, sink, attempts);
+        ProviderAnswer answer = new ProviderAnswer(exchange, upstream, translation, sink, attempts, reconnects);
         if (translation == null) {
             answer.refuse(new AttemptFailure("unsupported", GatewayError.badRequest(exchange.api().ledgerName()
                     + " is not available for model '" + exchange.route().name() + "': its provider speaks "
@@ -214,7 +240,7 @@ public final class ProviderStage implements Stage.Chain {
             exchange.attempt(base + made);
             exchange.route(plan[position].target());
             current = null;
-            attempt(exchange, sink, this);
+            attempt(exchange, sink, this, -1);
         }
 
         Deployment deployment() {
@@ -300,12 +326,13 @@ public final class ProviderStage implements Stage.Chain {
      * reset, silence, an unreadable event) is still a refusal the client never saw: another attempt may follow, or the
      * provider's own error is answered, and nothing is charged.
      */
-    private static final class ProviderAnswer implements UpstreamCall.Answer {
+    private final class ProviderAnswer implements UpstreamCall.Answer {
         private final Exchange exchange;
         private final Upstream upstream;
         private final Translation translation;
         private final ReplySink sink;
         private final Attempts attempts;
+        private final int reconnects;
         private final long startedNanos = System.nanoTime();
         private UpstreamCall call;
         private long timer = -1;
@@ -323,12 +350,14 @@ public final class ProviderStage implements Stage.Chain {
         /** The deployment's breaker has heard how this attempt went (each permit is answered once). */
         private boolean judged;
 
-        ProviderAnswer(Exchange exchange, Upstream upstream, Translation translation, ReplySink sink, Attempts attempts) {
+        ProviderAnswer(Exchange exchange, Upstream upstream, Translation translation, ReplySink sink, Attempts attempts,
+                       int reconnects) {
             this.exchange = exchange;
             this.upstream = upstream;
             this.translation = translation;
             this.sink = sink;
             this.attempts = attempts;
+            this.reconnects = reconnects;
         }
 
         @Override
@@ -449,6 +478,11 @@ public final class ProviderStage implements Stage.Chain {
                 cancelTimer();
                 if (attempts != null) attempts.ended(this);
                 relay.finish(sink, cause);
+                return;
+            }
+            if (reconnects >= 0 && cause instanceof ConnectException && reconnect(exchange, sink, reconnects)) {
+                finished = true;
+                log.info("provider '{}' could not be reached ({}); trying again shortly", upstream.name(), cause.getMessage());
                 return;
             }
             refuse(failure(upstream, cause, relay != null));
