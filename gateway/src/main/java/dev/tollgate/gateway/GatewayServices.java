@@ -1,5 +1,6 @@
 package dev.tollgate.gateway;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.admin.AdminRoute;
 import dev.tollgate.gateway.auth.KeyStore;
@@ -21,6 +22,7 @@ import dev.tollgate.store.postgres.PgControlStore;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -83,7 +85,7 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
             budgets.reconcile();
             keys.reload(store);
         });
-        CacheStore cache = new CacheStore(config.cache());
+        CacheStore cache = new CacheStore(config.cache(), ticker(clock));
         if (observability.metrics() != null) {
             if (cache.redis() != null) RedisCacheMetrics.bind(cache.redis(), observability.metrics().registry());
             RouteMetrics.bind(router, observability.metrics().registry());
@@ -116,6 +118,15 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
             }
         }
         return ledger.unwrap() instanceof DuckDbLedger duck ? duck.budgetStore() : BudgetStore.inMemory();
+    }
+
+    /** The cache's time: the monotonic one, unless the gateway runs on a clock of a test's own. */
+    private static Ticker ticker(Clock clock) {
+        if (clock.equals(Clock.systemUTC())) return Ticker.systemTicker();
+        return () -> {
+            Instant now = clock.instant();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        };
     }
 
     /** The gateway's clock (see {@link #of(GatewayConfig, PriceCatalog, Ledger, SpanExporter, Clock)}). */

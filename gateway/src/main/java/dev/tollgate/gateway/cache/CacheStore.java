@@ -3,6 +3,7 @@ package dev.tollgate.gateway.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,20 +29,27 @@ public final class CacheStore implements AutoCloseable {
     }
 
     public CacheStore(CacheConfig config) {
+        this(config, Ticker.systemTicker());
+    }
+
+    /** {@code ticker}: the time the answers' TTLs and the idempotency window run on. */
+    public CacheStore(CacheConfig config, Ticker ticker) {
         this.config = config;
         this.answers = Caffeine.newBuilder()
+                .ticker(ticker)
                 .maximumWeight(config.maxBytes())
                 .weigher((String key, Entry e) -> (int) Math.min(Integer.MAX_VALUE, e.reply().weight()))
                 .expireAfter(Expiry.<String, Entry>writing((key, e) -> e.ttl()))
                 .build();
         Duration window = config.idempotencyWindow().isZero() ? Duration.ofMillis(1) : config.idempotencyWindow();
         this.idempotency = Caffeine.newBuilder()
+                .ticker(ticker)
                 .maximumWeight(config.idempotencyMaxBytes())
                 .weigher((String key, Flight f) -> (int) Math.min(Integer.MAX_VALUE, f.weight() + 2L * key.length()))
                 // the window runs from the first request; re-weighing a finished flight does not extend it
                 .expireAfter(Expiry.<String, Flight>creating((key, f) -> window))
                 .build();
-        this.questions = Caffeine.newBuilder().maximumSize(10_000).expireAfterAccess(config.ttl()).build();
+        this.questions = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000).expireAfterAccess(config.ttl()).build();
         this.redis = config.redis() == null ? null : new RedisCache(config.redis());
     }
 

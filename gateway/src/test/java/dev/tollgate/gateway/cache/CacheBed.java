@@ -5,6 +5,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.MovableClock;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.sandbox.SandboxConfig;
@@ -19,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,6 +48,8 @@ final class CacheBed implements AutoCloseable {
     final GatewayServices services;
     final Gateway gateway;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /** The gateway's clock: TTLs and windows pass when the test moves it. */
+    final MovableClock clock = new MovableClock(Instant.now());
 
     CacheBed(Path dataDir, String cacheYaml, int flakyFailures) throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(4));
@@ -91,7 +95,7 @@ final class CacheBed implements AutoCloseable {
                 """.formatted(ADMIN, cacheYaml, s, s, s, SLOW_MS, f, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir);
-        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger);
+        services = GatewayServices.of(config, PriceCatalog.bundled(), ledger, null, clock);
         gateway = Gateway.start(vertx, services, 0, 4).await();
     }
 

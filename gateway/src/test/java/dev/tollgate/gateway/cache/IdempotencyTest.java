@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -76,7 +77,7 @@ class IdempotencyTest {
         try (CacheBed brief = new CacheBed(data.resolve("brief"), "cache: {idempotency_window: 1s}", 0)) {
             long before = brief.upstreamCalls();
             brief.post("/v1/chat/completions", body, "idempotency-key", "w-1");
-            Thread.sleep(1300);
+            brief.clock.advance(Duration.ofMillis(1001));
             HttpResponse<String> afterWindow = brief.post("/v1/chat/completions", body, "idempotency-key", "w-1");
             assertThat(afterWindow.headers().firstValue("x-tollgate-cache")).isEmpty();
             assertThat(brief.upstreamCalls() - before).isEqualTo(2);

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -154,7 +155,7 @@ class ResponseCacheTest {
         String shortLived = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"short ttl\"}]}";
         assertThat(bed.post("/v1/chat/completions", shortLived, "x-tollgate-cache-ttl", "2").headers().firstValue("x-tollgate-cache")).hasValue("miss");
         assertThat(bed.post("/v1/chat/completions", shortLived).headers().firstValue("x-tollgate-cache")).hasValue("hit");
-        Thread.sleep(2300);
+        bed.clock.advance(Duration.ofMillis(2001));
         assertThat(bed.post("/v1/chat/completions", shortLived).headers().firstValue("x-tollgate-cache")).hasValue("miss");
 
         HttpResponse<String> bad = bed.post("/v1/chat/completions", shortLived, "x-tollgate-cache-ttl", "soon");

@@ -1,32 +1,19 @@
 package dev.tollgate.gateway.route;
 
+import dev.tollgate.gateway.MovableClock;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A deployment's circuit opens on failures and is probed back once its open time has passed, on an injected clock. */
 class CircuitBreakerTest {
-
-    /** A clock the test moves. */
-    static final class MovableClock extends Clock {
-        Instant now = Instant.parse("2026-12-01T00:00:00Z");
-
-        void advance(Duration d) { now = now.plus(d); }
-        @Override public ZoneId getZone() { return ZoneOffset.UTC; }
-        @Override public Clock withZone(ZoneId zone) { return this; }
-        @Override public Instant instant() { return now; }
-        @Override public long millis() { return now.toEpochMilli(); }
-    }
 
     private static Router router(MovableClock clock) throws Exception {
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse("""
@@ -43,7 +30,7 @@ class CircuitBreakerTest {
 
     @Test
     void opensOnFailuresThenProbesBackAndCloses() throws Exception {
-        MovableClock clock = new MovableClock();
+        MovableClock clock = new MovableClock(Instant.parse("2026-12-01T00:00:00Z"));
         Deployment a = router(clock).group("mini").deployments().getFirst();
         RuntimeException failure = new RuntimeException("500");
         for (int i = 0; i < 2; i++) {
@@ -79,7 +66,7 @@ class CircuitBreakerTest {
 
     @Test
     void aFailedProbeOpensItAgain() throws Exception {
-        MovableClock clock = new MovableClock();
+        MovableClock clock = new MovableClock(Instant.parse("2026-12-01T00:00:00Z"));
         Deployment a = router(clock).group("mini").deployments().getFirst();
         a.breaker().transitionToOpenState();
         clock.advance(Duration.ofSeconds(31));
@@ -93,7 +80,7 @@ class CircuitBreakerTest {
 
     @Test
     void theRouteNameResolvesToItsFirstDeploymentAndPlainModelsHaveNoGroup() throws Exception {
-        Router router = router(new MovableClock());
+        Router router = router(new MovableClock(Instant.parse("2026-12-01T00:00:00Z")));
         assertThat(router.route("mini")).hasValueSatisfying(r -> assertThat(r.model()).isEqualTo("gpt-4o-mini"));
         assertThat(router.group("mini").deployments()).extracting(Deployment::id)
                 .containsExactly("a/gpt-4o-mini", "b/claude-haiku-4-5");
