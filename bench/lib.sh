@@ -38,6 +38,8 @@ models:
   - {name: gpt-4o-mini, provider: sandbox}
 YAML
   fi
+  # CACHE=1: the response cache on (with UNIQUE=1 in load.sh every request misses it: its cost, none of its savings)
+  if [ "${CACHE:-0}" = 1 ]; then echo "cache: {enabled: true}"; fi
   # BUDGETS=5: five budgets and a rate limit apply to every request (limits far above what a run spends)
   if [ "${BUDGETS:-0}" = 5 ]; then cat <<YAML
 spend_controls:

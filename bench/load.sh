@@ -9,6 +9,9 @@
 #   GATEWAY_JAVA_OPTS=-XX:+UseParallelGC bench/load.sh    # JVM flags for the gateway only (not the sandbox)
 #   REPO=/path/to/other/checkout BASE_PORT=9361 bench/load.sh   # another build (a "before"), on other ports
 #   ROUTED=1 BUDGETS=5 bench/load.sh       # a tier over a two-deployment route, five budgets and a rate limit
+#   ROUTED=1 BUDGETS=5 CACHE=1 UNIQUE=1 bench/load.sh
+#                                          # and the response cache on, every request a new text (bench/chat-unique.lua,
+#                                          # for every target alike) so that each one misses it: the cache's cost alone
 #   TARGETS="nginx tollgate tollgate-routed" bench/load.sh
 #                                          # a second gateway whose model is that tier over the route (a rule on
 #                                          # every request), side by side with the plain one and nginx
@@ -85,7 +88,7 @@ run_wrk() { # target conns seconds
                        -H "x-portkey-custom-host: http://127.0.0.1:$SANDBOX_PORT/v1") ;;
   esac
   local threads=$(( $2 < 2 ? 1 : 2 ))
-  wrk -t$threads -c$2 -d${3}s --timeout 10s -s bench/chat.lua "${headers[@]}" "$url" | grep '^RESULT' || echo "RESULT requests=0 duration_us=1 p50_us=0 p99_us=0 errors=-1"
+  wrk -t$threads -c$2 -d${3}s --timeout 10s -s "bench/chat$([ "${UNIQUE:-0}" = 1 ] && echo -unique).lua" "${headers[@]}" "$url" | grep '^RESULT' || echo "RESULT requests=0 duration_us=1 p50_us=0 p99_us=0 errors=-1"
 }
 
 echo "warming up ${WARMUP}s each…" >&2
