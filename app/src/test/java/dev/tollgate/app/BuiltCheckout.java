@@ -1,0 +1,82 @@
+package dev.tollgate.app;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+
+/**
+ * A checkout as the launcher finds it after a build: the launcher itself, and app/target/tollgate.jar naming a class
+ * path in app/target/lib as the build lays it out (directories packed into jars: the JVM's caches take jars only), with
+ * the JDK remembered.
+ */
+final class BuiltCheckout {
+
+    private BuiltCheckout() {
+    }
+
+    /** This test JVM's class path, its test classes left out. */
+    static List<Path> testClassPath() {
+        return Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(entry -> Path.of(entry).toAbsolutePath().normalize())
+                .filter(p -> !p.endsWith("test-classes"))
+                .toList();
+    }
+
+    /** The checkout at {@code checkout}, with {@code classPath} (jars and class directories) in its app/target/lib. */
+    static Path create(Path checkout, List<Path> classPath) throws IOException {
+        Path target = Files.createDirectories(checkout.resolve("app/target"));
+        Path lib = Files.createDirectories(target.resolve("lib"));
+        Files.copy(Path.of("..", "tollgate"), checkout.resolve("tollgate"));
+        Files.writeString(target.resolve(".java-home"), System.getProperty("java.home") + "\n");
+        List<String> manifestClassPath = new ArrayList<>();
+        int n = 0;
+        for (Path p : classPath) {
+            Path inLib = lib.resolve(n++ + "-" + p.getFileName() + (Files.isDirectory(p) ? ".jar" : ""));
+            if (Files.isDirectory(p)) {
+                packDirectory(p, inLib);
+            } else if (Files.isRegularFile(p)) {
+                link(p, inLib);
+            } else {
+                continue;
+            }
+            manifestClassPath.add("lib/" + inLib.getFileName());
+        }
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, String.join(" ", manifestClassPath));
+        try (OutputStream out = Files.newOutputStream(target.resolve("tollgate.jar"))) {
+            new JarOutputStream(out, manifest).close();
+        }
+        return checkout;
+    }
+
+    /** {@code to} with the contents of {@code from}: a hard link, or a copy on another file system. */
+    static void link(Path from, Path to) throws IOException {
+        try {
+            Files.createLink(to, from);
+        } catch (IOException | UnsupportedOperationException e) {
+            Files.copy(from, to);
+        }
+    }
+
+    private static void packDirectory(Path directory, Path jar) throws IOException {
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(directory)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                out.putNextEntry(new JarEntry(Arrays.stream(directory.relativize(f).toString().split("[/\\\\]"))
+                        .reduce((a, b) -> a + "/" + b).orElseThrow()));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+    }
+}
