@@ -67,7 +67,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         StartupTimes times = StartupTimes.now();
-        // DuckDB's native library loads beside the configuration's checks: the largest step, and independent of them
+        // DuckDB's native library and driver load beside the configuration's checks, independent of them
         CompletableFuture<Long> duckDbLoad = DuckDbLibrary.preload();
         Path file;
         GatewayConfig config;
@@ -105,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (LinkageError e) {
             throw nativeLibraryFailed(e);
         }
-        times.stage("ledger", "open, migrations, journal replay" + (duckDbLoadMs < 0 ? "" : "; DuckDB's native library"
+        times.stage("ledger", "open, migrations, journal replay" + (duckDbLoadMs < 0 ? "" : "; DuckDB's library and driver"
                 + " loaded in " + duckDbLoadMs + " ms beside the configuration"));
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
