@@ -7,13 +7,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,38 +47,20 @@ class DuckDbLibraryTest {
 
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         Path data = dir.resolve("data");
-        ProcessBuilder command = new ProcessBuilder("bash", checkout.resolve("tollgate").toString(), "serve", "--port", "0",
-                "--data", data.toString()).directory(dir.toFile()).redirectErrorStream(true);
-        command.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        List<String> maps = new ArrayList<>();
+        List<String> inTmp = new ArrayList<>();
         // no start-up cache: its training run would start a gateway of its own first
-        command.environment().put("TOLLGATE_JAVA_OPTS", "-Djava.io.tmpdir=" + tmp + " -Xshare:off");
-        Process serve = command.start();
-        ServeOutput output = new ServeOutput(serve);
-        String maps;
-        List<String> inTmp;
-        try {
-            int port = output.awaitPort(Duration.ofMinutes(2));
-            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
-                    .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-            // the launcher exec's java: the process is the JVM
-            maps = Files.readString(Path.of("/proc", String.valueOf(serve.pid()), "maps"));
+        String output = BuiltCheckout.serveAnswersAndStops(checkout, data, "-Djava.io.tmpdir=" + tmp + " -Xshare:off", pid -> {
+            maps.add(Files.readString(Path.of("/proc", String.valueOf(pid), "maps")));
             try (Stream<Path> files = Files.walk(tmp)) {
-                inTmp = files.map(p -> p.getFileName().toString()).toList();
+                files.map(p -> p.getFileName().toString()).forEach(inTmp::add);
             }
-        } finally {
-            serve.destroy(); // SIGTERM: the gateway writes its ledger and stops
-            serve.waitFor(60, TimeUnit.SECONDS);
-            serve.destroyForcibly();
-        }
+        });
 
-        assertThat(maps).as("the library is mapped from beside the driver's jar").contains(library.toRealPath().toString());
+        assertThat(maps).singleElement().as("the library is mapped from beside the driver's jar").asString()
+                .contains(library.toRealPath().toString());
         assertThat(inTmp).as("nothing of DuckDB's in the temp directory").noneMatch(n -> n.contains("duckdb"));
-        assertThat(output.whole()).doesNotContain("Exception");
+        assertThat(output).doesNotContain("Exception");
         try (DuckDbLedger ledger = DuckDbLedger.open(data)) {
             List<LedgerEntry> rows = ledger.recent(10);
             assertThat(rows).singleElement().satisfies(r -> {

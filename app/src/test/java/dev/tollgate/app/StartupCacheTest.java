@@ -7,14 +7,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -88,28 +83,7 @@ class StartupCacheTest {
     /** {@code ./tollgate serve} on the built-in sandbox in {@code checkout}: its output once it answered one call. */
     private String serveAnswersAndStops(Path checkout) throws Exception {
         Path work = Files.createTempDirectory(dir, "run");
-        ProcessBuilder command = new ProcessBuilder("bash", checkout.resolve("tollgate").toString(), "serve", "--port", "0",
-                "--data", work.resolve("data").toString()).directory(work.toFile()).redirectErrorStream(true);
-        command.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        command.environment().remove("TOLLGATE_JAVA_OPTS");
-        Process serve = command.start();
-        ServeOutput output = new ServeOutput(serve);
-        try {
-            int listening = output.awaitPort(Duration.ofMinutes(5));
-            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + listening + "/v1/chat/completions"))
-                    .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-            // the launcher exec's java: the process is the JVM
-            mappedCache = Files.readString(Path.of("/proc", String.valueOf(serve.pid()), "maps")).contains("/serve.aot");
-        } finally {
-            serve.destroy(); // SIGTERM, as Ctrl-C: the launcher exec'd java, so it is the JVM that stops
-            serve.waitFor(60, TimeUnit.SECONDS);
-            serve.destroyForcibly();
-        }
-        return output.whole();
+        return BuiltCheckout.serveAnswersAndStops(checkout, work.resolve("data"), null, pid ->
+                mappedCache = Files.readString(Path.of("/proc", String.valueOf(pid), "maps")).contains("/serve.aot"));
     }
 }
