@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -66,9 +67,8 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         StartupTimes times = StartupTimes.now();
-        // DuckDB's native library loads beside the configuration's checks: the largest step, and independent of them
-        var tempProblem = NativeTempDir.problem(NativeTempDir.current());
-        CompletableFuture<Long> duckDbLoad = tempProblem.isEmpty() ? NativeTempDir.preload() : null;
+        // DuckDB's native library and driver load beside the configuration's checks, independent of them
+        CompletableFuture<Long> duckDbLoad = DuckDbLibrary.preload();
         Path file;
         GatewayConfig config;
         PriceCatalog catalog;
@@ -82,15 +82,10 @@ final class ServeCommand implements Callable<Integer> {
             dataDirectory(dataDir);
             catalog = PricesCommand.catalog(dataDir);
         } catch (RuntimeException e) {
-            if (duckDbLoad != null) duckDbLoad.handle((ms, error) -> ms).join(); // DuckDB deletes its copy at exit once whole
+            duckDbLoad.handle((ms, error) -> ms).join(); // DuckDB deletes a copy of it at exit once whole
             throw e;
         }
         times.stage("configuration", null);
-        // DuckDB unpacks its native library into java.io.tmpdir: a full or missing one is said before it fails
-        if (tempProblem.isPresent()) {
-            System.err.println("tollgate: " + tempProblem.get());
-            return 1;
-        }
         long duckDbLoadMs;
         try {
             duckDbLoadMs = duckDbLoad.join();
@@ -110,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (LinkageError e) {
             throw nativeLibraryFailed(e);
         }
-        times.stage("ledger", "open, migrations, journal replay" + (duckDbLoadMs < 0 ? "" : "; DuckDB's native library"
+        times.stage("ledger", "open, migrations, journal replay" + (duckDbLoadMs < 0 ? "" : "; DuckDB's library and driver"
                 + " loaded in " + duckDbLoadMs + " ms beside the configuration"));
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
@@ -226,8 +221,12 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private static UserError nativeLibraryFailed(Throwable e) {
-        return new UserError("DuckDB's native library did not load (" + e.getMessage() + "); set TOLLGATE_TMPDIR to a"
-                + " writable directory with space", e);
+        Throwable cause = e;
+        while (cause.getCause() != null) cause = cause.getCause();
+        String why = cause instanceof FileSystemException f ? f.getFile() + ": " + Failures.reason(f) : cause.getMessage();
+        return new UserError("DuckDB's native library did not load (" + why + "); from jars that carry it (not"
+                + " app/target/tollgate.jar), DuckDB first copies it into the temp directory "
+                + System.getProperty("java.io.tmpdir") + ": pass -Djava.io.tmpdir=DIR with a writable directory and 100 MB free", e);
     }
 
     /** Fails when another process listens on {@code port}. */

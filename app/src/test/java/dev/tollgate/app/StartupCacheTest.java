@@ -7,24 +7,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,7 +47,7 @@ class StartupCacheTest {
     void aCacheTheJvmRefusesDoesNotStopServeAndARebuildTrainsANewOne() throws Exception {
         Assumptions.assumeTrue(Runtime.version().feature() >= 25, "the AOT cache needs JDK 25 or later");
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "reads which files the JVM mapped from /proc");
-        Path checkout = checkoutOfThisBuild();
+        Path checkout = BuiltCheckout.create(dir.resolve("checkout"), BuiltCheckout.testClassPath());
         Path jar = checkout.resolve("app/target/tollgate.jar");
         Path cache = checkout.resolve("app/target/serve.aot");
 
@@ -96,79 +83,7 @@ class StartupCacheTest {
     /** {@code ./tollgate serve} on the built-in sandbox in {@code checkout}: its output once it answered one call. */
     private String serveAnswersAndStops(Path checkout) throws Exception {
         Path work = Files.createTempDirectory(dir, "run");
-        ProcessBuilder command = new ProcessBuilder("bash", checkout.resolve("tollgate").toString(), "serve", "--port", "0",
-                "--data", work.resolve("data").toString()).directory(work.toFile()).redirectErrorStream(true);
-        command.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        command.environment().remove("TOLLGATE_JAVA_OPTS");
-        Process serve = command.start();
-        ServeOutput output = new ServeOutput(serve);
-        try {
-            int listening = output.awaitPort(Duration.ofMinutes(5));
-            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + listening + "/v1/chat/completions"))
-                    .timeout(Duration.ofSeconds(60)).header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-            // the launcher exec's java: the process is the JVM
-            mappedCache = Files.readString(Path.of("/proc", String.valueOf(serve.pid()), "maps")).contains("/serve.aot");
-        } finally {
-            serve.destroy(); // SIGTERM, as Ctrl-C: the launcher exec'd java, so it is the JVM that stops
-            serve.waitFor(60, TimeUnit.SECONDS);
-            serve.destroyForcibly();
-        }
-        return output.whole();
-    }
-
-    /**
-     * A checkout as the launcher finds it after a build: the launcher itself, and app/target/tollgate.jar naming this
-     * test's classpath in app/target/lib as the build lays it out (directories packed into jars: the JVM's caches take
-     * jars only), with the JDK remembered.
-     */
-    private Path checkoutOfThisBuild() throws IOException {
-        Path checkout = dir.resolve("checkout");
-        Path target = Files.createDirectories(checkout.resolve("app/target"));
-        Path lib = Files.createDirectories(target.resolve("lib"));
-        Files.copy(Path.of("..", "tollgate"), checkout.resolve("tollgate"));
-        Files.writeString(target.resolve(".java-home"), System.getProperty("java.home") + "\n");
-        List<String> classPath = new ArrayList<>();
-        int n = 0;
-        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-            Path p = Path.of(entry).toAbsolutePath().normalize();
-            Path inLib = lib.resolve(n++ + "-" + p.getFileName() + (Files.isDirectory(p) ? ".jar" : ""));
-            if (Files.isDirectory(p)) {
-                if (p.endsWith("test-classes")) continue;
-                packDirectory(p, inLib);
-            } else if (Files.isRegularFile(p)) {
-                try {
-                    Files.createLink(inLib, p);
-                } catch (IOException | UnsupportedOperationException e) {
-                    Files.copy(p, inLib); // another file system
-                }
-            } else {
-                continue;
-            }
-            classPath.add("lib/" + inLib.getFileName());
-        }
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
-        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, String.join(" ", classPath));
-        try (OutputStream out = Files.newOutputStream(target.resolve("tollgate.jar"))) {
-            new JarOutputStream(out, manifest).close();
-        }
-        return checkout;
-    }
-
-    private static void packDirectory(Path directory, Path jar) throws IOException {
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(directory)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                out.putNextEntry(new JarEntry(Arrays.stream(directory.relativize(f).toString().split("[/\\\\]"))
-                        .reduce((a, b) -> a + "/" + b).orElseThrow()));
-                Files.copy(f, out);
-                out.closeEntry();
-            }
-        }
+        return BuiltCheckout.serveAnswersAndStops(checkout, work.resolve("data"), null, pid ->
+                mappedCache = Files.readString(Path.of("/proc", String.valueOf(pid), "maps")).contains("/serve.aot"));
     }
 }
