@@ -92,16 +92,24 @@ if [ "${SHADOW_THREADS_SCHED:-}" = idle ]; then
     case "$(cat "$t/comm")" in shadow-lane|shadow-redactor|tollgate-shadow) chrt --idle -p 0 "${t##*/}";; esac
   done
 fi
+sent_total() { curl -s "http://127.0.0.1:$TOLLGATE_PORT/metrics" | awk '/^tollgate_shadow_sent_total/ { s += $2 } END { printf "%d", s }'; }
+: >"$OUT/shadow-calls.txt"
 echo "target conns round rps p50_us p99_us errors cpu_us_per_req" >"$OUT/raw.txt"
 for r in $(seq 1 $ROUNDS); do
   for c in $CONNS; do
     for m in plain shadowed; do
+      sent0=$(sent_total)
       before=$(cpu_ticks); snap >"$OUT/snap-a"
       line=$(run_wrk $m $c $DURATION)
       after=$(cpu_ticks); snap >"$OUT/snap-b"
+      sent1=$(sent_total)
       read -r req dur p50 p99 err < <(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line")
-      python3 bench/thread_split.py "$OUT/snap-a" "$OUT/snap-b" "$req" | tr ' ' '\n' | tr '=/' '  ' |
-        sed "s/^/$m $c $r /" >>"$OUT/threads-raw.txt"
+      split=$(python3 bench/thread_split.py "$OUT/snap-a" "$OUT/snap-b" "$req" | tr ' ' '\n' | tr '=/' '  ')
+      sed "s/^/$m $c $r /" <<<"$split" >>"$OUT/threads-raw.txt"
+      # the shadow's own threads' CPU per shadow call sent in this round (steady state, unlike the whole run's figure)
+      [ "$m" = shadowed ] && awk -v req="$req" -v sent=$((sent1 - sent0)) -v c="$c" -v r="$r" \
+        '$1 ~ /^(shadow-lane|shadow-redactor|tollgate-shadow)$/ { s += $2 }
+         END { if (sent > 0) printf "%s %s %d %.1f\n", c, r, sent, s * req / sent }' <<<"$split" >>"$OUT/shadow-calls.txt"
       rps=$(awk -v r=$req -v d=$dur 'BEGIN{printf "%.0f", r/(d/1e6)}')
       cpu=$(awk -v t=$((after - before)) -v hz=$TICK -v r=$req 'BEGIN{printf "%.0f", (r > 0 ? t * 1e6 / hz / r : 0)}')
       echo "$m $c $r $rps $p50 $p99 $err $cpu" | tee -a "$OUT/raw.txt" >&2
@@ -133,5 +141,10 @@ echo "CPU seconds by thread: $(head -8 "$OUT/threads.txt" | tr '\n' ' ')"
 awk -v sent="${sent:-0}" '/^(shadow-lane|shadow-redactor|tollgate-shadow) / { s += $2 }
   END { if (sent > 0) printf "- shadow threads (lane, recorder, answer writer): %.0f µs CPU per shadow call sent (%d sent)\n", s * 1e6 / sent, sent }' \
   "$OUT/threads.txt" | tee -a "$OUT/summary.md"
+awk '{ n[$1]++; v[$1, n[$1]] = $4; s[$1] += $3 }
+     END { for (c in n) { m = n[c]; for (i = 1; i <= m; i++) a[i] = v[c, i]
+             for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+             printf "- %s conns: shadow threads %.1f µs CPU per shadow call sent in the rounds (median of %d; %d calls)\n",
+               c, m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, m, s[c] } }' "$OUT/shadow-calls.txt" | tee -a "$OUT/summary.md"
 echo "spend: $(cat "$OUT/spend.json")"
 echo "results in $OUT"

@@ -4,6 +4,7 @@ import dev.tollgate.core.BackgroundPriority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -11,11 +12,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Writes sampled rows (the prompt log, shadow answers) off the request path: {@link #append} offers a row to a bounded
  * queue and returns; one thread drains it in batches of at most {@code maxBatch} rows or {@value #MAX_DELAY_MS} ms
- * and hands each batch to the store's {@link Sink}. A full queue or a batch that fails is dropped and counted, never
+ * and hands each batch to the store's {@link Sink}. The thread wakes once per batch, not per row: while a batch is
+ * open it sleeps until the batch's deadline, a full batch or a {@link #flush}. A full queue or a batch that fails is dropped and counted, never
  * retried: these rows are a sample, and nobody waits for them but {@link #flush}.
  *
  * @param <T> the row
@@ -24,7 +27,6 @@ public final class BatchWriter<T> implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
     static final long MAX_DELAY_MS = 200;
-    private static final long MAX_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(MAX_DELAY_MS);
 
     /** Writes one batch, in one transaction, on the writer's thread. */
     @FunctionalInterface
@@ -44,6 +46,7 @@ public final class BatchWriter<T> implements AutoCloseable {
 
     private final String what;
     private final int maxBatch;
+    private final long maxDelayNanos;
     private final Sink<T> sink;
     private final BlockingQueue<Object> queue;
     private final AtomicLong dropped = new AtomicLong();
@@ -59,8 +62,14 @@ public final class BatchWriter<T> implements AutoCloseable {
      *                   must never compete with the clients' (shadow answers)
      */
     public BatchWriter(String what, int capacity, int maxBatch, boolean background, Sink<T> sink) {
+        this(what, capacity, maxBatch, Duration.ofMillis(MAX_DELAY_MS), background, sink);
+    }
+
+    /** As above, with a batch's longest wait for more rows ({@code maxDelay}) other than {@value #MAX_DELAY_MS} ms. */
+    BatchWriter(String what, int capacity, int maxBatch, Duration maxDelay, boolean background, Sink<T> sink) {
         this.what = what;
         this.maxBatch = maxBatch;
+        this.maxDelayNanos = maxDelay.toNanos();
         this.sink = sink;
         this.queue = new LinkedBlockingQueue<>(capacity);
         this.thread = Thread.ofPlatform().name("tollgate-" + what.replace(' ', '-') + "-writer").daemon(true).start(background ? () -> {
@@ -72,6 +81,7 @@ public final class BatchWriter<T> implements AutoCloseable {
     /** Queues a row; returns at once (drops and counts it when the queue is full or the writer stopped). */
     public void append(T row) {
         if (stopped || !queue.offer(row)) dropped.incrementAndGet();
+        else if (queue.size() >= maxBatch) LockSupport.unpark(thread);
     }
 
     /** Blocks until every row appended before the call is written (or dropped). */
@@ -101,6 +111,7 @@ public final class BatchWriter<T> implements AutoCloseable {
         Marker m = new Marker(new CountDownLatch(1), stop);
         try {
             queue.put(m);
+            LockSupport.unpark(thread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the " + what + " writer", e);
@@ -125,19 +136,25 @@ public final class BatchWriter<T> implements AutoCloseable {
         try {
             long deadline = 0;
             while (true) {
-                long wait = batch.isEmpty() ? MAX_DELAY_NANOS : Math.max(0, deadline - System.nanoTime());
-                Object first = queue.poll(wait, TimeUnit.NANOSECONDS);
-                if (first != null) {
-                    drained.add(first);
-                    queue.drainTo(drained, maxBatch - 1);
+                if (batch.isEmpty()) {
+                    // idle: the first row (or a marker) wakes the thread and opens a batch
+                    Object first = queue.poll(maxDelayNanos, TimeUnit.NANOSECONDS);
+                    if (first != null) drained.add(first);
+                } else {
+                    // a batch is open: rows that come before its deadline do not wake the thread, one wake-up per
+                    // batch rather than per row (append wakes it for a full batch, flush and close for their marker)
+                    long wait = deadline - System.nanoTime();
+                    if (wait > 0 && queue.size() < maxBatch) LockSupport.parkNanos(this, wait);
+                    if (Thread.interrupted()) throw new InterruptedException();
                 }
+                queue.drainTo(drained, maxBatch - drained.size());
                 for (Object item : drained) {
                     if (item instanceof Marker m) {
                         write(batch);
                         m.done().countDown();
                         if (m.stop()) return;
                     } else {
-                        if (batch.isEmpty()) deadline = System.nanoTime() + MAX_DELAY_NANOS;
+                        if (batch.isEmpty()) deadline = System.nanoTime() + maxDelayNanos;
                         batch.add((T) item);
                         if (batch.size() >= maxBatch) write(batch);
                     }

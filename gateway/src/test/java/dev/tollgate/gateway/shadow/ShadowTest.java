@@ -70,6 +70,7 @@ class ShadowTest {
                   - {name: half, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: 0.5, budget: shadow-half, max_in_flight: 64}}
                   - {name: every, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: "1"}}
                   - {name: nice, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: 1}}
+                  - {name: crowd, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: 1, max_in_flight: 1000}}
                   - {name: starved, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: cand, sample: 1, budget: shadow-starved}}
                 spend_controls:
                   budgets:
@@ -239,6 +240,37 @@ class ShadowTest {
             JsonNode row = shadows.stream().filter(r -> r.path("request_id").asText().equals(a.requestId())).findFirst().orElseThrow();
             assertThat(a.candidateCostUsd()).isEqualByComparingTo(row.path("cost_usd").decimalValue());
         }
+    }
+
+    /**
+     * Hand-overs from both event loops while the lane is busy queue for its next turn, and the recorder takes the
+     * answers in batches: none may be lost. 48 clients at once, every request sampled, room for all of them in flight.
+     */
+    @Test
+    void concurrentClientsEachGetTheirShadowCallAndKeptAnswer() throws Exception {
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        for (int n = 1; n <= 48; n++) {
+            String body = Json.object().put("model", "crowd").set("messages", Json.array().add(Json.object()
+                    .put("role", "user").put("content", "Reply with exactly: crowd " + n))).toString();
+            sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        Set<String> clients = new HashSet<>();
+        for (var f : sent) {
+            HttpResponse<String> response = f.get();
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            clients.add(id(response));
+        }
+        assertThat(clients).hasSize(48);
+
+        Shadow shadow = services.router().group("crowd").shadow();
+        await("the shadow calls to end", () -> shadow.sent() == 48 && shadow.inFlight() == 0);
+        assertThat(shadow.shed()).isZero();
+        assertThat(shadowRows("crowd")).extracting(r -> r.path("request_id").asText()).containsExactlyInAnyOrderElementsOf(clients);
+        services.observability().shadows().flush();
+        assertThat(ledger.shadows().answers("crowd", null, null)).extracting(ShadowAnswer::requestId)
+                .containsExactlyInAnyOrderElementsOf(clients);
     }
 
     @Test
