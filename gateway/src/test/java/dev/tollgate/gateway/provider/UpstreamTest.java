@@ -2,10 +2,12 @@ package dev.tollgate.gateway.provider;
 
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.http.NetworkTransport;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import org.junit.jupiter.api.AfterEach;
@@ -51,7 +53,7 @@ class UpstreamTest {
 
     private static final String BODY = "{\"model\":\"gpt-4o-mini\",\"messages\":[]}";
 
-    private final Vertx vertx = Vertx.vertx();
+    private final Vertx vertx = NetworkTransport.AUTO.choose().vertx(new VertxOptions());
     private final List<AutoCloseable> closing = new ArrayList<>();
 
     @AfterEach
