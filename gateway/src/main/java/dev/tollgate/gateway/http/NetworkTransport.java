@@ -18,8 +18,7 @@ public enum NetworkTransport {
 
     /**
      * The transports {@link #AUTO} tries, in order. epoll before io_uring: with Netty 4.2.9's io_uring the gateway's
-     * suite loses answers (connections closed unanswered in bursts of concurrent calls, a paused provider answer read
-     * on). Netty 4.2.18 fixes the first but reads paused answers on epoll too, so neither is the default yet.
+     * suite loses answers (connections closed unanswered in bursts of concurrent calls; Netty 4.2.18 fixes that).
      */
     private static final NetworkTransport[] PREFERENCE = {EPOLL, IO_URING, NIO};
 
