@@ -12,10 +12,11 @@ wait_port() {
 
 # The gateway's config: the upstream answers at once with 16 output tokens and real prompt token counts; the gateway
 # meters every call into its DuckDB ledger. $1 = 1: the model the load asks for is a tier (one rule on the key's tags)
-# over a route of two deployments; otherwise it is a plain model.
+# over a route of two deployments; otherwise it is a plain model. TOLLGATE_EVENT_LOOPS and TOLLGATE_TRANSPORT set
+# server.event_loops and server.transport (default 0 and auto).
 gateway_yaml() {
   cat <<YAML
-server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}}
+server: {event_loops: ${TOLLGATE_EVENT_LOOPS:-0}, transport: ${TOLLGATE_TRANSPORT:-auto}}
 admin: {token: bench-admin}
 providers:
   sandbox: {type: openai, base_url: "http://127.0.0.1:$SANDBOX_PORT/v1", api_key: sk-sandbox}

@@ -6,6 +6,7 @@
 #   bench/load.sh                          # defaults below
 #   ROUNDS=5 DURATION=20 CONNS="1 16 64" bench/load.sh
 #   TARGETS="nginx tollgate" TOLLGATE_EVENT_LOOPS=1 bench/load.sh
+#   TARGETS="nginx tollgate" TOLLGATE_TRANSPORT=epoll bench/load.sh   # server.transport: auto (default), io_uring, epoll, nio
 #   GATEWAY_JAVA_OPTS=-XX:+UseParallelGC bench/load.sh    # JVM flags for the gateway only (not the sandbox)
 #   REPO=/path/to/other/checkout BASE_PORT=9361 bench/load.sh   # another build (a "before"), on other ports
 #   ROUTED=1 BUDGETS=5 bench/load.sh       # a tier over a two-deployment route, five budgets and a rate limit

@@ -6,6 +6,7 @@ import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.http.NetworkTransport;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.Ledger;
@@ -72,11 +73,13 @@ final class ServeCommand implements Callable<Integer> {
         Path file;
         GatewayConfig config;
         PriceCatalog catalog;
+        NetworkTransport.Choice transport;
         try {
             // the training run never reads a configuration: it calls nothing but the built-in sandbox
             file = startupTraining ? null : configFile != null ? configFile
                     : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
             config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
+            transport = transport(config, file);
             // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
             portIsFree(port);
             dataDirectory(dataDir);
@@ -108,7 +111,7 @@ final class ServeCommand implements Callable<Integer> {
         times.stage("ledger", "open, migrations, journal replay" + (duckDbLoadMs < 0 ? "" : "; DuckDB's library and driver"
                 + " loaded in " + duckDbLoadMs + " ms beside the configuration"));
         int loops = config.server().eventLoops() > 0 ? config.server().eventLoops() : Runtime.getRuntime().availableProcessors();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
+        Vertx vertx = transport.vertx(new VertxOptions().setEventLoopPoolSize(loops));
 
         // what start-up says is printed once the configuration has been accepted, so a mistake is the only line
         List<String> said = new ArrayList<>();
@@ -143,7 +146,7 @@ final class ServeCommand implements Callable<Integer> {
         Gateway gateway = Gateway.start(vertx, services, port, loops).await();
         times.stage("verticles", loops + " event loop" + (loops == 1 ? "" : "s"));
         log.info(times.line());
-        System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + ", ledger: "
+        System.out.println("Tollgate gateway listening on http://127.0.0.1:" + gateway.port() + " (" + transport.describe() + ", ledger: "
                 + (shared != null ? shared.where() : dataDir.toAbsolutePath().resolve("ledger.duckdb")) + ")");
         System.out.println("Models: " + String.join(", ", services.router().names()));
         services.router().tiers().all().forEach(t -> System.out.println("Tiered: " + t.name() + " → "
@@ -185,6 +188,15 @@ final class ServeCommand implements Callable<Integer> {
         }, "tollgate-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** server.transport on this machine: an explicit one that cannot run here stops start-up before anything opens. */
+    private static NetworkTransport.Choice transport(GatewayConfig config, Path file) {
+        try {
+            return config.server().transport().choose();
+        } catch (ConfigLoader.ConfigException e) {
+            throw file == null ? e : new ConfigLoader.ConfigException(file + ": " + e.getMessage());
+        }
     }
 
     /** The requests a new gateway answers first, each format once, streamed and not: what the AOT cache learns. */

@@ -5,6 +5,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.admin.AdminRoute;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
+import dev.tollgate.gateway.http.NetworkTransport;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
@@ -58,7 +59,13 @@ public final class TestBed implements AutoCloseable {
 
     /** As above, with admin routes added as {@code serve} adds the planner's. */
     public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter, List<AdminRoute> adminRoutes) throws Exception {
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        this(dataDir, extraServerYaml, spanExporter, adminRoutes, NetworkTransport.AUTO);
+    }
+
+    /** As above, the gateway and the sandbox on {@code transport} (serve's default: auto). */
+    public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter, List<AdminRoute> adminRoutes,
+                   NetworkTransport transport) throws Exception {
+        vertx = transport.choose().vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
         // a key may appear once: a test that sets its own upstream timeout replaces this one

@@ -13,6 +13,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
+import dev.tollgate.gateway.http.NetworkTransport;
 import dev.tollgate.gateway.route.RouteConfig;
 import dev.tollgate.gateway.tier.TierConfig;
 import dev.tollgate.store.duckdb.LedgerOptions;
@@ -181,7 +182,8 @@ public final class ConfigLoader {
                 n.path("max_connections_per_client").asInt(d.maxConnectionsPerClient()),
                 n.has("header_timeout_ms") ? Duration.ofMillis(n.get("header_timeout_ms").asLong()) : d.headerTimeout(),
                 n.has("keep_alive_timeout_ms") ? Duration.ofMillis(n.get("keep_alive_timeout_ms").asLong()) : d.keepAliveTimeout(),
-                n.has("reconnect_within_ms") ? Duration.ofMillis(n.get("reconnect_within_ms").asLong()) : d.reconnectWithin());
+                n.has("reconnect_within_ms") ? Duration.ofMillis(n.get("reconnect_within_ms").asLong()) : d.reconnectWithin(),
+                n.hasNonNull("transport") ? NetworkTransport.of(n.get("transport").asText()) : d.transport());
     }
 
     private static Map<String, GatewayConfig.Provider> providers(JsonNode n) {

@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.config;
 
 import dev.tollgate.core.pricing.ModelPrice;
+import dev.tollgate.gateway.http.NetworkTransport;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
 import dev.tollgate.gateway.route.RouteConfig;
@@ -56,18 +57,20 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      * @param keepAliveTimeout  how long a connection may wait, after an answer, for its next complete request head
      * @param reconnectWithin   how long a model of one deployment keeps opening a connection its provider refused
      *                          (nothing was sent) before the client gets the failure; zero = not at all
+     * @param transport         how the gateway's sockets talk to the kernel (io_uring, epoll, NIO, or the best of them)
      */
     public record Server(long maxBodyBytes, Duration upstreamTimeout, Duration connectTimeout, int eventLoops,
                          int defaultMaxTokens, int maxConnections, int maxConnectionsPerClient, Duration headerTimeout,
-                         Duration keepAliveTimeout, Duration reconnectWithin) {
+                         Duration keepAliveTimeout, Duration reconnectWithin, NetworkTransport transport) {
         public static final Server DEFAULTS = new Server(10 * 1024 * 1024, Duration.ofMinutes(10),
                 Duration.ofSeconds(10), 0, 4096, 10_000, 1_000, Duration.ofSeconds(10), Duration.ofSeconds(75),
-                Duration.ofMillis(1500));
+                Duration.ofMillis(1500), NetworkTransport.AUTO);
 
-        /** The server settings with the defaults' connection limits. */
+        /** The server settings with the defaults' connection limits and transport. */
         public Server(long maxBodyBytes, Duration upstreamTimeout, Duration connectTimeout, int eventLoops, int defaultMaxTokens) {
             this(maxBodyBytes, upstreamTimeout, connectTimeout, eventLoops, defaultMaxTokens, DEFAULTS.maxConnections,
-                    DEFAULTS.maxConnectionsPerClient, DEFAULTS.headerTimeout, DEFAULTS.keepAliveTimeout, DEFAULTS.reconnectWithin);
+                    DEFAULTS.maxConnectionsPerClient, DEFAULTS.headerTimeout, DEFAULTS.keepAliveTimeout, DEFAULTS.reconnectWithin,
+                    DEFAULTS.transport);
         }
     }
 

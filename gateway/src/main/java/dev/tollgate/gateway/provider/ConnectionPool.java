@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The keep-alive connections from one event loop to one provider, opened on that event loop with Vert.x's transport
- * (epoll where it is available) and its name resolver. Up to {@code max} connections; calls beyond that wait for one.
+ * (io_uring, epoll or NIO: server.transport) and its name resolver. Up to {@code max} connections; calls beyond that wait for one.
  * Not thread-safe: everything runs on the event loop.
  */
 final class ConnectionPool {
