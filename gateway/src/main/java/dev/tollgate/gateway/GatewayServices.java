@@ -85,6 +85,7 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
             budgets.reconcile();
             keys.reload(store);
         });
+        config.cache().checkFitsHeap(Runtime.getRuntime().maxMemory());
         CacheStore cache = new CacheStore(config.cache(), ticker(clock));
         if (observability.metrics() != null) {
             if (cache.redis() != null) RedisCacheMetrics.bind(cache.redis(), observability.metrics().registry());

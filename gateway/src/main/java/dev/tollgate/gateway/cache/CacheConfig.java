@@ -35,8 +35,9 @@ public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String s
                           boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
                           long idempotencyMaxBytes, List<Policy> policies, NearDuplicate nearDuplicate, Redis redis) {
 
-    public static final CacheConfig DEFAULTS = new CacheConfig(false, 256L << 20, Duration.ofHours(1), null, true,
-            false, true, Duration.ofSeconds(60), 64L << 20, List.of(), NearDuplicate.OFF, null);
+    /** 64 MiB of answers and 16 MiB of idempotent ones: with the rest, within the 192 MiB heap serve starts with. */
+    public static final CacheConfig DEFAULTS = new CacheConfig(false, 64L << 20, Duration.ofHours(1), null, true,
+            false, true, Duration.ofSeconds(60), 16L << 20, List.of(), NearDuplicate.OFF, null);
 
     public CacheConfig(boolean enabled, long maxBytes, Duration ttl, String sharedNamespace, boolean coalesce,
                        boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
@@ -119,6 +120,26 @@ public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String s
                       String sharedNamespace) {
             this(model, key, tagName, tagValue, enabled, ttl, sharedNamespace, null);
         }
+    }
+
+    /**
+     * Checks that what the cache may hold fits the heap it lives in ({@code maxHeapBytes}): at most half of it, the rest
+     * being the gateway's own (about 60 MiB live) and the ledger rows waiting. Answers count when the cache is on for
+     * anyone, idempotent answers whenever the window is open. Without this, bounds above the heap are an
+     * OutOfMemoryError under traffic whose answers all differ, instead of a line at start.
+     */
+    public void checkFitsHeap(long maxHeapBytes) {
+        boolean answers = enabled || policies.stream().anyMatch(p -> Boolean.TRUE.equals(p.enabled()));
+        long held = (answers ? maxBytes : 0) + (idempotencyWindow.isZero() ? 0 : idempotencyMaxBytes);
+        if (held > maxHeapBytes / 2) {
+            throw new ConfigException("cache: max_bytes (" + mib(maxBytes) + ") and idempotency_max_bytes ("
+                    + mib(idempotencyMaxBytes) + ") may hold " + mib(held) + ", more than half of the gateway's "
+                    + mib(maxHeapBytes) + " heap; lower them or give the heap more (TOLLGATE_HEAP_MAX)");
+        }
+    }
+
+    private static String mib(long bytes) {
+        return (bytes >> 20) + " MiB";
     }
 
     /** Parses the section; a missing section is {@link #DEFAULTS}. */

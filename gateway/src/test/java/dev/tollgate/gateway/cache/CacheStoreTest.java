@@ -29,6 +29,23 @@ class CacheStoreTest {
     }
 
     @Test
+    void theCachesBoundsMustFitInHalfOfTheHeap() {
+        long heap = 192L << 20; // what serve starts with
+        CacheConfig.DEFAULTS.checkFitsHeap(heap);
+        CacheConfig on = CacheConfig.parse(yaml("{enabled: true}"));
+        on.checkFitsHeap(heap); // 64 + 16 MiB of 192
+        assertThatThrownBy(() -> CacheConfig.parse(yaml("{enabled: true, max_bytes: 268435456}")).checkFitsHeap(heap))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("cache: max_bytes (256 MiB) and idempotency_max_bytes (16 MiB) may hold 272 MiB, more than half"
+                        + " of the gateway's 192 MiB heap; lower them or give the heap more (TOLLGATE_HEAP_MAX)");
+        // answers count only where the cache is on: off, only the idempotency window's bound is held
+        CacheConfig.parse(yaml("{enabled: false, max_bytes: 268435456}")).checkFitsHeap(heap);
+        assertThatThrownBy(() -> CacheConfig.parse(yaml("{idempotency_max_bytes: 134217728}")).checkFitsHeap(heap))
+                .hasMessageContaining("may hold 128 MiB");
+        CacheConfig.parse(yaml("{idempotency_window: 0, idempotency_max_bytes: 134217728}")).checkFitsHeap(heap);
+    }
+
+    @Test
     void anEntryWeighsItsBytesPlusBookkeeping() {
         CachedReply r = reply("k", 1000);
         // 160 entry + 2 per key char + 4 events × 48 + the 1000 body bytes
@@ -104,6 +121,14 @@ class CacheStoreTest {
             // 300 answers of roughly 600 bytes each were stored, about 5 times the bound
             assertThat(bed.services.cache().storedBytes()).isLessThanOrEqualTo(max).isPositive();
             assertThat(bed.services.cache().storedAnswers()).isLessThan(300);
+        }
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode yaml(String text) {
+        try {
+            return new ObjectMapper(new YAMLFactory()).readTree(text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }
