@@ -4,6 +4,7 @@
 # counted as "other" are listed after it by name.
 #   bench/threads.sh                          # this checkout
 #   CONNS=1 bench/threads.sh                  # one connection: each request alone
+#   CACHE=1 UNIQUE=1 bench/threads.sh         # the response cache on, every request a miss (bench/chat-unique.lua)
 #   REPO=/path/to/other/checkout bench/threads.sh
 #   PROFILE=bench/results/flame.html bench/threads.sh   # also an async-profiler CPU flame graph of the measured 15 s
 #   PROFILE_EVENT=alloc,total PROFILE=... bench/threads.sh # the same for allocations (in bytes)
@@ -17,7 +18,7 @@ CONNS=${CONNS:-16} WRK_THREADS=$(( ${CONNS:-16} < 2 ? 1 : 2 ))
 source bench/lib.sh
 start_sandbox_and_gateway
 TGPID=$(pgrep -f -- "--config $OUT/tollgate.yaml" | while read p; do [ "$(readlink /proc/$p/exe)" != "/usr/bin/bash" ] && echo $p; done | tail -1)
-wrk -t$WRK_THREADS -c$CONNS -d${WARMUP_S:-20}s -s bench/chat.lua -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >/dev/null
+wrk -t$WRK_THREADS -c$CONNS -d${WARMUP_S:-20}s -s "bench/chat$([ "${UNIQUE:-0}" = 1 ] && echo -unique).lua" -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >/dev/null
 # per thread: CPU ticks, and the times it went to sleep (voluntary context switches: a wait, a wake-up to come)
 snap() { for t in /proc/$TGPID/task/*; do echo "${t##*/} $(cat $t/comm | tr ' ' _) $(awk '{print $14+$15}' $t/stat) $(awk '/^voluntary_ctxt/ {print $2}' $t/status)"; done; }
 snap > $OUT/a
@@ -26,7 +27,7 @@ if [ -n "${PROFILE:-}" ]; then
   "$JAVA_HOME/bin/jcmd" $TGPID JVMTI.agent_load "${ASYNC_PROFILER:?path to libasyncProfiler.so}" \
     "\"start,event=${PROFILE_EVENT:-cpu,interval=997us},threads,file=$(realpath -m "$PROFILE")\"" >/dev/null
 fi
-wrk -t$WRK_THREADS -c$CONNS -d15s -s bench/chat.lua -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions > $OUT/wrk
+wrk -t$WRK_THREADS -c$CONNS -d15s -s "bench/chat$([ "${UNIQUE:-0}" = 1 ] && echo -unique).lua" -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions > $OUT/wrk
 snap > $OUT/b
 flt_b=$(awk '{print $10}' /proc/$TGPID/stat)
 if [ -n "${PROFILE:-}" ]; then  # the same samples as folded stacks too (PROFILE with .collapsed), for grep and diff
