@@ -55,10 +55,10 @@ public final class ShadowLane implements AutoCloseable {
     /** The lane when some route has {@code shadow:}; null (no thread, no connections) when none has. */
     public static Future<ShadowLane> start(GatewayServices services) {
         if (services.router().groups().stream().noneMatch(g -> g.shadow() != null)) return Future.succeededFuture(null);
-        // the native transport where there is one, as the client's event loops have: NIO's selector costs more CPU per
-        // call (its key sets and locks), and the lane's CPU is what shadow traffic takes from the clients
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1)
-                .setPreferNativeTransport(true));
+        // server.transport, as the client's event loops have it: NIO's selector costs more CPU per call (its key sets
+        // and locks), and the lane's CPU is what shadow traffic takes from the clients
+        Vertx vertx = services.config().server().transport().choose()
+                .vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
         Lane lane = new Lane(services);
         return vertx.deployVerticle(lane).map(id -> new ShadowLane(vertx, lane))
                 .onFailure(e -> vertx.close());
