@@ -12,7 +12,7 @@ import java.io.IOException;
  * What a provider's complete answer says it used and which model served it, read in one pass over its bytes: the
  * generated text is skipped and the usage object read field by field, with no tree built (this runs on every call).
  *
- * @param usage null when the answer has no usage object
+ * @param usage null when the answer has no usage object, or one that cannot be billed ({@link UsageFields})
  * @param model null when the answer names none
  */
 public record AnswerHead(Usage usage, String model) {

@@ -1,7 +1,6 @@
 package dev.tollgate.gateway.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Exchange;
@@ -37,13 +36,7 @@ public final class AnthropicPassthrough implements Translation {
             sink.usage(head.usage(), served, false);
         } else {
             // an Anthropic-compatible server that reports no usage: count both sides locally, marked estimated
-            TokenCounter counter = TokenCounter.forModel(exchange.route().model());
-            StringBuilder text = new StringBuilder();
-            for (JsonNode block : Json.tree(body).path("content")) {
-                text.append(block.path("text").asText("")).append(block.has("input") ? block.get("input").toString() : "");
-            }
-            long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
-            sink.usage(Usage.anthropic(prompt, 0, 0, 0, counter.count(text.toString())), served, true);
+            sink.usage(PromptTokens.estimate(exchange, ChatOverAnthropic.generatedText(Json.tree(body))), served, true);
         }
         sink.start(200, AsciiHeaders.json());
         sink.data(body);
@@ -60,6 +53,7 @@ public final class AnthropicPassthrough implements Translation {
         private final AnthropicStreamUsage usage = new AnthropicStreamUsage();
         private String model;
         private boolean usageReported;
+        private boolean completed;
 
         Relay(Exchange exchange) {
             this.accounting = new StreamAccounting(exchange);
@@ -78,8 +72,10 @@ public final class AnthropicPassthrough implements Translation {
                     }
                     case "message_delta" -> usage.delta(Json.tree(data).path("usage"));
                     case "message_stop" -> {
-                        if (usage.started()) {
-                            sink.usage(usage.usage(), model, false);
+                        completed = true;
+                        Usage reported = usage.usage();
+                        if (reported != null) { // else counted locally at the end
+                            sink.usage(reported, model, false);
                             usageReported = true;
                         }
                     }
@@ -92,7 +88,7 @@ public final class AnthropicPassthrough implements Translation {
 
         @Override
         public void finish(ReplySink sink, Throwable cause) {
-            accounting.finish(sink, cause, usageReported, usageReported, Relay::generatedText);
+            accounting.finish(sink, cause, usageReported, completed, Relay::generatedText);
         }
 
         private static void generatedText(String data, StringBuilder out) {

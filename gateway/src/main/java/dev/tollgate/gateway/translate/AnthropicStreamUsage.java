@@ -3,6 +3,7 @@ package dev.tollgate.gateway.translate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.Json;
 
 /**
  * What an Anthropic message stream reports it used, read the same way by every relay of one: the input side from
@@ -12,33 +13,31 @@ import dev.tollgate.core.usage.Usage;
 final class AnthropicStreamUsage {
 
     private ObjectNode input;
-    private long outputTokens;
+    private long outputTokens = -1;
 
     /** {@code message_start}'s message. */
     void start(JsonNode message) {
-        JsonNode usage = message.path("usage");
-        input = usage.isObject() ? ((ObjectNode) usage).deepCopy() : UsageFields.toAnthropic(Usage.ZERO);
-        outputTokens = usage.path("output_tokens").asLong();
+        delta(message.path("usage"));
     }
 
     /** A {@code message_delta}'s usage. */
     void delta(JsonNode usage) {
-        if (usage.has("output_tokens")) outputTokens = usage.get("output_tokens").asLong();
-        if (input != null && usage.hasNonNull("input_tokens")) {
+        if (usage.hasNonNull("output_tokens")) outputTokens = usage.get("output_tokens").asLong();
+        if (usage.hasNonNull("input_tokens")) {
+            if (input == null) input = Json.object();
             usage.fields().forEachRemaining(f -> {
                 if (!f.getValue().isNull()) input.set(f.getKey(), f.getValue());
             });
         }
     }
 
-    /** Whether the stream has said anything about its input yet. */
-    boolean started() {
-        return input != null;
-    }
-
+    /**
+     * What the stream reported, or null when it did not give both sides or gave something that cannot be billed
+     * (negative counts): the relay counts the call locally then.
+     */
     Usage usage() {
-        Usage in = UsageFields.fromAnthropic(input == null ? UsageFields.toAnthropic(Usage.ZERO) : input);
-        return new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(), in.cacheWrite1hTokens(),
-                outputTokens, 0);
+        Usage in = input == null ? null : UsageFields.fromAnthropic(input);
+        return in == null || outputTokens < 0 ? null : new Usage(in.inputTokens(), in.cachedInputTokens(),
+                in.cacheWrite5mTokens(), in.cacheWrite1hTokens(), outputTokens, 0);
     }
 }

@@ -158,8 +158,6 @@ public final class ChatOverAnthropic implements Translation {
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
         JsonNode msg = Json.tree(body);
-        Usage usage = UsageFields.fromAnthropic(msg.path("usage"));
-        sink.usage(usage, msg.path("model").asText(null), false);
         ObjectNode out = Json.object();
         out.put("id", "chatcmpl-" + msg.path("id").asText());
         out.put("object", "chat.completion");
@@ -187,10 +185,23 @@ public final class ChatOverAnthropic implements Translation {
         if (!toolCalls.isEmpty()) message.set("tool_calls", toolCalls);
         choice.putNull("logprobs");
         choice.put("finish_reason", finishReason(msg.path("stop_reason").asText(null)));
+        Usage usage = UsageFields.fromAnthropic(msg.path("usage"));
+        boolean estimated = usage == null;
+        if (estimated) usage = PromptTokens.estimate(exchange, generatedText(msg));
+        sink.usage(usage, msg.path("model").asText(null), estimated);
         out.set("usage", UsageFields.toOpenAiChat(usage));
         sink.start(200, AsciiHeaders.json());
         sink.data(Json.buffer(out));
         sink.end();
+    }
+
+    /** The text and tool inputs of an Anthropic message, for counting its output locally. */
+    static String generatedText(JsonNode message) {
+        StringBuilder text = new StringBuilder();
+        for (JsonNode block : message.path("content")) {
+            text.append(block.path("text").asText("")).append(block.has("input") ? block.get("input").toString() : "");
+        }
+        return text.toString();
     }
 
     static String finishReason(String stopReason) {
@@ -273,7 +284,9 @@ public final class ChatOverAnthropic implements Translation {
                 case "message_stop" -> {
                     sink.data(chunk(Json.object(), finishReason(stopReason)));
                     Usage usage = reported.usage();
-                    sink.usage(usage, model, false);
+                    boolean estimated = usage == null;
+                    if (estimated) usage = accounting.estimate(Relay::generatedText);
+                    sink.usage(usage, model, estimated);
                     usageReported = true;
                     if (exchange.streamUsageRequested()) {
                         ObjectNode last = header();

@@ -148,8 +148,6 @@ public final class MessagesOverOpenAi implements Translation {
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
         JsonNode chat = Json.tree(body);
-        Usage usage = UsageFields.fromOpenAi(chat.path("usage"));
-        sink.usage(usage, chat.path("model").asText(null), false);
         JsonNode choice = chat.path("choices").path(0);
         JsonNode message = choice.path("message");
         ObjectNode out = Json.object();
@@ -163,6 +161,14 @@ public final class MessagesOverOpenAi implements Translation {
         for (JsonNode call : message.path("tool_calls")) content.add(toolUse(call.path("id").asText(), call.path("function")));
         out.put("stop_reason", stopReason(choice.path("finish_reason").asText(null)));
         out.putNull("stop_sequence");
+        Usage usage = UsageFields.fromOpenAi(chat.path("usage"));
+        boolean estimated = usage == null;
+        if (estimated) {
+            StringBuilder generated = new StringBuilder(text);
+            for (JsonNode call : message.path("tool_calls")) generated.append(call.path("function").path("arguments").asText(""));
+            usage = PromptTokens.estimate(exchange, generated);
+        }
+        sink.usage(usage, chat.path("model").asText(null), estimated);
         out.set("usage", UsageFields.toAnthropic(usage));
         sink.start(200, AsciiHeaders.json());
         sink.data(Json.buffer(out));
@@ -218,7 +224,7 @@ public final class MessagesOverOpenAi implements Translation {
             String data = event.data();
             if (data == null) return;
             if (data.equals("[DONE]")) {
-                complete(sink);
+                complete(sink, true);
                 return;
             }
             JsonNode chunk = Json.tree(data);
@@ -230,7 +236,7 @@ public final class MessagesOverOpenAi implements Translation {
             }
             model = chunk.path("model").asText(model);
             start(chunk, sink);
-            if (chunk.path("usage").isObject()) usage = UsageFields.fromOpenAi(chunk.get("usage"));
+            if (chunk.path("usage").isObject()) usage = UsageFields.fromOpenAi(chunk.get("usage")); // null: counted locally
             for (JsonNode choice : chunk.path("choices")) {
                 JsonNode delta = choice.path("delta");
                 String text = delta.path("content").asText("");
@@ -297,21 +303,28 @@ public final class MessagesOverOpenAi implements Translation {
 
         private boolean completed;
 
-        private void complete(ReplySink sink) {
-            if (completed || usage == null) return;
+        /**
+         * Ends the message once: at {@code [DONE]}, or when the provider closes a stream that reported its usage. A
+         * stream without usage the gateway can bill (a compatible server that ignores {@code stream_options}) is
+         * counted locally.
+         */
+        private void complete(ReplySink sink, boolean done) {
+            if (completed || (usage == null && !done)) return;
             completed = true;
             close(sink);
+            boolean estimated = usage == null;
+            Usage billed = estimated ? accounting.estimate(Relay::generatedText) : usage;
             ObjectNode delta = Json.object().put("type", "message_delta");
             delta.putObject("delta").put("stop_reason", stopReason(finishReason)).putNull("stop_sequence");
-            delta.set("usage", UsageFields.toAnthropic(usage));
+            delta.set("usage", UsageFields.toAnthropic(billed));
             sink.data(SseEvent.event("message_delta", Json.text(delta)));
-            sink.usage(usage, model, false);
+            sink.usage(billed, model, estimated);
             sink.data(SseEvent.event("message_stop", "{\"type\":\"message_stop\"}"));
         }
 
         @Override
         public void finish(ReplySink sink, Throwable cause) {
-            if (cause == null) complete(sink);
+            if (cause == null) complete(sink, false);
             accounting.finish(sink, cause, completed, completed, Relay::generatedText);
         }
 

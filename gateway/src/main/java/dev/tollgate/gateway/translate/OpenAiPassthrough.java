@@ -2,7 +2,6 @@ package dev.tollgate.gateway.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Api;
@@ -48,10 +47,7 @@ public final class OpenAiPassthrough implements Translation {
         if (head.usage() != null) {
             sink.usage(head.usage(), served, false);
         } else {
-            TokenCounter counter = TokenCounter.forModel(exchange.route().model());
-            long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
-            long output = counter.count(outputText(exchange.api(), Json.tree(body)));
-            sink.usage(Usage.openAi(prompt, 0, output, 0), served, true);
+            sink.usage(PromptTokens.estimate(exchange, outputText(exchange.api(), Json.tree(body))), served, true);
         }
         sink.start(200, AsciiHeaders.json());
         sink.data(body);
@@ -103,8 +99,9 @@ public final class OpenAiPassthrough implements Translation {
             }
             if (UsageFields.hasUsageObject(data)) {
                 JsonNode chunk = Json.parseOrNull(data);
-                if (chunk != null) {
-                    sink.usage(UsageFields.fromOpenAi(chunk.get("usage")), chunk.path("model").asText(null), false);
+                Usage usage = chunk == null ? null : UsageFields.fromOpenAi(chunk.get("usage"));
+                if (usage != null) { // else counted locally at the end
+                    sink.usage(usage, chunk.path("model").asText(null), false);
                     usageReported = true;
                     boolean usageOnly = chunk.path("choices").isEmpty();
                     if (usageOnly && !clientWantsUsage) return;
@@ -149,8 +146,9 @@ public final class OpenAiPassthrough implements Translation {
                         || (type.isEmpty() && data.contains("\"response.completed\""))) {
                     JsonNode json = Json.parseOrNull(data);
                     JsonNode response = json == null ? null : json.path("response");
-                    if (response != null && response.path("usage").isObject()) {
-                        sink.usage(UsageFields.fromOpenAi(response.get("usage")), response.path("model").asText(null), false);
+                    Usage usage = response == null ? null : UsageFields.fromOpenAi(response.path("usage"));
+                    if (usage != null) {
+                        sink.usage(usage, response.path("model").asText(null), false);
                         usageReported = true;
                     }
                     done = true;

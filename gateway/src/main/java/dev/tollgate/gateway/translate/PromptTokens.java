@@ -2,12 +2,23 @@ package dev.tollgate.gateway.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.core.tokens.TokenCounter;
+import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.Exchange;
 
 /** Counts a request's prompt locally, for usage the provider did not report (a stream cut off). */
 public final class PromptTokens {
 
     private PromptTokens() {
+    }
+
+    /**
+     * The usage of a call counted locally, for an answer whose provider reported none the gateway can bill (absent,
+     * or with negative counts): the request's prompt and {@code generated}, the text the answer carried.
+     */
+    public static Usage estimate(Exchange exchange, CharSequence generated) {
+        TokenCounter counter = TokenCounter.forModel(exchange.route().model());
+        return Usage.openAi(count(exchange.api(), exchange.body(), counter), 0, counter.count(generated.toString()), 0);
     }
 
     public static long count(Api api, JsonNode body, TokenCounter counter) {

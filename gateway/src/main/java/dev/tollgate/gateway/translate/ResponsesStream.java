@@ -72,7 +72,9 @@ final class ResponsesStream implements Translation.StreamRelay {
             }
             case "message_stop" -> {
                 Usage usage = reported.usage();
-                sink.usage(usage, model, false);
+                boolean estimated = usage == null;
+                if (estimated) usage = accounting.estimate(ResponsesStream::generatedText);
+                sink.usage(usage, model, estimated);
                 usageReported = true;
                 String status = ResponseObjects.status(stopReason);
                 ObjectNode done = response(status, ResponseObjects.incompleteReason(stopReason), output, usage);

@@ -1,6 +1,5 @@
 package dev.tollgate.gateway.translate;
 
-import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
@@ -8,6 +7,7 @@ import dev.tollgate.gateway.ReplySink;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -34,16 +34,10 @@ final class StreamAccounting {
      * the provider signalled a proper end of the answer.
      */
     void finish(ReplySink sink, Throwable cause, boolean usageReported, boolean completed,
-                java.util.function.BiConsumer<String, StringBuilder> textOf) {
+                BiConsumer<String, StringBuilder> textOf) {
         if (finished) return;
         finished = true;
-        if (!usageReported) {
-            StringBuilder generated = new StringBuilder();
-            for (String data : eventData) textOf.accept(data, generated);
-            TokenCounter counter = TokenCounter.forModel(exchange.route().model());
-            long prompt = PromptTokens.count(exchange.api(), exchange.body(), counter);
-            sink.usage(Usage.openAi(prompt, 0, counter.count(generated.toString()), 0), exchange.route().model(), true);
-        }
+        if (!usageReported) sink.usage(estimate(textOf), exchange.route().model(), true);
         if (cause == null && completed) {
             sink.end();
         } else {
@@ -51,6 +45,13 @@ final class StreamAccounting {
                     : "the provider's stream broke off: " + describe(cause);
             sink.fail(GatewayError.upstream(502, why));
         }
+    }
+
+    /** The prompt and what the stream generated so far, counted locally. */
+    Usage estimate(BiConsumer<String, StringBuilder> textOf) {
+        StringBuilder generated = new StringBuilder();
+        for (String data : eventData) textOf.accept(data, generated);
+        return PromptTokens.estimate(exchange, generated);
     }
 
     static String describe(Throwable cause) {

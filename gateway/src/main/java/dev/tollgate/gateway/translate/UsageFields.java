@@ -18,17 +18,19 @@ public final class UsageFields {
     /**
      * OpenAI's usage: Chat Completions' {@code prompt_tokens/completion_tokens} or the Responses API's
      * {@code input_tokens/output_tokens}, with cached, cache-write (GPT-5.6 and later) and reasoning tokens as
-     * subsets.
+     * subsets. Null when {@code u} is no object or says something that cannot be billed (a negative count): the
+     * caller counts the call locally instead, marked estimated.
      */
     public static Usage fromOpenAi(JsonNode u) {
+        if (!u.isObject()) return null;
         if (u.has("input_tokens") && !u.has("prompt_tokens")) {
             JsonNode input = u.path("input_tokens_details");
-            return Usage.openAi(u.path("input_tokens").asLong(), input.path("cached_tokens").asLong(),
+            return openAi(u.path("input_tokens").asLong(), input.path("cached_tokens").asLong(),
                     input.path("cache_write_tokens").asLong(), u.path("output_tokens").asLong(),
                     u.path("output_tokens_details").path("reasoning_tokens").asLong());
         }
         JsonNode prompt = u.path("prompt_tokens_details");
-        return Usage.openAi(u.path("prompt_tokens").asLong(), prompt.path("cached_tokens").asLong(),
+        return openAi(u.path("prompt_tokens").asLong(), prompt.path("cached_tokens").asLong(),
                 prompt.path("cache_write_tokens").asLong(), u.path("completion_tokens").asLong(),
                 u.path("completion_tokens_details").path("reasoning_tokens").asLong());
     }
@@ -57,8 +59,8 @@ public final class UsageFields {
             }
         }
         return hasInput && !hasPrompt
-                ? Usage.openAi(input, inputDetails[0], inputDetails[1], output, outputDetails[0])
-                : Usage.openAi(prompt, promptDetails[0], promptDetails[1], completion, completionDetails[0]);
+                ? openAi(input, inputDetails[0], inputDetails[1], output, outputDetails[0])
+                : openAi(prompt, promptDetails[0], promptDetails[1], completion, completionDetails[0]);
     }
 
     /** {@link #fromAnthropic} read straight from a parser at the usage object's start, as {@link #readOpenAi}. */
@@ -78,8 +80,8 @@ public final class UsageFields {
             }
         }
         long oneHour = split[0];
-        long fiveMin = split[1] != Long.MIN_VALUE ? split[1] : writes - oneHour;
-        return Usage.anthropic(input, cacheRead, Math.max(0, fiveMin), oneHour, output);
+        long fiveMin = split[1] != Long.MIN_VALUE ? split[1] : Math.max(0, writes - oneHour);
+        return anthropic(input, cacheRead, fiveMin, oneHour, output);
     }
 
     /**
@@ -110,15 +112,34 @@ public final class UsageFields {
 
     /**
      * Anthropic's usage: {@code input_tokens} is only what follows the last cache breakpoint; cache reads and writes
-     * are added to it. Writes without the 5m/1h split count as 5-minute writes.
+     * are added to it. Writes without the 5m/1h split count as 5-minute writes. Null as {@link #fromOpenAi}.
      */
     public static Usage fromAnthropic(JsonNode u) {
+        if (!u.isObject()) return null;
         long writes = u.path("cache_creation_input_tokens").asLong();
         JsonNode split = u.path("cache_creation");
         long oneHour = split.path("ephemeral_1h_input_tokens").asLong();
-        long fiveMin = split.has("ephemeral_5m_input_tokens") ? split.get("ephemeral_5m_input_tokens").asLong() : writes - oneHour;
-        return Usage.anthropic(u.path("input_tokens").asLong(), u.path("cache_read_input_tokens").asLong(),
-                Math.max(0, fiveMin), oneHour, u.path("output_tokens").asLong());
+        long fiveMin = split.has("ephemeral_5m_input_tokens") ? split.get("ephemeral_5m_input_tokens").asLong()
+                : Math.max(0, writes - oneHour);
+        return anthropic(u.path("input_tokens").asLong(), u.path("cache_read_input_tokens").asLong(), fiveMin, oneHour,
+                u.path("output_tokens").asLong());
+    }
+
+    private static Usage openAi(long prompt, long cached, long cacheWrites, long completion, long reasoning) {
+        return anyNegative(prompt, cached, cacheWrites, completion, reasoning) ? null
+                : Usage.openAi(prompt, cached, cacheWrites, completion, reasoning);
+    }
+
+    private static Usage anthropic(long input, long cacheRead, long fiveMin, long oneHour, long output) {
+        return anyNegative(input, cacheRead, fiveMin, oneHour, output) ? null
+                : Usage.anthropic(input, cacheRead, fiveMin, oneHour, output);
+    }
+
+    private static boolean anyNegative(long... counts) {
+        for (long c : counts) {
+            if (c < 0) return true;
+        }
+        return false;
     }
 
     public static ObjectNode toOpenAiChat(Usage u) {

@@ -207,6 +207,13 @@ class TranslationTest {
         assertThat(u.inputTokens()).isEqualTo(12 + 300);
         assertThat(u.cachedInputTokens()).isEqualTo(300);
         assertThat(u.outputTokens()).isEqualTo(9); // cumulative: the last count, never 1 + 7 + 9
-        assertThat(new AnthropicStreamUsage().usage()).isEqualTo(Usage.ZERO);
+        // nothing reported, or counts that cannot be billed: none, and the relay counts the call locally
+        assertThat(new AnthropicStreamUsage().usage()).isNull();
+        AnthropicStreamUsage negative = new AnthropicStreamUsage();
+        negative.start(Json.parse("{\"usage\":{\"input_tokens\":-3,\"output_tokens\":1}}"));
+        assertThat(negative.usage()).isNull();
+        assertThat(UsageFields.fromOpenAi(Json.parse("{\"prompt_tokens\":5,\"completion_tokens\":-1}"))).isNull();
+        assertThat(AnswerHead.read(Buffer.buffer("{\"usage\":{\"input_tokens\":-2,\"output_tokens\":4}}"),
+                UsageFields::readAnthropic).usage()).isNull();
     }
 }
