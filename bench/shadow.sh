@@ -13,6 +13,10 @@
 #   bench/shadow.sh                                  # defaults below
 #   ROUNDS=7 DURATION=10 CONNS="1 16" bench/shadow.sh
 #   CANDIDATE_LATENCY_MS=200 bench/shadow.sh         # a candidate slower than production
+#   LATENCY_MS=300 CANDIDATE_LATENCY_MS=300 bench/shadow.sh   # both providers take as long as a model does: the client's
+#                                                    # wait is the provider's, the cores are mostly free (production's
+#                                                    # case), against the default zero-latency run where every µs of
+#                                                    # shadow work competes with the client's on two saturated cores
 #   CANDIDATE_LATENCY_MS=5000 SHADOW_MAX_IN_FLIGHT=1 bench/shadow.sh   # nearly every sample shed: the mechanism alone
 #   BASE_PORT=9911 bench/shadow.sh                   # three ports from here: sandbox, gateway, candidate
 #   REPO=/path/to/other/checkout BASE_PORT=9921 bench/shadow.sh   # another build (a "before"), this script's settings
@@ -44,7 +48,7 @@ wait_port() {
 
 latency_header=""
 [ "${CANDIDATE_LATENCY_MS:-0}" != 0 ] && latency_header=", headers: {x-sandbox-latency-ms: \"$CANDIDATE_LATENCY_MS\"}"
-./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 --latency-ms "${LATENCY_MS:-0}" >"$OUT/sandbox.log" 2>&1 & pids+=($!)
 SANDBOX_PID=$!
 nice -n "${CANDIDATE_NICE:-19}" ./tollgate sandbox --port "$CANDIDATE_PORT" --output-tokens 16 --event-loops 1 >"$OUT/candidate.log" 2>&1 & pids+=($!)
 cat >"$OUT/tollgate.yaml" <<YAML
