@@ -14,6 +14,8 @@
 #                                          # and the response cache on, every request a new text (bench/chat-unique.lua,
 #                                          # for every target alike) so that each one misses it: the cache's cost alone
 #   TARGETS="nginx tollgate tollgate-routed" bench/load.sh
+#   TARGETS="nginx netty-bare tollgate" bench/load.sh   # netty-bare: a bare Netty proxy that prices usage and does
+#                                          # nothing else (bench BareProxy), the floor of a JVM proxy on this machine
 #                                          # a second gateway whose model is that tier over the route (a rule on
 #                                          # every request), side by side with the plain one and nginx
 #   BUDGETS=5 TARGETS="tollgate tollgate-redis" bench/load.sh
@@ -32,10 +34,10 @@ WARMUP=${WARMUP:-15}
 CONNS=${CONNS:-1 16 64}
 TARGETS=${TARGETS:-direct nginx tollgate portkey}
 OUT=${OUT:-bench/results/load-$(date -u +%Y%m%dT%H%M%SZ)}
-BASE_PORT=${BASE_PORT:-9101}   # six ports from here: sandbox, Tollgate, nginx, Portkey, Tollgate on Redis, routed Tollgate
+BASE_PORT=${BASE_PORT:-9101}   # seven ports from here: sandbox, Tollgate, nginx, Portkey, Tollgate on Redis, routed Tollgate, netty-bare
 SANDBOX_PORT=${SANDBOX_PORT:-$BASE_PORT} TOLLGATE_PORT=${TOLLGATE_PORT:-$((BASE_PORT + 1))} NGINX_PORT=${NGINX_PORT:-$((BASE_PORT + 2))}
 PORTKEY_PORT=${PORTKEY_PORT:-$((BASE_PORT + 3))} TOLLGATE_REDIS_PORT=${TOLLGATE_REDIS_PORT:-$((BASE_PORT + 4))}
-TOLLGATE_ROUTED_PORT=${TOLLGATE_ROUTED_PORT:-$((BASE_PORT + 5))}
+TOLLGATE_ROUTED_PORT=${TOLLGATE_ROUTED_PORT:-$((BASE_PORT + 5))} BARE_PORT=${BARE_PORT:-$((BASE_PORT + 6))}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -70,6 +72,14 @@ NGINX
 nginx -c "$OUT/nginx.conf" & pids+=($!)
 NGINX_PID=$!
 
+case " $TARGETS " in *" netty-bare "*)
+  JAVA_HOME="$(./tollgate --java-home)"; export JAVA_HOME
+  MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" ./mvnw -B -q -Dmaven.test.skip=true package -pl bench -am
+  "$JAVA_HOME/bin/java" -Xms192m -Xmx192m --sun-misc-unsafe-memory-access=allow -cp "bench/target/classes:$(cat bench/target/classpath.txt)" \
+    dev.tollgate.bench.BareProxy $BARE_PORT $SANDBOX_PORT >"$OUT/netty-bare.log" 2>&1 & pids+=($!)
+  BARE_PID=$!
+  wait_port $BARE_PORT ;;
+esac
 if [ $with_portkey = 1 ]; then
   node bench/node_modules/@portkey-ai/gateway/build/start-server.js --port=$PORTKEY_PORT --headless >"$OUT/portkey.log" 2>&1 & pids+=($!)
   wait_port $PORTKEY_PORT
@@ -82,6 +92,7 @@ run_wrk() { # target conns seconds
     direct)   url=http://127.0.0.1:$SANDBOX_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
     nginx)    url=http://127.0.0.1:$NGINX_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
     tollgate) url=http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
+    netty-bare) url=http://127.0.0.1:$BARE_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
     tollgate-redis) url=http://127.0.0.1:$TOLLGATE_REDIS_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
     tollgate-routed) url=http://127.0.0.1:$TOLLGATE_ROUTED_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
     portkey)  url=http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions
@@ -99,7 +110,7 @@ for t in $TARGETS; do run_wrk $t 16 $WARMUP >/dev/null; done
 # nginx's master and worker
 cpu_ticks() {
   local pid total=0
-  case $1 in nginx) pid="$NGINX_PID $(pgrep -P $NGINX_PID | tr '\n' ' ')" ;; tollgate) pid=$TOLLGATE_PID ;; tollgate-routed) pid=$TOLLGATE_ROUTED_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
+  case $1 in nginx) pid="$NGINX_PID $(pgrep -P $NGINX_PID | tr '\n' ' ')" ;; tollgate) pid=$TOLLGATE_PID ;; tollgate-routed) pid=$TOLLGATE_ROUTED_PID ;; netty-bare) pid=$BARE_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
   for p in $pid; do total=$(( total + $(awk '{print $14 + $15}' /proc/$p/stat) )); done
   echo $total
 }
