@@ -9,6 +9,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
 
 /**
  * What every event loop of the gateway shares for the cache: the stored answers (Caffeine, bounded by their bytes,
@@ -44,8 +45,12 @@ public final class CacheStore implements AutoCloseable {
     public CacheStore(CacheConfig config, Ticker ticker) {
         this.config = config;
         this.doorkeeper = Doorkeeper.forBound(config.maxBytes());
+        // Caffeine's upkeep (evictions, its frequency sketch) on the thread that reads or writes, not on the common
+        // ForkJoinPool: a wake-up of another thread per write cost more than the upkeep itself (BENCHMARKS.md, issue 17)
+        Executor maintenance = Runnable::run;
         this.answers = Caffeine.newBuilder()
                 .ticker(ticker)
+                .executor(maintenance)
                 .maximumWeight(config.maxBytes())
                 .weigher((String key, Entry e) -> (int) Math.min(Integer.MAX_VALUE, e.reply().weight()))
                 .expireAfter(Expiry.<String, Entry>writing((key, e) -> e.ttl()))
@@ -57,12 +62,13 @@ public final class CacheStore implements AutoCloseable {
         Duration window = config.idempotencyWindow().isZero() ? Duration.ofMillis(1) : config.idempotencyWindow();
         this.idempotency = Caffeine.newBuilder()
                 .ticker(ticker)
+                .executor(maintenance)
                 .maximumWeight(config.idempotencyMaxBytes())
                 .weigher((String key, Flight f) -> (int) Math.min(Integer.MAX_VALUE, f.weight() + 2L * key.length()))
                 // the window runs from the first request; re-weighing a finished flight does not extend it
                 .expireAfter(Expiry.<String, Flight>creating((key, f) -> window))
                 .build();
-        this.questions = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000).expireAfterAccess(config.ttl()).build();
+        this.questions = Caffeine.newBuilder().ticker(ticker).executor(maintenance).maximumSize(10_000).expireAfterAccess(config.ttl()).build();
         this.redis = config.redis() == null ? null : new RedisCache(config.redis());
     }
 
