@@ -262,10 +262,13 @@ public final class CacheStage implements Stage {
         long renewal = leased ? redis.renewEvery(key) : -1;
         RecordingSink recording = new RecordingSink(sink, exchange, flight, outcome, (landed, completed) -> {
             boolean ok = completed && exchange.status() >= 200 && exchange.status() < 300;
-            CachedReply reply = ok ? landed.reply(key) : null;
+            boolean kept = ok && decision.store() && store.admits(key);
+            // the answer is copied out of the flight only for someone who keeps it
+            boolean wanted = kept || ok && (idemKey != null || redis != null && decision.store());
+            CachedReply reply = wanted ? landed.reply(key) : null;
             // stored before the flight leaves the table, so an identical request always finds one or the other
-            if (ok && decision.store()) {
-                store.store(key, reply, decision.ttl());
+            if (kept) {
+                store.put(key, reply, decision.ttl());
                 if (remember != null) store.remember(remember.context(), remember.vector(), key);
             }
             if (redis != null && decision.store()) {
