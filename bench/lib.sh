@@ -39,8 +39,9 @@ models:
   - {name: gpt-4o-mini, provider: sandbox}
 YAML
   fi
-  # CACHE=1: the response cache on (with UNIQUE=1 in load.sh every request misses it: its cost, none of its savings)
-  if [ "${CACHE:-0}" = 1 ]; then echo "cache: {enabled: true}"; fi
+  # CACHE=1: the response cache on (with UNIQUE=1 in load.sh every request misses it: its cost, none of its savings);
+  # CACHE_MAX_BYTES: its cache.max_bytes (default 64 MiB)
+  if [ "${CACHE:-0}" = 1 ]; then echo "cache: {enabled: true${CACHE_MAX_BYTES:+, max_bytes: $CACHE_MAX_BYTES}}"; fi
   # BUDGETS=5: five budgets and a rate limit apply to every request (limits far above what a run spends)
   if [ "${BUDGETS:-0}" = 5 ]; then cat <<YAML
 spend_controls:
