@@ -6,7 +6,6 @@ import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
-import dev.tollgate.gateway.http.NetworkTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
@@ -29,7 +28,7 @@ public final class SandboxGateway implements AutoCloseable {
     /** The admin token the tests' configs set ({@code admin: {token: admin}}). */
     public static final String ADMIN = "admin";
 
-    public final Vertx vertx = NetworkTransport.AUTO.choose().vertx(new VertxOptions());
+    public final Vertx vertx = TestTransport.choice().vertx(new VertxOptions());
     public final SandboxServer sandbox;
     public final DuckDbLedger ledger;
     public final GatewayServices services;

@@ -59,10 +59,10 @@ public final class TestBed implements AutoCloseable {
 
     /** As above, with admin routes added as {@code serve} adds the planner's. */
     public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter, List<AdminRoute> adminRoutes) throws Exception {
-        this(dataDir, extraServerYaml, spanExporter, adminRoutes, NetworkTransport.AUTO);
+        this(dataDir, extraServerYaml, spanExporter, adminRoutes, TestTransport.setting());
     }
 
-    /** As above, the gateway and the sandbox on {@code transport} (serve's default: auto). */
+    /** As above, the gateway and the sandbox on {@code transport} (the others: {@link TestTransport}, auto unless set). */
     public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter, List<AdminRoute> adminRoutes,
                    NetworkTransport transport) throws Exception {
         vertx = transport.choose().vertx(new VertxOptions().setEventLoopPoolSize(2));

@@ -5,13 +5,13 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.TestTransport;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
 import dev.tollgate.store.duckdb.LedgerOptions;
-import dev.tollgate.gateway.http.NetworkTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 
@@ -64,7 +64,7 @@ final class BudgetBed implements AutoCloseable {
     }
 
     private BudgetBed(Path dataDir, String controls, String sections, LedgerOptions ledgerOptions) throws Exception {
-        vertx = NetworkTransport.AUTO.choose().vertx(new VertxOptions().setEventLoopPoolSize(2));
+        vertx = TestTransport.choice().vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
         String yaml = """

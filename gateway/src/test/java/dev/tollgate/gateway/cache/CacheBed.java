@@ -6,12 +6,12 @@ import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.MovableClock;
+import dev.tollgate.gateway.TestTransport;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.duckdb.DuckDbLedger;
-import dev.tollgate.gateway.http.NetworkTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -53,7 +53,7 @@ final class CacheBed implements AutoCloseable {
     final MovableClock clock = new MovableClock(Instant.now());
 
     CacheBed(Path dataDir, String cacheYaml, int flakyFailures) throws Exception {
-        vertx = NetworkTransport.AUTO.choose().vertx(new VertxOptions().setEventLoopPoolSize(4));
+        vertx = TestTransport.choice().vertx(new VertxOptions().setEventLoopPoolSize(4));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         flaky = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
             int call = flakyCalls.incrementAndGet();

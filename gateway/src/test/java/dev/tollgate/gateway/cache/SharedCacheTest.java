@@ -3,10 +3,10 @@ package dev.tollgate.gateway.cache;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
+import dev.tollgate.gateway.TestTransport;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.store.duckdb.DuckDbLedger;
-import dev.tollgate.gateway.http.NetworkTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -114,7 +114,7 @@ class SharedCacheTest {
                   - {key: %s, name: search-prod}
                 """.formatted(redisYaml, providerPort, KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
-        Vertx vertx = NetworkTransport.AUTO.choose().vertx(new VertxOptions().setEventLoopPoolSize(2));
+        Vertx vertx = TestTransport.choice().vertx(new VertxOptions().setEventLoopPoolSize(2));
         DuckDbLedger ledger = DuckDbLedger.open(data.resolve("replica-" + replicas.size()));
         GatewayServices services = GatewayServices.of(config, PriceCatalog.bundled(), ledger);
         Replica r = new Replica(vertx, ledger, services, Gateway.start(vertx, services, 0, 2).await());

@@ -5,6 +5,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
+import dev.tollgate.gateway.TestTransport;
 import dev.tollgate.gateway.config.ConfigLoader;
 import dev.tollgate.gateway.config.GatewayConfig;
 import dev.tollgate.sandbox.SandboxConfig;
@@ -12,7 +13,6 @@ import dev.tollgate.sandbox.SandboxServer;
 import dev.tollgate.store.postgres.PgDatabase;
 import dev.tollgate.store.postgres.PgFixture;
 import dev.tollgate.store.postgres.PgLedger;
-import dev.tollgate.gateway.http.NetworkTransport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.Test;
@@ -48,7 +48,7 @@ class SharedLedgerTest {
     @Test
     void requestsLandInPostgresAndTheAdminApiReportsThem() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        Vertx vertx = NetworkTransport.AUTO.choose().vertx(new VertxOptions().setEventLoopPoolSize(2));
+        Vertx vertx = TestTransport.choice().vertx(new VertxOptions().setEventLoopPoolSize(2));
         try (PgFixture pg = new PgFixture()) {
             SandboxServer sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
             String yaml = """

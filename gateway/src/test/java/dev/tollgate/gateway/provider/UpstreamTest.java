@@ -1,8 +1,8 @@
 package dev.tollgate.gateway.provider;
 
 import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.TestTransport;
 import dev.tollgate.gateway.config.GatewayConfig;
-import dev.tollgate.gateway.http.NetworkTransport;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.vertx.core.MultiMap;
@@ -53,8 +53,8 @@ class UpstreamTest {
 
     private static final String BODY = "{\"model\":\"gpt-4o-mini\",\"messages\":[]}";
 
-    /** On the transport serve picks here (epoll on Linux), not NIO: the one whose behaviour users get. */
-    private final Vertx vertx = NetworkTransport.AUTO.choose().vertx(new VertxOptions());
+    /** On the transport serve picks here (io_uring on Linux, or tests.transport), not NIO: the one whose behaviour users get. */
+    private final Vertx vertx = TestTransport.choice().vertx(new VertxOptions());
     private final List<AutoCloseable> closing = new ArrayList<>();
 
     @AfterEach
