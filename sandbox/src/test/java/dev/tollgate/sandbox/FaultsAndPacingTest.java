@@ -131,8 +131,9 @@ class FaultsAndPacingTest extends SandboxTestSupport {
                             List.of(Map.of("role", "user", "content", "Hi"))), "x-sandbox-output-tokens", "21").build(),
                     HttpResponse.BodyHandlers.ofString());
             long elapsedMs = (System.nanoTime() - start) / 1_000_000;
-            // 100 ms to the first token, then 20 more at 100 per second: at least 300 ms in all
-            assertThat(elapsedMs).isBetween(300L, 2_000L);
+            // 100 ms to the first token, then 20 more at 100 per second: at least 300 ms in all (a floor only: a
+            // loaded machine may take longer, whatever the pacing)
+            assertThat(elapsedMs).isGreaterThanOrEqualTo(300L);
             List<Event> events = events(response.body());
             assertThat(events.get(events.size() - 1).type()).isEqualTo("message_stop");
         } finally {
