@@ -35,8 +35,11 @@ public record CacheConfig(boolean enabled, long maxBytes, Duration ttl, String s
                           boolean retryAfterLeaderError, boolean cacheUnseededSampling, Duration idempotencyWindow,
                           long idempotencyMaxBytes, List<Policy> policies, NearDuplicate nearDuplicate, Redis redis) {
 
-    /** 64 MiB of answers and 16 MiB of idempotent ones: with the rest, within the 192 MiB heap serve starts with. */
-    public static final CacheConfig DEFAULTS = new CacheConfig(false, 64L << 20, Duration.ofHours(1), null, true,
+    /**
+     * 32 MiB of answers and 16 MiB of idempotent ones, within the 192 MiB heap serve starts with: a full cache of 64 MiB
+     * (about 70 MiB in the heap, beside the tokenizer's ~35 MB) kept G1 marking over and over (BENCHMARKS.md).
+     */
+    public static final CacheConfig DEFAULTS = new CacheConfig(false, 32L << 20, Duration.ofHours(1), null, true,
             false, true, Duration.ofSeconds(60), 16L << 20, List.of(), NearDuplicate.OFF, null);
 
     public CacheConfig(boolean enabled, long maxBytes, Duration ttl, String sharedNamespace, boolean coalesce,

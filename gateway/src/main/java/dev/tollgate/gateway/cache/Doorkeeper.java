@@ -11,7 +11,7 @@ package dev.tollgate.gateway.cache;
  */
 final class Doorkeeper {
 
-    /** One slot per this many bytes of the cache's bound: 1/64 of it in memory (1 MiB for the default 64 MiB). */
+    /** One slot per this many bytes of the cache's bound: 1/64 of it in memory (512 KiB for the default 32 MiB). */
     static final int BYTES_PER_SLOT = 256;
     static final int MIN_SLOTS = 1 << 10;
     static final int MAX_SLOTS = 1 << 24;

@@ -33,7 +33,7 @@ class CacheStoreTest {
         long heap = 192L << 20; // what serve starts with
         CacheConfig.DEFAULTS.checkFitsHeap(heap);
         CacheConfig on = CacheConfig.parse(yaml("{enabled: true}"));
-        on.checkFitsHeap(heap); // 64 + 16 MiB of 192
+        on.checkFitsHeap(heap); // 32 + 16 MiB of 192
         assertThatThrownBy(() -> CacheConfig.parse(yaml("{enabled: true, max_bytes: 268435456}")).checkFitsHeap(heap))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("cache: max_bytes (256 MiB) and idempotency_max_bytes (16 MiB) may hold 272 MiB, more than half"

@@ -70,7 +70,7 @@ class DoorkeeperTest {
 
     @Test
     void theTableIsSizedFromTheBoundAndNeverGrows() {
-        assertThat(Doorkeeper.forBound(64L << 20).bytes()).isEqualTo(1L << 20); // 1/64 of the default bound
+        assertThat(Doorkeeper.forBound(32L << 20).bytes()).isEqualTo(512L << 10); // 1/64 of the default bound
         assertThat(Doorkeeper.forBound(100L << 20).bytes()).isEqualTo(1L << 20); // rounded down to a power of two
         assertThat(Doorkeeper.forBound(1024).bytes()).isEqualTo(4L * Doorkeeper.MIN_SLOTS);
         assertThat(Doorkeeper.forBound(Long.MAX_VALUE).bytes()).isEqualTo(4L * Doorkeeper.MAX_SLOTS);
