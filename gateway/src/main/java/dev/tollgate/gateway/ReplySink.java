@@ -4,6 +4,8 @@ import dev.tollgate.core.usage.Usage;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
+import java.util.function.Supplier;
+
 /**
  * Where a reply goes, in the client's wire format. Stages wrap the sink they are given to observe or change the
  * reply (metering prices {@link #usage}, a cache records {@link #data}); the outermost sink writes to the socket.
@@ -16,6 +18,16 @@ public interface ReplySink {
 
     /** What the call used, as the provider reported it or, when {@code estimated}, as counted locally. */
     void usage(Usage usage, String servedModel, boolean estimated);
+
+    /**
+     * {@link #usage} with the provider's {@code reported} usage or, where it reported none the gateway can bill
+     * (null), the {@code estimate} counted locally, marked estimated. Returns what was reported.
+     */
+    default Usage usageOrEstimate(Usage reported, String servedModel, Supplier<Usage> estimate) {
+        Usage billed = reported != null ? reported : estimate.get();
+        usage(billed, servedModel, reported == null);
+        return billed;
+    }
 
     /** The response head. {@code headers} is mutable until passed on. */
     void start(int status, MultiMap headers);

@@ -31,13 +31,8 @@ public final class AnthropicPassthrough implements Translation {
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
         AnswerHead head = AnswerHead.read(body, UsageFields::readAnthropic);
-        String served = head.model();
-        if (head.usage() != null) {
-            sink.usage(head.usage(), served, false);
-        } else {
-            // an Anthropic-compatible server that reports no usage: count both sides locally, marked estimated
-            sink.usage(PromptTokens.estimate(exchange, ChatOverAnthropic.generatedText(Json.tree(body))), served, true);
-        }
+        sink.usageOrEstimate(head.usage(), head.model(),
+                () -> PromptTokens.estimate(exchange, ChatOverAnthropic.generatedText(Json.tree(body))));
         sink.start(200, AsciiHeaders.json());
         sink.data(body);
         sink.end();

@@ -185,10 +185,8 @@ public final class ChatOverAnthropic implements Translation {
         if (!toolCalls.isEmpty()) message.set("tool_calls", toolCalls);
         choice.putNull("logprobs");
         choice.put("finish_reason", finishReason(msg.path("stop_reason").asText(null)));
-        Usage usage = UsageFields.fromAnthropic(msg.path("usage"));
-        boolean estimated = usage == null;
-        if (estimated) usage = PromptTokens.estimate(exchange, generatedText(msg));
-        sink.usage(usage, msg.path("model").asText(null), estimated);
+        Usage usage = sink.usageOrEstimate(UsageFields.fromAnthropic(msg.path("usage")), msg.path("model").asText(null),
+                () -> PromptTokens.estimate(exchange, generatedText(msg)));
         out.set("usage", UsageFields.toOpenAiChat(usage));
         sink.start(200, AsciiHeaders.json());
         sink.data(Json.buffer(out));
@@ -283,10 +281,7 @@ public final class ChatOverAnthropic implements Translation {
                 }
                 case "message_stop" -> {
                     sink.data(chunk(Json.object(), finishReason(stopReason)));
-                    Usage usage = reported.usage();
-                    boolean estimated = usage == null;
-                    if (estimated) usage = accounting.estimate(Relay::generatedText);
-                    sink.usage(usage, model, estimated);
+                    Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimate(Relay::generatedText));
                     usageReported = true;
                     if (exchange.streamUsageRequested()) {
                         ObjectNode last = header();

@@ -161,14 +161,11 @@ public final class MessagesOverOpenAi implements Translation {
         for (JsonNode call : message.path("tool_calls")) content.add(toolUse(call.path("id").asText(), call.path("function")));
         out.put("stop_reason", stopReason(choice.path("finish_reason").asText(null)));
         out.putNull("stop_sequence");
-        Usage usage = UsageFields.fromOpenAi(chat.path("usage"));
-        boolean estimated = usage == null;
-        if (estimated) {
+        Usage usage = sink.usageOrEstimate(UsageFields.fromOpenAi(chat.path("usage")), chat.path("model").asText(null), () -> {
             StringBuilder generated = new StringBuilder(text);
             for (JsonNode call : message.path("tool_calls")) generated.append(call.path("function").path("arguments").asText(""));
-            usage = PromptTokens.estimate(exchange, generated);
-        }
-        sink.usage(usage, chat.path("model").asText(null), estimated);
+            return PromptTokens.estimate(exchange, generated);
+        });
         out.set("usage", UsageFields.toAnthropic(usage));
         sink.start(200, AsciiHeaders.json());
         sink.data(Json.buffer(out));
@@ -312,13 +309,11 @@ public final class MessagesOverOpenAi implements Translation {
             if (completed || (usage == null && !done)) return;
             completed = true;
             close(sink);
-            boolean estimated = usage == null;
-            Usage billed = estimated ? accounting.estimate(Relay::generatedText) : usage;
+            Usage billed = sink.usageOrEstimate(usage, model, () -> accounting.estimate(Relay::generatedText));
             ObjectNode delta = Json.object().put("type", "message_delta");
             delta.putObject("delta").put("stop_reason", stopReason(finishReason)).putNull("stop_sequence");
             delta.set("usage", UsageFields.toAnthropic(billed));
             sink.data(SseEvent.event("message_delta", Json.text(delta)));
-            sink.usage(billed, model, estimated);
             sink.data(SseEvent.event("message_stop", "{\"type\":\"message_stop\"}"));
         }
 

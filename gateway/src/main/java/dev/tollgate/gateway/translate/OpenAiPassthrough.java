@@ -43,12 +43,8 @@ public final class OpenAiPassthrough implements Translation {
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
         AnswerHead head = AnswerHead.read(body, UsageFields::readOpenAi);
-        String served = head.model();
-        if (head.usage() != null) {
-            sink.usage(head.usage(), served, false);
-        } else {
-            sink.usage(PromptTokens.estimate(exchange, outputText(exchange.api(), Json.tree(body))), served, true);
-        }
+        sink.usageOrEstimate(head.usage(), head.model(),
+                () -> PromptTokens.estimate(exchange, outputText(exchange.api(), Json.tree(body))));
         sink.start(200, AsciiHeaders.json());
         sink.data(body);
         sink.end();

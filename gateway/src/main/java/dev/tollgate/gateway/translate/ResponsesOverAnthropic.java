@@ -160,11 +160,9 @@ public final class ResponsesOverAnthropic implements Translation {
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
         JsonNode msg = Json.tree(body);
-        Usage usage = UsageFields.fromAnthropic(msg.path("usage"));
-        boolean estimated = usage == null;
-        if (estimated) usage = PromptTokens.estimate(exchange, ChatOverAnthropic.generatedText(msg));
+        Usage usage = sink.usageOrEstimate(UsageFields.fromAnthropic(msg.path("usage")), msg.path("model").asText(null),
+                () -> PromptTokens.estimate(exchange, ChatOverAnthropic.generatedText(msg)));
         String model = msg.path("model").asText(exchange.route().model());
-        sink.usage(usage, msg.path("model").asText(null), estimated);
         String id = msg.path("id").asText();
         ArrayNode output = Json.array();
         int index = 0;

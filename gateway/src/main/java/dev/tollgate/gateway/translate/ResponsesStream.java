@@ -71,10 +71,7 @@ final class ResponsesStream implements Translation.StreamRelay {
                 reported.delta(data.path("usage"));
             }
             case "message_stop" -> {
-                Usage usage = reported.usage();
-                boolean estimated = usage == null;
-                if (estimated) usage = accounting.estimate(ResponsesStream::generatedText);
-                sink.usage(usage, model, estimated);
+                Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimate(ResponsesStream::generatedText));
                 usageReported = true;
                 String status = ResponseObjects.status(stopReason);
                 ObjectNode done = response(status, ResponseObjects.incompleteReason(stopReason), output, usage);
