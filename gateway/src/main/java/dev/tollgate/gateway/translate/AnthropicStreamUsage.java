@@ -40,4 +40,16 @@ final class AnthropicStreamUsage {
         return in == null || outputTokens < 0 ? null : new Usage(in.inputTokens(), in.cachedInputTokens(),
                 in.cacheWrite5mTokens(), in.cacheWrite1hTokens(), outputTokens, 0);
     }
+
+    /**
+     * What a stream that broke off before its usage was complete is billed: the input side as {@code message_start}
+     * reported it (the provider bills its cache reads and writes whether or not the answer arrives), and the larger of
+     * the output it reported so far and the {@code estimate} counted locally; the estimate alone without a report.
+     */
+    Usage brokenOff(Usage estimate) {
+        Usage in = input == null ? null : UsageFields.fromAnthropic(input);
+        if (in == null) return estimate;
+        return new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(), in.cacheWrite1hTokens(),
+                Math.max(outputTokens, estimate.outputTokens()), 0);
+    }
 }

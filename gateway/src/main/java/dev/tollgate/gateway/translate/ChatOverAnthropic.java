@@ -231,7 +231,7 @@ public final class ChatOverAnthropic implements Translation {
 
         Relay(Exchange exchange) {
             this.exchange = exchange;
-            this.accounting = new StreamAccounting(exchange);
+            this.accounting = new StreamAccounting(exchange, reported);
             this.model = exchange.route().model();
         }
 

@@ -41,7 +41,7 @@ final class ResponsesStream implements Translation.StreamRelay {
 
     ResponsesStream(Exchange exchange) {
         this.exchange = exchange;
-        this.accounting = new StreamAccounting(exchange);
+        this.accounting = new StreamAccounting(exchange, reported);
         this.model = exchange.route().model();
     }
 

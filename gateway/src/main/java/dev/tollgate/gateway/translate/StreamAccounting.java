@@ -18,11 +18,18 @@ import java.util.function.Consumer;
 final class StreamAccounting {
 
     private final Exchange exchange;
+    private final AnthropicStreamUsage reportedSoFar;
     private final List<String> eventData = new ArrayList<>();
     private boolean finished;
 
     StreamAccounting(Exchange exchange) {
+        this(exchange, null);
+    }
+
+    /** {@code reportedSoFar}: an Anthropic stream's usage as reported so far, which a broken-off stream is billed by. */
+    StreamAccounting(Exchange exchange, AnthropicStreamUsage reportedSoFar) {
         this.exchange = exchange;
+        this.reportedSoFar = reportedSoFar;
     }
 
     void remember(String data) {
@@ -37,7 +44,10 @@ final class StreamAccounting {
                 BiConsumer<String, StringBuilder> textOf) {
         if (finished) return;
         finished = true;
-        if (!usageReported) sink.usage(estimate(textOf), exchange.route().model(), true);
+        if (!usageReported) {
+            Usage estimate = estimate(textOf);
+            sink.usage(reportedSoFar == null ? estimate : reportedSoFar.brokenOff(estimate), exchange.route().model(), true);
+        }
         if (cause == null && completed) {
             sink.end();
         } else {
