@@ -118,7 +118,7 @@ class FallbackTest {
 
     @Test
     void fallsBackAfterA500() throws Exception {
-        assertFellBack(openAi("after-500", false), "broken", "server_error", 502); // the status a client would have had
+        assertFellBack(openAi("after-500", false), "broken", "server_error", 500); // the provider's status, which a client would have had
     }
 
     @Test
@@ -219,7 +219,7 @@ class FallbackTest {
     @Test
     void retriesTheSameDeploymentUpToItsRetriesThenAnswersTheLastError() throws Exception {
         var response = openAi("broken-thrice", false);
-        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(response.statusCode()).isEqualTo(500);
         List<JsonNode> rows = rows(response);
         assertThat(rows).extracting(r -> r.path("attempt").asInt()).containsExactly(1, 2, 3);
         assertThat(rows).extracting(r -> r.path("attempt_reason").asText(null)).containsExactly("server_error", "server_error", null);
@@ -228,8 +228,8 @@ class FallbackTest {
 
     @Test
     void aDeploymentWhoseCircuitOpensIsSkippedAndReportedUnhealthy() throws Exception {
-        assertFellBack(openAi("breaker", false), "broken", "server_error", 502);
-        assertFellBack(openAi("breaker", false), "broken", "server_error", 502);
+        assertFellBack(openAi("breaker", false), "broken", "server_error", 500);
+        assertFellBack(openAi("breaker", false), "broken", "server_error", 500);
         var skipped = openAi("breaker", false);
         assertThat(skipped.statusCode()).isEqualTo(200);
         assertThat(skipped.headers().firstValue("x-tollgate-deployment")).hasValue("sandbox/gpt-4o-mini");
@@ -252,7 +252,7 @@ class FallbackTest {
     @Test
     void whenEveryDeploymentIsOutTheRouteAnswers503AndRecordsOneRow() throws Exception {
         var first = openAi("all-broken", false);
-        assertThat(first.statusCode()).isEqualTo(502);
+        assertThat(first.statusCode()).isEqualTo(500);
         assertThat(rows(first)).extracting(r -> r.path("upstream_model").asText()).containsExactly("gpt-4o-mini", "gpt-4o");
         var out = openAi("all-broken", false);
         assertThat(out.statusCode()).isEqualTo(503);
