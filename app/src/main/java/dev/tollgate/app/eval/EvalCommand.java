@@ -18,10 +18,11 @@ import java.util.concurrent.Callable;
 
 /** {@code tollgate eval}: the quality gate a cheaper model must pass, on your own tasks, before it takes traffic. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a task set through the gateway on candidate models and grade the answers against a gate;",
-                "or, with --shadow ROUTE, grade the route's shadow candidate on the live traffic it was sent.",
-                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete; with --shadow:",
-                "none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
+        // one element a paragraph: the command list of `tollgate --help` shows the first, picocli wraps each
+        description = {"Run a task set through the gateway on candidate models and grade the answers against a gate.",
+                "With --shadow ROUTE, grade the route's shadow candidate on the live traffic it was sent.",
+                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete; with --shadow: "
+                        + "none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
 public final class EvalCommand implements Callable<Integer> {
 
     static final int NONE_PASSES = 3;
