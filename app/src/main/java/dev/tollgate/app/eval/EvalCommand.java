@@ -149,10 +149,16 @@ public final class EvalCommand implements Callable<Integer> {
             err.println("eval: cannot read " + e.getMessage());
             return BAD_INPUT;
         }
+        GatewayCaller caller = new GatewayCaller(link.url(), key, tags);
+        String unknown = unknownModel(caller, link.url());
+        if (unknown != null) {
+            err.println("eval: " + unknown);
+            return BAD_INPUT;
+        }
         Judge judge = judgeModel == null ? null : new Judge(judgeModel, rubric);
         EvalReport report;
         try (ResultsFile results = ResultsFile.open(resultsFile)) {
-            EvalRun run = new EvalRun(new GatewayCaller(link.url(), key, tags), judge, results, concurrency);
+            EvalRun run = new EvalRun(caller, judge, results, concurrency);
             List<EvalRun.Pair> pending = run.pending(tasks, models);
             int skipped = tasks.size() * models.size() - pending.size();
             if (skipped > 0) err.println("eval: " + skipped + " answers already in " + resultsFile + ", " + pending.size() + " to go");
@@ -261,6 +267,24 @@ public final class EvalCommand implements Callable<Integer> {
         }
         err.println("eval: " + tasks.size() + " prompts drawn from the prompt log (seed " + seed + "), each scored against production's answer");
         return tasks;
+    }
+
+    /**
+     * A candidate or judge the gateway does not serve, said once up front (a typo in --models would otherwise fail every
+     * task with a 404 and end "answers missing, run again"); null when all exist or the gateway cannot list them.
+     */
+    private String unknownModel(GatewayCaller caller, String url) {
+        java.util.Set<String> served = caller.models();
+        if (served == null) return null;
+        List<String> asked = new java.util.ArrayList<>(models);
+        if (judgeModel != null) asked.add(judgeModel);
+        for (String model : asked) {
+            if (!served.contains(model)) {
+                return "the gateway at " + url + " has no model '" + model + "' (it has: "
+                        + String.join(", ", served) + ")";
+            }
+        }
+        return null;
     }
 
     private void check(List<EvalTask> tasks) {
