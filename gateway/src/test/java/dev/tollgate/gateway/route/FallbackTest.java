@@ -122,6 +122,26 @@ class FallbackTest {
     }
 
     @Test
+    void theRequestsLookUpShowsEveryAttemptAndWhyItWasTriedAgain() throws Exception {
+        var response = openAi("after-500", false);
+        String id = response.headers().firstValue("x-tollgate-request-id").orElseThrow();
+        JsonNode lookup = bed.admin("/admin/requests/" + id);
+        assertThat(lookup.path("request").path("attempt").asInt()).isEqualTo(2); // the attempt that answered
+        JsonNode attempts = lookup.path("attempts");
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).path("provider").asText()).isEqualTo("broken");
+        assertThat(attempts.get(0).path("attempt_reason").asText()).isEqualTo("server_error");
+        assertThat(attempts.get(0).path("cost_usd").decimalValue()).isZero();
+        assertThat(attempts.get(1).path("provider").asText()).isEqualTo("sandbox");
+        assertThat(attempts.get(1).path("status").asInt()).isEqualTo(200);
+
+        var plain = openAi("gpt-4o-mini", false);
+        JsonNode one = bed.admin("/admin/requests/" + plain.headers().firstValue("x-tollgate-request-id").orElseThrow());
+        assertThat(one.path("request").path("status").asInt()).isEqualTo(200);
+        assertThat(one.has("attempts")).isFalse(); // one call, one row
+    }
+
+    @Test
     void fallsBackAfterA429AtOnceRatherThanWaitingItsRetryAfter() throws Exception {
         var response = openAi("after-429", false);
         assertFellBack(response, "limited", "rate_limited", 429);
