@@ -267,6 +267,9 @@ class FallbackTest {
         HttpResponse<String> metrics = bed.http.send(HttpRequest.newBuilder(URI.create(bed.url() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.body()).contains("tollgate_route_circuit_state{deployment=\"broken/gpt-4o-mini\",route=\"breaker\"} 1.0");
+        // never answered, so no latency measured: NaN, not 0 (as /admin/routes says null)
+        assertThat(broken.path("latency_ms").isNull()).isTrue();
+        assertThat(metrics.body()).contains("tollgate_route_latency_seconds{deployment=\"broken/gpt-4o-mini\",route=\"breaker\"} NaN");
     }
 
     @Test
