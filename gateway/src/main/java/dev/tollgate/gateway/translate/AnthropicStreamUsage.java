@@ -15,9 +15,11 @@ final class AnthropicStreamUsage {
     private ObjectNode input;
     private long outputTokens = -1;
 
-    /** {@code message_start}'s message. */
+    /** {@code message_start}'s message: its input side (its {@code output_tokens} is a placeholder, never the count). */
     void start(JsonNode message) {
+        long beforeStart = outputTokens;
         delta(message.path("usage"));
+        outputTokens = beforeStart;
     }
 
     /** A {@code message_delta}'s usage. */
@@ -42,11 +44,12 @@ final class AnthropicStreamUsage {
     }
 
     /**
-     * What a stream that broke off before its usage was complete is billed: the input side as {@code message_start}
-     * reported it (the provider bills its cache reads and writes whether or not the answer arrives), and the larger of
-     * the output it reported so far and the {@code estimate} counted locally; the estimate alone without a report.
+     * What a stream whose usage is incomplete is billed (it broke off, or ended without a {@code message_delta}'s
+     * count): the input side as {@code message_start} reported it (the provider bills its cache reads and writes whether
+     * or not the answer arrives), and the larger of the output it reported so far and the {@code estimate} counted
+     * locally; the estimate alone without a report.
      */
-    Usage brokenOff(Usage estimate) {
+    Usage withEstimatedOutput(Usage estimate) {
         Usage in = input == null ? null : UsageFields.fromAnthropic(input);
         if (in == null) return estimate;
         return new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(), in.cacheWrite1hTokens(),

@@ -285,7 +285,7 @@ public final class ChatOverAnthropic implements Translation {
                 }
                 case "message_stop" -> {
                     sink.data(chunk(Json.object(), finishReason(stopReason)));
-                    Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimate(Relay::generatedText));
+                    Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimateWithReported(Relay::generatedText));
                     usageReported = true;
                     if (exchange.streamUsageRequested()) {
                         ObjectNode last = header();

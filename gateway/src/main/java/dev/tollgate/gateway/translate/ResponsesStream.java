@@ -71,7 +71,7 @@ final class ResponsesStream implements Translation.StreamRelay {
                 reported.delta(data.path("usage"));
             }
             case "message_stop" -> {
-                Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimate(ResponsesStream::generatedText));
+                Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimateWithReported(ResponsesStream::generatedText));
                 usageReported = true;
                 String status = ResponseObjects.status(stopReason);
                 ObjectNode done = response(status, ResponseObjects.incompleteReason(stopReason), output, usage);

@@ -44,10 +44,7 @@ final class StreamAccounting {
                 BiConsumer<String, StringBuilder> textOf) {
         if (finished) return;
         finished = true;
-        if (!usageReported) {
-            Usage estimate = estimate(textOf);
-            sink.usage(reportedSoFar == null ? estimate : reportedSoFar.brokenOff(estimate), exchange.route().model(), true);
-        }
+        if (!usageReported) sink.usage(estimateWithReported(textOf), exchange.route().model(), true);
         if (cause == null && completed) {
             sink.end();
         } else {
@@ -55,6 +52,12 @@ final class StreamAccounting {
                     : "the provider's stream broke off: " + describe(cause);
             sink.fail(GatewayError.upstream(502, why));
         }
+    }
+
+    /** {@link #estimate}, with what an Anthropic stream reported of its usage so far in place of the local count. */
+    Usage estimateWithReported(BiConsumer<String, StringBuilder> textOf) {
+        Usage estimate = estimate(textOf);
+        return reportedSoFar == null ? estimate : reportedSoFar.withEstimatedOutput(estimate);
     }
 
     /** The prompt and what the stream generated so far, counted locally. */
