@@ -41,8 +41,8 @@ public final class RouteCommand {
      * nearest-centroid classifier on part of it, printing its accuracy on the part held out.
      */
     @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Train the tier classifier: embed a labelled JSONL through the gateway and fit a nearest-centroid",
-                    "classifier on it (the tiers' centroids); prints the accuracy on a held-out share and writes the classifier file."})
+            description = {"Train the tier classifier: embed a labelled JSONL through the gateway and fit a nearest-centroid "
+                    + "classifier on it (the tiers' centroids); prints the accuracy on a held-out share and writes the classifier file."})
     public static final class Train implements Callable<Integer> {
 
         @Option(names = "--data", required = true, paramLabel = "FILE",

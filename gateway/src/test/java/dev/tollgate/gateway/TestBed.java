@@ -91,6 +91,7 @@ public final class TestBed implements AutoCloseable {
                   chat-only: {type: openai, base_url: "%s/v1", responses: chat}
                   erroring: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "stream-error"}}
                   erroring-anthropic: {type: anthropic, base_url: "%s", headers: {x-sandbox-fault: "stream-error"}}
+                  overloaded-anthropic: {type: anthropic, base_url: "%s", headers: {x-sandbox-fault: "529"}}
                   stalling: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "stall"}}
                   garbled: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "malformed"}}
                 models:
@@ -107,11 +108,12 @@ public final class TestBed implements AutoCloseable {
                   - {name: nowhere-model, provider: nowhere, model: gpt-4o-mini}
                   - {name: chat-only-model, provider: chat-only, model: gpt-4o-mini}
                   - {name: overloaded-claude, provider: erroring-anthropic, model: claude-haiku-4-5}
+                  - {name: overloaded-claude-529, provider: overloaded-anthropic, model: claude-haiku-4-5}
                   - {name: erroring-model, provider: erroring, model: gpt-4o-mini}
                 keys:
                   - {key: %s, name: search-prod, tags: {team: search, project: web, env: prod}}
                   - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}
-                """.formatted(timeout, extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
+                """.formatted(timeout, extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir, config.ledger().store(), () -> {
             if (diskFull.get()) throw new java.sql.SQLException(DISK_FULL);

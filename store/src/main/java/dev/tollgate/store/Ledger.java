@@ -35,6 +35,14 @@ public interface Ledger extends AutoCloseable {
     Optional<LedgerEntry> find(String requestId);
 
     /**
+     * Every attempt of one request (a route's retries and fallbacks, a cascade's escalations), first attempt first;
+     * the client's shadow calls are not among them. Empty when the ledger has none.
+     */
+    default List<LedgerEntry> attempts(String requestId) {
+        return find(requestId).map(List::of).orElse(List.of());
+    }
+
+    /**
      * Raw rows for an audit: those in the query's time range matching every filter, newest first, at most
      * {@code limit} (the query's grouping and bucket are ignored).
      */

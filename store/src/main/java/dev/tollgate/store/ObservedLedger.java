@@ -85,6 +85,11 @@ public final class ObservedLedger implements Ledger {
     }
 
     @Override
+    public List<LedgerEntry> attempts(String requestId) {
+        return ledger.attempts(requestId);
+    }
+
+    @Override
     public List<LedgerEntry> audit(SpendQuery query, int limit) {
         return ledger.audit(query, limit);
     }

@@ -18,10 +18,11 @@ import java.util.concurrent.Callable;
 
 /** {@code tollgate eval}: the quality gate a cheaper model must pass, on your own tasks, before it takes traffic. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a task set through the gateway on candidate models and grade the answers against a gate;",
-                "or, with --shadow ROUTE, grade the route's shadow candidate on the live traffic it was sent.",
-                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete; with --shadow:",
-                "none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
+        // one element a paragraph: the command list of `tollgate --help` shows the first, picocli wraps each
+        description = {"Run a task set through the gateway on candidate models and grade the answers against a gate.",
+                "With --shadow ROUTE, grade the route's shadow candidate on the live traffic it was sent.",
+                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete; with --shadow: "
+                        + "none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
 public final class EvalCommand implements Callable<Integer> {
 
     static final int NONE_PASSES = 3;
@@ -148,10 +149,16 @@ public final class EvalCommand implements Callable<Integer> {
             err.println("eval: cannot read " + e.getMessage());
             return BAD_INPUT;
         }
+        GatewayCaller caller = new GatewayCaller(link.url(), key, tags);
+        String unknown = unknownModel(caller, link.url());
+        if (unknown != null) {
+            err.println("eval: " + unknown);
+            return BAD_INPUT;
+        }
         Judge judge = judgeModel == null ? null : new Judge(judgeModel, rubric);
         EvalReport report;
         try (ResultsFile results = ResultsFile.open(resultsFile)) {
-            EvalRun run = new EvalRun(new GatewayCaller(link.url(), key, tags), judge, results, concurrency);
+            EvalRun run = new EvalRun(caller, judge, results, concurrency);
             List<EvalRun.Pair> pending = run.pending(tasks, models);
             int skipped = tasks.size() * models.size() - pending.size();
             if (skipped > 0) err.println("eval: " + skipped + " answers already in " + resultsFile + ", " + pending.size() + " to go");
@@ -260,6 +267,24 @@ public final class EvalCommand implements Callable<Integer> {
         }
         err.println("eval: " + tasks.size() + " prompts drawn from the prompt log (seed " + seed + "), each scored against production's answer");
         return tasks;
+    }
+
+    /**
+     * A candidate or judge the gateway does not serve, said once up front (a typo in --models would otherwise fail every
+     * task with a 404 and end "answers missing, run again"); null when all exist or the gateway cannot list them.
+     */
+    private String unknownModel(GatewayCaller caller, String url) {
+        java.util.Set<String> served = caller.models();
+        if (served == null) return null;
+        List<String> asked = new java.util.ArrayList<>(models);
+        if (judgeModel != null) asked.add(judgeModel);
+        for (String model : asked) {
+            if (!served.contains(model)) {
+                return "the gateway at " + url + " has no model '" + model + "' (it has: "
+                        + String.join(", ", served) + ")";
+            }
+        }
+        return null;
     }
 
     private void check(List<EvalTask> tasks) {

@@ -37,6 +37,27 @@ final class GatewayCaller {
         this.tags = tags;
     }
 
+    /**
+     * The model names the gateway serves to this key ({@code GET /v1/models}), or null when it cannot tell (not
+     * reachable, not a 200): the calls themselves then say what is wrong.
+     */
+    java.util.Set<String> models() {
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/v1/models")).timeout(Duration.ofSeconds(30)).GET();
+        if (key != null && !key.isBlank()) request.header("authorization", "Bearer " + key);
+        try {
+            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) return null;
+            java.util.Set<String> names = new java.util.LinkedHashSet<>();
+            for (JsonNode model : Json.tree(response.body()).path("data")) names.add(model.path("id").asText());
+            return names;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
     Answer ask(String model, ArrayNode messages, JsonNode responseFormat) {
         ObjectNode body = Json.object().put("model", model);
         body.set("messages", messages);

@@ -281,6 +281,21 @@ class EvalCommandTest {
         assertThat(unknownScorer.err()).contains("bad.jsonl:1", "unknown scorer 'vibes'");
     }
 
+    @Test
+    void aModelTheGatewayDoesNotServeIsAMistakeInTheInputSaidOnce() throws Exception {
+        Path tasks = tasks(4, null);
+        Path results = dir.resolve("typo.jsonl");
+        Run typo = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90,gpt-4o-mini-q9", "--results", results.toString());
+        assertThat(typo.exit()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(typo.err()).contains("has no model 'gpt-4o-mini-q9'", "gpt-4o-mini-q90").doesNotContain("run the same command again");
+        assertThat(results).doesNotExist(); // nothing was asked, nothing spent
+
+        Run judge = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90", "--judge", "claude-nobody",
+                "--results", results.toString());
+        assertThat(judge.exit()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(judge.err()).contains("has no model 'claude-nobody'");
+    }
+
     String write(String name, String content) throws Exception {
         Path file = dir.resolve(name);
         Files.writeString(file, content);

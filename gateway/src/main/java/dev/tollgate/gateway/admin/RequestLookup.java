@@ -8,7 +8,10 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.NoSuchElementException;
 
-/** {@code GET /admin/requests/{request_id}}: one request's ledger row, for the dashboard's drill-down. */
+/**
+ * {@code GET /admin/requests/{request_id}}: one request's ledger row (the attempt that answered), for the dashboard's
+ * drill-down, and every attempt's row when it took more than one.
+ */
 final class RequestLookup {
 
     static final String PREFIX = "/admin/requests/";
@@ -24,6 +27,12 @@ final class RequestLookup {
         ObjectNode body = Json.object();
         body.set("request", LedgerJson.of(ledger.find(id)
                 .orElseThrow(() -> new NoSuchElementException("no request '" + id + "' in the ledger"))));
+        // a route's retries and fallbacks, a cascade's escalations: each attempt, and why it was tried again
+        var attempts = ledger.attempts(id);
+        if (attempts.size() > 1) {
+            var list = body.putArray("attempts");
+            attempts.forEach(entry -> list.add(LedgerJson.of(entry)));
+        }
         return body;
     }
 }

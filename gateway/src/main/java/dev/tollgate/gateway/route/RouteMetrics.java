@@ -24,7 +24,8 @@ public final class RouteMetrics {
                 Tags tags = Tags.of("route", g.name(), "deployment", d.id());
                 Gauge.builder("tollgate.route.circuit.state", d, RouteMetrics::state)
                         .description("The deployment's circuit: 0 closed, 1 open, 2 half-open").tags(tags).register(registry);
-                Gauge.builder("tollgate.route.latency.seconds", d, x -> x.latencyNanos() / 1e9)
+                // NaN until measured (as /admin/routes says null): a 0 would read as an instant deployment
+                Gauge.builder("tollgate.route.latency.seconds", d, x -> x.latencyNanos() == 0 ? Double.NaN : x.latencyNanos() / 1e9)
                         .description("Moving latency to first content").tags(tags).register(registry);
                 FunctionCounter.builder("tollgate.route.attempts", d, Deployment::attempts)
                         .description("Attempts sent to the deployment").tags(tags).register(registry);

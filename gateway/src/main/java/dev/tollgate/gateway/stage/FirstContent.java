@@ -35,6 +35,7 @@ final class FirstContent {
             }
             return switch (type) {
                 case "ping", "content_block_start" -> OPENING;
+                case "content_block_delta" -> emptyText(data) ? OPENING : CONTENT;
                 default -> CONTENT;
             };
         }
@@ -72,6 +73,16 @@ final class FirstContent {
             }
         }
         return OPENING;
+    }
+
+    /**
+     * An Anthropic text delta without text, which some compatible servers send first: not yet content, as OpenAI's
+     * empty first chunk is not (parsed only when its bytes may say so).
+     */
+    private static boolean emptyText(String data) {
+        if (!data.contains("\"text\":\"\"")) return false;
+        JsonNode delta = Json.tree(data).path("delta");
+        return delta.path("type").asText().equals("text_delta") && delta.path("text").asText("").isEmpty();
     }
 
     private static final String TEXT = "\"delta\":{\"content\":\"";

@@ -568,9 +568,21 @@ public final class ProviderStage implements Stage.Chain {
             case 400, 404, 409, 413, 422 -> new GatewayError(status, "invalid_request_error", "upstream_rejected", message, null, null);
             case 429 -> new GatewayError(429, "rate_limit_exceeded", "upstream_rate_limited", message, null, null);
             case 408 -> GatewayError.upstream(504, message);
+            case 500, 503, 529 -> providerServerError(status, body, message);
             default -> GatewayError.upstream(502, message);
         };
         return error.withHeaders(headers);
+    }
+
+    /**
+     * A provider's own server error (OpenAI's 500 {@code server_error}, 503; Anthropic's 529 {@code overloaded_error})
+     * passes on at its status with its type, which SDKs tell errors apart by (the Anthropic SDK's OverloadedError), as an
+     * in-band stream error does; an answer without an error type of its own is a 502, the provider failed.
+     */
+    private static GatewayError providerServerError(int status, Buffer body, String message) {
+        String type = Json.tree(body).path("error").path("type").asText(null);
+        return type == null || type.isBlank() ? GatewayError.upstream(502, message)
+                : new GatewayError(status, type, "upstream_error", message, null, null);
     }
 
     /** The provider's own error message, whichever format it came in. */

@@ -51,7 +51,7 @@ public final class AnthropicPassthrough implements Translation {
         private boolean completed;
 
         Relay(Exchange exchange) {
-            this.accounting = new StreamAccounting(exchange);
+            this.accounting = new StreamAccounting(exchange, usage);
         }
 
         @Override

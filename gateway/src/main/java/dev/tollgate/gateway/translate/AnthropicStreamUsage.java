@@ -15,9 +15,11 @@ final class AnthropicStreamUsage {
     private ObjectNode input;
     private long outputTokens = -1;
 
-    /** {@code message_start}'s message. */
+    /** {@code message_start}'s message: its input side (its {@code output_tokens} is a placeholder, never the count). */
     void start(JsonNode message) {
+        long beforeStart = outputTokens;
         delta(message.path("usage"));
+        outputTokens = beforeStart;
     }
 
     /** A {@code message_delta}'s usage. */
@@ -39,5 +41,18 @@ final class AnthropicStreamUsage {
         Usage in = input == null ? null : UsageFields.fromAnthropic(input);
         return in == null || outputTokens < 0 ? null : new Usage(in.inputTokens(), in.cachedInputTokens(),
                 in.cacheWrite5mTokens(), in.cacheWrite1hTokens(), outputTokens, 0);
+    }
+
+    /**
+     * What a stream whose usage is incomplete is billed (it broke off, or ended without a {@code message_delta}'s
+     * count): the input side as {@code message_start} reported it (the provider bills its cache reads and writes whether
+     * or not the answer arrives), and the larger of the output it reported so far and the {@code estimate} counted
+     * locally; the estimate alone without a report.
+     */
+    Usage withEstimatedOutput(Usage estimate) {
+        Usage in = input == null ? null : UsageFields.fromAnthropic(input);
+        if (in == null) return estimate;
+        return new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(), in.cacheWrite1hTokens(),
+                Math.max(outputTokens, estimate.outputTokens()), 0);
     }
 }

@@ -46,7 +46,8 @@ public final class ChatOverAnthropic implements Translation {
         refuse(in.path("logprobs").asBoolean(false), "logprobs", "logprobs are not available from Anthropic models");
         refuse(in.has("audio") || in.path("modalities").toString().contains("audio"), "audio", "audio output is not available from Anthropic models");
         String format = in.path("response_format").path("type").asText("text");
-        refuse(!format.equals("text"), "response_format", "response_format '" + format + "' is not available from Anthropic models; describe the format in the prompt or use a tool");
+        refuse(!format.equals("text") && !format.equals("json_schema"), "response_format", "response_format '" + format
+                + "' is not available from Anthropic models; use 'json_schema', describe the format in the prompt or use a tool");
 
         ObjectNode out = Json.object();
         out.put("model", model);
@@ -79,6 +80,9 @@ public final class ChatOverAnthropic implements Translation {
         if (in.path("stream").asBoolean(false)) out.put("stream", true);
         if (in.hasNonNull("user")) out.putObject("metadata").put("user_id", in.get("user").asText());
         tools(in, out);
+        if (format.equals("json_schema")) {
+            out.set("output_config", StructuredOutput.anthropicOutputConfig(in.path("response_format").path("json_schema").path("schema")));
+        }
         return out;
     }
 
@@ -231,7 +235,7 @@ public final class ChatOverAnthropic implements Translation {
 
         Relay(Exchange exchange) {
             this.exchange = exchange;
-            this.accounting = new StreamAccounting(exchange);
+            this.accounting = new StreamAccounting(exchange, reported);
             this.model = exchange.route().model();
         }
 
@@ -281,7 +285,7 @@ public final class ChatOverAnthropic implements Translation {
                 }
                 case "message_stop" -> {
                     sink.data(chunk(Json.object(), finishReason(stopReason)));
-                    Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimate(Relay::generatedText));
+                    Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimateWithReported(Relay::generatedText));
                     usageReported = true;
                     if (exchange.streamUsageRequested()) {
                         ObjectNode last = header();

@@ -53,8 +53,8 @@ public final class ResponsesOverAnthropic implements Translation {
         refuse(in.path("background").asBoolean(false), "background", "background responses are only supported for OpenAI providers");
         refuse(in.path("n").asInt(1) > 1, "n", "n > 1 is not supported by Anthropic models");
         String format = in.path("text").path("format").path("type").asText("text");
-        refuse(!format.equals("text"), "text.format", "text.format '" + format
-                + "' is not available from Anthropic models; describe the format in the prompt or use a tool");
+        refuse(!format.equals("text") && !format.equals("json_schema"), "text.format", "text.format '" + format
+                + "' is not available from Anthropic models; use 'json_schema', describe the format in the prompt or use a tool");
 
         ObjectNode out = Json.object();
         out.put("model", model);
@@ -74,6 +74,9 @@ public final class ResponsesOverAnthropic implements Translation {
         if (in.path("stream").asBoolean(false)) out.put("stream", true);
         if (in.hasNonNull("user")) out.putObject("metadata").put("user_id", in.get("user").asText());
         tools(in, out);
+        if (format.equals("json_schema")) {
+            out.set("output_config", StructuredOutput.anthropicOutputConfig(in.path("text").path("format").path("schema")));
+        }
         return out;
     }
 

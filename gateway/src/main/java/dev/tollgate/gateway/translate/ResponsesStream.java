@@ -41,7 +41,7 @@ final class ResponsesStream implements Translation.StreamRelay {
 
     ResponsesStream(Exchange exchange) {
         this.exchange = exchange;
-        this.accounting = new StreamAccounting(exchange);
+        this.accounting = new StreamAccounting(exchange, reported);
         this.model = exchange.route().model();
     }
 
@@ -71,7 +71,7 @@ final class ResponsesStream implements Translation.StreamRelay {
                 reported.delta(data.path("usage"));
             }
             case "message_stop" -> {
-                Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimate(ResponsesStream::generatedText));
+                Usage usage = sink.usageOrEstimate(reported.usage(), model, () -> accounting.estimateWithReported(ResponsesStream::generatedText));
                 usageReported = true;
                 String status = ResponseObjects.status(stopReason);
                 ObjectNode done = response(status, ResponseObjects.incompleteReason(stopReason), output, usage);

@@ -18,11 +18,18 @@ import java.util.function.Consumer;
 final class StreamAccounting {
 
     private final Exchange exchange;
+    private final AnthropicStreamUsage reportedSoFar;
     private final List<String> eventData = new ArrayList<>();
     private boolean finished;
 
     StreamAccounting(Exchange exchange) {
+        this(exchange, null);
+    }
+
+    /** {@code reportedSoFar}: an Anthropic stream's usage as reported so far, which a broken-off stream is billed by. */
+    StreamAccounting(Exchange exchange, AnthropicStreamUsage reportedSoFar) {
         this.exchange = exchange;
+        this.reportedSoFar = reportedSoFar;
     }
 
     void remember(String data) {
@@ -37,7 +44,7 @@ final class StreamAccounting {
                 BiConsumer<String, StringBuilder> textOf) {
         if (finished) return;
         finished = true;
-        if (!usageReported) sink.usage(estimate(textOf), exchange.route().model(), true);
+        if (!usageReported) sink.usage(estimateWithReported(textOf), exchange.route().model(), true);
         if (cause == null && completed) {
             sink.end();
         } else {
@@ -45,6 +52,12 @@ final class StreamAccounting {
                     : "the provider's stream broke off: " + describe(cause);
             sink.fail(GatewayError.upstream(502, why));
         }
+    }
+
+    /** {@link #estimate}, with what an Anthropic stream reported of its usage so far in place of the local count. */
+    Usage estimateWithReported(BiConsumer<String, StringBuilder> textOf) {
+        Usage estimate = estimate(textOf);
+        return reportedSoFar == null ? estimate : reportedSoFar.withEstimatedOutput(estimate);
     }
 
     /** The prompt and what the stream generated so far, counted locally. */

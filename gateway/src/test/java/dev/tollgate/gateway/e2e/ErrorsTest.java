@@ -94,7 +94,7 @@ class ErrorsTest extends EndToEnd {
     @Test
     void upstreamFailuresCarryTheProvidersMessage() throws Exception {
         String body = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        JsonNode broken = openAiError(bed.post("/v1/chat/completions", body.formatted("broken-model"), AUTH), 502);
+        JsonNode broken = openAiError(bed.post("/v1/chat/completions", body.formatted("broken-model"), AUTH), 500); // the provider's own 500 server_error, relayed
         assertThat(broken.path("message").asText()).contains("broken").contains("500");
         JsonNode silent = openAiError(bed.post("/v1/chat/completions", body.formatted("silent-model"), AUTH), 504);
         assertThat(silent.path("message").asText()).contains("silent");

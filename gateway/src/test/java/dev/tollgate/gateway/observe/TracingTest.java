@@ -113,7 +113,7 @@ class TracingTest {
             assertThat(num(messages, "server.port")).isEqualTo(bed.sandbox.port());
             SpanData failed = spans.stream().filter(s -> s.getName().equals("chat broken-model")).findFirst().orElseThrow();
             assertThat(failed.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
-            assertThat(str(failed, "error.type")).isEqualTo("502");
+            assertThat(str(failed, "error.type")).isEqualTo("500");
         }
     }
 

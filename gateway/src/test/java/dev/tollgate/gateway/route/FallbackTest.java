@@ -118,7 +118,27 @@ class FallbackTest {
 
     @Test
     void fallsBackAfterA500() throws Exception {
-        assertFellBack(openAi("after-500", false), "broken", "server_error", 502); // the status a client would have had
+        assertFellBack(openAi("after-500", false), "broken", "server_error", 500); // the provider's status, which a client would have had
+    }
+
+    @Test
+    void theRequestsLookUpShowsEveryAttemptAndWhyItWasTriedAgain() throws Exception {
+        var response = openAi("after-500", false);
+        String id = response.headers().firstValue("x-tollgate-request-id").orElseThrow();
+        JsonNode lookup = bed.admin("/admin/requests/" + id);
+        assertThat(lookup.path("request").path("attempt").asInt()).isEqualTo(2); // the attempt that answered
+        JsonNode attempts = lookup.path("attempts");
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).path("provider").asText()).isEqualTo("broken");
+        assertThat(attempts.get(0).path("attempt_reason").asText()).isEqualTo("server_error");
+        assertThat(attempts.get(0).path("cost_usd").decimalValue()).isZero();
+        assertThat(attempts.get(1).path("provider").asText()).isEqualTo("sandbox");
+        assertThat(attempts.get(1).path("status").asInt()).isEqualTo(200);
+
+        var plain = openAi("gpt-4o-mini", false);
+        JsonNode one = bed.admin("/admin/requests/" + plain.headers().firstValue("x-tollgate-request-id").orElseThrow());
+        assertThat(one.path("request").path("status").asInt()).isEqualTo(200);
+        assertThat(one.has("attempts")).isFalse(); // one call, one row
     }
 
     @Test
@@ -219,7 +239,7 @@ class FallbackTest {
     @Test
     void retriesTheSameDeploymentUpToItsRetriesThenAnswersTheLastError() throws Exception {
         var response = openAi("broken-thrice", false);
-        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(response.statusCode()).isEqualTo(500);
         List<JsonNode> rows = rows(response);
         assertThat(rows).extracting(r -> r.path("attempt").asInt()).containsExactly(1, 2, 3);
         assertThat(rows).extracting(r -> r.path("attempt_reason").asText(null)).containsExactly("server_error", "server_error", null);
@@ -228,8 +248,8 @@ class FallbackTest {
 
     @Test
     void aDeploymentWhoseCircuitOpensIsSkippedAndReportedUnhealthy() throws Exception {
-        assertFellBack(openAi("breaker", false), "broken", "server_error", 502);
-        assertFellBack(openAi("breaker", false), "broken", "server_error", 502);
+        assertFellBack(openAi("breaker", false), "broken", "server_error", 500);
+        assertFellBack(openAi("breaker", false), "broken", "server_error", 500);
         var skipped = openAi("breaker", false);
         assertThat(skipped.statusCode()).isEqualTo(200);
         assertThat(skipped.headers().firstValue("x-tollgate-deployment")).hasValue("sandbox/gpt-4o-mini");
@@ -247,12 +267,15 @@ class FallbackTest {
         HttpResponse<String> metrics = bed.http.send(HttpRequest.newBuilder(URI.create(bed.url() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.body()).contains("tollgate_route_circuit_state{deployment=\"broken/gpt-4o-mini\",route=\"breaker\"} 1.0");
+        // never answered, so no latency measured: NaN, not 0 (as /admin/routes says null)
+        assertThat(broken.path("latency_ms").isNull()).isTrue();
+        assertThat(metrics.body()).contains("tollgate_route_latency_seconds{deployment=\"broken/gpt-4o-mini\",route=\"breaker\"} NaN");
     }
 
     @Test
     void whenEveryDeploymentIsOutTheRouteAnswers503AndRecordsOneRow() throws Exception {
         var first = openAi("all-broken", false);
-        assertThat(first.statusCode()).isEqualTo(502);
+        assertThat(first.statusCode()).isEqualTo(500);
         assertThat(rows(first)).extracting(r -> r.path("upstream_model").asText()).containsExactly("gpt-4o-mini", "gpt-4o");
         var out = openAi("all-broken", false);
         assertThat(out.statusCode()).isEqualTo(503);

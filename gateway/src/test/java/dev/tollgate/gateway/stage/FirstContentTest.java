@@ -30,6 +30,13 @@ class FirstContentTest {
         assertThat(anthropic("ping", "{\"type\":\"ping\"}")).isSameAs(FirstContent.OPENING);
         assertThat(anthropic(null, null)).isSameAs(FirstContent.OPENING);
         assertThat(anthropic("content_block_delta", "{}")).isSameAs(FirstContent.CONTENT);
+        // an empty text delta is not the answer yet (an error after it still falls back), as OpenAI's empty chunk is not
+        assertThat(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\"}}"))
+                .isSameAs(FirstContent.OPENING);
+        assertThat(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}"))
+                .isSameAs(FirstContent.CONTENT);
+        assertThat(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}"))
+                .isSameAs(FirstContent.CONTENT);
         assertThat(anthropic("message_stop", "{}")).isSameAs(FirstContent.CONTENT);
     }
 

@@ -50,6 +50,23 @@ class TranslationTest {
     }
 
     @Test
+    void aJsonSchemaIsCarriedAcrossFormats() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},\"required\":[\"a\"]}";
+        ObjectNode fromChat = ChatOverAnthropic.toMessages(Json.parse("{\"messages\":[],\"response_format\":{\"type\":\"json_schema\","
+                + "\"json_schema\":{\"name\":\"r\",\"strict\":true,\"schema\":" + schema + "}}}"), "m", 10);
+        assertThat(fromChat.path("output_config")).isEqualTo(Json.parse("{\"format\":{\"type\":\"json_schema\",\"schema\":" + schema + "}}"));
+        ObjectNode fromResponses = ResponsesOverAnthropic.toMessages(Json.parse("{\"input\":\"x\",\"text\":{\"format\":{\"type\":"
+                + "\"json_schema\",\"name\":\"r\",\"schema\":" + schema + "}}}"), "m", 10);
+        assertThat(fromResponses.path("output_config")).isEqualTo(fromChat.path("output_config"));
+        ObjectNode toChat = MessagesOverOpenAi.toChat(Json.parse("{\"max_tokens\":5,\"messages\":[],\"output_config\":{\"format\":"
+                + "{\"type\":\"json_schema\",\"schema\":" + schema + "}}}"), "gpt-4o-mini");
+        assertThat(toChat.path("response_format")).isEqualTo(Json.parse("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"output\","
+                + "\"schema\":" + schema + "}}"));
+        assertThat(MessagesOverOpenAi.toChat(Json.parse("{\"max_tokens\":5,\"messages\":[]}"), "gpt-4o-mini").has("response_format")).isFalse();
+        assertThat(ChatOverAnthropic.toMessages(Json.parse("{\"messages\":[]}"), "m", 10).has("output_config")).isFalse();
+    }
+
+    @Test
     void anthropicRequestBecomesChat() throws Exception {
         JsonNode messages = Json.parse("""
                 {"model":"gpt","max_tokens":50,"system":[{"type":"text","text":"sys"}],"stop_sequences":["X"],"top_k":5,
@@ -117,7 +134,7 @@ class TranslationTest {
         for (String[] c : new String[][]{
                 {"{\"input\":\"x\",\"previous_response_id\":\"resp_1\"}", "previous_response_id"},
                 {"{\"input\":\"x\",\"background\":true}", "background"},
-                {"{\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_schema\"}}}", "text.format"},
+                {"{\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_object\"}}}", "text.format"},
                 {"{\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\"},{\"type\":\"file_search\"}]}", "tools[1].type"},
                 {"{\"input\":[{\"type\":\"item_reference\",\"id\":\"msg_1\"}]}", "input"},
                 {"{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_file\",\"file_id\":\"f\"}]}]}", "input"}}) {

@@ -458,6 +458,22 @@ public final class DuckDbLedger implements Ledger {
     }
 
     @Override
+    public List<LedgerEntry> attempts(String requestId) {
+        if (requestId == null) return List.of();
+        return read(conn -> {
+            try (PreparedStatement p = conn.prepareStatement(
+                    "SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? AND " + NOT_SHADOW + " ORDER BY attempt, time")) {
+                p.setString(1, requestId);
+                List<LedgerEntry> entries = new ArrayList<>();
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) entries.add(entry(rs));
+                }
+                return entries;
+            }
+        });
+    }
+
+    @Override
     public void close() {
         synchronized (this) {
             promptsClosed = true;

@@ -250,6 +250,13 @@ public final class PgLedger implements Ledger {
     }
 
     @Override
+    public List<LedgerEntry> attempts(String requestId) {
+        if (requestId == null) return List.of();
+        return query("SELECT " + ENTRY_COLUMNS + " FROM requests WHERE request_id = ? AND " + NOT_SHADOW + " ORDER BY attempt, time",
+                List.of(requestId), PgLedger::entries);
+    }
+
+    @Override
     public List<LedgerEntry> audit(SpendQuery query, int limit) {
         if (limit < 0) throw new IllegalArgumentException("limit must not be negative");
         PgSpendSql.Sql audit = PgSpendSql.audit(query, limit);

@@ -229,6 +229,12 @@ class LedgerContractTest {
             assertThat(retried.attempt()).isEqualTo(new LedgerEntry.Attempt(2, null, retried.servedModel()));
             assertThat(pg.find(shadow.requestId())).contains(retried);
             assertThat(duck.find(shadow.requestId())).contains(retried);
+            // and every attempt of it, first first, without the shadow call
+            List<LedgerEntry> attemptsOfRetried = List.of(rows.get(1500), retried);
+            assertThat(rows.get(1500).requestId()).isEqualTo(retried.requestId());
+            assertThat(pg.attempts(retried.requestId())).isEqualTo(attemptsOfRetried);
+            assertThat(duck.attempts(retried.requestId())).isEqualTo(attemptsOfRetried);
+            assertThat(duck.attempts("no-such-request")).isEmpty();
             SpendQuery audit = new SpendQuery(List.of(), from, to, Map.of("team", "search", "model", "o3"));
             List<LedgerEntry> expectedAudit = rows.stream()
                     .filter(e -> !e.time().isBefore(from) && e.time().isBefore(to))
