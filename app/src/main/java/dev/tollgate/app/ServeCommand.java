@@ -2,6 +2,7 @@ package dev.tollgate.app;
 
 import dev.tollgate.app.plan.PlanAdminRoutes;
 import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.config.ConfigLoader;
@@ -70,6 +71,9 @@ final class ServeCommand implements Callable<Integer> {
         StartupTimes times = StartupTimes.now();
         // DuckDB's native library and driver load beside the configuration's checks, independent of them
         CompletableFuture<Long> duckDbLoad = DuckDbLibrary.preload();
+        // so are the tokenizer's encodings (o200k: about 0.5 s of CPU on a cold JVM): started when the gateway listened,
+        // a first request that counts its prompt (a tier's rules, budgets, the built-in sandbox) waited for them
+        TokenCounter.warmUpInBackground();
         Path file;
         GatewayConfig config;
         PriceCatalog catalog;
