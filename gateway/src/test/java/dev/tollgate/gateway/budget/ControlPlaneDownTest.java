@@ -26,8 +26,9 @@ class ControlPlaneDownTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort(); // free once closed: nothing listens there
         }
+        // HikariCP tries again until the connect timeout has passed: its least, not the default 5 s
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse("""
-                ledger: {type: postgres, url: "postgres://postgres:hunter2@127.0.0.1:%d/test"}
+                ledger: {type: postgres, url: "postgres://postgres:hunter2@127.0.0.1:%d/test", connect_timeout_ms: 250}
                 """.formatted(closedPort));
         try (DuckDbLedger ledger = DuckDbLedger.open(data)) {
             assertThatThrownBy(() -> GatewayServices.of(config, PriceCatalog.bundled(), ledger))
