@@ -59,8 +59,12 @@ YAML
 
 # The sandbox provider and a gateway in front of it (ROUTED=1: the tier over a route, as gateway_yaml 1), its ledger
 # under $OUT/data. Sets TOLLGATE_PID.
+# SANDBOX_TRANSPORT (auto, io_uring, epoll, nio) sets the sandbox's --transport; unset, it takes auto's choice (io_uring
+# here). Builds before the option ran their sandbox on epoll: an A/B against one needs SANDBOX_TRANSPORT=epoll for this
+# build's runs, so that both gateways call the same kind of upstream.
 start_sandbox_and_gateway() {
-  ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
+  ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 ${SANDBOX_TRANSPORT:+--transport "$SANDBOX_TRANSPORT"} \
+    >"$OUT/sandbox.log" 2>&1 & pids+=($!)
   gateway_yaml "${ROUTED:-0}" >"$OUT/tollgate.yaml"
   TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" ./tollgate serve --config "$OUT/tollgate.yaml" --port "$TOLLGATE_PORT" --data "$OUT/data" >"$OUT/tollgate.log" 2>&1 & pids+=($!)
   TOLLGATE_PID=$!

@@ -1,5 +1,6 @@
 package dev.tollgate.app;
 
+import dev.tollgate.gateway.http.NetworkTransport;
 import dev.tollgate.sandbox.SandboxConfig;
 import dev.tollgate.sandbox.SandboxServer;
 import io.vertx.core.Vertx;
@@ -36,27 +37,46 @@ final class SandboxCommand implements Callable<Integer> {
     double faultCut;
     @Option(names = "--event-loops", defaultValue = "0", description = "Event-loop threads; 0 = one per core.")
     int eventLoops;
+    @Option(names = "--transport", defaultValue = "auto", paramLabel = "auto|io_uring|epoll|nio",
+            description = "How its sockets talk to the kernel, as serve's server.transport: auto (default) takes io_uring"
+                    + " where it can run here, else epoll, else nio.")
+    NetworkTransport transport;
 
     @Override
     public Integer call() throws Exception {
+        Running running = start();
+        System.out.println("Tollgate sandbox provider listening on http://127.0.0.1:" + running.server().port()
+                + " (" + running.transport().describe() + "; OpenAI base URL http://127.0.0.1:" + running.server().port()
+                + "/v1, Anthropic base URL http://127.0.0.1:" + running.server().port() + ")");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stopped.countDown();
+        }, "tollgate-sandbox-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** The sandbox on its port and on the transport chosen, as serve chooses it (io_uring, else epoll, else nio). */
+    Running start() {
         SandboxConfig config = SandboxConfig.builder()
                 .latency(Duration.ofMillis(latencyMs)).timeToFirstToken(Duration.ofMillis(ttftMs))
                 .tokensPerSecond(tokensPerSecond).defaultOutputTokens(outputTokens)
                 .faultRate5xx(fault5xx).faultRate429(fault429).faultRateTimeout(faultTimeout).faultRateCut(faultCut)
                 .build();
+        // as serve: an explicit transport that cannot run here stops it before anything opens
+        NetworkTransport.Choice chosen = transport.choose("--transport");
         ServeCommand.portIsFree(port);
         int loops = eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
-        SandboxServer server = SandboxServer.start(vertx, config, port).await();
-        System.out.println("Tollgate sandbox provider listening on http://127.0.0.1:" + server.port()
-                + " (OpenAI base URL http://127.0.0.1:" + server.port() + "/v1, Anthropic base URL http://127.0.0.1:" + server.port() + ")");
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Vertx vertx = chosen.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+        return new Running(vertx, SandboxServer.start(vertx, config, port).await(), chosen);
+    }
+
+    record Running(Vertx vertx, SandboxServer server, NetworkTransport.Choice transport) implements AutoCloseable {
+        @Override
+        public void close() {
             server.close().await();
             vertx.close().await();
-            stopped.countDown();
-        }, "tollgate-sandbox-shutdown"));
-        stopped.await();
-        return 0;
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.tollgate.app;
 
 import dev.tollgate.app.plan.PlanAdminRoutes;
 import dev.tollgate.core.pricing.PriceCatalog;
+import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.config.ConfigLoader;
@@ -70,6 +71,9 @@ final class ServeCommand implements Callable<Integer> {
         StartupTimes times = StartupTimes.now();
         // DuckDB's native library and driver load beside the configuration's checks, independent of them
         CompletableFuture<Long> duckDbLoad = DuckDbLibrary.preload();
+        // so are the tokenizer's encodings (o200k: about 0.5 s of CPU on a cold JVM): started when the gateway listened,
+        // a first request that counts its prompt (a tier's rules, budgets, the built-in sandbox) waited for them
+        TokenCounter.warmUpInBackground();
         Path file;
         GatewayConfig config;
         PriceCatalog catalog;
@@ -78,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
             // the training run never reads a configuration: it calls nothing but the built-in sandbox
             file = startupTraining ? null : configFile != null ? configFile
                     : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
-            config = file == null ? new ConfigLoader(System::getenv).parse("") : ConfigLoader.load(file);
+            config = file == null ? new ConfigLoader(System::getenv).parse(startupTraining ? TRAINING_CONFIG : "") : ConfigLoader.load(file);
             transport = transport(config, file);
             // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
             portIsFree(port);
@@ -199,11 +203,34 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The training run's configuration besides the built-in sandbox's models: a tier (a prompt-size rule, the cascade)
+     * over a route whose first deployment speaks Anthropic's format, as in examples/tiered-support.yaml and
+     * examples/routes-sandbox.yaml, so that the cache holds those paths' classes and profiles too.
+     */
+    static final String TRAINING_CONFIG = """
+            routes:
+              - name: training-route
+                deployments:
+                  - {provider: sandbox-anthropic, model: claude-haiku-4-5}
+                  - {provider: sandbox, model: gpt-4o-mini}
+            tiers:
+              - name: training-tier
+                ladder:
+                  - {name: small, model: training-route}
+                  - {name: large, model: gpt-4o}
+                rules:
+                  - {tier: small, max_prompt_tokens: 30}
+                default: large
+                cascade: {enabled: true}
+            """;
+
     /** The requests a new gateway answers first, each format once, streamed and not: what the AOT cache learns. */
     static final List<Map.Entry<String, String>> TRAINING_REQUESTS = List.of(
             Map.entry("/v1/chat/completions", "{\"model\":\"gpt-4o-mini\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"),
             Map.entry("/v1/chat/completions", "{\"model\":\"gpt-4o-mini\",\"max_tokens\":16,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"),
-            Map.entry("/v1/messages", "{\"model\":\"claude-haiku-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"));
+            Map.entry("/v1/messages", "{\"model\":\"claude-haiku-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"),
+            Map.entry("/v1/chat/completions", "{\"model\":\"training-tier\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"));
 
     /**
      * The launcher's training run for the JVM's AOT cache (JDK 25 and later): the classes and method profiles of the

@@ -18,7 +18,7 @@ record SharedLedger(PgDatabase database, PgLedger ledger) implements AutoCloseab
     static SharedLedger open(GatewayConfig.Postgres postgres, LedgerOptions options, Path dataDir) {
         PgDatabase db;
         try {
-            db = PgDatabase.open(postgres.url(), postgres.schema(), postgres.poolSize());
+            db = PgDatabase.open(postgres.url(), postgres.schema(), postgres.poolSize(), postgres.connectTimeout());
         } catch (RuntimeException e) {
             throw new UserError("cannot open the shared ledger at " + redacted(postgres.url()) + " (schema "
                     + postgres.schema() + "): " + rootMessage(e), e);

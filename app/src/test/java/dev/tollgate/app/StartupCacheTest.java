@@ -39,6 +39,9 @@ class StartupCacheTest {
             assertThat(rows).hasSize(3 * ServeCommand.TRAINING_REQUESTS.size()).allMatch(r -> r.status() == 200);
             assertThat(rows).extracting(LedgerEntry::servedModel).containsOnly("gpt-4o-mini", "claude-haiku-4-5");
             assertThat(rows).filteredOn(LedgerEntry::stream).hasSize(3);
+            // the tier's short prompt goes to its small tier, a route whose first deployment speaks Anthropic's format
+            assertThat(rows).filteredOn(r -> r.requestedModel().equals("training-tier")).hasSize(3)
+                    .extracting(LedgerEntry::servedModel).containsOnly("claude-haiku-4-5");
         }
     }
 

@@ -112,7 +112,7 @@ public record GatewayServices(GatewayConfig config, KeyStore keys, Router router
         if (config.ledger().shared()) {
             GatewayConfig.Postgres pg = config.ledger().postgres();
             try {
-                return PgControlStore.open(pg.url(), pg.schema(), pg.poolSize()); // its own pool, closed with the store
+                return PgControlStore.open(pg.url(), pg.schema(), pg.poolSize(), pg.connectTimeout()); // its own pool, closed with the store
             } catch (RuntimeException e) {
                 throw new ConfigLoader.ConfigException("ledger: cannot open PostgreSQL for the control plane (keys, budgets, alerts): "
                         + e.getMessage());

@@ -6,6 +6,8 @@ import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * Counts tokens before a call is made (budgets, estimates) and after a stream breaks (what was generated).
  *
@@ -23,6 +25,7 @@ public final class TokenCounter {
     private static final int REPLY_PRIMING = 3;
 
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
+    private static final AtomicBoolean WARM_UP_STARTED = new AtomicBoolean();
 
     private final Encoding encoding;
     private final boolean exact;
@@ -59,10 +62,12 @@ public final class TokenCounter {
     }
 
     /**
-     * {@link #warmUp} on a thread of its own, so that a server listens meanwhile: most requests never count tokens (the
-     * provider reports usage), and one that does waits only until its encoding is loaded (the registry loads each once).
+     * {@link #warmUp} on a thread of its own, once per process, so that a server listens meanwhile: a request that
+     * counts tokens (budgets, a tier's prompt-size rules, the sandbox) waits only until its encoding is loaded (the
+     * registry loads each once). Later calls do nothing.
      */
     public static void warmUpInBackground() {
+        if (!WARM_UP_STARTED.compareAndSet(false, true)) return; // serve starts it first thing, the gateway and sandbox again
         Thread.ofPlatform().daemon().name("tollgate-encodings").start(TokenCounter::warmUp);
     }
 

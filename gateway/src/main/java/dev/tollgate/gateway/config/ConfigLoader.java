@@ -17,6 +17,7 @@ import dev.tollgate.gateway.http.NetworkTransport;
 import dev.tollgate.gateway.route.RouteConfig;
 import dev.tollgate.gateway.tier.TierConfig;
 import dev.tollgate.store.duckdb.LedgerOptions;
+import dev.tollgate.store.postgres.PgDatabase;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -131,11 +132,22 @@ public final class ConfigLoader {
                     n.has("memory_limit_mb") ? n.get("memory_limit_mb").asLong() << 20 : d.memoryLimitBytes(),
                     n.path("threads").asInt(d.threads()));
             GatewayConfig.Postgres postgres = !"postgres".equals(n.path("type").asText("duckdb")) ? null
-                    : new GatewayConfig.Postgres(text(n, "url"), n.path("schema").asText("tollgate"), n.path("pool_size").asInt(8));
+                    : new GatewayConfig.Postgres(text(n, "url"), n.path("schema").asText("tollgate"), n.path("pool_size").asInt(8),
+                            postgresConnectTimeout(n));
             return new GatewayConfig.LedgerSettings(options, postgres);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    /** ledger.connect_timeout_ms: HikariCP takes nothing shorter than 250 ms (it would wait its default 30 s instead). */
+    private static Duration postgresConnectTimeout(JsonNode ledger) {
+        if (!ledger.has("connect_timeout_ms")) return PgDatabase.DEFAULT_CONNECT_TIMEOUT;
+        long ms = ledger.get("connect_timeout_ms").asLong();
+        if (ms < PgDatabase.LEAST_CONNECT_TIMEOUT.toMillis()) {
+            throw new IllegalArgumentException("ledger.connect_timeout_ms must be at least " + PgDatabase.LEAST_CONNECT_TIMEOUT.toMillis() + ", not " + ms);
+        }
+        return Duration.ofMillis(ms);
     }
 
     private JsonNode substitute(JsonNode node, String path) {

@@ -94,8 +94,9 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
      * @param url      as the operator wrote it ({@code postgres://…} or JDBC); holds the password, never printed
      * @param schema   the schema everything lives in
      * @param poolSize connections each replica keeps
+     * @param connectTimeout how long start-up waits for the database, and a query for a connection of the pool
      */
-    public record Postgres(String url, String schema, int poolSize) {
+    public record Postgres(String url, String schema, int poolSize, Duration connectTimeout) {
     }
 
     /** @param token the bearer token of the admin API; null when none was configured */

@@ -38,15 +38,20 @@ public enum NetworkTransport {
      * with Netty's reason (io_uring: many container runtimes' seccomp profiles refuse {@code io_uring_setup}).
      */
     public Choice choose() {
-        return choose(NetworkTransport::installed);
+        return choose("server.transport");
     }
 
-    /** As {@link #choose()}, with {@code installed} saying what Vert.x offers for each (null: not on the classpath). */
-    Choice choose(Function<NetworkTransport, Transport> installed) {
+    /** As {@link #choose()}, where the choice was made as {@code setting} (serve's key, the sandbox's option). */
+    public Choice choose(String setting) {
+        return choose(setting, NetworkTransport::installed);
+    }
+
+    /** As {@link #choose(String)}, with {@code installed} saying what Vert.x offers for each (null: not on the classpath). */
+    Choice choose(String setting, Function<NetworkTransport, Transport> installed) {
         if (this != AUTO) {
             Transport transport = installed.apply(this);
             String unavailable = unavailability(transport);
-            if (unavailable != null) throw new ConfigException("server.transport: " + key() + " is not available here ("
+            if (unavailable != null) throw new ConfigException(setting + ": " + key() + " is not available here ("
                     + unavailable + "); choose auto to use the best one that is");
             return new Choice(transport, null);
         }

@@ -26,8 +26,10 @@ class ControlPlaneDownTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort(); // free once closed: nothing listens there
         }
+        // HikariCP tries again, a second apart, until the connect timeout has passed: at its least (250 ms) it gives up
+        // after one try and its pause, about 1 s, where the default 5 s took five
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse("""
-                ledger: {type: postgres, url: "postgres://postgres:hunter2@127.0.0.1:%d/test"}
+                ledger: {type: postgres, url: "postgres://postgres:hunter2@127.0.0.1:%d/test", connect_timeout_ms: 250}
                 """.formatted(closedPort));
         try (DuckDbLedger ledger = DuckDbLedger.open(data)) {
             assertThatThrownBy(() -> GatewayServices.of(config, PriceCatalog.bundled(), ledger))

@@ -201,4 +201,17 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> loader.parse("ledger: {memory_limit_mb: 8}")).hasMessageContaining("ledger.memory_limit_mb");
         assertThatThrownBy(() -> loader.parse("ledger: {threads: 0}")).hasMessageContaining("threads");
     }
+
+    @Test
+    void readsThePostgresConnectTimeout() {
+        ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get);
+        String url = "ledger: {type: postgres, url: \"postgres://tg@db:5432/ledger\"";
+        assertThat(loader.parse(url + "}").ledger().postgres().connectTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(loader.parse(url + ", connect_timeout_ms: 1500}").ledger().postgres().connectTimeout())
+                .isEqualTo(java.time.Duration.ofMillis(1500));
+        // HikariCP would wait its default 30 s for anything shorter than 250 ms
+        assertThatThrownBy(() -> loader.parse(url + ", connect_timeout_ms: 100}"))
+                .isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("ledger.connect_timeout_ms must be at least 250, not 100");
+    }
 }

@@ -39,34 +39,37 @@ class NetworkTransportTest {
 
     @Test
     void anExplicitTransportThatCannotRunHereIsAStartUpErrorWithNettysReason() {
-        assertThatThrownBy(() -> NetworkTransport.IO_URING.choose(installed(REFUSED_IO_URING, Transport.NIO)))
+        assertThatThrownBy(() -> NetworkTransport.IO_URING.choose("server.transport", installed(REFUSED_IO_URING, Transport.NIO)))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("server.transport: io_uring is not available here (java.lang.RuntimeException: failed to create"
                         + " io_uring ring fd: Operation not permitted); choose auto to use the best one that is");
-        assertThatThrownBy(() -> NetworkTransport.EPOLL.choose(installed(REFUSED_IO_URING, null)))
+        assertThatThrownBy(() -> NetworkTransport.EPOLL.choose("server.transport", installed(REFUSED_IO_URING, null)))
                 .hasMessage("server.transport: epoll is not available here (its Netty library is not on the classpath);"
                         + " choose auto to use the best one that is");
+        // the sandbox's command line chooses the same way and names its own option
+        assertThatThrownBy(() -> NetworkTransport.IO_URING.choose("--transport", installed(REFUSED_IO_URING, Transport.NIO)))
+                .hasMessageStartingWith("--transport: io_uring is not available here (java.lang.RuntimeException: failed to create");
     }
 
     @Test
     void autoTakesIoUringThenEpollThenNioAndSaysWhatItPassedOver() {
         Transport epoll = available("epoll");
         Transport ioUring = available("io_uring");
-        NetworkTransport.Choice both = NetworkTransport.AUTO.choose(installed(ioUring, epoll));
+        NetworkTransport.Choice both = NetworkTransport.AUTO.choose("server.transport", installed(ioUring, epoll));
         assertThat(both.transport()).isSameAs(ioUring);
         assertThat(both.describe()).isEqualTo("io_uring");
 
         // a container whose seccomp profile refuses io_uring_setup: epoll, quietly but for the start-up line
-        NetworkTransport.Choice refused = NetworkTransport.AUTO.choose(installed(REFUSED_IO_URING, epoll));
+        NetworkTransport.Choice refused = NetworkTransport.AUTO.choose("server.transport", installed(REFUSED_IO_URING, epoll));
         assertThat(refused.transport()).isSameAs(epoll);
         assertThat(refused.describe()).isEqualTo("epoll (io_uring unavailable: java.lang.RuntimeException: failed to create"
                 + " io_uring ring fd: Operation not permitted)");
 
-        NetworkTransport.Choice noEpoll = NetworkTransport.AUTO.choose(installed(ioUring, null));
+        NetworkTransport.Choice noEpoll = NetworkTransport.AUTO.choose("server.transport", installed(ioUring, null));
         assertThat(noEpoll.transport()).isSameAs(ioUring);
         assertThat(noEpoll.describe()).isEqualTo("io_uring");
 
-        NetworkTransport.Choice nio = NetworkTransport.AUTO.choose(installed(REFUSED_IO_URING, null));
+        NetworkTransport.Choice nio = NetworkTransport.AUTO.choose("server.transport", installed(REFUSED_IO_URING, null));
         assertThat(nio.transport()).isSameAs(Transport.NIO);
         assertThat(nio.describe()).isEqualTo("nio (io_uring unavailable: java.lang.RuntimeException: failed to create"
                 + " io_uring ring fd: Operation not permitted; epoll unavailable: its Netty library is not on the classpath)");
@@ -77,14 +80,14 @@ class NetworkTransportTest {
     void autoPassesOverAnIoUringThatLacksAKernelFeature() {
         Transport oldKernel = unavailable("io_uring", new UnsupportedOperationException("IORING_FEAT_SUBMIT_STABLE not supported!"));
         Transport epoll = available("epoll");
-        assertThat(NetworkTransport.AUTO.choose(installed(oldKernel, epoll)).describe())
+        assertThat(NetworkTransport.AUTO.choose("server.transport", installed(oldKernel, epoll)).describe())
                 .isEqualTo("epoll (io_uring unavailable: java.lang.UnsupportedOperationException: IORING_FEAT_SUBMIT_STABLE not supported!)");
     }
 
     @Test
     void anExplicitAvailableTransportIsTakenAsIs() {
         Transport epoll = available("epoll");
-        NetworkTransport.Choice choice = NetworkTransport.EPOLL.choose(installed(REFUSED_IO_URING, epoll));
+        NetworkTransport.Choice choice = NetworkTransport.EPOLL.choose("server.transport", installed(REFUSED_IO_URING, epoll));
         assertThat(choice.transport()).isSameAs(epoll);
         assertThat(choice.describe()).isEqualTo("epoll");
     }

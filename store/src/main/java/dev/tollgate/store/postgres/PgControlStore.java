@@ -81,8 +81,8 @@ public final class PgControlStore implements BudgetStore {
     public static final Duration FULL_RELOAD_EVERY = Duration.ofSeconds(30);
 
     /** Opens (and migrates) the database as well; {@link #close} closes it. */
-    public static PgControlStore open(String url, String schema, int poolSize) {
-        return new PgControlStore(PgDatabase.open(url, schema, poolSize), true, FULL_RELOAD_EVERY);
+    public static PgControlStore open(String url, String schema, int poolSize, Duration connectTimeout) {
+        return new PgControlStore(PgDatabase.open(url, schema, poolSize, connectTimeout), true, FULL_RELOAD_EVERY);
     }
 
     // ---- budgets

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
 
 import javax.sql.DataSource;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.SQLException;
 
@@ -19,6 +20,10 @@ import java.sql.SQLException;
 public final class PgDatabase implements AutoCloseable {
 
     public static final String DEFAULT_SCHEMA = "tollgate";
+    /** How long start-up waits for the database, and a query for a pooled connection, unless configured. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** HikariCP's least connection timeout: below it, it waits its default of 30 s instead. */
+    public static final Duration LEAST_CONNECT_TIMEOUT = Duration.ofMillis(250);
 
     private final HikariDataSource pool;
     private final String schema;
@@ -34,14 +39,26 @@ public final class PgDatabase implements AutoCloseable {
      * @param url {@code postgres://user:password@host:port/db}, {@code postgresql://…} or a JDBC URL
      */
     public static PgDatabase open(String url, String schema, int poolSize) {
+        return open(url, schema, poolSize, DEFAULT_CONNECT_TIMEOUT);
+    }
+
+    /**
+     * As {@link #open(String, String, int)}, waiting {@code connectTimeout} (at least {@link #LEAST_CONNECT_TIMEOUT})
+     * for a database that does not answer, at start and for each pooled connection.
+     */
+    public static PgDatabase open(String url, String schema, int poolSize, Duration connectTimeout) {
+        if (connectTimeout.compareTo(LEAST_CONNECT_TIMEOUT) < 0) {
+            throw new IllegalArgumentException("connect timeout " + connectTimeout.toMillis() + " ms: at least "
+                    + LEAST_CONNECT_TIMEOUT.toMillis() + " ms");
+        }
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl(url));
         config.setSchema(schema);
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("tollgate-postgres");
         // fail fast at start rather than wait the default 30 s for a database that is not there
-        config.setConnectionTimeout(5_000);
-        config.setInitializationFailTimeout(5_000);
+        config.setConnectionTimeout(connectTimeout.toMillis());
+        config.setInitializationFailTimeout(connectTimeout.toMillis());
         HikariDataSource pool = new HikariDataSource(config);
         try {
             Flyway.configure()
