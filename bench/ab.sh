@@ -20,7 +20,8 @@ gateway_yaml 0 >"$OUT/tollgate.yaml"
 wait_port "$SANDBOX_PORT"; wait_port "$PORT_A"; wait_port "$PORT_B"
 gateway_pid() { pgrep -f -- "--port $1 --data" | while read p; do [ "$(readlink /proc/$p/exe)" != "/usr/bin/bash" ] && echo $p; done | tail -1; }
 PID_A=$(gateway_pid "$PORT_A") PID_B=$(gateway_pid "$PORT_B")
-snap() { for t in /proc/$1/task/*; do echo "${t##*/} $(tr ' ' _ <$t/comm) $(awk '{print $14+$15}' $t/stat)"; done; }
+# a thread that ends while it is read leaves a short line, which the sums skip
+snap() { for t in /proc/$1/task/*; do echo "${t##*/} $(tr ' ' _ <$t/comm 2>/dev/null) $(awk '{print $14+$15}' $t/stat 2>/dev/null)"; done; }
 slice() { # $1 = a|b, $2 = port, $3 = pid, $4 = counted (1) or warm-up (0)
   snap "$3" >"$OUT/s0"
   wrk -t2 -c"$CONNS" -d"${SLICE_S}s" -s bench/chat.lua -H "authorization: Bearer tg-bench" \
@@ -29,7 +30,7 @@ slice() { # $1 = a|b, $2 = port, $3 = pid, $4 = counted (1) or warm-up (0)
   [ "$4" = 1 ] || return 0
   python3 - "$1" "$OUT/s0" "$OUT/s1" "$(sed -nE 's/.*RESULT requests=([0-9]+).*/\1/p' "$OUT/wrk")" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY' | tee -a "$OUT/slices"
 import sys, collections
-def load(p): return {(l.split()[0], l.split()[1]): int(l.split()[2]) for l in open(p)}
+def load(p): return {(f[0], f[1]): int(f[2]) for f in (l.split() for l in open(p)) if len(f) == 3}
 a, b, r = load(sys.argv[2]), load(sys.argv[3]), int(sys.argv[4])
 g = collections.Counter()
 for (tid, name), v in b.items():
