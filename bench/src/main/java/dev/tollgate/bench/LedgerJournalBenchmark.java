@@ -3,6 +3,7 @@ package dev.tollgate.bench;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.duckdb.DuckDbLedger;
+import dev.tollgate.store.duckdb.JournalCodec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,8 +33,9 @@ import java.util.stream.Stream;
 /**
  * What the crash-safe journal costs the request path: {@code append} is the whole of {@link DuckDbLedger#append} as
  * an event loop pays it (encode the row as a JSON line, write it into the page cache, queue it for the writer), with
- * the writer committing in the background; {@code writeLineOnly} is the {@code write(2)} of a line of the same size
- * alone, the floor of any journal that survives the process.
+ * the writer committing in the background; {@code encodeLine} is the row's JSON line alone ({@link JournalCodec});
+ * {@code writeLineOnly} is the {@code write(2)} of a line of the same size alone, the floor of any journal that
+ * survives the process.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -69,11 +71,19 @@ public class LedgerJournalBenchmark {
 
     @Benchmark
     public void append() {
-        long id = ids.incrementAndGet();
-        ledger.append(new LedgerEntry(Instant.now(), "req-" + id, "search-prod", Map.of("team", "search", "env", "prod"),
+        ledger.append(row(ids.incrementAndGet()));
+    }
+
+    @Benchmark
+    public byte[] encodeLine() {
+        return JournalCodec.encode(row(ids.incrementAndGet()));
+    }
+
+    private static LedgerEntry row(long id) {
+        return new LedgerEntry(Instant.now(), "req-" + id, "search-prod", Map.of("team", "search", "env", "prod"),
                 "openai.chat", "openai", "gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini-2024-07-18",
                 Usage.openAi(1117, 1024, 46, 0), new BigDecimal("0.0000621"), "gpt-4o-mini@2024-07-18", 200, null,
-                412_000, -1, false, false));
+                412_000, -1, false, false);
     }
 
     @Benchmark

@@ -218,9 +218,9 @@ public final class DuckDbLedger implements Ledger {
     @Override
     public void append(LedgerEntry entry) {
         if (entry == null) throw new NullPointerException("entry");
-        byte[] line = JournalCodec.encode(entry);
+        JournalCodec.Line line = JournalCodec.encodeInPlace(entry);
         synchronized (journal) {
-            boolean journaled = journal.append(line);
+            boolean journaled = journal.append(line.bytes(), line.length());
             if (!writer.offer(entry)) {
                 if (journaled) journal.overflowed(); else writer.dropped();
             }

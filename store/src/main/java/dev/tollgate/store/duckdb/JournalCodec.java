@@ -2,6 +2,9 @@ package dev.tollgate.store.duckdb;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.core.usage.Usage;
@@ -12,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,38 +25,93 @@ import java.util.Map;
  */
 public final class JournalCodec {
 
-    private static final JsonFactory FACTORY = new JsonFactory();
     private static final ObjectMapper JSON = new ObjectMapper();
     /**
-     * One line buffer per thread, reused: a row is encoded into it and copied out once, where a fresh stream per row
-     * allocated about three times the row's size (its first array, the array it grew into, the copy).
+     * The generators below are kept for the life of their thread, so they must not hold a buffer of Jackson's shared
+     * per-thread pool (which the event loop's other parsers and generators take and give back).
      */
-    private static final ThreadLocal<ByteArrayOutputStream> LINE = ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
+    private static final JsonFactory FACTORY = JsonFactory.builder().recyclerPool(JsonRecyclerPools.nonRecyclingPool()).build();
     /** A buffer that grew past this for a rare huge row (megabytes of tags) is not kept. */
     private static final int KEPT_BYTES = 64 << 10;
+    private static final ThreadLocal<LineWriter> WRITER = ThreadLocal.withInitial(LineWriter::new);
+
+    // the field names, quoted and encoded once: Jackson copies their bytes instead of escaping each name per row
+    private static final SerializableString T = name("t"), ID = name("id"), KEY = name("key"), TAGS = name("tags"),
+            API = name("api"), PROVIDER = name("provider"), DEPLOYMENT = name("deployment"), REQUESTED = name("requested"),
+            SERVED = name("served"), USAGE = name("usage"), COST = name("cost"), PRICE = name("price"),
+            STATUS = name("status"), ERROR = name("error"), LATENCY = name("latency"), TTFT = name("ttft"),
+            STREAM = name("stream"), ESTIMATED = name("estimated"), CACHE = name("cache"), SAVED = name("saved"),
+            UNPRICED = name("unpriced"), ATTEMPT = name("attempt"), N = name("n"), REASON = name("reason"),
+            UPSTREAM = name("upstream");
 
     private JournalCodec() {
     }
 
-    /** The row as a JSON object followed by a newline. */
+    /** The row as a JSON object followed by a newline, in a new array. */
     public static byte[] encode(LedgerEntry e) {
-        ByteArrayOutputStream out = LINE.get();
-        out.reset();
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+        Line line = encodeInPlace(e);
+        return Arrays.copyOf(line.bytes(), line.length());
+    }
+
+    /** An encoded row in its thread's buffer: {@code length} bytes of {@code bytes}, the newline included. */
+    public interface Line {
+        byte[] bytes();
+
+        int length();
+    }
+
+    /**
+     * The row as {@link #encode} writes it, left in this thread's buffer: valid until the thread encodes its next row.
+     * What the ledgers' append uses, so that the line's only copy is the one into the journal.
+     */
+    public static Line encodeInPlace(LedgerEntry e) {
+        LineWriter w = WRITER.get();
+        try {
+            w.encode(e);
+        } catch (IOException | RuntimeException ex) {
+            WRITER.remove(); // the generator may be left inside the object; the thread's next row gets a fresh one
+            if (ex instanceof IOException io) throw new UncheckedIOException(io); // a ByteArrayOutputStream does not fail
+            throw (RuntimeException) ex;
+        }
+        if (w.length() > KEPT_BYTES) WRITER.remove(); // the caller still holds it; the thread's next row gets a small one
+        return w;
+    }
+
+    /**
+     * One generator per thread, kept open across rows: each row is a root-level value written into the same buffer,
+     * which is emptied before it (creating and closing a generator per row was a tenth of the encoding's time).
+     */
+    private static final class LineWriter extends ByteArrayOutputStream implements Line {
+        private final JsonGenerator g;
+
+        LineWriter() {
+            super(1024);
+            try {
+                g = FACTORY.createGenerator(this);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            g.setRootValueSeparator(null); // rows are separated by the newline below, not by Jackson's default space
+        }
+
+        void encode(LedgerEntry e) throws IOException {
+            reset();
             Usage u = e.usage();
             g.writeStartObject();
-            g.writeNumberField("t", LedgerWriter.epochMicros(e.time()));
-            g.writeStringField("id", e.requestId());
-            g.writeStringField("key", e.keyName());
-            g.writeObjectFieldStart("tags");
+            number(T, LedgerWriter.epochMicros(e.time()));
+            string(ID, e.requestId());
+            string(KEY, e.keyName());
+            g.writeFieldName(TAGS);
+            g.writeStartObject();
             for (Map.Entry<String, String> t : e.tags().entrySet()) g.writeStringField(t.getKey(), t.getValue());
             g.writeEndObject();
-            g.writeStringField("api", e.api());
-            g.writeStringField("provider", e.provider());
-            g.writeStringField("deployment", e.deployment());
-            g.writeStringField("requested", e.requestedModel());
-            g.writeStringField("served", e.servedModel());
-            g.writeArrayFieldStart("usage");
+            string(API, e.api());
+            string(PROVIDER, e.provider());
+            string(DEPLOYMENT, e.deployment());
+            string(REQUESTED, e.requestedModel());
+            string(SERVED, e.servedModel());
+            g.writeFieldName(USAGE);
+            g.writeStartArray();
             g.writeNumber(u.inputTokens());
             g.writeNumber(u.cachedInputTokens());
             g.writeNumber(u.cacheWrite5mTokens());
@@ -60,32 +119,58 @@ public final class JournalCodec {
             g.writeNumber(u.outputTokens());
             g.writeNumber(u.reasoningTokens());
             g.writeEndArray();
-            g.writeStringField("cost", e.costUsd().toPlainString());
-            g.writeStringField("price", e.priceVersion());
-            g.writeNumberField("status", e.status());
-            g.writeStringField("error", e.error());
-            g.writeNumberField("latency", e.latencyMicros());
-            g.writeNumberField("ttft", e.ttftMicros());
-            g.writeBooleanField("stream", e.stream());
-            g.writeBooleanField("estimated", e.estimated());
-            g.writeStringField("cache", e.cache());
-            g.writeStringField("saved", e.savedUsd().toPlainString());
-            g.writeBooleanField("unpriced", e.unpriced());
+            string(COST, e.costUsd().toPlainString());
+            string(PRICE, e.priceVersion());
+            number(STATUS, e.status());
+            string(ERROR, e.error());
+            number(LATENCY, e.latencyMicros());
+            number(TTFT, e.ttftMicros());
+            bool(STREAM, e.stream());
+            bool(ESTIMATED, e.estimated());
+            string(CACHE, e.cache());
+            string(SAVED, e.savedUsd().toPlainString());
+            bool(UNPRICED, e.unpriced());
             if (e.attempt() != null) { // absent for a request's only attempt at a plain model (and in older journals)
-                g.writeObjectFieldStart("attempt");
-                g.writeNumberField("n", e.attempt().number());
-                g.writeStringField("reason", e.attempt().reason());
-                g.writeStringField("upstream", e.attempt().upstreamModel());
+                g.writeFieldName(ATTEMPT);
+                g.writeStartObject();
+                number(N, e.attempt().number());
+                string(REASON, e.attempt().reason());
+                string(UPSTREAM, e.attempt().upstreamModel());
                 g.writeEndObject();
             }
             g.writeEndObject();
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex); // a ByteArrayOutputStream does not fail
+            g.flush(); // Jackson's own buffer into this one
+            write('\n');
         }
-        out.write('\n');
-        byte[] line = out.toByteArray();
-        if (line.length > KEPT_BYTES) LINE.remove();
-        return line;
+
+        private void string(SerializableString name, String value) throws IOException {
+            g.writeFieldName(name);
+            g.writeString(value); // null as null
+        }
+
+        private void number(SerializableString name, long value) throws IOException {
+            g.writeFieldName(name);
+            g.writeNumber(value);
+        }
+
+        private void bool(SerializableString name, boolean value) throws IOException {
+            g.writeFieldName(name);
+            g.writeBoolean(value);
+        }
+
+        @Override
+        public byte[] bytes() {
+            return buf;
+        }
+
+        @Override
+        public int length() {
+            return count;
+        }
+    }
+
+    private static SerializableString name(String name) {
+        return new SerializedString(name);
     }
 
     /** The row of one line written by {@link #encode}. */

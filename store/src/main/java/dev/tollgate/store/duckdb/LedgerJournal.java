@@ -119,14 +119,19 @@ public final class LedgerJournal implements AutoCloseable {
      * Appends one encoded row to the current segment. Returns false when it could not: the disk failed a moment ago
      * (tried again after {@link #RETRY_NANOS}) or the journal holds {@code maxBytes} already.
      */
-    public synchronized boolean append(byte[] line) {
+    public boolean append(byte[] line) {
+        return append(line, line.length);
+    }
+
+    /** As {@link #append(byte[])}, for a line of the first {@code length} bytes of {@code bytes}. */
+    public synchronized boolean append(byte[] bytes, int length) {
         if (closed) return false;
         long now = System.nanoTime();
         if (failure != null && now - retryAt < 0) return false;
-        if (line.length > SEGMENT_MAX_BYTES) return false; // a row of megabytes of tags: queued, not journaled
+        if (length > SEGMENT_MAX_BYTES) return false; // a row of megabytes of tags: queued, not journaled
         try {
-            if (current != null && position + line.length > SEGMENT_MAX_BYTES) closeCurrent();
-            boolean needsRoom = current == null || position + line.length > allocated;
+            if (current != null && position + length > SEGMENT_MAX_BYTES) closeCurrent();
+            boolean needsRoom = current == null || position + length > allocated;
             if (needsRoom && totalBytes + CHUNK_BYTES > maxBytes) {
                 failure = "the journal holds its limit of " + (maxBytes >> 20) + " MB (ledger.spool_max_mb)";
                 full = true;
@@ -134,9 +139,9 @@ public final class LedgerJournal implements AutoCloseable {
                 return false;
             }
             if (current == null) open(now);
-            while (position + line.length > allocated) grow();
-            mapped.put(position, line);
-            position += line.length;
+            while (position + length > allocated) grow();
+            mapped.put(position, bytes, 0, length);
+            position += length;
             if (failure != null) log.info("the ledger journal in {} is writable again", dir);
             failure = null;
             full = false;

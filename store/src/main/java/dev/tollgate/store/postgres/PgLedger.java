@@ -108,9 +108,9 @@ public final class PgLedger implements Ledger {
     public void append(LedgerEntry entry) {
         if (entry == null) throw new NullPointerException("entry");
         if (writer == null) throw new UnsupportedOperationException("this PostgreSQL ledger only reads");
-        byte[] line = JournalCodec.encode(entry);
+        JournalCodec.Line line = JournalCodec.encodeInPlace(entry);
         synchronized (journal) {
-            boolean journaled = journal.append(line);
+            boolean journaled = journal.append(line.bytes(), line.length());
             if (!writer.offer(entry)) {
                 if (journaled) journal.overflowed(); else writer.dropped();
             }
