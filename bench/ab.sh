@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Two builds' CPU per request side by side, for a machine whose load drifts: one sandbox, two gateways running at once
-# (this checkout and BASE, each with gateway_yaml's plain config), driven by the same wrk in alternating slices of
-# SLICE_S seconds at CONNS connections. Each slice's CPU is read from /proc/PID/task/*/stat of the gateway it drove
-# (grouped as threads.sh groups them), so what the other sessions do to the machine falls on both builds alike.
+# (this checkout and BASE, each with lib.sh's gateway_yaml: plain, or ROUTED=1), driven by the same wrk in alternating
+# slices of SLICE_S seconds at CONNS connections. Each slice's CPU is read from /proc/PID/task/*/stat of the gateway
+# it drove (grouped as threads.sh groups them), so what the other sessions do to the machine falls on both builds alike.
 # WARMUP slices each first (not counted), then SLICES each; one line per slice, medians at the end.
 #   BASE=/work/main bench/ab.sh
 #   BASE=/work/main SLICES=8 SLICE_S=10 WARMUP=6 SANDBOX_PORT=9861 PORT_A=9862 PORT_B=9863 bench/ab.sh
+#   BASE=/work/main ROUTED=1 BUDGETS=5 CACHE=1 UNIQUE=1 bench/ab.sh   # lib.sh's tier over a route, budgets, the cache
+#                                                                      # and every request a miss, as in load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${BASE:?BASE: the other checkout, built (./tollgate --version there)}
@@ -14,7 +16,7 @@ SANDBOX_PORT=${SANDBOX_PORT:-9226} PORT_A=${PORT_A:-9227} PORT_B=${PORT_B:-9228}
 CONNS=${CONNS:-16} SLICE_S=${SLICE_S:-10} WARMUP=${WARMUP:-6} SLICES=${SLICES:-6}
 source bench/lib.sh
 ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
-gateway_yaml 0 >"$OUT/tollgate.yaml"
+gateway_yaml "${ROUTED:-0}" >"$OUT/tollgate.yaml"
 ./tollgate serve --config "$OUT/tollgate.yaml" --port "$PORT_A" --data "$OUT/data-a" >"$OUT/a.log" 2>&1 & pids+=($!)
 (cd "$BASE" && exec ./tollgate serve --config "$OUT/tollgate.yaml" --port "$PORT_B" --data "$OUT/data-b") >"$OUT/b.log" 2>&1 & pids+=($!)
 wait_port "$SANDBOX_PORT"; wait_port "$PORT_A"; wait_port "$PORT_B"
@@ -24,7 +26,7 @@ PID_A=$(gateway_pid "$PORT_A") PID_B=$(gateway_pid "$PORT_B")
 snap() { for t in /proc/$1/task/*; do echo "${t##*/} $(tr ' ' _ <$t/comm 2>/dev/null) $(awk '{print $14+$15}' $t/stat 2>/dev/null)"; done; }
 slice() { # $1 = a|b, $2 = port, $3 = pid, $4 = counted (1) or warm-up (0)
   snap "$3" >"$OUT/s0"
-  wrk -t2 -c"$CONNS" -d"${SLICE_S}s" -s bench/chat.lua -H "authorization: Bearer tg-bench" \
+  wrk -t2 -c"$CONNS" -d"${SLICE_S}s" -s "bench/chat$([ "${UNIQUE:-0}" = 1 ] && echo -unique).lua" -H "authorization: Bearer tg-bench" \
     "http://127.0.0.1:$2/v1/chat/completions" >"$OUT/wrk"
   snap "$3" >"$OUT/s1"
   [ "$4" = 1 ] || return 0
