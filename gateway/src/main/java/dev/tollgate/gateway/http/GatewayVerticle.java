@@ -213,9 +213,8 @@ public final class GatewayVerticle extends VerticleBase implements ServerConnect
         Api api = apiOf(request.path());
         WireFormat format = api != null ? api.format()
                 : request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
-        request.response().setStatusCode(413).putHeader("content-type", "application/json")
-                .putHeader(HttpReply.REQUEST_ID_HEADER, RequestIds.next())
-                .end(GatewayError.tooLarge(limit).render(format, null));
+        ServerResponse response = request.response().setStatusCode(413).putHeader("content-type", "application/json");
+        response.end(HttpReply.errorBody(response, GatewayError.tooLarge(limit), format, RequestIds.next()));
     }
 
     private void dispatch(ServerRequest request, Api api, Buffer body) {
@@ -247,7 +246,7 @@ public final class GatewayVerticle extends VerticleBase implements ServerConnect
     }
 
     private static void reject(ServerRequest request, Api api, String requestId, GatewayError error) {
-        request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
-                .putHeader(HttpReply.REQUEST_ID_HEADER, requestId).end(error.render(api.format(), requestId));
+        ServerResponse response = request.response().setStatusCode(error.status()).putHeader("content-type", "application/json");
+        response.end(HttpReply.errorBody(response, error, api.format(), requestId));
     }
 }
