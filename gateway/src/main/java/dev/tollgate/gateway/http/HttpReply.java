@@ -66,10 +66,7 @@ final class HttpReply implements ReplySink, ClientConnection {
         if (gone()) return;
         if (!started) {
             started = true;
-            response.setStatusCode(error.status());
-            error.headers().forEach(response.headers()::set);
-            response.headers().set(AsciiHeaders.CONTENT_TYPE, AsciiHeaders.APPLICATION_JSON);
-            response.end(errorBody(response, error, exchange.format(), exchange.requestId()));
+            answer(response, error, exchange.format(), exchange.requestId());
             return;
         }
         if (streaming) {
@@ -80,15 +77,18 @@ final class HttpReply implements ReplySink, ClientConnection {
     }
 
     /**
-     * An error answer carries one request id: the one in the ledger, in {@code x-tollgate-request-id}, in the Anthropic
-     * body's {@code request_id} and in the header the client's SDK reports ({@code x-request-id} or {@code request-id}),
-     * so the id a user quotes from an SDK's exception finds the request. A provider's own id is in
-     * {@code x-tollgate-provider-request-id}. Sets the headers and returns the body.
+     * Answers {@code error}. An error answer carries one request id: the one in the ledger, in
+     * {@code x-tollgate-request-id}, in the Anthropic body's {@code request_id} and in the header the client's SDK
+     * reports ({@code x-request-id} or {@code request-id}), so the id a user quotes from an SDK's exception finds the
+     * request. A provider's own id is in {@code x-tollgate-provider-request-id}.
      */
-    static Buffer errorBody(ServerResponse response, GatewayError error, WireFormat format, String requestId) {
+    static void answer(ServerResponse response, GatewayError error, WireFormat format, String requestId) {
+        response.setStatusCode(error.status());
+        error.headers().forEach(response.headers()::set);
         AsciiString id = AsciiHeaders.of(requestId);
-        response.headers().set(REQUEST_ID_NAME, id).set(format == WireFormat.ANTHROPIC ? ANTHROPIC_REQUEST_ID : OPENAI_REQUEST_ID, id);
-        return error.render(format, requestId);
+        response.headers().set(AsciiHeaders.CONTENT_TYPE, AsciiHeaders.APPLICATION_JSON).set(REQUEST_ID_NAME, id)
+                .set(format == WireFormat.ANTHROPIC ? ANTHROPIC_REQUEST_ID : OPENAI_REQUEST_ID, id);
+        response.end(error.render(format, requestId));
     }
 
     private boolean gone() {

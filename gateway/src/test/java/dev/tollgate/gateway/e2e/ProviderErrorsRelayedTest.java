@@ -209,6 +209,22 @@ class ProviderErrorsRelayedTest {
     }
 
     @Test
+    void errorsAnsweredBeforeAnyRequestCarryOneIdToo() throws Exception {
+        HttpResponse<String> noRoute = bed.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(bed.url() + "/v1/nothing-here"))
+                .header("anthropic-version", "2023-06-01").build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> tooLarge = bed.post("/v1/messages", "{\"model\":\"" + "x".repeat(70_000) + "\"}",
+                "x-api-key", TestBed.KEY, "anthropic-version", "2023-06-01");
+        for (HttpResponse<String> response : List.of(noRoute, tooLarge)) {
+            String id = response.headers().firstValue("x-tollgate-request-id").orElseThrow();
+            assertThat(id).startsWith("req_");
+            assertThat(response.headers().allValues("request-id")).containsExactly(id);
+            assertThat(Json.parse(response.body()).path("request_id").asText()).isEqualTo(id);
+        }
+        assertThat(noRoute.statusCode()).isEqualTo(404);
+        assertThat(tooLarge.statusCode()).isEqualTo(413);
+    }
+
+    @Test
     void theSdksReportTheGatewaysRequestId() {
         var openAiError = catchThrowableOfType(RateLimitException.class, () -> openai.chat().completions().create(chat("openai-429")));
         assertThat(openAiError.headers().values("x-request-id")).isEqualTo(openAiError.headers().values("x-tollgate-request-id"));
