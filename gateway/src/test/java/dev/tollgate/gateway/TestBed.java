@@ -65,6 +65,16 @@ public final class TestBed implements AutoCloseable {
     /** As above, the gateway and the sandbox on {@code transport} (the others: {@link TestTransport}, auto unless set). */
     public TestBed(Path dataDir, String extraServerYaml, SpanExporter spanExporter, List<AdminRoute> adminRoutes,
                    NetworkTransport transport) throws Exception {
+        this(dataDir, extraServerYaml, "", "", spanExporter, adminRoutes, transport);
+    }
+
+    /** With providers and models of the test's own (YAML lines, indented as the entries under them), e.g. a scripted upstream. */
+    public TestBed(Path dataDir, String extraServerYaml, String extraProviders, String extraModels) throws Exception {
+        this(dataDir, extraServerYaml, extraProviders, extraModels, null, List.of(), TestTransport.setting());
+    }
+
+    private TestBed(Path dataDir, String extraServerYaml, String extraProviders, String extraModels, SpanExporter spanExporter,
+                    List<AdminRoute> adminRoutes, NetworkTransport transport) throws Exception {
         vertx = transport.choose().vertx(new VertxOptions().setEventLoopPoolSize(2));
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         String s = "http://127.0.0.1:" + sandbox.port();
@@ -94,6 +104,7 @@ public final class TestBed implements AutoCloseable {
                   overloaded-anthropic: {type: anthropic, base_url: "%s", headers: {x-sandbox-fault: "529"}}
                   stalling: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "stall"}}
                   garbled: {type: openai, base_url: "%s/v1", headers: {x-sandbox-fault: "malformed"}}
+                %s
                 models:
                   - {name: gpt-4o-mini, provider: sandbox, model: gpt-4o-mini}
                   - {name: fast, provider: sandbox, model: gpt-4o-mini}
@@ -110,10 +121,11 @@ public final class TestBed implements AutoCloseable {
                   - {name: overloaded-claude, provider: erroring-anthropic, model: claude-haiku-4-5}
                   - {name: overloaded-claude-529, provider: overloaded-anthropic, model: claude-haiku-4-5}
                   - {name: erroring-model, provider: erroring, model: gpt-4o-mini}
+                %s
                 keys:
                   - {key: %s, name: search-prod, tags: {team: search, project: web, env: prod}}
                   - {key: %s, name: ads-dev, tags: {team: ads, env: dev}}
-                """.formatted(timeout, extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, s, KEY, OTHER_KEY);
+                """.formatted(timeout, extraServerYaml, ADMIN, s, s, s, s, s, s, s, s, s, s, s, s, s, s, extraProviders, extraModels, KEY, OTHER_KEY);
         GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml);
         ledger = DuckDbLedger.open(dataDir, config.ledger().store(), () -> {
             if (diskFull.get()) throw new java.sql.SQLException(DISK_FULL);

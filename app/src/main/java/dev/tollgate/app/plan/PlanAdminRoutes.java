@@ -92,7 +92,7 @@ public final class PlanAdminRoutes {
             return n;
         }
         n.put("spent_usd", m.spentToDate()).put("forecast_usd", m.expected()).put("low_usd", m.low()).put("high_usd", m.high())
-                .put("trend_usd_per_day", m.model().trendPerDay()).put("history_days", m.model().historyDays());
+                .put("trend_usd_per_day", m.model().trendUsdPerDay()).put("history_days", m.model().historyDays());
         // exhausted_on is in the past when the month's spend already crossed the budget (crossed: true)
         if (f.budget() != null) n.put("exhausted_on", m.exhaustedOn() == null ? null : m.exhaustedOn().toString()).put("crossed", m.crossed());
         return n;

@@ -71,7 +71,7 @@ public final class PlanForecast extends PlanStep {
                         crossed ? "crossed " + today + " (too little history to forecast)" : "too little history");
                 continue;
             }
-            BigDecimal trend = new BigDecimal(m.model().trendPerDay()).setScale(6, RoundingMode.HALF_EVEN);
+            BigDecimal trend = m.model().trendUsdPerDay();
             t.row(scope, Money.usdFineCell(m.spentToDate()), Money.usdFineCell(m.expected()),
                     new Table.Cell(Money.usdFine(m.low()) + " - " + Money.usdFine(m.high()), new Table.Range(m.low(), m.high())),
                     new Table.Cell(signed(trend), trend), budget == null ? "" : Money.usdCell(budget),

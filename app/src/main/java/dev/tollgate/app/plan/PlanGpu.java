@@ -160,9 +160,8 @@ public final class PlanGpu extends PlanStep {
             double stepMs = replica.decodeStepSeconds(b, context) * 1000;
             long tokensPerSecond = Math.round(replica.decodeTokensPerSecond(b, context));
             double requestsPerSecond = 1 / setup.secondsPerRequest(b);
-            List<Object> row = new ArrayList<>(List.of(b, new Table.Cell(String.format("%.2f ms", stepMs), stepMs),
-                    new Table.Cell(String.format("%,d", tokensPerSecond), tokensPerSecond),
-                    new Table.Cell(String.format("%.2f", requestsPerSecond), requestsPerSecond)));
+            List<Object> row = new ArrayList<>(List.of(b, Table.Cell.measure(stepMs, " ms"),
+                    new Table.Cell(String.format("%,d", tokensPerSecond), tokensPerSecond), Table.Cell.measure(requestsPerSecond, "")));
             for (double u : utils) row.add(Money.usdFineCell(setup.costPerMillionTokens(b, u)));
             perf.row(row.toArray());
         }

@@ -91,6 +91,7 @@ public final class PlanOutput {
                 cells.add(v instanceof Table.Range range ? exact(range.high()).toPlainString() : "");
                 continue;
             }
+            if (v instanceof Double x && Double.isFinite(x)) v = Table.decimal(x);
             cells.add(v instanceof java.math.BigDecimal d ? exact(d).toPlainString() : v != null ? v.toString() : t.rows().get(r).get(i));
         }
         return cells;
@@ -142,7 +143,10 @@ public final class PlanOutput {
                     } else if (v instanceof java.math.BigDecimal d) r.put(column, exact(d));
                     else if (v instanceof Long l) r.put(column, l);
                     else if (v instanceof Integer n) r.put(column, n);
-                    else if (v instanceof Double x) r.put(column, x);
+                    else if (v instanceof Double x) {
+                        if (Double.isFinite(x)) r.put(column, Table.decimal(x)); // never 0.30000000000000004
+                        else r.putNull(column);
+                    }
                     else r.put(column, t.rows().get(k).get(i));
                 }
             }

@@ -142,6 +142,11 @@ class PlanAdminRoutesTest {
         assertThat(rows.get(0).path("month-end forecast").decimalValue()).isEqualByComparingTo(expected);
         assertThat(rows.get(0).path("95% interval low").decimalValue()).isEqualByComparingTo(ads.path("low_usd").decimalValue());
         assertThat(rows.get(0).path("95% interval high").decimalValue()).isEqualByComparingTo(ads.path("high_usd").decimalValue());
+        // the trend is dollars to a millionth here as there, not the least-squares fit's double with its binary tail
+        assertThat(ads.path("trend_usd_per_day").decimalValue()).isEqualByComparingTo(rows.get(0).path("trend $/day/day").decimalValue());
+        assertThat(ads.path("trend_usd_per_day").decimalValue().scale()).isLessThanOrEqualTo(6);
+        assertThat(call("GET", "/admin/plan/forecast?by=team&as_of=" + AS_OF, null, TOKEN).body())
+                .doesNotContainPattern("[0-9]\\.[0-9]{13,}").doesNotContainPattern("[0-9][eE]-[0-9]");
 
         // live monthly budgets only (org-daily is not a month): search reaches $50 on Nov 25 (18 + 2 x 16 days from Nov 10)
         JsonNode budgets = f.path("budgets");

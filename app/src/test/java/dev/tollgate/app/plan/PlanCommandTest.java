@@ -28,8 +28,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PlanCommandTest {
 
     record Run(int exit, String out, String err) {
+        /** The JSON printed; every JSON test also checks that no number in it has a floating-point tail (0.30000000000000004). */
         JsonNode json() throws Exception {
-            return new ObjectMapper().readTree(out);
+            JsonNode json = new ObjectMapper().readTree(out);
+            assertThat(out).doesNotContainPattern("[0-9]\\.[0-9]{13,}");
+            return json;
         }
 
         JsonNode table(String titleStart) throws Exception {
@@ -122,6 +125,37 @@ class PlanCommandTest {
         Run average = run("gpu", "--gpu", "a100", "--hourly", "4.10", "--requests-per-day", "200000", "--format", "json", "--data", dir.toString());
         assertThat(average.table("Deployment for 200,000 requests a day").path("rows").get(2).path("value").decimalValue()).isEqualByComparingTo("2993");
         assertThat(average.table("Replica").toString()).contains("per replica-month (365/12 days, 730 hours)");
+    }
+
+    @Test
+    void gpuStepTimesAreRoundedNumbersAsComputedByHand(@TempDir Path dir) throws Exception {
+        // 1.001e9 parameters, 1e6 of them the input embedding (1000 x 1000): 1e9 streamed, 2e9 bytes in bf16, 2e9
+        // FLOPs per token; KV 2 x 10 layers x 1 head x 100 x 2 bytes = 4000 bytes per token; context 1000 + 300/2 = 1150;
+        // a card of 1 TB/s and 100 TFLOP/s, with the H100 efficiencies (0.671, 0.938, 0.584, 0.598). Batch 1:
+        // 2e9/(1e12*0.671) + 1150*4000/(1e12*0.938) + 0.584*2e9/1e14 = 2.99721 ms -> 3.00, 333.64 tokens/s -> 334,
+        // prefill 1000*2e9/(1e14*0.598) = 33.44 ms, a request 33.44 + 300*2.99721 = 932.61 ms -> 1.07 requests/s.
+        // Batch 8: 2.98063 + 8*0.00490405 + 8*0.01168 = 3.11330 ms, 8/3.11330 ms = 2,569.6 tokens/s -> 2570,
+        // a request 33.44 + 300*3.11330/8 = 150.20 ms -> 6.66 requests/s.
+        Run r = run("gpu", "--gpu", "card", "--gpu-memory-gb", "80", "--gpu-bandwidth", "1", "--gpu-tflops", "100", "--hourly", "2",
+                "--params", "1.001e9", "--layers", "10", "--hidden", "1000", "--kv-heads", "1", "--head-dim", "100", "--vocab", "1000",
+                "--input", "1000", "--output", "300", "--format", "json", "--data", dir.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode rows = r.table("Throughput per replica").path("rows");
+        JsonNode one = rows.get(0);
+        assertThat(one.path("batch").asInt()).isEqualTo(1);
+        assertThat(one.path("decode step").decimalValue()).isEqualByComparingTo("3.00");
+        assertThat(one.path("decode tokens/s").asLong()).isEqualTo(334);
+        assertThat(one.path("requests/s").decimalValue()).isEqualByComparingTo("1.07");
+        JsonNode eight = rows.get(1);
+        assertThat(eight.path("batch").asInt()).isEqualTo(8);
+        assertThat(eight.path("decode step").decimalValue()).isEqualByComparingTo("3.11");
+        assertThat(eight.path("decode tokens/s").asLong()).isEqualTo(2570);
+        assertThat(eight.path("requests/s").decimalValue()).isEqualByComparingTo("6.66");
+
+        Run table = run("gpu", "--gpu", "card", "--gpu-memory-gb", "80", "--gpu-bandwidth", "1", "--gpu-tflops", "100", "--hourly", "2",
+                "--params", "1.001e9", "--layers", "10", "--hidden", "1000", "--kv-heads", "1", "--head-dim", "100", "--vocab", "1000",
+                "--data", dir.toString());
+        assertThat(table.out()).contains("3.00 ms").contains("3.11 ms"); // the table shows what JSON gives
     }
 
     @Test

@@ -175,8 +175,7 @@ public final class GatewayVerticle extends VerticleBase implements ServerConnect
             GatewayError error = api != null
                     ? new GatewayError(405, "invalid_request_error", "method_not_allowed", "use POST for " + path, null, null)
                     : GatewayError.notFound("no route " + request.method() + " " + path + " on this gateway", "unknown_url");
-            request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
-                    .end(error.render(format, null));
+            HttpReply.answer(request.response(), error, format, RequestIds.next());
         }
     }
 
@@ -213,9 +212,7 @@ public final class GatewayVerticle extends VerticleBase implements ServerConnect
         Api api = apiOf(request.path());
         WireFormat format = api != null ? api.format()
                 : request.getHeader("anthropic-version") != null ? WireFormat.ANTHROPIC : WireFormat.OPENAI;
-        request.response().setStatusCode(413).putHeader("content-type", "application/json")
-                .putHeader(HttpReply.REQUEST_ID_HEADER, RequestIds.next())
-                .end(GatewayError.tooLarge(limit).render(format, null));
+        HttpReply.answer(request.response(), GatewayError.tooLarge(limit), format, RequestIds.next());
     }
 
     private void dispatch(ServerRequest request, Api api, Buffer body) {
@@ -247,7 +244,6 @@ public final class GatewayVerticle extends VerticleBase implements ServerConnect
     }
 
     private static void reject(ServerRequest request, Api api, String requestId, GatewayError error) {
-        request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
-                .putHeader(HttpReply.REQUEST_ID_HEADER, requestId).end(error.render(api.format(), requestId));
+        HttpReply.answer(request.response(), error, api.format(), requestId);
     }
 }

@@ -17,6 +17,9 @@ final class HttpReply implements ReplySink, ClientConnection {
 
     static final String REQUEST_ID_HEADER = "x-tollgate-request-id";
     private static final AsciiString REQUEST_ID_NAME = AsciiString.cached(REQUEST_ID_HEADER);
+    /** Where each SDK reads a request id from: the OpenAI SDKs' {@code x-request-id}, the Anthropic SDKs' {@code request-id}. */
+    private static final AsciiString OPENAI_REQUEST_ID = AsciiString.cached("x-request-id");
+    private static final AsciiString ANTHROPIC_REQUEST_ID = AsciiString.cached("request-id");
 
     private final ServerResponse response;
     private final Exchange exchange;
@@ -63,11 +66,7 @@ final class HttpReply implements ReplySink, ClientConnection {
         if (gone()) return;
         if (!started) {
             started = true;
-            response.setStatusCode(error.status());
-            error.headers().forEach(response.headers()::set);
-            response.headers().set(AsciiHeaders.CONTENT_TYPE, AsciiHeaders.APPLICATION_JSON)
-                    .set(REQUEST_ID_NAME, AsciiHeaders.of(exchange.requestId()));
-            response.end(error.render(exchange.format(), exchange.requestId()));
+            answer(response, error, exchange.format(), exchange.requestId());
             return;
         }
         if (streaming) {
@@ -75,6 +74,21 @@ final class HttpReply implements ReplySink, ClientConnection {
             response.write(exchange.format() == WireFormat.ANTHROPIC ? SseEvent.event("error", json) : SseEvent.data(json));
         }
         response.end();
+    }
+
+    /**
+     * Answers {@code error}. An error answer carries one request id: the one in the ledger, in
+     * {@code x-tollgate-request-id}, in the Anthropic body's {@code request_id} and in the header the client's SDK
+     * reports ({@code x-request-id} or {@code request-id}), so the id a user quotes from an SDK's exception finds the
+     * request. A provider's own id is in {@code x-tollgate-provider-request-id}.
+     */
+    static void answer(ServerResponse response, GatewayError error, WireFormat format, String requestId) {
+        response.setStatusCode(error.status());
+        error.headers().forEach(response.headers()::set);
+        AsciiString id = AsciiHeaders.of(requestId);
+        response.headers().set(AsciiHeaders.CONTENT_TYPE, AsciiHeaders.APPLICATION_JSON).set(REQUEST_ID_NAME, id)
+                .set(format == WireFormat.ANTHROPIC ? ANTHROPIC_REQUEST_ID : OPENAI_REQUEST_ID, id);
+        response.end(error.render(format, requestId));
     }
 
     private boolean gone() {

@@ -31,8 +31,8 @@ final class ModelsEndpoint {
         if (!services.keys().open()) {
             String key = dev.tollgate.gateway.auth.KeyStore.presentedKey(request.headers());
             if (key == null || services.keys().find(key).isEmpty()) {
-                request.response().setStatusCode(401).putHeader("content-type", "application/json")
-                        .end(GatewayError.unauthorized("a valid API key is required to list models").render(format, null));
+                HttpReply.answer(request.response(), GatewayError.unauthorized("a valid API key is required to list models"), format,
+                        RequestIds.next());
                 return;
             }
         }

@@ -34,8 +34,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class ConnectionPool {
 
-    /** Idle connections older than this are closed, as Vert.x's client did: a NAT or a provider may drop them silently. */
-    static final Duration KEEP_ALIVE = Duration.ofSeconds(60);
+    /**
+     * Idle connections older than this are closed: a NAT or a provider may drop them silently, and one the provider
+     * closes just as a call goes out costs that call. Below the 60 s idle timeout of AWS's load balancers and nginx's
+     * 75 s; a provider that announces a shorter one ({@code Keep-Alive: timeout=N}) is believed.
+     */
+    static final Duration KEEP_ALIVE = Duration.ofSeconds(50);
 
     private final ContextInternal context;
     private final EventLoop eventLoop;
@@ -77,10 +81,17 @@ final class ConnectionPool {
         this.sweeper = eventLoop.scheduleWithFixedDelay(this::closeExpired, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
-    /** The least recently used connections are at the tail of the idle stack. */
     private void closeExpired() {
         long now = System.nanoTime();
-        while (!idle.isEmpty() && now - idle.peekLast().idleSince > keepAliveNanos) idle.pollLast().channel.close();
+        idle.removeIf(connection -> {
+            if (!expired(connection, now)) return false;
+            connection.channel.close();
+            return true;
+        });
+    }
+
+    private static boolean expired(ProviderConnection connection, long now) {
+        return now - connection.idleSince >= connection.keepAliveNanos;
     }
 
     /** SNI with the provider's name, and its certificate checked against that name as HTTPS clients do. */
@@ -107,6 +118,10 @@ final class ConnectionPool {
         return idleTimeoutNanos;
     }
 
+    long keepAliveNanos() {
+        return keepAliveNanos;
+    }
+
     int openConnections() {
         return open.size();
     }
@@ -121,7 +136,7 @@ final class ConnectionPool {
         ProviderConnection connection;
         long now = System.nanoTime();
         while ((connection = idle.pollFirst()) != null) {
-            if (connection.channel.isActive() && now - connection.idleSince <= keepAliveNanos) {
+            if (connection.channel.isActive() && !expired(connection, now)) {
                 connection.start(call, true);
                 return;
             }
@@ -131,7 +146,7 @@ final class ConnectionPool {
         else waiting.addLast(call);
     }
 
-    /** A call whose pooled connection had gone stale goes once more, on a connection of its own. */
+    /** A call whose pooled connection was found closed before its request was written goes once more, on a connection of its own. */
     void retry(UpstreamCall call) {
         if (closed) fail(call, new IllegalStateException("the gateway is shutting down"));
         else if (open.size() < max) connect(call);

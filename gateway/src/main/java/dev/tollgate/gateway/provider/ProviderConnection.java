@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -33,17 +34,28 @@ final class ProviderConnection extends ChannelInboundHandlerAdapter {
     /** A 1xx head was read: its (empty) content is skipped and the real answer follows. */
     private boolean informational;
     private boolean headSeen;
+    /**
+     * The whole request has been handed to the socket: from then on the provider may have read it and started on it
+     * (a paid generation), so a failure is the call's, never a reason to send it again.
+     */
+    private boolean written;
     private long lastRead;
     /** When the connection last went back to the pool. */
     long idleSince;
+    /** How long it may idle before the pool closes it: the pool's keep-alive, or less where the provider said so. */
+    long keepAliveNanos;
     private ScheduledFuture<?> timer;
 
     ProviderConnection(ConnectionPool pool, Channel channel) {
         this.pool = pool;
         this.channel = channel;
+        this.keepAliveNanos = pool.keepAliveNanos();
     }
 
-    /** Sends {@code next} on this connection; {@code reused}: it came from the idle pool and may have gone stale. */
+    /**
+     * Sends {@code next} on this connection; {@code reused}: it came from the idle pool and may have gone stale (the pool
+     * takes only connections still open, as far as the event loop has read).
+     */
     void start(UpstreamCall next, boolean reused) {
         call = next;
         next.connection = this;
@@ -51,9 +63,12 @@ final class ProviderConnection extends ChannelInboundHandlerAdapter {
         keepAlive = true;
         headSeen = false;
         informational = false;
+        written = false;
         lastRead = System.nanoTime();
         if (next.paused) pause();
-        channel.writeAndFlush(next.requestCopy(), channel.voidPromise());
+        channel.writeAndFlush(next.requestCopy()).addListener(sent -> {
+            if (sent.isSuccess() && call == next) written = true;
+        });
         timer = channel.eventLoop().schedule(() -> checkIdle(next), pool.idleTimeoutNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -121,6 +136,7 @@ final class ProviderConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             keepAlive = HttpUtil.isKeepAlive(head);
+            keepAliveNanos = keepAliveNanos(head.headers().get(HttpHeaderNames.KEEP_ALIVE), pool.keepAliveNanos());
             c.answer.head(status, head.headers());
             if (call != c) return;
         }
@@ -141,6 +157,25 @@ final class ProviderConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A provider that says how long it keeps an idle connection ({@code Keep-Alive: timeout=5}, as Node and Apache do)
+     * has it closed here a second before, as undici does, so a call seldom goes out on a connection being closed.
+     */
+    static long keepAliveNanos(String header, long poolNanos) {
+        if (header == null) return poolNanos;
+        for (String part : header.split(",")) {
+            String p = part.strip();
+            if (!p.regionMatches(true, 0, "timeout=", 0, 8)) continue;
+            try {
+                long seconds = Long.parseLong(p.substring(8).strip());
+                return Math.max(0, Math.min(poolNanos, TimeUnit.SECONDS.toNanos(seconds - 1)));
+            } catch (NumberFormatException e) {
+                return poolNanos;
+            }
+        }
+        return poolNanos;
+    }
+
     private void finish(UpstreamCall c) {
         call = null;
         timer.cancel(false);
@@ -152,14 +187,19 @@ final class ProviderConnection extends ChannelInboundHandlerAdapter {
         c.answer.end();
     }
 
-    /** Ends the call with {@code cause}, unless it may go again: the connection had gone stale before any answer. */
+    /**
+     * Ends the call with {@code cause}, unless it may go again: a reused connection that failed before the whole request
+     * was written to it (found closed or reset first), so the provider cannot have started on it. Once it was written,
+     * the provider may have read it and be generating: the call fails, and the route's own retries decide (as Envoy's
+     * {@code reset-before-request} and RFC 9110 §9.2.2 for a request that is not idempotent).
+     */
     private void fail(UpstreamCall c, Throwable cause, boolean retriable) {
         if (call != c || c.done) return;
         call = null;
         timer.cancel(false);
         c.connection = null;
         channel.close();
-        if (retriable && !headSeen && !c.retried) {
+        if (retriable && !written && !headSeen && !c.retried) {
             c.retried = true;
             pool.retry(c);
             return;
@@ -175,7 +215,8 @@ final class ProviderConnection extends ChannelInboundHandlerAdapter {
             ContextInternal previous = pool.context().beginDispatch();
             try {
                 fail(c, new IOException("the provider closed the connection"
-                        + (headSeen ? " before the answer was complete" : " without answering")), true);
+                        + (headSeen ? " before the answer was complete" : written ? " after the request was sent, without answering"
+                        : " without answering")), true);
             } finally {
                 pool.context().endDispatch(previous);
             }

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.stage;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Exchange;
@@ -56,6 +57,8 @@ public final class ProviderStage implements Stage.Chain {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProviderStage.class);
 
+    /** Where an error answer keeps the provider's own request id. */
+    private static final String PROVIDER_REQUEST_ID = "x-tollgate-provider-request-id";
     /** Provider headers a client may act on: back-off hints, rate-limit state, and the provider's own request id. */
     private static final String[] RELAYED_HEADERS = {"retry-after", "x-ratelimit-", "anthropic-ratelimit-",
             "openai-processing-ms", "x-request-id", "request-id"};
@@ -558,42 +561,56 @@ public final class ProviderStage implements Stage.Chain {
         return true;
     }
 
+    /**
+     * A provider's error answer as the client gets it when no other attempt follows: the provider's own type, code,
+     * param and message (SDKs and agents branch on them: OpenAI's {@code context_length_exceeded}, Anthropic's
+     * {@code rate_limit_error}) at its status, with its {@code retry-after} and rate-limit headers. The request's own
+     * faults (400, 404, 409, 413, 422) and a rate limit (429) keep their status; a provider's server error (500, 503,
+     * 529) too when it names its type, else it is a 502, as is a refusal of the gateway's own credentials (401, 403):
+     * the client's key is not the one at fault. An error without a type of its own gets the usual one for its status.
+     */
     private static GatewayError upstreamError(Upstream upstream, int status, Buffer body, HttpHeaders upstreamHeaders) {
-        String message = "provider '" + upstream.name() + "' answered HTTP " + status + ": " + messageOf(body);
+        JsonNode json = Json.tree(body);
+        JsonNode own = json.path("error");
+        String message = "provider '" + upstream.name() + "' answered HTTP " + status + ": " + messageOf(json, body);
+        String type = text(own.path("type"));
+        String code = text(own.path("code"));
+        String param = text(own.path("param"));
         MultiMap relayed = MultiMap.caseInsensitiveMultiMap();
         copyRelayed(upstreamHeaders, relayed);
         Map<String, String> headers = new java.util.HashMap<>();
-        relayed.forEach(headers::put);
+        // an error answer's x-request-id / request-id is the gateway's, the one its ledger knows (HttpReply.errorBody)
+        relayed.forEach((name, value) -> headers.put(name.equals("x-request-id") || name.equals("request-id")
+                ? PROVIDER_REQUEST_ID : name, value));
         GatewayError error = switch (status) {
-            case 400, 404, 409, 413, 422 -> new GatewayError(status, "invalid_request_error", "upstream_rejected", message, null, null);
-            case 429 -> new GatewayError(429, "rate_limit_exceeded", "upstream_rate_limited", message, null, null);
+            case 400, 404, 409, 413, 422 -> new GatewayError(status, or(type, "invalid_request_error"), or(code, "upstream_rejected"),
+                    message, param, null);
+            case 429 -> new GatewayError(429, or(type, "rate_limit_error"), or(code, "rate_limit_exceeded"), message, param, null);
             case 408 -> GatewayError.upstream(504, message);
-            case 500, 503, 529 -> providerServerError(status, body, message);
+            case 500, 503, 529 -> type == null ? GatewayError.upstream(502, message)
+                    : new GatewayError(status, type, or(code, "upstream_error"), message, param, null);
             default -> GatewayError.upstream(502, message);
         };
         return error.withHeaders(headers);
     }
 
-    /**
-     * A provider's own server error (OpenAI's 500 {@code server_error}, 503; Anthropic's 529 {@code overloaded_error})
-     * passes on at its status with its type, which SDKs tell errors apart by (the Anthropic SDK's OverloadedError), as an
-     * in-band stream error does; an answer without an error type of its own is a 502, the provider failed.
-     */
-    private static GatewayError providerServerError(int status, Buffer body, String message) {
-        String type = Json.tree(body).path("error").path("type").asText(null);
-        return type == null || type.isBlank() ? GatewayError.upstream(502, message)
-                : new GatewayError(status, type, "upstream_error", message, null, null);
+    /** A field's text; null where it is absent, null, empty or not a string or number. */
+    private static String text(JsonNode node) {
+        return node.isTextual() || node.isNumber() ? (node.asText().isBlank() ? null : node.asText()) : null;
+    }
+
+    private static String or(String value, String otherwise) {
+        return value != null ? value : otherwise;
     }
 
     /** The provider's own error message, whichever format it came in. */
-    private static String messageOf(Buffer body) {
-        var json = Json.tree(body.toString());
-        String message = json.path("error").path("message").asText(null);
-        if (message == null && json.path("error").isTextual()) message = json.get("error").asText();
-        if (message == null) message = json.path("message").asText(null);
+    private static String messageOf(JsonNode json, Buffer body) {
+        String message = text(json.path("error").path("message"));
+        if (message == null) message = text(json.path("error"));
+        if (message == null) message = text(json.path("message"));
         if (message == null) {
-            String text = body.toString().strip();
-            message = text.isEmpty() ? "(no body)" : text.length() > 300 ? text.substring(0, 300) + "…" : text;
+            String raw = body.toString().strip();
+            message = raw.isEmpty() ? "(no body)" : raw.length() > 300 ? raw.substring(0, 300) + "…" : raw;
         }
         return message;
     }

@@ -91,23 +91,78 @@ class UpstreamTest {
     }
 
     @Test
-    void aStalePooledConnectionIsRetriedOnceOnAFreshOne() throws Exception {
+    void aReusedConnectionResetAfterTheWholeRequestWasSentIsNotSentAgain() throws Exception {
+        // the provider read the request and may be generating (a paid call): sending it again would pay twice
         Provider provider = provider(
-                (socket, in, out) -> { // answers once, then takes the next request and hangs up as an idle timeout would
+                (socket, in, out) -> {
                     readRequest(in);
                     answer(out, 200, "content-type: application/json", "{\"n\":1}");
                     readRequest(in);
+                    socket.setSoLinger(true, 0); // a reset, not a close
                 },
                 (socket, in, out) -> {
-                    readRequest(in);
-                    answer(out, 200, "content-type: application/json", "{\"n\":2}");
-                    readRequest(in);
+                    while (readRequest(in) != null) answer(out, 200, "content-type: application/json", "{\"n\":2}");
                 });
         Upstream upstream = upstream("http://127.0.0.1:" + provider.port() + "/v1", Duration.ofSeconds(5), 512);
         assertThat(call(upstream).body).isEqualTo("{\"n\":1}");
+        Result reset = call(upstream);
+        assertThat(reset.failure).isInstanceOf(IOException.class);
+        assertThat(provider.requests).hasSize(2);
+        assertThat(provider.connections.get()).isEqualTo(1);
+        assertThat(call(upstream).body).isEqualTo("{\"n\":2}"); // the next call opens a connection of its own
+    }
+
+    @Test
+    void aReusedConnectionClosedAfterTheWholeRequestWasSentIsNotSentAgain() throws Exception {
+        Provider provider = provider((socket, in, out) -> {
+            readRequest(in);
+            answer(out, 200, "content-type: application/json", "{\"n\":1}");
+            readRequest(in); // then a plain close, no answer
+        });
+        Upstream upstream = upstream("http://127.0.0.1:" + provider.port() + "/v1", Duration.ofSeconds(5), 512);
+        assertThat(call(upstream).body).isEqualTo("{\"n\":1}");
+        assertThat(call(upstream).failure).isInstanceOf(IOException.class).hasMessageContaining("after the request was sent");
+        assertThat(provider.requests).hasSize(2);
+        assertThat(provider.connections.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aPooledConnectionTheProviderClosedWhileIdleIsNotUsed() throws Exception {
+        Provider provider = provider(
+                (socket, in, out) -> { // answers, then closes as its idle timeout would, at once
+                    readRequest(in);
+                    answer(out, 200, "content-type: application/json", "{\"n\":1}");
+                },
+                (socket, in, out) -> {
+                    while (readRequest(in) != null) answer(out, 200, "content-type: application/json", "{\"n\":2}");
+                });
+        Upstream upstream = upstream("http://127.0.0.1:" + provider.port() + "/v1", Duration.ofSeconds(5), 512);
+        assertThat(call(upstream).body).isEqualTo("{\"n\":1}");
+        while (upstream.openConnections() > 0) Thread.onSpinWait(); // the gateway has read the close
         assertThat(call(upstream).body).isEqualTo("{\"n\":2}");
-        assertThat(provider.connections.get()).isEqualTo(2);
-        assertThat(provider.requests).hasSize(3);
+        assertThat(provider.requests).hasSize(2);
+    }
+
+    @Test
+    void aProvidersKeepAliveTimeoutIsHonouredWithASecondToSpare() {
+        long pool = TimeUnit.SECONDS.toNanos(50);
+        assertThat(ProviderConnection.keepAliveNanos(null, pool)).isEqualTo(pool);
+        assertThat(ProviderConnection.keepAliveNanos("timeout=5", pool)).isEqualTo(TimeUnit.SECONDS.toNanos(4));
+        assertThat(ProviderConnection.keepAliveNanos("max=100, Timeout=15", pool)).isEqualTo(TimeUnit.SECONDS.toNanos(14));
+        assertThat(ProviderConnection.keepAliveNanos("timeout=75", pool)).isEqualTo(pool);
+        assertThat(ProviderConnection.keepAliveNanos("timeout=1", pool)).isZero();
+        assertThat(ProviderConnection.keepAliveNanos("timeout=soon", pool)).isEqualTo(pool);
+    }
+
+    @Test
+    void aConnectionPastTheProvidersKeepAliveIsNotReused() throws Exception {
+        Provider provider = provider((socket, in, out) -> {
+            while (readRequest(in) != null) answer(out, 200, "keep-alive: timeout=1\r\ncontent-type: application/json", "{}");
+        });
+        Upstream upstream = upstream("http://127.0.0.1:" + provider.port() + "/v1", Duration.ofSeconds(5), 512);
+        assertThat(call(upstream).body).isEqualTo("{}");
+        assertThat(call(upstream).body).isEqualTo("{}");
+        assertThat(provider.connections.get()).isEqualTo(2); // timeout=1 leaves no second to spare: never reused
     }
 
     @Test

@@ -103,6 +103,11 @@ public final class Forecaster {
         return coef.length >= 2 ? coef[1] : 0;
     }
 
+    /** {@link #trendPerDay} in dollars, to a millionth: what the CLI's JSON and the admin API give. */
+    public BigDecimal trendUsdPerDay() {
+        return new BigDecimal(trendPerDay()).setScale(6, RoundingMode.HALF_EVEN);
+    }
+
     /** The weekly offset of a weekday against Monday; zero without a weekly pattern. */
     public double weekdayOffset(DayOfWeek day) {
         return weekly && day != DayOfWeek.MONDAY ? coef[day.getValue()] : 0;

@@ -1,5 +1,8 @@
 package dev.tollgate.planner.report;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +22,22 @@ public record Table(String title, List<String> columns, List<List<String>> rows,
         public String toString() {
             return text;
         }
+
+        /** A measure computed in floating point, shown and given as the same {@link #decimal} ("27.12 ms", 27.12). */
+        public static Cell measure(double value, String unit) {
+            BigDecimal shown = decimal(value);
+            return new Cell(shown.toPlainString() + unit, shown);
+        }
+    }
+
+    /**
+     * A floating-point estimate as the decimal worth printing: two places from 1 up, three significant digits below
+     * (0.1 + 0.2 is 0.3, not 0.30000000000000004; a rate of 0.04567 requests/s is 0.0457, not 0.05).
+     */
+    public static BigDecimal decimal(double value) {
+        BigDecimal exact = BigDecimal.valueOf(value);
+        return exact.abs().compareTo(BigDecimal.ONE) >= 0 ? exact.setScale(2, RoundingMode.HALF_EVEN)
+                : exact.round(new MathContext(3, RoundingMode.HALF_EVEN)).stripTrailingZeros();
     }
 
     /**
