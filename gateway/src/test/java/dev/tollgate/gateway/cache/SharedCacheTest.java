@@ -123,8 +123,13 @@ class SharedCacheTest {
     }
 
     /** A replica sharing the test's prefix; Redis given time enough never to be skipped on a busy machine. */
+    /** A lease far longer than any call here: a loaded machine that delays its renewal must not let a second replica call. */
     private Replica replica() throws Exception {
-        return replica("{url: \"redis://127.0.0.1:6379\", prefix: \"" + prefix + "\", lease_ms: 600, timeout_ms: 5000}");
+        return replicaWithLease(5000);
+    }
+
+    private Replica replicaWithLease(int leaseMillis) throws Exception {
+        return replica("{url: \"redis://127.0.0.1:6379\", prefix: \"" + prefix + "\", lease_ms: " + leaseMillis + ", timeout_ms: 5000}");
     }
 
     private CompletableFuture<HttpResponse<String>> post(Replica r, String body, String... headers) {
@@ -185,8 +190,9 @@ class SharedCacheTest {
 
     @Test
     void aLeaderThatDiesWithoutAnAnswerLeavesTheCallToAWaiter() throws Exception {
-        Replica leader = replica();
-        Replica waiter = replica();
+        // a short lease: the waiter takes the call over once the dead leader's lease runs out
+        Replica leader = replicaWithLease(600);
+        Replica waiter = replicaWithLease(600);
         String body = question("asked of a replica that dies");
         CompletableFuture<HttpResponse<String>> lost = post(leader, body);
         awaitProviderCalls(1);
