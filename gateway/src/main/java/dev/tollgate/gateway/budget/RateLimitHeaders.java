@@ -56,14 +56,22 @@ public final class RateLimitHeaders {
                 requests = b;
             }
         }
-        if (requests != null) put(requests, "requests", put);
-        if (tokens != null) put(tokens, "tokens", put);
+        if (requests != null) put(requests, REQUESTS, put);
+        if (tokens != null) put(tokens, TOKENS, put);
     }
 
-    private static void put(Left b, String kind, BiConsumer<String, String> put) {
-        put.accept("x-ratelimit-limit-" + kind, String.valueOf(b.perMinute()));
-        put.accept("x-ratelimit-remaining-" + kind, String.valueOf(b.remaining()));
-        put.accept("x-ratelimit-reset-" + kind, duration(b.nanosUntilFull()));
+    /** The three header names of one kind of bucket: limit, remaining, reset (every answer sets them). */
+    private static final String[] REQUESTS = names("requests");
+    private static final String[] TOKENS = names("tokens");
+
+    private static String[] names(String kind) {
+        return new String[]{"x-ratelimit-limit-" + kind, "x-ratelimit-remaining-" + kind, "x-ratelimit-reset-" + kind};
+    }
+
+    private static void put(Left b, String[] names, BiConsumer<String, String> put) {
+        put.accept(names[0], String.valueOf(b.perMinute()));
+        put.accept(names[1], String.valueOf(b.remaining()));
+        put.accept(names[2], duration(b.nanosUntilFull()));
     }
 
     /** The 429 for a request that limit {@code scope} refused: when to retry, and every bucket's state. */

@@ -535,10 +535,15 @@ public final class BudgetStage implements Stage {
         @Override
         public void start(int status, MultiMap headers) {
             BudgetBook.Entry tightest = null;
+            BigDecimal least = null;
             for (BudgetBook.Entry e : budgets) {
-                if (tightest == null || e.remaining().compareTo(tightest.remaining()) < 0) tightest = e;
+                BigDecimal left = e.remaining();
+                if (least == null || left.compareTo(least) < 0) {
+                    tightest = e;
+                    least = left;
+                }
             }
-            budgetHeaders(headers, tightest, tightest == null ? null : tightest.remaining(), reserved.downgradedFrom);
+            budgetHeaders(headers, tightest, least, reserved.downgradedFrom);
             if (!buckets.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(buckets, service.rateLimiter().now()), headers::set);
             next.start(status, headers);
         }
