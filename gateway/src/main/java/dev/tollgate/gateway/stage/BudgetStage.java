@@ -302,7 +302,7 @@ public final class BudgetStage implements Stage {
     private BigDecimal worstCase(Route route, RouteGroup routes, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
         if (routes == null) return worstCase(route, at, prompt, maxOutput, cacheWrites);
         BigDecimal worst = BigDecimal.ZERO;
-        for (Deployment d : routes.deployments()) worst = worst.max(worstCase(d.target(), at, prompt, maxOutput, cacheWrites));
+        for (Route priced : routes.priced()) worst = worst.max(worstCase(priced, at, prompt, maxOutput, cacheWrites));
         return worst;
     }
 
@@ -318,7 +318,7 @@ public final class BudgetStage implements Stage {
     /** The deployment this request may reach whose calls cannot be priced (a fallback's included), or null. */
     private Route unpriced(Exchange exchange) {
         if (exchange.routes() == null) return unpriced(exchange.route(), exchange.arrivedAt()) ? exchange.route() : null;
-        for (Deployment d : exchange.routes().deployments()) if (unpriced(d.target(), exchange.arrivedAt())) return d.target();
+        for (Route priced : exchange.routes().priced()) if (unpriced(priced, exchange.arrivedAt())) return priced;
         return null;
     }
 
@@ -350,7 +350,7 @@ public final class BudgetStage implements Stage {
     /** Whether the model bills cache writes above its input rate (Anthropic's do); for others the scan is skipped. */
     private boolean cacheWritesCostMore(Exchange exchange) {
         if (exchange.routes() != null) {
-            for (Deployment d : exchange.routes().deployments()) if (cacheWritesCostMore(d.target(), exchange.arrivedAt())) return true;
+            for (Route priced : exchange.routes().priced()) if (cacheWritesCostMore(priced, exchange.arrivedAt())) return true;
             return false;
         }
         return cacheWritesCostMore(exchange.route(), exchange.arrivedAt());
