@@ -174,10 +174,11 @@ public final class BudgetStage implements Stage {
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) return null;
         BigDecimal worst = worstCase(exchange, bound, maxOutput, cacheWrites);
+        BigDecimal headroom = worst.multiply(BOUND_HEADROOM);
         List<Reservation> held = new ArrayList<>(budgets.size());
         for (BudgetBook.Entry e : budgets) {
             // only far from the limit: near it, a bound held by calls in flight would refuse requests that fit
-            Reservation r = e.account().tryReserve(worst, e.budget().limitUsd().subtract(worst.multiply(BOUND_HEADROOM)));
+            Reservation r = e.account().tryReserve(worst, e.budget().limitUsd().subtract(headroom));
             if (r == null) {
                 held.forEach(h -> h.account().release(h));
                 service.rateLimiter().release(decision.held(), tokens);
