@@ -11,6 +11,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.BufferBytes;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
@@ -29,6 +30,7 @@ import dev.tollgate.gateway.route.Router;
 import dev.tollgate.gateway.tier.Tiers;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.PromptTokens;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -62,6 +64,9 @@ public final class BudgetStage implements Stage {
     public static final String REMAINING_HEADER = "x-tollgate-budget-remaining-usd";
     public static final String BUDGET_HEADER = "x-tollgate-budget";
     public static final String DOWNGRADED_HEADER = "x-tollgate-downgraded-from";
+    /** The names of the headers on every answer a budget applies to, as ASCII (hashed once, copied whole). */
+    private static final AsciiString REMAINING_NAME = AsciiString.cached(REMAINING_HEADER);
+    private static final AsciiString BUDGET_NAME = AsciiString.cached(BUDGET_HEADER);
     /** On an answer to a request that set no output cap: the cap the gateway sent upstream (the one it reserved for). */
     public static final String MAX_TOKENS_APPLIED_HEADER = "x-tollgate-max-tokens-applied";
 
@@ -492,8 +497,8 @@ public final class BudgetStage implements Stage {
     /** An answer's budget headers: what its tightest budget has left (and which it is), and the model a downgrade replaced. */
     static void budgetHeaders(MultiMap headers, BudgetBook.Entry tightest, BigDecimal remaining, String downgradedFrom) {
         if (tightest != null) {
-            headers.set(REMAINING_HEADER, BudgetWords.exact(remaining));
-            headers.set(BUDGET_HEADER, tightest.budget().name());
+            headers.set(REMAINING_NAME, AsciiHeaders.of(BudgetWords.exact(remaining)));
+            headers.set(BUDGET_NAME, tightest.nameHeader());
         }
         if (downgradedFrom != null) headers.set(DOWNGRADED_HEADER, downgradedFrom);
     }
@@ -545,7 +550,7 @@ public final class BudgetStage implements Stage {
                 }
             }
             budgetHeaders(headers, tightest, least, reserved.downgradedFrom);
-            if (!buckets.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(buckets, service.rateLimiter().now()), headers::set);
+            if (!buckets.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(buckets, service.rateLimiter().now()), headers);
             next.start(status, headers);
         }
 

@@ -63,6 +63,7 @@ public final class ProviderStage implements Stage.Chain {
             "openai-processing-ms", "x-request-id", "request-id"};
 
     public static final String DEPLOYMENT_HEADER = "x-tollgate-deployment";
+    private static final AsciiString DEPLOYMENT_NAME = AsciiString.cached(DEPLOYMENT_HEADER);
     private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream; charset=utf-8");
     private static final AsciiString CACHE_CONTROL = AsciiString.cached("cache-control");
     private static final AsciiString NO_CACHE = AsciiString.cached("no-cache");
@@ -274,7 +275,7 @@ public final class ProviderStage implements Stage.Chain {
         void served(ProviderAnswer answer, MultiMap headers) {
             answer.judged = true;
             deployment().succeeded(System.nanoTime() - answer.startedNanos);
-            headers.set(DEPLOYMENT_HEADER, deployment().idHeader());
+            headers.set(DEPLOYMENT_NAME, deployment().idHeader());
         }
 
         /**
