@@ -2,7 +2,6 @@ package dev.tollgate.core.anomaly;
 
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -52,12 +51,8 @@ public final class RunawayDetector {
     }
 
     private static final class KeyState {
-        private final Map<Long, ArrayDeque<Long>> prompts = new LinkedHashMap<>(64, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, ArrayDeque<Long>> eldest) {
-                return size() > PROMPTS_TRACKED;
-            }
-        };
+        /** The times of each recent prompt, least recently seen first; at most {@link #PROMPTS_TRACKED}. */
+        private final LinkedHashMap<Long, ArrayDeque<Long>> prompts = new LinkedHashMap<>(64, 0.75f, true);
         private final long[] perMinute = new long[HISTORY_MINUTES + 2];
         private long currentMinute;
         private long firstMinute;
@@ -89,7 +84,14 @@ public final class RunawayDetector {
 
         synchronized Finding observe(String key, long hash, long at, Settings s) {
             Finding found = null;
-            ArrayDeque<Long> times = prompts.computeIfAbsent(hash, h -> new ArrayDeque<>());
+            ArrayDeque<Long> times = prompts.get(hash);
+            if (times == null) {
+                // a new prompt takes the place of the least recently seen one, and its (emptied) queue: with prompts
+                // that never repeat, every request is new
+                times = prompts.size() < PROMPTS_TRACKED ? new ArrayDeque<>() : prompts.pollFirstEntry().getValue();
+                times.clear();
+                prompts.put(hash, times);
+            }
             times.addLast(at);
             while (!times.isEmpty() && at - times.peekFirst() > s.windowMillis()) times.pollFirst();
             while (times.size() > s.samePrompt()) times.pollFirst();

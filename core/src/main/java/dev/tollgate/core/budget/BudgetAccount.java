@@ -95,22 +95,43 @@ public final class BudgetAccount {
      * returned to exactly one caller per period.
      */
     public List<Integer> claimThresholds(List<Integer> thresholds, BigDecimal limit, boolean exhausted) {
+        BigDecimal[] amounts = thresholdAmounts(thresholds, limit);
         while (true) {
             State s = state.get();
             int mask = s.alerted();
-            List<Integer> crossed = new ArrayList<>(2);
+            List<Integer> crossed = List.of();
             for (int i = 0; i < thresholds.size(); i++) {
                 if ((mask & (1 << i)) != 0) continue;
                 int percent = thresholds.get(i);
-                boolean reached = (exhausted && percent == 100) || reached(s.spent(), limit, percent);
+                boolean reached = (exhausted && percent == 100)
+                        || (amounts == null ? reached(s.spent(), limit, percent) : s.spent().compareTo(amounts[i]) >= 0);
                 if (reached) {
                     mask |= 1 << i;
+                    if (crossed.isEmpty()) crossed = new ArrayList<>(2);
                     crossed.add(percent);
                 }
             }
             if (crossed.isEmpty()) return crossed;
             if (state.compareAndSet(s, new State(s.periodStart(), s.spent(), s.reserved(), mask))) return crossed;
         }
+    }
+
+    /** The dollar amount of each threshold of one limit, kept while the thresholds and the limit stay the same objects. */
+    private record ThresholdAmounts(List<Integer> thresholds, BigDecimal limit, BigDecimal[] amounts) {
+    }
+
+    /** Computed again only when the limit changes (admin API); settling checks the thresholds of every call. */
+    private volatile ThresholdAmounts thresholdAmounts;
+
+    /** percent% of {@code limit} per threshold, exactly (spent ≥ it ⇔ spent × 100 ≥ limit × percent); null for a zero limit. */
+    private BigDecimal[] thresholdAmounts(List<Integer> thresholds, BigDecimal limit) {
+        if (limit.signum() == 0) return null;
+        ThresholdAmounts t = thresholdAmounts;
+        if (t != null && t.thresholds() == thresholds && t.limit() == limit) return t.amounts();
+        BigDecimal[] amounts = new BigDecimal[thresholds.size()];
+        for (int i = 0; i < amounts.length; i++) amounts[i] = limit.multiply(BigDecimal.valueOf(thresholds.get(i))).movePointLeft(2);
+        thresholdAmounts = new ThresholdAmounts(thresholds, limit, amounts);
+        return amounts;
     }
 
     /** The bit of {@link State#alerted} that says a refusal was alerted this period (thresholds use at most bits 0–30). */

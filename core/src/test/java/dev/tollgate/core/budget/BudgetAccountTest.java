@@ -87,6 +87,19 @@ class BudgetAccountTest {
     }
 
     @Test
+    void thresholdsFollowALimitChangedOnTheSameAccount() {
+        BudgetAccount account = new BudgetAccount(START, BigDecimal.ZERO, 0);
+        List<Integer> thresholds = List.of(60, 80, 95, 100);
+        account.settle(account.forceReserve(BigDecimal.ZERO), new BigDecimal("4.75"));
+        assertThat(account.claimThresholds(thresholds, new BigDecimal("10"), false)).isEmpty(); // 47.5%
+        // the admin API lowers the limit to $5: $4.75 is 95% of it, exactly
+        assertThat(account.claimThresholds(thresholds, new BigDecimal("5.00"), false)).containsExactly(60, 80, 95);
+        // a zero limit: any spend has reached every threshold
+        BudgetAccount zero = new BudgetAccount(START, new BigDecimal("0.01"), 0);
+        assertThat(zero.claimThresholds(thresholds, BigDecimal.ZERO, false)).containsExactly(60, 80, 95, 100);
+    }
+
+    @Test
     void worstCaseIsPromptAtTheInputRateAndTheOutputCapAtTheOutputRate() {
         ModelPrice gpt4o = new ModelPrice("gpt-4o", "openai", "chat", LocalDate.parse("2024-10-01"), null,
                 Rates.of("2.5", "10"), null, null);

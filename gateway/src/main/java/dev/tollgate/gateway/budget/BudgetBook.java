@@ -4,6 +4,8 @@ import dev.tollgate.core.budget.Budget;
 import dev.tollgate.core.budget.BudgetAccount;
 import dev.tollgate.core.budget.Period;
 
+import io.netty.util.AsciiString;
+
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +24,8 @@ public final class BudgetBook {
     public static final class Entry {
         private final Budget budget;
         private final BudgetAccount account;
+        /** The budget's name as the value of {@code x-tollgate-budget} (names are ASCII by rule). */
+        private final AsciiString nameHeader;
         private volatile Period.Window window;
         /** With shared counters (Redis): the state Redis last reported, which the local account does not hold. */
         private volatile BudgetAccount.State shared;
@@ -29,6 +33,7 @@ public final class BudgetBook {
         Entry(Budget budget, BudgetAccount account, Period.Window window) {
             this.budget = budget;
             this.account = account;
+            this.nameHeader = AsciiString.cached(budget.name());
             this.window = window;
         }
 
@@ -38,6 +43,10 @@ public final class BudgetBook {
 
         public BudgetAccount account() {
             return account;
+        }
+
+        public AsciiString nameHeader() {
+            return nameHeader;
         }
 
         /** The period containing {@code now}; entering a new one starts the account over. */

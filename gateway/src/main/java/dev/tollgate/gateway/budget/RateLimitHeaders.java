@@ -1,7 +1,10 @@
 package dev.tollgate.gateway.budget;
 
 import dev.tollgate.core.ratelimit.TokenBucket;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.GatewayError;
+import io.netty.util.AsciiString;
+import io.vertx.core.MultiMap;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -46,8 +49,12 @@ public final class RateLimitHeaders {
         return left;
     }
 
-    /** OpenAI's x-ratelimit-* headers for the tightest bucket of each kind. */
-    public static void put(List<Left> buckets, BiConsumer<String, String> put) {
+    /** OpenAI's x-ratelimit-* headers for the tightest bucket of each kind, on an answer's head. */
+    public static void put(List<Left> buckets, MultiMap headers) {
+        put(buckets, (name, value) -> headers.set(name, AsciiHeaders.of(value)));
+    }
+
+    private static void put(List<Left> buckets, BiConsumer<AsciiString, String> put) {
         Left requests = null, tokens = null;
         for (Left b : buckets) {
             if (b.tokens()) {
@@ -56,14 +63,26 @@ public final class RateLimitHeaders {
                 requests = b;
             }
         }
-        if (requests != null) put(requests, "requests", put);
-        if (tokens != null) put(tokens, "tokens", put);
+        if (requests != null) put(requests, REQUESTS, put);
+        if (tokens != null) put(tokens, TOKENS, put);
     }
 
-    private static void put(Left b, String kind, BiConsumer<String, String> put) {
-        put.accept("x-ratelimit-limit-" + kind, String.valueOf(b.perMinute()));
-        put.accept("x-ratelimit-remaining-" + kind, String.valueOf(b.remaining()));
-        put.accept("x-ratelimit-reset-" + kind, duration(b.nanosUntilFull()));
+    /**
+     * The three header names of one kind of bucket: limit, remaining, reset. Every answer sets them: as ASCII, their
+     * hash is computed once and Netty copies them whole (a String is hashed, and written, a character at a time).
+     */
+    private static final AsciiString[] REQUESTS = names("requests");
+    private static final AsciiString[] TOKENS = names("tokens");
+
+    private static AsciiString[] names(String kind) {
+        return new AsciiString[]{AsciiString.cached("x-ratelimit-limit-" + kind), AsciiString.cached("x-ratelimit-remaining-" + kind),
+                AsciiString.cached("x-ratelimit-reset-" + kind)};
+    }
+
+    private static void put(Left b, AsciiString[] names, BiConsumer<AsciiString, String> put) {
+        put.accept(names[0], String.valueOf(b.perMinute()));
+        put.accept(names[1], String.valueOf(b.remaining()));
+        put.accept(names[2], duration(b.nanosUntilFull()));
     }
 
     /** The 429 for a request that limit {@code scope} refused: when to retry, and every bucket's state. */
@@ -71,7 +90,7 @@ public final class RateLimitHeaders {
         long seconds = Math.max(1, (retryAfterNanos + 999_999_999L) / 1_000_000_000L);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("retry-after", String.valueOf(seconds));
-        put(buckets, headers::put);
+        put(buckets, (name, value) -> headers.put(name.toString(), value));
         String what = perMinute + (tokens ? " tokens per minute" : " requests per minute");
         return new GatewayError(429, tokens ? "tokens" : "requests", "rate_limit_exceeded",
                 "rate limit of " + what + " reached for " + scope + "; retry in " + seconds + " s", null, headers);

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.Exchange;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 
 import java.time.Duration;
@@ -24,6 +26,7 @@ public record CacheDecision(boolean lookup, boolean store, boolean coalesce, Dur
                             String reason, double similarity) {
 
     public static final String TTL_HEADER = "x-tollgate-cache-ttl";
+    private static final AsciiString TTL_NAME = AsciiString.cached(TTL_HEADER);
 
     /** The cache is off for this request by configuration: the gateway says nothing about it. */
     public static final CacheDecision OFF = new CacheDecision(false, false, false, Duration.ZERO, null, "disabled", 0);
@@ -45,10 +48,10 @@ public record CacheDecision(boolean lookup, boolean store, boolean coalesce, Dur
         if (unrepeatable != null) return new CacheDecision(false, false, false, ttl, namespace, unrepeatable, 0);
 
         MultiMap headers = exchange.requestHeaders();
-        String cacheControl = headers.get("cache-control");
+        String cacheControl = headers.get(HttpHeaderNames.CACHE_CONTROL);
         boolean noStore = directive(cacheControl, "no-store");
         boolean noCache = directive(cacheControl, "no-cache");
-        String ttlHeader = headers.get(TTL_HEADER);
+        String ttlHeader = headers.get(TTL_NAME);
         if (ttlHeader != null) {
             try {
                 ttl = Duration.ofSeconds(Math.max(0, Long.parseLong(ttlHeader.trim())));

@@ -6,7 +6,6 @@ import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.route.Route;
 
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -36,33 +35,26 @@ public final class CacheKey {
             "parallel_tool_calls", "true");
     private static final Map<String, String> ANTHROPIC_DEFAULTS = Map.of("stream", "false", "temperature", "1");
 
-    private static final MessageDigest PROTOTYPE;
-
-    static {
-        try {
-            PROTOTYPE = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    /** Each thread's digest and the buffer that feeds it: the key of every request is hashed on its event loop. */
+    private static final ThreadLocal<Canonical> CANONICAL = ThreadLocal.withInitial(Canonical::new);
 
     private CacheKey() {
     }
 
     /** The hash of one request as {@code route} would serve it through {@code api}. */
     public static String hash(Api api, Route route, ObjectNode body) {
-        StringBuilder text = new StringBuilder(256);
-        text.append(api.ledgerName()).append('\n').append(route.name()).append('\n')
-                .append(route.provider().name()).append('\n').append(route.model()).append('\n');
-        canonicalBody(api, body, text);
-        return HexFormat.of().formatHex(digest().digest(text.toString().getBytes(StandardCharsets.UTF_8)));
+        Canonical out = CANONICAL.get().start();
+        out.text(api.ledgerName()).ascii('\n').text(route.name()).ascii('\n')
+                .text(route.provider().name()).ascii('\n').text(route.model()).ascii('\n');
+        canonicalBody(api, body, out);
+        return HexFormat.of().formatHex(out.digest());
     }
 
-    /** The normalized body as text; what {@link #hash} digests after the deployment lines. */
-    static void canonicalBody(Api api, ObjectNode body, StringBuilder out) {
+    /** The normalized body as UTF-8 text; what {@link #hash} digests after the deployment lines. */
+    private static void canonicalBody(Api api, ObjectNode body, Canonical out) {
         Map<String, String> defaults = api.format() == dev.tollgate.gateway.WireFormat.ANTHROPIC ? ANTHROPIC_DEFAULTS : OPENAI_DEFAULTS;
         String[] names = sortedNames(body);
-        out.append('{');
+        out.ascii('{');
         boolean first = true;
         for (String name : names) {
             if (IGNORED.contains(name)) continue;
@@ -70,37 +62,35 @@ public final class CacheKey {
             if (name.equals("stream_options") && !value.path("include_usage").asBoolean(false)) continue;
             String fallback = defaults.get(name);
             if (fallback != null && scalar(value).equals(fallback)) continue;
-            if (!first) out.append(',');
+            if (!first) out.ascii(',');
             first = false;
-            string(name, out);
-            out.append(':');
+            out.string(name).ascii(':');
             write(value, out);
         }
-        out.append('}');
+        out.ascii('}');
     }
 
-    private static void write(JsonNode node, StringBuilder out) {
+    private static void write(JsonNode node, Canonical out) {
         if (node.isObject()) {
-            out.append('{');
+            out.ascii('{');
             String[] names = sortedNames(node);
             for (int i = 0; i < names.length; i++) {
-                if (i > 0) out.append(',');
-                string(names[i], out);
-                out.append(':');
+                if (i > 0) out.ascii(',');
+                out.string(names[i]).ascii(':');
                 write(node.get(names[i]), out);
             }
-            out.append('}');
+            out.ascii('}');
         } else if (node.isArray()) {
-            out.append('[');
+            out.ascii('[');
             for (int i = 0; i < node.size(); i++) {
-                if (i > 0) out.append(',');
+                if (i > 0) out.ascii(',');
                 write(node.get(i), out);
             }
-            out.append(']');
+            out.ascii(']');
         } else if (node.isTextual()) {
-            string(node.textValue(), out);
+            out.string(node.textValue());
         } else {
-            out.append(scalar(node));
+            out.text(scalar(node));
         }
     }
 
@@ -122,23 +112,88 @@ public final class CacheKey {
         return names;
     }
 
-    /** A JSON string literal; control characters, quote and backslash escaped. */
-    private static void string(String s, StringBuilder out) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') out.append('\\').append(c);
-            else if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
-            else out.append(c);
-        }
-        out.append('"');
-    }
+    /**
+     * The canonical text, encoded as UTF-8 straight into a SHA-256 digest through a small buffer: the same bytes as
+     * the text's {@code getBytes(UTF_8)} (an unpaired surrogate becomes {@code ?}), without building the text first.
+     */
+    private static final class Canonical {
+        private final MessageDigest digest;
+        private final byte[] buffer = new byte[1024];
+        private int size;
 
-    private static MessageDigest digest() {
-        try {
-            return (MessageDigest) PROTOTYPE.clone();
-        } catch (CloneNotSupportedException e) {
-            throw new IllegalStateException(e);
+        Canonical() {
+            try {
+                digest = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Drops whatever a hash that failed half-way left. */
+        Canonical start() {
+            size = 0;
+            digest.reset();
+            return this;
+        }
+
+        Canonical ascii(char c) {
+            if (size == buffer.length) flush();
+            buffer[size++] = (byte) c;
+            return this;
+        }
+
+        /** Text as it is. */
+        Canonical text(String s) {
+            for (int i = 0; i < s.length(); i++) i = utf8(s, i);
+            return this;
+        }
+
+        /** A JSON string literal; control characters, quote and backslash escaped. */
+        Canonical string(String s) {
+            ascii('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c == '"' || c == '\\') ascii('\\').ascii(c);
+                else if (c < 0x20) text(String.format("\\u%04x", (int) c));
+                else i = utf8(s, i);
+            }
+            return ascii('"');
+        }
+
+        /** Writes the character at {@code i} (with its low surrogate, if any); returns the index of the last one used. */
+        private int utf8(String s, int i) {
+            if (buffer.length - size < 4) flush();
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                buffer[size++] = (byte) c;
+            } else if (c < 0x800) {
+                buffer[size++] = (byte) (0xc0 | c >> 6);
+                buffer[size++] = (byte) (0x80 | c & 0x3f);
+            } else if (!Character.isSurrogate(c)) {
+                buffer[size++] = (byte) (0xe0 | c >> 12);
+                buffer[size++] = (byte) (0x80 | c >> 6 & 0x3f);
+                buffer[size++] = (byte) (0x80 | c & 0x3f);
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                int cp = Character.toCodePoint(c, s.charAt(++i));
+                buffer[size++] = (byte) (0xf0 | cp >> 18);
+                buffer[size++] = (byte) (0x80 | cp >> 12 & 0x3f);
+                buffer[size++] = (byte) (0x80 | cp >> 6 & 0x3f);
+                buffer[size++] = (byte) (0x80 | cp & 0x3f);
+            } else {
+                buffer[size++] = '?';
+            }
+            return i;
+        }
+
+        private void flush() {
+            digest.update(buffer, 0, size);
+            size = 0;
+        }
+
+        /** The SHA-256 of all written so far; starts over. */
+        byte[] digest() {
+            flush();
+            return digest.digest();
         }
     }
 }

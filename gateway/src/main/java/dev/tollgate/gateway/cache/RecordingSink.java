@@ -1,9 +1,11 @@
 package dev.tollgate.gateway.cache;
 
 import dev.tollgate.core.usage.Usage;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -47,8 +49,8 @@ final class RecordingSink extends ReplySink.Forwarding {
 
     @Override
     public void start(int status, MultiMap headers) {
-        if (outcome != null) headers.set(Replay.CACHE_HEADER, outcome);
-        flight.publish(new ReplyEvent.Start(status, headers.get("content-type"), headers.get("cache-control")));
+        if (outcome != null) headers.set(Replay.CACHE_NAME, outcome);
+        flight.publish(new ReplyEvent.Start(status, headers.get(AsciiHeaders.CONTENT_TYPE), headers.get(HttpHeaderNames.CACHE_CONTROL)));
         next.start(status, headers);
     }
 

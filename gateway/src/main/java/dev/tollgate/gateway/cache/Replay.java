@@ -6,6 +6,7 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.store.Ledger;
+import io.netty.util.AsciiString;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -23,6 +24,8 @@ import java.util.List;
 final class Replay implements Flight.Waiter {
 
     static final String CACHE_HEADER = "x-tollgate-cache";
+    /** As ASCII, for the answers that set it: hashed once, copied whole. */
+    static final AsciiString CACHE_NAME = AsciiString.cached(CACHE_HEADER);
     static final String COST_HEADER = "x-tollgate-cost-usd";
     static final String SAVED_HEADER = "x-tollgate-saved-usd";
     static final String SIMILARITY_HEADER = "x-tollgate-cache-similarity";

@@ -29,7 +29,11 @@ public final class Deployment {
     private final LongAdder served = new LongAdder();
     private final Clock clock;
     private final long openMillis;
-    /** When the circuit last opened (the breaker's clock); a probe is due {@link #openMillis} later. */
+    /**
+     * When the circuit last opened (the breaker's clock); a probe is due {@link #openMillis} later. Noted by the calls
+     * below that can open it rather than by a listener on the breaker's events: with any listener, the breaker builds
+     * an event (and reads the time of day) for every call it is told of.
+     */
     private volatile long openedAt;
 
     Deployment(Route target, String id, int weight, CircuitBreaker breaker, Clock clock, Duration open) {
@@ -40,9 +44,6 @@ public final class Deployment {
         this.breaker = breaker;
         this.clock = clock;
         this.openMillis = open.toMillis();
-        breaker.getEventPublisher().onStateTransition(e -> {
-            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) openedAt = clock.millis();
-        });
     }
 
     /** The route's name with this deployment's provider, upstream model and price: what an attempt here uses. */
@@ -86,7 +87,9 @@ public final class Deployment {
 
     /** The attempt reached its first content (or its whole answer). */
     public void succeeded(long nanos) {
-        breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+        CircuitBreaker.State before = breaker.getState();
+        breaker.onSuccess(nanos, TimeUnit.NANOSECONDS); // a slow call is judged too, and may open the circuit
+        notedIfOpened(before);
         served.increment();
         long sample = Math.max(1, nanos);
         latencyNanos.getAndUpdate(old -> old == 0 ? sample : (long) (old + LATENCY_ALPHA * (sample - old)));
@@ -94,12 +97,18 @@ public final class Deployment {
 
     /** The attempt failed in a way that says the deployment is unwell (429, 5xx, no connection, silence). */
     public void failed(long nanos, Throwable why) {
+        CircuitBreaker.State before = breaker.getState();
         breaker.onError(nanos, TimeUnit.NANOSECONDS, why);
+        notedIfOpened(before);
         failures.increment();
     }
 
     /** The attempt ended in a way that says nothing about the deployment (the client's own error, a hang-up). */
     public void neutral() {
         breaker.releasePermission();
+    }
+
+    private void notedIfOpened(CircuitBreaker.State before) {
+        if (before != CircuitBreaker.State.OPEN && breaker.getState() == CircuitBreaker.State.OPEN) openedAt = clock.millis();
     }
 }

@@ -6,7 +6,9 @@ import dev.tollgate.gateway.shadow.Shadow;
 
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** A route with several deployments, as the gateway runs it: its settings and its live deployments. */
@@ -16,6 +18,7 @@ public final class RouteGroup {
     private final List<Deployment> deployments;
     private final Deployment[] array;
     private final int[] weights;
+    private final List<Route> priced;
     private Shadow shadow;
 
     RouteGroup(RouteConfig config, List<Deployment> deployments) {
@@ -23,6 +26,9 @@ public final class RouteGroup {
         this.deployments = List.copyOf(deployments);
         this.array = deployments.toArray(Deployment[]::new);
         this.weights = deployments.stream().mapToInt(Deployment::weight).toArray();
+        Map<String, Route> byPrice = new LinkedHashMap<>();
+        for (Deployment d : deployments) byPrice.putIfAbsent(d.target().free() + " " + d.target().pricedAs(), d.target());
+        this.priced = List.copyOf(byPrice.values());
     }
 
     public String name() { return config.name(); }
@@ -30,6 +36,12 @@ public final class RouteGroup {
     public RouteConfig config() { return config; }
 
     public List<Deployment> deployments() { return deployments; }
+
+    /**
+     * The first deployment's target of each price among the deployments, in their order: what a call to the route may
+     * be charged at. Budgets price every request over these, and one model on two providers is priced once.
+     */
+    public List<Route> priced() { return priced; }
 
     /** The route's shadow traffic ({@code shadow:}), or null when it has none. */
     public Shadow shadow() { return shadow; }

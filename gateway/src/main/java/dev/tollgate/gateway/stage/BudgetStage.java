@@ -11,6 +11,7 @@ import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Api;
+import dev.tollgate.gateway.AsciiHeaders;
 import dev.tollgate.gateway.BufferBytes;
 import dev.tollgate.gateway.Exchange;
 import dev.tollgate.gateway.GatewayError;
@@ -29,6 +30,7 @@ import dev.tollgate.gateway.route.Router;
 import dev.tollgate.gateway.tier.Tiers;
 import dev.tollgate.gateway.translate.MessagesOverOpenAi;
 import dev.tollgate.gateway.translate.PromptTokens;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -62,6 +64,9 @@ public final class BudgetStage implements Stage {
     public static final String REMAINING_HEADER = "x-tollgate-budget-remaining-usd";
     public static final String BUDGET_HEADER = "x-tollgate-budget";
     public static final String DOWNGRADED_HEADER = "x-tollgate-downgraded-from";
+    /** The names of the headers on every answer a budget applies to, as ASCII (hashed once, copied whole). */
+    private static final AsciiString REMAINING_NAME = AsciiString.cached(REMAINING_HEADER);
+    private static final AsciiString BUDGET_NAME = AsciiString.cached(BUDGET_HEADER);
     /** On an answer to a request that set no output cap: the cap the gateway sent upstream (the one it reserved for). */
     public static final String MAX_TOKENS_APPLIED_HEADER = "x-tollgate-max-tokens-applied";
 
@@ -174,10 +179,11 @@ public final class BudgetStage implements Stage {
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) return null;
         BigDecimal worst = worstCase(exchange, bound, maxOutput, cacheWrites);
+        BigDecimal headroom = worst.multiply(BOUND_HEADROOM);
         List<Reservation> held = new ArrayList<>(budgets.size());
         for (BudgetBook.Entry e : budgets) {
             // only far from the limit: near it, a bound held by calls in flight would refuse requests that fit
-            Reservation r = e.account().tryReserve(worst, e.budget().limitUsd().subtract(worst.multiply(BOUND_HEADROOM)));
+            Reservation r = e.account().tryReserve(worst, e.budget().limitUsd().subtract(headroom));
             if (r == null) {
                 held.forEach(h -> h.account().release(h));
                 service.rateLimiter().release(decision.held(), tokens);
@@ -302,7 +308,7 @@ public final class BudgetStage implements Stage {
     private BigDecimal worstCase(Route route, RouteGroup routes, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
         if (routes == null) return worstCase(route, at, prompt, maxOutput, cacheWrites);
         BigDecimal worst = BigDecimal.ZERO;
-        for (Deployment d : routes.deployments()) worst = worst.max(worstCase(d.target(), at, prompt, maxOutput, cacheWrites));
+        for (Route priced : routes.priced()) worst = worst.max(worstCase(priced, at, prompt, maxOutput, cacheWrites));
         return worst;
     }
 
@@ -318,7 +324,7 @@ public final class BudgetStage implements Stage {
     /** The deployment this request may reach whose calls cannot be priced (a fallback's included), or null. */
     private Route unpriced(Exchange exchange) {
         if (exchange.routes() == null) return unpriced(exchange.route(), exchange.arrivedAt()) ? exchange.route() : null;
-        for (Deployment d : exchange.routes().deployments()) if (unpriced(d.target(), exchange.arrivedAt())) return d.target();
+        for (Route priced : exchange.routes().priced()) if (unpriced(priced, exchange.arrivedAt())) return priced;
         return null;
     }
 
@@ -350,7 +356,7 @@ public final class BudgetStage implements Stage {
     /** Whether the model bills cache writes above its input rate (Anthropic's do); for others the scan is skipped. */
     private boolean cacheWritesCostMore(Exchange exchange) {
         if (exchange.routes() != null) {
-            for (Deployment d : exchange.routes().deployments()) if (cacheWritesCostMore(d.target(), exchange.arrivedAt())) return true;
+            for (Route priced : exchange.routes().priced()) if (cacheWritesCostMore(priced, exchange.arrivedAt())) return true;
             return false;
         }
         return cacheWritesCostMore(exchange.route(), exchange.arrivedAt());
@@ -491,8 +497,8 @@ public final class BudgetStage implements Stage {
     /** An answer's budget headers: what its tightest budget has left (and which it is), and the model a downgrade replaced. */
     static void budgetHeaders(MultiMap headers, BudgetBook.Entry tightest, BigDecimal remaining, String downgradedFrom) {
         if (tightest != null) {
-            headers.set(REMAINING_HEADER, BudgetWords.exact(remaining));
-            headers.set(BUDGET_HEADER, tightest.budget().name());
+            headers.set(REMAINING_NAME, AsciiHeaders.of(BudgetWords.exact(remaining)));
+            headers.set(BUDGET_NAME, tightest.nameHeader());
         }
         if (downgradedFrom != null) headers.set(DOWNGRADED_HEADER, downgradedFrom);
     }
@@ -535,11 +541,16 @@ public final class BudgetStage implements Stage {
         @Override
         public void start(int status, MultiMap headers) {
             BudgetBook.Entry tightest = null;
+            BigDecimal least = null;
             for (BudgetBook.Entry e : budgets) {
-                if (tightest == null || e.remaining().compareTo(tightest.remaining()) < 0) tightest = e;
+                BigDecimal left = e.remaining();
+                if (least == null || left.compareTo(least) < 0) {
+                    tightest = e;
+                    least = left;
+                }
             }
-            budgetHeaders(headers, tightest, tightest == null ? null : tightest.remaining(), reserved.downgradedFrom);
-            if (!buckets.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(buckets, service.rateLimiter().now()), headers::set);
+            budgetHeaders(headers, tightest, least, reserved.downgradedFrom);
+            if (!buckets.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(buckets, service.rateLimiter().now()), headers);
             next.start(status, headers);
         }
 

@@ -34,6 +34,7 @@ import dev.tollgate.store.LedgerEntry;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
 
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -41,6 +42,7 @@ import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -64,6 +66,7 @@ public final class ProviderStage implements Stage.Chain {
             "openai-processing-ms", "x-request-id", "request-id"};
 
     public static final String DEPLOYMENT_HEADER = "x-tollgate-deployment";
+    private static final AsciiString DEPLOYMENT_NAME = AsciiString.cached(DEPLOYMENT_HEADER);
     private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream; charset=utf-8");
     private static final AsciiString CACHE_CONTROL = AsciiString.cached("cache-control");
     private static final AsciiString NO_CACHE = AsciiString.cached("no-cache");
@@ -189,6 +192,8 @@ public final class ProviderStage implements Stage.Chain {
         private final RouteConfig config;
         private final Deployment[] plan;
         private final long deadlineNanos;
+        /** The request's event loop, where its attempts' deadlines are scheduled. */
+        private final ContextInternal context;
         private int position;
         /** Attempts made on {@code plan[position]} so far. */
         private int triesHere;
@@ -212,6 +217,7 @@ public final class ProviderStage implements Stage.Chain {
             this.plan = group.plan(catalog.get(), exchange.arrivedAt(), draw);
             this.deadlineNanos = exchange.arrivedNanos() + config.timeout().toNanos();
             this.base = exchange.attempt(); // a cascade's earlier tiers were attempts too
+            this.context = (ContextInternal) vertx.getOrCreateContext();
             exchange.connection().onClose(() -> {
                 exchange.clientGone(true);
                 if (exchange.stream() && current != null && current.call != null) current.call.cancel();
@@ -250,19 +256,29 @@ public final class ProviderStage implements Stage.Chain {
             return plan[position];
         }
 
-        /** The call is on its way: watch the time to its first content, within the route's deadline. */
+        /**
+         * The call is on its way: watch the time to its first content, within the route's deadline. A task on the event
+         * loop itself rather than a Vert.x timer: every routed call sets one and nearly all are cancelled.
+         */
         void started(ProviderAnswer answer) {
             current = answer;
             long wait = Math.min(deadlineNanos - System.nanoTime(), config.firstContent().toNanos());
             long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait));
-            answer.timer = vertx.setTimer(millis, id -> answer.timedOut());
+            answer.timer = context.nettyEventLoop().schedule(() -> {
+                ContextInternal previous = context.beginDispatch();
+                try {
+                    answer.timedOut();
+                } finally {
+                    context.endDispatch(previous);
+                }
+            }, millis, TimeUnit.MILLISECONDS);
         }
 
         /** The answer has begun reaching the client: no more attempts. */
         void served(ProviderAnswer answer, MultiMap headers) {
             answer.judged = true;
             deployment().succeeded(System.nanoTime() - answer.startedNanos);
-            headers.set(DEPLOYMENT_HEADER, deployment().idHeader());
+            headers.set(DEPLOYMENT_NAME, deployment().idHeader());
         }
 
         /**
@@ -310,10 +326,6 @@ public final class ProviderStage implements Stage.Chain {
             deployment().neutral();
         }
 
-        void cancelTimer(long id) {
-            vertx.cancelTimer(id);
-        }
-
         /** Exponential backoff with equal jitter: half the doubled wait for sure, the other half drawn. */
         private long backoff() {
             long base = config.backoff().toNanos();
@@ -338,7 +350,8 @@ public final class ProviderStage implements Stage.Chain {
         private final int reconnects;
         private final long startedNanos = System.nanoTime();
         private UpstreamCall call;
-        private long timer = -1;
+        /** The attempt's deadline ({@link Attempts#started}); null when none is pending. */
+        private ScheduledFuture<?> timer;
         private int status;
         private HttpHeaders headers;
         private Buffer body;
@@ -493,7 +506,7 @@ public final class ProviderStage implements Stage.Chain {
 
         /** The deadline for this attempt (or for a stream's first content) passed with nothing sent to the client. */
         void timedOut() {
-            timer = -1;
+            timer = null;
             if (finished || (relay != null && !holding)) return;
             boolean stalled = relay != null;
             refuse(AttemptFailure.unwell(stalled ? "stream_stall" : "timeout", GatewayError.upstream(504, stalled
@@ -517,9 +530,9 @@ public final class ProviderStage implements Stage.Chain {
         }
 
         private void cancelTimer() {
-            if (timer >= 0 && attempts != null) {
-                attempts.cancelTimer(timer);
-                timer = -1;
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
             }
         }
     }

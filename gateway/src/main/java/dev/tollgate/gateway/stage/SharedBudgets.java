@@ -241,7 +241,7 @@ final class SharedBudgets {
                 }
             }
             BudgetStage.budgetHeaders(headers, tightest, least, null);
-            if (!take.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(take, ticket.buckets()), headers::set);
+            if (!take.isEmpty()) RateLimitHeaders.put(RateLimitHeaders.of(take, ticket.buckets()), headers);
             next.start(status, headers);
         }
 
@@ -298,7 +298,7 @@ final class SharedBudgets {
                 }
             }
             BudgetStage.budgetHeaders(headers, tightest, least, downgradedFrom);
-            if (q.taken != null) RateLimitHeaders.put(RateLimitHeaders.of(q.take, corrected()), headers::set);
+            if (q.taken != null) RateLimitHeaders.put(RateLimitHeaders.of(q.take, corrected()), headers);
             next.start(status, headers);
         }
 

@@ -8,6 +8,7 @@ import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.ReplySink;
 import dev.tollgate.gateway.stage.MeteringStage;
 import dev.tollgate.gateway.stage.Stage;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -30,6 +31,7 @@ public final class CascadeStage implements Stage {
 
     public static final String ESCALATED = "escalated";
     public static final String TIER_HEADER = "x-tollgate-tier";
+    private static final AsciiString TIER_NAME = AsciiString.cached(TIER_HEADER);
     /** {@code x-tollgate-cascade: buffer}: the client lets a stream be held whole, so it can be cascaded. */
     public static final String CASCADE_HEADER = "x-tollgate-cascade";
     private static final String COST_COMMENT = ": " + MeteringStage.COST_HEADER + "=";
@@ -165,7 +167,7 @@ public final class CascadeStage implements Stage {
         return new ReplySink.Forwarding(sink) {
             @Override
             public void start(int status, MultiMap headers) {
-                headers.set(TIER_HEADER, tier.name());
+                headers.set(TIER_NAME, tier.name());
                 if (run != null && headers.contains(MeteringStage.COST_HEADER)) {
                     headers.set(MeteringStage.COST_HEADER, MeteringStage.format(run.total()));
                 }

@@ -70,4 +70,17 @@ class CacheKeyTest {
         assertThat(hash("{\"model\":\"fast\",\"a\":\"x\\\",\\\"b\\\":\\\"y\"}"))
                 .isNotEqualTo(hash("{\"model\":\"fast\",\"a\":\"x\",\"b\":\"y\"}"));
     }
+
+    @Test
+    void theTextIsHashedAsItsUtf8BytesWhateverTheCharacters() throws Exception {
+        // accents (2 bytes), CJK (3), an emoji (a surrogate pair, 4), a lone surrogate ('?' as String.getBytes writes
+        // it), a tab and a quote (escaped), and a text longer than the hash's buffer
+        String content = "caf\u00e9 \u6f22\u5b57 \ud83d\ude00 \\ud800 tab\\t \\\"q\\\" " + "x".repeat(3000);
+        String json = "{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}";
+        String text = "openai.chat\nfast\nopenai\ngpt-4o-mini\n{\"messages\":[{\"content\":\"caf\u00e9 \u6f22\u5b57 \ud83d\ude00 \ud800 tab"
+                + "\\u0009 \\\"q\\\" " + "x".repeat(3000) + "\",\"role\":\"user\"}],\"model\":\"fast\"}";
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        assertThat(hash(json)).isEqualTo(expected);
+        assertThat(hash(json)).isEqualTo(expected); // the thread's digest starts over for each request
+    }
 }
