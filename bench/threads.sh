@@ -31,8 +31,10 @@ wrk -t$WRK_THREADS -c$CONNS -d15s -s "bench/chat$([ "${UNIQUE:-0}" = 1 ] && echo
 snap > $OUT/b
 flt_b=$(awk '{print $10}' /proc/$TGPID/stat)
 if [ -n "${PROFILE:-}" ]; then  # the same samples as folded stacks too (PROFILE with .collapsed), for grep and diff
-  "$JAVA_HOME/bin/jcmd" $TGPID JVMTI.agent_load "$ASYNC_PROFILER" "\"dump,collapsed,file=$(realpath -m "${PROFILE%.html}").collapsed\"" >/dev/null
-  "$JAVA_HOME/bin/jcmd" $TGPID JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,file=$(realpath -m "$PROFILE")\"" >/dev/null
+  # "total" is an output option: the dump and the flame graph count bytes (or ns) only when it is given to them too
+  total=$([[ "${PROFILE_EVENT:-}" == *total* ]] && echo ,total || true)
+  "$JAVA_HOME/bin/jcmd" $TGPID JVMTI.agent_load "$ASYNC_PROFILER" "\"dump,collapsed$total,file=$(realpath -m "${PROFILE%.html}").collapsed\"" >/dev/null
+  "$JAVA_HOME/bin/jcmd" $TGPID JVMTI.agent_load "$ASYNC_PROFILER" "\"stop$total,file=$(realpath -m "$PROFILE")\"" >/dev/null
 fi
 req=$(grep RESULT $OUT/wrk | sed -E 's/.*requests=([0-9]+).*/\1/')
 python3 - $OUT/a $OUT/b $req $((flt_b - flt_a)) <<'PY'
