@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -41,6 +40,8 @@ public final class PriceCatalog {
      */
     private static final Pattern SNAPSHOT_SUFFIX = Pattern.compile(
             "(?:-(?:\\d{4}-\\d{2}-\\d{2}|\\d{8}|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])|2[3-9](?:0[1-9]|1[0-2]))|@\\d{8})$");
+
+    private static final long SECONDS_PER_DAY = 86_400;
 
     /** model → its prices, newest first. */
     private final Map<String, List<ModelPrice>> byModel;
@@ -140,9 +141,9 @@ public final class PriceCatalog {
 
     /** The price in force for {@code model} at {@code at}, if the model is known and was priced by then. */
     public Optional<ModelPrice> priceAt(String model, Instant at) {
-        LocalDate day = LocalDate.ofInstant(at, ZoneOffset.UTC);
+        long day = Math.floorDiv(at.getEpochSecond(), SECONDS_PER_DAY); // the UTC day, without a LocalDate per call
         for (ModelPrice p : history(model)) {
-            if (!p.effectiveFrom().isAfter(day)) return Optional.of(p);
+            if (p.effectiveFrom().toEpochDay() <= day) return Optional.of(p);
         }
         return Optional.empty();
     }

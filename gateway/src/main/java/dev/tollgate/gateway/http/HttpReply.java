@@ -42,7 +42,7 @@ final class HttpReply implements ReplySink, ClientConnection {
         started = true;
         response.setStatusCode(status).adoptHeaders(headers);
         response.headers().set(REQUEST_ID_NAME, AsciiHeaders.of(exchange.requestId()));
-        String contentType = headers.get("content-type");
+        String contentType = headers.get(AsciiHeaders.CONTENT_TYPE);
         streaming = contentType != null && contentType.startsWith("text/event-stream");
         if (streaming) response.setChunked(true);
     }

@@ -42,6 +42,11 @@ public final class MeteringStage implements Stage {
     private final Supplier<PriceCatalog> catalog;
     private final Ledger ledger;
     private final Set<String> warnedUnpriced = ConcurrentHashMap.newKeySet();
+    /** The last price entry used and its version: nearly every call is priced by the same entry as the one before. */
+    private volatile Versioned lastPrice;
+
+    private record Versioned(ModelPrice price, String version) {
+    }
 
     public MeteringStage(Supplier<PriceCatalog> catalog, Ledger ledger) {
         this.catalog = catalog;
@@ -79,7 +84,7 @@ public final class MeteringStage implements Stage {
             exchange.unpriced(true);
             return;
         }
-        exchange.priced(price.get().cost(usage).total(), price.get().version());
+        exchange.priced(price.get().cost(usage).total(), version(price.get()));
         if (exchange.tier() != null && exchange.downgradedFrom() == null) {
             // a tier served it: the same usage at the baseline's price (the model asked for, or the flagship) is what
             // it saved; negative when the tier costs more
@@ -96,6 +101,13 @@ public final class MeteringStage implements Stage {
             prices.priceAt(exchange.downgradedFrom().pricedAs(), exchange.arrivedAt()).ifPresent(asked ->
                     exchange.savedByRouting(asked.cost(usage).total().subtract(exchange.cost()).max(BigDecimal.ZERO)));
         }
+    }
+
+    /** {@link ModelPrice#version()}, made once per entry rather than once per call. */
+    private String version(ModelPrice price) {
+        Versioned last = lastPrice;
+        if (last == null || last.price() != price) lastPrice = last = new Versioned(price, price.version());
+        return last.version();
     }
 
     public static String format(BigDecimal cost) {
