@@ -6,10 +6,10 @@ import dev.tollgate.gateway.Api;
 import dev.tollgate.gateway.route.Route;
 
 import java.math.BigDecimal;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 
@@ -43,20 +43,33 @@ public final class CacheKey {
 
     /** The hash of one request as {@code route} would serve it through {@code api}. */
     public static String hash(Api api, Route route, ObjectNode body) {
+        return digested(api, route, body).hex(null);
+    }
+
+    /** The length of a hash: SHA-256 in hex. */
+    public static final int HASH_LENGTH = 64;
+
+    /** {@code namespace:hash}, the store's key for the request's answer, made as one string; the hash alone for a null namespace. */
+    public static String key(String namespace, Api api, Route route, ObjectNode body) {
+        return digested(api, route, body).hex(namespace);
+    }
+
+    private static Canonical digested(Api api, Route route, ObjectNode body) {
         Canonical out = CANONICAL.get().start();
         out.text(api.ledgerName()).ascii('\n').text(route.name()).ascii('\n')
                 .text(route.provider().name()).ascii('\n').text(route.model()).ascii('\n');
         canonicalBody(api, body, out);
-        return HexFormat.of().formatHex(out.digest());
+        return out;
     }
 
     /** The normalized body as UTF-8 text; what {@link #hash} digests after the deployment lines. */
     private static void canonicalBody(Api api, ObjectNode body, Canonical out) {
         Map<String, String> defaults = api.format() == dev.tollgate.gateway.WireFormat.ANTHROPIC ? ANTHROPIC_DEFAULTS : OPENAI_DEFAULTS;
-        String[] names = sortedNames(body);
+        int from = out.pushSortedNames(body), to = out.names();
         out.ascii('{');
         boolean first = true;
-        for (String name : names) {
+        for (int i = from; i < to; i++) {
+            String name = out.name(i);
             if (IGNORED.contains(name)) continue;
             JsonNode value = body.get(name);
             if (name.equals("stream_options") && !value.path("include_usage").asBoolean(false)) continue;
@@ -68,18 +81,21 @@ public final class CacheKey {
             write(value, out);
         }
         out.ascii('}');
+        out.popNames(from);
     }
 
     private static void write(JsonNode node, Canonical out) {
         if (node.isObject()) {
             out.ascii('{');
-            String[] names = sortedNames(node);
-            for (int i = 0; i < names.length; i++) {
-                if (i > 0) out.ascii(',');
-                out.string(names[i]).ascii(':');
-                write(node.get(names[i]), out);
+            int from = out.pushSortedNames(node), to = out.names();
+            for (int i = from; i < to; i++) {
+                if (i > from) out.ascii(',');
+                String name = out.name(i);
+                out.string(name).ascii(':');
+                write(node.get(name), out);
             }
             out.ascii('}');
+            out.popNames(from);
         } else if (node.isArray()) {
             out.ascii('[');
             for (int i = 0; i < node.size(); i++) {
@@ -104,14 +120,6 @@ public final class CacheKey {
         return node.toString();
     }
 
-    private static String[] sortedNames(JsonNode object) {
-        String[] names = new String[object.size()];
-        int i = 0;
-        for (var it = object.fieldNames(); it.hasNext(); ) names[i++] = it.next();
-        Arrays.sort(names);
-        return names;
-    }
-
     /**
      * The canonical text, encoded as UTF-8 straight into a SHA-256 digest through a small buffer: the same bytes as
      * the text's {@code getBytes(UTF_8)} (an unpaired surrogate becomes {@code ?}), without building the text first.
@@ -120,6 +128,11 @@ public final class CacheKey {
         private final MessageDigest digest;
         private final byte[] buffer = new byte[1024];
         private int size;
+        private final byte[] sha = new byte[32];
+        private final char[] hexKey = new char[512];
+        /** The sorted field names of the objects being written, outermost first: a stack, so no array per object. */
+        private String[] names = new String[32];
+        private int namesTop;
 
         Canonical() {
             try {
@@ -133,7 +146,31 @@ public final class CacheKey {
         Canonical start() {
             size = 0;
             digest.reset();
+            popNames(0);
             return this;
+        }
+
+        /** Pushes the object's field names, sorted; returns where they start (they end at {@link #names()}). */
+        int pushSortedNames(JsonNode object) {
+            int from = namesTop;
+            if (names.length < from + object.size()) names = Arrays.copyOf(names, Math.max(names.length * 2, from + object.size()));
+            for (var it = object.fieldNames(); it.hasNext(); ) names[namesTop++] = it.next();
+            Arrays.sort(names, from, namesTop);
+            return from;
+        }
+
+        int names() {
+            return namesTop;
+        }
+
+        String name(int i) {
+            return names[i];
+        }
+
+        /** Drops the names pushed from {@code from} on (not keeping a request's strings alive after it). */
+        void popNames(int from) {
+            Arrays.fill(names, from, namesTop, null);
+            namesTop = from;
         }
 
         Canonical ascii(char c) {
@@ -190,10 +227,29 @@ public final class CacheKey {
             size = 0;
         }
 
-        /** The SHA-256 of all written so far; starts over. */
-        byte[] digest() {
+        /** The SHA-256 of all written so far as hex, after {@code namespace} and a colon when there is one; starts over. */
+        String hex(String namespace) {
             flush();
-            return digest.digest();
+            try {
+                digest.digest(sha, 0, sha.length);
+            } catch (DigestException e) {
+                throw new IllegalStateException(e);
+            }
+            int n = 0;
+            char[] out = namespace == null || namespace.length() + 1 + 2 * sha.length <= hexKey.length ? hexKey
+                    : new char[namespace.length() + 1 + 2 * sha.length];
+            if (namespace != null) {
+                namespace.getChars(0, namespace.length(), out, 0);
+                n = namespace.length();
+                out[n++] = ':';
+            }
+            for (byte b : sha) {
+                out[n++] = HEX[(b >> 4) & 0xf];
+                out[n++] = HEX[b & 0xf];
+            }
+            return new String(out, 0, n);
         }
+
+        private static final char[] HEX = "0123456789abcdef".toCharArray();
     }
 }

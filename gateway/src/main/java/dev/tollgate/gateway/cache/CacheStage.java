@@ -74,8 +74,10 @@ public final class CacheStage implements Stage {
             next.proceed(exchange, decision == CacheDecision.OFF ? sink : marked(sink, "bypass"));
             return;
         }
-        String hash = CacheKey.hash(exchange.api(), exchange.route(), exchange.body());
-        String key = decision.namespace() + ":" + hash;
+        // namespace:hash; the bare hash when the cache is off and the request is here for its idempotency key alone
+        String key = CacheKey.key(decision.namespace(), exchange.api(), exchange.route(), exchange.body());
+        // the request's own hash (the key's tail) tells an idempotency key's reuse for another request
+        String hash = idempotencyKey == null ? null : key.substring(key.length() - CacheKey.HASH_LENGTH);
         Context context = Vertx.currentContext();
         Replay.Retry retry = mayRetry && config.retryAfterLeaderError() ? () -> handle(exchange, sink, next, false) : null;
 
@@ -157,7 +159,7 @@ public final class CacheStage implements Stage {
             }
             Question question = decision.similarity() > 0 && embedder != null ? Question.of(exchange.api(), exchange.body()) : null;
             if (question != null) {
-                String questionContext = decision.namespace() + ":" + CacheKey.hash(exchange.api(), exchange.route(), question.context());
+                String questionContext = CacheKey.key(decision.namespace(), exchange.api(), exchange.route(), question.context());
                 String idem = idemKey;
                 embedder.embed(exchange, question.text()).onComplete(embedded -> {
                     if (embedded.failed()) {

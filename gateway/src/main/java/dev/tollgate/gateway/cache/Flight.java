@@ -36,7 +36,7 @@ final class Flight {
 
     /**
      * @param requestHash the canonical hash of the leader's request (an idempotency key reused for another request
-     *                    is refused by comparing it)
+     *                    is refused by comparing it); null when no idempotency key was sent
      * @param keepRunning finish the call even when every client has gone (an idempotency key was sent)
      */
     Flight(String requestHash, boolean keepRunning) {

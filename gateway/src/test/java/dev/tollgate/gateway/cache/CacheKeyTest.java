@@ -36,6 +36,21 @@ class CacheKeyTest {
     }
 
     @Test
+    void theStoresKeyIsTheNamespaceAColonAndTheHash() throws Exception {
+        // nested objects with several names: the names of each object are sorted apart from its parent's
+        String json = "{\"model\":\"fast\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"b\":1,\"a\":2}}}],"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String text = "openai.chat\nfast\nopenai\ngpt-4o-mini\n"
+                + "{\"messages\":[{\"content\":\"hi\",\"role\":\"user\"}],\"model\":\"fast\","
+                + "\"tools\":[{\"function\":{\"name\":\"f\",\"parameters\":{\"a\":2,\"b\":1}},\"type\":\"function\"}]}";
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        assertThat(CacheKey.key("key:web-prod", Api.OPENAI_CHAT, ROUTE, body(json))).isEqualTo("key:web-prod:" + expected);
+        assertThat(CacheKey.key("shared:ünï", Api.OPENAI_CHAT, ROUTE, body(json))).isEqualTo("shared:ünï:" + expected);
+        assertThat(CacheKey.key(null, Api.OPENAI_CHAT, ROUTE, body(json))).isEqualTo(expected).hasSize(CacheKey.HASH_LENGTH);
+        assertThat(hash(json)).isEqualTo(expected);
+    }
+
+    @Test
     void orderWhitespaceNumberFormDefaultsAndIgnoredFieldsDoNotMatter() throws Exception {
         String base = hash("{\"model\":\"fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}");
         assertThat(hash("""
