@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.LongFunction;
 
 /**
  * The answers of the gateway's own rate limits as OpenAI's clients know them: the {@code x-ratelimit-*} headers and a
@@ -51,38 +51,71 @@ public final class RateLimitHeaders {
 
     /** OpenAI's x-ratelimit-* headers for the tightest bucket of each kind, on an answer's head. */
     public static void put(List<Left> buckets, MultiMap headers) {
-        put(buckets, (name, value) -> headers.set(name, AsciiHeaders.of(value)));
+        Left requests = tightest(buckets, false), tokens = tightest(buckets, true);
+        if (requests != null) REQUESTS.put(requests, headers);
+        if (tokens != null) TOKENS.put(tokens, headers);
     }
 
-    private static void put(List<Left> buckets, BiConsumer<AsciiString, String> put) {
-        Left requests = null, tokens = null;
-        for (Left b : buckets) {
-            if (b.tokens()) {
-                if (tokens == null || b.remaining() < tokens.remaining()) tokens = b;
-            } else if (requests == null || b.remaining() < requests.remaining()) {
-                requests = b;
-            }
-        }
-        if (requests != null) put(requests, REQUESTS, put);
-        if (tokens != null) put(tokens, TOKENS, put);
+    private static void put(List<Left> buckets, Map<String, String> headers) {
+        Left requests = tightest(buckets, false), tokens = tightest(buckets, true);
+        if (requests != null) REQUESTS.put(requests, headers);
+        if (tokens != null) TOKENS.put(tokens, headers);
     }
+
+    /** The bucket of the kind with the least left; null if there is none. */
+    private static Left tightest(List<Left> buckets, boolean tokens) {
+        Left tightest = null;
+        for (Left b : buckets) {
+            if (b.tokens() == tokens && (tightest == null || b.remaining() < tightest.remaining())) tightest = b;
+        }
+        return tightest;
+    }
+
+    private static final Kind REQUESTS = new Kind("requests");
+    private static final Kind TOKENS = new Kind("tokens");
 
     /**
-     * The three header names of one kind of bucket: limit, remaining, reset. Every answer sets them: as ASCII, their
-     * hash is computed once and Netty copies them whole (a String is hashed, and written, a character at a time).
+     * The three headers of one kind of bucket: limit, remaining, reset. Every answer sets them: the names as ASCII
+     * (hashed once, copied whole by Netty) and each value as the one last written while it is the same, as it is on
+     * answer after answer when the limits are far above the load (the buckets stay about full).
      */
-    private static final AsciiString[] REQUESTS = names("requests");
-    private static final AsciiString[] TOKENS = names("tokens");
+    private static final class Kind {
+        final AsciiString limitName, remainingName, resetName;
+        final LastValue limit = new LastValue(), remaining = new LastValue(), reset = new LastValue();
 
-    private static AsciiString[] names(String kind) {
-        return new AsciiString[]{AsciiString.cached("x-ratelimit-limit-" + kind), AsciiString.cached("x-ratelimit-remaining-" + kind),
-                AsciiString.cached("x-ratelimit-reset-" + kind)};
+        Kind(String kind) {
+            limitName = AsciiString.cached("x-ratelimit-limit-" + kind);
+            remainingName = AsciiString.cached("x-ratelimit-remaining-" + kind);
+            resetName = AsciiString.cached("x-ratelimit-reset-" + kind);
+        }
+
+        void put(Left b, MultiMap headers) {
+            headers.set(limitName, limit.of(b.perMinute(), String::valueOf));
+            headers.set(remainingName, remaining.of(b.remaining(), String::valueOf));
+            headers.set(resetName, reset.of(resetMillis(b.nanosUntilFull()), RateLimitHeaders::duration));
+        }
+
+        void put(Left b, Map<String, String> headers) {
+            headers.put(limitName.toString(), String.valueOf(b.perMinute()));
+            headers.put(remainingName.toString(), String.valueOf(b.remaining()));
+            headers.put(resetName.toString(), duration(resetMillis(b.nanosUntilFull())));
+        }
     }
 
-    private static void put(Left b, AsciiString[] names, BiConsumer<AsciiString, String> put) {
-        put.accept(names[0], String.valueOf(b.perMinute()));
-        put.accept(names[1], String.valueOf(b.remaining()));
-        put.accept(names[2], duration(b.nanosUntilFull()));
+    /** A header value made from a number, kept for the next answer with the same number. */
+    private static final class LastValue {
+        private record Made(long number, AsciiString text) {
+        }
+
+        private volatile Made last = new Made(0, null);
+
+        AsciiString of(long number, LongFunction<String> format) {
+            Made m = last;
+            if (m.text() != null && m.number() == number) return m.text();
+            AsciiString text = AsciiHeaders.of(format.apply(number));
+            last = new Made(number, text);
+            return text;
+        }
     }
 
     /** The 429 for a request that limit {@code scope} refused: when to retry, and every bucket's state. */
@@ -90,15 +123,19 @@ public final class RateLimitHeaders {
         long seconds = Math.max(1, (retryAfterNanos + 999_999_999L) / 1_000_000_000L);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("retry-after", String.valueOf(seconds));
-        put(buckets, (name, value) -> headers.put(name.toString(), value));
+        put(buckets, headers);
         String what = perMinute + (tokens ? " tokens per minute" : " requests per minute");
         return new GatewayError(429, tokens ? "tokens" : "requests", "rate_limit_exceeded",
                 "rate limit of " + what + " reached for " + scope + "; retry in " + seconds + " s", null, headers);
     }
 
-    /** A duration as OpenAI writes it in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s". */
-    static String duration(long nanos) {
-        long ms = Math.max(0, (nanos + 999_999) / 1_000_000);
+    /** Nanoseconds to whole milliseconds, rounded up: the resolution of x-ratelimit-reset-*. */
+    private static long resetMillis(long nanos) {
+        return Math.max(0, (nanos + 999_999) / 1_000_000);
+    }
+
+    /** Milliseconds as OpenAI writes a duration in x-ratelimit-reset-*: "20ms", "1.5s", "6m0s". */
+    static String duration(long ms) {
         if (ms < 1000) return ms + "ms";
         if (ms < 60_000) return BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString() + "s";
         return ms / 60_000 + "m" + (ms % 60_000) / 1000 + "s";
