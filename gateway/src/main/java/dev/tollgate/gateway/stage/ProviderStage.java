@@ -386,7 +386,7 @@ public final class ProviderStage implements Stage.Chain {
                 startHeaders = MultiMap.caseInsensitiveMultiMap()
                         .add(AsciiHeaders.CONTENT_TYPE, EVENT_STREAM)
                         .add(CACHE_CONTROL, NO_CACHE);
-                copyRelayed(headers, startHeaders);
+                copyRelayed(headers, startHeaders, exchange.api().format());
                 holding = true;
                 parser = new SseParser(this::event);
                 return;
@@ -471,7 +471,7 @@ public final class ProviderStage implements Stage.Chain {
             } else {
                 finished = true;
                 cancelTimer();
-                ReplySink out = withRelayedHeaders(headers, sink, attempts == null ? null : this);
+                ReplySink out = withRelayedHeaders(headers, exchange.api().format(), sink, attempts == null ? null : this);
                 try {
                     translation.complete(exchange, body, out);
                 } catch (RuntimeException e) {
@@ -538,15 +538,32 @@ public final class ProviderStage implements Stage.Chain {
     }
 
     /** The provider's rate-limit and request-id headers on a complete answer, as on a stream; the deployment for a route. */
-    private static ReplySink withRelayedHeaders(HttpHeaders upstreamHeaders, ReplySink sink, ProviderAnswer routed) {
+    private static ReplySink withRelayedHeaders(HttpHeaders upstreamHeaders, WireFormat client, ReplySink sink, ProviderAnswer routed) {
         return new ReplySink.Forwarding(sink) {
             @Override
             public void start(int status, MultiMap headers) {
-                copyRelayed(upstreamHeaders, headers);
+                copyRelayed(upstreamHeaders, headers, client);
                 if (routed != null) routed.attempts.served(routed, headers);
                 next.start(status, headers);
             }
         };
+    }
+
+    private static final AsciiString OPENAI_REQUEST_ID = AsciiString.cached("x-request-id");
+    private static final AsciiString ANTHROPIC_REQUEST_ID = AsciiString.cached("request-id");
+
+    /**
+     * The relayed headers of a successful answer, the provider's request id also under the header the client's SDK
+     * reports it from ({@code x-request-id} for OpenAI's, {@code request-id} for Anthropic's) when the deployment
+     * speaks the other format.
+     */
+    private static void copyRelayed(HttpHeaders from, MultiMap to, WireFormat client) {
+        copyRelayed(from, to);
+        AsciiString own = client == WireFormat.ANTHROPIC ? ANTHROPIC_REQUEST_ID : OPENAI_REQUEST_ID;
+        AsciiString other = client == WireFormat.ANTHROPIC ? OPENAI_REQUEST_ID : ANTHROPIC_REQUEST_ID;
+        if (to.contains(own)) return;
+        String id = to.get(other);
+        if (id != null) to.add(own, AsciiString.of(id));
     }
 
     private static void copyRelayed(HttpHeaders from, MultiMap to) {

@@ -35,7 +35,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * status, with its {@code retry-after} and rate-limit headers, in the client's own format also when the deployment
  * speaks the other one. The providers here answer as OpenAI's and Anthropic's documentation shows. Before, a 429
  * became type {@code rate_limit_exceeded} code {@code upstream_rate_limited}, and a 400 lost its code and param.
- * An error answer also carries one request id: the ledger's, in the header each SDK reads.
+ * An error answer also carries one request id: the ledger's, in the header each SDK reads; a successful one carries the
+ * provider's there, also across formats.
  */
 class ProviderErrorsRelayedTest {
 
@@ -73,6 +74,8 @@ class ProviderErrorsRelayedTest {
                   - {name: openai-400, provider: documented-openai, model: too-long}
                   - {name: anthropic-429, provider: documented-anthropic, model: rate-limited}
                   - {name: anthropic-400, provider: documented-anthropic, model: too-long}
+                  - {name: openai-ok, provider: documented-openai, model: answers}
+                  - {name: anthropic-ok, provider: documented-anthropic, model: answers}
                 """);
         openai = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
         anthropic = AnthropicOkHttpClient.builder().baseUrl(bed.url()).apiKey(TestBed.KEY).maxRetries(0).build();
@@ -84,13 +87,32 @@ class ProviderErrorsRelayedTest {
         provider.stop(0);
     }
 
-    /** The error the request's model asks for, in the dialect of the path it came to. */
+    private static final String OPENAI_OK = """
+            {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1741569952,"model":"answers",\
+            "choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],\
+            "usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}""";
+    private static final String ANTHROPIC_OK = """
+            {"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant","model":"answers",\
+            "content":[{"type":"text","text":"Hi!"}],"stop_reason":"end_turn","stop_sequence":null,\
+            "usage":{"input_tokens":9,"output_tokens":2}}""";
+    /** The ids the providers give their successful answers, in their own headers. */
+    private static final String OPENAI_OK_ID = "req_5c1e0b7a9d3f4e2a", ANTHROPIC_OK_ID = "req_011CSHoEeqs5C35K2UUqR7G0";
+
+    /** The error the request's model asks for (or model "answers": an answer), in the dialect of the path it came to. */
     private static void answer(HttpExchange exchange) throws IOException {
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         boolean anthropicDialect = exchange.getRequestURI().getPath().equals("/v1/messages");
         boolean limited = body.contains("\"rate-limited\"");
         var headers = exchange.getResponseHeaders();
         headers.set("content-type", "application/json");
+        if (body.contains("\"answers\"")) {
+            headers.set(anthropicDialect ? "request-id" : "x-request-id", anthropicDialect ? ANTHROPIC_OK_ID : OPENAI_OK_ID);
+            byte[] bytes = (anthropicDialect ? ANTHROPIC_OK : OPENAI_OK).getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+            return;
+        }
         if (limited) {
             headers.set("retry-after", "7");
             if (anthropicDialect) {
@@ -231,5 +253,15 @@ class ProviderErrorsRelayedTest {
         var anthropicError = catchThrowableOfType(AnthropicServiceException.class, () -> anthropic.messages().create(claude("anthropic-429")));
         assertThat(anthropicError.headers().values("request-id")).isEqualTo(anthropicError.headers().values("x-tollgate-request-id"));
         assertThat(anthropicError.headers().values("request-id").getFirst()).startsWith("req_");
+    }
+
+    @Test
+    void aSuccessfulAnswerCarriesTheProvidersIdWhereTheClientsSdkReadsIt() {
+        // in its own format, as the provider sent it
+        assertThat(openai.chat().completions().withRawResponse().create(chat("openai-ok")).requestId()).hasValue(OPENAI_OK_ID);
+        assertThat(anthropic.messages().withRawResponse().create(claude("anthropic-ok")).requestId()).hasValue(ANTHROPIC_OK_ID);
+        // across formats: the other SDK's header names the same id (it reported none before)
+        assertThat(openai.chat().completions().withRawResponse().create(chat("anthropic-ok")).requestId()).hasValue(ANTHROPIC_OK_ID);
+        assertThat(anthropic.messages().withRawResponse().create(claude("openai-ok")).requestId()).hasValue(OPENAI_OK_ID);
     }
 }
