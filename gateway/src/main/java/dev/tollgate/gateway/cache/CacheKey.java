@@ -12,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * The canonical hash of everything that shapes an answer: the deployment that serves it (route, provider, upstream
@@ -150,11 +151,14 @@ public final class CacheKey {
             return this;
         }
 
+        /** Pushes one name (the map's own forEach: no iterator, no key set, as fieldNames() makes). */
+        private final BiConsumer<String, JsonNode> pushName = (name, value) -> names[namesTop++] = name;
+
         /** Pushes the object's field names, sorted; returns where they start (they end at {@link #names()}). */
         int pushSortedNames(JsonNode object) {
             int from = namesTop;
             if (names.length < from + object.size()) names = Arrays.copyOf(names, Math.max(names.length * 2, from + object.size()));
-            for (var it = object.fieldNames(); it.hasNext(); ) names[namesTop++] = it.next();
+            ((ObjectNode) object).forEachEntry(pushName);
             Arrays.sort(names, from, namesTop);
             return from;
         }
