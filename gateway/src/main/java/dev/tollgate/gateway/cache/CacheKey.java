@@ -12,7 +12,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BiConsumer;
 
 /**
  * The canonical hash of everything that shapes an answer: the deployment that serves it (route, provider, upstream
@@ -66,11 +65,9 @@ public final class CacheKey {
     /** The normalized body as UTF-8 text; what {@link #hash} digests after the deployment lines. */
     private static void canonicalBody(Api api, ObjectNode body, Canonical out) {
         Map<String, String> defaults = api.format() == dev.tollgate.gateway.WireFormat.ANTHROPIC ? ANTHROPIC_DEFAULTS : OPENAI_DEFAULTS;
-        int from = out.pushSortedNames(body), to = out.names();
         out.ascii('{');
         boolean first = true;
-        for (int i = from; i < to; i++) {
-            String name = out.name(i);
+        for (String name : sortedNames(body)) {
             if (IGNORED.contains(name)) continue;
             JsonNode value = body.get(name);
             if (name.equals("stream_options") && !value.path("include_usage").asBoolean(false)) continue;
@@ -82,21 +79,18 @@ public final class CacheKey {
             write(value, out);
         }
         out.ascii('}');
-        out.popNames(from);
     }
 
     private static void write(JsonNode node, Canonical out) {
         if (node.isObject()) {
             out.ascii('{');
-            int from = out.pushSortedNames(node), to = out.names();
-            for (int i = from; i < to; i++) {
-                if (i > from) out.ascii(',');
-                String name = out.name(i);
-                out.string(name).ascii(':');
-                write(node.get(name), out);
+            String[] names = sortedNames(node);
+            for (int i = 0; i < names.length; i++) {
+                if (i > 0) out.ascii(',');
+                out.string(names[i]).ascii(':');
+                write(node.get(names[i]), out);
             }
             out.ascii('}');
-            out.popNames(from);
         } else if (node.isArray()) {
             out.ascii('[');
             for (int i = 0; i < node.size(); i++) {
@@ -109,6 +103,14 @@ public final class CacheKey {
         } else {
             out.text(scalar(node));
         }
+    }
+
+    private static String[] sortedNames(JsonNode object) {
+        String[] names = new String[object.size()];
+        int i = 0;
+        for (var it = object.fieldNames(); it.hasNext(); ) names[i++] = it.next();
+        Arrays.sort(names);
+        return names;
     }
 
     /** Numbers in one plain form; true, false and null as JSON writes them. */
@@ -131,9 +133,6 @@ public final class CacheKey {
         private int size;
         private final byte[] sha = new byte[32];
         private final char[] hexKey = new char[512];
-        /** The sorted field names of the objects being written, outermost first: a stack, so no array per object. */
-        private String[] names = new String[32];
-        private int namesTop;
 
         Canonical() {
             try {
@@ -147,34 +146,7 @@ public final class CacheKey {
         Canonical start() {
             size = 0;
             digest.reset();
-            popNames(0);
             return this;
-        }
-
-        /** Pushes one name (the map's own forEach: no iterator, no key set, as fieldNames() makes). */
-        private final BiConsumer<String, JsonNode> pushName = (name, value) -> names[namesTop++] = name;
-
-        /** Pushes the object's field names, sorted; returns where they start (they end at {@link #names()}). */
-        int pushSortedNames(JsonNode object) {
-            int from = namesTop;
-            if (names.length < from + object.size()) names = Arrays.copyOf(names, Math.max(names.length * 2, from + object.size()));
-            ((ObjectNode) object).forEachEntry(pushName);
-            Arrays.sort(names, from, namesTop);
-            return from;
-        }
-
-        int names() {
-            return namesTop;
-        }
-
-        String name(int i) {
-            return names[i];
-        }
-
-        /** Drops the names pushed from {@code from} on (not keeping a request's strings alive after it). */
-        void popNames(int from) {
-            Arrays.fill(names, from, namesTop, null);
-            namesTop = from;
         }
 
         Canonical ascii(char c) {
