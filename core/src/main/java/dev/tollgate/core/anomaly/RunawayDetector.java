@@ -1,5 +1,7 @@
 package dev.tollgate.core.anomaly;
 
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -37,7 +39,7 @@ public final class RunawayDetector {
     /** Records one request by {@code key} with a body hashing to {@code promptHash}; a finding when it tips one over. */
     public Finding observe(String key, long promptHash, long atMillis) {
         KeyState state = keys.get(key); // a lookup first: computeIfAbsent's lambda would capture atMillis on every call
-        if (state == null) state = keys.computeIfAbsent(key, k -> new KeyState(atMillis, settings.samePrompt()));
+        if (state == null) state = keys.computeIfAbsent(key, k -> new KeyState(atMillis));
         return state.observe(key, promptHash, atMillis, settings);
     }
 
@@ -47,12 +49,12 @@ public final class RunawayDetector {
      * judged at once.
      */
     public void seed(String key, long minuteMillis, long requests) {
-        keys.computeIfAbsent(key, k -> new KeyState(minuteMillis, settings.samePrompt())).seed(minuteMillis, requests);
+        keys.computeIfAbsent(key, k -> new KeyState(minuteMillis)).seed(minuteMillis, requests);
     }
 
     private static final class KeyState {
-        /** The times of each recent prompt; at most {@link #PROMPTS_TRACKED} prompts, the least recently seen evicted. */
-        private final RecentPrompts prompts;
+        /** The times of each recent prompt, least recently seen first; at most {@link #PROMPTS_TRACKED}. */
+        private final LinkedHashMap<Long, ArrayDeque<Long>> prompts = new LinkedHashMap<>(64, 0.75f, true);
         private final long[] perMinute = new long[HISTORY_MINUTES + 2];
         private long currentMinute;
         private long firstMinute;
@@ -61,8 +63,7 @@ public final class RunawayDetector {
         private long lastRepeatAlert = Long.MIN_VALUE;
         private long lastRateAlert = Long.MIN_VALUE;
 
-        KeyState(long at, int samePrompt) {
-            this.prompts = new RecentPrompts(PROMPTS_TRACKED, samePrompt);
+        KeyState(long at) {
             this.currentMinute = Math.floorDiv(at, 60_000L);
             this.firstMinute = currentMinute;
         }
@@ -85,10 +86,20 @@ public final class RunawayDetector {
 
         synchronized Finding observe(String key, long hash, long at, Settings s) {
             Finding found = null;
-            int repeats = prompts.record(hash, at, s.windowMillis(), s.samePrompt());
-            if (repeats >= s.samePrompt() && cooled(lastRepeatAlert, at, s)) {
+            ArrayDeque<Long> times = prompts.get(hash);
+            if (times == null) {
+                // a new prompt takes the place of the least recently seen one, and its (emptied) queue: with prompts
+                // that never repeat, every request is new
+                times = prompts.size() < PROMPTS_TRACKED ? new ArrayDeque<>() : prompts.pollFirstEntry().getValue();
+                times.clear();
+                prompts.put(hash, times);
+            }
+            times.addLast(at);
+            while (!times.isEmpty() && at - times.peekFirst() > s.windowMillis()) times.pollFirst();
+            while (times.size() > s.samePrompt()) times.pollFirst();
+            if (times.size() >= s.samePrompt() && cooled(lastRepeatAlert, at, s)) {
                 lastRepeatAlert = at;
-                found = new Finding(Kind.REPEATED_PROMPT, key, at, repeats, 0);
+                found = new Finding(Kind.REPEATED_PROMPT, key, at, times.size(), 0);
             }
             long minute = Math.floorDiv(at, 60_000L);
             advanceTo(minute);
