@@ -17,9 +17,6 @@ final class HttpReply implements ReplySink, ClientConnection {
 
     static final String REQUEST_ID_HEADER = "x-tollgate-request-id";
     private static final AsciiString REQUEST_ID_NAME = AsciiString.cached(REQUEST_ID_HEADER);
-    /** Where each SDK reads a request id from: the OpenAI SDKs' {@code x-request-id}, the Anthropic SDKs' {@code request-id}. */
-    private static final AsciiString OPENAI_REQUEST_ID = AsciiString.cached("x-request-id");
-    private static final AsciiString ANTHROPIC_REQUEST_ID = AsciiString.cached("request-id");
 
     private final ServerResponse response;
     private final Exchange exchange;
@@ -87,7 +84,7 @@ final class HttpReply implements ReplySink, ClientConnection {
         error.headers().forEach(response.headers()::set);
         AsciiString id = AsciiHeaders.of(requestId);
         response.headers().set(AsciiHeaders.CONTENT_TYPE, AsciiHeaders.APPLICATION_JSON).set(REQUEST_ID_NAME, id)
-                .set(format == WireFormat.ANTHROPIC ? ANTHROPIC_REQUEST_ID : OPENAI_REQUEST_ID, id);
+                .set(format.requestIdHeader(), id);
         response.end(error.render(format, requestId));
     }
 

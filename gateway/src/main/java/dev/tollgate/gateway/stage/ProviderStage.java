@@ -549,9 +549,6 @@ public final class ProviderStage implements Stage.Chain {
         };
     }
 
-    private static final AsciiString OPENAI_REQUEST_ID = AsciiString.cached("x-request-id");
-    private static final AsciiString ANTHROPIC_REQUEST_ID = AsciiString.cached("request-id");
-
     /**
      * The relayed headers of a successful answer, the provider's request id also under the header the client's SDK
      * reports it from ({@code x-request-id} for OpenAI's, {@code request-id} for Anthropic's) when the deployment
@@ -559,11 +556,14 @@ public final class ProviderStage implements Stage.Chain {
      */
     private static void copyRelayed(HttpHeaders from, MultiMap to, WireFormat client) {
         copyRelayed(from, to);
-        AsciiString own = client == WireFormat.ANTHROPIC ? ANTHROPIC_REQUEST_ID : OPENAI_REQUEST_ID;
-        AsciiString other = client == WireFormat.ANTHROPIC ? OPENAI_REQUEST_ID : ANTHROPIC_REQUEST_ID;
-        if (to.contains(own)) return;
-        String id = to.get(other);
-        if (id != null) to.add(own, AsciiString.of(id));
+        if (to.contains(client.requestIdHeader())) return;
+        String id = to.get(client.other().requestIdHeader());
+        if (id != null) to.add(client.requestIdHeader(), AsciiString.of(id));
+    }
+
+    private static boolean isRequestId(String name) {
+        for (WireFormat format : WireFormat.values()) if (format.requestIdHeader().contentEqualsIgnoreCase(name)) return true;
+        return false;
     }
 
     private static void copyRelayed(HttpHeaders from, MultiMap to) {
@@ -609,9 +609,8 @@ public final class ProviderStage implements Stage.Chain {
         MultiMap relayed = MultiMap.caseInsensitiveMultiMap();
         copyRelayed(upstreamHeaders, relayed);
         Map<String, String> headers = new java.util.HashMap<>();
-        // an error answer's x-request-id / request-id is the gateway's, the one its ledger knows (HttpReply.errorBody)
-        relayed.forEach((name, value) -> headers.put(name.equals("x-request-id") || name.equals("request-id")
-                ? PROVIDER_REQUEST_ID : name, value));
+        // an error answer's x-request-id / request-id is the gateway's, the one its ledger knows (HttpReply.answer)
+        relayed.forEach((name, value) -> headers.put(isRequestId(name) ? PROVIDER_REQUEST_ID : name, value));
         GatewayError error = switch (status) {
             case 400, 404, 409, 413, 422 -> new GatewayError(status, or(type, "invalid_request_error"), or(code, "upstream_rejected"),
                     message, param, null);
