@@ -9,8 +9,6 @@ import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What the cache does with one request, from the configuration, the policy of its scope, the request's own headers
@@ -44,8 +42,7 @@ public record CacheDecision(boolean lookup, boolean store, boolean coalesce, Dur
         if (!enabled) return OFF;
         Duration ttl = policy != null && policy.ttl() != null ? policy.ttl() : config.ttl();
         String shared = policy != null && policy.sharedNamespace() != null ? policy.sharedNamespace() : config.sharedNamespace();
-        String namespace = shared != null ? namespace(SHARED_NAMESPACES, "shared:", shared)
-                : namespace(KEY_NAMESPACES, "key:", exchange.principal().keyName());
+        String namespace = shared != null ? "shared:" + shared : "key:" + exchange.principal().keyName();
 
         String unrepeatable = unrepeatable(config, exchange.api(), exchange.body());
         if (unrepeatable != null) return new CacheDecision(false, false, false, ttl, namespace, unrepeatable, 0);
@@ -70,19 +67,6 @@ public record CacheDecision(boolean lookup, boolean store, boolean coalesce, Dur
                 : policy != null && policy.similarityThreshold() != null ? policy.similarityThreshold()
                 : config.nearDuplicate().threshold();
         return new CacheDecision(true, store, config.coalesce(), ttl, namespace, null, similarity);
-    }
-
-    /** Each key's and each shared namespace's name, made once rather than on every request. */
-    private static final Map<String, String> KEY_NAMESPACES = new ConcurrentHashMap<>(), SHARED_NAMESPACES = new ConcurrentHashMap<>();
-
-    private static String namespace(Map<String, String> made, String prefix, String name) {
-        String namespace = made.get(name);
-        if (namespace == null) {
-            if (made.size() >= 10_000) made.clear(); // keys come and go through the admin API: bound what is kept
-            namespace = prefix + name;
-            made.put(name, namespace);
-        }
-        return namespace;
     }
 
     /** The first policy whose every named scope matches. */
