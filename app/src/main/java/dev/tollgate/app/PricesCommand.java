@@ -102,6 +102,9 @@ public final class PricesCommand {
                     System.out.println("    above " + t.aboveInputTokens() + " prompt tokens: input " + perMillion(t.rates().input())
                             + ", output " + perMillion(t.rates().output()));
                 }
+                if (p.webSearchPer1k().signum() > 0) {
+                    System.out.println("    web search: $" + p.webSearchPer1k().stripTrailingZeros().toPlainString() + " per 1,000 searches");
+                }
                 if (p.batchDiscount().signum() > 0) {
                     System.out.println("    batch discount: " + p.batchDiscount().movePointRight(2).stripTrailingZeros().toPlainString() + "%");
                 }

@@ -166,6 +166,7 @@ public final class LiteLlmImport {
                 e.put("source", p.source());
                 putRates(e, p.rates());
                 if (p.batchDiscount().signum() > 0) e.put("batch_discount", plain(p.batchDiscount()));
+                if (p.webSearchPer1k().signum() > 0) e.put("web_search_per_1k", plain(p.webSearchPer1k()));
                 if (!p.tiers().isEmpty()) {
                     ArrayNode tiers = e.putArray("tiers");
                     for (PriceTier t : p.tiers()) {

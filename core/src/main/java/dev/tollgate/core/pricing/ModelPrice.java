@@ -19,9 +19,11 @@ import java.util.Objects;
  * @param rates          base rates per million tokens
  * @param tiers          long-context tiers, by ascending threshold
  * @param batchDiscount  the fraction taken off by the provider's batch API (0.5 = half price), or zero
+ * @param webSearchPer1k what 1,000 searches of the provider's web search tool cost, on top of the tokens (Anthropic:
+ *                       $10), or zero; the same at every prompt size, and not discounted for batches
  */
 public record ModelPrice(String model, String provider, String mode, LocalDate effectiveFrom, String source,
-                         Rates rates, List<PriceTier> tiers, BigDecimal batchDiscount) {
+                         Rates rates, List<PriceTier> tiers, BigDecimal batchDiscount, BigDecimal webSearchPer1k) {
 
     private static final int PER_MILLION = 6;
 
@@ -34,6 +36,19 @@ public record ModelPrice(String model, String provider, String mode, LocalDate e
         source = source == null ? "" : source;
         tiers = tiers == null ? List.of() : tiers.stream().sorted(Comparator.comparingLong(PriceTier::aboveInputTokens)).toList();
         batchDiscount = batchDiscount == null ? BigDecimal.ZERO : batchDiscount;
+        webSearchPer1k = webSearchPer1k == null ? BigDecimal.ZERO : webSearchPer1k;
+        if (webSearchPer1k.signum() < 0) throw new IllegalArgumentException("a rate cannot be negative: " + webSearchPer1k);
+    }
+
+    /** A price without a web search fee. */
+    public ModelPrice(String model, String provider, String mode, LocalDate effectiveFrom, String source,
+                      Rates rates, List<PriceTier> tiers, BigDecimal batchDiscount) {
+        this(model, provider, mode, effectiveFrom, source, rates, tiers, batchDiscount, null);
+    }
+
+    /** The same price from another source. */
+    public ModelPrice withSource(String newSource) {
+        return new ModelPrice(model, provider, mode, effectiveFrom, newSource, rates, tiers, batchDiscount, webSearchPer1k);
     }
 
     /** A stable name for this price entry, written to the ledger with every priced call. */
@@ -54,7 +69,10 @@ public record ModelPrice(String model, String provider, String mode, LocalDate e
         return cost(usage, false);
     }
 
-    /** The exact cost of a call: each kind of token at its own rate; batch calls get the batch discount. */
+    /**
+     * The exact cost of a call: each kind of token at its own rate, and its web searches at the per-search fee;
+     * batch calls get the batch discount on their tokens.
+     */
     public Cost cost(Usage usage, boolean batch) {
         Rates r = ratesFor(usage.inputTokens());
         if (batch && batchDiscount.signum() > 0) r = r.times(BigDecimal.ONE.subtract(batchDiscount));
@@ -62,7 +80,9 @@ public record ModelPrice(String model, String provider, String mode, LocalDate e
                 .add(perMillion(usage.cacheWrite1hTokens(), r.cacheWrite1h()));
         return new Cost(perMillion(usage.uncachedInputTokens(), r.input()),
                 perMillion(usage.cachedInputTokens(), r.cachedInput()), cacheWrite,
-                perMillion(usage.outputTokens(), r.output()));
+                perMillion(usage.outputTokens(), r.output()),
+                usage.webSearchRequests() == 0 ? BigDecimal.ZERO
+                        : webSearchPer1k.multiply(BigDecimal.valueOf(usage.webSearchRequests())).movePointLeft(3));
     }
 
     private static BigDecimal perMillion(long tokens, BigDecimal ratePerMillion) {

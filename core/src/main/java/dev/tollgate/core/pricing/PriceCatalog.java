@@ -80,8 +80,8 @@ public final class PriceCatalog {
 
     /**
      * Parses one catalog entry: {@code model, provider, mode, aliases} and a list of {@code prices}, each with
-     * {@code effective, source, input, output, cached_input, cache_write_5m, cache_write_1h, batch_discount}
-     * and optional {@code tiers: [{above_input_tokens, input, output, cached_input, …}]}. Rates are USD per
+     * {@code effective, source, input, output, cached_input, cache_write_5m, cache_write_1h, batch_discount,
+     * web_search_per_1k} and optional {@code tiers: [{above_input_tokens, input, output, cached_input, …}]}. Rates are USD per
      * million tokens. The same shape is used for prices in the gateway's config.
      */
     public static List<ModelPrice> parseModel(JsonNode m) {
@@ -95,7 +95,7 @@ public final class PriceCatalog {
             }
             LocalDate effective = p.hasNonNull("effective") ? LocalDate.parse(p.get("effective").asText()) : LocalDate.EPOCH;
             out.add(new ModelPrice(model, text(m, "provider"), text(m, "mode"), effective, text(p, "source"),
-                    rates(p, model), tiers, decimal(p, "batch_discount")));
+                    rates(p, model), tiers, decimal(p, "batch_discount"), decimal(p, "web_search_per_1k")));
         }
         return out;
     }

@@ -6,18 +6,31 @@ package dev.tollgate.core.usage;
  * <p>{@code inputTokens} counts <em>all</em> input tokens; {@code cachedInputTokens} (cache reads) and the two
  * cache-write counts are subsets of it. {@code outputTokens} counts all output tokens and already includes
  * {@code reasoningTokens}, which is kept for reporting only: reasoning is billed as output, never twice.
- * The factories translate each provider's own convention (see shared/reference/provider-usage.md).
+ * {@code webSearchRequests} counts the searches of a provider's web search tool, billed per search on top of the
+ * tokens (Anthropic's {@code server_tool_use.web_search_requests}). The factories translate each provider's own convention (see shared/reference/provider-usage.md).
  */
 public record Usage(long inputTokens, long cachedInputTokens, long cacheWrite5mTokens, long cacheWrite1hTokens,
-                    long outputTokens, long reasoningTokens) {
+                    long outputTokens, long reasoningTokens, long webSearchRequests) {
 
     public static final Usage ZERO = new Usage(0, 0, 0, 0, 0, 0);
 
     public Usage {
         if (inputTokens < 0 || cachedInputTokens < 0 || cacheWrite5mTokens < 0 || cacheWrite1hTokens < 0
-                || outputTokens < 0 || reasoningTokens < 0) {
+                || outputTokens < 0 || reasoningTokens < 0 || webSearchRequests < 0) {
             throw new IllegalArgumentException("token counts cannot be negative");
         }
+    }
+
+    /** Tokens only: no web searches. */
+    public Usage(long inputTokens, long cachedInputTokens, long cacheWrite5mTokens, long cacheWrite1hTokens,
+                 long outputTokens, long reasoningTokens) {
+        this(inputTokens, cachedInputTokens, cacheWrite5mTokens, cacheWrite1hTokens, outputTokens, reasoningTokens, 0);
+    }
+
+    /** The same tokens, with this many web searches. */
+    public Usage withWebSearchRequests(long searches) {
+        return new Usage(inputTokens, cachedInputTokens, cacheWrite5mTokens, cacheWrite1hTokens, outputTokens,
+                reasoningTokens, searches);
     }
 
     /** OpenAI Chat Completions / Responses: prompt tokens include the cached ones, completion includes reasoning. */

@@ -62,6 +62,18 @@ class ModelPriceTest {
     }
 
     @Test
+    void webSearchesAreBilledPerSearchOnTopOfTheTokensAndNotDiscountedInBatch() throws Exception {
+        ModelPrice haiku = PriceCatalog.bundled().current("claude-haiku-4-5").orElseThrow();
+        // Claude Haiku 4.5: $1 / $5 per million tokens, web search $10 per 1,000 searches (a cent each)
+        Usage usage = Usage.anthropic(1000, 0, 0, 0, 100).withWebSearchRequests(3);
+        Cost cost = haiku.cost(usage);
+        assertThat(cost.webSearch()).isEqualByComparingTo("0.03");
+        assertThat(cost.total()).isEqualByComparingTo("0.0315");      // 0.001 + 0.0005 + 0.03
+        assertThat(haiku.cost(usage, true).total()).isEqualByComparingTo("0.03075"); // tokens at half price, searches not
+        assertThat(OPENAI.cost(Usage.openAi(0, 0, 0, 0).withWebSearchRequests(3)).total()).as("no fee in the entry").isZero();
+    }
+
+    @Test
     void longContextTierAppliesOnlyAboveTheThreshold() {
         Cost atThreshold = ANTHROPIC.cost(Usage.openAi(200_000, 0, 1000, 0));
         assertThat(atThreshold.total()).isEqualByComparingTo("0.615");      // 200000 × 3 + 1000 × 15, per 1M

@@ -8,7 +8,8 @@ import dev.tollgate.gateway.Json;
 /**
  * What an Anthropic message stream reports it used, read the same way by every relay of one: the input side from
  * {@code message_start}, updated when a {@code message_delta} repeats it (newer API versions do, and the later
- * figures win), and the output tokens as the cumulative count of the latest {@code message_delta} (never summed).
+ * figures win, web searches included), and the output tokens as the cumulative count of the latest
+ * {@code message_delta} (never summed).
  */
 final class AnthropicStreamUsage {
 
@@ -25,7 +26,7 @@ final class AnthropicStreamUsage {
     /** A {@code message_delta}'s usage. */
     void delta(JsonNode usage) {
         if (usage.hasNonNull("output_tokens")) outputTokens = usage.get("output_tokens").asLong();
-        if (usage.hasNonNull("input_tokens")) {
+        if (usage.hasNonNull("input_tokens") || usage.hasNonNull("server_tool_use")) {
             if (input == null) input = Json.object();
             usage.fields().forEachRemaining(f -> {
                 if (!f.getValue().isNull()) input.set(f.getKey(), f.getValue());
@@ -40,7 +41,7 @@ final class AnthropicStreamUsage {
     Usage usage() {
         Usage in = input == null ? null : UsageFields.fromAnthropic(input);
         return in == null || outputTokens < 0 ? null : new Usage(in.inputTokens(), in.cachedInputTokens(),
-                in.cacheWrite5mTokens(), in.cacheWrite1hTokens(), outputTokens, 0);
+                in.cacheWrite5mTokens(), in.cacheWrite1hTokens(), outputTokens, 0, in.webSearchRequests());
     }
 
     /**
@@ -53,6 +54,6 @@ final class AnthropicStreamUsage {
         Usage in = input == null ? null : UsageFields.fromAnthropic(input);
         if (in == null) return estimate;
         return new Usage(in.inputTokens(), in.cachedInputTokens(), in.cacheWrite5mTokens(), in.cacheWrite1hTokens(),
-                Math.max(outputTokens, estimate.outputTokens()), 0);
+                Math.max(outputTokens, estimate.outputTokens()), 0, in.webSearchRequests());
     }
 }

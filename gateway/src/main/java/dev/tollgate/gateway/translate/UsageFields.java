@@ -67,6 +67,7 @@ public final class UsageFields {
     public static Usage readAnthropic(JsonParser p) throws IOException {
         long input = 0, cacheRead = 0, writes = 0, output = 0;
         long[] split = {0, Long.MIN_VALUE}; // 1h, 5m (MIN_VALUE: not given)
+        long[] searches = {0};
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
@@ -76,12 +77,13 @@ public final class UsageFields {
                 case "cache_creation_input_tokens" -> writes = number(p);
                 case "output_tokens" -> output = number(p);
                 case "cache_creation" -> readLongs(p, split, "ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens");
+                case "server_tool_use" -> readLongs(p, searches, "web_search_requests");
                 default -> p.skipChildren();
             }
         }
         long oneHour = split[0];
         long fiveMin = split[1] != Long.MIN_VALUE ? split[1] : Math.max(0, writes - oneHour);
-        return anthropic(input, cacheRead, fiveMin, oneHour, output);
+        return anthropic(input, cacheRead, fiveMin, oneHour, output, searches[0]);
     }
 
     /**
@@ -112,7 +114,8 @@ public final class UsageFields {
 
     /**
      * Anthropic's usage: {@code input_tokens} is only what follows the last cache breakpoint; cache reads and writes
-     * are added to it. Writes without the 5m/1h split count as 5-minute writes. Null as {@link #fromOpenAi}.
+     * are added to it. Writes without the 5m/1h split count as 5-minute writes. Web searches
+     * ({@code server_tool_use.web_search_requests}) are billed per search. Null as {@link #fromOpenAi}.
      */
     public static Usage fromAnthropic(JsonNode u) {
         if (!u.isObject()) return null;
@@ -122,7 +125,7 @@ public final class UsageFields {
         long fiveMin = split.has("ephemeral_5m_input_tokens") ? split.get("ephemeral_5m_input_tokens").asLong()
                 : Math.max(0, writes - oneHour);
         return anthropic(u.path("input_tokens").asLong(), u.path("cache_read_input_tokens").asLong(), fiveMin, oneHour,
-                u.path("output_tokens").asLong());
+                u.path("output_tokens").asLong(), u.path("server_tool_use").path("web_search_requests").asLong());
     }
 
     private static Usage openAi(long prompt, long cached, long cacheWrites, long completion, long reasoning) {
@@ -130,9 +133,9 @@ public final class UsageFields {
                 : Usage.openAi(prompt, cached, cacheWrites, completion, reasoning);
     }
 
-    private static Usage anthropic(long input, long cacheRead, long fiveMin, long oneHour, long output) {
-        return anyNegative(input, cacheRead, fiveMin, oneHour, output) ? null
-                : Usage.anthropic(input, cacheRead, fiveMin, oneHour, output);
+    private static Usage anthropic(long input, long cacheRead, long fiveMin, long oneHour, long output, long searches) {
+        return anyNegative(input, cacheRead, fiveMin, oneHour, output, searches) ? null
+                : Usage.anthropic(input, cacheRead, fiveMin, oneHour, output).withWebSearchRequests(searches);
     }
 
     private static boolean anyNegative(long... counts) {
