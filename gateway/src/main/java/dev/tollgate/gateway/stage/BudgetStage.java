@@ -136,7 +136,8 @@ public final class BudgetStage implements Stage {
             next.proceed(exchange, held);
             return;
         }
-        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
+        long prompt = PromptTokens.worstCase(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()),
+                exchange.route().model());
         long tokens = prompt + maxOutput;
         if (!boundHolders.isEmpty() && !budgets.isEmpty() && !roomFor(budgets, worstCase(exchange, prompt, maxOutput, cacheWrites))) {
             tightenInFlight(budgets, buckets);
@@ -165,8 +166,8 @@ public final class BudgetStage implements Stage {
 
     /**
      * Counting the prompt's tokens is most of what budgets cost a request, so a bound that needs no tokenizer is
-     * tried first: a prompt never has more tokens than its request body has bytes (every token is at least one byte
-     * of the text, and the JSON around it is longer than the per-message overhead). When every rate limit has room
+     * tried first ({@link #promptBound}: the request body's bytes, and its images at the most their model bills one
+     * as). When every rate limit has room
      * for that bound and every budget room for ten more of it, the request goes on with it, and settling replaces it
      * by the real cost as always. Otherwise nothing is kept (no alert, no downgrade) and the caller decides on the exact count,
      * first replacing the bounds of the calls in flight by their counted worst cases ({@link BudgetSink#tighten}), so the
@@ -174,7 +175,7 @@ public final class BudgetStage implements Stage {
      */
     private BoundPass boundPass(Exchange exchange, List<RateLimiter.Buckets> buckets, List<BudgetBook.Entry> budgets,
                                 long maxOutput, boolean cacheWrites) {
-        long bound = exchange.outgoingBody().length();
+        long bound = promptBound(exchange);
         long tokens = bound + maxOutput;
         RateLimiter.Decision decision = service.rateLimiter().acquire(buckets, tokens);
         if (!decision.allowed()) return null;
@@ -192,6 +193,15 @@ public final class BudgetStage implements Stage {
             held.add(r);
         }
         return new BoundPass(decision.held(), new Reserved(held, List.of(), null, worst, null), tokens);
+    }
+
+    /**
+     * A prompt's tokens without the tokenizer: no more than its body's bytes (each token is at least one byte of the
+     * text, and the JSON around it is longer than the per-message overhead), except for images, a few bytes of URL
+     * that may be billed as thousands of tokens each.
+     */
+    static long promptBound(Exchange exchange) {
+        return exchange.outgoingBody().length() + PromptTokens.imageAllowance(exchange.body(), exchange.route().model());
     }
 
     private static boolean roomFor(List<BudgetBook.Entry> budgets, BigDecimal worst) {
@@ -588,7 +598,8 @@ public final class BudgetStage implements Stage {
             boundHolders.remove(this);
             Holds loose = holds.get();
             if (loose == null || !loose.bound()) return false;
-            long prompt = PromptTokens.count(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()));
+            long prompt = PromptTokens.worstCase(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()),
+                    bound.route().model());
             BigDecimal worst = worstCase(bound.route(), bound.routes(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites())
                     .add(escalations(bound.escalatesTo(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites()));
             List<Reservation> exact = new ArrayList<>(loose.reservations().size());

@@ -64,17 +64,19 @@ final class SharedBudgets {
         List<RedisCounters.Target> targets = new ArrayList<>(budgets.size());
         for (BudgetBook.Entry e : budgets) targets.add(new RedisCounters.Target(e, e.window(exchange.arrivedAt())));
         // most requests: counted on this replica's slices, with the bound that needs no tokenizer (a prompt has no more
-        // tokens than its body has bytes); settling replaces it by the real cost, so the bound only uses slice room
-        long bound = exchange.outgoingBody().length() + maxOutput;
+        // tokens than its body has bytes, its images held at their most); settling replaces it by the real cost, so the bound only uses slice room
+        long promptBound = BudgetStage.promptBound(exchange);
+        long bound = promptBound + maxOutput;
         List<RedisCounters.Bucket> boundTake = buckets(rates, bound, 1);
         BigDecimal boundWorst = targets.isEmpty() ? BigDecimal.ZERO
-                : stage.worstCase(exchange, exchange.outgoingBody().length(), maxOutput, stage.cacheWrites(exchange));
+                : stage.worstCase(exchange, promptBound, maxOutput, stage.cacheWrites(exchange));
         Leases.Ticket ticket = service.leases().admit(targets, boundWorst, boundTake, bound);
         if (ticket != null) {
             next.proceed(exchange, new LeasedSink(exchange, sink, ticket, targets, boundTake));
             return;
         }
-        long prompt = PromptTokens.count(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()));
+        long prompt = PromptTokens.worstCase(exchange.api(), exchange.body(), TokenCounter.forModel(exchange.route().model()),
+                exchange.route().model());
         long tokens = prompt + maxOutput;
         List<RedisCounters.Bucket> take = buckets(rates, tokens, 1);
         BigDecimal worst = targets.isEmpty() ? BigDecimal.ZERO : stage.worstCase(exchange, prompt, maxOutput, stage.cacheWrites(exchange));

@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.translate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.core.tokens.ImageTokens;
 import dev.tollgate.core.tokens.TokenCounter;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.Api;
@@ -31,6 +32,32 @@ public final class PromptTokens {
             case OPENAI_RESPONSES -> counter.countContent(body.get("instructions")) + responsesInput(body.get("input"), counter)
                     + tools(body, counter);
         };
+    }
+
+    /**
+     * The most input tokens a request can be billed for, as budgets reserve it: its text counted, and each image at
+     * the most its model can bill one as ({@link ImageTokens}), as an image's size is not known before the call.
+     */
+    public static long worstCase(Api api, JsonNode body, TokenCounter counter, String model) {
+        return count(api, body, counter) + imageAllowance(body, model);
+    }
+
+    /** The tokens the images of a request's prompt may be billed as at most: none where it has none. */
+    public static long imageAllowance(JsonNode body, String model) {
+        long images = images(body.get("messages")) + images(body.get("input")) + images(body.get("system"));
+        return images == 0 ? 0 : images * ImageTokens.worstCase(model);
+    }
+
+    /** Image parts anywhere in a prompt's messages or input items (tool results included), in any of the formats. */
+    private static long images(JsonNode node) {
+        if (node == null || !node.isContainerNode()) return 0;
+        if (node.isObject()) {
+            String type = node.path("type").asText("");
+            if (type.equals("image_url") || type.equals("input_image") || type.equals("image")) return 1;
+        }
+        long total = 0;
+        for (JsonNode child : node) total += images(child);
+        return total;
     }
 
     private static long tools(JsonNode body, TokenCounter counter) {
