@@ -78,8 +78,12 @@ public final class ConfigSchema {
             String text;
             String at = pointer;
             if (e.getKeyword().equals("additionalProperties") || e.getKeyword().equals("unevaluatedProperties")) {
+                JsonNode parentSchema = schemaAt(e.getSchemaLocation().getFragment());
+                // a key the schema knows is "unevaluated" only because another value of the object (under a $ref)
+                // failed: that failure is reported on its own
+                if (keys(parentSchema).contains(e.getProperty())) continue;
                 at = pointer + "/" + escape(e.getProperty());
-                text = unknownKey(e.getProperty(), pointer, schemaAt(e.getSchemaLocation().getFragment()));
+                text = unknownKey(e.getProperty(), pointer, parentSchema);
             } else if (e.getKeyword().equals("required")) {
                 text = (pointer.isEmpty() ? "" : dotted(pointer) + " ") + "needs '" + e.getProperty() + "'";
             } else {

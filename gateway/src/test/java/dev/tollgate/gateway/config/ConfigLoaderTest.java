@@ -78,6 +78,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aWrongPriceIsTheOneProblemNamedNotItsSiblingKeys() {
+        // a wrong value under a $ref'd schema made every other key of the object "unknown" too (did you mean 'input'?)
+        assertThat(mistake("prices:\n  - model: m\n    prices:\n      - {effective: 2026-01-01, input: \"-1\", output: \"5\", web_search_per_1k: \"10\"}\n"))
+                .isEqualTo("config:4:33: prices[0].prices[0].input must be an amount of US dollars such as \"12.50\", not \"-1\"");
+    }
+
+    @Test
     void aMisspeltKeyStopsStartUpWithWhereAndTheKeyMeant() {
         assertThat(mistake("provders:\n  openai: {type: openai}\n"))
                 .startsWith("config:1:1: unknown key 'provders' at the top level; did you mean 'providers'? (known: server, admin,");
