@@ -389,6 +389,14 @@ public final class ProviderStage implements Stage.Chain {
                 relay = translation.stream(exchange);
                 relaySink = new ReplySink.Forwarding(sink) {
                     @Override
+                    public void end() {
+                        // a stream that carried the provider's error (Responses' response.failed ends "properly") failed:
+                        // the ledger keeps the error and the cache does not keep the stream
+                        if (providerError != null) next.fail(providerError.alreadyInStream());
+                        else next.end();
+                    }
+
+                    @Override
                     public void fail(GatewayError error) {
                         // the client has the provider's error already; it is what the ledger keeps, not a second one
                         next.fail(providerError != null ? providerError.alreadyInStream() : error);

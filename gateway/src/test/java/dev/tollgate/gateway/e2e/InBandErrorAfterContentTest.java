@@ -71,6 +71,30 @@ class InBandErrorAfterContentTest {
 
             """;
 
+    /** A Responses stream that fails after its first text, as the Responses API reference shows the events. */
+    private static final String RESPONSES_STREAM = """
+            event: response.created
+            data: {"type":"response.created","sequence_number":0,"response":{"id":"resp_67c9fdcecf488190bdd9a0409de3a1ec07b8b0ad4e5eb654","object":"response","created_at":1741290958,"status":"in_progress","error":null,"model":"gpt-4o-mini","output":[],"usage":null}}
+
+            event: response.in_progress
+            data: {"type":"response.in_progress","sequence_number":1,"response":{"id":"resp_67c9fdcecf488190bdd9a0409de3a1ec07b8b0ad4e5eb654","object":"response","created_at":1741290958,"status":"in_progress","error":null,"model":"gpt-4o-mini","output":[],"usage":null}}
+
+            event: response.output_item.added
+            data: {"type":"response.output_item.added","sequence_number":2,"output_index":0,"item":{"id":"msg_67c9fdcf37fc8190ba82116e33fb28c507b8b0ad4e5eb654","type":"message","status":"in_progress","role":"assistant","content":[]}}
+
+            event: response.content_part.added
+            data: {"type":"response.content_part.added","sequence_number":3,"item_id":"msg_67c9fdcf37fc8190ba82116e33fb28c507b8b0ad4e5eb654","output_index":0,"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}
+
+            event: response.output_text.delta
+            data: {"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_67c9fdcf37fc8190ba82116e33fb28c507b8b0ad4e5eb654","output_index":0,"content_index":0,"delta":"Hello"}
+
+            event: response.failed
+            data: {"type":"response.failed","sequence_number":5,"response":{"id":"resp_67c9fdcecf488190bdd9a0409de3a1ec07b8b0ad4e5eb654","object":"response","created_at":1741290958,"status":"failed","error":{"code":"server_error","message":"The model failed to generate a response."},"model":"gpt-4o-mini","output":[],"usage":null}}
+
+            """;
+
+    static final java.util.concurrent.atomic.AtomicInteger responsesCalls = new java.util.concurrent.atomic.AtomicInteger();
+
     @TempDir
     static Path data;
     static HttpServer provider;
@@ -84,12 +108,15 @@ class InBandErrorAfterContentTest {
         provider.createContext("/", InBandErrorAfterContentTest::answer);
         provider.start();
         String url = "http://127.0.0.1:" + provider.getAddress().getPort();
-        bed = new TestBed(data, "", """
+        // the response cache is on: a stream that failed must not be stored and served again
+        bed = new TestBed(data, "cache: {enabled: true}", """
                   breaking-anthropic: {type: anthropic, base_url: "%s"}
                   breaking-openai: {type: openai, base_url: "%s/v1", responses: chat}
-                """.formatted(url, url), """
+                  failing-responses: {type: openai, base_url: "%s/v1"}
+                """.formatted(url, url, url), """
                   - {name: claude-breaks, provider: breaking-anthropic, model: claude-haiku-4-5}
                   - {name: gpt-breaks, provider: breaking-openai, model: gpt-4o-mini}
+                  - {name: responses-fails, provider: failing-responses, model: gpt-4o-mini}
                 """);
         openai = OpenAIOkHttpClient.builder().baseUrl(bed.url() + "/v1").apiKey(TestBed.KEY).maxRetries(0).build();
         anthropic = AnthropicOkHttpClient.builder().baseUrl(bed.url()).apiKey(TestBed.KEY).maxRetries(0).build();
@@ -104,11 +131,17 @@ class InBandErrorAfterContentTest {
     /** Anthropic's path gets Anthropic's broken stream, OpenAI's Chat Completions path OpenAI's; both end after the error. */
     private static void answer(HttpExchange exchange) throws IOException {
         exchange.getRequestBody().readAllBytes();
-        boolean anthropicDialect = exchange.getRequestURI().getPath().equals("/v1/messages");
+        String path = exchange.getRequestURI().getPath();
+        if (path.equals("/v1/responses")) responsesCalls.incrementAndGet();
+        String stream = switch (path) {
+            case "/v1/messages" -> ANTHROPIC_STREAM;
+            case "/v1/responses" -> RESPONSES_STREAM;
+            default -> OPENAI_STREAM;
+        };
         exchange.getResponseHeaders().set("content-type", "text/event-stream");
         exchange.sendResponseHeaders(200, 0);
         try (OutputStream out = exchange.getResponseBody()) {
-            out.write((anthropicDialect ? ANTHROPIC_STREAM : OPENAI_STREAM).getBytes(StandardCharsets.UTF_8));
+            out.write(stream.getBytes(StandardCharsets.UTF_8));
         }
     }
 
@@ -165,6 +198,27 @@ class InBandErrorAfterContentTest {
             JsonNode row = ledgerRow(response);
             assertThat(row.path("error").asText()).as(path).contains("The server had an error").doesNotContain("closed the stream");
         }
+    }
+
+    /**
+     * A Responses stream that ends in {@code response.failed} after its first text failed: the client has the event as
+     * the provider sent it, the ledger keeps the provider's error, and the cache does not keep the failure to serve it
+     * again. Before, the relay took {@code response.failed} for a proper end: the row had no error and the next
+     * identical request got the failed stream from the cache without reaching the provider.
+     */
+    @Test
+    void aResponsesStreamThatFailsAfterContentIsRecordedAsFailedAndNotCached() throws Exception {
+        int before = responsesCalls.get();
+        HttpResponse<String> first = stream("/v1/responses", "responses-fails");
+        assertThat(first.body()).contains("\"delta\":\"Hello\"").contains("event: response.failed")
+                .doesNotContain("closed the stream before it was complete");
+        assertThat(ledgerRow(first).path("error").asText()).contains("The model failed to generate a response.");
+
+        HttpResponse<String> again = stream("/v1/responses", "responses-fails");
+        assertThat(again.body()).contains("event: response.failed");
+        assertThat(again.headers().firstValue("x-tollgate-cache")).isNotEqualTo(java.util.Optional.of("hit"));
+        assertThat(responsesCalls.get() - before).isEqualTo(2);
+        assertThat(ledgerRow(again).path("error").asText()).contains("The model failed to generate a response.");
     }
 
     @Test
