@@ -512,10 +512,22 @@ public final class ProviderStage implements Stage.Chain {
             // so what was relayed (or just the prompt) is counted, as for any broken stream
             if (relay != null && (!holding || exchange.clientGone())) {
                 finished = true;
+                List<SseEvent> opening = holding ? held : null;
                 holding = false;
                 held = null;
                 cancelTimer();
                 if (attempts != null) attempts.ended(this);
+                // the client hung up before the first content: the relay still reads the opening events held for it
+                // (Anthropic's message_start reports the prompt as billed, cache reads and writes included); nobody
+                // is there to be written to
+                if (opening != null) {
+                    ReplySink unread = new ReplySink.Forwarding(relaySink) {
+                        @Override
+                        public void data(Buffer chunk) {
+                        }
+                    };
+                    for (SseEvent e : opening) relay.event(e, unread);
+                }
                 relay.finish(relaySink, cause);
                 return;
             }
