@@ -7,13 +7,19 @@ import java.util.Map;
 
 /**
  * An error a client sees, rendered in the wire format it speaks. {@code type} is OpenAI's error type; the
- * Anthropic rendering maps the status to Anthropic's own type names.
+ * Anthropic rendering maps the status to Anthropic's own type names. {@code inStream}: the client's stream already
+ * carries this error (the provider's own in-band error event, relayed as it came), so a stream under way is ended
+ * without a second one; before the stream has started it is answered as any error.
  */
 public record GatewayError(int status, String type, String code, String message, String param,
-                           Map<String, String> headers) {
+                           Map<String, String> headers, boolean inStream) {
 
     public GatewayError {
         headers = headers == null ? Map.of() : Map.copyOf(headers);
+    }
+
+    public GatewayError(int status, String type, String code, String message, String param, Map<String, String> headers) {
+        this(status, type, code, message, param, headers, false);
     }
 
     public static GatewayError badRequest(String message, String param) {
@@ -58,7 +64,12 @@ public record GatewayError(int status, String type, String code, String message,
     }
 
     public GatewayError withHeaders(Map<String, String> more) {
-        return new GatewayError(status, type, code, message, param, more);
+        return new GatewayError(status, type, code, message, param, more, inStream);
+    }
+
+    /** This error, marked as already in the client's stream (see {@code inStream}). */
+    public GatewayError alreadyInStream() {
+        return new GatewayError(status, type, code, message, param, headers, true);
     }
 
     /** The error body in the given wire format. */

@@ -66,7 +66,7 @@ final class HttpReply implements ReplySink, ClientConnection {
             answer(response, error, exchange.format(), exchange.requestId());
             return;
         }
-        if (streaming) {
+        if (streaming && !error.inStream()) {
             String json = error.render(exchange.format(), exchange.requestId()).toString();
             response.write(exchange.format() == WireFormat.ANTHROPIC ? SseEvent.event("error", json) : SseEvent.data(json));
         }

@@ -98,8 +98,39 @@ final class FirstContent {
                 + "' opened its stream with an event the gateway could not read" + (type == null ? "" : " (" + type + ")")));
     }
 
+    /**
+     * After the first content: the provider's own in-band error, if {@code event} is one (Anthropic's {@code event:
+     * error}, an OpenAI {@code error} chunk, Responses' {@code error} or {@code response.failed}), else null. The
+     * relay has already translated it for the client, so the stream ends with it (see {@link GatewayError#inStream}).
+     * Only an event that may be an error is parsed.
+     */
+    static GatewayError midStreamError(WireFormat dialect, Api api, String provider, SseEvent event) {
+        String type = event.event();
+        String data = event.data();
+        if (data == null) return null;
+        boolean anthropic = dialect == WireFormat.ANTHROPIC;
+        boolean maybe = anthropic || api == Api.OPENAI_RESPONSES
+                ? "error".equals(type) || "response.failed".equals(type)
+                : "error".equals(type) || data.contains("\"error\"");
+        if (!maybe) return null;
+        JsonNode json = Json.parseOrNull(data);
+        if (json == null || !json.isObject()) return null;
+        JsonNode error;
+        if (json.path("type").asText("").equals("response.failed")) error = json.path("response").path("error");
+        else if (json.path("error").isObject()) error = json.get("error");
+        else if (json.path("type").asText("").equals("error")) error = json; // Responses' error event
+        else return null;
+        return providerError(error, anthropic, "provider '" + provider + "' failed during its stream: ");
+    }
+
     /** The provider's own error, with the type SDKs decide retries on, at the status its type stands for. */
     private static AttemptFailure inBand(String provider, JsonNode error, boolean anthropic) {
+        GatewayError relayed = providerError(error, anthropic, "provider '" + provider + "' refused the request before its first content: ");
+        int status = relayed.status();
+        return new AttemptFailure("stream_error", relayed, status == 429 || status >= 500, status == 429 || status >= 500, 0);
+    }
+
+    private static GatewayError providerError(JsonNode error, boolean anthropic, String prefix) {
         String type = error.path("type").asText(null);
         if (type == null || type.equals("error")) type = error.path("code").asText("server_error"); // Responses' error event
         String message = error.path("message").asText("(no message)");
@@ -115,8 +146,6 @@ final class FirstContent {
             case "api_error", "server_error" -> 500;
             default -> anthropic ? 500 : 502;
         };
-        GatewayError relayed = new GatewayError(status, type, status == 529 || status >= 500 ? "upstream_error" : type,
-                "provider '" + provider + "' refused the request before its first content: " + message, null, null);
-        return new AttemptFailure("stream_error", relayed, status == 429 || status >= 500, status == 429 || status >= 500, 0);
+        return new GatewayError(status, type, status == 529 || status >= 500 ? "upstream_error" : type, prefix + message, null, null);
     }
 }

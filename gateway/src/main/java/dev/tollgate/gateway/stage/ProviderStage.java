@@ -356,6 +356,10 @@ public final class ProviderStage implements Stage.Chain {
         private HttpHeaders headers;
         private Buffer body;
         private StreamRelay relay;
+        /** Where the relay writes: the sink, except that a stream ending after the provider's in-band error fails with it. */
+        private ReplySink relaySink;
+        /** The provider's own error, sent in-band after the first content and relayed to the client as it came. */
+        private GatewayError providerError;
         private SseParser parser;
         private MultiMap startHeaders;
         /** A stream before its first content: its opening events are held back ({@link #held}, made when one comes). */
@@ -383,6 +387,21 @@ public final class ProviderStage implements Stage.Chain {
             String contentType = headers.get(HttpHeaderNames.CONTENT_TYPE);
             if (status >= 200 && status < 300 && contentType != null && contentType.startsWith("text/event-stream")) {
                 relay = translation.stream(exchange);
+                relaySink = new ReplySink.Forwarding(sink) {
+                    @Override
+                    public void end() {
+                        // a stream that carried the provider's error (Responses' response.failed ends "properly") failed:
+                        // the ledger keeps the error and the cache does not keep the stream
+                        if (providerError != null) next.fail(providerError.alreadyInStream());
+                        else next.end();
+                    }
+
+                    @Override
+                    public void fail(GatewayError error) {
+                        // the client has the provider's error already; it is what the ledger keeps, not a second one
+                        next.fail(providerError != null ? providerError.alreadyInStream() : error);
+                    }
+                };
                 startHeaders = MultiMap.caseInsensitiveMultiMap()
                         .add(AsciiHeaders.CONTENT_TYPE, EVENT_STREAM)
                         .add(CACHE_CONTROL, NO_CACHE);
@@ -399,7 +418,11 @@ public final class ProviderStage implements Stage.Chain {
         private void event(SseEvent event) {
             if (finished) return;
             if (!holding) {
-                relay.event(event, sink);
+                if (providerError == null) {
+                    providerError = FirstContent.midStreamError(upstream.dialect(), translation.upstreamApi(exchange.api()),
+                            upstream.name(), event);
+                }
+                relay.event(event, relaySink);
                 return;
             }
             Object kind = FirstContent.classify(upstream.dialect(), translation.upstreamApi(exchange.api()), upstream.name(), event);
@@ -408,7 +431,7 @@ public final class ProviderStage implements Stage.Chain {
                 held.add(event);
             } else if (kind == FirstContent.CONTENT) {
                 release();
-                relay.event(event, sink);
+                relay.event(event, relaySink);
             } else {
                 refuse((AttemptFailure) kind);
             }
@@ -422,7 +445,7 @@ public final class ProviderStage implements Stage.Chain {
             holding = false;
             List<SseEvent> opening = held;
             held = null;
-            if (opening != null) for (SseEvent e : opening) relay.event(e, sink);
+            if (opening != null) for (SseEvent e : opening) relay.event(e, relaySink);
         }
 
         @Override
@@ -442,7 +465,7 @@ public final class ProviderStage implements Stage.Chain {
                     return;
                 }
                 finished = true;
-                relay.finish(sink, e);
+                relay.finish(relaySink, e);
                 call.cancel();
                 return;
             }
@@ -464,7 +487,7 @@ public final class ProviderStage implements Stage.Chain {
                     return;
                 }
                 finished = true;
-                relay.finish(sink, null);
+                relay.finish(relaySink, null);
             } else if (status < 200 || status >= 300) {
                 refuse(AttemptFailure.http(status, upstreamError(upstream, status, body, headers),
                         AttemptFailure.retryAfterNanos(headers.get("retry-after-ms"), headers.get("retry-after"))));
@@ -489,11 +512,23 @@ public final class ProviderStage implements Stage.Chain {
             // so what was relayed (or just the prompt) is counted, as for any broken stream
             if (relay != null && (!holding || exchange.clientGone())) {
                 finished = true;
+                List<SseEvent> opening = holding ? held : null;
                 holding = false;
                 held = null;
                 cancelTimer();
                 if (attempts != null) attempts.ended(this);
-                relay.finish(sink, cause);
+                // the client hung up before the first content: the relay still reads the opening events held for it
+                // (Anthropic's message_start reports the prompt as billed, cache reads and writes included); nobody
+                // is there to be written to
+                if (opening != null) {
+                    ReplySink unread = new ReplySink.Forwarding(relaySink) {
+                        @Override
+                        public void data(Buffer chunk) {
+                        }
+                    };
+                    for (SseEvent e : opening) relay.event(e, unread);
+                }
+                relay.finish(relaySink, cause);
                 return;
             }
             if (reconnects >= 0 && cause instanceof ConnectException && reconnect(exchange, sink, reconnects)) {
