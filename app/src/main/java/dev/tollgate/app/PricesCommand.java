@@ -102,6 +102,9 @@ public final class PricesCommand {
                     System.out.println("    above " + t.aboveInputTokens() + " prompt tokens: input " + perMillion(t.rates().input())
                             + ", output " + perMillion(t.rates().output()));
                 }
+                p.serviceTiers().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(t -> System.out.println(
+                        "    service_tier " + t.getKey() + ": input " + perMillion(t.getValue().input()) + ", cached input "
+                                + perMillion(t.getValue().cachedInput()) + ", output " + perMillion(t.getValue().output())));
                 if (p.batchDiscount().signum() > 0) {
                     System.out.println("    batch discount: " + p.batchDiscount().movePointRight(2).stripTrailingZeros().toPlainString() + "%");
                 }

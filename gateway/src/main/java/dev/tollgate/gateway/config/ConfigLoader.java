@@ -266,7 +266,8 @@ public final class ConfigLoader {
     }
 
     private static ModelPrice withSource(ModelPrice p) {
-        return new ModelPrice(p.model(), p.provider(), p.mode(), p.effectiveFrom(), "config", p.rates(), p.tiers(), p.batchDiscount());
+        return new ModelPrice(p.model(), p.provider(), p.mode(), p.effectiveFrom(), "config", p.rates(), p.tiers(), p.batchDiscount(),
+                p.serviceTiers(), null);
     }
 
     private static String text(JsonNode n, String field) {
