@@ -105,6 +105,9 @@ public final class PricesCommand {
                 if (p.webSearchPer1k().signum() > 0) {
                     System.out.println("    web search: $" + p.webSearchPer1k().stripTrailingZeros().toPlainString() + " per 1,000 searches");
                 }
+                p.serviceTiers().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(t -> System.out.println(
+                        "    service_tier " + t.getKey() + ": input " + perMillion(t.getValue().input()) + ", cached input "
+                                + perMillion(t.getValue().cachedInput()) + ", output " + perMillion(t.getValue().output())));
                 if (p.batchDiscount().signum() > 0) {
                     System.out.println("    batch discount: " + p.batchDiscount().movePointRight(2).stripTrailingZeros().toPlainString() + "%");
                 }

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.core.usage.Usage;
 import dev.tollgate.gateway.auth.Principal;
@@ -43,6 +44,7 @@ public final class Exchange {
     private Usage usage;
     private boolean estimated;
     private String servedModel;
+    private String serviceTier;
     private BigDecimal cost;
     private String priceVersion;
     private boolean unpriced;
@@ -137,6 +139,7 @@ public final class Exchange {
     public void resetOutcome() {
         usage = null;
         servedModel = null;
+        serviceTier = null;
         estimated = false;
         cost = null;
         priceVersion = null;
@@ -156,6 +159,19 @@ public final class Exchange {
         this.usage = usage;
         this.servedModel = servedModel;
         this.estimated = estimated;
+    }
+
+    /**
+     * The OpenAI service tier the call is billed at: the one its answer says served it, else the one the request asked
+     * for; null (or "default") for the standard tier. Set by the OpenAI passthrough before it reports usage.
+     */
+    public String serviceTier() { return serviceTier; }
+    public void serviceTier(String serviceTier) { this.serviceTier = serviceTier; }
+
+    /** The {@code service_tier} the client's body asks for (OpenAI's flex, priority, auto, default), or null. */
+    public String requestedServiceTier() {
+        JsonNode tier = body == null ? null : body.get("service_tier");
+        return tier != null && tier.isTextual() ? tier.asText() : null;
     }
 
     public BigDecimal cost() { return cost; }

@@ -175,6 +175,11 @@ public final class LiteLlmImport {
                         putRates(tn, t.rates());
                     }
                 }
+                if (!p.serviceTiers().isEmpty()) {
+                    ObjectNode tiers = e.putObject("service_tiers");
+                    p.serviceTiers().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                            .forEach(t -> putRates(tiers.putObject(t.getKey()), t.getValue()));
+                }
             }
         });
         out.write(("# Imported from LiteLLM's model_prices_and_context_window.json by `tollgate prices import`.\n"

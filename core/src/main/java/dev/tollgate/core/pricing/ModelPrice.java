@@ -6,7 +6,10 @@ import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One model's prices as they stood from {@code effectiveFrom} (00:00 UTC) until the next entry for the same model.
@@ -21,9 +24,13 @@ import java.util.Objects;
  * @param batchDiscount  the fraction taken off by the provider's batch API (0.5 = half price), or zero
  * @param webSearchPer1k what 1,000 searches of the provider's web search tool cost, on top of the tokens (Anthropic:
  *                       $10), or zero; the same at every prompt size, and not discounted for batches
+ * @param serviceTiers   rates of the provider's other service tiers by the name its answers give them (OpenAI's
+ *                       "flex" and "priority"); they replace the standard rates for the whole call
+ * @param serviceTier    the service tier these rates are for; null for the standard tier
  */
 public record ModelPrice(String model, String provider, String mode, LocalDate effectiveFrom, String source,
-                         Rates rates, List<PriceTier> tiers, BigDecimal batchDiscount, BigDecimal webSearchPer1k) {
+                         Rates rates, List<PriceTier> tiers, BigDecimal batchDiscount, BigDecimal webSearchPer1k,
+                         Map<String, Rates> serviceTiers, String serviceTier) {
 
     private static final int PER_MILLION = 6;
 
@@ -38,22 +45,55 @@ public record ModelPrice(String model, String provider, String mode, LocalDate e
         batchDiscount = batchDiscount == null ? BigDecimal.ZERO : batchDiscount;
         webSearchPer1k = webSearchPer1k == null ? BigDecimal.ZERO : webSearchPer1k;
         if (webSearchPer1k.signum() < 0) throw new IllegalArgumentException("a rate cannot be negative: " + webSearchPer1k);
+        serviceTiers = serviceTiers == null ? Map.of() : Map.copyOf(serviceTiers);
+        if (!serviceTiers.isEmpty() && !tiers.isEmpty()) {
+            // the providers publish service-tier rates for standard context only; a long prompt would be priced wrong
+            throw new IllegalArgumentException("price of '" + model + "' has both long-context tiers and service_tiers;"
+                    + " service-tier rates above a long-context threshold are not modelled");
+        }
     }
 
-    /** A price without a web search fee. */
+    /** A standard-tier price with no other service tiers and no web search fee. */
     public ModelPrice(String model, String provider, String mode, LocalDate effectiveFrom, String source,
                       Rates rates, List<PriceTier> tiers, BigDecimal batchDiscount) {
-        this(model, provider, mode, effectiveFrom, source, rates, tiers, batchDiscount, null);
+        this(model, provider, mode, effectiveFrom, source, rates, tiers, batchDiscount, null, Map.of(), null);
     }
 
     /** The same price from another source. */
     public ModelPrice withSource(String newSource) {
-        return new ModelPrice(model, provider, mode, effectiveFrom, newSource, rates, tiers, batchDiscount, webSearchPer1k);
+        return new ModelPrice(model, provider, mode, effectiveFrom, newSource, rates, tiers, batchDiscount, webSearchPer1k,
+                serviceTiers, serviceTier);
     }
 
-    /** A stable name for this price entry, written to the ledger with every priced call. */
+    /**
+     * A stable name for this price entry, written to the ledger with every priced call; a call served at another
+     * service tier names it after a colon ("gpt-5@2025-08-07:flex"), so reports show which rates were billed.
+     */
     public String version() {
-        return model + "@" + effectiveFrom;
+        return serviceTier == null ? model + "@" + effectiveFrom : model + "@" + effectiveFrom + ":" + serviceTier;
+    }
+
+    /**
+     * Whether an OpenAI {@code service_tier} names the standard tier: absent, {@code "default"}, or {@code "auto"}
+     * (which a request may send; an answer names the tier it resolved to).
+     */
+    public static boolean isStandardTier(String serviceTier) {
+        return serviceTier == null || serviceTier.isEmpty() || serviceTier.equals("default") || serviceTier.equals("auto")
+                || serviceTier.equals("standard");
+    }
+
+    /**
+     * This price as billed at {@code serviceTier}: itself for the standard tier, the tier's rates (no batch discount, no
+     * further tiers) for one the catalog prices, and empty for one it does not, which the caller must not bill at
+     * standard rates.
+     */
+    public Optional<ModelPrice> atServiceTier(String serviceTier) {
+        if (isStandardTier(serviceTier)) return Optional.of(this);
+        String name = serviceTier.toLowerCase(Locale.ROOT);
+        Rates tierRates = serviceTiers.get(name);
+        if (tierRates == null) return Optional.empty();
+        return Optional.of(new ModelPrice(model, provider, mode, effectiveFrom, source, tierRates, List.of(), BigDecimal.ZERO,
+                webSearchPer1k, Map.of(), name));
     }
 
     /** The rates that apply to a request with this many prompt tokens (long-context tiers included). */

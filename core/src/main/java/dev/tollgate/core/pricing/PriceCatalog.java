@@ -81,7 +81,8 @@ public final class PriceCatalog {
     /**
      * Parses one catalog entry: {@code model, provider, mode, aliases} and a list of {@code prices}, each with
      * {@code effective, source, input, output, cached_input, cache_write_5m, cache_write_1h, batch_discount,
-     * web_search_per_1k} and optional {@code tiers: [{above_input_tokens, input, output, cached_input, …}]}. Rates are USD per
+     * web_search_per_1k} and optional {@code tiers: [{above_input_tokens, input, output, cached_input, …}]} and
+     * {@code service_tiers: {flex: {input, output, cached_input}, priority: {…}}}. Rates are USD per
      * million tokens. The same shape is used for prices in the gateway's config.
      */
     public static List<ModelPrice> parseModel(JsonNode m) {
@@ -93,9 +94,22 @@ public final class PriceCatalog {
             for (JsonNode t : p.path("tiers")) {
                 tiers.add(new PriceTier(required(t, "above_input_tokens").asLong(), rates(t, model)));
             }
+            Map<String, Rates> serviceTiers = new TreeMap<>();
+            JsonNode named = p.path("service_tiers");
+            if (!named.isMissingNode() && !named.isObject()) {
+                throw new IllegalArgumentException("service_tiers of '" + model + "' must map a tier name (flex, priority) to its rates");
+            }
+            for (var t : (Iterable<Map.Entry<String, JsonNode>>) named::fields) {
+                String tier = t.getKey();
+                if (ModelPrice.isStandardTier(tier) || !tier.equals(tier.toLowerCase(Locale.ROOT))) {
+                    throw new IllegalArgumentException("service_tiers of '" + model + "': '" + tier
+                            + "' is not a tier name to price (the standard tier's rates are the entry's own; use flex, priority, …)");
+                }
+                serviceTiers.put(tier, rates(t.getValue(), model + "' at service tier '" + tier));
+            }
             LocalDate effective = p.hasNonNull("effective") ? LocalDate.parse(p.get("effective").asText()) : LocalDate.EPOCH;
             out.add(new ModelPrice(model, text(m, "provider"), text(m, "mode"), effective, text(p, "source"),
-                    rates(p, model), tiers, decimal(p, "batch_discount"), decimal(p, "web_search_per_1k")));
+                    rates(p, model), tiers, decimal(p, "batch_discount"), decimal(p, "web_search_per_1k"), serviceTiers, null));
         }
         return out;
     }

@@ -116,7 +116,8 @@ public final class BudgetStage implements Stage {
         if (!budgets.isEmpty()) {
             Route unpriced = unpriced(exchange);
             if (unpriced != null) {
-                sink.fail(notPriced(unpriced, budgets.getFirst()));
+                boolean priced = price(unpriced, exchange.arrivedAt()).isPresent(); // then only its service tier is not
+                sink.fail(notPriced(unpriced, budgets.getFirst(), priced ? servedTier(unpriced, exchange.requestedServiceTier()) : null));
                 return;
             }
         }
@@ -262,7 +263,7 @@ public final class BudgetStage implements Stage {
                 return new Reserved(List.of(), List.of(), blocked, worst, downgradedFrom);
             }
             if (over != null && attempt == 0) {
-                Optional<Route> cheaper = downgrade(over, exchange.arrivedAt());
+                Optional<Route> cheaper = downgrade(over, exchange.arrivedAt(), exchange.requestedServiceTier());
                 if (cheaper.isPresent() && !cheaper.get().name().equals(exchange.route().name())) {
                     held.forEach(r -> r.account().release(r));
                     downgradedFrom = exchange.route().name();
@@ -282,17 +283,18 @@ public final class BudgetStage implements Stage {
         }
     }
 
-    Optional<Route> downgrade(List<BudgetBook.Entry> over, Instant at) {
+    Optional<Route> downgrade(List<BudgetBook.Entry> over, Instant at, String serviceTier) {
         for (BudgetBook.Entry e : over) {
             // a cheaper model that cannot be priced would walk through the very budget that sent the call to it
-            if (e.budget().action() == Budget.Action.DOWNGRADE) return router.route(e.budget().downgradeTo()).filter(r -> !unpriced(r, at));
+            if (e.budget().action() == Budget.Action.DOWNGRADE) return router.route(e.budget().downgradeTo()).filter(r -> !unpriced(r, at, serviceTier));
         }
         return Optional.empty();
     }
 
     BigDecimal worstCase(Exchange exchange, long prompt, long maxOutput, boolean cacheWrites) {
-        return worstCase(exchange.route(), exchange.routes(), exchange.arrivedAt(), prompt, maxOutput, cacheWrites)
-                .add(escalations(escalatesTo(exchange), exchange.arrivedAt(), prompt, maxOutput, cacheWrites));
+        String serviceTier = exchange.requestedServiceTier();
+        return worstCase(exchange.route(), exchange.routes(), exchange.arrivedAt(), serviceTier, prompt, maxOutput, cacheWrites)
+                .add(escalations(escalatesTo(exchange), exchange.arrivedAt(), serviceTier, prompt, maxOutput, cacheWrites));
     }
 
     /** The tier a cascade may escalate this attempt to (its answer is judged), or null when this attempt's stands. */
@@ -305,9 +307,9 @@ public final class BudgetStage implements Stage {
      * before the escalation is made, so admitting the cheap one means affording the whole ladder above it. Otherwise a
      * budget could take the cheap attempt's money and then refuse the escalation, and the client would pay for nothing.
      */
-    private BigDecimal escalations(Tiers.Choice next, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
+    private BigDecimal escalations(Tiers.Choice next, Instant at, String serviceTier, long prompt, long maxOutput, boolean cacheWrites) {
         BigDecimal sum = BigDecimal.ZERO;
-        for (Tiers.Choice t = next; t != null; t = t.next()) sum = sum.add(worstCase(t.route(), t.group(), at, prompt, maxOutput, cacheWrites));
+        for (Tiers.Choice t = next; t != null; t = t.next()) sum = sum.add(worstCase(t.route(), t.group(), at, serviceTier, prompt, maxOutput, cacheWrites));
         return sum;
     }
 
@@ -315,15 +317,34 @@ public final class BudgetStage implements Stage {
      * A route group's reservation is its dearest deployment's worst case: attempts that fail before any content cost
      * nothing, so whichever deployment serves, the one reservation covers it (a fallback to a pricier model included).
      */
-    private BigDecimal worstCase(Route route, RouteGroup routes, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
-        if (routes == null) return worstCase(route, at, prompt, maxOutput, cacheWrites);
+    private BigDecimal worstCase(Route route, RouteGroup routes, Instant at, String serviceTier, long prompt, long maxOutput,
+                                 boolean cacheWrites) {
+        if (routes == null) return worstCase(route, at, serviceTier, prompt, maxOutput, cacheWrites);
         BigDecimal worst = BigDecimal.ZERO;
-        for (Route priced : routes.priced()) worst = worst.max(worstCase(priced, at, prompt, maxOutput, cacheWrites));
+        for (Route priced : routes.priced()) worst = worst.max(worstCase(priced, at, serviceTier, prompt, maxOutput, cacheWrites));
         return worst;
     }
 
-    private BigDecimal worstCase(Route route, Instant at, long prompt, long maxOutput, boolean cacheWrites) {
-        return price(route, at).map(p -> WorstCase.cost(p, prompt, maxOutput, cacheWrites)).orElse(BigDecimal.ZERO);
+    /**
+     * The most the call may cost at the standard tier or at the service tier it asks for, whichever is dearer: OpenAI
+     * may serve a priority request at the standard tier, and a flex one costs less than standard, so a flex request is
+     * held at standard rates (an upper bound that cannot slip) and settled at flex ones once the answer says so.
+     */
+    private BigDecimal worstCase(Route route, Instant at, String serviceTier, long prompt, long maxOutput, boolean cacheWrites) {
+        Optional<ModelPrice> price = price(route, at);
+        if (price.isEmpty()) return BigDecimal.ZERO;
+        BigDecimal standard = WorstCase.cost(price.get(), prompt, maxOutput, cacheWrites);
+        String tier = servedTier(route, serviceTier);
+        if (tier == null) return standard;
+        return price.get().atServiceTier(tier).map(p -> WorstCase.cost(p, prompt, maxOutput, cacheWrites).max(standard)).orElse(standard);
+    }
+
+    /**
+     * The non-standard service tier a route may bill the request at, or null: {@code service_tier} goes to OpenAI-format
+     * providers as the client sent it, and means nothing to the others (a translation drops it).
+     */
+    private static String servedTier(Route route, String requested) {
+        return ModelPrice.isStandardTier(requested) || !"openai".equals(route.provider().type()) ? null : requested;
     }
 
     /** The price a route's calls are charged at; none for a model the config marks free (it costs 0 here). */
@@ -333,14 +354,21 @@ public final class BudgetStage implements Stage {
 
     /** The deployment this request may reach whose calls cannot be priced (a fallback's included), or null. */
     private Route unpriced(Exchange exchange) {
-        if (exchange.routes() == null) return unpriced(exchange.route(), exchange.arrivedAt()) ? exchange.route() : null;
-        for (Route priced : exchange.routes().priced()) if (unpriced(priced, exchange.arrivedAt())) return priced;
+        String tier = exchange.requestedServiceTier();
+        if (exchange.routes() == null) return unpriced(exchange.route(), exchange.arrivedAt(), tier) ? exchange.route() : null;
+        for (Route priced : exchange.routes().priced()) if (unpriced(priced, exchange.arrivedAt(), tier)) return priced;
         return null;
     }
 
-    /** Whether a call to this route cannot be priced: a budget could not count it, so it must not let it through. */
-    private boolean unpriced(Route route, Instant at) {
-        return !route.free() && catalog.get().priceAt(route.pricedAs(), at).isEmpty();
+    /**
+     * Whether a call to this route cannot be priced, at the service tier it asks for included: a budget could not count
+     * it, so it must not let it through.
+     */
+    private boolean unpriced(Route route, Instant at, String serviceTier) {
+        if (route.free()) return false;
+        Optional<ModelPrice> price = catalog.get().priceAt(route.pricedAs(), at);
+        String tier = servedTier(route, serviceTier);
+        return price.isEmpty() || (tier != null && price.get().atServiceTier(tier).isEmpty());
     }
 
     /**
@@ -348,7 +376,19 @@ public final class BudgetStage implements Stage {
      * retry neither 403 nor, told so, this), and the fix is the operator's, so the message says what to change.
      */
     static GatewayError notPriced(Route route, BudgetBook.Entry budget) {
+        return notPriced(route, budget, null);
+    }
+
+    /** {@link #notPriced(Route, BudgetBook.Entry)} for a request at a service tier ({@code service_tier}) with no price. */
+    static GatewayError notPriced(Route route, BudgetBook.Entry budget, String serviceTier) {
         String model = route.name().equals(route.pricedAs()) ? "'" + route.name() + "'" : "'" + route.name() + "' (priced as '" + route.pricedAs() + "')";
+        if (serviceTier != null) {
+            return new GatewayError(403, "invalid_request_error", "model_not_priced", "model " + model + " has no price at service_tier '"
+                    + serviceTier + "', so budget '" + budget.budget().name() + "' (" + budget.budget().scope() + ") cannot count what this"
+                    + " request would cost, and it was not sent. Send it without service_tier, or the gateway's operator can add"
+                    + " service_tiers: {" + serviceTier + ": {input, cached_input, output}} to the price of '" + route.pricedAs()
+                    + "' under prices: in the config", "service_tier", Map.of("x-should-retry", "false"));
+        }
         return new GatewayError(403, "invalid_request_error", "model_not_priced", "model " + model + " has no price, so budget '"
                 + budget.budget().name() + "' (" + budget.budget().scope() + ") cannot count what this request would cost, and it was not sent."
                 + " The gateway's operator can add a price for '" + route.pricedAs() + "' under prices: in the config, point the model's"
@@ -600,8 +640,9 @@ public final class BudgetStage implements Stage {
             if (loose == null || !loose.bound()) return false;
             long prompt = PromptTokens.worstCase(bound.api(), Json.tree(bound.body()), TokenCounter.forModel(bound.route().model()),
                     bound.route().model());
-            BigDecimal worst = worstCase(bound.route(), bound.routes(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites())
-                    .add(escalations(bound.escalatesTo(), exchange.arrivedAt(), prompt, bound.maxOutput(), bound.cacheWrites()));
+            String serviceTier = exchange.requestedServiceTier();
+            BigDecimal worst = worstCase(bound.route(), bound.routes(), exchange.arrivedAt(), serviceTier, prompt, bound.maxOutput(), bound.cacheWrites())
+                    .add(escalations(bound.escalatesTo(), exchange.arrivedAt(), serviceTier, prompt, bound.maxOutput(), bound.cacheWrites()));
             List<Reservation> exact = new ArrayList<>(loose.reservations().size());
             for (Reservation r : loose.reservations()) exact.add(new Reservation(r.account(), r.periodStart(), worst));
             Holds tight = new Holds(exact, prompt + bound.maxOutput(), false);

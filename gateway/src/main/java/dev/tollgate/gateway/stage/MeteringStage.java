@@ -66,6 +66,8 @@ public final class MeteringStage implements Stage {
     /**
      * Prices usage for an exchange; the served model is the fallback when the route's model has no price. A model the
      * config marks free costs 0 by design ({@value #FREE}); one with no price costs 0 too, but the row says unpriced.
+     * A call served at an OpenAI service tier ({@link Exchange#serviceTier()}) is billed at that tier's rates, and
+     * counts as unpriced when its price has none for the tier.
      */
     void price(Exchange exchange, Usage usage, String servedModel) {
         if (exchange.route().free()) {
@@ -84,7 +86,19 @@ public final class MeteringStage implements Stage {
             exchange.unpriced(true);
             return;
         }
-        exchange.priced(price.get().cost(usage).total(), version(price.get()));
+        String serviceTier = exchange.serviceTier();
+        Optional<ModelPrice> billed = price.get().atServiceTier(serviceTier);
+        if (billed.isEmpty()) {
+            // OpenAI bills flex and priority at their own rates: standard ones would be wrong money either way
+            if (warnedUnpriced.add(price.get().model() + ":" + serviceTier)) {
+                log.warn("no price for model '{}' at service tier '{}': those calls are metered at $0 and marked unpriced until"
+                        + " service_tiers: {}: {{…}} is added to its price (prices: in the config)", price.get().model(), serviceTier, serviceTier);
+            }
+            exchange.priced(BigDecimal.ZERO, null);
+            exchange.unpriced(true);
+            return;
+        }
+        exchange.priced(billed.get().cost(usage).total(), version(billed.get()));
         if (exchange.tier() != null && exchange.downgradedFrom() == null) {
             // a tier served it: the same usage at the baseline's price (the model asked for, or the flagship) is what
             // it saved; negative when the tier costs more
@@ -92,18 +106,18 @@ public final class MeteringStage implements Stage {
             if (baseline.free()) {
                 exchange.savedByRouting(exchange.cost().negate());
             } else {
-                prices.priceAt(baseline.pricedAs(), exchange.arrivedAt()).ifPresent(asked ->
+                prices.priceAt(baseline.pricedAs(), exchange.arrivedAt()).flatMap(p -> p.atServiceTier(serviceTier)).ifPresent(asked ->
                         exchange.savedByRouting(asked.cost(usage).total().subtract(exchange.cost())));
             }
         }
         if (exchange.downgradedFrom() != null) {
             // a budget served a cheaper model: the same usage at the price of the model asked for is what it saved
-            prices.priceAt(exchange.downgradedFrom().pricedAs(), exchange.arrivedAt()).ifPresent(asked ->
+            prices.priceAt(exchange.downgradedFrom().pricedAs(), exchange.arrivedAt()).flatMap(p -> p.atServiceTier(serviceTier)).ifPresent(asked ->
                     exchange.savedByRouting(asked.cost(usage).total().subtract(exchange.cost()).max(BigDecimal.ZERO)));
         }
     }
 
-    /** {@link ModelPrice#version()}, made once per entry rather than once per call. */
+    /** {@link ModelPrice#version()}, made once per entry rather than once per call (a service tier's is made per call). */
     private String version(ModelPrice price) {
         Versioned last = lastPrice;
         if (last == null || last.price() != price) lastPrice = last = new Versioned(price, price.version());

@@ -134,7 +134,7 @@ final class SharedBudgets {
         }
         if (!r.reserved()) {
             List<BudgetBook.Entry> over = r.over().stream().map(i -> q.targets.get(i).entry()).toList();
-            Optional<Route> cheaper = downgradedFrom == null ? stage.downgrade(over, q.exchange.arrivedAt()) : Optional.empty();
+            Optional<Route> cheaper = downgradedFrom == null ? stage.downgrade(over, q.exchange.arrivedAt(), q.exchange.requestedServiceTier()) : Optional.empty();
             if (cheaper.isPresent() && !cheaper.get().name().equals(q.exchange.route().name())) {
                 String from = q.exchange.route().name();
                 q.exchange.downgradedFrom(q.exchange.route()); // metering records what the cheaper model saved

@@ -14,8 +14,10 @@ import java.io.IOException;
  *
  * @param usage null when the answer has no usage object, or one that cannot be billed ({@link UsageFields})
  * @param model null when the answer names none
+ * @param serviceTier the service tier that served the call, as OpenAI's answers name it ({@code "default"},
+ *                    {@code "flex"}, {@code "priority"}); null when the answer names none
  */
-public record AnswerHead(Usage usage, String model) {
+public record AnswerHead(Usage usage, String model, String serviceTier) {
 
     /** Reads one dialect's usage object, from the parser at its start to its end. */
     public interface UsageReader {
@@ -26,8 +28,9 @@ public record AnswerHead(Usage usage, String model) {
     public static AnswerHead read(Buffer body, UsageReader usageReader) {
         Usage usage = null;
         String model = null;
+        String serviceTier = null;
         try (JsonParser p = Json.parser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) return new AnswerHead(null, null);
+            if (p.nextToken() != JsonToken.START_OBJECT) return new AnswerHead(null, null, null);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
@@ -35,6 +38,8 @@ public record AnswerHead(Usage usage, String model) {
                     usage = usageReader.read(p);
                 } else if (name.equals("model") && value.isScalarValue() && value != JsonToken.VALUE_NULL) {
                     model = p.getText();
+                } else if (name.equals("service_tier") && value == JsonToken.VALUE_STRING) {
+                    serviceTier = p.getText();
                 } else {
                     p.skipChildren();
                 }
@@ -42,6 +47,6 @@ public record AnswerHead(Usage usage, String model) {
         } catch (IOException e) {
             // the fields read before the malformed part are still the answer's
         }
-        return new AnswerHead(usage, model);
+        return new AnswerHead(usage, model, serviceTier);
     }
 }

@@ -33,6 +33,8 @@ public final class OpenAiPassthrough implements Translation {
             body.withObject("stream_options").put("include_usage", true);
             exchange.markBodyChanged();
         }
+        // billed at the tier asked for unless the answer names the one that served it (it always should)
+        exchange.serviceTier(exchange.requestedServiceTier());
         return exchange.outgoingBody();
     }
 
@@ -43,11 +45,23 @@ public final class OpenAiPassthrough implements Translation {
     @Override
     public void complete(Exchange exchange, Buffer body, ReplySink sink) {
         AnswerHead head = AnswerHead.read(body, UsageFields::readOpenAi);
+        servedAt(exchange, head.serviceTier());
         sink.usageOrEstimate(head.usage(), head.model(),
                 () -> PromptTokens.estimate(exchange, outputText(exchange.api(), Json.tree(body))));
         sink.start(200, AsciiHeaders.json());
         sink.data(body);
         sink.end();
+    }
+
+    /** Records the service tier an answer says served the call (Chat Completions and Responses both name it). */
+    private static void servedAt(Exchange exchange, String serviceTier) {
+        if (serviceTier != null) exchange.serviceTier(serviceTier);
+    }
+
+    /** The {@code service_tier} of a parsed answer object, chunk or Responses {@code response}, or null. */
+    private static String serviceTier(JsonNode answer) {
+        JsonNode tier = answer.get("service_tier");
+        return tier != null && tier.isTextual() ? tier.asText() : null;
     }
 
     private static String outputText(Api api, JsonNode json) {
@@ -71,12 +85,14 @@ public final class OpenAiPassthrough implements Translation {
 
     /** Chat Completions and Completions streams: {@code data:} chunks ending in {@code [DONE]}. */
     private static final class ChunkRelay implements StreamRelay {
+        private final Exchange exchange;
         private final StreamAccounting accounting;
         private final boolean clientWantsUsage;
         private boolean usageReported;
         private boolean done;
 
         ChunkRelay(Exchange exchange) {
+            this.exchange = exchange;
             this.accounting = new StreamAccounting(exchange);
             this.clientWantsUsage = exchange.streamUsageRequested();
         }
@@ -97,6 +113,7 @@ public final class OpenAiPassthrough implements Translation {
                 JsonNode chunk = Json.parseOrNull(data);
                 Usage usage = chunk == null ? null : UsageFields.fromOpenAi(chunk.get("usage"));
                 if (usage != null) { // else counted locally at the end
+                    servedAt(exchange, serviceTier(chunk)); // every chunk names it, the usage chunk too
                     sink.usage(usage, chunk.path("model").asText(null), false);
                     usageReported = true;
                     boolean usageOnly = chunk.path("choices").isEmpty();
@@ -125,11 +142,13 @@ public final class OpenAiPassthrough implements Translation {
 
     /** Responses API streams: typed events; usage arrives in the final {@code response.completed}. */
     private static final class ResponsesRelay implements StreamRelay {
+        private final Exchange exchange;
         private final StreamAccounting accounting;
         private boolean usageReported;
         private boolean done;
 
         ResponsesRelay(Exchange exchange) {
+            this.exchange = exchange;
             this.accounting = new StreamAccounting(exchange);
         }
 
@@ -144,6 +163,7 @@ public final class OpenAiPassthrough implements Translation {
                     JsonNode response = json == null ? null : json.path("response");
                     Usage usage = response == null ? null : UsageFields.fromOpenAi(response.path("usage"));
                     if (usage != null) {
+                        servedAt(exchange, serviceTier(response));
                         sink.usage(usage, response.path("model").asText(null), false);
                         usageReported = true;
                     }

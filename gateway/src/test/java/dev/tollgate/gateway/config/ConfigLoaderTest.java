@@ -137,6 +137,25 @@ class ConfigLoaderTest {
 
     /** The README's configuration reference is the documentation of every key: all of it must load. */
     @Test
+    void serviceTierPricesAreReadAndTheirMistakesNamed() throws Exception {
+        GatewayConfig config = NO_ENV.parse("""
+                prices:
+                  - model: my-gpt
+                    prices: [{effective: 2026-01-01, input: "1", output: "8", service_tiers: {priority: {input: "2", output: "16"}}}]
+                """);
+        dev.tollgate.core.pricing.ModelPrice price = config.prices().get(0);
+        assertThat(price.source()).isEqualTo("config");
+        assertThat(price.atServiceTier("priority").orElseThrow().rates().output()).isEqualByComparingTo("16");
+        assertThat(price.atServiceTier("flex")).isEmpty();
+        assertThatThrownBy(() -> NO_ENV.parse("prices: [{model: m, input: 1, output: 2, service_tiers: {default: {input: 1, output: 2}}}]"))
+                .hasMessageContaining("'default' is not a tier name to price");
+        assertThatThrownBy(() -> NO_ENV.parse("prices: [{model: m, input: 1, output: 2, service_tiers: {flex: {input: 1}}}]"))
+                .hasMessageContaining("at service tier 'flex' needs both 'input' and 'output'");
+        assertThatThrownBy(() -> NO_ENV.parse("prices: [{model: m, input: 1, output: 2, service_tiers: {flex: {input: 1, output: 2, cached: 1}}}]"))
+                .hasMessageContaining("cached");
+    }
+
+    @Test
     void theReadmeReferenceLoads() throws Exception {
         String readme = Files.readString(Path.of("../README.md"));
         int section = readme.indexOf("## Configuration reference");

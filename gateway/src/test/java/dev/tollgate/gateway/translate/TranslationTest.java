@@ -173,10 +173,10 @@ class TranslationTest {
         }
         // no usage, or a body cut short after it: what was read before still counts
         assertThat(AnswerHead.read(Buffer.buffer("{\"model\":\"m\",\"usage\":null}"), UsageFields::readOpenAi))
-                .isEqualTo(new AnswerHead(null, "m"));
+                .isEqualTo(new AnswerHead(null, "m", null));
         assertThat(AnswerHead.read(Buffer.buffer("{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4},\"choices\":[{\"tr"),
-                UsageFields::readOpenAi)).isEqualTo(new AnswerHead(Usage.openAi(3, 0, 4, 0), null));
-        assertThat(AnswerHead.read(Buffer.buffer("[1]"), UsageFields::readOpenAi)).isEqualTo(new AnswerHead(null, null));
+                UsageFields::readOpenAi)).isEqualTo(new AnswerHead(Usage.openAi(3, 0, 4, 0), null, null));
+        assertThat(AnswerHead.read(Buffer.buffer("[1]"), UsageFields::readOpenAi)).isEqualTo(new AnswerHead(null, null, null));
     }
 
     @Test
