@@ -163,7 +163,7 @@ public final class EvalCommand implements Callable<Integer> {
             int skipped = tasks.size() * models.size() - pending.size();
             if (skipped > 0) err.println("eval: " + skipped + " answers already in " + resultsFile + ", " + pending.size() + " to go");
             try (Progress progress = Progress.of(Math.min(limit, pending.size()), err)) {
-                run.run(pending, limit, progress);
+                run.run(pending, limit, progress, err);
             }
             report = EvalReport.of(tasks, models, results.all(), labels, gate);
         } catch (IOException e) {

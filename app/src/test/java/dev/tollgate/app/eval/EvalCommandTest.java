@@ -60,6 +60,7 @@ class EvalCommandTest {
                   q50: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.5"}}
                   q80: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.8"}}
                   perfect: {type: openai, base_url: %1$s}
+                  slow: {type: openai, base_url: %1$s, headers: {x-sandbox-latency-ms: "1500"}}
                 models:
                   - {name: gpt-4o-mini-q90, provider: q90, model: gpt-4o-mini}
                   - {name: gpt-4.1-nano-q50, provider: q50, model: gpt-4.1-nano}
@@ -67,6 +68,7 @@ class EvalCommandTest {
                   - {name: claude-sonnet-judge80, provider: q80, model: claude-sonnet-4-5}
                   - {name: gpt-4o-judge, provider: perfect, model: gpt-4o}
                   - {name: gpt-4o-mini, provider: q90}
+                  - {name: gpt-4o-mini-slow, provider: slow, model: gpt-4o-mini}
                 """.formatted(base);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
@@ -324,6 +326,37 @@ class EvalCommandTest {
         assertThat(report.at("/models/1/passed").asInt()).isEqualTo(expectedPasses(20, 0.5));
         boolean anyPasses = expectedPasses(20, 0.9) >= 15 || expectedPasses(20, 0.5) >= 15;
         assertThat(rest.exit()).isEqualTo(anyPasses ? 0 : EvalCommand.NONE_PASSES);
+    }
+
+    @Test
+    void aRunStoppedLikeCtrlCKeepsTheCallsInFlightSoTheRerunPaysForNoneTwice() throws Exception {
+        int n = 12;
+        Path tasks = tasks(n, null);
+        Path results = dir.resolve("stopped.jsonl");
+        long before = sandbox.requestsReceived();
+        Process eval = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), dev.tollgate.app.Main.class.getName(), "eval",
+                "--url", gateway.baseUrl(), "--tasks", tasks.toString(), "--models", "gpt-4o-mini-slow",
+                "--concurrency", "4", "--results", results.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("stopped.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (sandbox.requestsReceived() - before < 4 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(sandbox.requestsReceived() - before).as("four calls in flight (each takes 1.5 s)").isEqualTo(4);
+            eval.destroy(); // SIGTERM, which the JVM handles as it does Ctrl-C's SIGINT: shutdown hooks run
+            assertThat(eval.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        } finally {
+            eval.destroyForcibly();
+        }
+        long paid = sandbox.requestsReceived() - before;
+        assertThat(Files.readAllLines(results).stream().filter(l -> l.contains("\"answer\"")).count())
+                .as("every call paid for is kept: " + Files.readString(dir.resolve("stopped.log"))).isEqualTo(paid);
+        assertThat(paid).isLessThan(n);
+
+        Run rest = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-slow", "--concurrency", "4",
+                "--results", results.toString(), "--format", "json");
+        assertThat(rest.json().get("pending").asInt()).isZero();
+        assertThat(sandbox.requestsReceived() - before).as("each task paid once").isEqualTo(n);
     }
 
     @Test
