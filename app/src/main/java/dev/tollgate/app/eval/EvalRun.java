@@ -105,7 +105,10 @@ final class EvalRun {
 
     EvalResult evaluate(Pair pair) {
         EvalTask task = pair.task();
-        GatewayCaller.Answer answer = gateway.ask(pair.model(), task.messages(), task.responseFormat());
+        EvalResult earlier = results.get(task.id(), pair.model());
+        GatewayCaller.Answer answer = earlier != null && earlier.answer() != null && task.scorer() instanceof Scorer.Judged
+                ? new GatewayCaller.Answer(earlier.answer(), earlier.costUsd(), earlier.latencyMs(), null) // paid for: only the judge again
+                : gateway.ask(pair.model(), task.messages(), task.responseFormat());
         if (answer.failed()) return failed(pair, answer.error());
         if (task.scorer() instanceof Scorer.Deterministic scorer) {
             return new EvalResult(task.id(), pair.model(), answer.text(), scorer.score(answer.text()), answer.costUsd(),
@@ -113,7 +116,10 @@ final class EvalRun {
         }
         Scorer.Judged judged = (Scorer.Judged) task.scorer();
         GatewayCaller.Answer review = gateway.ask(judge.model(), judge.messages(task, judged.rubric(), answer.text()), null);
-        if (review.failed()) return failed(pair, "the judge " + judge.model() + " gave no verdict: " + review.error());
+        if (review.failed()) {
+            return new EvalResult(task.id(), pair.model(), answer.text(), null, answer.costUsd(), answer.latencyMs(), null, null,
+                    "the judge " + judge.model() + " gave no verdict: " + review.error());
+        }
         return new EvalResult(task.id(), pair.model(), answer.text(), Judge.verdict(review.text()), answer.costUsd(),
                 answer.latencyMs(), judge.model(), review.costUsd(), null);
     }

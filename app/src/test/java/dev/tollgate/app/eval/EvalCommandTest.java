@@ -61,6 +61,7 @@ class EvalCommandTest {
                   q80: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.8"}}
                   perfect: {type: openai, base_url: %1$s}
                   slow: {type: openai, base_url: %1$s, headers: {x-sandbox-latency-ms: "1500"}}
+                  down: {type: openai, base_url: %1$s, headers: {x-sandbox-fault: "500"}}
                 models:
                   - {name: gpt-4o-mini-q90, provider: q90, model: gpt-4o-mini}
                   - {name: gpt-4.1-nano-q50, provider: q50, model: gpt-4.1-nano}
@@ -69,6 +70,7 @@ class EvalCommandTest {
                   - {name: gpt-4o-judge, provider: perfect, model: gpt-4o}
                   - {name: gpt-4o-mini, provider: q90}
                   - {name: gpt-4o-mini-slow, provider: slow, model: gpt-4o-mini}
+                  - {name: claude-judge-down, provider: down, model: claude-haiku-4-5}
                 """.formatted(base);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
@@ -357,6 +359,39 @@ class EvalCommandTest {
                 "--results", results.toString(), "--format", "json");
         assertThat(rest.json().get("pending").asInt()).isZero();
         assertThat(sandbox.requestsReceived() - before).as("each task paid once").isEqualTo(n);
+    }
+
+    static long ledgerCalls(String model) {
+        ledger.flush();
+        return ledger.recent(100_000).stream()
+                .filter(e -> model.equals(e.requestedModel()) && "eval".equals(e.tags().get("feature")) && e.costUsd().signum() > 0)
+                .count();
+    }
+
+    @Test
+    void anAnswerTheJudgeGaveNoVerdictOnIsKeptAndNotPaidForAgain() throws Exception {
+        int n = 6;
+        Path tasks = tasks(n, "judge");
+        Path results = dir.resolve("judge-down.jsonl");
+        long paidBefore = ledgerCalls("gpt-4.1-nano-q50");
+        BigDecimal costBefore = ledgerCost("gpt-4.1-nano-q50");
+        Run down = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "claude-judge-down",
+                "--results", results.toString());
+        assertThat(down.exit()).as(down.err()).isEqualTo(EvalCommand.INCOMPLETE);
+        assertThat(down.out()).contains("Incomplete: " + n + " answers missing");
+        assertThat(ledgerCalls("gpt-4.1-nano-q50") - paidBefore).isEqualTo(n);
+
+        // the judge is back: only it is asked; the candidate's answers, already paid for, are not asked again
+        Run back = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "claude-haiku-judge",
+                "--results", results.toString(), "--format", "json");
+        assertThat(ledgerCalls("gpt-4.1-nano-q50") - paidBefore).as(back.err()).isEqualTo(n);
+        JsonNode report = back.json();
+        assertThat(report.get("pending").asInt()).isZero();
+        int right = 0;
+        for (int i = 0; i < n; i++) if (draw(prompt(i)) < 0.5) right++;
+        assertThat(report.at("/models/0/passed").asInt()).isEqualTo(right);
+        // and what they cost is counted, once
+        assertThat(report.at("/models/0/cost_usd").decimalValue()).isEqualByComparingTo(ledgerCost("gpt-4.1-nano-q50").subtract(costBefore));
     }
 
     @Test
