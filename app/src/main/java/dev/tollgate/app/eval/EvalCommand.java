@@ -150,7 +150,15 @@ public final class EvalCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         GatewayCaller caller = new GatewayCaller(link.url(), key, tags);
-        String unknown = unknownModel(caller, link.url());
+        String unknown;
+        try {
+            unknown = unknownModel(caller, link.url());
+        } catch (IOException e) {
+            err.println("eval: cannot reach the gateway at " + link.url() + " ("
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                    + "): is serve running there? --url or $TOLLGATE_URL names another");
+            return BAD_INPUT;
+        }
         if (unknown != null) {
             err.println("eval: " + unknown);
             return BAD_INPUT;
@@ -273,7 +281,7 @@ public final class EvalCommand implements Callable<Integer> {
      * A candidate or judge the gateway does not serve, said once up front (a typo in --models would otherwise fail every
      * task with a 404 and end "answers missing, run again"); null when all exist or the gateway cannot list them.
      */
-    private String unknownModel(GatewayCaller caller, String url) {
+    private String unknownModel(GatewayCaller caller, String url) throws IOException {
         java.util.Set<String> served = caller.models();
         if (served == null) return null;
         List<String> asked = new java.util.ArrayList<>(models);

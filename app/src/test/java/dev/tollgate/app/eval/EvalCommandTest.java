@@ -300,6 +300,25 @@ class EvalCommandTest {
         assertThat(judge.err()).contains("has no model 'claude-nobody'");
     }
 
+    @Test
+    void aGatewayThatCannotBeReachedIsSaidOnceBeforeAnyTask() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Path results = dir.resolve("unreachable.jsonl");
+        CommandLine cli = new CommandLine(new EvalCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute("--url", "http://127.0.0.1:" + closedPort, "--tasks", tasks(5, null).toString(),
+                "--models", "gpt-4o-mini-q90", "--results", results.toString());
+        assertThat(exit).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(err.toString().strip().lines()).hasSize(1);
+        assertThat(err.toString()).contains("cannot reach the gateway at http://127.0.0.1:" + closedPort).doesNotContain("run the same command again");
+        assertThat(results).doesNotExist();
+    }
+
     String write(String name, String content) throws Exception {
         Path file = dir.resolve(name);
         Files.writeString(file, content);
