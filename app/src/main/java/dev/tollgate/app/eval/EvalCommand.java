@@ -142,6 +142,7 @@ public final class EvalCommand implements Callable<Integer> {
             tasks = promptLog ? fromPromptLog(link, err) : EvalTask.read(tasksFile);
             labels = labelsFile == null ? Labels.none() : Labels.read(labelsFile);
             check(tasks);
+            warnOfStrayLabels(labels, tasks, err);
         } catch (EvalTask.Invalid | IllegalArgumentException e) {
             err.println("eval: " + e.getMessage());
             return BAD_INPUT;
@@ -293,6 +294,17 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         return null;
+    }
+
+    /** A label whose id is no task's (a typo, or another task set) overrides nothing: said, not silently dropped. */
+    private void warnOfStrayLabels(Labels labels, List<EvalTask> tasks, PrintWriter err) {
+        java.util.Set<String> stray = labels.taskIds();
+        tasks.forEach(t -> stray.remove(t.id()));
+        if (stray.isEmpty()) return;
+        List<String> named = stray.stream().limit(5).toList();
+        err.println("eval: " + stray.size() + " task id" + (stray.size() == 1 ? "" : "s") + " in " + labelsFile
+                + (stray.size() == 1 ? " names" : " name") + " no task of this run, so those labels apply to nothing: " + String.join(", ", named)
+                + (stray.size() > named.size() ? ", …" : ""));
     }
 
     private void check(List<EvalTask> tasks) {

@@ -319,6 +319,17 @@ class EvalCommandTest {
         assertThat(results).doesNotExist();
     }
 
+    @Test
+    void aLabelForNoTaskOfTheRunIsSaidNotSilentlyDropped() throws Exception {
+        Path tasks = tasks(4, null);
+        String labels = write("typo-labels.jsonl", "{\"id\":\"t1\",\"pass\":false}\n{\"id\":\"t-1\",\"model\":\"gpt-4o-mini-q90\",\"pass\":true}\n");
+        Run run = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90", "--labels", labels, "--format", "json",
+                "--results", dir.resolve("typo-labels-results.jsonl").toString());
+        assertThat(run.exit()).as(run.err()).isIn(0, EvalCommand.NONE_PASSES);
+        assertThat(run.err()).contains("1 task id in " + labels + " names no task of this run, so those labels apply to nothing: t-1")
+                .doesNotContain(": t1");
+    }
+
     String write(String name, String content) throws Exception {
         Path file = dir.resolve(name);
         Files.writeString(file, content);
