@@ -142,6 +142,7 @@ public final class EvalCommand implements Callable<Integer> {
             tasks = promptLog ? fromPromptLog(link, err) : EvalTask.read(tasksFile);
             labels = labelsFile == null ? Labels.none() : Labels.read(labelsFile);
             check(tasks);
+            warnOfStrayLabels(labels, tasks, err);
         } catch (EvalTask.Invalid | IllegalArgumentException e) {
             err.println("eval: " + e.getMessage());
             return BAD_INPUT;
@@ -150,7 +151,15 @@ public final class EvalCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         GatewayCaller caller = new GatewayCaller(link.url(), key, tags);
-        String unknown = unknownModel(caller, link.url());
+        String unknown;
+        try {
+            unknown = unknownModel(caller, link.url());
+        } catch (IOException e) {
+            err.println("eval: cannot reach the gateway at " + link.url() + " ("
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                    + "): is serve running there? --url or $TOLLGATE_URL names another");
+            return BAD_INPUT;
+        }
         if (unknown != null) {
             err.println("eval: " + unknown);
             return BAD_INPUT;
@@ -163,7 +172,7 @@ public final class EvalCommand implements Callable<Integer> {
             int skipped = tasks.size() * models.size() - pending.size();
             if (skipped > 0) err.println("eval: " + skipped + " answers already in " + resultsFile + ", " + pending.size() + " to go");
             try (Progress progress = Progress.of(Math.min(limit, pending.size()), err)) {
-                run.run(pending, limit, progress);
+                run.run(pending, limit, progress, err);
             }
             report = EvalReport.of(tasks, models, results.all(), labels, gate);
         } catch (IOException e) {
@@ -273,7 +282,7 @@ public final class EvalCommand implements Callable<Integer> {
      * A candidate or judge the gateway does not serve, said once up front (a typo in --models would otherwise fail every
      * task with a 404 and end "answers missing, run again"); null when all exist or the gateway cannot list them.
      */
-    private String unknownModel(GatewayCaller caller, String url) {
+    private String unknownModel(GatewayCaller caller, String url) throws IOException {
         java.util.Set<String> served = caller.models();
         if (served == null) return null;
         List<String> asked = new java.util.ArrayList<>(models);
@@ -285,6 +294,17 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         return null;
+    }
+
+    /** A label whose id is no task's (a typo, or another task set) overrides nothing: said, not silently dropped. */
+    private void warnOfStrayLabels(Labels labels, List<EvalTask> tasks, PrintWriter err) {
+        java.util.Set<String> stray = labels.taskIds();
+        tasks.forEach(t -> stray.remove(t.id()));
+        if (stray.isEmpty()) return;
+        List<String> named = stray.stream().limit(5).toList();
+        err.println("eval: " + stray.size() + " task id" + (stray.size() == 1 ? "" : "s") + " in " + labelsFile
+                + (stray.size() == 1 ? " names" : " name") + " no task of this run, so those labels apply to nothing: " + String.join(", ", named)
+                + (stray.size() > named.size() ? ", …" : ""));
     }
 
     private void check(List<EvalTask> tasks) {

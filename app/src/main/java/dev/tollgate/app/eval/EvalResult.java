@@ -8,8 +8,9 @@ import java.math.BigDecimal;
 
 /**
  * One task answered by one model: the answer, the scorer's verdict, what it cost and how long it took; for a judged
- * task also the judge's verdict and cost. A line of the results file. {@code error} is set when no answer came (the
- * pair is asked again on the next run).
+ * task also the judge's verdict and cost. A line of the results file. {@code error} is set when no answer came, or
+ * when the judge gave no verdict on the answer (then the answer and its cost are kept): the pair is asked again on the
+ * next run, the candidate only when it gave no answer.
  */
 public record EvalResult(String task, String model, String answer, Verdict verdict, BigDecimal costUsd, double latencyMs,
                          String judgeModel, BigDecimal judgeCostUsd, String error) {
@@ -28,7 +29,12 @@ public record EvalResult(String task, String model, String answer, Verdict verdi
 
     ObjectNode toJson() {
         ObjectNode n = Json.object().put("task", task).put("model", model);
-        if (error != null) return n.put("error", error);
+        if (error != null) {
+            n.put("error", error);
+            // an answer the judge gave no verdict on was still paid for: kept, so a rerun asks only the judge
+            if (answer != null) n.put("answer", answer).put("cost_usd", costUsd.toPlainString()).put("latency_ms", Math.round(latencyMs * 10) / 10.0);
+            return n;
+        }
         n.put("answer", answer).put("pass", verdict.pass()).put("reason", verdict.reason())
                 .put("cost_usd", costUsd.toPlainString()).put("latency_ms", Math.round(latencyMs * 10) / 10.0);
         if (judgeModel != null) n.put("judge", judgeModel).put("judge_cost_usd", judgeCostUsd.toPlainString());
@@ -38,7 +44,11 @@ public record EvalResult(String task, String model, String answer, Verdict verdi
     static EvalResult fromJson(JsonNode n) {
         String task = n.path("task").asText();
         String model = n.path("model").asText();
-        if (n.hasNonNull("error")) return new EvalResult(task, model, null, null, null, 0, null, null, n.get("error").asText());
+        if (n.hasNonNull("error")) {
+            String answer = n.hasNonNull("answer") ? n.get("answer").asText() : null;
+            return new EvalResult(task, model, answer, null, answer == null ? null : new BigDecimal(n.path("cost_usd").asText("0")),
+                    n.path("latency_ms").asDouble(), null, null, n.get("error").asText());
+        }
         String judge = n.hasNonNull("judge") ? n.get("judge").asText() : null;
         return new EvalResult(task, model, n.path("answer").asText(), new Verdict(n.path("pass").asBoolean(), n.path("reason").asText()),
                 new BigDecimal(n.path("cost_usd").asText("0")), n.path("latency_ms").asDouble(),

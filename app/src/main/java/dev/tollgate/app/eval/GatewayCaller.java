@@ -38,10 +38,11 @@ final class GatewayCaller {
     }
 
     /**
-     * The model names the gateway serves to this key ({@code GET /v1/models}), or null when it cannot tell (not
-     * reachable, not a 200): the calls themselves then say what is wrong.
+     * The model names the gateway serves to this key ({@code GET /v1/models}), or null when it cannot tell (not a
+     * 200): the calls themselves then say what is wrong. A gateway that cannot be reached at all is an IOException,
+     * said once rather than as every task's error.
      */
-    java.util.Set<String> models() {
+    java.util.Set<String> models() throws IOException {
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/v1/models")).timeout(Duration.ofSeconds(30)).GET();
         if (key != null && !key.isBlank()) request.header("authorization", "Bearer " + key);
         try {
@@ -50,8 +51,6 @@ final class GatewayCaller {
             java.util.Set<String> names = new java.util.LinkedHashSet<>();
             for (JsonNode model : Json.tree(response.body()).path("data")) names.add(model.path("id").asText());
             return names;
-        } catch (IOException e) {
-            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;

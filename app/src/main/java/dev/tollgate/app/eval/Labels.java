@@ -54,6 +54,13 @@ final class Labels {
         return Optional.ofNullable(pass != null ? pass : byTask.get(task));
     }
 
+    /** The task ids the labels name, in no order. */
+    java.util.Set<String> taskIds() {
+        java.util.Set<String> ids = new java.util.TreeSet<>(byTask.keySet());
+        byTaskAndModel.keySet().forEach(k -> ids.add(k.substring(0, k.indexOf('\u0000'))));
+        return ids;
+    }
+
     boolean isEmpty() {
         return byTask.isEmpty() && byTaskAndModel.isEmpty();
     }

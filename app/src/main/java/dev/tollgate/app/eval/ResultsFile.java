@@ -52,6 +52,11 @@ final class ResultsFile implements AutoCloseable {
         return r != null && !r.failed();
     }
 
+    /** The latest result of this pair, or null. */
+    synchronized EvalResult get(String task, String model) {
+        return results.get(EvalResult.key(task, model));
+    }
+
     synchronized void append(EvalResult result) throws IOException {
         results.put(result.key(), result);
         out.write(result.toJson().toString());

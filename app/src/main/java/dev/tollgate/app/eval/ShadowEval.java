@@ -53,7 +53,7 @@ final class ShadowEval {
      *
      * @param requests     the route's requests in the ledger over the period
      * @param routeCostUsd what they cost
-     * @param savingUsd    {@code routeCostUsd} times the share the candidate saved on the shadowed requests
+     * @param savingUsd    {@code routeCostUsd} times the share the candidate saved on the shadowed requests it answered
      */
     record Saving(long requests, BigDecimal routeCostUsd, BigDecimal savingUsd) {
     }
@@ -146,6 +146,9 @@ final class ShadowEval {
                          BigDecimal routeCostUsd, long routeRequests, String savingError) {
         int passed = 0, failedCalls = 0;
         BigDecimal production = BigDecimal.ZERO, cand = BigDecimal.ZERO, judge = BigDecimal.ZERO;
+        // the cost ratio only over pairs where the candidate answered: a failed call's cost (nothing, or an error's)
+        // says nothing of what the candidate would cost, and counting its production cost inflated the saving
+        BigDecimal productionAnswered = BigDecimal.ZERO, candidateAnswered = BigDecimal.ZERO;
         List<Double> productionMs = new ArrayList<>(), candidateMs = new ArrayList<>();
         for (Scored s : scored) {
             if (s.verdict().pass()) passed++;
@@ -153,6 +156,10 @@ final class ShadowEval {
             production = production.add(s.answer().productionCostUsd());
             cand = cand.add(s.answer().candidateCostUsd());
             judge = judge.add(s.judgeCostUsd());
+            if (!s.answer().failed()) {
+                productionAnswered = productionAnswered.add(s.answer().productionCostUsd());
+                candidateAnswered = candidateAnswered.add(s.answer().candidateCostUsd());
+            }
             productionMs.add((double) s.answer().productionMillis());
             if (!s.answer().failed()) candidateMs.add((double) s.answer().candidateMillis());
         }
@@ -161,8 +168,8 @@ final class ShadowEval {
         int n = scored.size();
         double[] ci = Stats.wilson(passed, n);
         Saving saving = null;
-        if (routeCostUsd != null && production.signum() > 0) {
-            BigDecimal share = BigDecimal.ONE.subtract(cand.divide(production, MathContext.DECIMAL64));
+        if (routeCostUsd != null && productionAnswered.signum() > 0) {
+            BigDecimal share = BigDecimal.ONE.subtract(candidateAnswered.divide(productionAnswered, MathContext.DECIMAL64));
             saving = new Saving(routeRequests, routeCostUsd, routeCostUsd.multiply(share).setScale(10, RoundingMode.HALF_UP));
         }
         return new Report(route, candidate, window, scorer, gate, n, passed, failedCalls, n == 0 ? 0 : passed / (double) n,

@@ -179,8 +179,11 @@ public final class PlanScenario extends PlanStep {
                 s.selfHosted(tier.model()).ifPresent(h -> {
                     BigDecimal gpuHours = Money.ratio(tier.monthly().subtract(h.fixedMonthly()), h.gpuHourly());
                     BigDecimal hours = s.daysPerMonth().multiply(BigDecimal.valueOf(24));
+                    BigDecimal gpus = gpuHours.divide(hours, 1, RoundingMode.HALF_EVEN);
+                    // a small tier runs a fraction of a GPU: two significant digits, not "0.0 GPUs"
+                    if (gpus.compareTo(new BigDecimal("0.1")) < 0) gpus = gpuHours.divide(hours, new java.math.MathContext(2, RoundingMode.HALF_EVEN));
                     t.note(tier.model() + ": " + count(gpuHours) + " paid GPU-hours a month (the hours of "
-                            + gpuHours.divide(hours, 1, RoundingMode.HALF_EVEN).toPlainString() + " " + h.gpu().name()
+                            + gpus.toPlainString() + " " + h.gpu().name()
                             + " GPUs running all month) plus " + Money.usd(h.fixedMonthly()) + " a month of people and operations (fixed_monthly).");
                 });
             }

@@ -60,6 +60,8 @@ class EvalCommandTest {
                   q50: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.5"}}
                   q80: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.8"}}
                   perfect: {type: openai, base_url: %1$s}
+                  slow: {type: openai, base_url: %1$s, headers: {x-sandbox-latency-ms: "1500"}}
+                  down: {type: openai, base_url: %1$s, headers: {x-sandbox-fault: "500"}}
                 models:
                   - {name: gpt-4o-mini-q90, provider: q90, model: gpt-4o-mini}
                   - {name: gpt-4.1-nano-q50, provider: q50, model: gpt-4.1-nano}
@@ -67,6 +69,8 @@ class EvalCommandTest {
                   - {name: claude-sonnet-judge80, provider: q80, model: claude-sonnet-4-5}
                   - {name: gpt-4o-judge, provider: perfect, model: gpt-4o}
                   - {name: gpt-4o-mini, provider: q90}
+                  - {name: gpt-4o-mini-slow, provider: slow, model: gpt-4o-mini}
+                  - {name: claude-judge-down, provider: down, model: claude-haiku-4-5}
                 """.formatted(base);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
@@ -296,6 +300,36 @@ class EvalCommandTest {
         assertThat(judge.err()).contains("has no model 'claude-nobody'");
     }
 
+    @Test
+    void aGatewayThatCannotBeReachedIsSaidOnceBeforeAnyTask() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Path results = dir.resolve("unreachable.jsonl");
+        CommandLine cli = new CommandLine(new EvalCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute("--url", "http://127.0.0.1:" + closedPort, "--tasks", tasks(5, null).toString(),
+                "--models", "gpt-4o-mini-q90", "--results", results.toString());
+        assertThat(exit).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(err.toString().strip().lines()).hasSize(1);
+        assertThat(err.toString()).contains("cannot reach the gateway at http://127.0.0.1:" + closedPort).doesNotContain("run the same command again");
+        assertThat(results).doesNotExist();
+    }
+
+    @Test
+    void aLabelForNoTaskOfTheRunIsSaidNotSilentlyDropped() throws Exception {
+        Path tasks = tasks(4, null);
+        String labels = write("typo-labels.jsonl", "{\"id\":\"t1\",\"pass\":false}\n{\"id\":\"t-1\",\"model\":\"gpt-4o-mini-q90\",\"pass\":true}\n");
+        Run run = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90", "--labels", labels, "--format", "json",
+                "--results", dir.resolve("typo-labels-results.jsonl").toString());
+        assertThat(run.exit()).as(run.err()).isIn(0, EvalCommand.NONE_PASSES);
+        assertThat(run.err()).contains("1 task id in " + labels + " names no task of this run, so those labels apply to nothing: t-1")
+                .doesNotContain(": t1");
+    }
+
     String write(String name, String content) throws Exception {
         Path file = dir.resolve(name);
         Files.writeString(file, content);
@@ -324,6 +358,70 @@ class EvalCommandTest {
         assertThat(report.at("/models/1/passed").asInt()).isEqualTo(expectedPasses(20, 0.5));
         boolean anyPasses = expectedPasses(20, 0.9) >= 15 || expectedPasses(20, 0.5) >= 15;
         assertThat(rest.exit()).isEqualTo(anyPasses ? 0 : EvalCommand.NONE_PASSES);
+    }
+
+    @Test
+    void aRunStoppedLikeCtrlCKeepsTheCallsInFlightSoTheRerunPaysForNoneTwice() throws Exception {
+        int n = 12;
+        Path tasks = tasks(n, null);
+        Path results = dir.resolve("stopped.jsonl");
+        long before = sandbox.requestsReceived();
+        Process eval = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), dev.tollgate.app.Main.class.getName(), "eval",
+                "--url", gateway.baseUrl(), "--tasks", tasks.toString(), "--models", "gpt-4o-mini-slow",
+                "--concurrency", "4", "--results", results.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("stopped.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (sandbox.requestsReceived() - before < 4 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(sandbox.requestsReceived() - before).as("four calls in flight (each takes 1.5 s)").isEqualTo(4);
+            eval.destroy(); // SIGTERM, which the JVM handles as it does Ctrl-C's SIGINT: shutdown hooks run
+            assertThat(eval.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        } finally {
+            eval.destroyForcibly();
+        }
+        long paid = sandbox.requestsReceived() - before;
+        assertThat(Files.readAllLines(results).stream().filter(l -> l.contains("\"answer\"")).count())
+                .as("every call paid for is kept: " + Files.readString(dir.resolve("stopped.log"))).isEqualTo(paid);
+        assertThat(paid).isLessThan(n);
+
+        Run rest = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-slow", "--concurrency", "4",
+                "--results", results.toString(), "--format", "json");
+        assertThat(rest.json().get("pending").asInt()).isZero();
+        assertThat(sandbox.requestsReceived() - before).as("each task paid once").isEqualTo(n);
+    }
+
+    static long ledgerCalls(String model) {
+        ledger.flush();
+        return ledger.recent(100_000).stream()
+                .filter(e -> model.equals(e.requestedModel()) && "eval".equals(e.tags().get("feature")) && e.costUsd().signum() > 0)
+                .count();
+    }
+
+    @Test
+    void anAnswerTheJudgeGaveNoVerdictOnIsKeptAndNotPaidForAgain() throws Exception {
+        int n = 6;
+        Path tasks = tasks(n, "judge");
+        Path results = dir.resolve("judge-down.jsonl");
+        long paidBefore = ledgerCalls("gpt-4.1-nano-q50");
+        BigDecimal costBefore = ledgerCost("gpt-4.1-nano-q50");
+        Run down = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "claude-judge-down",
+                "--results", results.toString());
+        assertThat(down.exit()).as(down.err()).isEqualTo(EvalCommand.INCOMPLETE);
+        assertThat(down.out()).contains("Incomplete: " + n + " answers missing");
+        assertThat(ledgerCalls("gpt-4.1-nano-q50") - paidBefore).isEqualTo(n);
+
+        // the judge is back: only it is asked; the candidate's answers, already paid for, are not asked again
+        Run back = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "claude-haiku-judge",
+                "--results", results.toString(), "--format", "json");
+        assertThat(ledgerCalls("gpt-4.1-nano-q50") - paidBefore).as(back.err()).isEqualTo(n);
+        JsonNode report = back.json();
+        assertThat(report.get("pending").asInt()).isZero();
+        int right = 0;
+        for (int i = 0; i < n; i++) if (draw(prompt(i)) < 0.5) right++;
+        assertThat(report.at("/models/0/passed").asInt()).isEqualTo(right);
+        // and what they cost is counted, once
+        assertThat(report.at("/models/0/cost_usd").decimalValue()).isEqualByComparingTo(ledgerCost("gpt-4.1-nano-q50").subtract(costBefore));
     }
 
     @Test

@@ -255,4 +255,23 @@ class ShadowEvalTest {
         assertThat(r.path("passed").asInt()).isEqualTo(right);
         assertThat(r.path("switch_saving").path("route_cost_usd").decimalValue()).isEqualByComparingTo(clientCost.get("support"));
     }
+    @Test
+    @Order(7)
+    void theSavingComparesCostsOnlyWhereTheCandidateAnswered() {
+        java.time.Instant t = java.time.Instant.parse("2026-11-30T10:00:00Z");
+        List<ShadowEval.Scored> scored = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            boolean answered = i < 2; // two candidate calls failed: no answer, nothing charged
+            dev.tollgate.store.ShadowAnswer a = new dev.tollgate.store.ShadowAnswer(t, "r" + i, "support", "mini", "openai.chat", "q",
+                    "gpt-4o", "Paris", new BigDecimal("0.01"), 100, answered ? "Paris" : null,
+                    answered ? new BigDecimal("0.001") : BigDecimal.ZERO, 50, answered ? null : "HTTP 500");
+            scored.add(new ShadowEval.Scored(a, answered ? new Verdict(true, "ok") : new Verdict(false, "no answer"), BigDecimal.ZERO));
+        }
+        ShadowEval.Report r = ShadowEval.report("support", "mini", java.time.Duration.ofDays(1), "normalized match", 0.75,
+                scored, new BigDecimal("1.00"), 100, null);
+        // where both answered the candidate cost $0.002 against production's $0.02: a tenth, so it saves 90% of the
+        // route's $1.00 a day; the failed calls say nothing of what the candidate costs
+        assertThat(r.saving().savingUsd()).isEqualByComparingTo("0.90");
+        assertThat(r.monthlySaving()).isEqualByComparingTo("27.00");
+    }
 }

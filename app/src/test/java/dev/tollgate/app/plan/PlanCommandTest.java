@@ -100,6 +100,40 @@ class PlanCommandTest {
     }
 
     @Test
+    void aSmallSelfHostedTierIsPricedByItsGpuTimeAndSaysWhatShareOfAGpuItRuns(@TempDir Path dir) throws Exception {
+        Path scenario = dir.resolve("mix.yaml");
+        Files.writeString(scenario, """
+                name: small mix
+                models: [gpt-4o, mix]
+                workloads:
+                  - {name: w, requests_per_day: 10000, turns: 1, input_tokens: 1000, output_tokens: 500}
+                gpus:
+                  - {name: my-l4, memory_gb: 24, bandwidth_tb_per_s: 0.3, bf16_tflops: 121, hourly: 0.70}
+                self_hosted:
+                  - {name: sh, gpu: my-l4, gpus: 1, decode_tokens_per_second: 1000, prefill_tokens_per_second: 10000,
+                     utilization: 0.5, fixed_monthly: 0}
+                mixes:
+                  - name: mix
+                    response_cache_hit_rate: 0.25
+                    tiers: [{model: gpt-4o-mini, share: 0.5}, {model: gpt-4o, share: 0.2}, {model: sh, share: 0.3}]
+                """);
+        Run r = run(scenario.toString(), "--format", "json", "--priced-on", "2026-12-01", "--data", dir.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        // 10,000 calls a day over 365/12 days = 304,166.67 a month; gpt-4o $2.50/$10 per M: $0.0075 a call, $2,281.25.
+        // After: 75% reach a tier (228,125). gpt-4o-mini ($0.15/$0.60 per M, $0.00045 a call) 114,062.5 calls: $51.328125;
+        // gpt-4o 45,625: $342.1875; sh 68,437.5 calls of 0.1 s prefill + 0.5 s decode, / 0.5 busy = 1.2 s at $0.70/h:
+        // $15.96875 and 22.8 GPU-hours (0.031 of a 730-hour month). In all $409.484375.
+        JsonNode rows = r.table("Before and after").path("rows");
+        java.util.function.Function<String, org.assertj.core.data.Offset<BigDecimal>> near = s -> org.assertj.core.api.Assertions.within(new BigDecimal(s));
+        assertThat(rows.get(0).path("per month").decimalValue()).isEqualByComparingTo("2281.25");
+        assertThat(rows.get(1).path("per month").decimalValue()).isCloseTo(new BigDecimal("409.484375"), near.apply("0.000000001"));
+        assertThat(rows.get(1).path("saving per month").decimalValue()).isCloseTo(new BigDecimal("1871.765625"), near.apply("0.000000001"));
+        JsonNode tiers = r.table("Tiers of mix");
+        assertThat(tiers.path("rows").get(2).path("per month").decimalValue()).isCloseTo(new BigDecimal("15.96875"), near.apply("0.000000001"));
+        assertThat(tiers.path("notes").toString()).contains("sh: 23 paid GPU-hours a month (the hours of 0.031 my-l4 GPUs running all month)");
+    }
+
+    @Test
     void buildVsBuyWithChartsAndCsv(@TempDir Path dir) throws Exception {
         Run r = run("gpu", "--requests-per-day", "100000", "--format", "csv", "--chart", dir.toString(), "--data", dir.toString());
         assertThat(r.exit()).isZero();
