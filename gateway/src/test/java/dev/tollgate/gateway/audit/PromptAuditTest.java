@@ -35,7 +35,7 @@ class PromptAuditTest {
 
     static final BigDecimal INPUT = new BigDecimal("0.15").movePointLeft(6);
     static final BigDecimal OUTPUT = new BigDecimal("0.60").movePointLeft(6);
-    static final Encoding O200K = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+    static final Encoding O200K = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE); // o200k alone
 
     static final String SUPPORT_SYSTEM = "You are the support assistant of Acme. Answer in one short paragraph.";
     static final String[] QUESTIONS = {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.DayOfWeek;
 import java.time.Instant;
@@ -20,6 +21,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -320,19 +322,16 @@ class RollupReconciliationTest {
             s.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)");
             for (String sql : LedgerSchema.MIGRATIONS.getFirst().statements()) s.execute(sql);
             s.execute("INSERT INTO schema_version (version, description) VALUES (1, 'requests table')");
-            try (PreparedStatement p = conn.prepareStatement("INSERT INTO requests VALUES (make_timestamp(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1000, NULL, false, false)")) {
-                for (LedgerEntry e : rows) {
-                    Usage u = e.usage();
-                    Object[] values = {LedgerWriter.epochMicros(e.time()), e.requestId(), e.keyName(),
-                            new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(e.tags()), e.api(), e.provider(),
-                            e.deployment(), e.requestedModel(), e.servedModel(), u.inputTokens(), u.cachedInputTokens(),
-                            u.cacheWrite5mTokens(), u.cacheWrite1hTokens(), u.outputTokens(), u.reasoningTokens(), e.costUsd(),
-                            e.priceVersion(), e.status()};
-                    for (int i = 0; i < values.length; i++) p.setObject(i + 1, values[i]);
-                    p.addBatch();
-                }
-                p.executeBatch();
+            List<Object[]> values = new ArrayList<>();
+            for (LedgerEntry e : rows) {
+                Usage u = e.usage();
+                values.add(new Object[] {LedgerWriter.epochMicros(e.time()), e.requestId(), e.keyName(),
+                        new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(e.tags()), e.api(), e.provider(),
+                        e.deployment(), e.requestedModel(), e.servedModel(), u.inputTokens(), u.cachedInputTokens(),
+                        u.cacheWrite5mTokens(), u.cacheWrite1hTokens(), u.outputTokens(), u.reasoningTokens(), e.costUsd(),
+                        e.priceVersion(), e.status()});
             }
+            insertRequests(conn, "(make_timestamp(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1000, NULL, false, false)", values);
         }
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
             for (SpendQuery q : queries()) {
@@ -359,19 +358,15 @@ class RollupReconciliationTest {
         try (Connection conn = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve(DuckDbLedger.FILE_NAME));
              Statement s = conn.createStatement()) {
             LedgerSchema.migrate(conn, LedgerSchema.MIGRATIONS.subList(0, 5));
-            try (PreparedStatement p = conn.prepareStatement("INSERT INTO requests VALUES (make_timestamp(?), ?, ?, ?, ?, ?, ?, "
-                    + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1000, NULL, false, false, ?, ?)")) {
-                for (LedgerEntry e : rows) {
-                    Usage u = e.usage();
-                    Object[] values = {LedgerWriter.epochMicros(e.time()), e.requestId(), e.keyName(), LedgerWriter.tagsJson(e.tags()),
-                            e.api(), e.provider(), e.deployment(), e.requestedModel(), e.servedModel(), u.inputTokens(),
-                            u.cachedInputTokens(), u.cacheWrite5mTokens(), u.cacheWrite1hTokens(), u.outputTokens(),
-                            u.reasoningTokens(), e.costUsd(), e.priceVersion(), e.status(), e.cache(), e.savedUsd()};
-                    for (int i = 0; i < values.length; i++) p.setObject(i + 1, values[i]);
-                    p.addBatch();
-                }
-                p.executeBatch();
+            List<Object[]> values = new ArrayList<>();
+            for (LedgerEntry e : rows) {
+                Usage u = e.usage();
+                values.add(new Object[] {LedgerWriter.epochMicros(e.time()), e.requestId(), e.keyName(), LedgerWriter.tagsJson(e.tags()),
+                        e.api(), e.provider(), e.deployment(), e.requestedModel(), e.servedModel(), u.inputTokens(),
+                        u.cachedInputTokens(), u.cacheWrite5mTokens(), u.cacheWrite1hTokens(), u.outputTokens(),
+                        u.reasoningTokens(), e.costUsd(), e.priceVersion(), e.status(), e.cache(), e.savedUsd()});
             }
+            insertRequests(conn, "(make_timestamp(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1000, NULL, false, false, ?, ?)", values);
             s.execute("INSERT INTO tag_sets SELECT 2 * (row_number() OVER (ORDER BY tags) - 1) + k, tags FROM "
                     + "(SELECT DISTINCT " + canon + " AS tags FROM requests r), (VALUES (0), (1)) v(k)");
             s.execute("INSERT INTO tag_values SELECT id, unnest(map_keys(m)), unnest(map_values(m)) FROM "
@@ -399,6 +394,22 @@ class RollupReconciliationTest {
             List<LedgerEntry> all = new ArrayList<>(rows);
             all.addAll(more);
             for (SpendQuery q : queries()) assertThat(actual(ledger.spend(q))).as("%s", q).isEqualTo(expected(all, q));
+        }
+    }
+
+    /**
+     * Rows into {@code requests} as an older build's SQL wrote them, {@code row} holding one row's parameters: many rows a
+     * statement, as DuckDB runs a JDBC batch one statement a row (about 2 ms each: 3,000 rows took 6 s).
+     */
+    private static void insertRequests(Connection conn, String row, List<Object[]> values) throws SQLException {
+        for (int from = 0; from < values.size(); from += 500) {
+            List<Object[]> chunk = values.subList(from, Math.min(values.size(), from + 500));
+            try (PreparedStatement p = conn.prepareStatement("INSERT INTO requests VALUES "
+                    + String.join(", ", Collections.nCopies(chunk.size(), row)))) {
+                int i = 0;
+                for (Object[] v : chunk) for (Object value : v) p.setObject(++i, value);
+                assertThat(p.executeUpdate()).isEqualTo(chunk.size());
+            }
         }
     }
 
