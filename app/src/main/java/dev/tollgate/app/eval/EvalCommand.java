@@ -151,18 +151,28 @@ public final class EvalCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         GatewayCaller caller = new GatewayCaller(link.url(), key, tags);
-        String unknown;
+        java.util.Map<String, List<String>> served;
         try {
-            unknown = unknownModel(caller, link.url());
+            served = caller.models();
         } catch (IOException e) {
             err.println("eval: cannot reach the gateway at " + link.url() + " ("
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
                     + "): is serve running there? --url or $TOLLGATE_URL names another");
             return BAD_INPUT;
         }
+        String unknown = unknownModel(served, link.url());
         if (unknown != null) {
             err.println("eval: " + unknown);
             return BAD_INPUT;
+        }
+        if (judgeModel != null && !allowSameFamily) {
+            for (String model : models) {
+                String same = sameFamily(model, served);
+                if (same != null) {
+                    err.println("eval: " + same);
+                    return BAD_INPUT;
+                }
+            }
         }
         Judge judge = judgeModel == null ? null : new Judge(judgeModel, rubric);
         EvalReport report;
@@ -182,7 +192,7 @@ public final class EvalCommand implements Callable<Integer> {
         Savings savings = null;
         if (route != null && report.cheapestPassing() != null && !route.equals(report.cheapestPassing())) {
             try {
-                savings = Savings.replay(ledger, dataDir, link.url(), link.token(), route, report.cheapestPassing(), days, clock.instant());
+                savings = Savings.replay(ledger, dataDir, link.url(), link.token(), route, report.cheapestPassing(), tags, days, clock.instant());
             } catch (Exception e) {
                 err.println("eval: cannot tell what switching " + route + " would save: " + e.getMessage());
             }
@@ -223,10 +233,18 @@ public final class EvalCommand implements Callable<Integer> {
             return 1;
         }
         String candidate = answers.isEmpty() ? null : answers.getLast().candidate();
-        if (judgeModel != null && candidate != null && !allowSameFamily && Judge.family(candidate).equals(Judge.family(judgeModel))) {
-            err.println("eval: the judge " + judgeModel + " would grade " + candidate + ", a model of its own family ("
-                    + Judge.family(candidate) + "); pick a judge of another family or pass --allow-same-family");
-            return BAD_INPUT;
+        if (judgeModel != null && candidate != null && !allowSameFamily) {
+            java.util.Map<String, List<String>> served;
+            try {
+                served = new GatewayCaller(link.url(), key, tags).models();
+            } catch (IOException e) {
+                served = null; // the names themselves; the judge's calls will say the gateway cannot be reached
+            }
+            String same = sameFamily(candidate, served);
+            if (same != null) {
+                err.println("eval: " + same);
+                return BAD_INPUT;
+            }
         }
         // a candidate changed in the config: only its own answers count
         List<dev.tollgate.store.ShadowAnswer> ofCandidate = answers.stream().filter(a -> a.candidate().equals(candidate)).toList();
@@ -282,15 +300,14 @@ public final class EvalCommand implements Callable<Integer> {
      * A candidate or judge the gateway does not serve, said once up front (a typo in --models would otherwise fail every
      * task with a 404 and end "answers missing, run again"); null when all exist or the gateway cannot list them.
      */
-    private String unknownModel(GatewayCaller caller, String url) throws IOException {
-        java.util.Set<String> served = caller.models();
+    private String unknownModel(java.util.Map<String, List<String>> served, String url) {
         if (served == null) return null;
         List<String> asked = new java.util.ArrayList<>(models);
         if (judgeModel != null) asked.add(judgeModel);
         for (String model : asked) {
-            if (!served.contains(model)) {
+            if (!served.containsKey(model)) {
                 return "the gateway at " + url + " has no model '" + model + "' (it has: "
-                        + String.join(", ", served) + ")";
+                        + String.join(", ", served.keySet()) + ")";
             }
         }
         return null;
@@ -314,12 +331,24 @@ public final class EvalCommand implements Callable<Integer> {
         if (days < 1) throw new IllegalArgumentException("--days must be at least 1");
         boolean judged = tasks.stream().anyMatch(t -> t.scorer() instanceof Scorer.Judged);
         if (judged && judgeModel == null) throw new IllegalArgumentException("tasks scored by \"judge\" need --judge MODEL");
-        if (judgeModel == null || allowSameFamily) return;
-        for (String model : models) {
-            if (Judge.family(model).equals(Judge.family(judgeModel))) {
-                throw new IllegalArgumentException("the judge " + judgeModel + " would grade " + model + ", a model of its own family ("
-                        + Judge.family(model) + "); pick a judge of another family or pass --allow-same-family");
+    }
+
+    /**
+     * Why the judge may not grade {@code candidate}: a family they share, compared on the upstream models the gateway
+     * sends each name to (so an alias such as {@code my-judge} for gpt-4o is seen as gpt-4o); null when none is shared.
+     * Without the gateway's list ({@code served} null), the names themselves.
+     */
+    private String sameFamily(String candidate, java.util.Map<String, List<String>> served) {
+        List<String> candidateUpstream = served == null ? List.of(candidate) : served.getOrDefault(candidate, List.of(candidate));
+        List<String> judgeUpstream = served == null ? List.of(judgeModel) : served.getOrDefault(judgeModel, List.of(judgeModel));
+        for (String c : candidateUpstream) {
+            for (String j : judgeUpstream) {
+                if (!Judge.family(c).equals(Judge.family(j))) continue;
+                return "the judge " + judgeModel + (j.equals(judgeModel) ? "" : " (" + j + ")") + " would grade " + candidate
+                        + (c.equals(candidate) ? "" : " (" + c + ")") + ", a model of its own family (" + Judge.family(c)
+                        + "); pick a judge of another family or pass --allow-same-family";
             }
         }
+        return null;
     }
 }

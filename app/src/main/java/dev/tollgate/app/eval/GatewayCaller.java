@@ -38,23 +38,43 @@ final class GatewayCaller {
     }
 
     /**
-     * The model names the gateway serves to this key ({@code GET /v1/models}), or null when it cannot tell (not a
-     * 200): the calls themselves then say what is wrong. A gateway that cannot be reached at all is an IOException,
-     * said once rather than as every task's error.
+     * The model names the gateway serves to this key ({@code GET /v1/models}), each with the upstream models it sends
+     * to (its {@code tollgate.upstream_model}; a tiered name, its tiers' upstream models; else the name itself), or null
+     * when it cannot tell (not a 200): the calls themselves then say what is wrong. A gateway that cannot be reached at
+     * all is an IOException, said once rather than as every task's error.
      */
-    java.util.Set<String> models() throws IOException {
+    java.util.Map<String, java.util.List<String>> models() throws IOException {
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/v1/models")).timeout(Duration.ofSeconds(30)).GET();
         if (key != null && !key.isBlank()) request.header("authorization", "Bearer " + key);
         try {
             HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) return null;
-            java.util.Set<String> names = new java.util.LinkedHashSet<>();
-            for (JsonNode model : Json.tree(response.body()).path("data")) names.add(model.path("id").asText());
-            return names;
+            return upstreams(Json.tree(response.body()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
         }
+    }
+
+    /** {@link #models()} from the body of {@code GET /v1/models}. */
+    static java.util.Map<String, java.util.List<String>> upstreams(JsonNode list) {
+        java.util.Map<String, java.util.List<String>> upstream = new java.util.LinkedHashMap<>();
+        for (JsonNode model : list.path("data")) {
+            String upstreamModel = model.path("tollgate").path("upstream_model").asText("");
+            upstream.put(model.path("id").asText(), java.util.List.of(upstreamModel.isEmpty() ? model.path("id").asText() : upstreamModel));
+        }
+        // a tiered name is listed after the models its tiers name
+        for (JsonNode model : list.path("data")) {
+            JsonNode tiers = model.path("tollgate").path("tiers");
+            if (!tiers.isArray() || tiers.isEmpty()) continue;
+            java.util.List<String> all = new java.util.ArrayList<>();
+            for (JsonNode tier : tiers) {
+                String name = tier.path("model").asText();
+                all.addAll(upstream.getOrDefault(name, java.util.List.of(name)));
+            }
+            upstream.put(model.path("id").asText(), all.stream().distinct().toList());
+        }
+        return upstream;
     }
 
     Answer ask(String model, ArrayNode messages, JsonNode responseFormat) {

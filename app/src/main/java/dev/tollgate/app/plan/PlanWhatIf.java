@@ -38,7 +38,8 @@ public final class PlanWhatIf extends PlanStep {
     String from;
     @Option(names = "--to", description = "Replay to (exclusive).")
     String to;
-    @Option(names = "--route", description = "[MODEL][,TAG=VALUE][,share=S]->TARGET, e.g. 'gpt-4o,feature=autocomplete->gpt-4o-mini' or 'gpt-4o,share=0.3->gpt-4o-mini'. Repeatable; the first match decides.")
+    @Option(names = "--route", description = "[MODEL][,TAG=VALUE][,share=S][,!TAG=VALUE]->TARGET, e.g. 'gpt-4o,feature=autocomplete->gpt-4o-mini' or 'gpt-4o,share=0.3->gpt-4o-mini';"
+            + " !TAG=VALUE (or !TAG for any value) leaves those requests out. Repeatable; the first match decides.")
     List<String> routes = new ArrayList<>();
     @Option(names = "--cache-ttl", description = "Add a response cache keeping answers this long (90s, 30m, 1h).")
     String cacheTtl;

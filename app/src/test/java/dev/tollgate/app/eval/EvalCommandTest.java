@@ -71,6 +71,8 @@ class EvalCommandTest {
                   - {name: gpt-4o-mini, provider: q90}
                   - {name: gpt-4o-mini-slow, provider: slow, model: gpt-4o-mini}
                   - {name: claude-judge-down, provider: down, model: claude-haiku-4-5}
+                  - {name: my-judge, provider: perfect, model: gpt-4o}
+                  - {name: support-bot, provider: q90, model: claude-haiku-4-5}
                 """.formatted(base);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
@@ -268,6 +270,56 @@ class EvalCommandTest {
         Run table = eval(command, "--tasks", tasks(80, null).toString(), "--models", "gpt-4o-mini", "--route", "gpt-4o",
                 "--data", history.toString());
         assertThat(table.out()).contains("Switching gpt-4o to gpt-4o-mini would have saved $3.76 over the last 30 days (2 requests in the ledger).");
+    }
+
+    static LedgerEntry row(String time, String key, Map<String, String> tags, String model, long in, String cost) {
+        return new LedgerEntry(java.time.Instant.parse(time), "req-" + key + "-" + time, key, tags, "openai.chat",
+                "openai", model, model, model, new dev.tollgate.core.usage.Usage(in, 0, 0, 0, 0, 0), new BigDecimal(cost),
+                model + "@v1", 200, null, 1000, -1, false, false);
+    }
+
+    @Test
+    void theSavingCountsRealTrafficOnlyNotTheEvalsOwnCallsNorShadowCalls() throws Exception {
+        Path history = dir.resolve("history-real");
+        try (DuckDbLedger past = DuckDbLedger.open(history)) {
+            // real traffic: 3 requests of 1M input tokens on gpt-4o ($2.50 per million), $7.50
+            for (int day = 20; day <= 22; day++) {
+                past.append(row("2026-11-" + day + "T10:00:00Z", "app-key", Map.of("feature", "support"), "gpt-4o", 1_000_000, "2.5"));
+            }
+            // the eval's own calls to gpt-4o (its --tags, here two of them) and a shadow call that a route sent to gpt-4o
+            past.append(row("2026-11-23T10:00:00Z", "app-key", Map.of("feature", "eval", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
+            past.append(row("2026-11-23T11:00:00Z", "app-key", Map.of("feature", "eval", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
+            past.append(row("2026-11-24T10:00:00Z", "shadow", Map.of("shadow", "support"), "gpt-4o", 1_000_000, "2.5"));
+            // the same team's real traffic is real: only all of the eval's tags together mark its calls
+            past.append(row("2026-11-25T10:00:00Z", "app-key", Map.of("feature", "search", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
+            past.flush();
+        }
+        EvalCommand command = new EvalCommand();
+        command.clock = java.time.Clock.fixed(java.time.Instant.parse("2026-11-30T00:00:00Z"), java.time.ZoneOffset.UTC);
+        Run run = eval(command, "--tasks", tasks(80, null).toString(), "--models", "gpt-4o-mini", "--route", "gpt-4o",
+                "--tags", "feature=eval, team=ml", "--data", history.toString(), "--format", "json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonNode saving = run.json().get("switch_saving");
+        // 4 real requests, each $2.50 on gpt-4o and $0.15 on gpt-4o-mini (1M input at $0.15 per million): 4 x $2.35
+        assertThat(saving.get("requests").asLong()).isEqualTo(4);
+        assertThat(saving.get("saving_usd").decimalValue()).isEqualByComparingTo("9.40");
+    }
+
+    @Test
+    void theJudgesFamilyIsItsUpstreamModelsNotTheNameTheGatewayGivesIt() throws Exception {
+        Path tasks = tasks(4, "judge");
+        // my-judge is gpt-4o under another name: it may not grade an OpenAI model
+        Run aliasJudge = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50", "--judge", "my-judge");
+        assertThat(aliasJudge.exit()).as(aliasJudge.err()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(aliasJudge.err()).contains("the judge my-judge (gpt-4o) would grade gpt-4.1-nano-q50 (gpt-4.1-nano), a model of its own family (openai)");
+        // support-bot is claude-haiku-4-5 under another name: an Anthropic judge may not grade it
+        Run aliasCandidate = eval("--tasks", tasks.toString(), "--models", "support-bot", "--judge", "claude-haiku-judge");
+        assertThat(aliasCandidate.exit()).as(aliasCandidate.err()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(aliasCandidate.err()).contains("would grade support-bot (claude-haiku-4-5), a model of its own family (anthropic)");
+        // ... but the OpenAI alias may
+        Run other = eval("--tasks", tasks.toString(), "--models", "support-bot", "--judge", "my-judge", "--limit", "1",
+                "--results", dir.resolve("alias.jsonl").toString());
+        assertThat(other.exit()).as(other.err()).isEqualTo(EvalCommand.INCOMPLETE);
     }
 
     @Test

@@ -73,6 +73,7 @@ class ShadowEvalTest {
                   - {name: mini-q60, provider: q60, model: gpt-4o-mini}
                   - {name: mini-q95, provider: q95, model: gpt-4o-mini}
                   - {name: claude-judge, provider: prod, model: claude-haiku-4-5}
+                  - {name: house-judge, provider: prod, model: gpt-4o}
                 routes:
                   - {name: support, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: mini-q60, sample: 1, max_in_flight: 256}}
                   - {name: triage, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: mini-q95, sample: 1, max_in_flight: 256}}
@@ -232,6 +233,15 @@ class ShadowEvalTest {
         assertThat(r.path("passed").asInt()).isEqualTo(rightAnswers(0.6));
         assertThat(r.path("scorer").asText()).isEqualTo("the judge claude-judge");
         assertThat(r.path("judge_cost_usd").decimalValue()).isPositive();
+    }
+
+    @Test
+    @Order(4)
+    void aJudgeOfTheCandidatesFamilyUnderAnotherNameIsRefused() {
+        // house-judge is gpt-4o, mini-q60 is gpt-4o-mini: both OpenAI's, whatever the gateway calls them
+        Run run = evalLive("--shadow", "support", "--judge", "house-judge");
+        assertThat(run.exit()).as(run.err()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(run.err()).contains("the judge house-judge (gpt-4o) would grade mini-q60 (gpt-4o-mini), a model of its own family (openai)");
     }
 
     @Test

@@ -194,7 +194,8 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
                 && !resolve(r.fromModel()).equals(resolve(row.servedModel()))) {
             return false;
         }
-        return r.tagKey() == null || r.tagValue().equals(tags(row.tags()).get(r.tagKey()));
+        if (r.tagKey() != null && !r.tagValue().equals(tags(row.tags()).get(r.tagKey()))) return false;
+        return r.unless().isEmpty() || !r.excludes(tags(row.tags()));
     }
 
     private String resolve(String model) {
