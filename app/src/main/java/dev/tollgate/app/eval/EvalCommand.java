@@ -13,7 +13,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code tollgate eval}: the quality gate a cheaper model must pass, on your own tasks, before it takes traffic. */
@@ -151,7 +154,7 @@ public final class EvalCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         GatewayCaller caller = new GatewayCaller(link.url(), key, tags);
-        java.util.Map<String, List<String>> served;
+        Map<String, List<String>> served;
         try {
             served = caller.models();
         } catch (IOException e) {
@@ -234,7 +237,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         String candidate = answers.isEmpty() ? null : answers.getLast().candidate();
         if (judgeModel != null && candidate != null && !allowSameFamily) {
-            java.util.Map<String, List<String>> served;
+            Map<String, List<String>> served;
             try {
                 served = new GatewayCaller(link.url(), key, tags).models();
             } catch (IOException e) {
@@ -300,9 +303,9 @@ public final class EvalCommand implements Callable<Integer> {
      * A candidate or judge the gateway does not serve, said once up front (a typo in --models would otherwise fail every
      * task with a 404 and end "answers missing, run again"); null when all exist or the gateway cannot list them.
      */
-    private String unknownModel(java.util.Map<String, List<String>> served, String url) {
+    private String unknownModel(Map<String, List<String>> served, String url) {
         if (served == null) return null;
-        List<String> asked = new java.util.ArrayList<>(models);
+        List<String> asked = new ArrayList<>(models);
         if (judgeModel != null) asked.add(judgeModel);
         for (String model : asked) {
             if (!served.containsKey(model)) {
@@ -315,7 +318,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     /** A label whose id is no task's (a typo, or another task set) overrides nothing: said, not silently dropped. */
     private void warnOfStrayLabels(Labels labels, List<EvalTask> tasks, PrintWriter err) {
-        java.util.Set<String> stray = labels.taskIds();
+        Set<String> stray = labels.taskIds();
         tasks.forEach(t -> stray.remove(t.id()));
         if (stray.isEmpty()) return;
         List<String> named = stray.stream().limit(5).toList();
@@ -338,7 +341,7 @@ public final class EvalCommand implements Callable<Integer> {
      * sends each name to (so an alias such as {@code my-judge} for gpt-4o is seen as gpt-4o); null when none is shared.
      * Without the gateway's list ({@code served} null), the names themselves.
      */
-    private String sameFamily(String candidate, java.util.Map<String, List<String>> served) {
+    private String sameFamily(String candidate, Map<String, List<String>> served) {
         List<String> candidateUpstream = served == null ? List.of(candidate) : served.getOrDefault(candidate, List.of(candidate));
         List<String> judgeUpstream = served == null ? List.of(judgeModel) : served.getOrDefault(judgeModel, List.of(judgeModel));
         for (String c : candidateUpstream) {

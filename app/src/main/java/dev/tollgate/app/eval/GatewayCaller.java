@@ -12,6 +12,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Asks the gateway's Chat Completions route, as any client does, under the eval's own tags and past the response cache
@@ -43,7 +47,7 @@ final class GatewayCaller {
      * when it cannot tell (not a 200): the calls themselves then say what is wrong. A gateway that cannot be reached at
      * all is an IOException, said once rather than as every task's error.
      */
-    java.util.Map<String, java.util.List<String>> models() throws IOException {
+    Map<String, List<String>> models() throws IOException {
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/v1/models")).timeout(Duration.ofSeconds(30)).GET();
         if (key != null && !key.isBlank()) request.header("authorization", "Bearer " + key);
         try {
@@ -57,20 +61,20 @@ final class GatewayCaller {
     }
 
     /** {@link #models()} from the body of {@code GET /v1/models}. */
-    static java.util.Map<String, java.util.List<String>> upstreams(JsonNode list) {
-        java.util.Map<String, java.util.List<String>> upstream = new java.util.LinkedHashMap<>();
+    static Map<String, List<String>> upstreams(JsonNode list) {
+        Map<String, List<String>> upstream = new LinkedHashMap<>();
         for (JsonNode model : list.path("data")) {
             String upstreamModel = model.path("tollgate").path("upstream_model").asText("");
-            upstream.put(model.path("id").asText(), java.util.List.of(upstreamModel.isEmpty() ? model.path("id").asText() : upstreamModel));
+            upstream.put(model.path("id").asText(), List.of(upstreamModel.isEmpty() ? model.path("id").asText() : upstreamModel));
         }
         // a tiered name is listed after the models its tiers name
         for (JsonNode model : list.path("data")) {
             JsonNode tiers = model.path("tollgate").path("tiers");
             if (!tiers.isArray() || tiers.isEmpty()) continue;
-            java.util.List<String> all = new java.util.ArrayList<>();
+            List<String> all = new ArrayList<>();
             for (JsonNode tier : tiers) {
                 String name = tier.path("model").asText();
-                all.addAll(upstream.getOrDefault(name, java.util.List.of(name)));
+                all.addAll(upstream.getOrDefault(name, List.of(name)));
             }
             upstream.put(model.path("id").asText(), all.stream().distinct().toList());
         }
