@@ -194,8 +194,9 @@ public final class ReplayEngine implements Consumer<LedgerScan.Row> {
                 && !resolve(r.fromModel()).equals(resolve(row.servedModel()))) {
             return false;
         }
-        if (r.tagKey() != null && !r.tagValue().equals(tags(row.tags()).get(r.tagKey()))) return false;
-        return r.unless().isEmpty() || !r.excludes(tags(row.tags()));
+        if (r.tagKey() == null && r.unless().isEmpty()) return true;
+        Map<String, String> tags = tags(row.tags());
+        return (r.tagKey() == null || r.tagValue().equals(tags.get(r.tagKey()))) && !r.excludes(tags);
     }
 
     private String resolve(String model) {

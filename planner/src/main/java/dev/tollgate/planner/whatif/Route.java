@@ -77,11 +77,18 @@ public record Route(String fromModel, String tagKey, String tagValue, double sha
     /** Whether a request carrying {@code tags} is left out by {@link #unless}. */
     public boolean excludes(Map<String, String> tags) {
         for (Map<String, String> set : unless) {
-            boolean all = set.entrySet().stream().allMatch(e -> tags.containsKey(e.getKey())
-                    && (e.getValue().equals(ANY_VALUE) || e.getValue().equals(tags.get(e.getKey()))));
-            if (all) return true;
+            if (carriesAll(tags, set)) return true;
         }
         return false;
+    }
+
+    /** Runs once per ledger row of a replay: a plain loop, no stream. */
+    private static boolean carriesAll(Map<String, String> tags, Map<String, String> set) {
+        for (Map.Entry<String, String> e : set.entrySet()) {
+            String value = tags.get(e.getKey());
+            if (value == null || !(e.getValue().equals(ANY_VALUE) || e.getValue().equals(value))) return false;
+        }
+        return true;
     }
 
     public String describe() {
