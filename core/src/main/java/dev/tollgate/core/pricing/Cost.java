@@ -17,6 +17,7 @@ public record Cost(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWri
     }
 
     public BigDecimal total() {
-        return input.add(cachedInput).add(cacheWrite).add(output).add(webSearch);
+        BigDecimal tokens = input.add(cachedInput).add(cacheWrite).add(output);
+        return webSearch.signum() == 0 ? tokens : tokens.add(webSearch); // most calls search nothing: no fifth sum
     }
 }
