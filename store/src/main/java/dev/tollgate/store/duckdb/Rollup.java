@@ -293,24 +293,25 @@ final class Rollup {
     /**
      * Rolls up again the sealed hours in {@code hours} (epoch micros of hour starts) and their whole days, after rows
      * for them were appended in the caller's transaction. Appenders must be closed first (they may not span a
-     * DELETE).
+     * DELETE). Consecutive hours (and days) are rolled up as one range: the statements group by hour (day) anyway,
+     * and late rows usually come as a run (a journal replayed after an outage), so a few statements do it.
      */
     static void reseal(Connection conn, java.util.SortedSet<Long> hours, Instant sealedUntil) throws SQLException {
-        Instant wholeDays = sealedUntil.truncatedTo(ChronoUnit.DAYS);
+        long wholeDays = LedgerWriter.epochMicros(sealedUntil.truncatedTo(ChronoUnit.DAYS));
         java.util.TreeSet<Long> days = new java.util.TreeSet<>();
+        for (long h : hours) if (h < wholeDays) days.add(Math.floorDiv(h, DAY_MICROS) * DAY_MICROS);
         try (Statement s = conn.createStatement()) {
-            for (long h : hours) {
-                Instant from = micros(h);
-                Instant to = from.plus(1, ChronoUnit.HOURS);
+            for (long[] run : runs(hours, HOUR_MICROS)) {
+                Instant from = micros(run[0]);
+                Instant to = micros(run[1]);
                 for (Table t : Table.values()) {
                     if (!t.daily()) s.executeUpdate("DELETE FROM " + t.name + " WHERE " + range("hour", from, to));
                 }
                 rollUpRaw(s, from, to);
-                if (from.isBefore(wholeDays)) days.add(Math.floorDiv(h, DAY_MICROS) * DAY_MICROS);
             }
-            for (long d : days) {
-                Instant from = micros(d);
-                Instant to = from.plus(1, ChronoUnit.DAYS);
+            for (long[] run : runs(days, DAY_MICROS)) {
+                Instant from = micros(run[0]);
+                Instant to = micros(run[1]);
                 for (Table t : Table.values()) {
                     if (t.daily()) s.executeUpdate("DELETE FROM " + t.name + " WHERE " + range("day", from, to));
                 }
@@ -318,6 +319,17 @@ final class Rollup {
                 rollUpDays(s, from, to);
             }
         }
+    }
+
+    /** The starts of consecutive {@code step}-long periods as [from, to) ranges: {0, 1, 2, 5} hours → [0, 3), [5, 6). */
+    static List<long[]> runs(java.util.SortedSet<Long> starts, long step) {
+        List<long[]> out = new ArrayList<>();
+        for (long start : starts) {
+            long[] last = out.isEmpty() ? null : out.get(out.size() - 1);
+            if (last != null && last[1] == start) last[1] = start + step;
+            else out.add(new long[] {start, start + step});
+        }
+        return out;
     }
 
     /** Raw rows of {@code [from, to)} into rollup_hourly (new tag sets first) and rollup_hourly_base. */

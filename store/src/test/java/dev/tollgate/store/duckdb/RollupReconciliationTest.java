@@ -268,6 +268,14 @@ class RollupReconciliationTest {
     }
 
     @Test
+    void lateHoursAreRolledUpAgainAsRunsOfConsecutiveHours() {
+        long h = Rollup.HOUR_MICROS;
+        List<long[]> runs = Rollup.runs(new java.util.TreeSet<>(List.of(0L, h, 2 * h, 5 * h, 7 * h, 8 * h)), h);
+        assertThat(runs).containsExactly(new long[] {0, 3 * h}, new long[] {5 * h, 6 * h}, new long[] {7 * h, 9 * h});
+        assertThat(Rollup.runs(new java.util.TreeSet<>(), h)).isEmpty();
+    }
+
+    @Test
     void piecesSplitARangeIntoRawEdgesHoursAndDays() {
         Instant from = Instant.parse("2026-10-31T03:41:12Z");
         Instant to = Instant.parse("2026-11-03T05:10:00Z");
