@@ -104,7 +104,13 @@ run_wrk() { # target conns seconds
 }
 
 echo "warming up ${WARMUP}s each…" >&2
-for t in $TARGETS; do run_wrk $t 16 $WARMUP >/dev/null; done
+# in slices at each connection count of the run, twice: the JVM's compiler throws away its code for the busiest paths
+# (Netty's reads, completions, releases) the first time connections close and compiles them again, which a single
+# warm-up run left to the first measured round (about 130 methods recompiled at 47 s of a 40 s warm-up, bench/threads.sh)
+slices=$(( $(wc -w <<<"$CONNS") * 2 ))
+for t in $TARGETS; do
+  for _ in 1 2; do for c in $CONNS; do run_wrk $t $c $(( WARMUP / slices > 0 ? WARMUP / slices : 1 )) >/dev/null; done; done
+done
 
 # CPU ticks (utime + stime) of the processes that serve a target: the gateway (and Redis for tollgate-redis), or
 # nginx's master and worker

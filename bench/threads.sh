@@ -18,7 +18,11 @@ CONNS=${CONNS:-16} WRK_THREADS=$(( ${CONNS:-16} < 2 ? 1 : 2 ))
 source bench/lib.sh
 start_sandbox_and_gateway
 TGPID=$(pgrep -f -- "--config $OUT/tollgate.yaml" | while read p; do [ "$(readlink /proc/$p/exe)" != "/usr/bin/bash" ] && echo $p; done | tail -1)
-wrk -t$WRK_THREADS -c$CONNS -d${WARMUP_S:-20}s -s "bench/chat$([ "${UNIQUE:-0}" = 1 ] && echo -unique).lua" -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >/dev/null
+# two halves: the connections of the first close before the second, so the code the JVM recompiles after their first
+# close (Netty's busiest paths) is compiled again before the measured run (bench/load.sh)
+for _ in 1 2; do
+  wrk -t$WRK_THREADS -c$CONNS -d$(( ${WARMUP_S:-20} / 2 ))s -s "bench/chat$([ "${UNIQUE:-0}" = 1 ] && echo -unique).lua" -H "authorization: Bearer tg-bench" http://127.0.0.1:$TOLLGATE_PORT/v1/chat/completions >/dev/null
+done
 # per thread: CPU ticks, and the times it went to sleep (voluntary context switches: a wait, a wake-up to come)
 snap() { for t in /proc/$TGPID/task/*; do echo "${t##*/} $(cat $t/comm | tr ' ' _) $(awk '{print $14+$15}' $t/stat) $(awk '/^voluntary_ctxt/ {print $2}' $t/status)"; done; }
 snap > $OUT/a
