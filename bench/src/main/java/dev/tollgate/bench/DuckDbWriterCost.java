@@ -33,7 +33,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" dev.tollgate.bench.DuckDbWriterCost [rows/s] [seconds] [rounds]</pre>
  * With {@code PROFILE=file.collapsed} (and {@code ASYNC_PROFILER=libasyncProfiler.so}) the last round's measured
- * window is also sampled by async-profiler, native frames included, as folded stacks.
+ * window is also sampled by async-profiler, native frames included, as folded stacks ({@code PROFILE_EVENT=page-faults}
+ * samples where fresh memory is touched instead of CPU time).
  */
 public final class DuckDbWriterCost {
 
@@ -49,8 +50,10 @@ public final class DuckDbWriterCost {
         for (int r = 0; r < rounds; r++) {
             String profile = System.getenv("PROFILE");
             results[r] = round(rate, seconds, r == rounds - 1 && profile != null && !profile.isEmpty() ? profile : null);
-            System.out.printf("round %d: %,d rows at %,d/s: writer %.2f µs/row, duckdb threads %.2f µs/row, total %.2f µs/row%s%n",
-                    r + 1, (long) results[r][3], rate, results[r][0], results[r][1], results[r][2], results[r][4] == 0 ? ""
+            System.out.printf("round %d: %,d rows at %,d/s: writer %.2f µs/row, duckdb threads %.2f µs/row, total %.2f µs/row,"
+                            + " %.3f page faults/row%s%n",
+                    r + 1, (long) results[r][3], rate, results[r][0], results[r][1], results[r][2], results[r][5],
+                    results[r][4] == 0 ? ""
                             : String.format(" (the writer fell behind: up to %,.0f rows spooled and read back, counted in)", results[r][4]));
         }
         System.out.printf("median of %d rounds: writer %.2f, duckdb threads %.2f, total %.2f µs CPU/row%n", rounds,
@@ -71,9 +74,10 @@ public final class DuckDbWriterCost {
             long writerId = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(WRITER))
                     .findFirst().orElseThrow().threadId();
             long writer0 = mx.getThreadCpuTime(writerId);
-            Map<String, Long> proc0 = procTicks();
+            Map<String, Long> proc0 = procTicks(), faults0 = procFaults();
             String out = profile == null ? null : Path.of(profile).toAbsolutePath().toString();
-            if (profile != null) profiler("start,event=cpu,interval=997us,cstack=vm,threads,file=" + out);
+            String event = System.getenv().getOrDefault("PROFILE_EVENT", "cpu,interval=997us"); // or page-faults
+            if (profile != null) profiler("start,event=" + event + ",cstack=vm,threads,file=" + out);
             long[] spooled = new long[1];
             long n = feed(ledger, rows, rate, seconds, spooled);
             ledger.flush();
@@ -88,7 +92,13 @@ public final class DuckDbWriterCost {
             }
             duck -= writer; // the writer's own comm group holds the writer thread itself
             duck = Math.max(0, duck);
-            return new double[] {writer / 1e3 / n, duck / 1e3 / n, (writer + duck) / 1e3 / n, n, spooled[0]};
+            Map<String, Long> faults = procFaults();
+            long faulted = 0;
+            for (String name : List.of(OPENER, WRITER.substring(0, 15))) {
+                faulted += faults.getOrDefault(name, 0L) - faults0.getOrDefault(name, 0L);
+            }
+            return new double[] {writer / 1e3 / n, duck / 1e3 / n, (writer + duck) / 1e3 / n, n, spooled[0],
+                    (double) faulted / n};
         } finally {
             try (var files = Files.walk(dir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -135,6 +145,16 @@ public final class DuckDbWriterCost {
 
     /** CPU ticks (user + system) of this process's threads, summed by thread name. */
     private static Map<String, Long> procTicks() throws java.io.IOException {
+        return procStat(11, 12);
+    }
+
+    /** Minor page faults (fresh memory touched) of this process's threads, summed by thread name. */
+    private static Map<String, Long> procFaults() throws java.io.IOException {
+        return procStat(7, 7);
+    }
+
+    /** Fields {@code a} + {@code b} (counted from the state, 0) of each thread's {@code /proc} stat, summed by name. */
+    private static Map<String, Long> procStat(int a, int b) throws java.io.IOException {
         Map<String, Long> ticks = new HashMap<>();
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
@@ -146,7 +166,7 @@ public final class DuckDbWriterCost {
                 }
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                ticks.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum); // utime, stime
+                ticks.merge(name, Long.parseLong(f[a]) + (a == b ? 0 : Long.parseLong(f[b])), Long::sum);
             }
         }
         return ticks;

@@ -25,6 +25,8 @@ class DuckDbMemoryBoundsTest {
             // jemalloc gives freed memory back past 16 MiB of peak, not DuckDB's default 128 MiB
             assertThat(setting(ledger, "allocator_flush_threshold").replace(".0 ", "")).isEqualTo("16MiB"); // as 2.0 shows it
             assertThat(setting(ledger, "allocator_background_threads")).isEqualTo("true");
+            // the buffer pool's blocks come from a pool of pages kept as large as the memory limit
+            assertThat(setting(ledger, "block_allocator_memory")).isEqualTo("48.0 MiB");
         }
         // the CLI reads the file with the defaults: 64 MiB and 1 thread, not 80% of RAM and one thread per core
         try (LedgerScan scan = LedgerScan.open(dir);
