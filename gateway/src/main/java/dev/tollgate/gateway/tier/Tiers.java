@@ -75,7 +75,10 @@ public final class Tiers {
         /** What {@code saved_usd} compares against: the model asked for, or the flagship. */
         public Route baseline() { return baseline; }
 
-        /** {@link Tiers#tagged} for tier {@code index}, made once for the tags of each request that has the same map as the last. */
+        /**
+         * {@link Tiers#tagged} for tier {@code index}, made again only for a map of tags other than the last one (a
+         * request's tags are never changed in place: a stage that changes them sets a new map).
+         */
         Map<String, String> tagged(int index, Map<String, String> tags) {
             Tagged last = lastTagged[index]; // a record of finals: another event loop's write is seen whole, or not at all
             if (last == null || last.tags() != tags) lastTagged[index] = last = new Tagged(tags, Tiers.tagged(tags, config.ladder().get(index).name()));
