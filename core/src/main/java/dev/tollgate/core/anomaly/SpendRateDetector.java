@@ -60,7 +60,8 @@ public final class SpendRateDetector {
 
     /** Records a live row and judges the scope; a finding is returned once per incident. */
     public Finding observe(String scope, long atMillis, double usd) {
-        ScopeState state = scopes.computeIfAbsent(scope, s -> new ScopeState(atMillis));
+        ScopeState state = scopes.get(scope); // a lookup first: computeIfAbsent's lambda would capture atMillis on every call
+        if (state == null) state = scopes.computeIfAbsent(scope, s -> new ScopeState(atMillis));
         state.add(atMillis, usd);
         return state.judge(scope, atMillis, settings);
     }

@@ -17,7 +17,15 @@ public record Cost(BigDecimal input, BigDecimal cachedInput, BigDecimal cacheWri
     }
 
     public BigDecimal total() {
-        BigDecimal tokens = input.add(cachedInput).add(cacheWrite).add(output);
+        // most calls have no cached input or cache writes: adding their zeros would only make copies
+        BigDecimal tokens = plus(plus(plus(input, cachedInput), cacheWrite), output);
         return webSearch.signum() == 0 ? tokens : tokens.add(webSearch); // most calls search nothing: no fifth sum
+    }
+
+    /** {@code sum + term}, the same value and scale as {@link BigDecimal#add}, without a copy when either is a zero that changes no scale. */
+    private static BigDecimal plus(BigDecimal sum, BigDecimal term) {
+        if (term.signum() == 0 && term.scale() <= sum.scale()) return sum;
+        if (sum.signum() == 0 && sum.scale() <= term.scale()) return term;
+        return sum.add(term);
     }
 }

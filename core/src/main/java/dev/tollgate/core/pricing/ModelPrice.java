@@ -125,8 +125,10 @@ public record ModelPrice(String model, String provider, String mode, LocalDate e
                         : webSearchPer1k.multiply(BigDecimal.valueOf(usage.webSearchRequests())).movePointLeft(3));
     }
 
+    /** {@code rate × tokens / 10⁶}, exact, at the rate's scale plus 6 (never below 0): two objects made, not three. */
     private static BigDecimal perMillion(long tokens, BigDecimal ratePerMillion) {
         if (tokens == 0) return BigDecimal.ZERO;
-        return ratePerMillion.multiply(BigDecimal.valueOf(tokens)).movePointLeft(PER_MILLION);
+        BigDecimal cost = ratePerMillion.multiply(BigDecimal.valueOf(tokens, PER_MILLION));
+        return cost.scale() < 0 ? cost.setScale(0) : cost;
     }
 }

@@ -44,6 +44,18 @@ class ModelPriceTest {
     }
 
     @Test
+    void totalKeepsTheScaleOfAnExactSumWhateverItsZeroTerms() {
+        // the ledger keeps the total as it is: its scale must be BigDecimal.add's (the largest of the terms'), zeros included
+        // 1000 × 2.50 / 1M = 0.0025 at scale 2 + 6, 500 × 10 / 1M = 0.005 at scale 0 + 6: 0.0075 at scale 8
+        assertThat(OPENAI.cost(Usage.openAi(1000, 0, 500, 0)).total()).isEqualTo(new BigDecimal("0.00750000"));
+        // a zero of scale 3 beside 0.5 and 0.25 makes 0.750; a total of zeros only is the zero of the largest scale
+        assertThat(new Cost(new BigDecimal("0.5"), new BigDecimal("0.000"), BigDecimal.ZERO, new BigDecimal("0.25")).total())
+                .isEqualTo(new BigDecimal("0.750"));
+        assertThat(new Cost(BigDecimal.ZERO, new BigDecimal("0.00"), BigDecimal.ZERO, BigDecimal.ZERO).total())
+                .isEqualTo(new BigDecimal("0.00"));
+    }
+
+    @Test
     void reasoningTokensAreNotBilledTwice() {
         Cost withReasoning = OPENAI.cost(Usage.openAi(0, 0, 500, 200));
         Cost without = OPENAI.cost(Usage.openAi(0, 0, 500, 0));

@@ -150,9 +150,31 @@ public final class AnomalyWatch {
         long at = entry.time().toEpochMilli();
         double usd = entry.costUsd().doubleValue();
         observe("org", at, usd);
-        observe("key:" + entry.keyName(), at, usd);
-        for (Map.Entry<String, String> tag : entry.tags().entrySet()) observe(tag.getKey() + ":" + tag.getValue(), at, usd);
+        Scopes scopes = lastScopes;
+        if (scopes == null || !scopes.fit(entry)) lastScopes = scopes = Scopes.of(entry);
+        for (String scope : scopes.names()) observe(scope, at, usd);
     }
+
+    /**
+     * A row's scopes beyond the organisation: its key's, then each tag value's. Named once for a key's requests, whose
+     * rows share one map of tags while their tags are the key's own.
+     */
+    private record Scopes(String keyName, Map<String, String> tags, String[] names) {
+        static Scopes of(LedgerEntry entry) {
+            String[] names = new String[1 + entry.tags().size()];
+            names[0] = "key:" + entry.keyName();
+            int i = 1;
+            for (Map.Entry<String, String> tag : entry.tags().entrySet()) names[i++] = tag.getKey() + ":" + tag.getValue();
+            return new Scopes(entry.keyName(), entry.tags(), names);
+        }
+
+        boolean fit(LedgerEntry entry) {
+            return tags == entry.tags() && java.util.Objects.equals(keyName, entry.keyName());
+        }
+    }
+
+    /** The last row's scopes (a record of finals: an event loop sees another's whole, or the one before). */
+    private volatile Scopes lastScopes;
 
     private void observe(String scope, long at, double usd) {
         if (room(scope)) judge(detector.observe(scope, at, usd));

@@ -98,7 +98,7 @@ public final class BudgetBook {
         for (Entry e : all) {
             if (!e.budget.scope().matches(keyName, tags)) continue;
             e.window(now);
-            if (out == null) out = new ArrayList<>(4);
+            if (out == null) out = new ArrayList<>(all.size()); // room for all: growing past 4 copied the list per request
             out.add(e);
         }
         return out == null ? List.of() : out;

@@ -49,6 +49,7 @@ final class Flight {
         events.add(event);
         weight += event.weight();
         if (event instanceof ReplyEvent.End || event instanceof ReplyEvent.Fail) finished = true;
+        if (waiters.isEmpty()) return; // nearly every flight has none
         List<ReplyEvent> one = List.of(event);
         for (Waiter w : waiters) w.deliver(one);
         if (finished) waiters.clear();

@@ -70,7 +70,7 @@ public final class RoutingStage implements Stage {
         exchange.tier(tier);
         exchange.route(tier.route());
         exchange.routes(tier.group());
-        exchange.tags(Tiers.tagged(exchange.tags(), tier.name()));
+        exchange.tags(tier.tagged(exchange.tags()));
         next.proceed(exchange, sink);
     }
 

@@ -66,7 +66,7 @@ public final class CascadeStage implements Stage {
             exchange.tier(tier);
             exchange.route(tier.route());
             exchange.routes(tier.group());
-            exchange.tags(Tiers.tagged(exchange.tags(), tier.name()));
+            exchange.tags(tier.tagged(exchange.tags()));
             // a route group numbers its own attempts from here; a single model is one attempt
             if (tier.group() == null) exchange.attempt(exchange.attempt() + 1);
             if (tier.next() == null) {

@@ -11,6 +11,7 @@ import dev.tollgate.gateway.translate.PromptTokens;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ public final class Tiers {
         private final Counter[] escalations;
         private final Counter[] accepted;
         private final int[] classifierTiers;
+        /** Per tier, the last tags it was added to and the result: a key's tags are one map, request after request. */
+        private final Tagged[] lastTagged;
 
         Tiered(TierConfig config, Route[] routes, RouteGroup[] groups, Route baseline) {
             this.config = config;
@@ -44,6 +47,7 @@ public final class Tiers {
             for (int i = 0; i < routes.length; i++) choices[i] = new Choice(this, i);
             this.escalations = new Counter[routes.length];
             this.accepted = new Counter[routes.length];
+            this.lastTagged = new Tagged[routes.length];
             TierConfig.Classifier classifier = config.classifier();
             this.classifierTiers = classifier == null ? null : classifier.model().labels().stream()
                     .mapToInt(l -> TierConfig.tierIndex(config.ladder(), l, "tiers." + config.name() + ".classifier")).toArray();
@@ -71,6 +75,16 @@ public final class Tiers {
         /** What {@code saved_usd} compares against: the model asked for, or the flagship. */
         public Route baseline() { return baseline; }
 
+        /**
+         * {@link Tiers#tagged} for tier {@code index}, made again only for a map of tags other than the last one (a
+         * request's tags are never changed in place: a stage that changes them sets a new map).
+         */
+        Map<String, String> tagged(int index, Map<String, String> tags) {
+            Tagged last = lastTagged[index]; // a record of finals: another event loop's write is seen whole, or not at all
+            if (last == null || last.tags() != tags) lastTagged[index] = last = new Tagged(tags, Tiers.tagged(tags, config.ladder().get(index).name()));
+            return last.tagged();
+        }
+
         /** Counts a cascade's verdict on an answer of tier {@code index} (when metrics are on). */
         public void counted(int index, boolean escalated) {
             Counter c = escalated ? escalations[index] : accepted[index];
@@ -82,6 +96,8 @@ public final class Tiers {
     public record Choice(Tiered model, int index) {
         public String name() { return model.config.ladder().get(index).name(); }
         public Route route() { return model.routes[index]; }
+        /** The request's tags with {@code tier} set to this tier. */
+        public Map<String, String> tagged(Map<String, String> tags) { return model.tagged(index, tags); }
         public RouteGroup group() { return model.groups[index]; }
         /** The next tier up the ladder, or null at the top. */
         public Choice next() { return index + 1 < model.size() ? model.choice(index + 1) : null; }
@@ -192,10 +208,16 @@ public final class Tiers {
         return list.isArray() ? list.size() : 1;
     }
 
-    /** The request's tags with {@code tier} set to the chosen tier. */
-    public static Map<String, String> tagged(Map<String, String> tags, String tier) {
-        Map<String, String> with = new LinkedHashMap<>(tags);
+    private record Tagged(Map<String, String> tags, Map<String, String> tagged) {
+    }
+
+    /**
+     * The request's tags with {@code tier} set to {@code tier}, as an immutable map: every row and record of the request
+     * keeps it as it is rather than copying it.
+     */
+    static Map<String, String> tagged(Map<String, String> tags, String tier) {
+        Map<String, String> with = new HashMap<>(tags);
         with.put(TAG, tier);
-        return with;
+        return Map.copyOf(with);
     }
 }
