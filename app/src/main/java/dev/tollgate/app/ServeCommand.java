@@ -71,9 +71,6 @@ final class ServeCommand implements Callable<Integer> {
         StartupTimes times = StartupTimes.now();
         // DuckDB's native library and driver load beside the configuration's checks, independent of them
         CompletableFuture<Long> duckDbLoad = DuckDbLibrary.preload();
-        // so are the tokenizer's encodings (o200k: about 0.5 s of CPU on a cold JVM): started when the gateway listened,
-        // a first request that counts its prompt (a tier's rules, budgets, the built-in sandbox) waited for them
-        TokenCounter.warmUpInBackground();
         Path file;
         GatewayConfig config;
         PriceCatalog catalog;
@@ -83,6 +80,12 @@ final class ServeCommand implements Callable<Integer> {
             file = startupTraining ? null : configFile != null ? configFile
                     : Files.exists(Path.of("tollgate.yaml")) ? Path.of("tollgate.yaml") : null;
             config = file == null ? new ConfigLoader(System::getenv).parse(startupTraining ? TRAINING_CONFIG : "") : ConfigLoader.load(file);
+            // the tokenizer's encodings that the configured models use load in the background too (o200k: about 0.5 s
+            // of CPU on a cold JVM; cl100k, for gpt-4, gpt-3.5 and embeddings, a third more, and only where a model
+            // uses it): started when the gateway listened, a first request that counts its prompt (a tier's rules,
+            // budgets, the built-in sandbox) waited for them
+            if (config.providers().isEmpty()) TokenCounter.warmUpInBackground(); // the built-in sandbox's models: all
+            else TokenCounter.warmUpInBackground(config.upstreamModels());
             transport = transport(config, file);
             // what the user can put right is found before anything starts (Netty's bind error names neither port nor flag)
             portIsFree(port);

@@ -37,7 +37,8 @@ public final class Gateway implements AutoCloseable {
      */
     public static Future<Gateway> start(Vertx vertx, GatewayServices services, int port, int instances) {
         int actualPort = port == 0 ? freePort() : port;
-        TokenCounter.warmUpInBackground(); // budgets, estimates and count_tokens need them; start-up need not wait
+        // budgets, estimates and count_tokens need them; start-up need not wait
+        TokenCounter.warmUpInBackground(services.config().upstreamModels());
         ConnectionGuard guard = new ConnectionGuard(services.config().server());
         ClientListener listener = new ClientListener(vertx, actualPort);
         if (services.observability().metrics() != null) {

@@ -6,7 +6,10 @@ import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Counts tokens before a call is made (budgets, estimates) and after a stream breaks (what was generated).
@@ -25,7 +28,10 @@ public final class TokenCounter {
     private static final int REPLY_PRIMING = 3;
 
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
-    private static final AtomicBoolean WARM_UP_STARTED = new AtomicBoolean();
+    /** One model per encoding. */
+    private static final List<String> EVERY_ENCODING = List.of("gpt-4o", "gpt-4");
+    /** The encodings a warm-up has been started for. */
+    private static final Set<EncodingType> WARMING = ConcurrentHashMap.newKeySet();
 
     private final Encoding encoding;
     private final boolean exact;
@@ -37,38 +43,58 @@ public final class TokenCounter {
 
     /** The counter for a model name as a provider knows it ("gpt-4o-mini", "claude-sonnet-4-5", …). */
     public static TokenCounter forModel(String model) {
+        return new TokenCounter(REGISTRY.getEncoding(encodingOf(model)), ownEncoding(model) != null);
+    }
+
+    /** The encoding a model is counted with: its own, else o200k_base as the approximation. */
+    private static EncodingType encodingOf(String model) {
+        EncodingType own = ownEncoding(model);
+        return own == null ? EncodingType.O200K_BASE : own;
+    }
+
+    /** The encoding an OpenAI model is counted with; null for a model of another family (approximated with o200k). */
+    private static EncodingType ownEncoding(String model) {
         String m = model == null ? "" : model.toLowerCase(java.util.Locale.ROOT);
         int slash = m.lastIndexOf('/');
         if (slash >= 0) m = m.substring(slash + 1);
         if (m.startsWith("gpt-4o") || m.startsWith("gpt-4.1") || m.startsWith("gpt-4.5") || m.startsWith("gpt-5")
                 || m.startsWith("o1") || m.startsWith("o3") || m.startsWith("o4") || m.startsWith("chatgpt-")
                 || m.startsWith("gpt-oss") || m.startsWith("codex")) {
-            return new TokenCounter(REGISTRY.getEncoding(EncodingType.O200K_BASE), true);
+            return EncodingType.O200K_BASE;
         }
         if (m.startsWith("gpt-4") || m.startsWith("gpt-3.5") || m.startsWith("text-embedding-")
                 || m.startsWith("davinci") || m.startsWith("babbage")) {
-            return new TokenCounter(REGISTRY.getEncoding(EncodingType.CL100K_BASE), true);
+            return EncodingType.CL100K_BASE;
         }
-        return new TokenCounter(REGISTRY.getEncoding(EncodingType.O200K_BASE), false);
+        return null;
     }
 
     /**
-     * Loads the encodings now. They are read lazily, and the first load takes a few hundred milliseconds, which
-     * servers pay at start-up rather than on their first request.
+     * Loads now the encodings {@code models} are counted with. They are read lazily, and the first load takes a few
+     * hundred milliseconds, which servers pay at start-up rather than on their first request.
      */
-    public static void warmUp() {
-        forModel("gpt-4o").count("warm");
-        forModel("gpt-4").count("warm");
+    private static void warmUp(Collection<String> models) {
+        models.forEach(m -> forModel(m).count("warm"));
     }
 
-    /**
-     * {@link #warmUp} on a thread of its own, once per process, so that a server listens meanwhile: a request that
-     * counts tokens (budgets, a tier's prompt-size rules, the sandbox) waits only until its encoding is loaded (the
-     * registry loads each once). Later calls do nothing.
-     */
+    /** {@link #warmUpInBackground(Collection)} for every encoding: a server whose models are not known ahead. */
     public static void warmUpInBackground() {
-        if (!WARM_UP_STARTED.compareAndSet(false, true)) return; // serve starts it first thing, the gateway and sandbox again
-        Thread.ofPlatform().daemon().name("tollgate-encodings").start(TokenCounter::warmUp);
+        warmUpInBackground(EVERY_ENCODING);
+    }
+
+    /**
+     * Loads the encodings {@code models} (model names as providers know them) are counted with, on a thread of its
+     * own, so that a server listens meanwhile: a request that counts
+     * tokens (budgets, a tier's prompt-size rules, the sandbox) waits only until its encoding is loaded (the registry
+     * loads each once). Only the encodings these models use: on a slow machine each is a few hundred milliseconds of
+     * CPU and tens of MB of allocation beside start-up (cl100k_base, for gpt-4, gpt-3.5 and the embedding models,
+     * about a third of it), and a model added later loads its encoding at its first count. An encoding already
+     * loading is not loaded again: serve starts it first thing, the gateway and sandbox again.
+     */
+    public static void warmUpInBackground(Collection<String> models) {
+        List<String> toLoad = models.stream().filter(m -> WARMING.add(encodingOf(m))).toList();
+        if (toLoad.isEmpty()) return;
+        Thread.ofPlatform().daemon().name("tollgate-encodings").start(() -> warmUp(toLoad));
     }
 
     /** True when the count is the provider's own tokenizer, false when it is an approximation. */

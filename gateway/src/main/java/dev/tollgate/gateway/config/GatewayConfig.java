@@ -29,6 +29,12 @@ public record GatewayConfig(Server server, Admin admin, Map<String, Provider> pr
         return new GatewayConfig(server, admin, newProviders, newModels, keys, prices, observe, cache, controls, routes, tiers, ledger);
     }
 
+    /** The model names providers are asked for: each model's and each route deployment's. */
+    public List<String> upstreamModels() {
+        return java.util.stream.Stream.concat(models.stream().map(Model::model),
+                routes.stream().flatMap(r -> r.deployments().stream()).map(RouteConfig.DeploymentConfig::model)).distinct().toList();
+    }
+
     public GatewayConfig {
         ledger = ledger == null ? LedgerSettings.DEFAULTS : ledger;
         server = server == null ? Server.DEFAULTS : server;

@@ -43,6 +43,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void upstreamModelsAreWhatProvidersAreAskedForOnceEach() {
+        // serve warms the tokenizer's encodings of these only: the models' upstream names (a model without "model:"
+        // is asked for by its own name) and every route deployment's, each once, in the order written
+        GatewayConfig config = new ConfigLoader(Map.<String, String>of()::get).parse("""
+                providers:
+                  openai: {type: openai, api_key: k}
+                models:
+                  - {name: gpt-4o-mini, provider: openai}
+                  - {name: embed, provider: openai, model: text-embedding-3-small}
+                routes:
+                  - name: chat
+                    deployments:
+                      - {provider: openai, model: gpt-4.1}
+                      - {provider: openai, model: gpt-4o-mini}
+                """);
+        assertThat(config.upstreamModels()).containsExactly("gpt-4o-mini", "text-embedding-3-small", "gpt-4.1");
+    }
+
+    @Test
     void aMissingVariableIsNamed() {
         ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get);
         assertThatThrownBy(() -> loader.parse("providers:\n  openai: {type: openai, api_key: \"${OPENAI_API_KEY}\"}\n"))
