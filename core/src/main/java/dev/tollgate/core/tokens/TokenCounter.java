@@ -43,7 +43,8 @@ public final class TokenCounter {
 
     /** The counter for a model name as a provider knows it ("gpt-4o-mini", "claude-sonnet-4-5", …). */
     public static TokenCounter forModel(String model) {
-        return new TokenCounter(REGISTRY.getEncoding(encodingOf(model)), ownEncoding(model) != null);
+        EncodingType own = ownEncoding(model); // once: budgets and tiers ask per request
+        return new TokenCounter(REGISTRY.getEncoding(own == null ? EncodingType.O200K_BASE : own), own != null);
     }
 
     /** The encoding a model is counted with: its own, else o200k_base as the approximation. */

@@ -160,6 +160,15 @@ class InBandErrorAfterContentTest {
         return found;
     }
 
+    /** A stream that failed after its first text: 200, the text, one error event and no error of the gateway's own; that event. */
+    private static String theOneErrorAfterContent(String path, HttpResponse<String> response) {
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).as(path).contains("Hello").doesNotContain("closed the stream before it was complete");
+        List<String> errors = errors(response.body());
+        assertThat(errors).as(path + ": " + response.body()).hasSize(1);
+        return errors.getFirst();
+    }
+
     private static JsonNode ledgerRow(HttpResponse<String> response) throws Exception {
         String id = response.headers().firstValue("x-tollgate-request-id").orElseThrow();
         return bed.admin("/admin/requests/" + id).path("request");
@@ -169,12 +178,7 @@ class InBandErrorAfterContentTest {
     void anthropicsOverloadedErrorAfterContentIsTheOneErrorEachFormatSees() throws Exception {
         for (String path : List.of("/v1/messages", "/v1/chat/completions", "/v1/responses")) {
             HttpResponse<String> response = stream(path, "claude-breaks");
-            assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.body()).as(path).contains("Hello");
-            List<String> errors = errors(response.body());
-            assertThat(errors).as(path + ": " + response.body()).hasSize(1);
-            assertThat(errors.getFirst()).as(path).contains("overloaded_error").contains("Overloaded");
-            assertThat(response.body()).as(path).doesNotContain("closed the stream before it was complete");
+            assertThat(theOneErrorAfterContent(path, response)).contains("overloaded_error").contains("Overloaded");
             if (path.equals("/v1/responses")) assertThat(response.body()).contains("event: error\ndata: {\"type\":\"error\"");
 
             JsonNode row = ledgerRow(response);
@@ -188,12 +192,7 @@ class InBandErrorAfterContentTest {
     void openAisServerErrorChunkAfterContentIsTheOneErrorEachFormatSees() throws Exception {
         for (String path : List.of("/v1/chat/completions", "/v1/messages", "/v1/responses")) {
             HttpResponse<String> response = stream(path, "gpt-breaks");
-            assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.body()).as(path).contains("Hello");
-            List<String> errors = errors(response.body());
-            assertThat(errors).as(path + ": " + response.body()).hasSize(1);
-            assertThat(errors.getFirst()).as(path).contains("The server had an error while processing your request");
-            assertThat(response.body()).as(path).doesNotContain("closed the stream before it was complete");
+            assertThat(theOneErrorAfterContent(path, response)).contains("The server had an error while processing your request");
 
             JsonNode row = ledgerRow(response);
             assertThat(row.path("error").asText()).as(path).contains("The server had an error").doesNotContain("closed the stream");
