@@ -8,6 +8,7 @@
 #   BASE=/work/main SLICES=8 SLICE_S=10 WARMUP=6 SANDBOX_PORT=9861 PORT_A=9862 PORT_B=9863 bench/ab.sh
 #   BASE=/work/main ROUTED=1 BUDGETS=5 CACHE=1 UNIQUE=1 bench/ab.sh   # lib.sh's tier over a route, budgets, the cache
 #                                                                      # and every request a miss, as in load.sh
+#   BASE=. B_EVENT_LOOPS=1 bench/ab.sh        # one build, B with server.event_loops: 1 (A keeps TOLLGATE_EVENT_LOOPS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${BASE:?BASE: the other checkout, built (./tollgate --version there)}
@@ -17,8 +18,9 @@ CONNS=${CONNS:-16} SLICE_S=${SLICE_S:-10} WARMUP=${WARMUP:-6} SLICES=${SLICES:-6
 source bench/lib.sh
 ./tollgate sandbox --port "$SANDBOX_PORT" --output-tokens 16 --event-loops 1 >"$OUT/sandbox.log" 2>&1 & pids+=($!)
 gateway_yaml "${ROUTED:-0}" >"$OUT/tollgate.yaml"
+TOLLGATE_EVENT_LOOPS=${B_EVENT_LOOPS:-${TOLLGATE_EVENT_LOOPS:-0}} gateway_yaml "${ROUTED:-0}" >"$OUT/tollgate-b.yaml"
 ./tollgate serve --config "$OUT/tollgate.yaml" --port "$PORT_A" --data "$OUT/data-a" >"$OUT/a.log" 2>&1 & pids+=($!)
-(cd "$BASE" && exec ./tollgate serve --config "$OUT/tollgate.yaml" --port "$PORT_B" --data "$OUT/data-b") >"$OUT/b.log" 2>&1 & pids+=($!)
+(cd "$BASE" && exec ./tollgate serve --config "$OUT/tollgate-b.yaml" --port "$PORT_B" --data "$OUT/data-b") >"$OUT/b.log" 2>&1 & pids+=($!)
 wait_port "$SANDBOX_PORT"; wait_port "$PORT_A"; wait_port "$PORT_B"
 gateway_pid() { pgrep -f -- "--port $1 --data" | while read p; do [ "$(readlink /proc/$p/exe)" != "/usr/bin/bash" ] && echo $p; done | tail -1; }
 PID_A=$(gateway_pid "$PORT_A") PID_B=$(gateway_pid "$PORT_B")
