@@ -1,5 +1,5 @@
-# Shared by load.sh and soak.sh (sourced): background processes that die with the script, and the sandbox provider
-# with a Tollgate gateway in front of it. Expects OUT, SANDBOX_PORT and TOLLGATE_PORT to be set.
+# Shared by the benchmark scripts (sourced): background processes that die with the script, and the sandbox provider
+# with a Tollgate gateway in front of it. Expects OUT, SANDBOX_PORT and TOLLGATE_PORT to be set (and NGINX_PORT for start_nginx).
 
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -95,4 +95,29 @@ start_redis_gateway() {
   TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" ./tollgate serve --config "$OUT/tollgate-redis.yaml" --port "$TOLLGATE_REDIS_PORT" --data "$OUT/data-redis" >"$OUT/tollgate-redis.log" 2>&1 & pids+=($!)
   TOLLGATE_REDIS_PID=$!
   wait_port "$TOLLGATE_REDIS_PORT"
+}
+
+# nginx in front of the sandbox as the benchmarks compare with it: 1 worker, a keep-alive upstream, on $NGINX_PORT.
+# Sets NGINX_PID (its master; the worker is its one child).
+start_nginx() {
+  mkdir -p "$OUT/nginx"
+  cat >"$OUT/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $OUT/nginx/body; proxy_temp_path $OUT/nginx/proxy;
+  fastcgi_temp_path $OUT/nginx/fcgi; uwsgi_temp_path $OUT/nginx/uwsgi; scgi_temp_path $OUT/nginx/scgi;
+  upstream sandbox { server 127.0.0.1:$SANDBOX_PORT; keepalive 128; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://sandbox; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+  nginx -c "$OUT/nginx.conf" & pids+=($!)
+  NGINX_PID=$!
 }

@@ -51,26 +51,7 @@ start_sandbox_and_gateway
 case " $TARGETS " in *" tollgate-redis "*) start_redis_gateway ;; esac
 case " $TARGETS " in *" tollgate-routed "*) start_routed_gateway ;; esac
 
-mkdir -p "$OUT/nginx"
-cat >"$OUT/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $OUT/nginx/body; proxy_temp_path $OUT/nginx/proxy;
-  fastcgi_temp_path $OUT/nginx/fcgi; uwsgi_temp_path $OUT/nginx/uwsgi; scgi_temp_path $OUT/nginx/scgi;
-  upstream sandbox { server 127.0.0.1:$SANDBOX_PORT; keepalive 128; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://sandbox; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
-nginx -c "$OUT/nginx.conf" & pids+=($!)
-NGINX_PID=$!
+start_nginx
 
 case " $TARGETS " in *" netty-bare "*)
   JAVA_HOME="$(./tollgate --java-home)"; export JAVA_HOME

@@ -11,30 +11,12 @@ cd "$(dirname "$0")/.."
 CONNS=${CONNS:-16} ROUNDS=${ROUNDS:-2} WARMUP_S=${WARMUP_S:-10} MEASURE_S=${MEASURE_S:-5}
 BASE_PORT=${BASE_PORT:-9301}
 SANDBOX_PORT=$BASE_PORT TOLLGATE_PORT=$((BASE_PORT + 1)) NGINX_PORT=$((BASE_PORT + 2))
-OUT=${OUT:-/tmp/split-$(basename "$(pwd)")}; rm -rf "$OUT"; mkdir -p "$OUT/nginx"
+OUT=${OUT:-/tmp/split-$(basename "$(pwd)")}; rm -rf "$OUT"; mkdir -p "$OUT"
 for tool in wrk nginx nstat; do command -v $tool >/dev/null || { echo "split.sh: needs $tool" >&2; exit 1; }; done
 ./tollgate --version >/dev/null   # builds the jar if needed
 source bench/lib.sh
 start_sandbox_and_gateway
-cat >"$OUT/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $OUT/nginx/body; proxy_temp_path $OUT/nginx/proxy;
-  fastcgi_temp_path $OUT/nginx/fcgi; uwsgi_temp_path $OUT/nginx/uwsgi; scgi_temp_path $OUT/nginx/scgi;
-  upstream sandbox { server 127.0.0.1:$SANDBOX_PORT; keepalive 128; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://sandbox; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-NGINX
-nginx -c "$OUT/nginx.conf" & pids+=($!)
-NGINX_PID=$!
+start_nginx
 wait_port "$NGINX_PORT"
 worker=$(pgrep -P "$NGINX_PID")   # the one worker: it does the proxying
 threads=$([ "$CONNS" -lt 2 ] && echo 1 || echo 2)
