@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,15 +55,11 @@ class StartupCacheTest {
         Path jar = checkout.resolve("app/target/tollgate.jar");
         Path cache = checkout.resolve("app/target/serve.aot");
 
-        // a damaged cache, newer than the jar: the launcher passes it, the JVM refuses it, serve starts without it
-        // (times in the past: the cache the launcher writes later must be newer than the "rebuilt" jar)
-        long now = System.currentTimeMillis();
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(now - 3_600_000));
-        try (Stream<Path> lib = Files.list(checkout.resolve("app/target/lib"))) {
-            for (Path p : lib.toList()) Files.setLastModifiedTime(p, FileTime.fromMillis(now - 3_600_000));
-        }
+        // a damaged cache, newer than the jar and its libraries: the launcher passes it, the JVM refuses it, serve
+        // starts without it. Only files of the checkout's own are re-dated: the libraries are hard links to Maven's
+        // repository and the modules' jars, whose times are not this test's to change.
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
         Files.write(cache, "not an AOT cache".repeat(1000).getBytes());
-        Files.setLastModifiedTime(cache, FileTime.fromMillis(now - 1_800_000));
         String first = serveAnswersAndStops(checkout);
         assertThat(mappedCache).as("the JVM refused the damaged cache").isFalse();
         assertThat(first).doesNotContain("preparing serve's start-up cache").doesNotContain("[aot]").doesNotContain("[cds]")
@@ -74,7 +71,9 @@ class StartupCacheTest {
         try (Stream<Path> lib = Files.list(checkout.resolve("app/target/lib"))) {
             dependency = lib.filter(p -> p.toString().endsWith(".jar")).findFirst().orElseThrow();
         }
-        Files.setLastModifiedTime(dependency, FileTime.fromMillis(now - 600_000));
+        Path rebuilt = Files.copy(dependency, dir.resolve("rebuilt.jar")); // a new file, written now
+        Files.move(rebuilt, dependency, StandardCopyOption.REPLACE_EXISTING);
+        assertThat(Files.getLastModifiedTime(dependency)).isGreaterThan(Files.getLastModifiedTime(cache));
         String second = serveAnswersAndStops(checkout);
         assertThat(mappedCache).as("serve mapped the new cache").isTrue();
         assertThat(second).contains("tollgate: preparing serve's start-up cache").doesNotContain("could not prepare")
