@@ -43,9 +43,9 @@ final class GatewayCaller {
 
     /**
      * The model names the gateway serves to this key ({@code GET /v1/models}), each with the upstream models it sends
-     * to (its {@code tollgate.upstream_model}; a tiered name, its tiers' upstream models; else the name itself), or null
-     * when it cannot tell (not a 200): the calls themselves then say what is wrong. A gateway that cannot be reached at
-     * all is an IOException, said once rather than as every task's error.
+     * to (its {@code tollgate.upstream_model}; a route, its deployments' models; a tiered name, its tiers' upstream
+     * models; else the name itself), or null when it cannot tell (not a 200): the calls themselves then say what is
+     * wrong. A gateway that cannot be reached at all is an IOException, said once rather than as every task's error.
      */
     Map<String, List<String>> models() throws IOException {
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/v1/models")).timeout(Duration.ofSeconds(30)).GET();
@@ -65,7 +65,11 @@ final class GatewayCaller {
         Map<String, List<String>> upstream = new LinkedHashMap<>();
         for (JsonNode model : list.path("data")) {
             String upstreamModel = model.path("tollgate").path("upstream_model").asText("");
-            upstream.put(model.path("id").asText(), List.of(upstreamModel.isEmpty() ? model.path("id").asText() : upstreamModel));
+            List<String> all = new ArrayList<>();
+            // a route: every deployment's, a fallback of another family included
+            for (JsonNode deployment : model.path("tollgate").path("deployments")) all.add(deployment.path("model").asText());
+            if (all.isEmpty()) all.add(upstreamModel.isEmpty() ? model.path("id").asText() : upstreamModel);
+            upstream.put(model.path("id").asText(), all.stream().distinct().toList());
         }
         // a tiered name is listed after the models its tiers name
         for (JsonNode model : list.path("data")) {
