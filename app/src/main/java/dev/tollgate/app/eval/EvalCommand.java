@@ -69,7 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--key", defaultValue = "${TOLLGATE_API_KEY}", description = "A virtual key of the gateway (default: $TOLLGATE_API_KEY).")
     String key;
 
-    @Option(names = "--tags", defaultValue = "feature=eval", description = "x-tollgate-tags the calls are metered under (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tags", defaultValue = "feature=eval", description = "x-tollgate-tags the calls are metered under, besides tollgate=eval (default: ${DEFAULT-VALUE}).")
     String tags;
 
     @Option(names = "--results", defaultValue = "eval-results.jsonl", paramLabel = "FILE",

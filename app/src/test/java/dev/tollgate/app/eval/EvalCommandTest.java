@@ -288,9 +288,11 @@ class EvalCommandTest {
             for (int day = 20; day <= 22; day++) {
                 past.append(row("2026-11-" + day + "T10:00:00Z", "app-key", Map.of("feature", "support"), "gpt-4o", 1_000_000, "2.5"));
             }
-            // the eval's own calls to gpt-4o (its --tags, here two of them) and a shadow call that a route sent to gpt-4o
+            // the eval's own calls to gpt-4o (its --tags, here two of them, as earlier runs left them without the mark), one
+            // under a key tagged feature=support (the key's tag won; the mark tells it), and a shadow call that a route sent to gpt-4o
             past.append(row("2026-11-23T10:00:00Z", "app-key", Map.of("feature", "eval", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
             past.append(row("2026-11-23T11:00:00Z", "app-key", Map.of("feature", "eval", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
+            past.append(row("2026-11-23T12:00:00Z", "support-key", Map.of("feature", "support", "team", "ml", "tollgate", "eval"), "gpt-4o", 1_000_000, "2.5"));
             past.append(row("2026-11-24T10:00:00Z", "shadow", Map.of("shadow", "support"), "gpt-4o", 1_000_000, "2.5"));
             // the same team's real traffic is real: only all of the eval's tags together mark its calls
             past.append(row("2026-11-25T10:00:00Z", "app-key", Map.of("feature", "search", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
