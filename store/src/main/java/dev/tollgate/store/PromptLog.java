@@ -24,10 +24,10 @@ public interface PromptLog {
     /**
      * Up to {@code n} logged prompts of successful requests in {@code [from, to)} (either may be null) that have their
      * answer, drawn at random but the same for the same {@code seed} and rows: the task set of
-     * {@code tollgate eval --prompt-log}. Prompts carrying every tag of {@code excluding} (an eval's own calls) are
-     * left out; an empty map leaves none out.
+     * {@code tollgate eval --prompt-log}. Prompts carrying every tag of any one set of {@code excluding} (an eval's own
+     * calls) are left out; no set leaves none out.
      */
-    List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, java.util.Map<String, String> excluding);
+    List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, List<java.util.Map<String, String>> excluding);
 
     /** Prompts never written because the queue was full. */
     long droppedPrompts();

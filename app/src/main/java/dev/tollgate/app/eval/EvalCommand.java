@@ -69,7 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--key", defaultValue = "${TOLLGATE_API_KEY}", description = "A virtual key of the gateway (default: $TOLLGATE_API_KEY).")
     String key;
 
-    @Option(names = "--tags", defaultValue = "feature=eval", description = "x-tollgate-tags the calls are metered under (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tags", defaultValue = "feature=eval", description = "x-tollgate-tags the calls are metered under, besides tollgate=eval (default: ${DEFAULT-VALUE}).")
     String tags;
 
     @Option(names = "--results", defaultValue = "eval-results.jsonl", paramLabel = "FILE",
@@ -338,7 +338,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     /**
      * Why the judge may not grade {@code candidate}: a family they share, compared on the upstream models the gateway
-     * sends each name to (so an alias such as {@code my-judge} for gpt-4o is seen as gpt-4o); null when none is shared.
+     * sends each name to (so an alias such as {@code my-judge} for gpt-4o is seen as gpt-4o, and a route as every
+     * deployment it may fall back to); null when none is shared.
      * Without the gateway's list ({@code served} null), the names themselves.
      */
     private String sameFamily(String candidate, Map<String, List<String>> served) {

@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Asks the gateway's Chat Completions route, as any client does, under the eval's own tags and past the response cache
- * ({@code cache-control: no-cache}): every answer is a fresh, metered call.
+ * Asks the gateway's Chat Completions route, as any client does, under the eval's own tags and {@link #MARK}, and past
+ * the response cache ({@code cache-control: no-cache}): every answer is a fresh, metered call.
  */
 final class GatewayCaller {
 
@@ -28,6 +28,21 @@ final class GatewayCaller {
         boolean failed() {
             return error != null;
         }
+    }
+
+    /**
+     * The tag every call of the eval carries besides its {@code --tags}. A key's own tags win over a request's, so a key
+     * tagged {@code feature=…} meters the calls under its feature; this name is tollgate's own, which keys do not set,
+     * so it marks the eval's calls whatever the key's tags.
+     */
+    static final String MARK = "tollgate=eval";
+
+    /**
+     * The tag sets that mark the eval's own calls ({@code name=value,…}, a call carrying all of any one): {@code --tags}
+     * (all a call of a run before {@link #MARK} carries) and the mark.
+     */
+    static List<String> ownCalls(String tags) {
+        return tags == null || tags.isBlank() ? List.of(MARK) : List.of(tags.strip(), MARK);
     }
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -43,9 +58,9 @@ final class GatewayCaller {
 
     /**
      * The model names the gateway serves to this key ({@code GET /v1/models}), each with the upstream models it sends
-     * to (its {@code tollgate.upstream_model}; a tiered name, its tiers' upstream models; else the name itself), or null
-     * when it cannot tell (not a 200): the calls themselves then say what is wrong. A gateway that cannot be reached at
-     * all is an IOException, said once rather than as every task's error.
+     * to (its {@code tollgate.upstream_model}; a route, its deployments' models; a tiered name, its tiers' upstream
+     * models; else the name itself), or null when it cannot tell (not a 200): the calls themselves then say what is
+     * wrong. A gateway that cannot be reached at all is an IOException, said once rather than as every task's error.
      */
     Map<String, List<String>> models() throws IOException {
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.resolve("/v1/models")).timeout(Duration.ofSeconds(30)).GET();
@@ -65,7 +80,11 @@ final class GatewayCaller {
         Map<String, List<String>> upstream = new LinkedHashMap<>();
         for (JsonNode model : list.path("data")) {
             String upstreamModel = model.path("tollgate").path("upstream_model").asText("");
-            upstream.put(model.path("id").asText(), List.of(upstreamModel.isEmpty() ? model.path("id").asText() : upstreamModel));
+            List<String> all = new ArrayList<>();
+            // a route: every deployment's, a fallback of another family included
+            for (JsonNode deployment : model.path("tollgate").path("deployments")) all.add(deployment.path("model").asText());
+            if (all.isEmpty()) all.add(upstreamModel.isEmpty() ? model.path("id").asText() : upstreamModel);
+            upstream.put(model.path("id").asText(), all.stream().distinct().toList());
         }
         // a tiered name is listed after the models its tiers name
         for (JsonNode model : list.path("data")) {
@@ -89,7 +108,7 @@ final class GatewayCaller {
                 .header("content-type", "application/json").header("cache-control", "no-cache")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
         if (key != null && !key.isBlank()) request.header("authorization", "Bearer " + key);
-        if (tags != null && !tags.isBlank()) request.header("x-tollgate-tags", tags);
+        request.header("x-tollgate-tags", tags == null || tags.isBlank() ? MARK : tags + "," + MARK);
         long start = System.nanoTime();
         HttpResponse<String> response;
         try {

@@ -24,21 +24,26 @@ import java.util.Locale;
  * whose answer was logged), each with the answer production gave as its reference. Read from the shared ledger with
  * {@code --ledger}, else from the ledger file when no process holds it, else from the gateway that does ({@code GET /admin/prompts/sample}), as {@code audit} does.
  * Prompts with tool messages are left out (replayed without their tools they would not be the same task), and so
- * are the eval's own calls (those with all of its {@code --tags}).
+ * are the eval's own calls (those with all of its {@code --tags}, or its {@link GatewayCaller#MARK}).
  */
 final class PromptLogTasks {
 
     private PromptLogTasks() {
     }
 
-    /** The sample as JSON ({@link AuditEndpoint#sampleJson}), from PostgreSQL ({@code --ledger}), the file or the gateway. */
+    /**
+     * The sample as JSON ({@link AuditEndpoint#sampleJson}), from PostgreSQL ({@code --ledger}), the file or the gateway,
+     * without the eval's own calls under {@code evalTags} ({@link GatewayCaller#ownCalls}).
+     */
     static JsonNode sample(LedgerSource ledger, Path dataDir, java.util.function.Supplier<GatewayLink> gateway, int n, String since,
-                           long seed, String excludeTags, Instant now) throws Exception {
+                           long seed, String evalTags, Instant now) throws Exception {
         Duration window = AuditEndpoint.since(since);
+        List<String> excluded = GatewayCaller.ownCalls(evalTags);
+        StringBuilder query = new StringBuilder("/admin/prompts/sample?n=" + n + "&seed=" + seed + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8));
+        excluded.forEach(set -> query.append("&exclude_tags=").append(URLEncoder.encode(set, StandardCharsets.UTF_8)));
         return ledger.read(dataDir, l -> AuditEndpoint.sampleJson(l.prompts().sample(now.minus(window), null, n, seed,
-                        AuditEndpoint.excluding(excludeTags))),
-                () -> gateway.get().get("/admin/prompts/sample?n=" + n + "&seed=" + seed + "&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8)
-                        + (excludeTags == null || excludeTags.isBlank() ? "" : "&exclude_tags=" + URLEncoder.encode(excludeTags, StandardCharsets.UTF_8))));
+                        excluded.stream().map(AuditEndpoint::excluding).toList())),
+                () -> gateway.get().get(query.toString()));
     }
 
     /** Tasks from a sample: the system prompt and messages as Chat Completions takes them, the answer as reference. */

@@ -12,8 +12,8 @@ import java.util.List;
 /**
  * What switching a route to the cheapest passing model would have saved over the last days of real traffic: the
  * planner's what-if replay of the ledger with the route's requests moved to the candidate (repriced at the prices in
- * force when each ran), against what they cost. Real traffic only: the eval's own calls (those carrying all of its
- * tags) and shadow calls (tag {@code shadow}) are left out of the move.
+ * force when each ran), against what they cost. Real traffic only: the eval's own calls ({@link GatewayCaller#ownCalls})
+ * and shadow calls (tag {@code shadow}) are left out of the move.
  *
  * @param requests  requests of the route in the period (moved in the replay)
  * @param savingUsd what they cost as recorded minus what they would have cost on {@code to}
@@ -28,9 +28,13 @@ public record Savings(String route, String to, int days, long requests, BigDecim
         return new Savings(route, to, days, r.routed(), r.saving(), r.unpriced());
     }
 
-    /** The what-if route moving {@code route}'s real traffic to {@code to}, e.g. {@code gpt-4o,!feature=eval,!shadow->gpt-4o-mini}. */
+    /**
+     * The what-if route moving {@code route}'s real traffic to {@code to}, e.g.
+     * {@code gpt-4o,!feature=eval,!tollgate=eval,!shadow->gpt-4o-mini}.
+     */
     static String spec(String route, String evalTags, String to) {
-        String eval = evalTags == null || evalTags.isBlank() ? "" : ",!" + evalTags.strip().replaceAll("\\s*,\\s*", "&");
-        return route + eval + ",!shadow->" + to;
+        StringBuilder spec = new StringBuilder(route);
+        for (String set : GatewayCaller.ownCalls(evalTags)) spec.append(",!").append(set.replaceAll("\\s*,\\s*", "&"));
+        return spec.append(",!shadow->").append(to).toString();
     }
 }

@@ -73,6 +73,8 @@ class EvalCommandTest {
                   - {name: claude-judge-down, provider: down, model: claude-haiku-4-5}
                   - {name: my-judge, provider: perfect, model: gpt-4o}
                   - {name: support-bot, provider: q90, model: claude-haiku-4-5}
+                routes:
+                  - {name: mini-then-haiku, deployments: [{provider: q90, model: gpt-4o-mini}, {provider: q90, model: claude-haiku-4-5}]}
                 """.formatted(base);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
@@ -286,9 +288,11 @@ class EvalCommandTest {
             for (int day = 20; day <= 22; day++) {
                 past.append(row("2026-11-" + day + "T10:00:00Z", "app-key", Map.of("feature", "support"), "gpt-4o", 1_000_000, "2.5"));
             }
-            // the eval's own calls to gpt-4o (its --tags, here two of them) and a shadow call that a route sent to gpt-4o
+            // the eval's own calls to gpt-4o (its --tags, here two of them, as earlier runs left them without the mark), one
+            // under a key tagged feature=support (the key's tag won; the mark tells it), and a shadow call that a route sent to gpt-4o
             past.append(row("2026-11-23T10:00:00Z", "app-key", Map.of("feature", "eval", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
             past.append(row("2026-11-23T11:00:00Z", "app-key", Map.of("feature", "eval", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
+            past.append(row("2026-11-23T12:00:00Z", "support-key", Map.of("feature", "support", "team", "ml", "tollgate", "eval"), "gpt-4o", 1_000_000, "2.5"));
             past.append(row("2026-11-24T10:00:00Z", "shadow", Map.of("shadow", "support"), "gpt-4o", 1_000_000, "2.5"));
             // the same team's real traffic is real: only all of the eval's tags together mark its calls
             past.append(row("2026-11-25T10:00:00Z", "app-key", Map.of("feature", "search", "team", "ml"), "gpt-4o", 1_000_000, "2.5"));
@@ -320,6 +324,23 @@ class EvalCommandTest {
         Run other = eval("--tasks", tasks.toString(), "--models", "support-bot", "--judge", "my-judge", "--limit", "1",
                 "--results", dir.resolve("alias.jsonl").toString());
         assertThat(other.exit()).as(other.err()).isEqualTo(EvalCommand.INCOMPLETE);
+    }
+
+    @Test
+    void aRoutesFallbackOfTheJudgesFamilyIsSeenNotOnlyItsFirstDeployment() throws Exception {
+        Path tasks = tasks(4, "judge");
+        // mini-then-haiku answers from gpt-4o-mini, and from claude-haiku-4-5 when it falls back: Claude may not judge it
+        Run refused = eval("--tasks", tasks.toString(), "--models", "mini-then-haiku", "--judge", "claude-haiku-judge");
+        assertThat(refused.exit()).as(refused.err()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(refused.err().strip()).isEqualTo("eval: the judge claude-haiku-judge (claude-haiku-4-5) would grade mini-then-haiku"
+                + " (claude-haiku-4-5), a model of its own family (anthropic); pick a judge of another family or pass --allow-same-family");
+        // nor may an OpenAI judge, for its first deployment
+        Run openAi = eval("--tasks", tasks.toString(), "--models", "mini-then-haiku", "--judge", "gpt-4o-judge");
+        assertThat(openAi.exit()).as(openAi.err()).isEqualTo(EvalCommand.BAD_INPUT);
+        assertThat(openAi.err()).contains("would grade mini-then-haiku (gpt-4o-mini), a model of its own family (openai)");
+        Run allowed = eval("--tasks", tasks.toString(), "--models", "mini-then-haiku", "--judge", "claude-haiku-judge",
+                "--allow-same-family", "--limit", "1", "--results", dir.resolve("route-judged.jsonl").toString());
+        assertThat(allowed.exit()).as(allowed.err()).isEqualTo(EvalCommand.INCOMPLETE);
     }
 
     @Test

@@ -50,7 +50,8 @@ public final class AuditEndpoint {
     /**
      * {@code GET /admin/prompts/sample?n=50&since=30d&seed=1&exclude_tags=feature=eval}: a seeded random sample of
      * logged prompts of successful requests that have their answer, with it ({@link #sampleJson}), but for those with
-     * every tag of {@code exclude_tags}: the task set of {@code tollgate eval --prompt-log} (which leaves out its own calls).
+     * every tag of an {@code exclude_tags} (repeatable: any one of them): the task set of {@code tollgate eval
+     * --prompt-log} (which leaves out its own calls).
      */
     public static ObjectNode sample(GatewayServices services, ServerRequest request) {
         Instant from = services.clock().instant().minus(since(request.getParam("since")));
@@ -61,7 +62,7 @@ public final class AuditEndpoint {
         if (recorder != null) recorder.flush();
         PromptLog log = recorder != null ? recorder.store() : services.ledger().unwrap().prompts();
         if (log == null) throw new IllegalArgumentException("this gateway's ledger keeps no prompt log");
-        return sampleJson(log.sample(from, null, n, seed, excluding(request.getParam("exclude_tags"))));
+        return sampleJson(log.sample(from, null, n, seed, request.params().getAll("exclude_tags").stream().map(AuditEndpoint::excluding).toList()));
     }
 
     /** {@code {"prompts": [{request_id, time, model, system_prompt, messages: [{role, content}], answer}]}}. */

@@ -9,6 +9,7 @@ import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
 import dev.tollgate.gateway.WireFormat;
 import dev.tollgate.gateway.route.Route;
+import dev.tollgate.gateway.route.RouteGroup;
 import dev.tollgate.gateway.tier.Tiers;
 
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.Optional;
 
 /**
  * {@code GET /v1/models}: the models this gateway serves, in OpenAI's list format, or Anthropic's when the client
- * sends {@code anthropic-version}. Each entry carries its current price in a {@code tollgate} extension field.
+ * sends {@code anthropic-version}. Each entry carries its current price in a {@code tollgate} extension field, with
+ * the upstream model it is sent to; a route, each deployment's ({@code deployments}), a tiered name, its tiers.
  */
 final class ModelsEndpoint {
 
@@ -47,7 +49,14 @@ final class ModelsEndpoint {
             } else {
                 entry.put("id", route.name()).put("object", "model").put("created", 0).put("owned_by", route.provider().name());
             }
-            entry.set("tollgate", extension(route));
+            ObjectNode ext = extension(route);
+            // a route lists every deployment (as a tiered name its tiers): its upstream_model is only the first one's
+            RouteGroup group = services.router().group(route.name());
+            if (group != null) {
+                ArrayNode deployments = ext.putArray("deployments");
+                group.deployments().forEach(d -> deployments.addObject().put("name", d.id()).put("model", d.target().model()));
+            }
+            entry.set("tollgate", ext);
         }
         // tiered names that are not also a model or route: priced by the tier that answers, so no price here
         String lastTiered = null;

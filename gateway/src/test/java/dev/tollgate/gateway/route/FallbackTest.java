@@ -332,6 +332,20 @@ class FallbackTest {
         assertThat(Json.parse(refused.body()).path("error").path("message").asText()).contains("sandbox key");
     }
 
+    @Test
+    void theModelListNamesEveryDeploymentOfARouteNotOnlyTheFirst() throws Exception {
+        HttpResponse<String> list = bed.http.send(HttpRequest.newBuilder(URI.create(bed.url() + "/v1/models"))
+                .header("authorization", "Bearer " + TestBed.KEY).build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode route = find(Json.parse(list.body()).path("data"), "id", "cheap-then-opus").path("tollgate");
+        // the first deployment stands for the route (its price, its upstream model); the fallback to Claude is listed too
+        assertThat(route.path("upstream_model").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(route.path("deployments").findValuesAsText("name"))
+                .containsExactly("sandbox/gpt-4o-mini", "sandbox-anthropic/claude-opus-4-1");
+        assertThat(route.path("deployments").findValuesAsText("model")).containsExactly("gpt-4o-mini", "claude-opus-4-1");
+        // a plain model is one deployment, listed by its upstream_model alone
+        assertThat(find(Json.parse(list.body()).path("data"), "id", "gpt-4o-mini").path("tollgate").has("deployments")).isFalse();
+    }
+
     private static JsonNode find(JsonNode array, String field, String value) {
         for (JsonNode n : array) if (n.path(field).asText().equals(value)) return n;
         throw new AssertionError("no " + field + "=" + value + " in " + array);

@@ -93,11 +93,12 @@ public final class DuckDbPromptLog extends DuckDbBatchedLog<PromptRecord> implem
     private static final String SAMPLE_ORDER = " ORDER BY md5(p.request_id || ?), p.request_id LIMIT ?) ORDER BY t, request_id";
 
     @Override
-    public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, Map<String, String> excluding) {
+    public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, List<Map<String, String>> excluding) {
         StringBuilder sql = new StringBuilder("SELECT * FROM (").append(COLUMNS).append(" AND p.answer IS NOT NULL");
-        if (!excluding.isEmpty()) {
+        for (Map<String, String> set : excluding) {
+            if (set.isEmpty()) continue;
             sql.append(" AND NOT coalesce(");
-            sql.append(String.join(" AND ", java.util.Collections.nCopies(excluding.size(), "json_extract_string(p.tags, ?) = ?")));
+            sql.append(String.join(" AND ", java.util.Collections.nCopies(set.size(), "json_extract_string(p.tags, ?) = ?")));
             sql.append(", false)");
         }
         sql.append(SAMPLE_ORDER);
@@ -105,9 +106,11 @@ public final class DuckDbPromptLog extends DuckDbBatchedLog<PromptRecord> implem
             try (PreparedStatement p = c.prepareStatement(sql.toString())) {
                 bindRange(p, from, to);
                 int i = 5;
-                for (Map.Entry<String, String> e : excluding.entrySet()) {
-                    p.setString(i++, "$.\"" + e.getKey().replace("\"", "") + "\"");
-                    p.setString(i++, e.getValue());
+                for (Map<String, String> set : excluding) {
+                    for (Map.Entry<String, String> e : set.entrySet()) {
+                        p.setString(i++, "$.\"" + e.getKey().replace("\"", "") + "\"");
+                        p.setString(i++, e.getValue());
+                    }
                 }
                 p.setString(i++, Long.toString(seed));
                 p.setInt(i, n);

@@ -89,14 +89,15 @@ public final class PgPromptLog extends BatchedLog<PromptRecord> implements Promp
     }
 
     @Override
-    public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, Map<String, String> excluding) {
+    public List<AuditedPrompt> sample(Instant from, Instant to, int n, long seed, List<Map<String, String>> excluding) {
         List<Object> params = new ArrayList<>();
         StringBuilder sql = new StringBuilder("SELECT * FROM (").append(COLUMNS).append(" AND ").append(PgSpendSql.range("p.time", from, to, params))
                 .append(" AND p.answer IS NOT NULL");
-        if (!excluding.isEmpty()) {
+        for (Map<String, String> set : excluding) {
+            if (set.isEmpty()) continue;
             sql.append(" AND NOT coalesce(")
-                    .append(String.join(" AND ", Collections.nCopies(excluding.size(), "p.tags ->> ? = ?"))).append(", false)");
-            excluding.forEach((k, v) -> {
+                    .append(String.join(" AND ", Collections.nCopies(set.size(), "p.tags ->> ? = ?"))).append(", false)");
+            set.forEach((k, v) -> {
                 params.add(k);
                 params.add(v);
             });

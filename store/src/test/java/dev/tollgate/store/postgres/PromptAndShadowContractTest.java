@@ -51,7 +51,9 @@ class PromptAndShadowContractTest {
         for (LedgerEntry e : standing) {
             if (r.nextInt(3) == 0) continue; // a sample: not every request's prompt is logged
             Map<String, String> tags = new HashMap<>(e.tags());
-            if (r.nextInt(6) == 0) tags.put("feature", "eval"); // an eval's own call, left out of the sample
+            int mark = r.nextInt(6);
+            if (mark == 0) tags.put("feature", "eval"); // an eval's own call, left out of the sample
+            if (mark == 1) tags.put("tollgate", "eval"); // one under a key whose feature tag won over the eval's
             prompts.add(new PromptRecord(e.time(), e.requestId(), e.keyName(), tags, e.api(), e.requestedModel(),
                     r.nextBoolean() ? null : "You are terse. " + r.nextInt(5),
                     List.of(new PromptRecord.Message("user", "question " + e.requestId() + " ünïcode \"quoted\"")),
@@ -90,15 +92,15 @@ class PromptAndShadowContractTest {
             assertThat(pg.prompts().audited(null, null, 10_000)).isEqualTo(all);
             assertThat(duck.prompts().audited(null, null, 10_000)).isEqualTo(all);
 
-            Map<String, String> evalTags = Map.of("feature", "eval");
+            List<Map<String, String>> evalTags = List.of(Map.of("feature", "eval"), Map.of("tollgate", "eval"));
             for (long seed : new long[] {1, 42}) {
                 List<AuditedPrompt> sample = expectedSample(all, from, 25, seed, evalTags);
                 assertThat(sample).hasSize(25);
                 assertThat(duck.prompts().sample(from, null, 25, seed, evalTags)).as("DuckDB, seed %d", seed).isEqualTo(sample);
                 assertThat(pg.prompts().sample(from, null, 25, seed, evalTags)).as("PostgreSQL, seed %d", seed).isEqualTo(sample);
             }
-            assertThat(pg.prompts().sample(null, null, 1000, 7, Map.of()))
-                    .isEqualTo(expectedSample(all, null, 1000, 7, Map.of()));
+            assertThat(pg.prompts().sample(null, null, 1000, 7, List.of()))
+                    .isEqualTo(expectedSample(all, null, 1000, 7, List.of()));
 
             for (String route : List.of("default", "search")) {
                 List<ShadowAnswer> expected = shadows.stream().filter(s -> s.route().equals(route))
@@ -131,12 +133,12 @@ class PromptAndShadowContractTest {
 
     /** The prompts with an answer and without every tag of {@code excluding}, ordered by MD5(request id + seed), the first n. */
     private static List<AuditedPrompt> expectedSample(List<AuditedPrompt> all, Instant from, int n, long seed,
-                                                      Map<String, String> excluding) {
+                                                      List<Map<String, String>> excluding) {
         return all.stream()
                 .filter(a -> a.prompt().answer() != null)
                 .filter(a -> from == null || !a.prompt().time().isBefore(from))
-                .filter(a -> excluding.isEmpty() || !excluding.entrySet().stream()
-                        .allMatch(t -> t.getValue().equals(a.prompt().tags().get(t.getKey()))))
+                .filter(a -> excluding.stream().noneMatch(set -> set.entrySet().stream()
+                        .allMatch(t -> t.getValue().equals(a.prompt().tags().get(t.getKey())))))
                 .sorted(Comparator.comparing((AuditedPrompt a) -> md5(a.prompt().requestId() + seed))
                         .thenComparing(a -> a.prompt().requestId()))
                 .limit(n)
