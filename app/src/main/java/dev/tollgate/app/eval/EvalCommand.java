@@ -24,8 +24,8 @@ import java.util.concurrent.Callable;
         // one element a paragraph: the command list of `tollgate --help` shows the first, picocli wraps each
         description = {"Run a task set through the gateway on candidate models and grade the answers against a gate.",
                 "With --shadow ROUTE, grade the route's shadow candidate on the live traffic it was sent.",
-                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete; with --shadow: "
-                        + "none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
+                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (the output says why, and what a rerun "
+                        + "completes; with --shadow: none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
 public final class EvalCommand implements Callable<Integer> {
 
     static final int NONE_PASSES = 3;
