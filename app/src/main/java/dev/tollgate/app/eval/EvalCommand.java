@@ -24,8 +24,8 @@ import java.util.concurrent.Callable;
         // one element a paragraph: the command list of `tollgate --help` shows the first, picocli wraps each
         description = {"Run a task set through the gateway on candidate models and grade the answers against a gate.",
                 "With --shadow ROUTE, grade the route's shadow candidate on the live traffic it was sent.",
-                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (rerun to complete; with --shadow: "
-                        + "none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
+                "Exit status: 0 a candidate passes, 3 none passes, 4 answers are missing (the output says why, and what a rerun "
+                        + "completes; with --shadow: none kept yet), 2 bad input, 1 the results file cannot be written (with --shadow: the ledger cannot be read)."})
 public final class EvalCommand implements Callable<Integer> {
 
     static final int NONE_PASSES = 3;
@@ -73,7 +73,8 @@ public final class EvalCommand implements Callable<Integer> {
     String tags;
 
     @Option(names = "--results", defaultValue = "eval-results.jsonl", paramLabel = "FILE",
-            description = "Answers are appended here; a rerun asks only for what is missing (default: ${DEFAULT-VALUE}).")
+            description = "Answers are appended here; a rerun asks only for what is missing (with --shadow and --judge: the judge's verdicts,"
+                    + " a rerun asks only about new pairs) (default: ${DEFAULT-VALUE}).")
     Path resultsFile;
 
     @Option(names = "--concurrency", defaultValue = "4", description = "Calls in flight at once (default: ${DEFAULT-VALUE}).")
@@ -252,11 +253,14 @@ public final class EvalCommand implements Callable<Integer> {
         // a candidate changed in the config: only its own answers count
         List<dev.tollgate.store.ShadowAnswer> ofCandidate = answers.stream().filter(a -> a.candidate().equals(candidate)).toList();
         List<ShadowEval.Scored> scored;
-        try {
+        try (ResultsFile verdicts = judgeModel == null ? null : ResultsFile.open(resultsFile)) {
             scored = ShadowEval.score(ofCandidate, scorer, judgeModel == null ? null : new Judge(judgeModel, rubric),
-                    new GatewayCaller(link.url(), key, tags));
+                    new GatewayCaller(link.url(), key, tags), verdicts, err);
         } catch (IllegalStateException e) {
             err.println("eval: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("eval: cannot read or write " + resultsFile + ": " + e.getMessage());
             return 1;
         }
         java.math.BigDecimal routeCost = null;

@@ -67,10 +67,28 @@ final class EvalOutput {
                 out.append(savings.unpriced()).append(" requests could not be priced on ").append(savings.to()).append(" and count at their recorded cost.\n");
             }
         }
-        if (report.pending() > 0) {
-            out.append("Incomplete: ").append(report.pending()).append(" answers missing; run the same command again to complete them.\n");
-        }
+        if (report.pending() > 0) out.append(incomplete(report));
         return out.toString();
+    }
+
+    /**
+     * "Incomplete: 12 answers missing: 12 refused by budget 'eval' (limit reached); raise it or wait for its period,
+     * then run the same command again." Answers only not asked yet keep it short; several reasons take a line each.
+     */
+    static String incomplete(EvalReport report) {
+        List<EvalReport.Missing> missing = report.missing();
+        StringBuilder out = new StringBuilder("Incomplete: ").append(report.pending()).append(" answers missing");
+        if (missing.size() == 1 && missing.getFirst().why().equals(EvalReport.NOT_ASKED)) {
+            return out.append("; run the same command again to complete them.\n").toString();
+        }
+        if (missing.size() == 1) return out.append(": ").append(reason(missing.getFirst())).append(".\n").toString();
+        out.append(":\n");
+        for (EvalReport.Missing m : missing) out.append("  ").append(reason(m)).append(".\n");
+        return out.toString();
+    }
+
+    private static String reason(EvalReport.Missing m) {
+        return m.answers() + " " + m.why() + "; " + m.advice();
     }
 
     static String json(EvalReport report, String judgeModel, Savings savings) {
@@ -98,6 +116,15 @@ final class EvalOutput {
                     .put("requests", savings.requests()).put("saving_usd", savings.savingUsd()).put("unpriced", savings.unpriced());
         }
         root.put("pending", report.pending());
+        ArrayNode missing = root.putArray("missing");
+        for (EvalReport.Missing m : report.missing()) {
+            ObjectNode n = missing.addObject().put("answers", m.answers()).put("why", m.why()).put("advice", m.advice())
+                    .put("rerun_completes", m.rerunCompletes());
+            if (m.failure() != null) {
+                n.put("status", m.failure().status());
+                if (m.failure().budget() != null) n.put("budget", m.failure().budget());
+            }
+        }
         try {
             return JSON.writeValueAsString(root) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -107,24 +107,24 @@ final class EvalRun {
         EvalTask task = pair.task();
         EvalResult earlier = results.get(task.id(), pair.model());
         GatewayCaller.Answer answer = earlier != null && earlier.answer() != null && task.scorer() instanceof Scorer.Judged
-                ? new GatewayCaller.Answer(earlier.answer(), earlier.costUsd(), earlier.latencyMs(), null) // paid for: only the judge again
+                ? new GatewayCaller.Answer(earlier.answer(), earlier.costUsd(), earlier.latencyMs(), null, null) // paid for: only the judge again
                 : gateway.ask(pair.model(), task.messages(), task.responseFormat());
-        if (answer.failed()) return failed(pair, answer.error());
+        if (answer.failed()) return failed(pair, answer);
         if (task.scorer() instanceof Scorer.Deterministic scorer) {
             return new EvalResult(task.id(), pair.model(), answer.text(), scorer.score(answer.text()), answer.costUsd(),
-                    answer.latencyMs(), null, null, null);
+                    answer.latencyMs(), null, null, null, null);
         }
         Scorer.Judged judged = (Scorer.Judged) task.scorer();
         GatewayCaller.Answer review = gateway.ask(judge.model(), judge.messages(task, judged.rubric(), answer.text()), null);
         if (review.failed()) {
             return new EvalResult(task.id(), pair.model(), answer.text(), null, answer.costUsd(), answer.latencyMs(), null, null,
-                    "the judge " + judge.model() + " gave no verdict: " + review.error());
+                    "the judge " + judge.model() + " gave no verdict: " + review.error(), review.failure());
         }
         return new EvalResult(task.id(), pair.model(), answer.text(), Judge.verdict(review.text()), answer.costUsd(),
-                answer.latencyMs(), judge.model(), review.costUsd(), null);
+                answer.latencyMs(), judge.model(), review.costUsd(), null, null);
     }
 
-    private static EvalResult failed(Pair pair, String error) {
-        return new EvalResult(pair.task().id(), pair.model(), null, null, BigDecimal.ZERO, 0, null, null, error);
+    private static EvalResult failed(Pair pair, GatewayCaller.Answer answer) {
+        return new EvalResult(pair.task().id(), pair.model(), null, null, BigDecimal.ZERO, 0, null, null, answer.error(), answer.failure());
     }
 }

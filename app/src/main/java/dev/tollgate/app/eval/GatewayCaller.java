@@ -23,8 +23,8 @@ import java.util.Map;
  */
 final class GatewayCaller {
 
-    /** One answer: its text, its cost (the gateway's {@code x-tollgate-cost-usd}), its latency; or why there is none. */
-    record Answer(String text, BigDecimal costUsd, double latencyMs, String error) {
+    /** One answer: its text, its cost (the gateway's {@code x-tollgate-cost-usd}), its latency; or why there is none, in words and as the gateway said it. */
+    record Answer(String text, BigDecimal costUsd, double latencyMs, String error, Failure failure) {
         boolean failed() {
             return error != null;
         }
@@ -115,19 +115,23 @@ final class GatewayCaller {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return new Answer(null, null, 0, "no answer from " + endpoint + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), new Failure(0, null, null, null));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Answer(null, null, 0, "interrupted");
+            return new Answer(null, null, 0, "interrupted", new Failure(0, null, null, null));
         }
         double latencyMs = (System.nanoTime() - start) / 1e6;
         JsonNode json = Json.tree(response.body());
         if (response.statusCode() != 200) {
-            return new Answer(null, null, latencyMs, "HTTP " + response.statusCode() + ": "
-                    + json.path("error").path("message").asText(response.body()));
+            JsonNode error = json.path("error");
+            String code = error.path("code").isTextual() ? error.path("code").asText() : error.path("type").asText(null);
+            boolean budget = Failure.BUDGET_EXCEEDED.equals(code);
+            return new Answer(null, null, latencyMs, "HTTP " + response.statusCode() + ": " + error.path("message").asText(response.body()),
+                    new Failure(response.statusCode(), code, budget ? response.headers().firstValue("x-tollgate-budget").orElse(null) : null,
+                            budget ? response.headers().firstValue("x-tollgate-budget-reset").orElse(null) : null));
         }
         BigDecimal cost = response.headers().firstValue("x-tollgate-cost-usd").map(BigDecimal::new).orElse(BigDecimal.ZERO);
         String text = json.path("choices").path(0).path("message").path("content").asText("");
-        return new Answer(text, cost, latencyMs, null);
+        return new Answer(text, cost, latencyMs, null, null);
     }
 }

@@ -16,14 +16,17 @@ import java.util.Map;
 /**
  * The results of a run, one JSON line per answer, appended and flushed as each answer comes: an interrupted run
  * leaves every finished answer behind, and the next run asks only for the pairs without one. A line cut short by the
- * interruption is ignored; a later line for the same task and model wins.
+ * interruption is ignored; a later line for the same task and model wins. {@code eval --shadow --judge} keeps the
+ * judge's verdicts here the same way, a shadow pair's request id standing as the task and its candidate as the model.
  */
 final class ResultsFile implements AutoCloseable {
 
     private final Map<String, EvalResult> results = new LinkedHashMap<>();
+    private final Path file;
     private final BufferedWriter out;
 
     private ResultsFile(Path file) throws IOException {
+        this.file = file;
         if (Files.exists(file)) {
             List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
             for (String line : lines) {
@@ -44,6 +47,10 @@ final class ResultsFile implements AutoCloseable {
 
     static ResultsFile open(Path file) throws IOException {
         return new ResultsFile(file);
+    }
+
+    Path file() {
+        return file;
     }
 
     /** Whether this pair already has an answer (a failed call does not count). */

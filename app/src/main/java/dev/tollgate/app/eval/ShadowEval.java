@@ -14,6 +14,8 @@ import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.ShadowAnswer;
 
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
@@ -44,8 +46,8 @@ final class ShadowEval {
             .enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
     static final Duration MONTH = Duration.ofDays(30);
 
-    /** One scored pair. */
-    record Scored(ShadowAnswer answer, Verdict verdict, BigDecimal judgeCostUsd) {
+    /** One scored pair; {@code judgedNow}: the judge was asked (and paid) in this run, not in an earlier one. */
+    record Scored(ShadowAnswer answer, Verdict verdict, BigDecimal judgeCostUsd, boolean judgedNow) {
     }
 
     /**
@@ -61,12 +63,15 @@ final class ShadowEval {
     /**
      * The verdict.
      *
-     * @param saving null when the ledger could not be read (see {@code savingError}) or nothing was scored
+     * @param judgeCalls      the pairs the judge was asked about in this run (the others' verdicts were kept)
+     * @param judgeCostUsd    what this run paid the judge
+     * @param judgeCostAllUsd what all the verdicts counted cost, this run's and those kept from earlier runs
+     * @param saving          null when the ledger could not be read (see {@code savingError}) or nothing was scored
      */
     record Report(String route, String candidate, Duration window, String scorer, double gate, int answers, int passed,
                   int failedCalls, double passRate, double ciLow, double ciHigh, BigDecimal productionCostUsd,
-                  BigDecimal candidateCostUsd, BigDecimal judgeCostUsd, double productionP50Ms, double candidateP50Ms,
-                  Saving saving, String savingError) {
+                  BigDecimal candidateCostUsd, int judgeCalls, BigDecimal judgeCostUsd, BigDecimal judgeCostAllUsd,
+                  double productionP50Ms, double candidateP50Ms, Saving saving, String savingError) {
 
         boolean passes() {
             return answers > 0 && passRate >= gate;
@@ -114,12 +119,25 @@ final class ShadowEval {
         return (Scorer.Deterministic) Scorer.parse(TextNode.valueOf(name), reference);
     }
 
-    /** Scores every pair: by the judge when there is one, else by the named deterministic scorer. */
-    static List<Scored> score(List<ShadowAnswer> answers, String scorerName, Judge judge, GatewayCaller gateway) {
+    /**
+     * Scores every pair: by the judge when there is one, else by the named deterministic scorer. The judge's verdicts
+     * are kept in {@code verdicts} as they come, a line per pair (its request id as the task, the candidate as the
+     * model, the judge and what it cost): a pair the same judge already judged there is not asked about again, so a
+     * daily run pays only for the new pairs, and a run the judge fails part way keeps what it paid for.
+     */
+    static List<Scored> score(List<ShadowAnswer> answers, String scorerName, Judge judge, GatewayCaller gateway, ResultsFile verdicts,
+                              PrintWriter err) throws IOException {
+        if (judge != null) {
+            long kept = answers.stream().filter(a -> !a.failed() && a.productionAnswer() != null && judged(verdicts, a, judge) != null).count();
+            if (kept > 0) {
+                long toAsk = answers.stream().filter(a -> !a.failed() && a.productionAnswer() != null).count() - kept;
+                err.println("eval: " + kept + " verdicts of the judge " + judge.model() + " already in " + verdicts.file() + ", " + toAsk + " to ask");
+            }
+        }
         List<Scored> out = new ArrayList<>(answers.size());
         for (ShadowAnswer a : answers) {
             if (a.failed()) {
-                out.add(new Scored(a, Verdict.fail("the candidate gave no answer: " + a.candidateError()), BigDecimal.ZERO));
+                out.add(new Scored(a, Verdict.fail("the candidate gave no answer: " + a.candidateError()), BigDecimal.ZERO, false));
             } else if (a.productionAnswer() == null) {
                 continue; // nothing to hold it against (a production answer with no text, e.g. only tool calls)
             } else if (judge == null) {
@@ -129,23 +147,37 @@ final class ShadowEval {
                 } catch (NumberFormatException e) {
                     continue; // numeric scoring, and the production answer is no number: this pair says nothing
                 }
-                out.add(new Scored(a, v, BigDecimal.ZERO));
+                out.add(new Scored(a, v, BigDecimal.ZERO, false));
+            } else if (judged(verdicts, a, judge) instanceof EvalResult earlier) {
+                out.add(new Scored(a, earlier.verdict(), earlier.judgeCostUsd(), false));
             } else {
                 ArrayNode messages = Json.array();
                 messages.addObject().put("role", "user").put("content", a.prompt() == null ? "" : a.prompt());
                 EvalTask task = new EvalTask(a.requestId(), messages, a.productionAnswer(), new Scorer.Judged(null), null);
                 GatewayCaller.Answer review = gateway.ask(judge.model(), judge.messages(task, null, a.candidateAnswer()), null);
-                if (review.failed()) throw new IllegalStateException("the judge " + judge.model() + " gave no verdict: " + review.error());
-                out.add(new Scored(a, Judge.verdict(review.text()), review.costUsd()));
+                if (review.failed()) {
+                    throw new IllegalStateException("the judge " + judge.model() + " gave no verdict: " + review.error()
+                            + " (the verdicts it gave are kept in " + verdicts.file() + "; " + review.failure().advice() + ")");
+                }
+                Verdict v = Judge.verdict(review.text());
+                verdicts.append(new EvalResult(a.requestId(), a.candidate(), a.candidateAnswer(), v, a.candidateCostUsd(),
+                        a.candidateMillis(), judge.model(), review.costUsd(), null, null));
+                out.add(new Scored(a, v, review.costUsd(), true));
             }
         }
         return out;
     }
 
+    /** The verdict this judge gave on this pair in an earlier run, or null. */
+    private static EvalResult judged(ResultsFile verdicts, ShadowAnswer a, Judge judge) {
+        EvalResult r = verdicts.get(a.requestId(), a.candidate());
+        return r != null && !r.failed() && judge.model().equals(r.judgeModel()) ? r : null;
+    }
+
     static Report report(String route, String candidate, Duration window, String scorer, double gate, List<Scored> scored,
                          BigDecimal routeCostUsd, long routeRequests, String savingError) {
-        int passed = 0, failedCalls = 0;
-        BigDecimal production = BigDecimal.ZERO, cand = BigDecimal.ZERO, judge = BigDecimal.ZERO;
+        int passed = 0, failedCalls = 0, judgeCalls = 0;
+        BigDecimal production = BigDecimal.ZERO, cand = BigDecimal.ZERO, judge = BigDecimal.ZERO, judgeNow = BigDecimal.ZERO;
         // the cost ratio only over pairs where the candidate answered: a failed call's cost (nothing, or an error's)
         // says nothing of what the candidate would cost, and counting its production cost inflated the saving
         BigDecimal productionAnswered = BigDecimal.ZERO, candidateAnswered = BigDecimal.ZERO;
@@ -156,6 +188,10 @@ final class ShadowEval {
             production = production.add(s.answer().productionCostUsd());
             cand = cand.add(s.answer().candidateCostUsd());
             judge = judge.add(s.judgeCostUsd());
+            if (s.judgedNow()) {
+                judgeCalls++;
+                judgeNow = judgeNow.add(s.judgeCostUsd());
+            }
             if (!s.answer().failed()) {
                 productionAnswered = productionAnswered.add(s.answer().productionCostUsd());
                 candidateAnswered = candidateAnswered.add(s.answer().candidateCostUsd());
@@ -173,7 +209,7 @@ final class ShadowEval {
             saving = new Saving(routeRequests, routeCostUsd, routeCostUsd.multiply(share).setScale(10, RoundingMode.HALF_UP));
         }
         return new Report(route, candidate, window, scorer, gate, n, passed, failedCalls, n == 0 ? 0 : passed / (double) n,
-                ci[0], ci[1], production, cand, judge, Stats.percentile(productionMs, 0.5), Stats.percentile(candidateMs, 0.5),
+                ci[0], ci[1], production, cand, judgeCalls, judgeNow, judge, Stats.percentile(productionMs, 0.5), Stats.percentile(candidateMs, 0.5),
                 saving, savingError);
     }
 
@@ -218,7 +254,7 @@ final class ShadowEval {
                 .append("-").append(EvalOutput.percent(r.ciHigh())).append("), gate ").append(EvalOutput.percent(r.gate()))
                 .append(": ").append(r.answers() == 0 ? "no answers yet" : r.passes() ? "PASS" : "FAIL").append('\n');
         if (r.failedCalls() > 0) out.append(r.failedCalls()).append(" candidate calls failed and count as failing answers.\n");
-        if (r.judgeCostUsd().signum() > 0) out.append("The judge cost ").append(EvalOutput.dollars(r.judgeCostUsd())).append(".\n");
+        if (r.judgeCostAllUsd().signum() > 0) out.append(judgeCost(r)).append('\n');
         if (r.saving() != null) {
             out.append("Over the same period the route served ").append(r.saving().requests()).append(" requests for ")
                     .append(EvalOutput.dollars(r.saving().routeCostUsd())).append("; at the candidate's cost on the shadowed ones")
@@ -228,6 +264,14 @@ final class ShadowEval {
         }
         out.append('\n').append(sentence(r)).append('\n');
         return out.toString();
+    }
+
+    /** What this run paid the judge, and what the verdicts it kept from earlier runs had cost. */
+    static String judgeCost(Report r) {
+        int kept = r.answers() - r.failedCalls() - r.judgeCalls();
+        if (kept == 0) return "The judge cost " + EvalOutput.dollars(r.judgeCostUsd()) + " for " + plural(r.judgeCalls(), "verdict") + ".";
+        return "The judge cost " + EvalOutput.dollars(r.judgeCostUsd()) + " this run for " + plural(r.judgeCalls(), "new verdict")
+                + "; " + kept + " kept from earlier runs; all " + (kept + r.judgeCalls()) + " cost " + EvalOutput.dollars(r.judgeCostAllUsd()) + ".";
     }
 
     /** "The candidate passes 82.0% over 3 days; switching saves $X/month." */
@@ -250,7 +294,7 @@ final class ShadowEval {
                 .put("answers", r.answers()).put("passed", r.passed()).put("failed_calls", r.failedCalls())
                 .put("pass_rate", r.passRate()).put("ci95_low", r.ciLow()).put("ci95_high", r.ciHigh())
                 .put("production_cost_usd", r.productionCostUsd()).put("candidate_cost_usd", r.candidateCostUsd())
-                .put("judge_cost_usd", r.judgeCostUsd());
+                .put("judge_calls", r.judgeCalls()).put("judge_cost_usd", r.judgeCostUsd()).put("judge_cost_all_usd", r.judgeCostAllUsd());
         if (Double.isNaN(r.productionP50Ms())) root.putNull("production_p50_ms"); else root.put("production_p50_ms", r.productionP50Ms());
         if (Double.isNaN(r.candidateP50Ms())) root.putNull("candidate_p50_ms"); else root.put("candidate_p50_ms", r.candidateP50Ms());
         root.put("verdict", r.answers() == 0 ? null : r.passes() ? "pass" : "fail");

@@ -73,8 +73,14 @@ class EvalCommandTest {
                   - {name: claude-judge-down, provider: down, model: claude-haiku-4-5}
                   - {name: my-judge, provider: perfect, model: gpt-4o}
                   - {name: support-bot, provider: q90, model: claude-haiku-4-5}
+                  - {name: gpt-4o-mini-down, provider: down, model: gpt-4o-mini}
                 routes:
                   - {name: mini-then-haiku, deployments: [{provider: q90, model: gpt-4o-mini}, {provider: q90, model: claude-haiku-4-5}]}
+                spend_controls:
+                  budgets:
+                    - {name: eval-tiny, scope: "feature:eval-tiny", period: monthly, limit_usd: "0.0000001"}
+                  rate_limits:
+                    - {scope: "feature:eval-slowly", requests_per_minute: 1}
                 """.formatted(base);
         ledger = DuckDbLedger.open(dataDir);
         gateway = Gateway.start(vertx, GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config),
@@ -552,5 +558,55 @@ class EvalCommandTest {
         Run noJudge = eval("--tasks", tasks.toString(), "--models", "gpt-4.1-nano-q50");
         assertThat(noJudge.exit()).isEqualTo(EvalCommand.BAD_INPUT);
         assertThat(noJudge.err()).contains("need --judge");
+    }
+
+    @Test
+    void answersABudgetRefusedAreNotSentToARerunThatCannotGetThem() throws Exception {
+        Path tasks = tasks(4, null);
+        long before = sandbox.requestsReceived();
+        Run refused = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90", "--tags", "feature=eval-tiny",
+                "--results", dir.resolve("budget.jsonl").toString());
+        assertThat(refused.exit()).as(refused.err()).isEqualTo(EvalCommand.INCOMPLETE);
+        assertThat(sandbox.requestsReceived()).as("refused before any upstream call").isEqualTo(before);
+        assertThat(refused.out()).containsPattern("\nIncomplete: 4 answers missing: 4 refused by budget 'eval-tiny' \\(limit reached\\); "
+                + "raise it or wait for its period \\(it resets [0-9T:-]+Z\\), then run the same command again\\.\n$");
+
+        // with some not asked yet, a line per reason; JSON says which a rerun completes
+        Run limited = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90", "--tags", "feature=eval-tiny", "--limit", "1",
+                "--results", dir.resolve("budget-limited.jsonl").toString());
+        assertThat(limited.out()).contains("Incomplete: 4 answers missing:\n  1 refused by budget 'eval-tiny' (limit reached); ",
+                "\n  3 not asked yet (--limit, or a run stopped early); run the same command again to complete them.\n");
+        Run json = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90", "--tags", "feature=eval-tiny", "--format", "json",
+                "--results", dir.resolve("budget.jsonl").toString());
+        assertThat(json.exit()).isEqualTo(EvalCommand.INCOMPLETE);
+        JsonNode missing = json.json().get("missing");
+        assertThat(missing).hasSize(1);
+        assertThat(missing.at("/0/answers").asInt()).isEqualTo(4);
+        assertThat(missing.at("/0/status").asInt()).isEqualTo(429);
+        assertThat(missing.at("/0/budget").asText()).isEqualTo("eval-tiny");
+        assertThat(missing.at("/0/rerun_completes").asBoolean()).isFalse();
+        assertThat(sandbox.requestsReceived()).isEqualTo(before);
+    }
+
+    @Test
+    void answersThatFailedForNowAreLeftToARerun() throws Exception {
+        Path tasks = tasks(4, null);
+        Run down = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-down", "--format", "json",
+                "--results", dir.resolve("down.jsonl").toString());
+        assertThat(down.exit()).as(down.err()).isEqualTo(EvalCommand.INCOMPLETE);
+        int missing = 0;
+        for (JsonNode m : down.json().get("missing")) {
+            assertThat(m.get("status").asInt()).isBetween(500, 599);
+            assertThat(m.get("rerun_completes").asBoolean()).isTrue();
+            missing += m.get("answers").asInt();
+        }
+        assertThat(missing).isEqualTo(4);
+
+        // a rate limit refuses with 429 as a budget does, but a rerun completes what it refused
+        Run slowly = eval("--tasks", tasks.toString(), "--models", "gpt-4o-mini-q90", "--tags", "feature=eval-slowly", "--concurrency", "1",
+                "--results", dir.resolve("slowly.jsonl").toString());
+        assertThat(slowly.exit()).as(slowly.err()).isEqualTo(EvalCommand.INCOMPLETE);
+        assertThat(slowly.out()).contains("\nIncomplete: 3 answers missing: 3 rate limited (HTTP 429 rate_limit_exceeded); "
+                + "run the same command again to complete them.\n");
     }
 }

@@ -20,14 +20,17 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,35 +76,40 @@ class ShadowEvalTest {
                   - {name: mini-q60, provider: q60, model: gpt-4o-mini}
                   - {name: mini-q95, provider: q95, model: gpt-4o-mini}
                   - {name: claude-judge, provider: prod, model: claude-haiku-4-5}
+                  - {name: claude-judge-2, provider: prod, model: claude-sonnet-4-5}
                   - {name: house-judge, provider: prod, model: gpt-4o}
                 routes:
                   - {name: support, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: mini-q60, sample: 1, max_in_flight: 256}}
                   - {name: triage, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: mini-q95, sample: 1, max_in_flight: 256}}
+                  - {name: refunds, deployments: [{provider: prod, model: gpt-4o}], shadow: {model: mini-q60, sample: 1, max_in_flight: 256}}
                 """.formatted("http://127.0.0.1:" + sandbox.port() + "/v1");
         ledger = DuckDbLedger.open(dataDir);
         services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config), PriceCatalog.bundled(), ledger);
         gateway = Gateway.start(vertx, services, 0, 1).await();
-        for (String route : List.of("support", "triage")) {
-            BigDecimal told = BigDecimal.ZERO;
-            for (int i = 0; i < REQUESTS; i++) {
-                String body = Json.object().put("model", route).set("messages", Json.array().add(Json.object()
-                        .put("role", "user").put("content", prompt(i)))).toString();
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
-                        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-                told = told.add(new BigDecimal(response.headers().firstValue("x-tollgate-cost-usd").orElseThrow()));
-            }
-            clientCost.put(route, told);
-            Shadow shadow = services.router().group(route).shadow();
-            // max_in_flight above REQUESTS: the lane (low CPU priority) may fall behind on a busy machine, and none may be shed
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (shadow.sent() < REQUESTS || shadow.inFlight() > 0) {
-                if (System.nanoTime() > deadline) throw new AssertionError("the shadow calls of " + route + " did not end");
-                Thread.sleep(20);
-            }
+        for (String route : List.of("support", "triage")) clientCost.put(route, send(route, 0, REQUESTS));
+    }
+
+    /** Sends prompts {@code from} to {@code to} (exclusive) to the route and waits for their shadow calls to be kept; what the client was told it spent. */
+    static BigDecimal send(String route, int from, int to) throws Exception {
+        BigDecimal told = BigDecimal.ZERO;
+        for (int i = from; i < to; i++) {
+            String body = Json.object().put("model", route).set("messages", Json.array().add(Json.object()
+                    .put("role", "user").put("content", prompt(i)))).toString();
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
+                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            told = told.add(new BigDecimal(response.headers().firstValue("x-tollgate-cost-usd").orElseThrow()));
+        }
+        Shadow shadow = services.router().group(route).shadow();
+        // max_in_flight above REQUESTS: the lane (low CPU priority) may fall behind on a busy machine, and none may be shed
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (shadow.sent() < to || shadow.inFlight() > 0) {
+            if (System.nanoTime() > deadline) throw new AssertionError("the shadow calls of " + route + " did not end");
+            Thread.sleep(20);
         }
         services.observability().shadows().flush();
+        return told;
     }
 
     @AfterAll
@@ -164,6 +172,15 @@ class ShadowEvalTest {
     static Run evalLive(String... args) {
         List<String> all = new ArrayList<>(List.of("--url", gateway.baseUrl(), "--admin-token", "admin", "--data", noLedger.toString()));
         all.addAll(List.of(args));
+        // a judge's verdicts go to --results (eval-results.jsonl in the working directory by default): a file of the
+        // call's own, unless the test names one
+        if (!all.contains("--results")) {
+            try {
+                all.addAll(List.of("--results", Files.createTempFile(noLedger, "results", ".jsonl").toString()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         return eval(all.toArray(String[]::new));
     }
 
@@ -244,6 +261,62 @@ class ShadowEvalTest {
         assertThat(run.err()).contains("the judge house-judge (gpt-4o) would grade mini-q60 (gpt-4o-mini), a model of its own family (openai)");
     }
 
+    /** What the ledger says the eval's calls of the judge cost. */
+    static BigDecimal judgeLedgerCost(String judge) {
+        ledger.flush();
+        return ledger.recent(100_000).stream().filter(e -> judge.equals(e.requestedModel()) && "eval".equals(e.tags().get("feature")))
+                .map(dev.tollgate.store.LedgerEntry::costUsd).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+
+    @Test
+    @Order(4)
+    void aRerunAsksTheJudgeOnlyAboutPairsItHasNotJudged(@TempDir Path dir) throws Exception {
+        String verdicts = dir.resolve("verdicts.jsonl").toString();
+        send("refunds", 0, 4);
+        long calls = sandbox.requestsReceived();
+        BigDecimal paid = judgeLedgerCost("claude-judge");
+        Run first = evalLive("--shadow", "refunds", "--judge", "claude-judge", "--results", verdicts, "--format", "json");
+        assertThat(sandbox.requestsReceived() - calls).as(first.err()).isEqualTo(4);
+        JsonNode r1 = Json.parse(first.out());
+        BigDecimal firstCost = judgeLedgerCost("claude-judge").subtract(paid);
+        assertThat(firstCost.signum()).isPositive();
+        assertThat(r1.path("answers").asInt()).isEqualTo(4);
+        assertThat(r1.path("judge_calls").asInt()).isEqualTo(4);
+        assertThat(r1.path("judge_cost_usd").decimalValue()).isEqualByComparingTo(firstCost);
+        assertThat(r1.path("judge_cost_all_usd").decimalValue()).isEqualByComparingTo(firstCost);
+
+        // the same pairs again: the judge is not asked, the verdict is the same
+        calls = sandbox.requestsReceived();
+        Run second = evalLive("--shadow", "refunds", "--judge", "claude-judge", "--results", verdicts, "--format", "json");
+        assertThat(sandbox.requestsReceived()).as(second.err()).isEqualTo(calls);
+        assertThat(second.err()).contains("4 verdicts of the judge claude-judge already in " + verdicts + ", 0 to ask");
+        JsonNode r2 = Json.parse(second.out());
+        assertThat(r2.path("answers").asInt()).isEqualTo(4);
+        assertThat(r2.path("passed").asInt()).isEqualTo(r1.path("passed").asInt());
+        assertThat(r2.path("judge_calls").asInt()).isZero();
+        assertThat(r2.path("judge_cost_usd").decimalValue()).isEqualByComparingTo("0");
+        assertThat(r2.path("judge_cost_all_usd").decimalValue()).isEqualByComparingTo(firstCost);
+
+        // a new pair: only it is judged, and the report counts all five
+        send("refunds", 4, 5);
+        calls = sandbox.requestsReceived();
+        paid = judgeLedgerCost("claude-judge");
+        Run third = evalLive("--shadow", "refunds", "--judge", "claude-judge", "--results", verdicts);
+        assertThat(sandbox.requestsReceived() - calls).as(third.err()).isEqualTo(1);
+        BigDecimal newCost = judgeLedgerCost("claude-judge").subtract(paid);
+        int right = 0;
+        for (int i = 0; i < 5; i++) if (EvalCommandTest.draw(prompt(i)) < 0.6) right++;
+        assertThat(third.out()).contains(": 5 answers scored by the judge claude-judge",
+                "Pass rate: " + EvalOutput.percent(right / 5.0),
+                "The judge cost " + EvalOutput.dollars(newCost) + " this run for 1 new verdict; 4 kept from earlier runs; all 5 cost "
+                        + EvalOutput.dollars(firstCost.add(newCost)) + ".");
+
+        // another judge's verdicts are its own: it is asked about every pair
+        calls = sandbox.requestsReceived();
+        Run other = evalLive("--shadow", "refunds", "--judge", "claude-judge-2", "--results", verdicts, "--format", "json");
+        assertThat(sandbox.requestsReceived() - calls).as(other.err()).isEqualTo(5);
+    }
+
     @Test
     @Order(5)
     void aRouteWithoutShadowAnswersSaysSoAndExitsIncomplete() {
@@ -275,7 +348,7 @@ class ShadowEvalTest {
             dev.tollgate.store.ShadowAnswer a = new dev.tollgate.store.ShadowAnswer(t, "r" + i, "support", "mini", "openai.chat", "q",
                     "gpt-4o", "Paris", new BigDecimal("0.01"), 100, answered ? "Paris" : null,
                     answered ? new BigDecimal("0.001") : BigDecimal.ZERO, 50, answered ? null : "HTTP 500");
-            scored.add(new ShadowEval.Scored(a, answered ? new Verdict(true, "ok") : new Verdict(false, "no answer"), BigDecimal.ZERO));
+            scored.add(new ShadowEval.Scored(a, answered ? new Verdict(true, "ok") : new Verdict(false, "no answer"), BigDecimal.ZERO, false));
         }
         ShadowEval.Report r = ShadowEval.report("support", "mini", java.time.Duration.ofDays(1), "normalized match", 0.75,
                 scored, new BigDecimal("1.00"), 100, null);
