@@ -11,6 +11,11 @@ public final class Tags {
     /** Names the decision or workflow run a request serves; stored as tag {@value #DECISION}. */
     public static final String DECISION_HEADER = "x-tollgate-decision";
     public static final String DECISION = "decision";
+    /**
+     * Tollgate's own tag name, which marks calls it makes itself ({@code tollgate=eval}). A key's tags win over a
+     * request's, so a key may not carry it: it would take the mark off (or put it on) all of that key's calls.
+     */
+    public static final String RESERVED = "tollgate";
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final int MAX_TAGS = 32;
     private static final int MAX_VALUE = 128;
@@ -59,7 +64,16 @@ public final class Tags {
     public static Map<String, String> checked(Map<String, String> tags) {
         if (tags.size() > MAX_TAGS) throw new IllegalArgumentException("at most " + MAX_TAGS + " tags per key");
         tags.forEach(Tags::checked);
+        checkNotReserved(tags);
         return tags;
+    }
+
+    /** Refuses a key's tags that name {@link #RESERVED}. */
+    public static void checkNotReserved(Map<String, String> keyTags) {
+        if (keyTags.containsKey(RESERVED)) {
+            throw new IllegalArgumentException("the tag name '" + RESERVED + "' is Tollgate's own (it marks the eval's calls,"
+                    + " tollgate=eval) and a key's tags would override it: choose another name");
+        }
     }
 
     private static String checked(String name, String value) {

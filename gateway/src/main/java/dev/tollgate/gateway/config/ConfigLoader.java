@@ -11,6 +11,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tollgate.core.pricing.ModelPrice;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.auth.KeyStore;
+import dev.tollgate.gateway.auth.Tags;
 import dev.tollgate.gateway.observe.ObserveConfig;
 import dev.tollgate.gateway.cache.CacheConfig;
 import dev.tollgate.gateway.http.NetworkTransport;
@@ -246,6 +247,11 @@ public final class ConfigLoader {
             Map<String, String> tags = new LinkedHashMap<>();
             k.path("tags").fields().forEachRemaining(t -> tags.put(t.getKey(), t.getValue().asText()));
             String name = text(k, "name");
+            try {
+                Tags.checkNotReserved(tags);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("keys: " + (name == null ? "a key" : "the key '" + name + "'") + ": " + e.getMessage());
+            }
             out.add(new GatewayConfig.Key(hash != null ? hash.toLowerCase() : KeyStore.hash(key),
                     name == null ? "key-" + out.size() : name, tags));
         }

@@ -47,4 +47,14 @@ class KeysAdminTest {
             assertThat(chat(bed, secret)).isEqualTo(401);
         }
     }
+
+    @Test
+    void aKeyWithTollgatesOwnTagNameIsRefused() throws Exception {
+        try (BudgetBed bed = new BudgetBed(data, CONTROLS)) {
+            HttpResponse<String> refused = bed.admin("POST", "/admin/keys", "{\"name\":\"sneaky\",\"tags\":{\"tollgate\":\"eval\"}}");
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+            assertThat(Json.parse(refused.body()).path("error").path("message").asText()).contains("'tollgate'");
+            assertThat(bed.adminJson("/admin/keys").path("keys").findValuesAsText("name")).doesNotContain("sneaky");
+        }
+    }
 }

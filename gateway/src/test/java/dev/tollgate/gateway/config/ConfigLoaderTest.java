@@ -75,6 +75,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aKeyMayNotCarryTollgatesOwnTagName() {
+        // the eval marks its calls tollgate=eval; a key's tags win over a request's, so a key could take the mark off
+        ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get);
+        assertThatThrownBy(() -> loader.parse("keys:\n  - {key: tg-a, name: notebook, tags: {team: ml, tollgate: none}}\n"))
+                .isInstanceOf(ConfigLoader.ConfigException.class).hasMessageContaining("the key 'notebook'").hasMessageContaining("'tollgate'");
+    }
+
+    @Test
     void aChatOnlyProviderIsMarkedAndAnUnknownModeIsRefused() throws Exception {
         ConfigLoader loader = new ConfigLoader(Map.<String, String>of()::get);
         GatewayConfig config = loader.parse("providers:\n  vllm: {type: openai, base_url: http://h/v1, responses: chat}\n"
