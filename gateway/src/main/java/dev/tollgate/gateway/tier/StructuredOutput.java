@@ -5,7 +5,7 @@ import dev.tollgate.gateway.Api;
 
 /**
  * Where each wire format asks for structured output: Chat Completions' {@code response_format}, Responses'
- * {@code text.format}, Anthropic's {@code output_config.format}.
+ * {@code text.format}, Anthropic's {@code output_config.format} (or its beta's {@code output_format}).
  */
 final class StructuredOutput {
 
@@ -17,7 +17,7 @@ final class StructuredOutput {
         JsonNode format = switch (api) {
             case OPENAI_CHAT -> body.get("response_format");
             case OPENAI_RESPONSES -> body.path("text").get("format");
-            case ANTHROPIC_MESSAGES -> body.path("output_config").get("format");
+            case ANTHROPIC_MESSAGES -> dev.tollgate.gateway.translate.StructuredOutput.anthropicFormat(body);
             default -> null;
         };
         if (format == null || !format.isObject()) return null;

@@ -60,7 +60,7 @@ public final class MessagesOverOpenAi implements Translation {
             out.put("stream", true);
             out.putObject("stream_options").put("include_usage", true);
         }
-        ObjectNode responseFormat = StructuredOutput.openAiResponseFormat(in.path("output_config"));
+        ObjectNode responseFormat = StructuredOutput.openAiResponseFormat(in);
         if (responseFormat != null) out.set("response_format", responseFormat);
         tools(in, out);
         return out;

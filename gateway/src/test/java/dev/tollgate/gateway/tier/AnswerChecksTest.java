@@ -68,6 +68,10 @@ class AnswerChecksTest {
         JsonNode bad = Json.tree("{\"content\":[{\"type\":\"text\",\"text\":\"{\\\"answer\\\":1}\"}]}");
         assertThat(AnswerChecks.failure(DEFAULTS, Api.ANTHROPIC_MESSAGES, messagesRequest, good)).isNull();
         assertThat(AnswerChecks.failure(DEFAULTS, Api.ANTHROPIC_MESSAGES, messagesRequest, bad)).startsWith("not valid");
+        JsonNode betaRequest = Json.tree("{\"model\":\"m\",\"max_tokens\":10,\"messages\":[],"
+                + "\"output_format\":{\"type\":\"json_schema\",\"schema\":" + SCHEMA + "}}"); // the structured-outputs beta's spelling
+        assertThat(AnswerChecks.failure(DEFAULTS, Api.ANTHROPIC_MESSAGES, betaRequest, good)).isNull();
+        assertThat(AnswerChecks.failure(DEFAULTS, Api.ANTHROPIC_MESSAGES, betaRequest, bad)).startsWith("not valid");
 
         JsonNode responsesRequest = Json.tree("{\"model\":\"m\",\"input\":\"hi\",\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"t\",\"schema\":" + SCHEMA + "}}}");
         JsonNode answer = Json.tree("{\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"{}\"}]}]}");

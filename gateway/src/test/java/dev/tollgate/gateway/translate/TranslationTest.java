@@ -62,6 +62,11 @@ class TranslationTest {
                 + "{\"type\":\"json_schema\",\"schema\":" + schema + "}}}"), "gpt-4o-mini");
         assertThat(toChat.path("response_format")).isEqualTo(Json.parse("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"output\","
                 + "\"schema\":" + schema + "}}"));
+        // Anthropic's structured-outputs beta spelled it as a top-level output_format
+        ObjectNode fromBeta = MessagesOverOpenAi.toChat(Json.parse("{\"max_tokens\":5,\"messages\":[],\"output_format\":"
+                + "{\"type\":\"json_schema\",\"schema\":" + schema + "}}"), "gpt-4o-mini");
+        assertThat(fromBeta.path("response_format")).isEqualTo(toChat.path("response_format"));
+        assertThat(fromBeta.has("output_format")).isFalse();
         assertThat(MessagesOverOpenAi.toChat(Json.parse("{\"max_tokens\":5,\"messages\":[]}"), "gpt-4o-mini").has("response_format")).isFalse();
         assertThat(ChatOverAnthropic.toMessages(Json.parse("{\"messages\":[]}"), "m", 10).has("output_config")).isFalse();
     }
