@@ -246,11 +246,23 @@ final class ServeCommand implements Callable<Integer> {
             for (int round = 0; round < 3; round++) {
                 for (var request : TRAINING_REQUESTS) {
                     // the body is read on the event loop, as the response arrives
-                    var answer = client.request(HttpMethod.POST, port, "127.0.0.1", request.getKey())
-                            .compose(r -> r.putHeader("content-type", "application/json").send(request.getValue()))
-                            .compose(r -> r.body().map(body -> Map.entry(r.statusCode(), body.toString())))
-                            .timeout(60, TimeUnit.SECONDS)
-                            .await();
+                    Map.Entry<Integer, String> answer;
+                    try {
+                        answer = client.request(HttpMethod.POST, port, "127.0.0.1", request.getKey())
+                                .compose(r -> r.putHeader("content-type", "application/json").send(request.getValue()))
+                                .compose(r -> r.body().map(body -> Map.entry(r.statusCode(), body.toString())))
+                                .timeout(60, TimeUnit.SECONDS)
+                                .await();
+                    } catch (RuntimeException e) {
+                        if (!String.valueOf(e.getMessage()).contains("Timeout")) throw e;
+                        // a hang seen once in the test suite and never again: what every thread was doing says why
+                        Thread.getAllStackTraces().forEach((thread, stack) -> {
+                            System.err.println("\"" + thread.getName() + "\" " + thread.getState());
+                            for (StackTraceElement frame : stack) System.err.println("\tat " + frame);
+                        });
+                        throw new IllegalStateException("training request " + request.getKey() + " " + request.getValue()
+                                + " got no answer within 60 s (round " + (round + 1) + "); every thread's stack is above", e);
+                    }
                     if (answer.getKey() != 200) {
                         throw new IllegalStateException("training request " + request.getKey() + " answered "
                                 + answer.getKey() + ": " + answer.getValue());
