@@ -2,6 +2,7 @@ package dev.tollgate.app.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.app.eval.EvalCli.Run;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
@@ -94,27 +95,15 @@ class EvalCommandTest {
         ledger.close();
     }
 
-    record Run(int exit, String out, String err) {
-        JsonNode json() throws Exception {
-            return Json.parse(out);
-        }
-    }
-
     Run eval(String... args) {
         return eval(new EvalCommand(), args);
     }
 
     Run eval(EvalCommand command, String... args) {
-        CommandLine cli = new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
         List<String> all = new ArrayList<>(List.of("--url", gateway.baseUrl()));
         if (!List.of(args).contains("--results")) all.addAll(List.of("--results", dir.resolve("results.jsonl").toString()));
         all.addAll(List.of(args));
-        int exit = cli.execute(all.toArray(String[]::new));
-        return new Run(exit, out.toString(), err.toString());
+        return EvalCli.run(command, all);
     }
 
     /** The sandbox's documented draw: the first 53 bits of the prompt's SHA-256, over 2^53. */

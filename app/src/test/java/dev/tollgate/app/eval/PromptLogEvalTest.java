@@ -1,6 +1,7 @@
 package dev.tollgate.app.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.app.eval.EvalCli.Run;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
@@ -14,10 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -90,20 +88,12 @@ class PromptLogEvalTest {
         vertx.close().await();
     }
 
-    record Run(int exit, String out, String err) {
-    }
-
     Run eval(String... args) {
-        CommandLine cli = new CommandLine(new EvalCommand()).setCaseInsensitiveEnumValuesAllowed(true);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
         // the gateway holds the ledger file, so the sample is asked of it (a data dir without a ledger file says so)
         List<String> all = new ArrayList<>(List.of("--url", gateway.baseUrl(), "--admin-token", "admin",
                 "--data", dir.resolve("no-ledger-here").toString()));
         all.addAll(List.of(args));
-        return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+        return EvalCli.run(all);
     }
 
     @Test

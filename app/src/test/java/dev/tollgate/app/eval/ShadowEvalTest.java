@@ -1,6 +1,7 @@
 package dev.tollgate.app.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.app.eval.EvalCli.Run;
 import dev.tollgate.core.pricing.PriceCatalog;
 import dev.tollgate.gateway.Gateway;
 import dev.tollgate.gateway.GatewayServices;
@@ -18,11 +19,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -155,17 +153,8 @@ class ShadowEvalTest {
         return sum;
     }
 
-    record Run(int exit, String out, String err) {
-    }
-
     static Run eval(String... args) {
-        CommandLine cli = new CommandLine(new EvalCommand()).setCaseInsensitiveEnumValuesAllowed(true);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+        return EvalCli.run(List.of(args));
     }
 
     /** While the gateway holds the ledger file: asked through its admin API. */
