@@ -81,6 +81,18 @@ start_routed_gateway() {
   wait_port "$TOLLGATE_ROUTED_PORT"
 }
 
+# A second gateway on $TOLLGATE_B_PORT with the first's config but B_EVENT_LOOPS (its server.event_loops), from the
+# checkout REPO_B (default this one; built first if needed): another build or setting beside the first. Sets
+# TOLLGATE_B_PID.
+start_gateway_b() {
+  TOLLGATE_EVENT_LOOPS=${B_EVENT_LOOPS:-${TOLLGATE_EVENT_LOOPS:-0}} gateway_yaml "${ROUTED:-0}" >"$OUT/tollgate-b.yaml"
+  (cd "${REPO_B:-.}" && ./tollgate --version >/dev/null)
+  (cd "${REPO_B:-.}" && TOLLGATE_JAVA_OPTS="${GATEWAY_JAVA_OPTS:-${TOLLGATE_JAVA_OPTS:-}}" exec ./tollgate serve --config "$OUT/tollgate-b.yaml" \
+    --port "$TOLLGATE_B_PORT" --data "$OUT/data-b") >"$OUT/tollgate-b.log" 2>&1 & pids+=($!)
+  TOLLGATE_B_PID=$!
+  wait_port "$TOLLGATE_B_PORT"
+}
+
 # A second gateway on $TOLLGATE_REDIS_PORT with the same config, its budgets and rate limits counted in Redis
 # ($TOLLGATE_BENCH_REDIS, default redis://127.0.0.1:6379, under a key prefix of this run). Sets TOLLGATE_REDIS_PID and
 # REDIS_SERVER_PID (Redis's own process, for its CPU time; it must run on this machine).

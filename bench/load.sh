@@ -18,6 +18,10 @@
 #                                          # nothing else (bench BareProxy), the floor of a JVM proxy on this machine
 #                                          # a second gateway whose model is that tier over the route (a rule on
 #                                          # every request), side by side with the plain one and nginx
+#   TARGETS="nginx tollgate tollgate-b" REPO_B=/path/to/other/checkout bench/load.sh
+#                                          # a second gateway, another build (a "before", built there) and/or
+#                                          # B_EVENT_LOOPS=N (its server.event_loops), in the same run as the first and
+#                                          # nginx, rounds interleaved: before and after against nginx side by side
 #   BUDGETS=5 TARGETS="tollgate tollgate-redis" bench/load.sh
 #                                          # the same budgets counted in process and in Redis (spend_controls.redis at
 #                                          # $TOLLGATE_BENCH_REDIS, default redis://127.0.0.1:6379), two gateways side by side
@@ -34,10 +38,11 @@ WARMUP=${WARMUP:-15}
 CONNS=${CONNS:-1 16 64}
 TARGETS=${TARGETS:-direct nginx tollgate portkey}
 OUT=${OUT:-bench/results/load-$(date -u +%Y%m%dT%H%M%SZ)}
-BASE_PORT=${BASE_PORT:-9101}   # seven ports from here: sandbox, Tollgate, nginx, Portkey, Tollgate on Redis, routed Tollgate, netty-bare
+BASE_PORT=${BASE_PORT:-9101}   # eight ports from here: sandbox, Tollgate, nginx, Portkey, Tollgate on Redis, routed Tollgate, netty-bare, Tollgate B
 SANDBOX_PORT=${SANDBOX_PORT:-$BASE_PORT} TOLLGATE_PORT=${TOLLGATE_PORT:-$((BASE_PORT + 1))} NGINX_PORT=${NGINX_PORT:-$((BASE_PORT + 2))}
 PORTKEY_PORT=${PORTKEY_PORT:-$((BASE_PORT + 3))} TOLLGATE_REDIS_PORT=${TOLLGATE_REDIS_PORT:-$((BASE_PORT + 4))}
 TOLLGATE_ROUTED_PORT=${TOLLGATE_ROUTED_PORT:-$((BASE_PORT + 5))} BARE_PORT=${BARE_PORT:-$((BASE_PORT + 6))}
+TOLLGATE_B_PORT=${TOLLGATE_B_PORT:-$((BASE_PORT + 7))}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -50,6 +55,7 @@ source bench/lib.sh
 start_sandbox_and_gateway
 case " $TARGETS " in *" tollgate-redis "*) start_redis_gateway ;; esac
 case " $TARGETS " in *" tollgate-routed "*) start_routed_gateway ;; esac
+case " $TARGETS " in *" tollgate-b "*) start_gateway_b ;; esac
 
 start_nginx
 
@@ -76,6 +82,7 @@ run_wrk() { # target conns seconds
     netty-bare) url=http://127.0.0.1:$BARE_PORT/v1/chat/completions; headers=(-H "authorization: Bearer sk-sandbox") ;;
     tollgate-redis) url=http://127.0.0.1:$TOLLGATE_REDIS_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
     tollgate-routed) url=http://127.0.0.1:$TOLLGATE_ROUTED_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
+    tollgate-b) url=http://127.0.0.1:$TOLLGATE_B_PORT/v1/chat/completions; headers=(-H "authorization: Bearer tg-bench") ;;
     portkey)  url=http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions
               headers=(-H "authorization: Bearer sk-sandbox" -H "x-portkey-provider: openai"
                        -H "x-portkey-custom-host: http://127.0.0.1:$SANDBOX_PORT/v1") ;;
@@ -97,7 +104,7 @@ done
 # nginx's master and worker
 cpu_ticks() {
   local pid total=0
-  case $1 in nginx) pid="$NGINX_PID $(pgrep -P $NGINX_PID | tr '\n' ' ')" ;; tollgate) pid=$TOLLGATE_PID ;; tollgate-routed) pid=$TOLLGATE_ROUTED_PID ;; netty-bare) pid=$BARE_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
+  case $1 in nginx) pid="$NGINX_PID $(pgrep -P $NGINX_PID | tr '\n' ' ')" ;; tollgate) pid=$TOLLGATE_PID ;; tollgate-routed) pid=$TOLLGATE_ROUTED_PID ;; tollgate-b) pid=$TOLLGATE_B_PID ;; netty-bare) pid=$BARE_PID ;; tollgate-redis) pid="$TOLLGATE_REDIS_PID $REDIS_SERVER_PID" ;; *) echo 0; return ;; esac
   for p in $pid; do total=$(( total + $(awk '{print $14 + $15}' /proc/$p/stat) )); done
   echo $total
 }

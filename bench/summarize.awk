@@ -33,6 +33,11 @@ END {
     if (("tollgate-redis " c) in R && ("tollgate " c) in R && R["tollgate " c] > 0)
       printf "%s- %s conns: budgets in Redis / in process: throughput %.2f, CPU per request %.2f×", sep, c,
         R["tollgate-redis " c] / R["tollgate " c], (C["tollgate " c] > 0 ? C["tollgate-redis " c] / C["tollgate " c] : 0)
+    if (("tollgate-b " c) in R && ("tollgate " c) in R && R["tollgate " c] > 0) {
+      printf "%s- %s conns: Tollgate B / Tollgate: throughput %.2f, CPU per request %.2f×", sep, c,
+        R["tollgate-b " c] / R["tollgate " c], (C["tollgate " c] > 0 ? C["tollgate-b " c] / C["tollgate " c] : 0)
+      if (("nginx " c) in R && R["nginx " c] > 0) printf "; Tollgate B/nginx %.2f", R["tollgate-b " c] / R["nginx " c]
+    }
     if (("tollgate-routed " c) in R && ("tollgate " c) in R && R["tollgate " c] > 0) {
       printf "%s- %s conns: routed (tier + two-deployment route) / plain Tollgate: throughput %.2f, CPU per request %.2f×", sep, c,
         R["tollgate-routed " c] / R["tollgate " c], (C["tollgate " c] > 0 ? C["tollgate-routed " c] / C["tollgate " c] : 0)
