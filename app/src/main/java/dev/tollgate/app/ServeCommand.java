@@ -28,6 +28,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -182,7 +183,7 @@ final class ServeCommand implements Callable<Integer> {
         };
         if (startupTraining) {
             try {
-                trainingRequests(vertx, gateway.port());
+                trainingRequests(vertx, gateway.port(), Duration.ofSeconds(60));
             } finally {
                 stop.run();
             }
@@ -240,7 +241,7 @@ final class ServeCommand implements Callable<Integer> {
      * first answers, through this gateway and its built-in sandbox. A request not answered 200 fails the run, and the
      * launcher then keeps no cache.
      */
-    static void trainingRequests(Vertx vertx, int port) {
+    static void trainingRequests(Vertx vertx, int port, Duration patience) {
         HttpClient client = vertx.createHttpClient();
         try {
             for (int round = 0; round < 3; round++) {
@@ -251,17 +252,17 @@ final class ServeCommand implements Callable<Integer> {
                         answer = client.request(HttpMethod.POST, port, "127.0.0.1", request.getKey())
                                 .compose(r -> r.putHeader("content-type", "application/json").send(request.getValue()))
                                 .compose(r -> r.body().map(body -> Map.entry(r.statusCode(), body.toString())))
-                                .timeout(60, TimeUnit.SECONDS)
+                                .timeout(patience.toMillis(), TimeUnit.MILLISECONDS)
                                 .await();
-                    } catch (RuntimeException e) {
-                        if (!String.valueOf(e.getMessage()).contains("Timeout")) throw e;
+                    } catch (Exception e) { // await() throws the timeout's checked TimeoutException as it is
+                        if (!(e instanceof java.util.concurrent.TimeoutException)) throw e;
                         // a hang seen once in the test suite and never again: what every thread was doing says why
                         Thread.getAllStackTraces().forEach((thread, stack) -> {
                             System.err.println("\"" + thread.getName() + "\" " + thread.getState());
                             for (StackTraceElement frame : stack) System.err.println("\tat " + frame);
                         });
                         throw new IllegalStateException("training request " + request.getKey() + " " + request.getValue()
-                                + " got no answer within 60 s (round " + (round + 1) + "); every thread's stack is above", e);
+                                + " got no answer within " + patience.toMillis() + " ms (round " + (round + 1) + "); every thread's stack is above", e);
                     }
                     if (answer.getKey() != 200) {
                         throw new IllegalStateException("training request " + request.getKey() + " answered "

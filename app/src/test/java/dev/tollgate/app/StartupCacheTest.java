@@ -2,20 +2,32 @@ package dev.tollgate.app;
 
 import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.duckdb.DuckDbLedger;
+import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * serve's start-up cache as the launcher keeps it (JDK 25 and later): the training run answers real requests through
@@ -43,6 +55,38 @@ class StartupCacheTest {
             // the tier's short prompt goes to its small tier, a route whose first deployment speaks Anthropic's format
             assertThat(rows).filteredOn(r -> r.requestedModel().equals("training-tier")).hasSize(3)
                     .extracting(LedgerEntry::servedModel).containsOnly("claude-haiku-4-5");
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aTrainingRequestWithNoAnswerIsNamedWithEveryThreadsStack() throws Exception {
+        // a server that takes the connection and never answers
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                List<Socket> held = new ArrayList<>();
+                try {
+                    while (true) held.add(silent.accept());
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            Vertx vertx = Vertx.vertx();
+            PrintStream stderr = System.err;
+            ByteArrayOutputStream printed = new ByteArrayOutputStream();
+            System.setErr(new PrintStream(printed, true, StandardCharsets.UTF_8));
+            try {
+                assertThatThrownBy(() -> ServeCommand.trainingRequests(vertx, silent.getLocalPort(), Duration.ofMillis(300)))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("training request " + ServeCommand.TRAINING_REQUESTS.get(0).getKey())
+                        .hasMessageContaining("no answer within 300 ms (round 1)")
+                        .hasCauseInstanceOf(TimeoutException.class);
+            } finally {
+                System.setErr(stderr);
+                vertx.close().await();
+            }
+            assertThat(printed.toString(StandardCharsets.UTF_8)).as("every thread's stack").contains("\"" + Thread.currentThread().getName() + "\" RUNNABLE")
+                    .contains("dev.tollgate.app.ServeCommand.trainingRequests(ServeCommand.java:");
         }
     }
 
