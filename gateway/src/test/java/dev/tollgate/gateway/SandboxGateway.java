@@ -40,11 +40,16 @@ public final class SandboxGateway implements AutoCloseable {
      * {@code /v1}) and returns the config.
      */
     public SandboxGateway(Path data, UnaryOperator<String> yaml) throws Exception {
+        this(data, yaml, UnaryOperator.identity());
+    }
+
+    /** The same, with {@code services} adding to what the config makes (e.g. admin routes of another module). */
+    public SandboxGateway(Path data, UnaryOperator<String> yaml, UnaryOperator<GatewayServices> services) throws Exception {
         sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
         ledger = DuckDbLedger.open(data);
-        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(yaml.apply("http://127.0.0.1:" + sandbox.port())),
-                PriceCatalog.bundled(), ledger);
-        gateway = Gateway.start(vertx, services, 0, 1).await();
+        this.services = services.apply(GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get)
+                .parse(yaml.apply("http://127.0.0.1:" + sandbox.port())), PriceCatalog.bundled(), ledger));
+        gateway = Gateway.start(vertx, this.services, 0, 1).await();
     }
 
     /**
@@ -64,6 +69,14 @@ public final class SandboxGateway implements AutoCloseable {
     public JsonNode admin(String pathAndQuery) throws Exception {
         return Json.parse(http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + pathAndQuery))
                 .header("authorization", "Bearer " + ADMIN).build(), HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    /** A POST of a JSON body to {@code path} ({@code headers}: name, value, …), as a client sends it. */
+    public HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) request.header(headers[i], headers[i + 1]);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** What {@code /metrics} shows now. */

@@ -2,30 +2,19 @@ package dev.tollgate.app.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.app.eval.EvalCli.Run;
-import dev.tollgate.core.pricing.PriceCatalog;
-import dev.tollgate.gateway.Gateway;
-import dev.tollgate.gateway.GatewayServices;
 import dev.tollgate.gateway.Json;
-import dev.tollgate.gateway.config.ConfigLoader;
-import dev.tollgate.sandbox.SandboxConfig;
-import dev.tollgate.sandbox.SandboxServer;
-import dev.tollgate.store.duckdb.DuckDbLedger;
-import io.vertx.core.Vertx;
+import dev.tollgate.gateway.SandboxGateway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,57 +29,41 @@ class PromptLogEvalTest {
 
     static final int TRAFFIC = 40;
 
-    static Vertx vertx;
-    static SandboxServer sandbox;
-    static DuckDbLedger ledger;
-    static GatewayServices services;
-    static Gateway gateway;
+    static SandboxGateway bed;
     @TempDir
     static Path dataDir;
     @TempDir
     Path dir;
-    static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
-        vertx = Vertx.vertx();
-        sandbox = SandboxServer.start(vertx, SandboxConfig.defaults(), 0).await();
-        String base = "http://127.0.0.1:" + sandbox.port() + "/v1";
-        String config = """
+        bed = new SandboxGateway(dataDir, sandbox -> """
                 admin: {token: admin}
                 prompt_log: {enabled: true}
                 providers:
-                  perfect: {type: openai, base_url: %1$s}
-                  q60: {type: openai, base_url: %1$s, headers: {x-sandbox-quality: "0.6"}}
+                  perfect: {type: openai, base_url: %1$s/v1}
+                  q60: {type: openai, base_url: %1$s/v1, headers: {x-sandbox-quality: "0.6"}}
                 models:
                   - {name: gpt-4o, provider: perfect}
                   - {name: gpt-4o-mini-q60, provider: q60, model: gpt-4o-mini}
-                """.formatted(base);
-        ledger = DuckDbLedger.open(dataDir);
-        services = GatewayServices.of(new ConfigLoader(Map.<String, String>of()::get).parse(config), PriceCatalog.bundled(), ledger);
-        gateway = Gateway.start(vertx, services, 0, 1).await();
+                """.formatted(sandbox));
         for (int i = 0; i < TRAFFIC; i++) {
-            String body = Json.object().put("model", "gpt-4o").set("messages", Json.array()
+            HttpResponse<String> r = bed.post("/v1/chat/completions", Json.object().put("model", "gpt-4o").set("messages", Json.array()
                     .add(Json.object().put("role", "system").put("content", "You are terse."))
-                    .add(Json.object().put("role", "user").put("content", EvalCommandTest.prompt(i)))).toString();
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
-                    .header("content-type", "application/json").header("x-tollgate-tags", "feature=support")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    .add(Json.object().put("role", "user").put("content", EvalCommandTest.prompt(i)))).toString(),
+                    "x-tollgate-tags", "feature=support");
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         }
     }
 
     @AfterAll
     static void stop() {
-        gateway.close();
-        services.observability().close();
-        ledger.close();
-        vertx.close().await();
+        bed.close();
     }
 
     Run eval(String... args) {
         // the gateway holds the ledger file, so the sample is asked of it (a data dir without a ledger file says so)
-        List<String> all = new ArrayList<>(List.of("--url", gateway.baseUrl(), "--admin-token", "admin",
+        List<String> all = new ArrayList<>(List.of("--url", bed.url(), "--admin-token", "admin",
                 "--data", dir.resolve("no-ledger-here").toString()));
         all.addAll(List.of(args));
         return EvalCli.run(all);
