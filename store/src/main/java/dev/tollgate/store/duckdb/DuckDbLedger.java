@@ -38,10 +38,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * table {@code requests} (see {@link LedgerSchema}).
  *
  * <p><b>Writes.</b> {@link #append} is safe to call from event loops and never blocks on the database: it copies the
- * row into the journal ({@link LedgerJournal}, memory-mapped, so it survives a crash of the process) and offers it to
- * a bounded queue ({@link LedgerOptions#memoryRows()}, {@value #DEFAULT_QUEUE_CAPACITY} rows by default, roughly 1 KiB
- * each) that a single writer thread drains in batches ({@link LedgerWriter}). A row the full queue cannot take stays
- * in the journal only and is written from there; one that neither can keep is counted by {@link #droppedRows()}.
+ * row into the journal ({@link LedgerJournal}, memory-mapped, so it survives a crash of the process), whose segments a
+ * single writer thread ({@link LedgerWriter}) has DuckDB take in bulk. A row the journal cannot take (its disk full or
+ * failing) waits in a bounded queue instead ({@link LedgerOptions#memoryRows()}, {@value #DEFAULT_QUEUE_CAPACITY} rows
+ * by default, roughly 1 KiB each), which the writer drains in batches; one that neither can keep is counted by
+ * {@link #droppedRows()}.
  * While commits fail for want of storage the writer keeps its batch and retries; {@link #health()} says so. Rows
  * whose batch the database refused even row by row are logged at ERROR and counted by {@link #failedRows()}.
  * {@link #flush()} waits for everything appended before it; {@link #close()} writes everything queued, so a clean
@@ -211,61 +212,36 @@ public final class DuckDbLedger implements Ledger {
     }
 
     /**
-     * Writes the row to the journal (one write into the page cache) and queues it for the writer, in the same order
-     * for both. A row the queue has no room for stays in the journal only (spooled) and is written from there; one that
-     * neither can take is lost and counted ({@link #droppedRows()}).
+     * Writes the row to the journal (one write into the page cache), where the writer takes it from; a row the journal
+     * cannot take waits in memory instead, and one that neither can take is lost and counted ({@link #droppedRows()}).
      */
     @Override
     public void append(LedgerEntry entry) {
         if (entry == null) throw new NullPointerException("entry");
         JournalCodec.Line line = JournalCodec.encodeInPlace(entry);
-        synchronized (journal) {
-            boolean journaled = journal.append(line.bytes(), line.length());
-            if (!writer.offer(entry)) {
-                if (journaled) journal.overflowed(); else writer.dropped();
-            }
-            journal.rotateIfDue();
-            // a closed segment is announced behind its last row; with the queue full it waits for the next append
-            for (long seq; (seq = journal.nextUnannounced()) >= 0 && writer.offerSegment(seq); ) journal.announced(seq);
-        }
+        if (!journal.append(line.bytes(), line.length(), entry.time()) && !writer.offer(entry)) writer.dropped();
+        journal.rotateIfDue();
     }
 
     /**
-     * Waits until every row appended before it, spooled ones included, is in the ledger; while writes fail for want
+     * Waits until every row appended before it, journaled ones included, is in the ledger; while writes fail for want
      * of storage it waits at most about 2 s and returns with the rows still kept (see {@link #health()}).
      */
     @Override
     public void flush() {
-        announceSegments();
         writer.flush();
-    }
-
-    /** Closes the journal's current segment and queues it and any not yet announced (may wait for room). */
-    private void announceSegments() {
-        List<Long> closed;
-        synchronized (journal) {
-            closed = journal.closeAndTakeUnannounced();
-        }
-        for (int i = 0; i < closed.size(); i++) {
-            if (!writer.putSegment(closed.get(i))) { // writes fail and the queue stays full: announce them later
-                synchronized (journal) {
-                    journal.unannounced(closed.subList(i, closed.size()));
-                }
-                return;
-            }
-        }
     }
 
     @Override
     public LedgerHealth health() {
         String storage = writer.storageFailure();
         String journalFailure = journal.failure();
-        long spooled = journal.spooledRows();
+        long spooled = journal.rows(); // waiting for the writer, which takes them in bulk: a lag, not a failure
         boolean cannotKeep = writer.full() && journalFailure != null;
         StringBuilder reason = new StringBuilder();
         if (storage != null) reason.append("ledger writes fail: ").append(storage);
         if (journalFailure != null) reason.append(reason.isEmpty() ? "" : "; ").append(journalFailure);
-        if (spooled > 0) reason.append(reason.isEmpty() ? "" : "; ").append(spooled).append(" rows wait in the journal");
+        if (storage != null && spooled > 0) reason.append("; ").append(spooled).append(" rows wait in the journal");
         if (cannotKeep) reason.append("; memory (").append(options.memoryRows()).append(" rows) is full: new rows cannot be kept");
         boolean degraded = !reason.isEmpty();
         return new LedgerHealth(degraded, cannotKeep && !options.serveOnFailure(), degraded ? reason.toString() : null,
@@ -480,7 +456,6 @@ public final class DuckDbLedger implements Ledger {
             if (prompts != null) prompts.close();
             if (shadows != null) shadows.close();
         }
-        if (!writer.stopped()) announceSegments();
         writer.close();
         synchronized (journal) {
             // every row is in the ledger unless the writer had to leave some in the journal (storage failing)

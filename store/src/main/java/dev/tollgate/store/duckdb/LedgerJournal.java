@@ -59,6 +59,20 @@ public final class LedgerJournal implements AutoCloseable {
         long bytes;
         long overflowRows;
         boolean leftover;
+        /** A write into it failed: a line may be torn. */
+        boolean torn;
+        /** Rows appended, and the earliest and latest of their times (epoch micros). */
+        long rows;
+        long minMicros = Long.MAX_VALUE;
+        long maxMicros = Long.MIN_VALUE;
+        long openedAt;
+    }
+
+    /**
+     * A closed segment as {@link #takeClosed} hands it over. A clean one holds whole lines only, each a row appended
+     * in this run and never queued: its rows are in no ledger yet and can be taken in bulk as they are.
+     */
+    record Closed(long seq, Path file, long rows, long minMicros, long maxMicros, long openedAt, boolean clean) {
     }
 
     private final Path dir;
@@ -79,6 +93,8 @@ public final class LedgerJournal implements AutoCloseable {
     private volatile String failure;
     /** Written under the monitor, read without it (health checks run on every request). */
     private volatile long spooledRows;
+    /** Rows in all segments (those left by a previous run not counted): waiting for the ledger. */
+    private volatile long rows;
     private boolean closed;
     /** Whether {@link #failure} is the size limit (cleared as segments go) rather than the disk. */
     private boolean full;
@@ -116,15 +132,11 @@ public final class LedgerJournal implements AutoCloseable {
     }
 
     /**
-     * Appends one encoded row to the current segment. Returns false when it could not: the disk failed a moment ago
-     * (tried again after {@link #RETRY_NANOS}) or the journal holds {@code maxBytes} already.
+     * Appends one encoded row (the first {@code length} bytes of {@code bytes}), of {@code time}, to the current
+     * segment. Returns false when it could not: the disk failed a moment ago (tried again after {@link #RETRY_NANOS})
+     * or the journal holds {@code maxBytes} already.
      */
-    public boolean append(byte[] line) {
-        return append(line, line.length);
-    }
-
-    /** As {@link #append(byte[])}, for a line of the first {@code length} bytes of {@code bytes}. */
-    public synchronized boolean append(byte[] bytes, int length) {
+    public synchronized boolean append(byte[] bytes, int length, java.time.Instant time) {
         if (closed) return false;
         long now = System.nanoTime();
         if (failure != null && now - retryAt < 0) return false;
@@ -142,6 +154,12 @@ public final class LedgerJournal implements AutoCloseable {
             while (position + length > allocated) grow();
             mapped.put(position, bytes, 0, length);
             position += length;
+            Segment s = segments.get(currentSeq);
+            long micros = LedgerWriter.epochMicros(time);
+            s.rows++;
+            s.minMicros = Math.min(s.minMicros, micros);
+            s.maxMicros = Math.max(s.maxMicros, micros);
+            rows++;
             if (failure != null) log.info("the ledger journal in {} is writable again", dir);
             failure = null;
             full = false;
@@ -152,6 +170,7 @@ public final class LedgerJournal implements AutoCloseable {
             failure = "cannot write the journal in " + dir + ": " + e.getMessage();
             full = false;
             retryAt = now + RETRY_NANOS;
+            if (current != null) segments.get(currentSeq).torn = true;
             closeCurrent();
             return false;
         }
@@ -189,6 +208,29 @@ public final class LedgerJournal implements AutoCloseable {
         List<Long> out = List.copyOf(unannounced);
         unannounced.clear();
         return out;
+    }
+
+    /**
+     * Closed segments not yet taken (announced), oldest first, now taken; with {@code closeCurrent}, the current
+     * segment is closed first and comes last. The DuckDB writer's way in: it takes segments rather than being told of
+     * them through its queue, and takes their rows in bulk.
+     */
+    synchronized List<Closed> takeClosed(boolean closeCurrent) {
+        if (closeCurrent) closeCurrent();
+        List<Closed> out = new ArrayList<>(unannounced.size());
+        for (long seq : unannounced) {
+            Segment s = segments.get(seq);
+            if (s == null) continue;
+            out.add(new Closed(seq, file(seq), s.rows, s.minMicros, s.maxMicros, s.openedAt,
+                    !s.leftover && !s.torn && s.overflowRows == 0));
+        }
+        unannounced.clear();
+        return out;
+    }
+
+    /** When the current segment's first row came (System.nanoTime), or {@code Long.MAX_VALUE} when none waits there. */
+    synchronized long currentSince() {
+        return current == null || position == 0 ? Long.MAX_VALUE : openedAt;
     }
 
     /**
@@ -231,6 +273,7 @@ public final class LedgerJournal implements AutoCloseable {
         if (s == null) return;
         totalBytes -= s.bytes;
         spooledRows -= s.overflowRows;
+        rows -= s.rows;
         if (full && totalBytes < maxBytes) { // room again: the next row may be kept
             full = false;
             failure = null;
@@ -245,6 +288,11 @@ public final class LedgerJournal implements AutoCloseable {
     /** Rows only in the journal (not in memory) waiting to be written. */
     public long spooledRows() {
         return spooledRows;
+    }
+
+    /** Rows appended in this run and not in the ledger yet (deleted with their segment). */
+    public long rows() {
+        return rows;
     }
 
     public synchronized long bytes() {
@@ -284,7 +332,9 @@ public final class LedgerJournal implements AutoCloseable {
         openedAt = now;
         position = 0;
         allocated = 0;
-        segments.put(seq, new Segment());
+        Segment s = new Segment();
+        s.openedAt = now;
+        segments.put(seq, s);
     }
 
     /** Extends the current segment's file by a chunk of zeros, so the mapped pages the next rows go to have disk. */

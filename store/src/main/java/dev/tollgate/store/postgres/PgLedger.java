@@ -110,7 +110,7 @@ public final class PgLedger implements Ledger {
         if (writer == null) throw new UnsupportedOperationException("this PostgreSQL ledger only reads");
         JournalCodec.Line line = JournalCodec.encodeInPlace(entry);
         synchronized (journal) {
-            boolean journaled = journal.append(line.bytes(), line.length());
+            boolean journaled = journal.append(line.bytes(), line.length(), entry.time());
             if (!writer.offer(entry)) {
                 if (journaled) journal.overflowed(); else writer.dropped();
             }

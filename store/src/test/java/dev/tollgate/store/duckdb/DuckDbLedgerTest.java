@@ -40,7 +40,8 @@ class DuckDbLedgerTest {
     @Test
     void roundTripsEveryField() {
         LedgerEntry full = new LedgerEntry(Instant.parse("2025-03-01T10:15:30.123456789Z"), "req-1", "team-key",
-                Map.of("team", "search", "env", "prod", "quote's", "it's \"fine\""), "anthropic.messages",
+                Map.of("team", "search", "env", "prod", "quote's", "it's \"fine\"", "note", "naïve – ✓\n\t\\ 🙂"),
+                "anthropic.messages",
                 "anthropic", "smart", "claude-x", "claude-x-2025", new Usage(1000, 200, 30, 40, 500, 120),
                 new BigDecimal("0.000123456789"), "claude-x@2025-01-01", 429, "rate limited", 987654, 12345,
                 true, true);
@@ -307,6 +308,41 @@ class DuckDbLedgerTest {
                 assertThat(r.requests()).isEqualTo(100);
                 assertThat(r.costUsd()).isEqualTo(new BigDecimal("100"));
             });
+        }
+    }
+
+    @Test
+    void costsFinerThanTheStoredScaleAreRoundedHalfEven() {
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            for (String cost : List.of("0.0000000000025", "0.0000000000035", "2.00000000000050", "0.00000000000049999999"))
+                ledger.append(entry(T0, Map.of(), "m", cost));
+            ledger.flush();
+            // 12 decimals are kept; a 5 right after them goes to the even neighbour
+            assertThat(ledger.recent(10)).extracting(e -> e.costUsd().toPlainString()).containsExactlyInAnyOrder(
+                    "0.000000000002", "0.000000000004", "2", "0");
+        }
+    }
+
+    @Test
+    void aRowGroupsWorthOfRowsIsWrittenWithoutAFlush() {
+        int rowGroup = 122_880; // DuckDB's, written here independently of the writer's constant
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            int appended = 0;
+            long written = 0;
+            // readers that do not flush see the rows once a row group's worth has gathered in closed journal segments
+            while (written < rowGroup && System.nanoTime() < deadline) {
+                for (int i = 0; i < 10_000; i++, appended++) ledger.append(entry(T0.plusMillis(appended), Map.of(), "m", "1"));
+                written = ledger.query("SELECT count(*) FROM requests", List.of(), rs -> {
+                    rs.next();
+                    return rs.getLong(1);
+                });
+            }
+            assertThat(written).isGreaterThanOrEqualTo(rowGroup).isLessThanOrEqualTo(appended);
+            ledger.flush();
+            long all = appended;
+            assertThat(ledger.spend(new SpendQuery(List.of(), null, null, null))).singleElement()
+                    .satisfies(r -> assertThat(r.requests()).isEqualTo(all));
         }
     }
 
