@@ -83,7 +83,7 @@ public final class GatewayMetrics {
         Gauge.builder("tollgate.ledger.queued.rows", () -> health.get().queuedRows())
                 .description("Ledger rows in memory waiting for the writer").register(registry);
         Gauge.builder("tollgate.ledger.spooled.rows", () -> health.get().spooledRows())
-                .description("Ledger rows kept only in the journal (spool) until the ledger's disk takes them").register(registry);
+                .description("Ledger rows waiting in the journal (spool) for the writer").register(registry);
         FunctionCounter.builder("tollgate.ledger.lost.rows", health, h -> h.get().lostRows())
                 .description("Ledger rows neither written nor kept (memory and spool full, or refused by the database)").register(registry);
         Gauge.builder("tollgate.ledger.lag.seconds", () -> health.get().lagSeconds())

@@ -544,24 +544,32 @@ final class LedgerWriter {
     }
 
     /**
-     * The journal's JSON lines ({@link JournalCodec}) as rows of {@code requests}; {@code %s}: a list of files. Costs
-     * are rounded half-even to the stored scale, as {@link #cost} does.
+     * An exact decimal string as the stored {@code DECIMAL(38,12)}: rounded half-even as {@link #cost} does when it
+     * has more than 12 decimals (the division that rounding takes cost 15% of the insert when done for every row).
+     */
+    private static String money(String column) {
+        return ("CASE WHEN strpos(%1$s, '.') > 0 AND length(%1$s) - strpos(%1$s, '.') > 12"
+                + " THEN round_even(%1$s::DECIMAL(38,24), 12) ELSE %1$s::DECIMAL(38,12) END").formatted(column);
+    }
+
+    /**
+     * The journal's JSON lines ({@link JournalCodec}) as rows of {@code requests}; {@code %s}: a list of files.
      */
     private static final String INSERT_FROM_JOURNAL = """
             INSERT INTO requests BY NAME SELECT make_timestamp(t) AS time, id AS request_id, key AS key_name,
               tags::VARCHAR AS tags, api, provider, deployment, requested AS requested_model, served AS served_model,
               usage[1] AS input_tokens, usage[2] AS cached_input_tokens, usage[3] AS cache_write_5m_tokens,
               usage[4] AS cache_write_1h_tokens, usage[5] AS output_tokens, usage[6] AS reasoning_tokens,
-              round_even(cost::DECIMAL(38,24), 12) AS cost_usd, price AS price_version, status, error,
+              %s AS cost_usd, price AS price_version, status, error,
               latency AS latency_us, CASE WHEN ttft < 0 THEN NULL ELSE ttft END AS ttft_us, stream, estimated, cache,
-              round_even(saved::DECIMAL(38,24), 12) AS saved_usd, unpriced, coalesce(attempt.n, 1) AS attempt,
+              %s AS saved_usd, unpriced, coalesce(attempt.n, 1) AS attempt,
               attempt.reason AS attempt_reason, attempt.upstream AS upstream_model
-            FROM read_json(%s, format = 'newline_delimited', columns = {t: 'BIGINT', id: 'VARCHAR', key: 'VARCHAR',
+            FROM read_json(%%s, format = 'newline_delimited', columns = {t: 'BIGINT', id: 'VARCHAR', key: 'VARCHAR',
               tags: 'JSON', api: 'VARCHAR', provider: 'VARCHAR', deployment: 'VARCHAR', requested: 'VARCHAR',
               served: 'VARCHAR', usage: 'BIGINT[]', cost: 'VARCHAR', price: 'VARCHAR', status: 'INTEGER',
               error: 'VARCHAR', latency: 'BIGINT', ttft: 'BIGINT', stream: 'BOOLEAN', estimated: 'BOOLEAN',
               cache: 'VARCHAR', saved: 'VARCHAR', unpriced: 'BOOLEAN',
-              attempt: 'STRUCT(n INTEGER, reason VARCHAR, upstream VARCHAR)'})""";
+              attempt: 'STRUCT(n INTEGER, reason VARCHAR, upstream VARCHAR)'})""".formatted(money("cost"), money("saved"));
 
     /** The hours (epoch micros) of the rows in files {@code %s} before {@code %d}, which are sealed already. */
     private static final String LATE_HOURS = "SELECT DISTINCT t // " + Rollup.HOUR_MICROS + " * " + Rollup.HOUR_MICROS
