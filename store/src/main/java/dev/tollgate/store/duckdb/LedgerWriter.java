@@ -703,14 +703,27 @@ final class LedgerWriter {
         lastSeal = now;
         Instant to = Rollup.micros(target);
         try {
-            Rollup.seal(conn, from, to);
-            conn.commit();
-            sealedUntil = to;
+            // a day of hours a transaction at most: a bulk insert of a backfill's several days outgrew DuckDB's memory
+            // limit in one
+            do {
+                long start = from != null ? epochMicros(from) : firstRowMicros();
+                to = Rollup.micros(Math.min(target, Math.floorDiv(start, Rollup.HOUR_MICROS) * Rollup.HOUR_MICROS + SEAL_SPAN_MICROS));
+                Rollup.seal(conn, from, to);
+                conn.commit();
+                sealedUntil = from = to;
+            } while (epochMicros(to) < target);
         } catch (SQLException | RuntimeException e) {
             abandon(e);
             nextSealTry = System.nanoTime() + SEAL_RETRY_NANOS;
             log.warn("rolling up the ledger's hours before {} failed; they are read from raw rows and it is retried: {}",
                     to, e.toString());
+        }
+    }
+
+    private long firstRowMicros() throws SQLException {
+        try (var st = conn.createStatement(); var rs = st.executeQuery("SELECT epoch_us(min(time)) FROM requests")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
