@@ -33,15 +33,19 @@ import java.util.stream.Stream;
  * {@code write(2)}, so a full disk shows up as an error there, never as a fault on the mapped memory.
  *
  * <p>The journal is a series of segment files, {@code ledger-journal-<seq>.jsonl}, rotated every
- * {@link #SEGMENT_MAX_BYTES} or {@link #SEGMENT_MAX_NANOS}, whichever comes first. A closed segment is announced to the writer through its
- * queue (behind every row of the segment); once the writer has committed those rows it deletes the segment, or, when
- * some rows of it never reached the queue (it was full: the disk was full or slow), replays it against the ledger
- * first. The journal is also the spool of those rows: its total size is bounded by {@code maxBytes}.
+ * {@link #SEGMENT_MAX_BYTES} or {@link #SEGMENT_MAX_NANOS}, whichever comes first. Its total size is bounded by
+ * {@code maxBytes}. The two ledgers use it differently:
+ * <ul>
+ *   <li>DuckDB's writer takes closed segments itself ({@link #takeClosed}) and has DuckDB read their rows in bulk:
+ *       the journal is where rows wait for it, and the spool while its disk refuses them.</li>
+ *   <li>PostgreSQL's writer gets each row through its own queue too; a closed segment is announced to it through that
+ *       queue (behind every row of the segment), and once those rows are committed it deletes the segment, or, when
+ *       some rows of it never reached the queue (it was full: the database was down or slow), replays it first. The
+ *       PostgreSQL ledger appends under this object's monitor so that the order of rows in the journal and in the
+ *       queue is the same.</li>
+ * </ul>
  *
- * <p>Shared by both ledgers (DuckDB and PostgreSQL, whose spool it is while the database is unreachable).
- *
- * <p>Thread-safe; {@link DuckDbLedger} appends under this object's monitor so that the order of rows in the journal
- * and in the writer's queue is the same.
+ * <p>Thread-safe.
  */
 public final class LedgerJournal implements AutoCloseable {
 

@@ -181,7 +181,7 @@ final class LedgerWriter {
         dropped.incrementAndGet();
     }
 
-    /** The queue is full: a row the journal cannot take either is lost. */
+    /** Memory is full: a row the journal cannot take either is lost. */
     boolean full() {
         return held.get() >= capacity;
     }
@@ -399,11 +399,7 @@ final class LedgerWriter {
                 }
                 retry = true;
                 appendAll(batch);
-                if (storageFailure != null) {
-                    log.warn("ALERT ledger writes succeed again after {} s; rows kept meanwhile are being written",
-                            Math.round(stalledSeconds()));
-                    storageFailure = null;
-                }
+                writesSucceed();
                 return;
             } catch (SQLException e) {
                 if (!isStorageFailure(e)) throw e;
@@ -424,6 +420,13 @@ final class LedgerWriter {
                 LockSupport.parkNanos(this, STORAGE_RETRY_NANOS);
             }
         }
+    }
+
+    private void writesSucceed() {
+        if (storageFailure == null) return;
+        log.warn("ALERT ledger writes succeed again after {} s; rows kept meanwhile are being written",
+                Math.round(stalledSeconds()));
+        storageFailure = null;
     }
 
     /** Whether a failure is the disk's (full, failing) rather than the row's: such rows are kept and retried. */
@@ -524,19 +527,17 @@ final class LedgerWriter {
             }
             conn.commit();
             newest = Math.max(newest, to);
-            if (storageFailure != null) {
-                log.warn("ALERT ledger writes succeed again after {} s; rows kept meanwhile are being written",
-                        Math.round(stalledSeconds()));
-                storageFailure = null;
-            }
+            writesSucceed();
             long before = tableRows;
             tableRows += rows;
             if (before / ROW_GROUP_ROWS != tableRows / ROW_GROUP_ROWS) checkpointDue = true;
             checkpointIfRowGroupFull();
         } catch (SQLException | RuntimeException e) {
             abandon(e);
-            log.warn("writing {} ledger journal segments in bulk failed, writing their rows one by one: {}",
-                    segments.size(), e.toString());
+            if (!(e instanceof SQLException q && isStorageFailure(q))) { // a full disk is told once, as an ALERT
+                log.warn("writing {} ledger journal segments in bulk failed, writing their rows one by one: {}",
+                        segments.size(), e.toString());
+            }
             for (LedgerJournal.Closed c : segments) replay(c.seq(), batch);
             return;
         }
