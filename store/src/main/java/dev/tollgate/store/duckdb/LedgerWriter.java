@@ -72,6 +72,12 @@ final class LedgerWriter {
      * group fills first); readers that must see rows at once flush.
      */
     static final long BULK_DELAY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /**
+     * Fewer journal rows than this (a flush, a quiet spell) are read in Java and written through the appender: DuckDB's
+     * {@code read_json} costs milliseconds whatever its size (a flush of one row took 12 against 4 ms) and short of a
+     * row group saves nothing per row.
+     */
+    static final int MIN_BULK_ROWS = 4096;
 
     /** After a commit failed for want of storage, try again this often (close and flush wake it at once). */
     static final long STORAGE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
@@ -290,7 +296,7 @@ final class LedgerWriter {
         List<LedgerEntry> batch = new ArrayList<>(MAX_BATCH);
         long deadline = 0;
         try {
-            for (long seq : journal.leftovers()) replay(seq, batch);
+            for (long seq : journal.leftovers()) replay(seq, true, batch);
             while (true) {
                 if (batch.isEmpty()) {
                     Object first = queue.poll(MAX_DELAY_NANOS, TimeUnit.NANOSECONDS); // idle: the next row wakes it
@@ -367,7 +373,9 @@ final class LedgerWriter {
             writeOrWait(batch);
         } catch (Exception first) {
             log.warn("ledger write of {} rows failed, writing them one by one: {}", batch.size(), first.toString());
+            java.util.Set<String> present = alreadyWritten(batch);
             for (LedgerEntry row : batch) {
+                if (present.contains(key(row))) continue;
                 try {
                     appendAll(List.of(row));
                 } catch (Exception second) {
@@ -394,7 +402,7 @@ final class LedgerWriter {
                 if (retry) {
                     // a commit that failed late may still have landed: never write a row twice
                     java.util.Set<String> present = present(batch);
-                    batch.removeIf(r -> present.contains(r.requestId() + "/" + r.latencyMicros()));
+                    batch.removeIf(r -> present.contains(key(r)));
                     if (batch.isEmpty()) return;
                 }
                 retry = true;
@@ -437,11 +445,12 @@ final class LedgerWriter {
     }
 
     /**
-     * Writes the rows of journal segment {@code seq} that are not in the ledger yet (a row is known by its request id
-     * and latency, so attempts of one request stay apart), then deletes the segment. Idempotent: a replay cut short
-     * by a crash is simply done again.
+     * Writes the rows of journal segment {@code seq} through the appender, then deletes the segment. With
+     * {@code skipPresent}, rows already in the ledger (a process died after committing them, or a commit failed late)
+     * are skipped: a row is known by its request id and latency, so attempts of one request stay apart. Idempotent: a
+     * replay cut short by a crash is simply done again.
      */
-    private void replay(long seq, List<LedgerEntry> batch) throws SQLException {
+    private void replay(long seq, boolean skipPresent, List<LedgerEntry> batch) throws SQLException {
         write(batch);
         List<LedgerEntry> rows;
         try {
@@ -451,17 +460,19 @@ final class LedgerWriter {
             return;
         }
         if (!rows.isEmpty()) {
-            java.util.Set<String> present = present(rows);
+            java.util.Set<String> present = skipPresent ? present(rows) : java.util.Set.of();
             int written = 0;
             for (LedgerEntry row : rows) {
-                if (present.contains(row.requestId() + "/" + row.latencyMicros())) continue;
+                if (present.contains(key(row))) continue;
                 batch.add(row);
                 written++;
                 if (full(batch)) write(batch);
             }
             write(batch);
             if (abandoned) return;
-            if (written > 0) log.info("ledger journal: wrote {} rows of {} that were not in the ledger yet", written, rows.size());
+            if (skipPresent && written > 0) {
+                log.info("ledger journal: wrote {} rows of {} that were not in the ledger yet", written, rows.size());
+            }
         }
         journal.delete(seq);
     }
@@ -479,9 +490,12 @@ final class LedgerWriter {
         if (due) take(true);
         if (waiting.isEmpty() || !due && waitingRows < ROW_GROUP_ROWS) return;
         write(batch);
+        boolean inBulk = waitingRows >= MIN_BULK_ROWS;
         List<LedgerJournal.Closed> bulk = new ArrayList<>();
         for (LedgerJournal.Closed c : waiting) {
-            if (c.clean()) bulk.add(c); else replay(c.seq(), batch); // a torn line, or rows written already: one by one
+            if (!c.clean()) replay(c.seq(), true, batch); // a torn line, or rows written already
+            else if (inBulk) bulk.add(c);
+            else replay(c.seq(), false, batch);
         }
         waiting.clear();
         waitingRows = 0;
@@ -538,7 +552,7 @@ final class LedgerWriter {
                 log.warn("writing {} ledger journal segments in bulk failed, writing their rows one by one: {}",
                         segments.size(), e.toString());
             }
-            for (LedgerJournal.Closed c : segments) replay(c.seq(), batch);
+            for (LedgerJournal.Closed c : segments) replay(c.seq(), true, batch);
             return;
         }
         for (LedgerJournal.Closed c : segments) journal.delete(c.seq());
@@ -576,7 +590,26 @@ final class LedgerWriter {
     private static final String LATE_HOURS = "SELECT DISTINCT t // " + Rollup.HOUR_MICROS + " * " + Rollup.HOUR_MICROS
             + " FROM read_json(%s, format = 'newline_delimited', columns = {t: 'BIGINT'}) WHERE t < %d";
 
-    /** The rows among {@code rows}' time range already in the ledger, as request id/latency. */
+    /**
+     * The rows of a failed batch that are in the ledger all the same: DuckDB's appender commits each 2,048 rows it
+     * flushes whatever the connection's transaction, so a batch that failed after them left them behind.
+     */
+    private java.util.Set<String> alreadyWritten(List<LedgerEntry> batch) {
+        if (batch.size() < 2048) return java.util.Set.of();
+        try {
+            return present(batch);
+        } catch (SQLException e) {
+            log.warn("cannot tell which rows of the failed ledger batch were written; some may be written twice: {}", e.toString());
+            return java.util.Set.of();
+        }
+    }
+
+    /** A row as {@link #present} knows it: attempts of one request stay apart by their latency. */
+    private static String key(LedgerEntry row) {
+        return row.requestId() + "/" + row.latencyMicros();
+    }
+
+    /** The rows among {@code rows}' time range already in the ledger, as request id/latency ({@link #key}). */
     private java.util.Set<String> present(List<LedgerEntry> rows) throws SQLException {
         long from = Long.MAX_VALUE, to = Long.MIN_VALUE;
         for (LedgerEntry r : rows) {
@@ -592,7 +625,7 @@ final class LedgerWriter {
                 p.setLong(1, from);
                 p.setLong(2, to);
                 try (var rs = p.executeQuery()) {
-                    while (rs.next()) present.add(rs.getString(1) + "/" + rs.getLong(2));
+                    while (rs.next()) present.add(rs.getString(1) + "/" + rs.getLong(2)); // as key() makes them
                 }
                 conn.commit();
                 return present;

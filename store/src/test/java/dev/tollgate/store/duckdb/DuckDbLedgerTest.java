@@ -5,6 +5,8 @@ import dev.tollgate.store.LedgerEntry;
 import dev.tollgate.store.SpendQuery;
 import dev.tollgate.store.SpendRow;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.math.BigDecimal;
@@ -37,8 +39,14 @@ class DuckDbLedgerTest {
                 null, 1234, 56, false, false);
     }
 
-    @Test
-    void roundTripsEveryField() {
+    /** Rows before the ones a test looks at, a day earlier: with enough of them the writer takes them all in bulk. */
+    private static void fillers(DuckDbLedger ledger, int rows) {
+        for (int i = 0; i < rows; i++) ledger.append(entry(T0.minus(java.time.Duration.ofDays(1)), Map.of(), "filler", "1"));
+    }
+
+    @ParameterizedTest(name = "after {0} rows") // through the appender, then through DuckDB's read_json of the journal
+    @ValueSource(ints = {0, LedgerWriter.MIN_BULK_ROWS})
+    void roundTripsEveryField(int before) {
         LedgerEntry full = new LedgerEntry(Instant.parse("2025-03-01T10:15:30.123456789Z"), "req-1", "team-key",
                 Map.of("team", "search", "env", "prod", "quote's", "it's \"fine\"", "note", "naïve – ✓\n\t\\ 🙂"),
                 "anthropic.messages",
@@ -47,20 +55,28 @@ class DuckDbLedgerTest {
                 true, true);
         LedgerEntry sparse = new LedgerEntry(T0.plusSeconds(1), null, null, null, "openai.embeddings", null, null,
                 null, null, null, null, null, 500, null, 0, -1, false, false);
+        LedgerEntry attempt = new LedgerEntry(T0.plusSeconds(2), "req-2", "k", Map.of(), "openai.chat", "openai", "backup",
+                "fast", "gpt-4o-mini", new Usage(10, 0, 0, 0, 5, 0), new BigDecimal("0.000004500000"), "v", 200, null,
+                700, 300, true, false, "coalesced", new BigDecimal("-0.25"), true,
+                new LedgerEntry.Attempt(2, "rate_limited", "gpt-4o-mini-2024-07-18"));
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            fillers(ledger, before);
             ledger.append(full);
             ledger.append(sparse);
+            ledger.append(attempt);
             ledger.flush();
-            List<LedgerEntry> recent = ledger.recent(10);
-            assertThat(recent).hasSize(2);
-            assertThat(recent.get(0)).isEqualTo(sparse);
-            LedgerEntry back = recent.get(1);
+            List<LedgerEntry> recent = ledger.recent(3);
+            assertThat(recent.get(0)).usingRecursiveComparison().ignoringFields("costUsd").isEqualTo(attempt);
+            assertThat(recent.get(0).costUsd()).isEqualByComparingTo("0.0000045");
+            assertThat(recent.get(1)).isEqualTo(sparse);
+            LedgerEntry back = recent.get(2);
             // microsecond precision: the nanoseconds beyond are truncated
             assertThat(back.time()).isEqualTo(Instant.parse("2025-03-01T10:15:30.123456Z"));
             assertThat(back).usingRecursiveComparison().ignoringFields("time").isEqualTo(full);
             assertThat(back.costUsd()).isEqualTo(new BigDecimal("0.000123456789"));
-            assertThat(ledger.recent(1)).containsExactly(sparse);
+            assertThat(ledger.recent(2)).containsExactly(recent.get(0), sparse);
             assertThat(ledger.recent(0)).isEmpty();
+            assertThat(ledger.recent(10_000)).hasSize(before + 3);
         }
     }
 
@@ -311,14 +327,16 @@ class DuckDbLedgerTest {
         }
     }
 
-    @Test
-    void costsFinerThanTheStoredScaleAreRoundedHalfEven() {
+    @ParameterizedTest(name = "after {0} rows")
+    @ValueSource(ints = {0, LedgerWriter.MIN_BULK_ROWS})
+    void costsFinerThanTheStoredScaleAreRoundedHalfEven(int before) {
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            fillers(ledger, before);
             for (String cost : List.of("0.0000000000025", "0.0000000000035", "2.00000000000050", "0.00000000000049999999"))
                 ledger.append(entry(T0, Map.of(), "m", cost));
             ledger.flush();
             // 12 decimals are kept; a 5 right after them goes to the even neighbour
-            assertThat(ledger.recent(10)).extracting(e -> e.costUsd().toPlainString()).containsExactlyInAnyOrder(
+            assertThat(ledger.recent(4)).extracting(e -> e.costUsd().toPlainString()).containsExactlyInAnyOrder(
                     "0.000000000002", "0.000000000004", "2", "0");
         }
     }
@@ -343,6 +361,20 @@ class DuckDbLedgerTest {
             long all = appended;
             assertThat(ledger.spend(new SpendQuery(List.of(), null, null, null))).singleElement()
                     .satisfies(r -> assertThat(r.requests()).isEqualTo(all));
+        }
+    }
+
+    @Test
+    void aRowThatCannotBeWrittenCostsOnlyItselfInABulkInsertToo() {
+        try (DuckDbLedger ledger = DuckDbLedger.open(dir)) {
+            fillers(ledger, LedgerWriter.MIN_BULK_ROWS);
+            ledger.append(entry(T0, Map.of(), "m", "1e30")); // beyond DECIMAL(38,12): the whole insert fails
+            fillers(ledger, 10);
+            ledger.flush();
+            assertThat(ledger.failedRows()).isEqualTo(1);
+            assertThat(ledger.recent(10_000)).hasSize(LedgerWriter.MIN_BULK_ROWS + 10)
+                    .extracting(LedgerEntry::requestId).doesNotHaveDuplicates();
+            assertThat(ledger.health().spooledRows()).isZero(); // no segment left behind
         }
     }
 
