@@ -49,7 +49,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A batch costs only its raw rows: the rollups are made in SQL, a few hours at a time, once the hours are sealed
  * ({@link Rollup#seal}), in a transaction of their own; a row for an hour already sealed rolls that hour up again in
- * its batch's transaction ({@link Rollup#reseal}).
+ * its batch's transaction ({@link Rollup#reseal}). A bulk insert is one transaction; the appender's rows are not:
+ * DuckDB's appender commits what it flushes whatever the connection's transaction, so after a failed batch the rows
+ * the ledger has are not written again, and their sealed hours are rolled up again on their own.
  */
 final class LedgerWriter {
 
@@ -374,8 +376,14 @@ final class LedgerWriter {
         } catch (Exception first) {
             log.warn("ledger write of {} rows failed, writing them one by one: {}", batch.size(), first.toString());
             java.util.Set<String> present = alreadyWritten(batch);
+            Instant sealed = sealedUntil;
+            java.util.TreeSet<Long> hoursToRollUp = new java.util.TreeSet<>();
             for (LedgerEntry row : batch) {
-                if (present.contains(key(row))) continue;
+                if (present.contains(key(row))) { // its sealed hour's roll-up may be what failed: done again below
+                    long t = epochMicros(row.time());
+                    if (sealed != null && t < epochMicros(sealed)) hoursToRollUp.add(Math.floorDiv(t, Rollup.HOUR_MICROS) * Rollup.HOUR_MICROS);
+                    continue;
+                }
                 try {
                     appendAll(List.of(row));
                 } catch (Exception second) {
@@ -384,6 +392,7 @@ final class LedgerWriter {
                             second);
                 }
             }
+            if (!hoursToRollUp.isEmpty()) rollUpAgain(hoursToRollUp, sealed);
         }
         batch.clear();
         held.addAndGet(-heldInBatch);
@@ -591,16 +600,29 @@ final class LedgerWriter {
             + " FROM read_json(%s, format = 'newline_delimited', columns = {t: 'BIGINT'}) WHERE t < %d";
 
     /**
-     * The rows of a failed batch that are in the ledger all the same: DuckDB's appender commits each 2,048 rows it
-     * flushes whatever the connection's transaction, so a batch that failed after them left them behind.
+     * The rows of a failed batch that are in the ledger all the same: DuckDB's appender commits what it flushes (each
+     * 2,048 rows, and the batch's end) whatever the connection's transaction, so a batch that failed after a flush (in
+     * its sealed hours' roll-up, or its commit) left rows behind.
      */
     private java.util.Set<String> alreadyWritten(List<LedgerEntry> batch) {
-        if (batch.size() < 2048) return java.util.Set.of();
         try {
             return present(batch);
         } catch (SQLException e) {
             log.warn("cannot tell which rows of the failed ledger batch were written; some may be written twice: {}", e.toString());
             return java.util.Set.of();
+        }
+    }
+
+    /** Rolls up again, in a transaction of its own, sealed hours that rows of a failed batch were written to. */
+    private void rollUpAgain(java.util.SortedSet<Long> hours, Instant sealed) {
+        try {
+            closeAppender();
+            Rollup.reseal(conn, hours, sealed);
+            conn.commit();
+        } catch (SQLException | RuntimeException e) {
+            abandon(e);
+            log.error("rolling up again the sealed hours {} (epoch µs) failed: reports of them from the rollups miss rows"
+                    + " written late; raw rows have them: {}", hours, e.toString());
         }
     }
 
