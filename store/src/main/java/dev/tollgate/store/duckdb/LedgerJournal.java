@@ -92,6 +92,8 @@ public final class LedgerJournal implements AutoCloseable {
     private int position;
     private int allocated;
     private long currentSeq = -1;
+    /** The entry in {@link #segments} of the segment last opened ({@link #currentSeq}): no look-up per row. */
+    private Segment currentSegment;
     private long openedAt;
     private long retryAt = System.nanoTime();
     private volatile String failure;
@@ -158,7 +160,7 @@ public final class LedgerJournal implements AutoCloseable {
             while (position + length > allocated) grow();
             mapped.put(position, bytes, 0, length);
             position += length;
-            Segment s = segments.get(currentSeq);
+            Segment s = currentSegment;
             long micros = LedgerWriter.epochMicros(time);
             s.rows++;
             s.minMicros = Math.min(s.minMicros, micros);
@@ -174,7 +176,7 @@ public final class LedgerJournal implements AutoCloseable {
             failure = "cannot write the journal in " + dir + ": " + e.getMessage();
             full = false;
             retryAt = now + RETRY_NANOS;
-            if (current != null) segments.get(currentSeq).torn = true;
+            if (current != null) currentSegment.torn = true;
             closeCurrent();
             return false;
         }
@@ -182,7 +184,7 @@ public final class LedgerJournal implements AutoCloseable {
 
     /** The row just appended did not reach the writer's queue: its segment needs a replay. */
     public synchronized void overflowed() {
-        segments.get(currentSeq).overflowRows++;
+        currentSegment.overflowRows++;
         spooledRows++;
     }
 
@@ -336,9 +338,9 @@ public final class LedgerJournal implements AutoCloseable {
         openedAt = now;
         position = 0;
         allocated = 0;
-        Segment s = new Segment();
-        s.openedAt = now;
-        segments.put(seq, s);
+        currentSegment = new Segment();
+        currentSegment.openedAt = now;
+        segments.put(seq, currentSegment);
     }
 
     /** Extends the current segment's file by a chunk of zeros, so the mapped pages the next rows go to have disk. */
@@ -347,13 +349,13 @@ public final class LedgerJournal implements AutoCloseable {
         ByteBuffer zeros = ZEROS.duplicate();
         while (zeros.hasRemaining()) current.write(zeros, allocated + zeros.position());
         allocated += CHUNK_BYTES;
-        segments.get(currentSeq).bytes += CHUNK_BYTES;
+        currentSegment.bytes += CHUNK_BYTES;
         totalBytes += CHUNK_BYTES;
     }
 
     private void closeCurrent() {
         if (current == null) return;
-        Segment s = segments.get(currentSeq);
+        Segment s = currentSegment;
         try {
             current.truncate(position); // the zeros ahead of the rows go; the mapping is not touched again
             s.bytes -= allocated - position;
