@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 record Failure(int status, String code, String budget, String budgetReset) {
 
     static final String BUDGET_EXCEEDED = "budget_exceeded";
+    /** No answer came: the gateway was unreachable, the call timed out or was interrupted. */
+    static final Failure NO_ANSWER = new Failure(0, null, null, null);
     static final String RERUN = "run the same command again to complete them";
 
     boolean budgetRefusal() {

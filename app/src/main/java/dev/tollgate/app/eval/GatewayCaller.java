@@ -115,10 +115,10 @@ final class GatewayCaller {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return new Answer(null, null, 0, "no answer from " + endpoint + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), new Failure(0, null, null, null));
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), Failure.NO_ANSWER);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Answer(null, null, 0, "interrupted", new Failure(0, null, null, null));
+            return new Answer(null, null, 0, "interrupted", Failure.NO_ANSWER);
         }
         double latencyMs = (System.nanoTime() - start) / 1e6;
         JsonNode json = Json.tree(response.body());
