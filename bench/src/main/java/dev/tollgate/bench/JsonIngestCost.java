@@ -15,9 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What it would cost DuckDB to take the ledger's rows from the journal the gateway writes anyway (one JSON line a row,
- * {@link JournalCodec}) with {@code INSERT … SELECT … FROM read_json(segment)}, one transaction a segment, instead of
- * through the appender ({@link DuckDbWriterCost}): the process's CPU per row over {@code segments} segments of
+ * What it costs DuckDB to take the ledger's rows from the journal the gateway writes anyway (one JSON line a row,
+ * {@link JournalCodec}) with the ledger writer's statement ({@link JournalCodec#insertSql}: {@code INSERT … SELECT …
+ * FROM read_json(segment)}), one transaction a segment, DuckDB alone (the whole writer: {@link DuckDbWriterCost}): the process's CPU per row over {@code segments} segments of
  * {@code rows} rows each (checkpointing at each full row group, as the writer does), with DuckDB on {@code threads}
  * threads (1). The rows are {@link DuckDbWriterCost.Rows}'; their cost is summed in Java and by DuckDB, which must agree.
  *
@@ -43,11 +43,6 @@ public final class JsonIngestCost {
             }
             files.add(f);
         }
-        String cols = "{t: 'BIGINT', id: 'VARCHAR', key: 'VARCHAR', tags: 'JSON', api: 'VARCHAR', provider: 'VARCHAR',"
-                + " deployment: 'VARCHAR', requested: 'VARCHAR', served: 'VARCHAR', usage: 'BIGINT[]', cost: 'VARCHAR',"
-                + " price: 'VARCHAR', status: 'INTEGER', error: 'VARCHAR', latency: 'BIGINT', ttft: 'BIGINT', stream: 'BOOLEAN',"
-                + " estimated: 'BOOLEAN', cache: 'VARCHAR', saved: 'VARCHAR', unpriced: 'BOOLEAN',"
-                + " attempt: 'STRUCT(n INTEGER, reason VARCHAR, upstream VARCHAR)'}";
         try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve("ledger.duckdb"))) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET threads = " + Integer.parseInt(threads));
@@ -57,15 +52,7 @@ public final class JsonIngestCost {
             long cpu0 = cpu(), t0 = System.nanoTime(), done = 0;
             for (Path f : files) {
                 try (Statement s = c.createStatement()) {
-                    s.execute("INSERT INTO requests BY NAME SELECT make_timestamp(t) AS time, id AS request_id, key AS key_name,"
-                            + " tags::VARCHAR AS tags, api, provider, deployment, requested AS requested_model, served AS served_model,"
-                            + " usage[1] AS input_tokens, usage[2] AS cached_input_tokens, usage[3] AS cache_write_5m_tokens,"
-                            + " usage[4] AS cache_write_1h_tokens, usage[5] AS output_tokens, usage[6] AS reasoning_tokens,"
-                            + " cost::DECIMAL(38,12) AS cost_usd, price AS price_version, status, error, latency AS latency_us,"
-                            + " CASE WHEN ttft < 0 THEN NULL ELSE ttft END AS ttft_us, stream, estimated, cache,"
-                            + " saved::DECIMAL(38,12) AS saved_usd, unpriced, coalesce(attempt.n, 1) AS attempt,"
-                            + " attempt.reason AS attempt_reason, attempt.upstream AS upstream_model"
-                            + " FROM read_json('" + f + "', format = 'newline_delimited', columns = " + cols + ")");
+                    s.execute(JournalCodec.insertSql(List.of(f))); // the ledger writer's own statement
                 }
                 c.commit();
                 done += perSegment;

@@ -220,7 +220,6 @@ public final class DuckDbLedger implements Ledger {
         if (entry == null) throw new NullPointerException("entry");
         JournalCodec.Line line = JournalCodec.encodeInPlace(entry);
         if (!journal.append(line.bytes(), line.length(), entry.time()) && !writer.offer(entry)) writer.dropped();
-        journal.rotateIfDue();
     }
 
     /**
@@ -271,6 +270,11 @@ public final class DuckDbLedger implements Ledger {
     /** Rows kept nowhere: the queue and the journal were both full or failing, or the ledger was closed. */
     public long droppedRows() {
         return writer.droppedRows();
+    }
+
+    /** Rows written by bulk inserts of the journal since open; the others went through DuckDB's appender. */
+    long rowsTakenInBulk() {
+        return writer.bulkRows();
     }
 
     /** Rows never written because their batch failed twice (logged at ERROR). */

@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  * {@code write(2)}, so a full disk shows up as an error there, never as a fault on the mapped memory.
  *
  * <p>The journal is a series of segment files, {@code ledger-journal-<seq>.jsonl}, rotated every
- * {@link #SEGMENT_MAX_BYTES} or {@link #SEGMENT_MAX_NANOS}, whichever comes first. Its total size is bounded by
+ * {@link #SEGMENT_MAX_BYTES} or {@link #SEGMENT_MAX_NANOS}, whichever comes first (at the row that finds it so; a
+ * writer closes an idle one itself, {@link #takeClosed}). Its total size is bounded by
  * {@code maxBytes}. The two ledgers use it differently:
  * <ul>
  *   <li>DuckDB's writer takes closed segments itself ({@link #takeClosed}) and has DuckDB read their rows in bulk:
@@ -148,7 +149,8 @@ public final class LedgerJournal implements AutoCloseable {
         if (failure != null && now - retryAt < 0) return false;
         if (length > SEGMENT_MAX_BYTES) return false; // a row of megabytes of tags: queued, not journaled
         try {
-            if (current != null && position + length > SEGMENT_MAX_BYTES) closeCurrent();
+            // a segment full, or old, is closed before the row: the row opens the next one
+            if (current != null && (position + length > SEGMENT_MAX_BYTES || now - openedAt >= SEGMENT_MAX_NANOS)) closeCurrent();
             boolean needsRoom = current == null || position + length > allocated;
             if (needsRoom && totalBytes + CHUNK_BYTES > maxBytes) {
                 failure = "the journal holds its limit of " + (maxBytes >> 20) + " MB (ledger.spool_max_mb)";
@@ -186,12 +188,6 @@ public final class LedgerJournal implements AutoCloseable {
     public synchronized void overflowed() {
         currentSegment.overflowRows++;
         spooledRows++;
-    }
-
-    /** Closes the current segment when it is big or old enough; it then waits in {@link #nextUnannounced()}. */
-    public synchronized void rotateIfDue() {
-        if (current == null) return;
-        if (System.nanoTime() - openedAt >= SEGMENT_MAX_NANOS) closeCurrent(); // a full one closes as it fills
     }
 
     /** The oldest closed segment the writer has not been told of, or -1. */

@@ -112,6 +112,8 @@ final class LedgerWriter {
     private final Thread thread;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    /** Rows written by bulk inserts of the journal (the rest went through the appender). */
+    private final AtomicLong bulkRows = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set when closing begins or the thread ends: from then on appends are counted as dropped. */
     private volatile boolean stopped;
@@ -244,6 +246,10 @@ final class LedgerWriter {
 
     long failedRows() {
         return failed.get();
+    }
+
+    long bulkRows() {
+        return bulkRows.get();
     }
 
     /**
@@ -498,7 +504,6 @@ final class LedgerWriter {
                 || journal.failure() != null; // full (spool_max_mb) or failing: what it holds is better in the ledger
         if (due) take(true);
         if (waiting.isEmpty() || !due && waitingRows < ROW_GROUP_ROWS) return;
-        write(batch);
         boolean inBulk = waitingRows >= MIN_BULK_ROWS;
         List<LedgerJournal.Closed> bulk = new ArrayList<>();
         for (LedgerJournal.Closed c : waiting) {
@@ -527,28 +532,27 @@ final class LedgerWriter {
         try {
             checkStorage(); // before the insert touches the database: nothing to roll back
             closeAppender();
-            StringBuilder files = new StringBuilder("[");
+            List<java.nio.file.Path> files = new ArrayList<>(segments.size());
             long from = Long.MAX_VALUE, to = Long.MIN_VALUE;
             for (LedgerJournal.Closed c : segments) {
-                if (files.length() > 1) files.append(", ");
-                files.append('\'').append(c.file().toString().replace("'", "''")).append('\'');
+                files.add(c.file());
                 from = Math.min(from, c.minMicros());
                 to = Math.max(to, c.maxMicros());
             }
-            files.append(']');
             Instant sealed = sealedUntil;
             long rows;
             try (var st = conn.createStatement()) {
-                rows = st.executeUpdate(INSERT_FROM_JOURNAL.formatted(files));
+                rows = st.executeUpdate(JournalCodec.insertSql(files));
                 if (sealed != null && from < epochMicros(sealed)) {
                     lateHours.clear();
-                    try (var rs = st.executeQuery(LATE_HOURS.formatted(files, epochMicros(sealed)))) {
+                    try (var rs = st.executeQuery(LATE_HOURS.formatted(JournalCodec.fileList(files), epochMicros(sealed)))) {
                         while (rs.next()) lateHours.add(rs.getLong(1));
                     }
                     if (!lateHours.isEmpty()) Rollup.reseal(conn, lateHours, sealed);
                 }
             }
             conn.commit();
+            bulkRows.addAndGet(rows);
             newest = Math.max(newest, to);
             writesSucceed();
             long before = tableRows;
@@ -566,34 +570,6 @@ final class LedgerWriter {
         }
         for (LedgerJournal.Closed c : segments) journal.delete(c.seq());
     }
-
-    /**
-     * An exact decimal string as the stored {@code DECIMAL(38,12)}: rounded half-even as {@link #cost} does when it
-     * has more than 12 decimals (the division that rounding takes cost 15% of the insert when done for every row).
-     */
-    private static String money(String column) {
-        return ("CASE WHEN strpos(%1$s, '.') > 0 AND length(%1$s) - strpos(%1$s, '.') > 12"
-                + " THEN round_even(%1$s::DECIMAL(38,24), 12) ELSE %1$s::DECIMAL(38,12) END").formatted(column);
-    }
-
-    /**
-     * The journal's JSON lines ({@link JournalCodec}) as rows of {@code requests}; {@code %s}: a list of files.
-     */
-    private static final String INSERT_FROM_JOURNAL = """
-            INSERT INTO requests BY NAME SELECT make_timestamp(t) AS time, id AS request_id, key AS key_name,
-              tags::VARCHAR AS tags, api, provider, deployment, requested AS requested_model, served AS served_model,
-              usage[1] AS input_tokens, usage[2] AS cached_input_tokens, usage[3] AS cache_write_5m_tokens,
-              usage[4] AS cache_write_1h_tokens, usage[5] AS output_tokens, usage[6] AS reasoning_tokens,
-              %s AS cost_usd, price AS price_version, status, error,
-              latency AS latency_us, CASE WHEN ttft < 0 THEN NULL ELSE ttft END AS ttft_us, stream, estimated, cache,
-              %s AS saved_usd, unpriced, coalesce(attempt.n, 1) AS attempt,
-              attempt.reason AS attempt_reason, attempt.upstream AS upstream_model
-            FROM read_json(%%s, format = 'newline_delimited', columns = {t: 'BIGINT', id: 'VARCHAR', key: 'VARCHAR',
-              tags: 'JSON', api: 'VARCHAR', provider: 'VARCHAR', deployment: 'VARCHAR', requested: 'VARCHAR',
-              served: 'VARCHAR', usage: 'BIGINT[]', cost: 'VARCHAR', price: 'VARCHAR', status: 'INTEGER',
-              error: 'VARCHAR', latency: 'BIGINT', ttft: 'BIGINT', stream: 'BOOLEAN', estimated: 'BOOLEAN',
-              cache: 'VARCHAR', saved: 'VARCHAR', unpriced: 'BOOLEAN',
-              attempt: 'STRUCT(n INTEGER, reason VARCHAR, upstream VARCHAR)'})""".formatted(money("cost"), money("saved"));
 
     /** The hours (epoch micros) of the rows in files {@code %s} before {@code %d}, which are sealed already. */
     private static final String LATE_HOURS = "SELECT DISTINCT t // " + Rollup.HOUR_MICROS + " * " + Rollup.HOUR_MICROS

@@ -114,7 +114,6 @@ public final class PgLedger implements Ledger {
             if (!writer.offer(entry)) {
                 if (journaled) journal.overflowed(); else writer.dropped();
             }
-            journal.rotateIfDue();
             for (long seq; (seq = journal.nextUnannounced()) >= 0 && writer.offerSegment(seq); ) journal.announced(seq);
         }
     }

@@ -77,6 +77,8 @@ class DuckDbLedgerTest {
             assertThat(ledger.recent(2)).containsExactly(recent.get(0), sparse);
             assertThat(ledger.recent(0)).isEmpty();
             assertThat(ledger.recent(10_000)).hasSize(before + 3);
+            // which path wrote them: a bulk insert that failed would fall back to the appender and still pass above
+            assertThat(ledger.rowsTakenInBulk()).isEqualTo(before == 0 ? 0 : before + 3);
         }
     }
 
@@ -338,6 +340,7 @@ class DuckDbLedgerTest {
             // 12 decimals are kept; a 5 right after them goes to the even neighbour
             assertThat(ledger.recent(4)).extracting(e -> e.costUsd().toPlainString()).containsExactlyInAnyOrder(
                     "0.000000000002", "0.000000000004", "2", "0");
+            assertThat(ledger.rowsTakenInBulk()).isEqualTo(before == 0 ? 0 : before + 4);
         }
     }
 
@@ -357,6 +360,7 @@ class DuckDbLedgerTest {
                 });
             }
             assertThat(written).isGreaterThanOrEqualTo(rowGroup).isLessThanOrEqualTo(appended);
+            assertThat(ledger.rowsTakenInBulk()).isEqualTo(written);
             ledger.flush();
             long all = appended;
             assertThat(ledger.spend(new SpendQuery(List.of(), null, null, null))).singleElement()
@@ -375,6 +379,7 @@ class DuckDbLedgerTest {
             assertThat(ledger.recent(10_000)).hasSize(LedgerWriter.MIN_BULK_ROWS + 10)
                     .extracting(LedgerEntry::requestId).doesNotHaveDuplicates();
             assertThat(ledger.health().spooledRows()).isZero(); // no segment left behind
+            assertThat(ledger.rowsTakenInBulk()).isZero(); // the insert failed: every row went the appender's way
         }
     }
 

@@ -39,6 +39,7 @@ class LedgerCheckpointTest {
                     List.of(0L, 122_880L, true), // checkpointed: in the file
                     List.of(1L, (long) EXTRA, true)); // written in the same bulk insert, checkpointed with it
             assertThat(totals(ledger)).containsExactly(rows, BigDecimal.valueOf(rows * (rows - 1) / 2, 6));
+            assertThat(ledger.rowsTakenInBulk()).isEqualTo(rows);
         }
         try (DuckDbLedger ledger = DuckDbLedger.open(dir)) { // closing checkpointed the rest
             assertThat(totals(ledger)).containsExactly(rows, BigDecimal.valueOf(rows * (rows - 1) / 2, 6));
