@@ -119,7 +119,8 @@ class StartupCacheTest {
         Files.move(rebuilt, dependency, StandardCopyOption.REPLACE_EXISTING);
         assertThat(Files.getLastModifiedTime(dependency)).isGreaterThan(Files.getLastModifiedTime(cache));
         String second = serveAnswersAndStops(checkout);
-        assertThat(mappedCache).as("serve mapped the new cache").isTrue();
+        // its output says why not: the launcher's training run prints every thread's stack when a request hangs
+        assertThat(mappedCache).as("serve mapped the new cache; its output:%n%s", second).isTrue();
         assertThat(second).contains("tollgate: preparing serve's start-up cache").doesNotContain("could not prepare")
                 .doesNotContain("[aot]").doesNotContain("[cds]");
         assertThat(Files.getLastModifiedTime(cache)).isGreaterThan(Files.getLastModifiedTime(dependency));

@@ -494,14 +494,16 @@ final class LedgerWriter {
 
     /**
      * Takes the journal's closed segments, and writes the rows waiting in them once a row group's worth waits, the
-     * oldest has waited {@link #BULK_DELAY_NANOS}, or {@code now} (a flush or close). When one is due, the open segment
-     * is closed and taken too.
+     * oldest has waited {@link #BULK_DELAY_NANOS}, or {@code now} (a flush or close), or at once while the journal or
+     * the ledger's disk is short of room (the journal's rows are better in the ledger; a write that waits for space
+     * says so in {@link #storageFailure()} without waiting for the delay). When one is due, the open segment is closed
+     * and taken too.
      */
     private void takeJournal(boolean now, List<LedgerEntry> batch) throws SQLException {
         take(false);
         long since = Math.min(waiting.isEmpty() ? Long.MAX_VALUE : waiting.getFirst().openedAt(), journal.currentSince());
-        boolean due = now || since != Long.MAX_VALUE && System.nanoTime() - since >= BULK_DELAY_NANOS
-                || journal.failure() != null; // full (spool_max_mb) or failing: what it holds is better in the ledger
+        boolean due = now || since != Long.MAX_VALUE && (System.nanoTime() - since >= BULK_DELAY_NANOS
+                || journal.failure() != null || lowSpace() != null);
         if (due) take(true);
         if (waiting.isEmpty() || !due && waitingRows < ROW_GROUP_ROWS) return;
         boolean inBulk = waitingRows >= MIN_BULK_ROWS;
